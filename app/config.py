@@ -1,0 +1,126 @@
+"""Settings: read once from `CPMS_*` environment variables into one object."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "CPMS_"
+
+
+class LogLevel(StrEnum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"  # JSON when stderr is not a terminal, readable text when it is
+    JSON = "json"
+    TEXT = "text"
+
+
+class Settings(BaseSettings):
+    """Everything the service can be configured with; see README for the table."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///cpms.sqlite3",
+        description="sqlite:///relative/path, sqlite:////absolute/path or postgresql://…",
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis://… for the scale-out bus; unset: in-memory bus"
+    )
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=256)
+    node_id: str = Field(default="node-1", min_length=1, max_length=64, pattern=r"^[\w.-]+$")
+    log_level: LogLevel = LogLevel.INFO
+    log_format: LogFormat = LogFormat.AUTO
+    db_pool_min_size: int = Field(default=2, ge=1, le=1000)
+    db_pool_max_size: int = Field(default=20, ge=1, le=1000)
+    graphiql: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme == "sqlite":
+            if not parts.path or parts.path == "/":
+                raise ValueError("sqlite URL needs a file path, e.g. sqlite:///cpms.sqlite3")
+            return value
+        if parts.scheme in ("postgresql", "postgres"):
+            if not parts.hostname and "host=" not in parts.query:
+                raise ValueError("postgresql URL needs a host, e.g. postgresql://user@host/db")
+            _check_port(parts)
+            return value
+        raise ValueError(
+            f"unsupported scheme {parts.scheme!r}; use sqlite:///path or postgresql://host/db"
+        )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"unsupported scheme {parts.scheme!r}; use redis://host:port/db")
+        if parts.scheme != "unix" and not parts.hostname:
+            raise ValueError("redis URL needs a host, e.g. redis://127.0.0.1:6379/0")
+        _check_port(parts)
+        return value
+
+    @model_validator(mode="after")
+    def _check_pool(self) -> Settings:
+        if self.db_pool_min_size > self.db_pool_max_size:
+            raise ValueError("db_pool_min_size must not exceed db_pool_max_size")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return urlsplit(self.database_url).scheme == "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite file: `sqlite:///a.db` is relative, `sqlite:////srv/a.db` absolute."""
+        return Path(urlsplit(self.database_url).path[1:])
+
+    @property
+    def bus_url(self) -> str:
+        return self.redis_url or "memory://"
+
+
+def _check_port(parts: SplitResult) -> None:
+    # Reading .port raises ValueError("Port out of range 0-65535") for a bad one.
+    if parts.hostname and parts.port == 0:
+        raise ValueError("port 0 is not a valid port")
+
+
+class SettingsError(Exception):
+    """Invalid configuration, with a one-line message naming the variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (plus explicit overrides) and validate it."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        # A model-level check has no field: name the pool variables it is about.
+        field = str(first["loc"][0]) if first["loc"] else "db_pool_min_size"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{ENV_PREFIX}{field.upper()}: {message}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

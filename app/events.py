@@ -1,0 +1,265 @@
+"""Typed domain events and the bus that carries them between processes.
+
+Events are pydantic models published as JSON on one channel per event kind, over broadcaster:
+`memory://` inside one process, Redis pub/sub across processes. They are published only after
+the transaction that caused them commits (see `app.unit_of_work`).
+
+broadcaster 0.3.1 is used with two fixes, each covered by a test that fails on the stock code:
+- `RedisPubSubBackend`: the stock Redis backend wakes its listener before `SUBSCRIBE` is sent;
+  with redis-py 8 the listener finds no subscription, stops, and nothing is ever delivered.
+  Ours subscribes first, then wakes the listener, and survives a Redis restart.
+- `SafeBroadcast.subscribe`: two subscribers arriving together on a new channel both saw it
+  empty, both subscribed, and the second replaced the first's queue. Ours registers the queue
+  under a lock before subscribing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from broadcaster import Broadcast, Event
+from broadcaster._backends.base import BroadcastBackend
+from broadcaster._backends.memory import MemoryBackend
+from pydantic import BaseModel, ConfigDict, Field
+from redis import asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from app import metrics
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_PREFIX = "cpms:events:"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DomainEvent(BaseModel):
+    """Base of every event; `kind` names its channel."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ClassVar[str]
+    occurred_at: datetime = Field(default_factory=_now)
+
+    @classmethod
+    def channel(cls) -> str:
+        return CHANNEL_PREFIX + cls.kind
+
+
+class StationConnectionChanged(DomainEvent):
+    """A station's websocket opened or closed on some node."""
+
+    kind: ClassVar[str] = "station.connection"
+    identity: str
+    connected: bool
+    protocol: str | None = None
+    node_id: str
+
+
+class StationStatusChanged(DomainEvent):
+    """A station's own status (connector 0) or registration changed."""
+
+    kind: ClassVar[str] = "station.status"
+    organization_id: int
+    station_id: int
+    identity: str
+    status: str
+
+
+class ConnectorStatusChanged(DomainEvent):
+    """A connector reported a new status."""
+
+    kind: ClassVar[str] = "connector.status"
+    organization_id: int
+    station_id: int
+    identity: str
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str | None = None
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    event_type.kind: event_type
+    for event_type in (StationConnectionChanged, StationStatusChanged, ConnectorStatusChanged)
+}
+
+
+def encode_event(event: DomainEvent) -> str:
+    return event.model_dump_json()
+
+
+def decode_event(channel: str, message: str) -> DomainEvent:
+    event_type = EVENT_TYPES[channel.removeprefix(CHANNEL_PREFIX)]
+    return event_type.model_validate_json(message)
+
+
+class RedisPubSubBackend(BroadcastBackend):
+    """broadcaster backend on Redis pub/sub that subscribes before it listens."""
+
+    RECONNECT_DELAY_S = 0.5
+
+    def __init__(self, url: str) -> None:
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._has_subscriptions = asyncio.Event()
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._listener: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        await self._redis.ping()
+        self._listener = asyncio.create_task(self._listen(), name="redis-pubsub-listener")
+
+    async def disconnect(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+        await self._pubsub.aclose()
+        await self._redis.aclose()
+
+    async def subscribe(self, channel: str) -> None:
+        await self._pubsub.subscribe(channel)
+        self._has_subscriptions.set()
+
+    async def unsubscribe(self, channel: str) -> None:
+        await self._pubsub.unsubscribe(channel)
+
+    async def publish(self, channel: str, message: Any) -> None:
+        await self._redis.publish(channel, message)
+
+    async def next_published(self) -> Event:
+        return await self._queue.get()
+
+    async def ping(self) -> None:
+        await self._redis.ping()
+
+    async def _listen(self) -> None:
+        while True:
+            await self._has_subscriptions.wait()
+            try:
+                message = await self._pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=1.0
+                )
+            except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+                # redis-py reconnects on the next read and re-subscribes every channel.
+                logger.warning("event bus lost Redis, reconnecting: %s", error)
+                await asyncio.sleep(self.RECONNECT_DELAY_S)
+                continue
+            if message is None:
+                if not self._pubsub.subscribed:
+                    self._has_subscriptions.clear()
+                continue
+            if message["type"] == "message":
+                await self._queue.put(Event(channel=message["channel"], message=message["data"]))
+
+
+class SafeBroadcast(Broadcast):
+    """broadcaster's `Broadcast` with a subscribe that is safe for concurrent subscribers."""
+
+    def __init__(self, url: str) -> None:
+        scheme = urlsplit(url).scheme
+        backend: BroadcastBackend
+        if scheme in ("redis", "rediss", "unix"):
+            backend = RedisPubSubBackend(url)
+        elif scheme == "memory":
+            backend = MemoryBackend(url)
+        else:
+            raise ValueError(f"unsupported event bus URL scheme {scheme!r}")
+        super().__init__(backend=backend)
+        self._subscribe_lock = asyncio.Lock()
+
+    @property
+    def backend(self) -> BroadcastBackend:
+        return self._backend
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Any]:
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        async with self._subscribe_lock:
+            queues = self._subscribers.setdefault(channel, set())
+            queues.add(queue)
+            if len(queues) == 1:
+                try:
+                    await self._backend.subscribe(channel)
+                except BaseException:
+                    del self._subscribers[channel]
+                    raise
+        try:
+            yield _Subscription(queue)
+        finally:
+            async with self._subscribe_lock:
+                queues = self._subscribers.get(channel, set())
+                queues.discard(queue)
+                if not queues:
+                    self._subscribers.pop(channel, None)
+                    await self._backend.unsubscribe(channel)
+            await queue.put(None)
+
+
+class _Subscription:
+    def __init__(self, queue: asyncio.Queue[Event | None]) -> None:
+        self.queue = queue
+
+
+class EventBus:
+    """Publish typed events and subscribe to them, on one process or across many."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._broadcast = SafeBroadcast(url)
+
+    async def connect(self) -> None:
+        await self._broadcast.connect()
+
+    async def disconnect(self) -> None:
+        await self._broadcast.disconnect()
+
+    async def ping(self) -> None:
+        """Raise if the bus cannot carry messages (Redis unreachable)."""
+        backend = self._broadcast.backend
+        if isinstance(backend, RedisPubSubBackend):
+            await backend.ping()
+
+    async def publish(self, event: DomainEvent) -> None:
+        await self._broadcast.publish(event.channel(), encode_event(event))
+        metrics.EVENTS_PUBLISHED.labels(kind=event.kind).inc()
+
+    @asynccontextmanager
+    async def subscribe(
+        self, *event_types: type[DomainEvent]
+    ) -> AsyncIterator[AsyncIterator[DomainEvent]]:
+        """Subscribe to some kinds of event; the subscription is live when this enters."""
+        merged: asyncio.Queue[Event] = asyncio.Queue()
+        async with AsyncExitStack() as stack:
+            forwarders = []
+            for event_type in event_types:
+                subscription = await stack.enter_async_context(
+                    self._broadcast.subscribe(event_type.channel())
+                )
+                forwarders.append(asyncio.create_task(_forward(subscription.queue, merged)))
+            try:
+                yield _decoded(merged)
+            finally:
+                for forwarder in forwarders:
+                    forwarder.cancel()
+                await asyncio.gather(*forwarders, return_exceptions=True)
+
+
+async def _forward(source: asyncio.Queue[Event | None], target: asyncio.Queue[Event]) -> None:
+    while (event := await source.get()) is not None:
+        await target.put(event)
+
+
+async def _decoded(queue: asyncio.Queue[Event]) -> AsyncIterator[DomainEvent]:
+    while True:
+        event = await queue.get()
+        yield decode_event(event.channel, event.message)

@@ -1,0 +1,95 @@
+"""The composition root: builds the Starlette app with its routes and lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from app import __version__
+from app.config import Settings, get_settings
+from app.events import EventBus
+from app.log import configure_logging
+from app.runtime import Runtime
+from app.unit_of_work import UnitOfWorkFactory
+from db.engine import ping as ping_database
+from db.engine import configured_engine, start_engine, stop_engine
+from ocpp_server.endpoint import ocpp_websocket
+from schema.schema import GraphQLApp
+
+logger = logging.getLogger(__name__)
+
+READINESS_TIMEOUT_S = 2.0
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "alive", "version": __version__})
+
+
+async def readyz(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    checks = {"database": ping_database(runtime.engine), "bus": runtime.bus.ping()}
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            await asyncio.wait_for(check, READINESS_TIMEOUT_S)
+            results[name] = "ok"
+        except Exception as error:
+            logger.warning("readiness check failed", extra={"check": name, "error": str(error)})
+            results[name] = f"unavailable: {type(error).__name__}"
+    ready = all(result == "ok" for result in results.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", **results}, status_code=200 if ready else 503
+    )
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the ASGI app; `cpms serve` runs it through uvicorn's factory mode."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = configured_engine()
+    bus = EventBus(settings.bus_url)
+    runtime = Runtime(
+        settings=settings, engine=engine, bus=bus, unit_of_work=UnitOfWorkFactory(engine, bus)
+    )
+    graphql = GraphQLApp(runtime)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        started_pool = await start_engine(engine, settings)
+        await bus.connect()
+        logger.info(
+            "cpms started",
+            extra={"node_id": settings.node_id, "version": __version__, "bus": bus.url},
+        )
+        try:
+            yield
+        finally:
+            await bus.disconnect()
+            if started_pool:
+                await stop_engine(engine)
+            logger.info("cpms stopped", extra={"node_id": settings.node_id})
+
+    # GraphQL is a Route plus a WebSocketRoute on one path: a Mount would redirect POST.
+    routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        WebSocketRoute("/ocpp/{identity}", ocpp_websocket),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,14 @@
+"""Prometheus metrics, served at /metrics."""
+
+from prometheus_client import Counter, Gauge
+
+OCPP_CONNECTIONS = Gauge(
+    "cpms_ocpp_connections", "Open OCPP websocket connections on this process", ["protocol"]
+)
+OCPP_FRAMES_RECEIVED = Counter(
+    "cpms_ocpp_frames_received_total", "OCPP frames received", ["protocol"]
+)
+EVENTS_PUBLISHED = Counter("cpms_events_published_total", "Domain events published", ["kind"])
+GRAPHQL_SUBSCRIPTIONS = Gauge(
+    "cpms_graphql_subscriptions", "Active GraphQL subscriptions on this process"
+)

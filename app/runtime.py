@@ -1,0 +1,19 @@
+"""The running service's shared parts, built once by the composition root (`app.main`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from piccolo.engine.base import Engine
+
+from app.config import Settings
+from app.events import EventBus
+from app.unit_of_work import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    engine: Engine
+    bus: EventBus
+    unit_of_work: UnitOfWorkFactory

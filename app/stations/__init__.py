@@ -1,0 +1,1 @@
+"""Sites, stations, EVSEs and connectors."""

@@ -1,0 +1,75 @@
+"""One database transaction per incoming message or request; its events go out after commit."""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+
+from piccolo.engine.base import Engine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from app.events import DomainEvent, EventBus
+
+
+class UnitOfWork:
+    """`async with uow:` runs one transaction; events emitted inside are published only if it
+    commits, so subscribers never see work that rolled back."""
+
+    def __init__(self, engine: Engine, bus: EventBus, write_lock: asyncio.Lock | None) -> None:
+        self._engine = engine
+        self._bus = bus
+        self._write_lock = write_lock
+        self._events: list[DomainEvent] = []
+        self._transaction: object | None = None
+
+    def emit(self, event: DomainEvent) -> None:
+        """Queue an event to publish once the transaction has committed."""
+        self._events.append(event)
+
+    async def __aenter__(self) -> UnitOfWork:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+        try:
+            if isinstance(self._engine, SQLiteEngine):
+                # Take the write lock up front: a deferred transaction that later writes can
+                # fail with "database is locked" instead of waiting.
+                transaction = self._engine.transaction(transaction_type=TransactionType.immediate)
+            else:
+                transaction = self._engine.transaction()
+            await transaction.__aenter__()
+        except BaseException:
+            self._release()
+            raise
+        self._transaction = transaction
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self._transaction.__aexit__(exc_type, exc, traceback)  # type: ignore[attr-defined]
+        finally:
+            self._release()
+        if exc_type is None:
+            events, self._events = self._events, []
+            for event in events:
+                await self._bus.publish(event)
+
+    def _release(self) -> None:
+        if self._write_lock is not None and self._write_lock.locked():
+            self._write_lock.release()
+
+
+class UnitOfWorkFactory:
+    """Makes units of work; on SQLite, writes in this process are serialised (one file lock)."""
+
+    def __init__(self, engine: Engine, bus: EventBus) -> None:
+        self._engine = engine
+        self._bus = bus
+        self._write_lock = asyncio.Lock() if isinstance(engine, SQLiteEngine) else None
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self._engine, self._bus, self._write_lock)

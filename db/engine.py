@@ -1,0 +1,51 @@
+"""The database engine chosen by `CPMS_DATABASE_URL`, and its lifecycle."""
+
+from __future__ import annotations
+
+from piccolo.engine import engine_finder
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from app.config import Settings
+
+# Seconds a SQLite writer waits for the file lock before failing.
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def create_engine(settings: Settings) -> Engine:
+    """Build (but do not connect) the engine for the configured URL."""
+    if settings.is_sqlite:
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(settings.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    return PostgresEngine(config={"dsn": settings.database_url}, log_queries=False)
+
+
+async def start_engine(engine: Engine, settings: Settings) -> bool:
+    """Open the PostgreSQL pool (without one, every query opens its own connection).
+
+    Returns whether this call opened it, so only its opener closes it."""
+    if not isinstance(engine, PostgresEngine) or engine.pool is not None:
+        return False
+    await engine.start_connection_pool(
+        min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size
+    )
+    return True
+
+
+async def stop_engine(engine: Engine) -> None:
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+async def ping(engine: Engine) -> None:
+    """Raise if the database cannot answer a trivial query."""
+    await engine.run_ddl("SELECT 1")
+
+
+def configured_engine() -> Engine:
+    """The engine every table uses (Piccolo resolves it through db.piccolo_conf)."""
+    engine = engine_finder()
+    if engine is None:
+        raise RuntimeError("no Piccolo engine configured (PICCOLO_CONF)")
+    return engine

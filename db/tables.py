@@ -1,0 +1,653 @@
+"""Piccolo tables: the whole data model. Every row belongs to an organization (the tenant).
+
+Conventions: money is integer minor units with a currency beside it; times are UTC
+`Timestamptz`; optional text columns default to None (Piccolo would store '' otherwise);
+raw protocol data that must stay byte-exact (signed meter values, OCPP frames) is `Text`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    BigSerial,
+    Boolean,
+    ForeignKey,
+    Integer,
+    Numeric,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+def _created() -> Timestamptz:
+    return Timestamptz(default=TimestamptzNow())
+
+
+def _optional_text(length: int = 255) -> Varchar:
+    return Varchar(length=length, null=True, default=None)
+
+
+def _optional_time(index: bool = False) -> Timestamptz:
+    return Timestamptz(null=True, default=None, index=index)
+
+
+def _optional_fk(references: type[Table] | str, index: bool = True) -> ForeignKey:
+    return ForeignKey(
+        references=references, null=True, default=None, on_delete=OnDelete.set_null, index=index
+    )
+
+
+def _owner() -> ForeignKey:
+    """The organization a row belongs to: indexed, and deleting a tenant deletes its data."""
+    return ForeignKey(references=Organization, null=False, on_delete=OnDelete.cascade, index=True)
+
+
+class Organization(Table):
+    """A charge point operator: the tenant."""
+
+    name = Varchar(length=200)
+    slug = Varchar(length=64, unique=True)
+    # What happens to a station that connects but is not registered: reject | pending | auto_register.
+    unknown_station_policy = Varchar(length=16, default="reject")
+    default_currency = Varchar(length=3, default="EUR")
+    settings = JSON(default="{}")  # per-organization rule thresholds (healing, billing)
+    created_at = _created()
+
+
+class User(Table, tablename="user_account"):
+    """A person: staff (admin, operator, viewer) or a driver."""
+
+    organization = _owner()
+    email = Varchar(length=254)
+    name = _optional_text(200)
+    role = Varchar(length=16, default="viewer")
+    password_hash = _optional_text(255)
+    stripe_customer_id = _optional_text(64)
+    active = Boolean(default=True)
+    created_at = _created()
+    last_login_at = _optional_time()
+
+
+class ApiKey(Table):
+    """An integrator's key; only a hash is kept, the prefix finds it."""
+
+    organization = _owner()
+    name = Varchar(length=200)
+    prefix = Varchar(length=16, unique=True)
+    key_hash = Varchar(length=255)
+    role = Varchar(length=16, default="viewer")
+    created_by = _optional_fk(User)
+    created_at = _created()
+    last_used_at = _optional_time()
+    revoked_at = _optional_time()
+
+
+class Site(Table):
+    """A location with one or more stations."""
+
+    organization = _owner()
+    name = Varchar(length=200)
+    address = _optional_text(255)
+    city = _optional_text(100)
+    postal_code = _optional_text(20)
+    country = Varchar(length=3, default="DEU")  # ISO 3166-1 alpha-3, as OCPI
+    latitude = Numeric(digits=(9, 6), null=True, default=None)
+    longitude = Numeric(digits=(9, 6), null=True, default=None)
+    time_zone = Varchar(length=64, default="UTC")
+    grid_capacity_a = Integer(null=True, default=None)  # per phase, for load balancing
+    opening_hours = JSON(null=True, default=None)  # OCPI Hours object; None: 24/7
+    created_at = _created()
+
+
+class ChargingStation(Table):
+    """A charger, known by its OCPP identity."""
+
+    organization = _owner()
+    site = _optional_fk(Site)
+    identity = Varchar(length=64, unique=True, index=True)
+    name = _optional_text(200)
+    protocol = _optional_text(16)  # negotiated: ocpp1.6 | ocpp2.0.1
+    assumed_protocol = _optional_text(16)  # for chargers that send no subprotocol
+    vendor = _optional_text(50)
+    model = _optional_text(50)
+    serial_number = _optional_text(50)
+    firmware_version = _optional_text(50)
+    iccid = _optional_text(32)
+    imsi = _optional_text(32)
+    meter_type = _optional_text(50)
+    meter_serial_number = _optional_text(50)
+    security_profile = Integer(default=1)
+    password_hash = _optional_text(255)
+    registration_status = Varchar(length=16, default="Accepted", index=True)
+    heartbeat_interval = Integer(default=300)
+    status = Varchar(length=16, default="Unknown")  # connector 0 / station-level status
+    error_code = _optional_text(50)
+    connected = Boolean(default=False, index=True)
+    node_id = _optional_text(64)
+    last_seen_at = _optional_time()
+    last_boot_at = _optional_time()
+    created_at = _created()
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+
+class Evse(Table):
+    """An EVSE of a station (OCPP 1.6: one per connectorId)."""
+
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    evse_id = Integer()
+    evse_uid = _optional_text(48)  # OCPI / eMI3 EVSE id, e.g. DE*ABC*E123*1
+    max_power_w = Integer(null=True, default=None)
+
+
+class Connector(Table):
+    """A plug of an EVSE, with its live status."""
+
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    evse = ForeignKey(references=Evse, on_delete=OnDelete.cascade, index=True)
+    connector_id = Integer()  # number within the EVSE
+    standard = Varchar(length=32, default="IEC_62196_T2")  # OCPI ConnectorType
+    format = Varchar(length=8, default="SOCKET")  # SOCKET | CABLE
+    power_type = Varchar(length=16, default="AC_3_PHASE")  # AC_1_PHASE | AC_3_PHASE | DC
+    max_voltage = Integer(default=400)
+    max_amperage = Integer(default=32)
+    max_power_w = Integer(default=22000)
+    status = Varchar(length=16, default="Unknown", index=True)
+    error_code = _optional_text(50)
+    vendor_error_code = _optional_text(50)
+    info = _optional_text(255)
+    status_updated_at = _optional_time()
+
+
+class StatusChange(Table):
+    """History of station and connector statuses, for uptime and analytics."""
+
+    id = BigSerial(primary_key=True)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade)
+    connector = _optional_fk(Connector, index=False)  # None: the station itself (connector 0)
+    status = Varchar(length=16)
+    error_code = _optional_text(50)
+    vendor_error_code = _optional_text(50)
+    info = _optional_text(255)
+    occurred_at = Timestamptz()  # the charger's clock
+    received_at = _created()
+
+
+class MaintenanceWindow(Table):
+    """Planned downtime set by an operator: excluded from uptime."""
+
+    organization = _owner()
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    connector = _optional_fk(Connector)
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    reason = _optional_text(255)
+    created_by = _optional_fk(User, index=False)
+    created_at = _created()
+
+
+class Partner(Table):
+    """A roaming partner (OCPI): an eMSP or a hub."""
+
+    organization = _owner()
+    name = Varchar(length=200)
+    country_code = Varchar(length=2)
+    party_id = Varchar(length=3)
+    roles = JSON(default="[]")
+    version = _optional_text(8)
+    versions_url = _optional_text(512)
+    endpoints = JSON(default="[]")
+    # Hash of the token they use to call us (token B/C), and their token for calling them.
+    incoming_token_hash = _optional_text(255)
+    outgoing_token = _optional_text(255)
+    status = Varchar(length=16, default="pending")
+    created_at = _created()
+
+
+class IdToken(Table):
+    """Something that authorizes charging: RFID card, eMAID, app token, ..."""
+
+    organization = _owner()
+    uid = Varchar(length=255)
+    type = Varchar(length=20, default="ISO14443")
+    status = Varchar(length=16, default="Accepted")
+    expires_at = _optional_time()
+    group_id = _optional_text(255)
+    user = _optional_fk(User)
+    partner = _optional_fk(Partner)  # issued by a roaming partner
+    contract_id = _optional_text(64)
+    visual_number = _optional_text(64)
+    created_at = _created()
+
+
+class Tariff(Table):
+    """An OCPI 2.2.1-shaped tariff: elements of price components with restrictions."""
+
+    organization = _owner()
+    code = Varchar(length=36)  # OCPI tariff id
+    name = Varchar(length=200)
+    currency = Varchar(length=3)
+    type = _optional_text(24)  # AD_HOC_PAYMENT | PROFILE_* | REGULAR
+    elements = JSON(default="[]")
+    min_price_minor = BigInt(null=True, default=None)  # excl. VAT
+    max_price_minor = BigInt(null=True, default=None)
+    alt_text = JSON(default="[]")
+    energy_mix = JSON(null=True, default=None)
+    start_at = _optional_time()
+    end_at = _optional_time()
+    created_at = _created()
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+
+class TariffAssignment(Table):
+    """Which tariff applies where: organization default, site, station, connector, with an
+    optional narrowing to a token group or a partner. The most specific match wins."""
+
+    organization = _owner()
+    tariff = ForeignKey(references=Tariff, on_delete=OnDelete.cascade, index=True)
+    site = _optional_fk(Site)
+    station = _optional_fk(ChargingStation)
+    connector = _optional_fk(Connector)
+    token_group_id = _optional_text(255)
+    partner = _optional_fk(Partner)
+    created_at = _created()
+
+
+class Reservation(Table):
+    """A reservation of an EVSE or connector for an id token."""
+
+    organization = _owner()
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    evse = _optional_fk(Evse, index=False)
+    connector = _optional_fk(Connector, index=False)
+    reservation_id = Integer()  # the OCPP id sent to the station
+    id_token = _optional_fk(IdToken, index=False)
+    id_tag = Varchar(length=255)
+    expires_at = Timestamptz()
+    status = Varchar(length=16, default="Requested")  # Requested|Active|Used|Cancelled|Expired
+    partner = _optional_fk(Partner, index=False)
+    created_at = _created()
+
+
+class ChargingSession(Table):
+    """A charging transaction, from start to stop, with what it consumed."""
+
+    organization = _owner()
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.restrict)
+    evse = _optional_fk(Evse, index=False)
+    connector = _optional_fk(Connector)
+    transaction_id = Varchar(length=64)  # 1.6: our integer as text; 2.0.1: the station's id
+    id_token = _optional_fk(IdToken)
+    id_tag = _optional_text(255)  # raw, as the station sent it
+    user = _optional_fk(User)
+    partner = _optional_fk(Partner, index=False)
+    reservation = _optional_fk(Reservation, index=False)
+    state = Varchar(length=16, default="active")  # active | completed | failed
+    charging_state = _optional_text(16)  # 2.0.1 chargingState / 1.6 connector status
+    started_at = Timestamptz(index=True)
+    ended_at = _optional_time()
+    meter_start_wh = BigInt(null=True, default=None)
+    meter_stop_wh = BigInt(null=True, default=None)
+    energy_wh = BigInt(default=0)
+    power_w = Integer(null=True, default=None)
+    cost_minor = BigInt(null=True, default=None)  # running cost, incl. VAT
+    currency = _optional_text(3)
+    stop_reason = _optional_text(32)
+    offline = Boolean(default=False)
+    last_seq_no = Integer(null=True, default=None)
+    seq_nos_seen = JSON(default="[]")  # 2.0.1: complete when Started..Ended have no gaps
+    start_key = _optional_text(255)  # 1.6 idempotency: connector|idTag|timestamp|meterStart
+    tariff_snapshot = JSON(null=True, default=None)
+    last_meter_at = _optional_time()
+    created_at = _created()
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+
+class MeterSample(Table):
+    """One sampled value; signed data is kept byte-exact."""
+
+    id = BigSerial(primary_key=True)
+    session = _optional_fk(ChargingSession, index=False)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=False)
+    connector = _optional_fk(Connector, index=False)
+    sampled_at = Timestamptz()
+    measurand = Varchar(length=48, default="Energy.Active.Import.Register")
+    phase = _optional_text(8)
+    location = _optional_text(8)
+    unit = Varchar(length=16, default="Wh")
+    context = _optional_text(24)
+    value = Numeric(digits=(20, 6), null=True, default=None)
+    signed_data = Text(null=True, default=None)
+    signing_method = _optional_text(64)
+    encoding_method = _optional_text(32)
+    public_key = Text(null=True, default=None)
+
+
+class Cdr(Table):
+    """A charge detail record: created once per session, immutable when finalized."""
+
+    organization = _owner()
+    session = _optional_fk(ChargingSession)
+    code = Varchar(length=39, unique=True)  # OCPI CDR id
+    currency = Varchar(length=3)
+    started_at = Timestamptz()
+    ended_at = Timestamptz()
+    total_energy_wh = BigInt(default=0)
+    total_time_s = Integer(default=0)
+    total_parking_time_s = Integer(default=0)
+    total_cost_excl_vat_minor = BigInt(default=0)
+    total_cost_incl_vat_minor = BigInt(default=0)
+    cost_breakdown = JSON(default="{}")  # energy/time/parking/fixed, excl. and incl. VAT
+    charging_periods = JSON(default="[]")
+    tariff_snapshot = JSON(null=True, default=None)
+    token = JSON(null=True, default=None)  # OCPI CdrToken
+    location = JSON(null=True, default=None)  # OCPI CdrLocation
+    signed_data = JSON(null=True, default=None)
+    credit = Boolean(default=False)
+    credit_reference = _optional_fk("self", index=False)
+    finalized_at = _optional_time()
+    created_at = _created()
+
+
+class Payment(Table):
+    """Money through a provider (Stripe): pre-authorization, capture, off-session charge."""
+
+    organization = _owner()
+    session = _optional_fk(ChargingSession)
+    cdr = _optional_fk(Cdr, index=False)
+    user = _optional_fk(User)
+    provider = Varchar(length=16, default="stripe")
+    provider_payment_id = Varchar(length=255, unique=True)
+    provider_customer_id = _optional_text(255)
+    kind = Varchar(length=16, default="preauth")  # preauth | off_session
+    status = Varchar(length=24, default="created", index=True)
+    currency = Varchar(length=3)
+    authorized_minor = BigInt(default=0)
+    captured_minor = BigInt(default=0)
+    refunded_minor = BigInt(default=0)
+    receipt_number = _optional_text(32)
+    created_at = _created()
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+
+class Refund(Table):
+    """A full or partial refund of a payment."""
+
+    organization = _owner()
+    payment = ForeignKey(references=Payment, on_delete=OnDelete.cascade, index=True)
+    provider_refund_id = Varchar(length=255, unique=True, null=True, default=None)
+    amount_minor = BigInt()
+    currency = Varchar(length=3)
+    status = Varchar(length=16, default="pending")
+    reason = _optional_text(255)
+    created_by = _optional_fk(User, index=False)
+    created_at = _created()
+
+
+class WebhookEvent(Table):
+    """An inbound webhook, stored by the provider's event id so a redelivery is a no-op."""
+
+    provider = Varchar(length=16, default="stripe")
+    event_id = Varchar(length=255)
+    type = Varchar(length=100)
+    payload = JSON(default="{}")
+    received_at = _created()
+    processed_at = _optional_time()
+
+
+class ChargingProfile(Table):
+    """A smart-charging profile sent (or to be sent) to a station."""
+
+    organization = _owner()
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    evse_id = Integer(default=0)  # 0: the whole station
+    profile_id = Integer()
+    stack_level = Integer(default=0)
+    purpose = Varchar(length=40)  # ChargePointMaxProfile | TxDefaultProfile | TxProfile | ...
+    kind = Varchar(length=16, default="Absolute")
+    recurrency_kind = _optional_text(8)
+    valid_from = _optional_time()
+    valid_to = _optional_time()
+    transaction_id = _optional_text(64)
+    schedule = JSON(default="{}")
+    source = Varchar(length=16, default="operator")  # operator | site_limit | ocpi | system
+    status = Varchar(length=16, default="requested")
+    created_at = _created()
+
+
+class SiteLimit(Table):
+    """A site's grid limit shared by its sessions."""
+
+    organization = _owner()
+    site = ForeignKey(references=Site, on_delete=OnDelete.cascade, index=True)
+    max_current_a = Numeric(digits=(8, 2))
+    phases = Integer(default=3)
+    min_session_current_a = Numeric(digits=(8, 2), default=Decimal(6))
+    strategy = Varchar(length=16, default="equal")  # equal | priority | fill_first
+    active = Boolean(default=True)
+    valid_from = _optional_time()
+    valid_to = _optional_time()
+    created_at = _created()
+
+
+class DemandResponseEvent(Table):
+    """A limit or price signal from a grid operator (e.g. OpenADR)."""
+
+    organization = _owner()
+    site = _optional_fk(Site)
+    source = Varchar(length=32, default="openadr")
+    external_id = Varchar(length=255)
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    limit_w = Integer(null=True, default=None)
+    price = JSON(null=True, default=None)
+    status = Varchar(length=16, default="scheduled")
+    created_at = _created()
+
+
+class Alert(Table):
+    """Something an operator must know about; resolves itself when the condition clears."""
+
+    organization = _owner()
+    station = _optional_fk(ChargingStation)
+    connector = _optional_fk(Connector, index=False)
+    session = _optional_fk(ChargingSession, index=False)
+    kind = Varchar(length=32)
+    severity = Varchar(length=8, default="warning")  # info | warning | critical
+    status = Varchar(length=8, default="open", index=True)  # open | resolved
+    dedupe_key = Varchar(length=255, index=True)  # one open alert per condition
+    message = Text(default="")
+    details = JSON(default="{}")
+    actions = JSON(default="[]")
+    opened_at = _created()
+    resolved_at = _optional_time()
+
+
+class CommandLog(Table):
+    """Who sent which command to which station, and what came back."""
+
+    id = BigSerial(primary_key=True)
+    organization = _owner()
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade)
+    action = Varchar(length=48)
+    message_id = _optional_text(36)
+    request = JSON(default="{}")
+    response = JSON(null=True, default=None)
+    status = Varchar(length=16, default="pending")  # pending|accepted|rejected|failed|timeout
+    error_code = _optional_text(48)
+    error_message = Text(null=True, default=None)
+    actor = Varchar(length=16, default="system")  # user | api_key | system | partner
+    user = _optional_fk(User, index=False)
+    api_key = _optional_fk(ApiKey, index=False)
+    created_at = _created()
+    completed_at = _optional_time()
+
+
+class OcppMessageLog(Table):
+    """Raw OCPP frames, both directions, kept for a bounded time."""
+
+    id = BigSerial(primary_key=True)
+    station = _optional_fk(ChargingStation, index=False)
+    identity = Varchar(length=64)
+    direction = Varchar(length=3)  # in | out
+    message_type = Integer()  # 2 call, 3 result, 4 error
+    message_id = Varchar(length=64)
+    action = _optional_text(48)
+    frame = Text()
+    created_at = _created()
+
+
+class StationConfiguration(Table):
+    """A 1.6 configuration key or a 2.0.1 device-model variable, as last reported."""
+
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
+    component = Varchar(length=64, default="")  # '' for 1.6 keys
+    component_instance = Varchar(length=64, default="")
+    evse_id = Integer(default=0)
+    connector_id = Integer(default=0)
+    variable = Varchar(length=128)
+    variable_instance = Varchar(length=64, default="")
+    attribute_type = Varchar(length=8, default="Actual")
+    value = Text(null=True, default=None)
+    readonly = Boolean(default=False)
+    characteristics = JSON(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
+
+
+class SecurityEvent(Table):
+    """A security event reported by a station or seen by us (bad password, wrong profile)."""
+
+    id = BigSerial(primary_key=True)
+    station = _optional_fk(ChargingStation)
+    identity = Varchar(length=64)
+    type = Varchar(length=64)
+    tech_info = Text(null=True, default=None)
+    source = Varchar(length=8, default="station")  # station | server
+    occurred_at = Timestamptz()
+    received_at = _created()
+
+
+class OutboxMessage(Table):
+    """Outbound work that must not be lost (webhooks, OCPI pushes, captures), retried."""
+
+    id = BigSerial(primary_key=True)
+    organization = _owner()
+    kind = Varchar(length=32)
+    destination = Varchar(length=512)
+    payload = JSON(default="{}")
+    dedupe_key = Varchar(length=255, unique=True, null=True, default=None)
+    status = Varchar(length=12, default="pending")  # pending | delivered | dead
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    last_error = Text(null=True, default=None)
+    created_at = _created()
+    delivered_at = _optional_time()
+
+
+TABLES: list[type[Table]] = [
+    Organization,
+    User,
+    ApiKey,
+    Site,
+    ChargingStation,
+    Evse,
+    Connector,
+    StatusChange,
+    MaintenanceWindow,
+    Partner,
+    IdToken,
+    Tariff,
+    TariffAssignment,
+    Reservation,
+    ChargingSession,
+    MeterSample,
+    Cdr,
+    Payment,
+    Refund,
+    WebhookEvent,
+    ChargingProfile,
+    SiteLimit,
+    DemandResponseEvent,
+    Alert,
+    CommandLog,
+    OcppMessageLog,
+    StationConfiguration,
+    SecurityEvent,
+    OutboxMessage,
+]
+
+
+
+@dataclass(frozen=True)
+class Index:
+    """A multi-column index. Piccolo's own `Unique` constraint is added with ALTER TABLE,
+    which SQLite lacks, so these are created by plain CREATE INDEX steps in the migration
+    history; a test checks that each one exists in a migrated database."""
+
+    name: str
+    table: type[Table]
+    columns: tuple[str, ...]
+    unique: bool = False
+
+
+INDEXES: list[Index] = [
+    # Natural keys: what makes a repeated message or request idempotent.
+    Index("user_account_org_email", User, ("organization", "email"), unique=True),
+    Index("evse_station_evse_id", Evse, ("station", "evse_id"), unique=True),
+    Index("connector_evse_connector_id", Connector, ("evse", "connector_id"), unique=True),
+    Index("partner_party", Partner, ("organization", "country_code", "party_id"), unique=True),
+    Index("id_token_org_uid_type", IdToken, ("organization", "uid", "type"), unique=True),
+    Index("tariff_org_code", Tariff, ("organization", "code"), unique=True),
+    Index("reservation_station_id", Reservation, ("station", "reservation_id"), unique=True),
+    Index(
+        "charging_session_station_tx",
+        ChargingSession,
+        ("station", "transaction_id"),
+        unique=True,
+    ),
+    Index("webhook_event_provider_id", WebhookEvent, ("provider", "event_id"), unique=True),
+    Index(
+        "demand_response_external",
+        DemandResponseEvent,
+        ("organization", "source", "external_id"),
+        unique=True,
+    ),
+    Index(
+        "station_configuration_variable",
+        StationConfiguration,
+        (
+            "station",
+            "component",
+            "component_instance",
+            "evse_id",
+            "connector_id",
+            "variable",
+            "variable_instance",
+            "attribute_type",
+        ),
+        unique=True,
+    ),
+    # Hot paths: the OCPP handlers and the dashboard.
+    Index("charging_session_station_state", ChargingSession, ("station", "state")),
+    Index(
+        "charging_session_org_state_started",
+        ChargingSession,
+        ("organization", "state", "started_at"),
+    ),
+    Index("meter_sample_session_time", MeterSample, ("session", "sampled_at")),
+    Index("meter_sample_station_time", MeterSample, ("station", "sampled_at")),
+    Index("status_change_connector_time", StatusChange, ("connector", "occurred_at")),
+    Index("status_change_station_time", StatusChange, ("station", "occurred_at")),
+    Index("charging_station_org_connected", ChargingStation, ("organization", "connected")),
+    Index("alert_org_status_opened", Alert, ("organization", "status", "opened_at")),
+    Index("command_log_station_time", CommandLog, ("station", "created_at")),
+    Index("ocpp_message_log_identity_time", OcppMessageLog, ("identity", "created_at")),
+    Index("outbox_message_due", OutboxMessage, ("status", "next_attempt_at")),
+]

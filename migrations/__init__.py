@@ -1,0 +1,1 @@
+"""Piccolo migrations for the `cpms` app: one history for SQLite and PostgreSQL."""

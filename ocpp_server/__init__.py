@@ -1,0 +1,1 @@
+"""OCPP adapter: the websocket endpoint chargers connect to."""

@@ -1,0 +1,1 @@
+"""GraphQL adapter (strawberry): types, queries, subscriptions, context, dataloaders."""
