@@ -158,3 +158,7 @@ def demo() -> None:
     settings = _settings()
     _migrate()
     _load_demo(settings)
+
+
+if __name__ == "__main__":
+    main()

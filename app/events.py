@@ -236,7 +236,7 @@ class EventBus:
     @asynccontextmanager
     async def subscribe(
         self, *event_types: type[DomainEvent]
-    ) -> AsyncIterator[AsyncIterator[DomainEvent]]:
+    ) -> AsyncIterator[EventStream]:
         """Subscribe to some kinds of event; the subscription is live when this enters."""
         merged: asyncio.Queue[Event] = asyncio.Queue()
         async with AsyncExitStack() as stack:
@@ -247,7 +247,7 @@ class EventBus:
                 )
                 forwarders.append(asyncio.create_task(_forward(subscription.queue, merged)))
             try:
-                yield _decoded(merged)
+                yield EventStream(merged)
             finally:
                 for forwarder in forwarders:
                     forwarder.cancel()
@@ -259,7 +259,15 @@ async def _forward(source: asyncio.Queue[Event | None], target: asyncio.Queue[Ev
         await target.put(event)
 
 
-async def _decoded(queue: asyncio.Queue[Event]) -> AsyncIterator[DomainEvent]:
-    while True:
-        event = await queue.get()
-        yield decode_event(event.channel, event.message)
+class EventStream:
+    """The events of a subscription; waiting on it can be cancelled (a timeout) safely."""
+
+    def __init__(self, queue: asyncio.Queue[Event]) -> None:
+        self._queue = queue
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> DomainEvent:
+        event = await self._queue.get()
+        return decode_event(event.channel, event.message)

@@ -54,10 +54,12 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the ASGI app; `cpms serve` runs it through uvicorn's factory mode."""
+def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> Starlette:
+    """Build the ASGI app; `cpms serve` runs it through uvicorn's factory mode (one call per
+    worker process, hence the logging set-up here)."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_format)
     engine = configured_engine()
     bus = EventBus(settings.bus_url)
     runtime = Runtime(

@@ -1,0 +1,111 @@
+"""Shared fixtures. The suite runs on whatever CPMS_DATABASE_URL / CPMS_REDIS_URL name; with
+neither set it uses a throwaway SQLite file and the in-memory bus, and needs no server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import socket
+import tempfile
+from collections.abc import AsyncIterator
+
+# Before any project import: settings are read once, on first use.
+os.environ.setdefault(
+    "CPMS_DATABASE_URL", f"sqlite:///{tempfile.mkdtemp(prefix='cpms-test-')}/test.sqlite3"
+)
+
+import pytest
+import uvicorn
+from piccolo.engine.postgres import PostgresEngine
+
+from app.config import Settings, get_settings
+from app.events import EventBus
+from app.main import create_app
+from app.unit_of_work import UnitOfWorkFactory
+from db.engine import configured_engine, start_engine, stop_engine
+from db.migrate import migrate_forwards
+from db.tables import TABLES
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def quietly(step) -> None:  # type: ignore[no-untyped-def]
+    """Run a Piccolo migration step without its progress output."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        await step()
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[None]:
+    """A migrated database with a connection pool for the whole run."""
+    await quietly(migrate_forwards)
+    engine = configured_engine()
+    started = await start_engine(engine, settings)
+    yield
+    if started:
+        await stop_engine(engine)
+
+
+async def clear_tables() -> None:
+    engine = configured_engine()
+    if isinstance(engine, PostgresEngine):
+        names = ", ".join(f'"{table._meta.tablename}"' for table in TABLES)
+        await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    else:
+        for table in reversed(TABLES):
+            await table.delete(force=True)
+
+
+@pytest.fixture
+async def clean_db(database: None) -> None:
+    """An empty (but migrated) database for this test."""
+    await clear_tables()
+
+
+@pytest.fixture
+async def bus(settings: Settings) -> AsyncIterator[EventBus]:
+    event_bus = EventBus(settings.bus_url)
+    await event_bus.connect()
+    yield event_bus
+    await event_bus.disconnect()
+
+
+@pytest.fixture
+def unit_of_work(bus: EventBus, database: None) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(configured_engine(), bus)
+
+
+class LiveServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.http = f"http://127.0.0.1:{port}"
+        self.ws = f"ws://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+async def live_server(settings: Settings, database: None) -> AsyncIterator[LiveServer]:
+    """The real app under a real uvicorn server, in the test event loop."""
+    port = free_port()
+    app = create_app(settings, configure_logs=False)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    yield LiveServer(port)
+    server.should_exit = True
+    await task
