@@ -1,0 +1,111 @@
+import asyncio
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from app.demo import STATIONS, load_demo
+from schema.schema import SCHEMA_FILE, schema_sdl
+from tests.graphql_ws import LEGACY_WS, TRANSPORT_WS, graphql_ws
+
+STATIONS_QUERY = """
+query {
+  sites { name timeZone stations { identity connectors { evseId connectorId status } } }
+  stations(limit: 1000) { identity site { name } }
+}
+"""
+
+
+async def post(server, query: str, variables: dict | None = None) -> dict:
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_committed_schema_matches_the_code():
+    assert SCHEMA_FILE.read_text() == schema_sdl(), (
+        "schema/schema.graphql is stale: run `python -m schema.export`"
+    )
+
+
+async def test_query_sites_stations_and_connectors(live_server, clean_db, unit_of_work):
+    await load_demo(unit_of_work())
+    result = await post(live_server, STATIONS_QUERY)
+    assert "errors" not in result
+    data = result["data"]
+    assert data["sites"][0]["name"] == "Berlin Mitte Garage"
+    assert data["sites"][0]["timeZone"] == "Europe/Berlin"
+    berlin = [station["identity"] for station in data["sites"][0]["stations"]]
+    assert berlin == ["DEMO-BER-AC-01", "DEMO-BER-AC-02"]
+    connectors = data["sites"][0]["stations"][0]["connectors"]
+    assert [(c["evseId"], c["connectorId"]) for c in connectors] == [(1, 1), (2, 1)]
+    assert len(data["stations"]) == len(STATIONS)
+    assert all(station["site"]["name"] for station in data["stations"])
+
+
+async def test_page_size_is_capped(live_server, clean_db, unit_of_work):
+    from app.stations.service import MAX_PAGE_SIZE
+    from db.tables import ChargingStation, Organization
+
+    organization = Organization(name="Big", slug="big")
+    await organization.save()
+    await ChargingStation.insert(
+        *[
+            ChargingStation(organization=organization.id, identity=f"CP-{n:04d}")
+            for n in range(MAX_PAGE_SIZE + 5)
+        ]
+    )
+    result = await post(live_server, "{ stations(limit: 100000) { identity } }")
+    assert len(result["data"]["stations"]) == MAX_PAGE_SIZE
+
+
+async def test_unknown_station_is_null(live_server, clean_db):
+    result = await post(live_server, '{ station(identity: "NOPE") { identity } }')
+    assert result == {"data": {"station": None}}
+
+
+async def test_invalid_query_is_a_graphql_error_not_a_crash(live_server, clean_db):
+    result = await post(live_server, "{ stations { noSuchField } }")
+    assert result["data"] is None
+    assert "noSuchField" in result["errors"][0]["message"]
+
+
+async def test_graphiql_is_served_to_browsers(live_server):
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        response = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_subscription_sees_a_real_charger_connect_and_leave(live_server, protocol):
+    subscription = """
+    subscription ($identity: String) {
+      stationConnections(identity: $identity) { identity connected protocol nodeId }
+    }
+    """
+    identity = f"CP-SUB-{protocol}"
+    async with graphql_ws(f"{live_server.ws}/graphql", protocol) as client:
+        await client.subscribe(subscription, {"identity": identity})
+        # No acknowledgement per subscription: connect until the event shows up.
+        for _attempt in range(50):
+            async with connect(
+                f"{live_server.ws}/ocpp/{identity}", subprotocols=["ocpp1.6"]  # type: ignore[list-item]
+            ):
+                pass
+            try:
+                first = await asyncio.wait_for(client.next_data(), 0.2)
+                break
+            except TimeoutError:
+                continue
+        else:
+            pytest.fail("no subscription event")
+        assert first["stationConnections"] == {
+            "identity": identity,
+            "connected": True,
+            "protocol": "ocpp1.6",
+            "nodeId": "node-1",
+        }
+        second = await asyncio.wait_for(client.next_data(), 5)
+        assert second["stationConnections"]["connected"] is False
