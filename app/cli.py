@@ -7,7 +7,7 @@ import contextlib
 import io
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import click
@@ -37,7 +37,7 @@ def _settings(**overrides: Any) -> Settings:
     return settings
 
 
-def _run_quietly(step: Callable[[], Awaitable[None]]) -> None:
+def _run_quietly(step: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run an async database step; Piccolo prints progress to stdout, which goes to the log."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):

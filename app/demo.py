@@ -173,9 +173,7 @@ async def load_demo(uow: UnitOfWork) -> Organization:
             await _find_or_create(Site, {**owner, "name": site["name"]}, site) for site in SITES
         ]
         tariffs = [
-            await _find_or_create(
-                Tariff, {**owner, "code": tariff["code"]}, tariff
-            )
+            await _find_or_create(Tariff, {**owner, "code": tariff["code"]}, tariff)
             for tariff in TARIFFS
         ]
         await _find_or_create(

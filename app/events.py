@@ -234,9 +234,7 @@ class EventBus:
         metrics.EVENTS_PUBLISHED.labels(kind=event.kind).inc()
 
     @asynccontextmanager
-    async def subscribe(
-        self, *event_types: type[DomainEvent]
-    ) -> AsyncIterator[EventStream]:
+    async def subscribe(self, *event_types: type[DomainEvent]) -> AsyncIterator[EventStream]:
         """Subscribe to some kinds of event; the subscription is live when this enters."""
         merged: asyncio.Queue[Event] = asyncio.Queue()
         async with AsyncExitStack() as stack:

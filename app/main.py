@@ -19,8 +19,8 @@ from app.events import EventBus
 from app.log import configure_logging
 from app.runtime import Runtime
 from app.unit_of_work import UnitOfWorkFactory
-from db.engine import ping as ping_database
 from db.engine import configured_engine, start_engine, stop_engine
+from db.engine import ping as ping_database
 from ocpp_server.endpoint import ocpp_websocket
 from schema.schema import GraphQLApp
 

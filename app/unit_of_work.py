@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
+from typing import Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -20,7 +21,7 @@ class UnitOfWork:
         self._bus = bus
         self._write_lock = write_lock
         self._events: list[DomainEvent] = []
-        self._transaction: object | None = None
+        self._transaction: Any = None
 
     def emit(self, event: DomainEvent) -> None:
         """Queue an event to publish once the transaction has committed."""
@@ -50,7 +51,7 @@ class UnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         try:
-            await self._transaction.__aexit__(exc_type, exc, traceback)  # type: ignore[attr-defined]
+            await self._transaction.__aexit__(exc_type, exc, traceback)
         finally:
             self._release()
         if exc_type is None:

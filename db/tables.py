@@ -19,6 +19,7 @@ from piccolo.columns import (
     Integer,
     Numeric,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -53,9 +54,10 @@ def _owner() -> ForeignKey:
 class Organization(Table):
     """A charge point operator: the tenant."""
 
+    id = Serial(primary_key=True)
     name = Varchar(length=200)
     slug = Varchar(length=64, unique=True)
-    # What happens to a station that connects but is not registered: reject | pending | auto_register.
+    # An unregistered station that connects is: reject | pending | auto_register.
     unknown_station_policy = Varchar(length=16, default="reject")
     default_currency = Varchar(length=3, default="EUR")
     settings = JSON(default="{}")  # per-organization rule thresholds (healing, billing)
@@ -65,6 +67,7 @@ class Organization(Table):
 class User(Table, tablename="user_account"):
     """A person: staff (admin, operator, viewer) or a driver."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     email = Varchar(length=254)
     name = _optional_text(200)
@@ -79,6 +82,7 @@ class User(Table, tablename="user_account"):
 class ApiKey(Table):
     """An integrator's key; only a hash is kept, the prefix finds it."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     name = Varchar(length=200)
     prefix = Varchar(length=16, unique=True)
@@ -93,6 +97,7 @@ class ApiKey(Table):
 class Site(Table):
     """A location with one or more stations."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     name = Varchar(length=200)
     address = _optional_text(255)
@@ -110,6 +115,7 @@ class Site(Table):
 class ChargingStation(Table):
     """A charger, known by its OCPP identity."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     site = _optional_fk(Site)
     identity = Varchar(length=64, unique=True, index=True)
@@ -141,6 +147,7 @@ class ChargingStation(Table):
 class Evse(Table):
     """An EVSE of a station (OCPP 1.6: one per connectorId)."""
 
+    id = Serial(primary_key=True)
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
     evse_id = Integer()
     evse_uid = _optional_text(48)  # OCPI / eMI3 EVSE id, e.g. DE*ABC*E123*1
@@ -150,6 +157,7 @@ class Evse(Table):
 class Connector(Table):
     """A plug of an EVSE, with its live status."""
 
+    id = Serial(primary_key=True)
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
     evse = ForeignKey(references=Evse, on_delete=OnDelete.cascade, index=True)
     connector_id = Integer()  # number within the EVSE
@@ -183,6 +191,7 @@ class StatusChange(Table):
 class MaintenanceWindow(Table):
     """Planned downtime set by an operator: excluded from uptime."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
     connector = _optional_fk(Connector)
@@ -196,6 +205,7 @@ class MaintenanceWindow(Table):
 class Partner(Table):
     """A roaming partner (OCPI): an eMSP or a hub."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     name = Varchar(length=200)
     country_code = Varchar(length=2)
@@ -214,6 +224,7 @@ class Partner(Table):
 class IdToken(Table):
     """Something that authorizes charging: RFID card, eMAID, app token, ..."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     uid = Varchar(length=255)
     type = Varchar(length=20, default="ISO14443")
@@ -230,6 +241,7 @@ class IdToken(Table):
 class Tariff(Table):
     """An OCPI 2.2.1-shaped tariff: elements of price components with restrictions."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     code = Varchar(length=36)  # OCPI tariff id
     name = Varchar(length=200)
@@ -250,6 +262,7 @@ class TariffAssignment(Table):
     """Which tariff applies where: organization default, site, station, connector, with an
     optional narrowing to a token group or a partner. The most specific match wins."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     tariff = ForeignKey(references=Tariff, on_delete=OnDelete.cascade, index=True)
     site = _optional_fk(Site)
@@ -263,6 +276,7 @@ class TariffAssignment(Table):
 class Reservation(Table):
     """A reservation of an EVSE or connector for an id token."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
     evse = _optional_fk(Evse, index=False)
@@ -279,6 +293,7 @@ class Reservation(Table):
 class ChargingSession(Table):
     """A charging transaction, from start to stop, with what it consumed."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.restrict)
     evse = _optional_fk(Evse, index=False)
@@ -333,6 +348,7 @@ class MeterSample(Table):
 class Cdr(Table):
     """A charge detail record: created once per session, immutable when finalized."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     session = _optional_fk(ChargingSession)
     code = Varchar(length=39, unique=True)  # OCPI CDR id
@@ -359,6 +375,7 @@ class Cdr(Table):
 class Payment(Table):
     """Money through a provider (Stripe): pre-authorization, capture, off-session charge."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     session = _optional_fk(ChargingSession)
     cdr = _optional_fk(Cdr, index=False)
@@ -380,6 +397,7 @@ class Payment(Table):
 class Refund(Table):
     """A full or partial refund of a payment."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     payment = ForeignKey(references=Payment, on_delete=OnDelete.cascade, index=True)
     provider_refund_id = Varchar(length=255, unique=True, null=True, default=None)
@@ -394,6 +412,7 @@ class Refund(Table):
 class WebhookEvent(Table):
     """An inbound webhook, stored by the provider's event id so a redelivery is a no-op."""
 
+    id = Serial(primary_key=True)
     provider = Varchar(length=16, default="stripe")
     event_id = Varchar(length=255)
     type = Varchar(length=100)
@@ -405,6 +424,7 @@ class WebhookEvent(Table):
 class ChargingProfile(Table):
     """A smart-charging profile sent (or to be sent) to a station."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
     evse_id = Integer(default=0)  # 0: the whole station
@@ -425,6 +445,7 @@ class ChargingProfile(Table):
 class SiteLimit(Table):
     """A site's grid limit shared by its sessions."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     site = ForeignKey(references=Site, on_delete=OnDelete.cascade, index=True)
     max_current_a = Numeric(digits=(8, 2))
@@ -440,6 +461,7 @@ class SiteLimit(Table):
 class DemandResponseEvent(Table):
     """A limit or price signal from a grid operator (e.g. OpenADR)."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     site = _optional_fk(Site)
     source = Varchar(length=32, default="openadr")
@@ -455,6 +477,7 @@ class DemandResponseEvent(Table):
 class Alert(Table):
     """Something an operator must know about; resolves itself when the condition clears."""
 
+    id = Serial(primary_key=True)
     organization = _owner()
     station = _optional_fk(ChargingStation)
     connector = _optional_fk(Connector, index=False)
@@ -507,6 +530,7 @@ class OcppMessageLog(Table):
 class StationConfiguration(Table):
     """A 1.6 configuration key or a 2.0.1 device-model variable, as last reported."""
 
+    id = Serial(primary_key=True)
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, index=True)
     component = Varchar(length=64, default="")  # '' for 1.6 keys
     component_instance = Varchar(length=64, default="")
@@ -582,7 +606,6 @@ TABLES: list[type[Table]] = [
     SecurityEvent,
     OutboxMessage,
 ]
-
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+
 from ocpp.exceptions import (
     FormationViolationError,
     FormatViolationError,
-    NotImplementedError as OcppNotImplementedError,
     OCPPError,
+)
+from ocpp.exceptions import (
+    NotImplementedError as OcppNotImplementedError,
 )
 from ocpp.messages import Call, pack, unpack
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -53,10 +56,10 @@ def answer(protocol: str, text: str) -> str | None:
     except OCPPError as error:
         return call_error_frame(UNKNOWN_MESSAGE_ID, _framing_error(protocol, error))
     if isinstance(message, Call):
-        error = OcppNotImplementedError(
+        not_implemented = OcppNotImplementedError(
             description=f"{message.action} is not implemented", details={}
         )
-        return pack(message.create_call_error(error))
+        return pack(message.create_call_error(not_implemented))
     return None  # a CALLRESULT or CALLERROR to a command of ours
 
 

@@ -9,7 +9,7 @@ import io
 import os
 import socket
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 # Before any project import: settings are read once, on first use.
 os.environ.setdefault(
@@ -35,7 +35,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def quietly(step) -> None:  # type: ignore[no-untyped-def]
+async def quietly(step: Callable[[], Awaitable[None]]) -> None:
     """Run a Piccolo migration step without its progress output."""
     with contextlib.redirect_stdout(io.StringIO()):
         await step()

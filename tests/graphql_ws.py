@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -34,8 +35,10 @@ class GraphQLSubscriptionClient:
 
 
 @asynccontextmanager
-async def graphql_ws(url: str, protocol: str = TRANSPORT_WS) -> AsyncIterator[GraphQLSubscriptionClient]:
-    async with connect(url, subprotocols=[protocol]) as connection:  # type: ignore[list-item]
+async def graphql_ws(
+    url: str, protocol: str = TRANSPORT_WS
+) -> AsyncIterator[GraphQLSubscriptionClient]:
+    async with connect(url, subprotocols=[Subprotocol(protocol)]) as connection:
         await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
         while True:
             ack = json.loads(await connection.recv())

@@ -74,5 +74,7 @@ def test_cli_reports_a_bad_setting_in_one_line(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert lines == ["Error: CPMS_DATABASE_URL: unsupported scheme 'oracle'; "
-                     "use sqlite:///path or postgresql://host/db"]
+    assert lines == [
+        "Error: CPMS_DATABASE_URL: unsupported scheme 'oracle'; "
+        "use sqlite:///path or postgresql://host/db"
+    ]

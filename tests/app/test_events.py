@@ -69,13 +69,15 @@ async def test_one_subscription_to_several_kinds(bus):
         await bus.publish(connection_event("CP-A"))
         await bus.publish(
             ConnectorStatusChanged(
-                organization_id=1, station_id=1, identity="CP-B", evse_id=1,
-                connector_id=1, status="Available",
+                organization_id=1,
+                station_id=1,
+                identity="CP-B",
+                evse_id=1,
+                connector_id=1,
+                status="Available",
             )
         )
-        kinds = {
-            (await asyncio.wait_for(anext(events), DELIVERY_TIMEOUT_S)).kind for _ in range(2)
-        }
+        kinds = {(await asyncio.wait_for(anext(events), DELIVERY_TIMEOUT_S)).kind for _ in range(2)}
     assert kinds == {"station.connection", "connector.status"}
 
 
@@ -120,6 +122,7 @@ async def test_ping_reports_a_reachable_bus(bus):
 
 
 # --- Redis only: the pitfalls of broadcaster 0.3.1 with redis-py 8, and how ours fixes them ---
+
 
 @pytest.fixture
 def redis_url(settings):

@@ -1,6 +1,7 @@
 """/readyz says 503, naming the part that is down, when the database is unreachable."""
 
 import httpx
+import pytest
 from piccolo.engine.postgres import PostgresEngine
 from starlette.applications import Starlette
 
@@ -12,6 +13,7 @@ from app.unit_of_work import UnitOfWorkFactory
 from tests.conftest import free_port
 
 
+@pytest.mark.filterwarnings("ignore:.*Unable to connect to database")
 async def test_readyz_is_503_when_the_database_is_down(settings):
     app: Starlette = create_app(settings, configure_logs=False)
     unreachable = PostgresEngine(config={"dsn": f"postgresql://127.0.0.1:{free_port()}/none"})

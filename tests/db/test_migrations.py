@@ -38,9 +38,7 @@ async def test_a_table_change_without_migration_is_detected(database, monkeypatc
     column = Varchar(length=10, null=True, default=None)
     column._meta.name = "nickname"
     column._meta._table = ChargingStation
-    monkeypatch.setattr(
-        ChargingStation._meta, "columns", [*ChargingStation._meta.columns, column]
-    )
+    monkeypatch.setattr(ChargingStation._meta, "columns", [*ChargingStation._meta.columns, column])
     monkeypatch.setattr(
         ChargingStation._meta,
         "non_default_columns",

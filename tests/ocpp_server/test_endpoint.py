@@ -9,6 +9,7 @@ from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from ocpp_server.subprotocols import choose_subprotocol
 
@@ -30,8 +31,8 @@ def test_newest_common_subprotocol_is_chosen(offered, chosen):
 
 async def open_station(server, identity: str, *protocols: str):
     # No protocols: send no Sec-WebSocket-Protocol header at all, like some chargers do.
-    offered = list(protocols) or None
-    return connect(f"{server.ws}/ocpp/{identity}", subprotocols=offered)  # type: ignore[arg-type]
+    offered = [Subprotocol(protocol) for protocol in protocols] or None
+    return connect(f"{server.ws}/ocpp/{identity}", subprotocols=offered)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ import asyncio
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from app.demo import STATIONS, load_demo
 from schema.schema import SCHEMA_FILE, schema_sdl
@@ -91,7 +92,8 @@ async def test_subscription_sees_a_real_charger_connect_and_leave(live_server, p
         # No acknowledgement per subscription: connect until the event shows up.
         for _attempt in range(50):
             async with connect(
-                f"{live_server.ws}/ocpp/{identity}", subprotocols=["ocpp1.6"]  # type: ignore[list-item]
+                f"{live_server.ws}/ocpp/{identity}",
+                subprotocols=[Subprotocol("ocpp1.6")],
             ):
                 pass
             try:

@@ -4,7 +4,7 @@ Unique constraint is added with ALTER TABLE, which SQLite does not support."""
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
 
-ID = "2026-11-23T21:39:00:794680"
+ID = "2026-11-23T21:54:25:465974"
 VERSION = "1.38.0"
 DESCRIPTION = "multi-column indexes"
 
