@@ -7,6 +7,7 @@ import contextlib
 import io
 import logging
 import os
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -50,7 +51,17 @@ def _run_quietly(step: Callable[[], Coroutine[Any, Any, None]]) -> None:
 def _migrate() -> None:
     from db.migrate import migrate_forwards
 
-    _run_quietly(migrate_forwards)
+    try:
+        with warnings.catch_warnings():
+            # Piccolo warns before failing on an unreachable server; the error says it all.
+            warnings.simplefilter("ignore")
+            _run_quietly(migrate_forwards)
+    except Exception as error:
+        # Unreachable server, bad credentials, a failed migration: one line, not a traceback.
+        logger.debug("migration failed", exc_info=True)
+        raise click.ClickException(
+            f"cannot migrate the database: {type(error).__name__}: {error}"
+        ) from None
     logger.info("database schema is up to date")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -58,6 +59,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     """Build the ASGI app; `cpms serve` runs it through uvicorn's factory mode (one call per
     worker process, hence the logging set-up here)."""
     settings = settings or get_settings()
+    if settings.workers > 1:
+        # Each worker process is a node of its own (presence, command routing).
+        settings = settings.model_copy(update={"node_id": f"{settings.node_id}-{os.getpid()}"})
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
     engine = configured_engine()

@@ -78,3 +78,24 @@ def test_cli_reports_a_bad_setting_in_one_line(tmp_path):
         "Error: CPMS_DATABASE_URL: unsupported scheme 'oracle'; "
         "use sqlite:///path or postgresql://host/db"
     ]
+
+
+def test_cli_reports_an_unreachable_database_in_one_line(tmp_path):
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "CPMS_DATABASE_URL": f"postgresql://cpms@127.0.0.1:{port}/cpms"}
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "Error: cannot migrate the database: ConnectionRefusedError: "
+        f"[Errno 111] Connect call failed ('127.0.0.1', {port})"
+    ]
