@@ -61,16 +61,19 @@ def test_invalid_value_names_the_variable(monkeypatch, variable, value, expected
     assert "\n" not in message
 
 
-def test_cli_reports_a_bad_setting_in_one_line(tmp_path):
-    env = {**os.environ, "CPMS_DATABASE_URL": "oracle://db/cpms"}
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "serve"],
-        env=env,
+def run_cli(tmp_path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={**os.environ, "CPMS_DATABASE_URL": database_url},
         capture_output=True,
         text=True,
         timeout=60,
         cwd=tmp_path,
     )
+
+
+def test_cli_reports_a_bad_setting_in_one_line(tmp_path):
+    result = run_cli(tmp_path, "oracle://db/cpms", "serve")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -84,15 +87,7 @@ def test_cli_reports_an_unreachable_database_in_one_line(tmp_path):
     from tests.conftest import free_port
 
     port = free_port()
-    env = {**os.environ, "CPMS_DATABASE_URL": f"postgresql://cpms@127.0.0.1:{port}/cpms"}
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    result = run_cli(tmp_path, f"postgresql://cpms@127.0.0.1:{port}/cpms", "migrate")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [

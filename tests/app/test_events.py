@@ -26,16 +26,20 @@ def connection_event(identity: str = "CP-1", connected: bool = True) -> StationC
     )
 
 
-def test_events_round_trip_through_json():
-    event = ConnectorStatusChanged(
+def status_event(status: str, identity: str = "CP-1", **extra: str) -> ConnectorStatusChanged:
+    return ConnectorStatusChanged(
         organization_id=1,
         station_id=2,
-        identity="CP-1",
+        identity=identity,
         evse_id=1,
         connector_id=1,
-        status="Faulted",
-        error_code="GroundFailure",
+        status=status,
+        **extra,
     )
+
+
+def test_events_round_trip_through_json():
+    event = status_event("Faulted", error_code="GroundFailure")
     assert decode_event(event.channel(), encode_event(event)) == event
 
 
@@ -50,15 +54,7 @@ async def test_subscriber_receives_published_event(bus):
 async def test_subscriber_gets_only_the_kinds_it_asked_for(bus):
     async with bus.subscribe(ConnectorStatusChanged) as events:
         await bus.publish(connection_event())
-        status = ConnectorStatusChanged(
-            organization_id=1,
-            station_id=1,
-            identity="CP-1",
-            evse_id=1,
-            connector_id=1,
-            status="Charging",
-        )
-        await bus.publish(status)
+        await bus.publish(status_event("Charging"))
         received = await asyncio.wait_for(anext(events), DELIVERY_TIMEOUT_S)
     assert isinstance(received, ConnectorStatusChanged)
     assert received.status == "Charging"
@@ -67,16 +63,7 @@ async def test_subscriber_gets_only_the_kinds_it_asked_for(bus):
 async def test_one_subscription_to_several_kinds(bus):
     async with bus.subscribe(StationConnectionChanged, ConnectorStatusChanged) as events:
         await bus.publish(connection_event("CP-A"))
-        await bus.publish(
-            ConnectorStatusChanged(
-                organization_id=1,
-                station_id=1,
-                identity="CP-B",
-                evse_id=1,
-                connector_id=1,
-                status="Available",
-            )
-        )
+        await bus.publish(status_event("Available", identity="CP-B"))
         kinds = {(await asyncio.wait_for(anext(events), DELIVERY_TIMEOUT_S)).kind for _ in range(2)}
     assert kinds == {"station.connection", "connector.status"}
 
@@ -223,3 +210,17 @@ async def test_bus_recovers_when_redis_drops_the_connection(redis_url):
     finally:
         await admin.aclose()
         await bus.disconnect()
+
+
+async def test_event_published_on_one_node_reaches_another(redis_url):
+    node_a, node_b = EventBus(redis_url), EventBus(redis_url)
+    await node_a.connect()
+    await node_b.connect()
+    try:
+        async with node_b.subscribe(StationConnectionChanged) as events:
+            await node_a.publish(connection_event("CP-ON-NODE-A"))
+            received = await asyncio.wait_for(anext(events), DELIVERY_TIMEOUT_S)
+        assert received.identity == "CP-ON-NODE-A"
+    finally:
+        await node_a.disconnect()
+        await node_b.disconnect()

@@ -8,26 +8,27 @@ from db.tables import INDEXES, TABLES, ChargingStation
 from tests.conftest import quietly
 
 
-async def existing_tables() -> set[str]:
+async def catalog_names(kind: str) -> set[str]:
+    """Names of the tables or indexes ('table' | 'index') in the test database."""
     engine = configured_engine()
     if isinstance(engine, PostgresEngine):
+        catalog, column = (
+            ("pg_tables", "tablename") if kind == "table" else ("pg_indexes", "indexname")
+        )
         rows = await engine.run_ddl(
-            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+            f"SELECT {column} AS name FROM {catalog} WHERE schemaname = current_schema()"
         )
     else:
-        rows = await engine.run_ddl("SELECT name FROM sqlite_master WHERE type = 'table'")
+        rows = await engine.run_ddl(f"SELECT name FROM sqlite_master WHERE type = '{kind}'")
     return {row["name"] for row in rows}
+
+
+async def existing_tables() -> set[str]:
+    return await catalog_names("table")
 
 
 async def existing_indexes() -> set[str]:
-    engine = configured_engine()
-    if isinstance(engine, PostgresEngine):
-        rows = await engine.run_ddl(
-            "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()"
-        )
-    else:
-        rows = await engine.run_ddl("SELECT name FROM sqlite_master WHERE type = 'index'")
-    return {row["name"] for row in rows}
+    return await catalog_names("index")
 
 
 async def test_every_table_matches_the_migration_history(database):
