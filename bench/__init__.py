@@ -1,0 +1,1 @@
+"""Benchmarks: run by hand, print numbers; never part of the unit suite."""
