@@ -162,6 +162,13 @@ class RedisPubSubBackend(BroadcastBackend):
                 await self._queue.put(Event(channel=message["channel"], message=message["data"]))
 
 
+class _Subscription:
+    """One subscriber's queue on one channel; None in it means unsubscribed."""
+
+    def __init__(self, queue: asyncio.Queue[Event | None]) -> None:
+        self.queue = queue
+
+
 class SafeBroadcast(Broadcast):
     """broadcaster's `Broadcast` with a subscribe that is safe for concurrent subscribers."""
 
@@ -182,7 +189,7 @@ class SafeBroadcast(Broadcast):
         return self._backend
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Any]:
+    async def subscribe(self, channel: str) -> AsyncIterator[_Subscription]:  # type: ignore[override]
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         async with self._subscribe_lock:
             queues = self._subscribers.setdefault(channel, set())
@@ -203,11 +210,6 @@ class SafeBroadcast(Broadcast):
                     self._subscribers.pop(channel, None)
                     await self._backend.unsubscribe(channel)
             await queue.put(None)
-
-
-class _Subscription:
-    def __init__(self, queue: asyncio.Queue[Event | None]) -> None:
-        self.queue = queue
 
 
 class EventBus:
