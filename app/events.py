@@ -88,9 +88,60 @@ class ConnectorStatusChanged(DomainEvent):
     error_code: str | None = None
 
 
+class StationBooted(DomainEvent):
+    """A station sent BootNotification and got an answer."""
+
+    kind: ClassVar[str] = "station.booted"
+    organization_id: int
+    station_id: int
+    identity: str
+    registration_status: str
+    vendor: str | None = None
+    model: str | None = None
+    firmware_version: str | None = None
+    reason: str | None = None
+
+
+class SecurityEventRaised(DomainEvent):
+    """A security event reported by a station, or seen by us (refused credentials)."""
+
+    kind: ClassVar[str] = "station.security_event"
+    organization_id: int | None
+    station_id: int | None
+    identity: str
+    type: str
+    tech_info: str | None = None
+    source: str  # station | server
+
+
+class SessionChanged(DomainEvent):
+    """A charging session started, progressed (energy, power) or ended."""
+
+    kind: ClassVar[str] = "session.changed"
+    organization_id: int
+    session_id: int
+    station_id: int
+    identity: str
+    transaction_id: str
+    phase: str  # started | updated | ended
+    state: str
+    evse_id: int | None = None
+    connector_id: int | None = None
+    energy_wh: int = 0
+    power_w: int | None = None
+    stop_reason: str | None = None
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     event_type.kind: event_type
-    for event_type in (StationConnectionChanged, StationStatusChanged, ConnectorStatusChanged)
+    for event_type in (
+        StationConnectionChanged,
+        StationStatusChanged,
+        ConnectorStatusChanged,
+        StationBooted,
+        SecurityEventRaised,
+        SessionChanged,
+    )
 }
 
 

@@ -49,3 +49,49 @@ class ConnectorView:
     max_power_w: int
     status: str
     error_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StationRecord:
+    """What the OCPP side needs to know about a station on every message."""
+
+    id: int
+    organization_id: int
+    identity: str
+    registration_status: str
+    security_profile: int
+    password_hash: str | None
+    heartbeat_interval: int
+    assumed_protocol: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The outcome of a connection attempt: a station, or why it was refused."""
+
+    station: StationRecord | None
+    refused_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootInfo:
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware_version: str | None
+    iccid: str | None
+    imsi: str | None
+    meter_type: str | None
+    meter_serial_number: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    evse_id: int  # 0: the station itself
+    connector_id: int
+    status: str
+    error_code: str | None
+    vendor_error_code: str | None
+    info: str | None
+    occurred_at: datetime

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from app.stations.models import ConnectorView, SiteView, StationView
-from db.tables import ChargingStation, Connector, Site
+from app.stations.models import (
+    BootInfo,
+    ConnectorView,
+    SiteView,
+    StationRecord,
+    StationView,
+    StatusReport,
+)
+from app.timeparse import utcnow
+from db.tables import (
+    ChargingStation,
+    Connector,
+    Evse,
+    Organization,
+    SecurityEvent,
+    Site,
+    StatusChange,
+)
 
 _SITE_COLUMNS = (
     Site.id,
@@ -108,3 +125,211 @@ async def connectors_by_station_ids(station_ids: Sequence[int]) -> list[Connecto
         .order_by(Connector.station, Connector.evse.evse_id, Connector.connector_id)
     )
     return [_connector(row) for row in rows]
+
+
+_RECORD_COLUMNS = (
+    ChargingStation.id,
+    ChargingStation.organization,
+    ChargingStation.identity,
+    ChargingStation.registration_status,
+    ChargingStation.security_profile,
+    ChargingStation.password_hash,
+    ChargingStation.heartbeat_interval,
+    ChargingStation.assumed_protocol,
+)
+
+
+def _record(row: dict[str, Any]) -> StationRecord:
+    row["organization_id"] = row.pop("organization")
+    return StationRecord(**row)
+
+
+async def get_station_record(identity: str) -> StationRecord | None:
+    row = (
+        await ChargingStation.select(*_RECORD_COLUMNS)
+        .where(ChargingStation.identity == identity)
+        .first()
+    )
+    return _record(row) if row else None
+
+
+async def organization_id_by_slug(slug: str) -> int | None:
+    row = await Organization.select(Organization.id).where(Organization.slug == slug).first()
+    return int(row["id"]) if row else None
+
+
+async def organization_policy(slug: str) -> tuple[int, str] | None:
+    """(id, unknown-station policy) of the organization with this slug."""
+    row = (
+        await Organization.select(Organization.id, Organization.unknown_station_policy)
+        .where(Organization.slug == slug)
+        .first()
+    )
+    return (int(row["id"]), str(row["unknown_station_policy"])) if row else None
+
+
+async def create_station(
+    *,
+    organization_id: int,
+    identity: str,
+    registration_status: str,
+    security_profile: int,
+    password_hash: str | None,
+) -> StationRecord:
+    station = ChargingStation(
+        organization=organization_id,
+        identity=identity,
+        registration_status=registration_status,
+        security_profile=security_profile,
+        password_hash=password_hash,
+    )
+    await station.save()
+    record = await get_station_record(identity)
+    assert record is not None
+    return record
+
+
+async def set_presence(station_id: int, *, connected: bool, protocol: str, node_id: str) -> None:
+    now = utcnow()
+    await ChargingStation.update(
+        {
+            ChargingStation.connected: connected,
+            ChargingStation.protocol: protocol,
+            ChargingStation.node_id: node_id,
+            ChargingStation.last_seen_at: now,
+            ChargingStation.updated_at: now,
+        }
+    ).where(ChargingStation.id == station_id)
+
+
+async def clear_presence(station_id: int, node_id: str) -> bool:
+    """Mark offline if this node still holds the station; whether it did."""
+    rows = (
+        await ChargingStation.update(
+            {ChargingStation.connected: False, ChargingStation.updated_at: utcnow()}
+        )
+        .where((ChargingStation.id == station_id) & (ChargingStation.node_id == node_id))
+        .where(ChargingStation.connected == True)  # noqa: E712
+        .returning(ChargingStation.id)
+    )
+    return bool(rows)
+
+
+async def touch(station_ids: Sequence[int]) -> None:
+    """Record that these stations were heard from now."""
+    await ChargingStation.update({ChargingStation.last_seen_at: utcnow()}).where(
+        ChargingStation.id.is_in(list(station_ids))
+    )
+
+
+async def record_boot(station_id: int, boot: BootInfo, status: str) -> None:
+    now = utcnow()
+    values: dict[Any, Any] = {
+        ChargingStation.last_boot_at: now,
+        ChargingStation.last_seen_at: now,
+        ChargingStation.updated_at: now,
+    }
+    fields = {
+        ChargingStation.vendor: boot.vendor,
+        ChargingStation.model: boot.model,
+        ChargingStation.serial_number: boot.serial_number,
+        ChargingStation.firmware_version: boot.firmware_version,
+        ChargingStation.iccid: boot.iccid,
+        ChargingStation.imsi: boot.imsi,
+        ChargingStation.meter_type: boot.meter_type,
+        ChargingStation.meter_serial_number: boot.meter_serial_number,
+    }
+    # Over-long vendor strings are cut to the column, never refused.
+    for column, value in fields.items():
+        if value is not None:
+            values[column] = value[: column.length]
+    await ChargingStation.update(values).where(ChargingStation.id == station_id)
+
+
+async def add_security_event(
+    *,
+    station_id: int | None,
+    identity: str,
+    kind: str,
+    tech_info: str | None,
+    source: str,
+    occurred_at: datetime,
+) -> None:
+    await SecurityEvent.insert(
+        SecurityEvent(
+            station=station_id,
+            identity=identity[:64],
+            type=kind[:64],
+            tech_info=tech_info,
+            source=source,
+            occurred_at=occurred_at,
+        )
+    )
+
+
+async def ensure_connector(station_id: int, evse_id: int, connector_id: int) -> tuple[int, int]:
+    """(evse row id, connector row id), created on first sight: stations report their own."""
+    evse = (
+        await Evse.select(Evse.id)
+        .where((Evse.station == station_id) & (Evse.evse_id == evse_id))
+        .first()
+    )
+    if evse is None:
+        await Evse.insert(Evse(station=station_id, evse_id=evse_id))
+        evse = (
+            await Evse.select(Evse.id)
+            .where((Evse.station == station_id) & (Evse.evse_id == evse_id))
+            .first()
+        )
+    assert evse is not None
+    connector = (
+        await Connector.select(Connector.id)
+        .where((Connector.evse == evse["id"]) & (Connector.connector_id == connector_id))
+        .first()
+    )
+    if connector is None:
+        await Connector.insert(
+            Connector(station=station_id, evse=evse["id"], connector_id=connector_id)
+        )
+        connector = (
+            await Connector.select(Connector.id)
+            .where((Connector.evse == evse["id"]) & (Connector.connector_id == connector_id))
+            .first()
+        )
+    assert connector is not None
+    return int(evse["id"]), int(connector["id"])
+
+
+async def record_status(
+    station_id: int, connector_row_id: int | None, report: StatusReport
+) -> None:
+    """Set the live status and append it to the history."""
+    if connector_row_id is None:
+        await ChargingStation.update(
+            {
+                ChargingStation.status: report.status,
+                ChargingStation.error_code: report.error_code,
+                ChargingStation.last_seen_at: utcnow(),
+            }
+        ).where(ChargingStation.id == station_id)
+    else:
+        await Connector.update(
+            {
+                Connector.status: report.status,
+                Connector.error_code: report.error_code,
+                Connector.vendor_error_code: report.vendor_error_code,
+                Connector.info: report.info,
+                Connector.status_updated_at: report.occurred_at,
+            }
+        ).where(Connector.id == connector_row_id)
+    await StatusChange.insert(
+        StatusChange(
+            station=station_id,
+            connector=connector_row_id,
+            status=report.status,
+            error_code=report.error_code,
+            vendor_error_code=report.vendor_error_code,
+            info=report.info,
+            occurred_at=report.occurred_at,
+        )
+    )

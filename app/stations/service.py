@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
+from app.events import (
+    ConnectorStatusChanged,
+    SecurityEventRaised,
+    StationBooted,
+    StationStatusChanged,
+)
 from app.stations import repository
-from app.stations.models import ConnectorView, SiteView, StationView
+from app.stations.models import (
+    BootInfo,
+    ConnectorView,
+    SiteView,
+    StationRecord,
+    StationView,
+    StatusReport,
+)
+from app.unit_of_work import UnitOfWork
 
 MAX_PAGE_SIZE = 100
 
@@ -52,3 +67,90 @@ async def connectors_by_station_ids(station_ids: Sequence[int]) -> dict[int, lis
     for connector in await repository.connectors_by_station_ids(station_ids):
         grouped[connector.station_id].append(connector)
     return grouped
+
+
+async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -> str:
+    """Store what a booting station says about itself; the registration status to answer."""
+    async with uow:
+        current = await repository.get_station_record(station.identity)
+        status = current.registration_status if current else station.registration_status
+        await repository.record_boot(station.id, boot, status)
+        uow.emit(
+            StationBooted(
+                organization_id=station.organization_id,
+                station_id=station.id,
+                identity=station.identity,
+                registration_status=status,
+                vendor=boot.vendor,
+                model=boot.model,
+                firmware_version=boot.firmware_version,
+                reason=boot.reason,
+            )
+        )
+        return status
+
+
+async def record_heartbeat(station_ids: Sequence[int]) -> None:
+    """Stations were heard from (batched by the caller; no event)."""
+    await repository.touch(station_ids)
+
+
+async def record_status(uow: UnitOfWork, station: StationRecord, report: StatusReport) -> None:
+    """A station or connector status: stored live and in the history, and published."""
+    async with uow:
+        if report.evse_id == 0:
+            await repository.record_status(station.id, None, report)
+            uow.emit(
+                StationStatusChanged(
+                    organization_id=station.organization_id,
+                    station_id=station.id,
+                    identity=station.identity,
+                    status=report.status,
+                )
+            )
+            return
+        _evse_row, connector_row = await repository.ensure_connector(
+            station.id, report.evse_id, report.connector_id
+        )
+        await repository.record_status(station.id, connector_row, report)
+        uow.emit(
+            ConnectorStatusChanged(
+                organization_id=station.organization_id,
+                station_id=station.id,
+                identity=station.identity,
+                evse_id=report.evse_id,
+                connector_id=report.connector_id,
+                status=report.status,
+                error_code=report.error_code,
+            )
+        )
+
+
+async def record_security_event(
+    uow: UnitOfWork, station: StationRecord, kind: str, tech_info: str | None, occurred_at: datetime
+) -> None:
+    """A security event the station reported."""
+    async with uow:
+        await repository.add_security_event(
+            station_id=station.id,
+            identity=station.identity,
+            kind=kind,
+            tech_info=tech_info,
+            source="station",
+            occurred_at=occurred_at,
+        )
+        uow.emit(
+            SecurityEventRaised(
+                organization_id=station.organization_id,
+                station_id=station.id,
+                identity=station.identity,
+                type=kind,
+                tech_info=tech_info,
+                source="station",
+            )
+        )
+
+
+async def connector_rows(station_id: int, evse_id: int, connector_id: int) -> tuple[int, int]:
+    """Row ids of an EVSE and its connector, created on first sight."""
+    return await repository.ensure_connector(station_id, evse_id, connector_id)

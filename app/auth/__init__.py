@@ -1,0 +1,1 @@
+"""Users, roles, API keys, id tokens and station credentials."""

@@ -1,0 +1,1 @@
+"""Charging sessions (transactions), meter values, offline reconciliation."""

@@ -1,0 +1,174 @@
+"""Every query of the sessions domain."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from app.sessions.meter import Reading
+from app.sessions.models import SessionState
+from app.timeparse import utcnow
+from db.tables import ChargingSession, Evse, MeterSample
+
+_STATE_COLUMNS = (
+    ChargingSession.id,
+    ChargingSession.organization,
+    ChargingSession.station,
+    ChargingSession.evse.evse_id.as_alias("evse_number"),
+    ChargingSession.connector.connector_id.as_alias("connector_number"),
+    ChargingSession.transaction_id,
+    ChargingSession.state,
+    ChargingSession.started_at,
+    ChargingSession.meter_start_wh,
+    ChargingSession.energy_wh,
+    ChargingSession.seq_nos_seen,
+)
+
+
+def _state(row: dict[str, Any]) -> SessionState:
+    seen = row["seq_nos_seen"]
+    return SessionState(
+        id=row["id"],
+        organization_id=row["organization"],
+        station_id=row["station"],
+        evse_id=row["evse_number"],
+        connector_id=row["connector_number"],
+        transaction_id=row["transaction_id"],
+        state=row["state"],
+        started_at=row["started_at"],
+        meter_start_wh=row["meter_start_wh"],
+        energy_wh=row["energy_wh"],
+        seq_nos_seen=json.loads(seen) if isinstance(seen, str) else list(seen or []),
+    )
+
+
+async def by_transaction(station_id: int, transaction_id: str) -> SessionState | None:
+    row = (
+        await ChargingSession.select(*_STATE_COLUMNS)
+        .where(
+            (ChargingSession.station == station_id)
+            & (ChargingSession.transaction_id == transaction_id)
+        )
+        .first()
+    )
+    return _state(row) if row else None
+
+
+async def by_start_key(station_id: int, start_key: str) -> SessionState | None:
+    row = (
+        await ChargingSession.select(*_STATE_COLUMNS)
+        .where((ChargingSession.station == station_id) & (ChargingSession.start_key == start_key))
+        .first()
+    )
+    return _state(row) if row else None
+
+
+async def create(
+    *,
+    organization_id: int,
+    station_id: int,
+    evse_row: int | None,
+    connector_row: int | None,
+    transaction_id: str | None,
+    state: str,
+    started_at: datetime,
+    id_tag: str | None,
+    id_token_id: int | None,
+    user_id: int | None,
+    meter_start_wh: int | None,
+    start_key: str | None = None,
+    offline: bool = False,
+) -> int:
+    """Insert a session; without a transaction id (1.6) it gets its own row id as one."""
+    session = ChargingSession(
+        organization=organization_id,
+        station=station_id,
+        evse=evse_row,
+        connector=connector_row,
+        transaction_id=transaction_id or f"pending:{uuid.uuid4().hex}",
+        state=state,
+        started_at=started_at,
+        id_tag=id_tag[:255] if id_tag else None,
+        id_token=id_token_id,
+        user=user_id,
+        meter_start_wh=meter_start_wh,
+        start_key=start_key,
+        offline=offline,
+    )
+    await session.save()
+    session_id = int(session.id)
+    if transaction_id is None:
+        await ChargingSession.update({ChargingSession.transaction_id: str(session_id)}).where(
+            ChargingSession.id == session_id
+        )
+    return session_id
+
+
+async def update(session_id: int, values: dict[str, Any]) -> None:
+    """Set columns (by name) of one session."""
+    columns = {ChargingSession._meta.get_column_by_name(name): v for name, v in values.items()}
+    await ChargingSession.update({**columns, ChargingSession.updated_at: utcnow()}).where(
+        ChargingSession.id == session_id
+    )
+
+
+async def add_samples(
+    station_id: int, session_id: int | None, connector_row: int | None, readings: Sequence[Reading]
+) -> None:
+    if not readings:
+        return
+    await MeterSample.insert(
+        *[
+            MeterSample(
+                session=session_id,
+                station=station_id,
+                connector=connector_row,
+                sampled_at=reading.sampled_at,
+                measurand=reading.measurand,
+                phase=reading.phase,
+                location=reading.location,
+                unit=reading.unit,
+                context=reading.context,
+                value=reading.value,
+                signed_data=reading.signed_data,
+                signing_method=reading.signing_method,
+                encoding_method=reading.encoding_method,
+                public_key=reading.public_key,
+            )
+            for reading in readings
+        ]
+    )
+
+
+async def connector_row_of_session(session_id: int) -> int | None:
+    row = (
+        await ChargingSession.select(ChargingSession.connector)
+        .where(ChargingSession.id == session_id)
+        .first()
+    )
+    return row["connector"] if row else None
+
+
+async def active_on_evse(station_id: int, evse_id: int) -> SessionState | None:
+    """The running session on an EVSE, for meter values sent without a transaction id."""
+    evse = (
+        await Evse.select(Evse.id)
+        .where((Evse.station == station_id) & (Evse.evse_id == evse_id))
+        .first()
+    )
+    if evse is None:
+        return None
+    row = (
+        await ChargingSession.select(*_STATE_COLUMNS)
+        .where(
+            (ChargingSession.station == station_id)
+            & (ChargingSession.state == "active")
+            & (ChargingSession.evse == evse["id"])
+        )
+        .order_by(ChargingSession.started_at, ascending=False)
+        .first()
+    )
+    return _state(row) if row else None

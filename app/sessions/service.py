@@ -1,0 +1,335 @@
+"""Use cases of the sessions domain: transactions of both OCPP versions in one model.
+
+Every use case is idempotent on its natural key: chargers resend after a lost reply and replay
+their offline queue after a reboot, and a repeat must change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from app.auth import service as auth
+from app.auth.models import TokenVerdict
+from app.events import SessionChanged
+from app.sessions import repository
+from app.sessions.meter import Reading, energy_register_wh, power_w, readings_from_meter_values
+from app.sessions.models import ACTIVE, COMPLETED, ORPHAN, SessionState, StartResult
+from app.stations import service as stations
+from app.stations.models import StationRecord
+from app.unit_of_work import UnitOfWork
+
+STARTED, UPDATED, ENDED = "started", "updated", "ended"
+
+
+def _event(
+    station: StationRecord, session: SessionState, phase: str, **extra: Any
+) -> SessionChanged:
+    return SessionChanged(
+        organization_id=station.organization_id,
+        session_id=session.id,
+        station_id=station.id,
+        identity=station.identity,
+        transaction_id=session.transaction_id,
+        phase=phase,
+        state=extra.pop("state", session.state),
+        evse_id=session.evse_id,
+        connector_id=session.connector_id,
+        energy_wh=extra.pop("energy_wh", session.energy_wh),
+        **extra,
+    )
+
+
+async def _verdict(station: StationRecord, uid: str | None, token_type: str | None) -> TokenVerdict:
+    if not uid:
+        return TokenVerdict(status="Accepted")  # no token needed (free vend / NoAuthorization)
+    return await auth.authorize_token(station.organization_id, uid, token_type)
+
+
+async def start_transaction(
+    uow: UnitOfWork,
+    station: StationRecord,
+    *,
+    evse_id: int,
+    id_tag: str,
+    meter_start_wh: int,
+    started_at: datetime,
+) -> StartResult:
+    """OCPP 1.6 StartTransaction: a CSMS-assigned transaction id, the same one on a resend."""
+    start_key = f"{evse_id}|{id_tag}|{started_at.isoformat()}|{meter_start_wh}"
+    async with uow:
+        verdict = await _verdict(station, id_tag, None)
+        existing = await repository.by_start_key(station.id, start_key)
+        if existing is not None:
+            return StartResult(int(existing.transaction_id), verdict)
+        evse_row, connector_row = await stations.connector_rows(station.id, evse_id, 1)
+        session_id = await repository.create(
+            organization_id=station.organization_id,
+            station_id=station.id,
+            evse_row=evse_row,
+            connector_row=connector_row,
+            transaction_id=None,
+            state=ACTIVE,
+            started_at=started_at,
+            id_tag=id_tag,
+            id_token_id=verdict.token_id,
+            user_id=verdict.user_id,
+            meter_start_wh=meter_start_wh,
+            start_key=start_key,
+        )
+        session = await repository.by_transaction(station.id, str(session_id))
+        assert session is not None
+        uow.emit(_event(station, session, STARTED))
+        return StartResult(session_id, verdict)
+
+
+async def stop_transaction(
+    uow: UnitOfWork,
+    station: StationRecord,
+    *,
+    transaction_id: int,
+    meter_stop_wh: int,
+    ended_at: datetime,
+    reason: str | None,
+    id_tag: str | None,
+    transaction_data: Sequence[Mapping[str, Any]],
+) -> TokenVerdict | None:
+    """OCPP 1.6 StopTransaction: always accepted; an unknown id is kept as an orphan."""
+    readings = readings_from_meter_values(transaction_data)
+    async with uow:
+        verdict = await _verdict(station, id_tag, None) if id_tag else None
+        session = (
+            await repository.by_transaction(station.id, str(transaction_id))
+            if transaction_id > 0
+            else None
+        )
+        if session is None:
+            await _record_orphan_stop(
+                uow, station, transaction_id, meter_stop_wh, ended_at, reason, readings
+            )
+            return verdict
+        if session.state != ACTIVE:
+            return verdict  # a resend: already stopped
+        energy = _energy(session, meter_stop_wh)
+        await repository.add_samples(
+            station.id, session.id, await repository.connector_row_of_session(session.id), readings
+        )
+        await repository.update(
+            session.id,
+            {
+                "state": COMPLETED,
+                "ended_at": ended_at,
+                "meter_stop_wh": meter_stop_wh,
+                "energy_wh": energy,
+                "stop_reason": (reason or "Local")[:32],
+            },
+        )
+        uow.emit(
+            _event(station, session, ENDED, state=COMPLETED, energy_wh=energy, stop_reason=reason)
+        )
+        return verdict
+
+
+async def _record_orphan_stop(
+    uow: UnitOfWork,
+    station: StationRecord,
+    transaction_id: int,
+    meter_stop_wh: int,
+    ended_at: datetime,
+    reason: str | None,
+    readings: Sequence[Reading],
+) -> None:
+    # Offline starts come with -1/0 or ids we never issued: keep each stop once, keyed by the
+    # id and its time, for reconciliation by connector and time.
+    orphan_id = f"orphan:{transaction_id}:{ended_at.isoformat()}"[:64]
+    if await repository.by_transaction(station.id, orphan_id) is not None:
+        return
+    started_at = min((r.sampled_at for r in readings), default=ended_at)
+    session_id = await repository.create(
+        organization_id=station.organization_id,
+        station_id=station.id,
+        evse_row=None,
+        connector_row=None,
+        transaction_id=orphan_id,
+        state=ORPHAN,
+        started_at=started_at,
+        id_tag=None,
+        id_token_id=None,
+        user_id=None,
+        meter_start_wh=None,
+        offline=True,
+    )
+    await repository.add_samples(station.id, session_id, None, readings)
+    await repository.update(
+        session_id,
+        {
+            "ended_at": ended_at,
+            "meter_stop_wh": meter_stop_wh,
+            "stop_reason": (reason or "Other")[:32],
+        },
+    )
+    session = await repository.by_transaction(station.id, orphan_id)
+    assert session is not None
+    uow.emit(_event(station, session, ENDED, stop_reason=reason))
+
+
+def _energy(session: SessionState, register_wh: int | None) -> int:
+    if register_wh is None or session.meter_start_wh is None:
+        return session.energy_wh
+    return max(0, register_wh - session.meter_start_wh)
+
+
+async def record_meter_values(
+    uow: UnitOfWork,
+    station: StationRecord,
+    *,
+    evse_id: int,
+    transaction_id: str | None,
+    meter_values: Sequence[Mapping[str, Any]],
+) -> None:
+    """Store sampled values; a running session learns its energy and power from them."""
+    readings = readings_from_meter_values(meter_values)
+    async with uow:
+        session = None
+        if transaction_id is not None:
+            session = await repository.by_transaction(station.id, transaction_id)
+        elif evse_id > 0:
+            session = await repository.active_on_evse(station.id, evse_id)
+        connector_row = None
+        if evse_id > 0:
+            _evse_row, connector_row = await stations.connector_rows(station.id, evse_id, 1)
+        await repository.add_samples(
+            station.id, session.id if session else None, connector_row, readings
+        )
+        if session is not None and session.state == ACTIVE:
+            await _apply_readings(uow, station, session, readings, UPDATED)
+
+
+async def _apply_readings(
+    uow: UnitOfWork,
+    station: StationRecord,
+    session: SessionState,
+    readings: Sequence[Reading],
+    phase: str,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    register = energy_register_wh(readings)
+    power = power_w(readings)
+    values: dict[str, Any] = dict(extra or {})
+    energy = _energy(session, register)
+    values["energy_wh"] = energy
+    if power is not None:
+        values["power_w"] = power
+    if readings:
+        values["last_meter_at"] = max(r.sampled_at for r in readings)
+    await repository.update(session.id, values)
+    state = values.get("state", session.state)
+    uow.emit(
+        _event(
+            station,
+            session,
+            phase,
+            state=state,
+            energy_wh=energy,
+            power_w=power,
+            stop_reason=values.get("stop_reason"),
+        )
+    )
+
+
+async def transaction_event(
+    uow: UnitOfWork,
+    station: StationRecord,
+    *,
+    event_type: str,
+    transaction_id: str,
+    seq_no: int,
+    timestamp: datetime,
+    offline: bool,
+    evse_id: int | None,
+    connector_id: int | None,
+    id_token: str | None,
+    token_type: str | None,
+    charging_state: str | None,
+    stopped_reason: str | None,
+    meter_values: Sequence[Mapping[str, Any]],
+) -> TokenVerdict | None:
+    """OCPP 2.0.1 TransactionEvent: the station's id and seqNo; a repeated seqNo is a no-op."""
+    readings = readings_from_meter_values(meter_values)
+    async with uow:
+        verdict = await _verdict(station, id_token, token_type) if id_token else None
+        session = await repository.by_transaction(station.id, transaction_id[:64])
+        if session is not None and seq_no in session.seq_nos_seen:
+            return verdict
+        phase = UPDATED
+        if session is None:
+            session = await _open_session_201(
+                station,
+                transaction_id,
+                evse_id,
+                connector_id,
+                timestamp,
+                offline,
+                verdict,
+                id_token,
+                readings,
+            )
+            phase = STARTED
+        values: dict[str, Any] = {
+            "seq_nos_seen": sorted({*session.seq_nos_seen, seq_no}),
+            "last_seq_no": max([seq_no, *session.seq_nos_seen]),
+        }
+        if offline:
+            values["offline"] = True
+        if charging_state:
+            values["charging_state"] = charging_state[:16]
+        if verdict is not None and verdict.token_id is not None:
+            values["id_token"] = verdict.token_id
+            values["user"] = verdict.user_id
+        connector_row = await repository.connector_row_of_session(session.id)
+        await repository.add_samples(station.id, session.id, connector_row, readings)
+        if event_type == "Ended":
+            phase = ENDED if phase == UPDATED else phase
+            values["state"] = COMPLETED
+            values["ended_at"] = timestamp
+            values["stop_reason"] = (stopped_reason or "Local")[:32]
+            register = energy_register_wh(readings)
+            if register is not None:
+                values["meter_stop_wh"] = register
+        await _apply_readings(uow, station, session, readings, phase, values)
+        return verdict
+
+
+async def _open_session_201(
+    station: StationRecord,
+    transaction_id: str,
+    evse_id: int | None,
+    connector_id: int | None,
+    timestamp: datetime,
+    offline: bool,
+    verdict: TokenVerdict | None,
+    id_token: str | None,
+    readings: Sequence[Reading],
+) -> SessionState:
+    evse_row = connector_row = None
+    if evse_id:
+        evse_row, connector_row = await stations.connector_rows(
+            station.id, evse_id, connector_id or 1
+        )
+    session_id = await repository.create(
+        organization_id=station.organization_id,
+        station_id=station.id,
+        evse_row=evse_row,
+        connector_row=connector_row,
+        transaction_id=transaction_id[:64],
+        state=ACTIVE,
+        started_at=timestamp,
+        id_tag=id_token,
+        id_token_id=verdict.token_id if verdict else None,
+        user_id=verdict.user_id if verdict else None,
+        meter_start_wh=energy_register_wh(readings),
+        offline=offline,
+    )
+    session = await repository.by_transaction(station.id, transaction_id[:64])
+    assert session is not None and session.id == session_id
+    return session

@@ -1,0 +1,147 @@
+"""Who may connect: station credentials, security profiles, the unknown-station policy."""
+
+from __future__ import annotations
+
+import logging
+
+from app.auth.passwords import hash_password, verify_password
+from app.errors import AlreadyExists, NotFound
+from app.events import SecurityEventRaised, StationConnectionChanged
+from app.stations import repository
+from app.stations.models import Admission, StationRecord
+from app.timeparse import utcnow
+from app.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+POLICY_REJECT = "reject"
+POLICY_PENDING = "pending"
+POLICY_AUTO_REGISTER = "auto_register"
+UNKNOWN_STATION_POLICIES = (POLICY_REJECT, POLICY_PENDING, POLICY_AUTO_REGISTER)
+
+
+async def register_station(
+    uow: UnitOfWork,
+    identity: str,
+    organization_slug: str,
+    password: str | None = None,
+    security_profile: int | None = None,
+) -> StationRecord:
+    """Add a station that may connect (Accepted); with a password it uses HTTP Basic auth."""
+    async with uow:
+        organization_id = await repository.organization_id_by_slug(organization_slug)
+        if organization_id is None:
+            raise NotFound(f"no organization {organization_slug!r}")
+        if await repository.get_station_record(identity) is not None:
+            raise AlreadyExists(f"station {identity!r} already exists")
+        profile = security_profile if security_profile is not None else (1 if password else 0)
+        return await repository.create_station(
+            organization_id=organization_id,
+            identity=identity,
+            registration_status="Accepted",
+            security_profile=profile,
+            password_hash=hash_password(password) if password else None,
+        )
+
+
+async def admit_connection(
+    uow: UnitOfWork,
+    *,
+    identity: str,
+    password: str | None,
+    tls: bool,
+    protocol: str,
+    node_id: str,
+    registration_organization: str | None,
+) -> Admission:
+    """Decide whether a websocket may stay open, and record the station as connected."""
+    async with uow:
+        station = await repository.get_station_record(identity)
+        if station is None:
+            station = await _register_unknown(identity, password, registration_organization)
+            if station is None:
+                await _refuse(uow, None, identity, "UnknownStation", "not registered")
+                return Admission(None, "unknown station")
+        elif reason := _credential_problem(station, password, tls):
+            await _refuse(uow, station, identity, "InvalidCredentials", reason)
+            return Admission(None, reason)
+        await repository.set_presence(
+            station.id, connected=True, protocol=protocol, node_id=node_id
+        )
+        uow.emit(
+            StationConnectionChanged(
+                identity=identity, connected=True, protocol=protocol, node_id=node_id
+            )
+        )
+        return Admission(station)
+
+
+async def record_disconnect(uow: UnitOfWork, station_id: int, identity: str, node_id: str) -> None:
+    """The websocket closed: the station is offline unless it reconnected elsewhere meanwhile."""
+    async with uow:
+        if await repository.clear_presence(station_id, node_id):
+            uow.emit(
+                StationConnectionChanged(
+                    identity=identity, connected=False, protocol=None, node_id=node_id
+                )
+            )
+
+
+def _credential_problem(station: StationRecord, password: str | None, tls: bool) -> str | None:
+    if station.security_profile >= 2 and not tls:
+        return f"security profile {station.security_profile} requires TLS"
+    if station.security_profile == 1 and tls:
+        return "security profile 1 station connected over TLS"
+    if station.password_hash is None:
+        return None
+    if password is None:
+        return "no credentials"
+    if not verify_password(password, station.password_hash):
+        return "wrong password"
+    return None
+
+
+async def _register_unknown(
+    identity: str, password: str | None, registration_organization: str | None
+) -> StationRecord | None:
+    if registration_organization is None:
+        return None
+    organization = await repository.organization_policy(registration_organization)
+    if organization is None:
+        logger.warning("registration organization %r does not exist", registration_organization)
+        return None
+    organization_id, policy = organization
+    if policy not in (POLICY_PENDING, POLICY_AUTO_REGISTER):
+        return None
+    return await repository.create_station(
+        organization_id=organization_id,
+        identity=identity,
+        registration_status="Accepted" if policy == POLICY_AUTO_REGISTER else "Pending",
+        security_profile=1 if password else 0,
+        # Trust on first use: the password it presents now is the one it must use later.
+        password_hash=hash_password(password) if password else None,
+    )
+
+
+async def _refuse(
+    uow: UnitOfWork, station: StationRecord | None, identity: str, kind: str, reason: str
+) -> None:
+    logger.warning("refused station %s: %s", identity, reason)
+    await repository.add_security_event(
+        station_id=station.id if station else None,
+        identity=identity,
+        kind=kind,
+        tech_info=reason,
+        source="server",
+        occurred_at=utcnow(),
+    )
+    uow.emit(
+        SecurityEventRaised(
+            identity=identity,
+            station_id=station.id if station else None,
+            organization_id=station.organization_id if station else None,
+            type=kind,
+            tech_info=reason,
+            source="server",
+        )
+    )
