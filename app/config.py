@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     db_pool_min_size: int = Field(default=2, ge=1, le=1000)
     db_pool_max_size: int = Field(default=20, ge=1, le=1000)
     graphiql: bool = True
+    registration_organization: str | None = Field(
+        default=None,
+        description="slug of the organization whose policy decides about unknown stations",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -23,6 +23,7 @@ from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.engine import ping as ping_database
 from ocpp_server.endpoint import ocpp_websocket
+from ocpp_server.server import OcppServer
 from schema.schema import GraphQLApp
 
 logger = logging.getLogger(__name__)
@@ -70,11 +71,13 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         settings=settings, engine=engine, bus=bus, unit_of_work=UnitOfWorkFactory(engine, bus)
     )
     graphql = GraphQLApp(runtime)
+    ocpp = OcppServer()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started_pool = await start_engine(engine, settings)
         await bus.connect()
+        await ocpp.start()
         logger.info(
             "cpms started",
             extra={"node_id": settings.node_id, "version": __version__, "bus": bus.url},
@@ -82,6 +85,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await ocpp.stop()
             await bus.disconnect()
             if started_pool:
                 await stop_engine(engine)
@@ -98,4 +102,5 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.ocpp = ocpp
     return app

@@ -1,36 +1,40 @@
-"""The `/ocpp/{identity}` websocket: negotiate the subprotocol, track presence, answer frames.
+"""The `/ocpp/{identity}` websocket: negotiate, authenticate, then serve the station's frames.
 
-Message handling per version (ocpp_server/v16, ocpp_server/v201) plugs in here; until a version
-handles an action, every CALL gets a NotImplemented CallError so a charger is never left
-waiting, and a malformed frame gets the version's framing error while the connection stays up.
-"""
+Frames are checked here before the `ocpp` library sees them: the library drops a frame it
+cannot parse without answering, and a charger waiting for that answer would stall."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
+from urllib.parse import unquote
 
 from ocpp.exceptions import (
     FormationViolationError,
     FormatViolationError,
     OCPPError,
 )
-from ocpp.exceptions import (
-    NotImplementedError as OcppNotImplementedError,
-)
-from ocpp.messages import Call, pack, unpack
+from ocpp.messages import unpack
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app import metrics
-from app.events import StationConnectionChanged
 from app.runtime import Runtime
-from ocpp_server.subprotocols import OCPP16, choose_subprotocol
+from app.stations import registration
+from app.stations import service as stations
+from ocpp_server.link import StationLink
+from ocpp_server.server import OcppServer
+from ocpp_server.subprotocols import OCPP16, OCPP201, choose_subprotocol
+from ocpp_server.v16.charge_point import ChargePoint16
+from ocpp_server.v201.charge_point import ChargePoint201
 
 logger = logging.getLogger(__name__)
 
-# RFC 6455 close code for "no acceptable subprotocol"; sent as HTTP 403 before the upgrade.
+# RFC 6455 "policy violation": sent as HTTP 403 when refused before the upgrade.
 POLICY_VIOLATION = 1008
 MAX_IDENTITY_LENGTH = 48  # OCPP 2.0.1 identity is at most 48 characters
+MAX_FRAME_CHARS = 1_048_576
 UNKNOWN_MESSAGE_ID = "-1"
 
 
@@ -42,68 +46,117 @@ def call_error_frame(message_id: str, error: OCPPError) -> str:
     )
 
 
-def _framing_error(protocol: str, error: OCPPError) -> OCPPError:
-    # 1.6 names it FormationViolation (sic), 2.0.1 FormatViolation; the library only has one.
-    if protocol == OCPP16 and isinstance(error, FormatViolationError):
-        return FormationViolationError(description=error.description, details=error.details)
-    return error
-
-
-def answer(protocol: str, text: str) -> str | None:
-    """The reply to one received frame, or None when the frame needs none."""
-    try:
-        message = unpack(text)
-    except OCPPError as error:
-        return call_error_frame(UNKNOWN_MESSAGE_ID, _framing_error(protocol, error))
-    if isinstance(message, Call):
-        not_implemented = OcppNotImplementedError(
-            description=f"{message.action} is not implemented", details={}
+def framing_error(protocol: str, text: str) -> str | None:
+    """A CALLERROR for a frame that is not OCPP-J, or None for a well-formed frame."""
+    if len(text) > MAX_FRAME_CHARS:
+        error: OCPPError = FormatViolationError(
+            description=f"frame longer than {MAX_FRAME_CHARS} characters", details={}
         )
-        return pack(message.create_call_error(not_implemented))
-    return None  # a CALLRESULT or CALLERROR to a command of ours
+    else:
+        try:
+            unpack(text)
+            return None
+        except OCPPError as unpack_error:
+            error = unpack_error
+    # 1.6 names it FormationViolation (sic), 2.0.1 FormatViolation; the library has both.
+    if protocol == OCPP16 and isinstance(error, FormatViolationError):
+        error = FormationViolationError(description=error.description, details=error.details)
+    return call_error_frame(UNKNOWN_MESSAGE_ID, error)
+
+
+def basic_auth_password(websocket: WebSocket, identity: str) -> str | None:
+    """The password of `Authorization: Basic base64(identity:password)`, if sent for us."""
+    header = websocket.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        username, _, password = base64.b64decode(encoded).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return password if username == identity else None
+
+
+class _Connection:
+    """The `ocpp` library's view of the websocket: sends go out and into the message log."""
+
+    def __init__(self, websocket: WebSocket, server: OcppServer, station_id: int, identity: str):
+        self._websocket = websocket
+        self._server = server
+        self._station_id = station_id
+        self._identity = identity
+
+    async def send(self, frame: str) -> None:
+        self._server.message_log.record(self._station_id, self._identity, "out", frame)
+        await self._websocket.send_text(frame)
+
+    async def recv(self) -> str:  # the receive loop is ours
+        raise NotImplementedError
+
+
+async def _negotiate(websocket: WebSocket, identity: str) -> str | None:
+    offered = websocket.scope.get("subprotocols", [])
+    if offered:
+        return choose_subprotocol(offered)
+    # Some chargers send no Sec-WebSocket-Protocol: allowed when configured per station.
+    record = await stations.get_station_record(identity)
+    if record is not None and record.assumed_protocol in (OCPP16, OCPP201):
+        return record.assumed_protocol
+    return None
 
 
 async def ocpp_websocket(websocket: WebSocket) -> None:
-    """Serve one charger's websocket."""
+    """Serve one station's websocket."""
     runtime: Runtime = websocket.app.state.runtime
-    identity = websocket.path_params["identity"]
-    protocol = choose_subprotocol(websocket.scope.get("subprotocols", []))
-    if protocol is None or not identity or len(identity) > MAX_IDENTITY_LENGTH:
-        logger.warning(
-            "refused OCPP connection",
-            extra={"identity": identity, "offered": websocket.scope.get("subprotocols", [])},
-        )
+    server: OcppServer = websocket.app.state.ocpp
+    identity = unquote(websocket.path_params["identity"])
+    if not identity or len(identity) > MAX_IDENTITY_LENGTH:
         await websocket.close(code=POLICY_VIOLATION)
         return
-    await websocket.accept(subprotocol=protocol)
-    await _presence(runtime, identity, protocol, connected=True)
+    protocol = await _negotiate(websocket, identity)
+    if protocol is None:
+        logger.warning("refused %s: no supported OCPP subprotocol", identity)
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    admission = await registration.admit_connection(
+        runtime.unit_of_work(),
+        identity=identity,
+        password=basic_auth_password(websocket, identity),
+        tls=websocket.url.scheme == "wss",
+        protocol=protocol,
+        node_id=runtime.settings.node_id,
+        registration_organization=runtime.settings.registration_organization,
+    )
+    if admission.station is None:
+        await websocket.close(code=POLICY_VIOLATION)
+        return
+    offered_any = bool(websocket.scope.get("subprotocols"))
+    await websocket.accept(subprotocol=protocol if offered_any else None)
+    await server.attach(identity, websocket)
+    metrics.OCPP_CONNECTIONS.labels(protocol=protocol).inc()
+    station = admission.station
+    link = StationLink(station=station, runtime=runtime, protocol=protocol)
+    connection = _Connection(websocket, server, station.id, identity)
+    charge_point = (ChargePoint201 if protocol == OCPP201 else ChargePoint16)(link, connection)
     try:
         while True:
-            frame = await websocket.receive()
-            if frame["type"] == "websocket.disconnect":
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
                 break
             # OCPP-J is text only; a binary frame is answered as malformed, not dropped.
-            text = frame.get("text") or (frame.get("bytes") or b"").decode(errors="replace")
+            text = message.get("text") or (message.get("bytes") or b"").decode(errors="replace")
             metrics.OCPP_FRAMES_RECEIVED.labels(protocol=protocol).inc()
-            reply = answer(protocol, text)
-            if reply is not None:
-                await websocket.send_text(reply)
+            server.message_log.record(station.id, identity, "in", text)
+            error = framing_error(protocol, text)
+            if error is not None:
+                await connection.send(error)
+                continue
+            await charge_point.route_message(text)
     except WebSocketDisconnect:
         pass
     finally:
-        await _presence(runtime, identity, protocol, connected=False)
-
-
-async def _presence(runtime: Runtime, identity: str, protocol: str, *, connected: bool) -> None:
-    metrics.OCPP_CONNECTIONS.labels(protocol=protocol).inc(1 if connected else -1)
-    logger.info(
-        "station connected" if connected else "station disconnected",
-        extra={"identity": identity, "protocol": protocol},
-    )
-    event = StationConnectionChanged(
-        identity=identity,
-        connected=connected,
-        protocol=protocol,
-        node_id=runtime.settings.node_id,
-    )
-    await runtime.bus.publish(event)
+        metrics.OCPP_CONNECTIONS.labels(protocol=protocol).dec()
+        if server.detach(identity, websocket):
+            await registration.record_disconnect(
+                runtime.unit_of_work(), station.id, identity, runtime.settings.node_id
+            )

@@ -19,6 +19,7 @@ os.environ.setdefault(
 import pytest
 import uvicorn
 from piccolo.engine.postgres import PostgresEngine
+from starlette.applications import Starlette
 
 from app.config import Settings, get_settings
 from app.events import EventBus
@@ -27,6 +28,8 @@ from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.migrate import migrate_forwards
 from db.tables import TABLES
+
+REGISTRY_ORGANIZATION = "registry"
 
 
 def free_port() -> int:
@@ -87,7 +90,8 @@ def unit_of_work(bus: EventBus, database: None) -> UnitOfWorkFactory:
 
 
 class LiveServer:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, app: Starlette) -> None:
+        self.app = app
         self.port = port
         self.http = f"http://127.0.0.1:{port}"
         self.ws = f"ws://127.0.0.1:{port}"
@@ -97,7 +101,9 @@ class LiveServer:
 async def live_server(settings: Settings, database: None) -> AsyncIterator[LiveServer]:
     """The real app under a real uvicorn server, in the test event loop."""
     port = free_port()
-    app = create_app(settings, configure_logs=False)
+    # Unknown stations follow the policy of this organization (tests create it as needed).
+    served = settings.model_copy(update={"registration_organization": REGISTRY_ORGANIZATION})
+    app = create_app(served, configure_logs=False)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
@@ -106,6 +112,6 @@ async def live_server(settings: Settings, database: None) -> AsyncIterator[LiveS
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
-    yield LiveServer(port)
+    yield LiveServer(port, app)
     server.should_exit = True
     await task

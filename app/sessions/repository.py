@@ -109,10 +109,11 @@ async def create(
 
 async def update(session_id: int, values: dict[str, Any]) -> None:
     """Set columns (by name) of one session."""
-    columns = {ChargingSession._meta.get_column_by_name(name): v for name, v in values.items()}
-    await ChargingSession.update({**columns, ChargingSession.updated_at: utcnow()}).where(
-        ChargingSession.id == session_id
-    )
+    columns: dict[Any, Any] = {
+        ChargingSession._meta.get_column_by_name(name): v for name, v in values.items()
+    }
+    columns[ChargingSession.updated_at] = utcnow()
+    await ChargingSession.update(columns).where(ChargingSession.id == session_id)
 
 
 async def add_samples(

@@ -333,3 +333,8 @@ async def _open_session_201(
     session = await repository.by_transaction(station.id, transaction_id[:64])
     assert session is not None and session.id == session_id
     return session
+
+
+async def authorize(station: StationRecord, uid: str, token_type: str | None) -> TokenVerdict:
+    """May this id token charge at this station?"""
+    return await _verdict(station, uid, token_type)

@@ -154,3 +154,8 @@ async def record_security_event(
 async def connector_rows(station_id: int, evse_id: int, connector_id: int) -> tuple[int, int]:
     """Row ids of an EVSE and its connector, created on first sight."""
     return await repository.ensure_connector(station_id, evse_id, connector_id)
+
+
+async def get_station_record(identity: str) -> StationRecord | None:
+    """What the OCPP side needs about a station, by identity."""
+    return await repository.get_station_record(identity)

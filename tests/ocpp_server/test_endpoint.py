@@ -2,16 +2,16 @@ import asyncio
 import json
 
 import pytest
-from ocpp.exceptions import NotImplementedError as OcppNotImplementedError
-from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
-from ocpp.v201 import ChargePoint as ChargePoint201
-from ocpp.v201 import call as call201
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
+from db.tables import ChargingStation, Organization, SecurityEvent
 from ocpp_server.subprotocols import choose_subprotocol
+from tests.conftest import REGISTRY_ORGANIZATION
+
+BOOT_16 = {"chargePointVendor": "ACME", "chargePointModel": "X1"}
 
 
 @pytest.mark.parametrize(
@@ -39,12 +39,15 @@ async def open_station(server, identity: str, *protocols: str):
     ("offered", "expected"),
     [(["ocpp1.6", "ocpp2.0.1"], "ocpp2.0.1"), (["ocpp1.6"], "ocpp1.6")],
 )
-async def test_server_negotiates_subprotocol(live_server, offered, expected):
+async def test_server_negotiates_subprotocol(live_server, register, offered, expected):
+    await register("CP-NEGOTIATE")
     async with await open_station(live_server, "CP-NEGOTIATE", *offered) as websocket:
         assert websocket.subprotocol == expected
 
 
-async def test_connection_without_known_subprotocol_is_refused(live_server):
+async def test_connection_without_known_subprotocol_is_refused(live_server, register):
+    await register("CP-NO-PROTOCOL")
+    await register("CP-OLD")
     with pytest.raises(InvalidStatus) as refused:
         async with await open_station(live_server, "CP-NO-PROTOCOL"):
             pass
@@ -54,9 +57,8 @@ async def test_connection_without_known_subprotocol_is_refused(live_server):
             pass
 
 
-async def test_unhandled_call_gets_not_implemented_and_malformed_frames_keep_the_connection(
-    live_server,
-):
+async def test_malformed_frames_get_call_errors_and_keep_the_connection(live_server, register):
+    await register("CP-RAW")
     async with await open_station(live_server, "CP-RAW", "ocpp1.6") as websocket:
         await websocket.send("this is not json")
         assert json.loads(await websocket.recv())[:3] == [4, "-1", "FormationViolation"]
@@ -64,41 +66,109 @@ async def test_unhandled_call_gets_not_implemented_and_malformed_frames_keep_the
         assert json.loads(await websocket.recv())[:3] == [4, "-1", "ProtocolError"]
         await websocket.send(b"\x00binary")
         assert json.loads(await websocket.recv())[2] == "FormationViolation"
+        await websocket.send(json.dumps([9, "m-0", "Heartbeat", {}]))
+        assert json.loads(await websocket.recv())[:3] == [4, "-1", "PropertyConstraintViolation"]
         # Still up: a well-formed CALL is answered with its own message id.
         await websocket.send(json.dumps([2, "m-1", "Heartbeat", {}]))
-        assert json.loads(await websocket.recv())[:3] == [4, "m-1", "NotImplemented"]
-        # A CALLRESULT needs no answer; the next CALL is still answered.
+        reply = json.loads(await websocket.recv())
+        assert reply[:2] == [3, "m-1"] and "currentTime" in reply[2]
+        # A CALLRESULT to nothing of ours needs no answer; the next CALL is still answered.
         await websocket.send(json.dumps([3, "ours-1", {}]))
-        await websocket.send(json.dumps([2, "m-2", "Heartbeat", {}]))
-        assert json.loads(await websocket.recv())[:2] == [4, "m-2"]
+        await websocket.send(json.dumps([2, "m-2", "NoSuchAction", {}]))
+        assert json.loads(await websocket.recv())[:3] == [4, "m-2", "NotSupported"]
+        await websocket.send(json.dumps([2, "m-3", "GetConfiguration", {}]))
+        assert json.loads(await websocket.recv())[:3] == [4, "m-3", "NotImplemented"]
+        oversized = json.dumps([2, "m-4", "DataTransfer", {"vendorId": "x" * 1_100_000}])
+        await websocket.send(oversized)
+        assert json.loads(await websocket.recv())[:3] == [4, "-1", "FormationViolation"]
 
 
-async def test_ocpp201_framing_error_uses_its_own_code(live_server):
+async def test_ocpp201_framing_error_uses_its_own_code(live_server, register):
+    await register("CP-RAW-201")
     async with await open_station(live_server, "CP-RAW-201", "ocpp2.0.1") as websocket:
         await websocket.send("{broken")
         assert json.loads(await websocket.recv())[:3] == [4, "-1", "FormatViolation"]
 
 
-async def run_client(charge_point, websocket, request):
-    listener = asyncio.create_task(charge_point.start())
-    try:
-        return await charge_point.call(request, suppress=False)
-    finally:
-        listener.cancel()
-        await asyncio.gather(listener, return_exceptions=True)
+async def test_unknown_station_is_refused_and_logged(live_server, organization):
+    with pytest.raises(InvalidStatus) as refused:
+        async with await open_station(live_server, "CP-STRANGER", "ocpp1.6"):
+            pass
+    assert refused.value.response.status_code == 403
+    events = await SecurityEvent.select().where(SecurityEvent.identity == "CP-STRANGER")
+    assert [(e["type"], e["source"]) for e in events] == [("UnknownStation", "server")]
 
 
-async def test_real_ocpp16_client_gets_a_call_error(live_server):
-    async with await open_station(live_server, "CP-LIB-16", "ocpp1.6") as websocket:
-        charge_point = ChargePoint16("CP-LIB-16", websocket)
-        request = call16.BootNotification(charge_point_vendor="ACME", charge_point_model="X1")
-        with pytest.raises(OcppNotImplementedError):
-            await run_client(charge_point, websocket, request)
+@pytest.mark.parametrize(
+    ("policy", "status"), [("pending", "Pending"), ("auto_register", "Accepted")]
+)
+async def test_unknown_station_policy_registers(live_server, organization, policy, status):
+    await Organization.update({Organization.unknown_station_policy: policy}).where(
+        Organization.slug == REGISTRY_ORGANIZATION
+    )
+    async with await open_station(live_server, "CP-NEWCOMER", "ocpp1.6") as websocket:
+        await websocket.send(json.dumps([2, "b-1", "BootNotification", BOOT_16]))
+        reply = json.loads(await websocket.recv())
+    assert reply[2]["status"] == status
+    assert (await station_row("CP-NEWCOMER"))["registration_status"] == status
 
 
-async def test_real_ocpp201_client_gets_a_call_error(live_server):
-    async with await open_station(live_server, "CP-LIB-201", "ocpp2.0.1") as websocket:
-        charge_point = ChargePoint201("CP-LIB-201", websocket)
-        for _ in range(2):  # the error leaves the connection usable
-            with pytest.raises(OcppNotImplementedError):
-                await run_client(charge_point, websocket, call201.Heartbeat())
+async def test_basic_auth_password_is_checked(live_server, register, connect_charger):
+    await register("CP-SECURE", password="0123456789abcdef")
+    for wrong in (None, "not-the-password"):
+        with pytest.raises(InvalidStatus):
+            async with connect_charger("CP-SECURE", password=wrong):
+                pass
+    async with connect_charger("CP-SECURE", password="0123456789abcdef") as client:
+        result = await client.call(call16.Heartbeat())
+        assert result.current_time
+    reasons = await SecurityEvent.select(SecurityEvent.tech_info).where(
+        SecurityEvent.identity == "CP-SECURE"
+    )
+    assert [r["tech_info"] for r in reasons] == ["no credentials", "wrong password"]
+    stored = await ChargingStation.select(ChargingStation.password_hash).first()
+    assert stored is not None and "0123456789abcdef" not in stored["password_hash"]
+
+
+async def test_profile_2_station_needs_tls(live_server, register):
+    await register("CP-TLS-ONLY", password="0123456789abcdef", profile=2)
+    with pytest.raises(InvalidStatus):
+        async with await open_station(live_server, "CP-TLS-ONLY", "ocpp1.6"):
+            pass
+
+
+async def station_row(identity: str) -> dict:
+    row = await ChargingStation.select().where(ChargingStation.identity == identity).first()
+    assert row is not None
+    return row
+
+
+async def test_presence_follows_the_connection(live_server, register, connect_charger):
+    await register("CP-PRESENCE")
+    async with connect_charger("CP-PRESENCE"):
+        row = (
+            await ChargingStation.select().where(ChargingStation.identity == "CP-PRESENCE").first()
+        )
+        assert row["connected"] is True and row["protocol"] == "ocpp1.6"
+        assert row["node_id"] == "node-1" and row["last_seen_at"] is not None
+    for _ in range(100):
+        row = (
+            await ChargingStation.select().where(ChargingStation.identity == "CP-PRESENCE").first()
+        )
+        if not row["connected"]:
+            break
+        await asyncio.sleep(0.02)
+    assert row["connected"] is False
+
+
+async def test_second_connection_replaces_the_first(live_server, register, connect_charger):
+    await register("CP-TWICE")
+    async with (
+        await open_station(live_server, "CP-TWICE", "ocpp1.6") as first,
+        connect_charger("CP-TWICE") as second,
+    ):
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(first.recv(), 5)
+        assert first.close_code == 4001
+        assert (await second.call(call16.Heartbeat())).current_time
+        assert (await station_row("CP-TWICE"))["connected"] is True

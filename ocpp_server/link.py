@@ -1,0 +1,53 @@
+"""What a connection's handlers share: the station, the runtime, and payload checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ocpp.exceptions import OCPPError, TypeConstraintViolationError
+
+from app.runtime import Runtime
+from app.stations.models import StationRecord
+from app.unit_of_work import UnitOfWork
+
+
+@dataclass
+class StationLink:
+    """One connected station as its handlers see it."""
+
+    station: StationRecord
+    runtime: Runtime
+    protocol: str
+    boot_accepted: bool = False
+
+    def unit_of_work(self) -> UnitOfWork:
+        return self.runtime.unit_of_work()
+
+
+def require(payload: Mapping[str, Any], missing_error: type[OCPPError], *names: str) -> None:
+    """Raise the version's occurrence error for the first required field that is absent.
+
+    Lenient handlers skip the library's schema check (real chargers break enums and types),
+    so they must still refuse a payload that lacks what they cannot do without."""
+    for name in names:
+        if payload.get(name) in (None, ""):
+            raise missing_error(description=f"{name} is required", details={"field": name})
+
+
+def as_int(value: object, name: str) -> int:
+    """An integer field; numeric strings are accepted, anything else is a type error."""
+    if isinstance(value, bool):
+        raise TypeConstraintViolationError(description=f"{name} must be an integer", details={})
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise TypeConstraintViolationError(
+            description=f"{name} must be an integer", details={"field": name}
+        ) from None
+
+
+def text(value: object, limit: int) -> str | None:
+    """Optional text, cut to the column's length instead of refused."""
+    return str(value)[:limit] if value not in (None, "") else None

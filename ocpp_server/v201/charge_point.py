@@ -1,0 +1,186 @@
+"""OCPP 2.0.1: every message a charging station sends, translated to and from the domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp.exceptions import OccurrenceConstraintViolationError as MissingField
+from ocpp.routing import on
+from ocpp.v201 import ChargePoint, call_result
+from ocpp.v201.enums import Action
+
+from app.auth.models import ACCEPTED, TokenVerdict
+from app.sessions import service as sessions
+from app.stations import service as stations
+from app.stations.models import BootInfo, StatusReport
+from app.timeparse import parse_timestamp, utcnow
+from ocpp_server.link import StationLink, as_int, require, text
+
+
+def id_token_info(verdict: TokenVerdict) -> dict[str, Any]:
+    info: dict[str, Any] = {"status": verdict.status}
+    if verdict.expires_at is not None:
+        info["cache_expiry_date_time"] = verdict.expires_at.isoformat()
+    if verdict.group_id:
+        info["group_id_token"] = {"id_token": verdict.group_id[:36], "type": "Central"}
+    return info
+
+
+class ChargePoint201(ChargePoint):
+    """The CSMS's side of one OCPP 2.0.1 connection."""
+
+    def __init__(self, link: StationLink, connection: Any) -> None:
+        super().__init__(link.station.identity, connection)
+        self.link = link
+
+    @property
+    def station(self) -> Any:
+        return self.link.station
+
+    @on(Action.boot_notification, skip_schema_validation=True)
+    async def on_boot_notification(self, **payload: Any) -> call_result.BootNotification:
+        require(payload, MissingField, "charging_station", "reason")
+        charging_station = payload["charging_station"]
+        if not isinstance(charging_station, dict):
+            charging_station = {}
+        require(charging_station, MissingField, "model", "vendor_name")
+        modem = charging_station.get("modem") or {}
+        boot = BootInfo(
+            vendor=text(charging_station.get("vendor_name"), 50),
+            model=text(charging_station.get("model"), 50),
+            serial_number=text(charging_station.get("serial_number"), 50),
+            firmware_version=text(charging_station.get("firmware_version"), 50),
+            iccid=text(modem.get("iccid"), 32),
+            imsi=text(modem.get("imsi"), 32),
+            meter_type=None,
+            meter_serial_number=None,
+            reason=text(payload.get("reason"), 32),
+        )
+        status = await stations.record_boot(self.link.unit_of_work(), self.station, boot)
+        self.link.boot_accepted = status == ACCEPTED
+        return call_result.BootNotification(
+            current_time=utcnow().isoformat(),
+            interval=self.station.heartbeat_interval,
+            status=status,
+        )
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self, **_: Any) -> call_result.Heartbeat:
+        await stations.record_heartbeat([self.station.id])
+        return call_result.Heartbeat(current_time=utcnow().isoformat())
+
+    @on(Action.status_notification, skip_schema_validation=True)
+    async def on_status_notification(self, **payload: Any) -> call_result.StatusNotification:
+        require(payload, MissingField, "connector_status", "evse_id", "connector_id")
+        report = StatusReport(
+            evse_id=as_int(payload["evse_id"], "evseId"),
+            connector_id=as_int(payload["connector_id"], "connectorId"),
+            status=str(payload["connector_status"])[:16],
+            error_code=None,  # 2.0.1 reports faults through NotifyEvent
+            vendor_error_code=None,
+            info=None,
+            occurred_at=parse_timestamp(payload.get("timestamp")),
+        )
+        await stations.record_status(self.link.unit_of_work(), self.station, report)
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
+        verdict = await sessions.authorize(self.station, id_token["id_token"], id_token["type"])
+        return call_result.Authorize(id_token_info=id_token_info(verdict))
+
+    @on(Action.transaction_event, skip_schema_validation=True)
+    async def on_transaction_event(self, **payload: Any) -> call_result.TransactionEvent:
+        require(payload, MissingField, "event_type", "timestamp", "seq_no", "transaction_info")
+        info = payload["transaction_info"] if isinstance(payload["transaction_info"], dict) else {}
+        require(info, MissingField, "transaction_id")
+        evse = payload.get("evse") or {}
+        id_token = payload.get("id_token") or {}
+        verdict = await sessions.transaction_event(
+            self.link.unit_of_work(),
+            self.station,
+            event_type=str(payload["event_type"]),
+            transaction_id=str(info["transaction_id"]),
+            seq_no=as_int(payload["seq_no"], "seqNo"),
+            timestamp=parse_timestamp(payload["timestamp"]),
+            offline=bool(payload.get("offline", False)),
+            evse_id=as_int(evse["id"], "evse.id") if "id" in evse else None,
+            connector_id=as_int(evse["connector_id"], "evse.connectorId")
+            if "connector_id" in evse
+            else None,
+            id_token=text(id_token.get("id_token"), 255),
+            token_type=text(id_token.get("type"), 20),
+            charging_state=text(info.get("charging_state"), 16),
+            stopped_reason=text(info.get("stopped_reason"), 32),
+            meter_values=payload.get("meter_value") or [],
+        )
+        return call_result.TransactionEvent(
+            id_token_info=id_token_info(verdict) if verdict else None
+        )
+
+    @on(Action.meter_values, skip_schema_validation=True)
+    async def on_meter_values(self, **payload: Any) -> call_result.MeterValues:
+        require(payload, MissingField, "evse_id", "meter_value")
+        await sessions.record_meter_values(
+            self.link.unit_of_work(),
+            self.station,
+            evse_id=as_int(payload["evse_id"], "evseId"),
+            transaction_id=None,
+            meter_values=payload["meter_value"],
+        )
+        return call_result.MeterValues()
+
+    @on(Action.data_transfer)
+    async def on_data_transfer(self, **_: Any) -> call_result.DataTransfer:
+        # No vendor extension is handled yet; the frame is kept in the message log.
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    @on(Action.security_event_notification)
+    async def on_security_event_notification(
+        self, type: str, timestamp: str, **payload: Any
+    ) -> call_result.SecurityEventNotification:
+        await stations.record_security_event(
+            self.link.unit_of_work(),
+            self.station,
+            type,
+            text(payload.get("tech_info"), 255),
+            parse_timestamp(timestamp),
+        )
+        return call_result.SecurityEventNotification()
+
+    @on(Action.notify_ev_charging_needs)
+    async def on_notify_ev_charging_needs(self, **_: Any) -> call_result.NotifyEVChargingNeeds:
+        # Smart charging does not plan from EV needs yet: say so rather than promise a schedule.
+        return call_result.NotifyEVChargingNeeds(status="Rejected")
+
+    # Reports and progress notifications: acknowledged; the frames stay in the message log until
+    # the device-model, firmware, diagnostics, reservation and smart-charging features use them.
+    @on(Action.notify_report)
+    async def on_notify_report(self, **_: Any) -> call_result.NotifyReport:
+        return call_result.NotifyReport()
+
+    @on(Action.notify_event)
+    async def on_notify_event(self, **_: Any) -> call_result.NotifyEvent:
+        return call_result.NotifyEvent()
+
+    @on(Action.reservation_status_update)
+    async def on_reservation_status_update(self, **_: Any) -> call_result.ReservationStatusUpdate:
+        return call_result.ReservationStatusUpdate()
+
+    @on(Action.report_charging_profiles)
+    async def on_report_charging_profiles(self, **_: Any) -> call_result.ReportChargingProfiles:
+        return call_result.ReportChargingProfiles()
+
+    @on(Action.notify_charging_limit)
+    async def on_notify_charging_limit(self, **_: Any) -> call_result.NotifyChargingLimit:
+        return call_result.NotifyChargingLimit()
+
+    @on(Action.firmware_status_notification)
+    async def on_firmware_status_notification(
+        self, **_: Any
+    ) -> call_result.FirmwareStatusNotification:
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.log_status_notification)
+    async def on_log_status_notification(self, **_: Any) -> call_result.LogStatusNotification:
+        return call_result.LogStatusNotification()
