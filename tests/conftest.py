@@ -16,18 +16,27 @@ os.environ.setdefault(
     "CPMS_DATABASE_URL", f"sqlite:///{tempfile.mkdtemp(prefix='cpms-test-')}/test.sqlite3"
 )
 
+import base64
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
 import pytest
 import uvicorn
+from ocpp.v16 import ChargePoint as Client16
+from ocpp.v201 import ChargePoint as Client201
 from piccolo.engine.postgres import PostgresEngine
 from starlette.applications import Starlette
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from app.config import Settings, get_settings
 from app.events import EventBus
 from app.main import create_app
+from app.stations.registration import register_station
 from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.migrate import migrate_forwards
-from db.tables import TABLES
+from db.tables import TABLES, Organization
 
 REGISTRY_ORGANIZATION = "registry"
 
@@ -115,3 +124,71 @@ async def live_server(settings: Settings, database: None) -> AsyncIterator[LiveS
     yield LiveServer(port, app)
     server.should_exit = True
     await task
+
+
+# --- Stations and real OCPP clients ---
+
+TEST_ORGANIZATION = "acme"
+
+
+@pytest.fixture
+async def organization(clean_db) -> int:
+    """An operator, plus the registry organization whose policy is 'reject'."""
+    await Organization.insert(
+        Organization(name="Acme Charging", slug=TEST_ORGANIZATION),
+        Organization(name="Registry", slug=REGISTRY_ORGANIZATION, unknown_station_policy="reject"),
+    )
+    row = (
+        await Organization.select(Organization.id)
+        .where(Organization.slug == TEST_ORGANIZATION)
+        .first()
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+@pytest.fixture
+def register(unit_of_work, organization) -> Callable[..., Any]:
+    async def add(identity: str, password: str | None = None, profile: int | None = None):
+        return await register_station(
+            unit_of_work(), identity, TEST_ORGANIZATION, password=password, security_profile=profile
+        )
+
+    return add
+
+
+def basic_auth(identity: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{identity}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@asynccontextmanager
+async def charger(
+    server: Any,
+    identity: str,
+    protocol: str = "ocpp1.6",
+    password: str | None = None,
+) -> AsyncIterator[Any]:
+    """A connected client charge point of the given version, its receive loop running."""
+    headers = basic_auth(identity, password) if password else None
+    async with connect(
+        f"{server.ws}/ocpp/{identity}",
+        subprotocols=[Subprotocol(protocol)],
+        additional_headers=headers,
+    ) as websocket:
+        client_class = Client201 if protocol == "ocpp2.0.1" else Client16
+        client = client_class(identity, websocket, response_timeout=10)
+        listener = asyncio.create_task(client.start())
+        try:
+            yield client
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
+
+@pytest.fixture
+def connect_charger(live_server) -> Callable[..., AbstractAsyncContextManager[Any]]:
+    def open_charger(identity: str, protocol: str = "ocpp1.6", password: str | None = None):
+        return charger(live_server, identity, protocol, password)
+
+    return open_charger

@@ -80,13 +80,14 @@ async def test_graphiql_is_served_to_browsers(live_server):
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
-async def test_subscription_sees_a_real_charger_connect_and_leave(live_server, protocol):
+async def test_subscription_sees_a_real_charger_connect_and_leave(live_server, register, protocol):
     subscription = """
     subscription ($identity: String) {
       stationConnections(identity: $identity) { identity connected protocol nodeId }
     }
     """
     identity = f"CP-SUB-{protocol}"
+    await register(identity)
     async with graphql_ws(f"{live_server.ws}/graphql", protocol) as client:
         await client.subscribe(subscription, {"identity": identity})
         # No acknowledgement per subscription: connect until the event shows up.
