@@ -1,0 +1,265 @@
+"""OCPP 2.0.1: every station message, with a real `ocpp` client against the live server."""
+
+import asyncio
+import json
+
+import pytest
+from ocpp.v201 import call
+
+from app.events import ConnectorStatusChanged, SessionChanged
+from db.tables import (
+    ChargingSession,
+    ChargingStation,
+    Connector,
+    IdToken,
+    MeterSample,
+    SecurityEvent,
+)
+
+IDENTITY = "CP201"
+V201 = "ocpp2.0.1"
+NOW = "2026-11-23T10:00:00Z"
+
+
+@pytest.fixture
+async def station(register, organization):
+    await register(IDENTITY)
+    await IdToken.insert(IdToken(organization=organization, uid="APPUSER", type="Central"))
+    return IDENTITY
+
+
+def register_reading(wh: float, at: str, context: str = "Sample.Periodic") -> dict:
+    return {"timestamp": at, "sampledValue": [{"value": wh, "context": context}]}
+
+
+def transaction_event(
+    event_type: str, seq_no: int, timestamp: str, **extra
+) -> call.TransactionEvent:
+    return call.TransactionEvent(
+        event_type=event_type,
+        timestamp=timestamp,
+        trigger_reason=extra.pop("trigger_reason", "MeterValuePeriodic"),
+        seq_no=seq_no,
+        transaction_info={"transactionId": "tx-201-a", **extra.pop("info", {})},
+        **extra,
+    )
+
+
+async def test_boot_is_accepted_and_stored(station, connect_charger):
+    async with connect_charger(station, V201) as client:
+        result = await client.call(
+            call.BootNotification(
+                charging_station={
+                    "model": "HYC300",
+                    "vendorName": "Alpitronic",
+                    "serialNumber": "A-1",
+                    "firmwareVersion": "2.0",
+                    "modem": {"iccid": "8931", "imsi": "2620"},
+                },
+                reason="PowerUp",
+            )
+        )
+    assert result.status == "Accepted"
+    row = await ChargingStation.select().where(ChargingStation.identity == station).first()
+    assert (row["vendor"], row["model"], row["iccid"], row["protocol"]) == (
+        "Alpitronic",
+        "HYC300",
+        "8931",
+        V201,
+    )
+
+
+async def test_status_notification_addresses_evse_and_connector(
+    station, connect_charger, live_server
+):
+    bus = live_server.app.state.runtime.bus
+    async with (
+        bus.subscribe(ConnectorStatusChanged) as events,
+        connect_charger(station, V201) as client,
+    ):
+        await client.call(
+            call.StatusNotification(
+                timestamp=NOW, connector_status="Occupied", evse_id=2, connector_id=1
+            )
+        )
+        event = await asyncio.wait_for(anext(events), 5)
+    assert (event.evse_id, event.connector_id, event.status) == (2, 1, "Occupied")
+    assert (await Connector.select(Connector.status).first())["status"] == "Occupied"
+
+
+@pytest.mark.parametrize(("uid", "status"), [("APPUSER", "Accepted"), ("STRANGER", "Unknown")])
+async def test_authorize(station, connect_charger, uid, status):
+    async with connect_charger(station, V201) as client:
+        result = await client.call(call.Authorize(id_token={"idToken": uid, "type": "Central"}))
+    assert result.id_token_info["status"] == status
+
+
+async def test_transaction_events_make_one_session(station, connect_charger, live_server):
+    bus = live_server.app.state.runtime.bus
+    async with bus.subscribe(SessionChanged) as events, connect_charger(station, V201) as client:
+        started = await client.call(
+            transaction_event(
+                "Started",
+                0,
+                NOW,
+                trigger_reason="Authorized",
+                id_token={"idToken": "APPUSER", "type": "Central"},
+                evse={"id": 1, "connectorId": 1},
+                meter_value=[register_reading(500, NOW, "Transaction.Begin")],
+                info={"chargingState": "Charging"},
+            )
+        )
+        await client.call(
+            transaction_event(
+                "Updated",
+                1,
+                "2026-11-23T10:15:00Z",
+                meter_value=[register_reading(4500, "2026-11-23T10:15:00Z")],
+            )
+        )
+        await client.call(
+            transaction_event(
+                "Ended",
+                2,
+                "2026-11-23T10:30:00Z",
+                trigger_reason="EVDeparted",
+                meter_value=[register_reading(8500, "2026-11-23T10:30:00Z", "Transaction.End")],
+                info={"stoppedReason": "EVDisconnected"},
+            )
+        )
+        phases = [(await asyncio.wait_for(anext(events), 5)).phase for _ in range(3)]
+    assert started.id_token_info["status"] == "Accepted"
+    assert phases == ["started", "updated", "ended"]
+    session = await ChargingSession.select().first()
+    assert session["transaction_id"] == "tx-201-a"
+    assert (session["state"], session["meter_start_wh"], session["energy_wh"]) == (
+        "completed",
+        500,
+        8000,
+    )
+    assert session["stop_reason"] == "EVDisconnected"
+    seen = session["seq_nos_seen"]
+    assert (json.loads(seen) if isinstance(seen, str) else seen) == [0, 1, 2]
+    assert await MeterSample.count() == 3
+
+
+async def test_repeated_seq_no_changes_nothing(station, connect_charger):
+    async with connect_charger(station, V201) as client:
+        begin = transaction_event(
+            "Started", 0, NOW, evse={"id": 1}, meter_value=[register_reading(0, NOW)]
+        )
+        update = transaction_event(
+            "Updated",
+            1,
+            "2026-11-23T10:05:00Z",
+            meter_value=[register_reading(1000, "2026-11-23T10:05:00Z")],
+        )
+        for message in (begin, begin, update, update):
+            await client.call(message)
+    assert await ChargingSession.count() == 1
+    assert await MeterSample.count() == 2
+    assert (await ChargingSession.select(ChargingSession.energy_wh).first())["energy_wh"] == 1000
+
+
+async def test_offline_events_are_flagged_and_keep_their_times(station, connect_charger):
+    async with connect_charger(station, V201) as client:
+        for seq_no, (kind, at, wh) in enumerate(
+            [("Started", "2026-11-20T08:00:00Z", 100), ("Ended", "2026-11-20T09:00:00Z", 7100)]
+        ):
+            await client.call(
+                transaction_event(
+                    kind,
+                    seq_no,
+                    at,
+                    offline=True,
+                    evse={"id": 1},
+                    meter_value=[register_reading(wh, at)],
+                )
+            )
+    session = await ChargingSession.select().first()
+    assert session["offline"] is True
+    assert session["started_at"].isoformat().startswith("2026-11-20T08:00:00")
+    assert session["ended_at"].isoformat().startswith("2026-11-20T09:00:00")
+    assert session["energy_wh"] == 7000
+
+
+async def test_meter_values_with_multiplier_and_signed_data(station, connect_charger):
+    async with connect_charger(station, V201) as client:
+        await client.call(
+            transaction_event(
+                "Started", 0, NOW, evse={"id": 1}, meter_value=[register_reading(0, NOW)]
+            )
+        )
+        await client.call(
+            call.MeterValues(
+                evse_id=1,
+                meter_value=[
+                    {
+                        "timestamp": "2026-11-23T10:10:00Z",
+                        "sampledValue": [
+                            {
+                                "value": 2.5,
+                                "unitOfMeasure": {"unit": "kWh", "multiplier": 0},
+                                "signedMeterValue": {
+                                    "signedMeterData": "T0NNRnx7fQ==",
+                                    "signingMethod": "ECDSA-secp256r1-SHA256",
+                                    "encodingMethod": "OCMF",
+                                    "publicKey": "oca:base64:asn1:AAAA",
+                                },
+                            }
+                        ],
+                    }
+                ],
+            )
+        )
+    session = await ChargingSession.select().first()
+    assert session["energy_wh"] == 2500
+    signed = await MeterSample.select().where(MeterSample.signed_data.is_not_null()).first()
+    assert (signed["signed_data"], signed["encoding_method"]) == ("T0NNRnx7fQ==", "OCMF")
+
+
+async def test_reports_and_notifications_are_acknowledged(station, connect_charger):
+    async with connect_charger(station, V201) as client:
+        await client.call(call.SecurityEventNotification(type="StartupOfTheDevice", timestamp=NOW))
+        await client.call(call.NotifyReport(request_id=1, generated_at=NOW, seq_no=0, tbc=False))
+        await client.call(
+            call.NotifyEvent(
+                generated_at=NOW,
+                seq_no=0,
+                event_data=[
+                    {
+                        "eventId": 1,
+                        "timestamp": NOW,
+                        "trigger": "Delta",
+                        "actualValue": "true",
+                        "eventNotificationType": "HardWiredNotification",
+                        "component": {"name": "Connector"},
+                        "variable": {"name": "Problem"},
+                    }
+                ],
+            )
+        )
+        needs = await client.call(
+            call.NotifyEVChargingNeeds(evse_id=1, charging_needs={"requestedEnergyTransfer": "DC"})
+        )
+        await client.call(call.FirmwareStatusNotification(status="Installed"))
+        await client.call(call.LogStatusNotification(status="Uploaded"))
+        await client.call(
+            call.ReservationStatusUpdate(reservation_id=1, reservation_update_status="Expired")
+        )
+        transfer = await client.call(call.DataTransfer(vendor_id="com.acme"))
+    assert needs.status == "Rejected"
+    assert transfer.status == "UnknownVendorId"
+    assert [e["type"] for e in await SecurityEvent.select()] == ["StartupOfTheDevice"]
+
+
+async def test_missing_required_field_is_a_call_error(station, live_server):
+    from tests.ocpp_server.test_endpoint import open_station
+
+    async with await open_station(live_server, station, V201) as websocket:
+        await websocket.send(
+            json.dumps([2, "t-1", "TransactionEvent", {"eventType": "Started", "seqNo": 0}])
+        )
+        reply = json.loads(await websocket.recv())
+    assert reply[:3] == [4, "t-1", "OccurrenceConstraintViolation"]
+    assert await ChargingSession.count() == 0
