@@ -65,22 +65,37 @@ def _migrate() -> None:
     logger.info("database schema is up to date")
 
 
-def _load_demo(settings: Settings) -> None:
-    async def load() -> None:
-        from app.demo import load_demo
-        from app.events import EventBus
-        from app.unit_of_work import UnitOfWorkFactory
-        from db.engine import configured_engine
+def _with_unit_of_work(
+    settings: Settings, use_case: Callable[[Any], Coroutine[Any, Any, Any]]
+) -> Any:
+    """Run one use case against the configured database and bus, as the server would."""
+    from app.errors import CPMSError
+    from app.events import EventBus
+    from app.unit_of_work import UnitOfWorkFactory
+    from db.engine import configured_engine
 
+    result: list[Any] = []
+
+    async def run() -> None:
         engine = configured_engine()
-        bus = EventBus("memory://")  # demo rows raise no events worth sharing
+        bus = EventBus(settings.bus_url)
         await bus.connect()
         try:
-            await load_demo(UnitOfWorkFactory(engine, bus)())
+            result.append(await use_case(UnitOfWorkFactory(engine, bus)()))
         finally:
             await bus.disconnect()
 
-    _run_quietly(load)
+    try:
+        _run_quietly(run)
+    except CPMSError as error:
+        raise click.ClickException(error.message) from None
+    return result[0]
+
+
+def _load_demo(settings: Settings) -> None:
+    from app.demo import load_demo
+
+    _with_unit_of_work(settings, load_demo)
     logger.info("demo data loaded (organization 'demo')")
 
 
@@ -161,6 +176,64 @@ def migrate(backwards_to: str | None) -> None:
 
     _run_quietly(step)
     logger.info("migrations undone", extra={"down_to": backwards_to})
+
+
+@main.group()
+def station() -> None:
+    """Provision charging stations."""
+
+
+@station.command("add")
+@click.argument("identity")
+@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@click.option("--password", help="HTTP Basic password (security profile 1, or 2 with TLS).")
+@click.option(
+    "--security-profile", type=click.IntRange(0, 2), help="0: none, 1: Basic, 2: TLS+Basic"
+)
+def station_add(
+    identity: str, organization_slug: str, password: str | None, security_profile: int | None
+) -> None:
+    """Register a station that may connect as /ocpp/IDENTITY."""
+    from app.stations.registration import register_station
+
+    settings = _settings()
+    _migrate()
+    record = _with_unit_of_work(
+        settings,
+        lambda uow: register_station(
+            uow, identity, organization_slug, password=password, security_profile=security_profile
+        ),
+    )
+    click.echo(
+        f"station {record.identity} added "
+        f"(id {record.id}, security profile {record.security_profile})"
+    )
+
+
+@main.group()
+def token() -> None:
+    """Provision id tokens (RFID cards, app tokens)."""
+
+
+@token.command("add")
+@click.argument("uid")
+@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@click.option("--type", "token_type", default="ISO14443", show_default=True)
+@click.option("--user", "user_email", help="E-mail of the user the token belongs to.")
+@click.option("--group", "group_id", help="Token group (shared parent id).")
+def token_add(
+    uid: str, organization_slug: str, token_type: str, user_email: str | None, group_id: str | None
+) -> None:
+    """Register an id token that may charge."""
+    from app.auth.service import add_token
+
+    settings = _settings()
+    _migrate()
+    token_id = _with_unit_of_work(
+        settings,
+        lambda uow: add_token(uow, organization_slug, uid, token_type, user_email, group_id),
+    )
+    click.echo(f"id token {uid} added (id {token_id})")
 
 
 @main.command()
