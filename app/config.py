@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     db_pool_min_size: int = Field(default=2, ge=1, le=1000)
     db_pool_max_size: int = Field(default=20, ge=1, le=1000)
     graphiql: bool = True
+    command_timeout_s: float = Field(
+        default=30.0, gt=0, le=600, description="how long to wait for a station's answer"
+    )
     registration_organization: str | None = Field(
         default=None,
         description="slug of the organization whose policy decides about unknown stations",

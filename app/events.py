@@ -286,6 +286,16 @@ class EventBus:
         await self._broadcast.publish(event.channel(), encode_event(event))
         metrics.EVENTS_PUBLISHED.labels(kind=event.kind).inc()
 
+    async def send(self, channel: str, message: str) -> None:
+        """Publish a raw message on a channel (point-to-point traffic such as commands)."""
+        await self._broadcast.publish(channel, message)
+
+    @asynccontextmanager
+    async def listen(self, channel: str) -> AsyncIterator[MessageStream]:
+        """Receive raw messages of one channel; live when this enters."""
+        async with self._broadcast.subscribe(channel) as subscription:
+            yield MessageStream(subscription.queue)
+
     @asynccontextmanager
     async def subscribe(self, *event_types: type[DomainEvent]) -> AsyncIterator[EventStream]:
         """Subscribe to some kinds of event; the subscription is live when this enters."""
@@ -308,6 +318,22 @@ class EventBus:
 async def _forward(source: asyncio.Queue[Event | None], target: asyncio.Queue[Event]) -> None:
     while (event := await source.get()) is not None:
         await target.put(event)
+
+
+class MessageStream:
+    """Raw messages of one channel; ends when the subscription does."""
+
+    def __init__(self, queue: asyncio.Queue[Event | None]) -> None:
+        self._queue = queue
+
+    def __aiter__(self) -> MessageStream:
+        return self
+
+    async def __anext__(self) -> str:
+        event = await self._queue.get()
+        if event is None:
+            raise StopAsyncIteration
+        return str(event.message)
 
 
 class EventStream:

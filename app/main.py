@@ -23,6 +23,7 @@ from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.engine import ping as ping_database
 from ocpp_server.endpoint import ocpp_websocket
+from ocpp_server.gateway import OcppGateway
 from ocpp_server.server import OcppServer
 from schema.schema import GraphQLApp
 
@@ -72,12 +73,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     graphql = GraphQLApp(runtime)
     ocpp = OcppServer()
+    gateway = OcppGateway(ocpp, runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started_pool = await start_engine(engine, settings)
         await bus.connect()
         await ocpp.start()
+        await gateway.start()
         logger.info(
             "cpms started",
             extra={"node_id": settings.node_id, "version": __version__, "bus": bus.url},
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await gateway.stop()
             await ocpp.stop()
             await bus.disconnect()
             if started_pool:
@@ -103,4 +107,5 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.ocpp = ocpp
+    app.state.gateway = gateway
     return app

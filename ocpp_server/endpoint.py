@@ -24,7 +24,7 @@ from app.runtime import Runtime
 from app.stations import registration
 from app.stations import service as stations
 from ocpp_server.link import StationLink
-from ocpp_server.server import OcppServer
+from ocpp_server.server import LiveConnection, OcppServer
 from ocpp_server.subprotocols import OCPP16, OCPP201, choose_subprotocol
 from ocpp_server.v16.charge_point import ChargePoint16
 from ocpp_server.v201.charge_point import ChargePoint201
@@ -132,12 +132,12 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         return
     offered_any = bool(websocket.scope.get("subprotocols"))
     await websocket.accept(subprotocol=protocol if offered_any else None)
-    await server.attach(identity, websocket)
     metrics.OCPP_CONNECTIONS.labels(protocol=protocol).inc()
     station = admission.station
     link = StationLink(station=station, runtime=runtime, protocol=protocol)
     connection = _Connection(websocket, server, station.id, identity)
     charge_point = (ChargePoint201 if protocol == OCPP201 else ChargePoint16)(link, connection)
+    await server.attach(identity, LiveConnection(websocket, link, charge_point))
     try:
         while True:
             message = await websocket.receive()

@@ -22,6 +22,9 @@ class StationLink:
     protocol: str
     boot_accepted: bool = False
 
+    def __post_init__(self) -> None:
+        self.boot_accepted = self.station.ready_for_commands
+
     def unit_of_work(self) -> UnitOfWork:
         return self.runtime.unit_of_work()
 

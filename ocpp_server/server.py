@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.websockets import WebSocket
 
+from ocpp_server.link import StationLink
 from ocpp_server.message_log import MessageLog
 
 logger = logging.getLogger(__name__)
@@ -15,12 +18,19 @@ logger = logging.getLogger(__name__)
 REPLACED_CLOSE_CODE = 4001
 
 
+@dataclass(frozen=True)
+class LiveConnection:
+    websocket: WebSocket
+    link: StationLink
+    charge_point: Any  # ChargePoint16 | ChargePoint201
+
+
 class OcppServer:
     """Open station connections on this process: a cache of who is connected here."""
 
     def __init__(self) -> None:
         self.message_log = MessageLog()
-        self._connections: dict[str, WebSocket] = {}
+        self._connections: dict[str, LiveConnection] = {}
 
     async def start(self) -> None:
         await self.message_log.start()
@@ -28,23 +38,24 @@ class OcppServer:
     async def stop(self) -> None:
         await self.message_log.stop()
 
-    async def attach(self, identity: str, websocket: WebSocket) -> None:
+    async def attach(self, identity: str, connection: LiveConnection) -> None:
         """Make this the station's connection, closing an older one cleanly."""
         previous = self._connections.get(identity)
-        self._connections[identity] = websocket
+        self._connections[identity] = connection
         if previous is not None:
             logger.info("station %s reconnected; closing its previous connection", identity)
             with contextlib.suppress(RuntimeError):  # it was closing already
-                await previous.close(
+                await previous.websocket.close(
                     code=REPLACED_CLOSE_CODE, reason="replaced by a new connection"
                 )
 
     def detach(self, identity: str, websocket: WebSocket) -> bool:
         """Forget this connection; False if a newer one had replaced it."""
-        if self._connections.get(identity) is not websocket:
+        current = self._connections.get(identity)
+        if current is None or current.websocket is not websocket:
             return False
         del self._connections[identity]
         return True
 
-    def is_connected(self, identity: str) -> bool:
-        return identity in self._connections
+    def live(self, identity: str) -> LiveConnection | None:
+        return self._connections.get(identity)

@@ -63,6 +63,13 @@ class StationRecord:
     password_hash: str | None
     heartbeat_interval: int
     assumed_protocol: str | None
+    booted: bool  # has been accepted by a BootNotification before
+
+    @property
+    def ready_for_commands(self) -> bool:
+        """Commands before an accepted boot upset some firmware; after one they are safe,
+        also across reconnects (1.6 stations do not boot again on a plain reconnect)."""
+        return self.booted and self.registration_status == "Accepted"
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,11 +136,13 @@ _RECORD_COLUMNS = (
     ChargingStation.password_hash,
     ChargingStation.heartbeat_interval,
     ChargingStation.assumed_protocol,
+    ChargingStation.last_boot_at,
 )
 
 
 def _record(row: dict[str, Any]) -> StationRecord:
     row["organization_id"] = row.pop("organization")
+    row["booted"] = row.pop("last_boot_at") is not None
     return StationRecord(**row)
 
 
@@ -333,3 +335,13 @@ async def record_status(
             occurred_at=report.occurred_at,
         )
     )
+
+
+async def connected_node(identity: str) -> str | None:
+    """The node holding the station's connection, if it is connected anywhere."""
+    row = (
+        await ChargingStation.select(ChargingStation.node_id)
+        .where((ChargingStation.identity == identity) & (ChargingStation.connected == True))  # noqa: E712
+        .first()
+    )
+    return row["node_id"] if row else None

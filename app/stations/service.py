@@ -159,3 +159,8 @@ async def connector_rows(station_id: int, evse_id: int, connector_id: int) -> tu
 async def get_station_record(identity: str) -> StationRecord | None:
     """What the OCPP side needs about a station, by identity."""
     return await repository.get_station_record(identity)
+
+
+async def connected_node(identity: str) -> str | None:
+    """Which node a station is connected to (None: offline)."""
+    return await repository.connected_node(identity)

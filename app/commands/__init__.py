@@ -1,0 +1,1 @@
+"""Remote commands to charging stations, whichever OCPP version and node they are on."""

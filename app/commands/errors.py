@@ -1,0 +1,43 @@
+"""Why a command could not get an answer from a station."""
+
+from __future__ import annotations
+
+from app.errors import CPMSError
+
+
+class StationOffline(CPMSError):
+    code = "station_offline"
+
+
+class StationNotReady(CPMSError):
+    """Connected but not (yet) accepted by BootNotification: commands would upset firmware."""
+
+    code = "station_not_ready"
+
+
+class CommandTimeout(CPMSError):
+    code = "timeout"
+
+
+class CommandFailed(CPMSError):
+    """The station answered with a CallError (e.g. NotImplemented)."""
+
+    code = "call_error"
+
+
+class CommandNotSupported(CPMSError):
+    """The station's OCPP version has no such command."""
+
+    code = "not_supported"
+
+
+ERRORS_BY_CODE: dict[str, type[CPMSError]] = {
+    error.code: error
+    for error in (
+        StationOffline,
+        StationNotReady,
+        CommandTimeout,
+        CommandFailed,
+        CommandNotSupported,
+    )
+}

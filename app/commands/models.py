@@ -1,0 +1,128 @@
+"""Commands in the domain's words; ocpp_server translates each to the station's version.
+
+A configuration key is a 1.6 key (`HeartbeatInterval`) or, for 2.0.1, `Component.Variable`
+(`OCPPCommCtrlr.HeartbeatInterval`); a key without a dot on 2.0.1 is looked up as is."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+# An id token issued by the CSMS itself (app users, remote starts).
+CENTRAL_TOKEN = "Central"
+
+
+@dataclass(frozen=True)
+class Command:
+    name: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class RemoteStart(Command):
+    name: ClassVar[str] = "remote_start"
+    id_token: str
+    evse_id: int | None = None
+    token_type: str = CENTRAL_TOKEN  # 2.0.1 IdTokenType
+    remote_start_id: int = 0  # 2.0.1: echoed in the TransactionEvent that follows
+
+
+@dataclass(frozen=True)
+class RemoteStop(Command):
+    name: ClassVar[str] = "remote_stop"
+    transaction_id: str
+
+
+@dataclass(frozen=True)
+class Reset(Command):
+    name: ClassVar[str] = "reset"
+    hard: bool = False  # 1.6 Hard/Soft; 2.0.1 Immediate/OnIdle
+
+
+@dataclass(frozen=True)
+class UnlockConnector(Command):
+    name: ClassVar[str] = "unlock_connector"
+    evse_id: int
+    connector_id: int = 1
+
+
+@dataclass(frozen=True)
+class ChangeAvailability(Command):
+    name: ClassVar[str] = "change_availability"
+    operative: bool
+    evse_id: int = 0  # 0: the whole station
+
+
+@dataclass(frozen=True)
+class TriggerMessage(Command):
+    name: ClassVar[str] = "trigger_message"
+    message: str  # BootNotification | Heartbeat | StatusNotification | MeterValues | ...
+    evse_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ClearCache(Command):
+    name: ClassVar[str] = "clear_cache"
+
+
+@dataclass(frozen=True)
+class DataTransfer(Command):
+    name: ClassVar[str] = "data_transfer"
+    vendor_id: str
+    message_id: str | None = None
+    data: str | None = None
+
+
+@dataclass(frozen=True)
+class GetConfiguration(Command):
+    name: ClassVar[str] = "get_configuration"
+    keys: tuple[str, ...] = ()  # empty: everything (1.6 only)
+
+
+@dataclass(frozen=True)
+class ChangeConfiguration(Command):
+    name: ClassVar[str] = "change_configuration"
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The station's answer: its status word and whatever else it said."""
+
+    status: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "Accepted"
+
+
+COMMAND_TYPES: dict[str, type[Command]] = {
+    command_type.name: command_type
+    for command_type in (
+        RemoteStart,
+        RemoteStop,
+        Reset,
+        UnlockConnector,
+        ChangeAvailability,
+        TriggerMessage,
+        ClearCache,
+        DataTransfer,
+        GetConfiguration,
+        ChangeConfiguration,
+    )
+}
+
+
+def encode_command(command: Command) -> dict[str, Any]:
+    """A JSON-able form, to hand a command to another node."""
+    return {"name": command.name, "fields": dataclasses.asdict(command)}
+
+
+def decode_command(encoded: dict[str, Any]) -> Command:
+    command_type = COMMAND_TYPES[encoded["name"]]
+    fields = dict(encoded["fields"])
+    if command_type is GetConfiguration:
+        fields["keys"] = tuple(fields.get("keys", ()))
+    return command_type(**fields)

@@ -1,0 +1,144 @@
+"""The ChargerGateway of the domain, over OCPP: local connections first, other nodes via the bus.
+
+Each node listens on its own command channel. A command for a station connected elsewhere is
+published to that node's channel with a reply channel; the owning node sends it to the station
+and publishes the answer (or the error) back. Presence comes from the database, which every
+node writes on connect and disconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from typing import Any
+
+from ocpp.exceptions import OCPPError
+
+from app.commands.errors import (
+    ERRORS_BY_CODE,
+    CommandFailed,
+    CommandTimeout,
+    StationNotReady,
+    StationOffline,
+)
+from app.commands.models import Command, CommandResult, decode_command, encode_command
+from app.errors import CPMSError
+from app.runtime import Runtime
+from app.stations import service as stations
+from ocpp_server.server import LiveConnection, OcppServer
+from ocpp_server.subprotocols import OCPP201
+from ocpp_server.v16 import commands as v16_commands
+from ocpp_server.v201 import commands as v201_commands
+
+logger = logging.getLogger(__name__)
+
+# Extra wait for a remote node's answer beyond the station timeout it applies itself.
+REMOTE_GRACE_S = 5.0
+
+
+def command_channel(node_id: str) -> str:
+    return f"cpms:commands:{node_id}"
+
+
+class OcppGateway:
+    def __init__(self, server: OcppServer, runtime: Runtime) -> None:
+        self._server = server
+        self._bus = runtime.bus
+        self._node_id = runtime.settings.node_id
+        self._timeout_s = runtime.settings.command_timeout_s
+        self._listener: asyncio.Task[None] | None = None
+        self._listening = asyncio.Event()
+        self._answers: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._listener = asyncio.create_task(self._serve_other_nodes(), name="command-listener")
+        listening = asyncio.create_task(self._listening.wait())
+        await asyncio.wait({listening, self._listener}, return_when=asyncio.FIRST_COMPLETED)
+        if self._listener.done():  # it failed before listening: fail start-up, don't hang
+            listening.cancel()
+            self._listener.result()
+
+    async def stop(self) -> None:
+        for task in [self._listener, *self._answers]:
+            if task is not None:
+                task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(
+                *(t for t in [self._listener, *self._answers] if t), return_exceptions=True
+            )
+
+    async def send(self, identity: str, command: Command) -> CommandResult:
+        live = self._server.live(identity)
+        if live is not None:
+            return await self._send_local(live, command)
+        node_id = await stations.connected_node(identity)
+        if node_id is None or node_id == self._node_id:
+            raise StationOffline(f"station {identity} is not connected")
+        return await self._send_remote(node_id, identity, command)
+
+    async def _send_local(self, live: LiveConnection, command: Command) -> CommandResult:
+        identity = live.link.station.identity
+        if not live.link.boot_accepted:
+            raise StationNotReady(f"station {identity} has not been accepted by a boot yet")
+        translation: Any = v201_commands if live.link.protocol == OCPP201 else v16_commands
+        payload = translation.to_call(command)
+        live.charge_point._response_timeout = self._timeout_s
+        try:
+            response = await live.charge_point.call(payload, suppress=False)
+        except TimeoutError:
+            raise CommandTimeout(
+                f"station {identity} did not answer {command.name} in {self._timeout_s:g} s"
+            ) from None
+        except OCPPError as error:
+            raise CommandFailed(
+                f"station {identity} answered {error.code}: {error.description}"
+            ) from None
+        return translation.to_result(command, response)
+
+    async def _send_remote(self, node_id: str, identity: str, command: Command) -> CommandResult:
+        reply_channel = f"cpms:command-replies:{uuid.uuid4().hex}"
+        request = {
+            "identity": identity,
+            "command": encode_command(command),
+            "reply_to": reply_channel,
+        }
+        async with self._bus.listen(reply_channel) as replies:
+            await self._bus.send(command_channel(node_id), json.dumps(request))
+            try:
+                reply = json.loads(
+                    await asyncio.wait_for(anext(replies), self._timeout_s + REMOTE_GRACE_S)
+                )
+            except TimeoutError:
+                raise CommandTimeout(
+                    f"node {node_id} did not answer for station {identity}"
+                ) from None
+        if "error" in reply:
+            error_type = ERRORS_BY_CODE.get(reply["error"]["code"], CommandFailed)
+            raise error_type(reply["error"]["message"])
+        return CommandResult(**reply["result"])
+
+    async def _serve_other_nodes(self) -> None:
+        async with self._bus.listen(command_channel(self._node_id)) as requests:
+            self._listening.set()
+            async for raw in requests:
+                task = asyncio.create_task(self._answer(json.loads(raw)))
+                self._answers.add(task)
+                task.add_done_callback(self._answers.discard)
+
+    async def _answer(self, request: dict[str, Any]) -> None:
+        reply: dict[str, Any]
+        try:
+            command = decode_command(request["command"])
+            live = self._server.live(request["identity"])
+            if live is None:
+                raise StationOffline(f"station {request['identity']} is not connected")
+            result = await self._send_local(live, command)
+            reply = {"result": {"status": result.status, "data": result.data}}
+        except CPMSError as error:
+            reply = {"error": {"code": error.code, "message": error.message}}
+        except Exception as error:  # never leave a caller waiting on another node
+            logger.exception("command from another node failed")
+            reply = {"error": {"code": "call_error", "message": str(error)}}
+        await self._bus.send(request["reply_to"], json.dumps(reply))
