@@ -39,6 +39,7 @@ from db.migrate import migrate_forwards
 from db.tables import TABLES, Organization
 
 REGISTRY_ORGANIZATION = "registry"
+COMMAND_TIMEOUT_S = 2.0
 
 
 def free_port() -> int:
@@ -99,7 +100,7 @@ def unit_of_work(bus: EventBus, database: None) -> UnitOfWorkFactory:
 
 
 class LiveServer:
-    def __init__(self, port: int, app: Starlette) -> None:
+    def __init__(self, port: int, app: Starlette | None) -> None:
         self.app = app
         self.port = port
         self.http = f"http://127.0.0.1:{port}"
@@ -111,7 +112,13 @@ async def live_server(settings: Settings, database: None) -> AsyncIterator[LiveS
     """The real app under a real uvicorn server, in the test event loop."""
     port = free_port()
     # Unknown stations follow the policy of this organization (tests create it as needed).
-    served = settings.model_copy(update={"registration_organization": REGISTRY_ORGANIZATION})
+    served = settings.model_copy(
+        update={
+            "registration_organization": REGISTRY_ORGANIZATION,
+            # A silent station should fail a test in seconds, not half a minute.
+            "command_timeout_s": COMMAND_TIMEOUT_S,
+        }
+    )
     app = create_app(served, configure_logs=False)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
@@ -168,6 +175,7 @@ async def charger(
     identity: str,
     protocol: str = "ocpp1.6",
     password: str | None = None,
+    client_class: type | None = None,
 ) -> AsyncIterator[Any]:
     """A connected client charge point of the given version, its receive loop running."""
     headers = basic_auth(identity, password) if password else None
@@ -176,7 +184,7 @@ async def charger(
         subprotocols=[Subprotocol(protocol)],
         additional_headers=headers,
     ) as websocket:
-        client_class = Client201 if protocol == "ocpp2.0.1" else Client16
+        client_class = client_class or (Client201 if protocol == "ocpp2.0.1" else Client16)
         client = client_class(identity, websocket, response_timeout=10)
         listener = asyncio.create_task(client.start())
         try:
@@ -188,7 +196,12 @@ async def charger(
 
 @pytest.fixture
 def connect_charger(live_server) -> Callable[..., AbstractAsyncContextManager[Any]]:
-    def open_charger(identity: str, protocol: str = "ocpp1.6", password: str | None = None):
-        return charger(live_server, identity, protocol, password)
+    def open_charger(
+        identity: str,
+        protocol: str = "ocpp1.6",
+        password: str | None = None,
+        client_class: type | None = None,
+    ):
+        return charger(live_server, identity, protocol, password, client_class)
 
     return open_charger

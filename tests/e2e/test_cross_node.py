@@ -1,0 +1,85 @@
+"""Two server processes sharing the database and Redis: a command issued on one node reaches a
+station connected to the other, and its events reach subscribers on both."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from app.commands import models
+from app.commands.service import send_command
+from app.events import StationConnectionChanged
+from tests.conftest import COMMAND_TIMEOUT_S, LiveServer, free_port
+from tests.ocpp_server.test_commands import Station16, booted
+
+
+@pytest.fixture
+async def second_node(settings, tmp_path, database):
+    if settings.redis_url is None:
+        pytest.skip(
+            "needs CPMS_REDIS_URL: nodes meet on Redis (runs in the PostgreSQL + Redis pass)"
+        )
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CPMS_")}
+    env.update(
+        CPMS_DATABASE_URL=settings.database_url,
+        CPMS_REDIS_URL=settings.redis_url,
+        CPMS_NODE_ID="node-2",
+        CPMS_COMMAND_TIMEOUT_S=str(COMMAND_TIMEOUT_S),
+        CPMS_LOG_FORMAT="json",
+    )
+    log_path = tmp_path / "node-2.log"
+    with log_path.open("w") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app.cli",
+            "serve",
+            "--port",
+            str(port),
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    node = LiveServer(port, app=None)
+    try:
+        async with httpx.AsyncClient(base_url=node.http) as client:
+            for _ in range(300):
+                assert process.returncode is None, log_path.read_text()
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        yield node
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 15)
+
+
+async def test_command_from_one_node_reaches_a_station_on_another(
+    live_server, second_node, register
+):
+    from tests.conftest import charger
+
+    await register("CP-ELSEWHERE")
+    gateway = live_server.app.state.gateway
+    bus = live_server.app.state.runtime.bus
+    async with (
+        bus.subscribe(StationConnectionChanged) as events,
+        charger(second_node, "CP-ELSEWHERE", client_class=Station16) as client,
+    ):
+        connected = await asyncio.wait_for(anext(events), 10)
+        assert (connected.identity, connected.node_id) == ("CP-ELSEWHERE", "node-2")
+        await booted(client, "ocpp1.6")
+        result = await send_command(
+            gateway, "CP-ELSEWHERE", models.RemoteStart(id_token="APPUSER", evse_id=2)
+        )
+    assert result.status == "Accepted"
+    assert client.received == [("RemoteStartTransaction", {"id_tag": "APPUSER", "connector_id": 2})]
