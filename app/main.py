@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         settings=settings, engine=engine, bus=bus, unit_of_work=UnitOfWorkFactory(engine, bus)
     )
     graphql = GraphQLApp(runtime)
-    ocpp = OcppServer()
+    ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)
 
     @asynccontextmanager

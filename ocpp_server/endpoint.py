@@ -147,6 +147,7 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
             text = message.get("text") or (message.get("bytes") or b"").decode(errors="replace")
             metrics.OCPP_FRAMES_RECEIVED.labels(protocol=protocol).inc()
             server.message_log.record(station.id, identity, "in", text)
+            server.presence.heard(station.id)
             error = framing_error(protocol, text)
             if error is not None:
                 await connection.send(error)

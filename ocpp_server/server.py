@@ -9,8 +9,10 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from app.runtime import Runtime
 from ocpp_server.link import StationLink
 from ocpp_server.message_log import MessageLog
+from ocpp_server.presence import PresenceTracker
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +30,17 @@ class LiveConnection:
 class OcppServer:
     """Open station connections on this process: a cache of who is connected here."""
 
-    def __init__(self) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.message_log = MessageLog()
+        self.presence = PresenceTracker(self, runtime)
         self._connections: dict[str, LiveConnection] = {}
 
     async def start(self) -> None:
         await self.message_log.start()
+        await self.presence.start()
 
     async def stop(self) -> None:
+        await self.presence.stop()
         await self.message_log.stop()
 
     async def attach(self, identity: str, connection: LiveConnection) -> None:

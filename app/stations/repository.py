@@ -345,3 +345,25 @@ async def connected_node(identity: str) -> str | None:
         .first()
     )
     return row["node_id"] if row else None
+
+
+async def connected_stations_silent_since(before: datetime) -> list[dict[str, Any]]:
+    """Connected stations last heard from before this time (candidates for offline)."""
+    return list(
+        await ChargingStation.select(
+            ChargingStation.id,
+            ChargingStation.identity,
+            ChargingStation.node_id,
+            ChargingStation.heartbeat_interval,
+            ChargingStation.last_seen_at,
+        ).where(
+            (ChargingStation.connected == True)  # noqa: E712
+            & (ChargingStation.last_seen_at < before)
+        )
+    )
+
+
+async def mark_offline(station_ids: Sequence[int]) -> None:
+    await ChargingStation.update(
+        {ChargingStation.connected: False, ChargingStation.updated_at: utcnow()}
+    ).where(ChargingStation.id.is_in(list(station_ids)))

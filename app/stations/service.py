@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.events import (
     ConnectorStatusChanged,
     SecurityEventRaised,
     StationBooted,
+    StationConnectionChanged,
     StationStatusChanged,
 )
 from app.stations import repository
@@ -24,6 +25,7 @@ from app.stations.models import (
 from app.unit_of_work import UnitOfWork
 
 MAX_PAGE_SIZE = 100
+MIN_HEARTBEAT_INTERVAL_S = 10
 
 
 def _page(limit: int, offset: int) -> tuple[int, int]:
@@ -164,3 +166,39 @@ async def get_station_record(identity: str) -> StationRecord | None:
 async def connected_node(identity: str) -> str | None:
     """Which node a station is connected to (None: offline)."""
     return await repository.connected_node(identity)
+
+
+# A station is offline once it has been silent for its heartbeat interval times this, plus
+# the grace period (a heartbeat can be late by a slow network, and 2.0.1 may skip heartbeats
+# while it sends other messages).
+SILENCE_FACTOR = 2
+SILENCE_GRACE = timedelta(seconds=60)
+
+
+async def mark_silent_stations_offline(uow: UnitOfWork, now: datetime) -> list[str]:
+    """Stations connected on paper but silent for too long: offline, with an event each.
+
+    Also catches stations of a node that died without closing its connections."""
+    async with uow:
+        candidates = await repository.connected_stations_silent_since(
+            now - timedelta(seconds=MIN_HEARTBEAT_INTERVAL_S * SILENCE_FACTOR) - SILENCE_GRACE
+        )
+        silent = [
+            row
+            for row in candidates
+            if row["last_seen_at"]
+            < now - timedelta(seconds=row["heartbeat_interval"] * SILENCE_FACTOR) - SILENCE_GRACE
+        ]
+        if not silent:
+            return []
+        await repository.mark_offline([row["id"] for row in silent])
+        for row in silent:
+            uow.emit(
+                StationConnectionChanged(
+                    identity=row["identity"],
+                    connected=False,
+                    protocol=None,
+                    node_id=row["node_id"] or "unknown",
+                )
+            )
+        return [row["identity"] for row in silent]

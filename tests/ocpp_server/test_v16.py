@@ -2,11 +2,18 @@
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from ocpp.v16 import call
 
-from app.events import ConnectorStatusChanged, SessionChanged, StationBooted
+from app.events import (
+    ConnectorStatusChanged,
+    SessionChanged,
+    StationBooted,
+    StationConnectionChanged,
+)
+from app.timeparse import utcnow
 from db.tables import (
     ChargingSession,
     ChargingStation,
@@ -79,15 +86,50 @@ async def test_over_long_boot_fields_are_cut_not_refused(station, connect_charge
     assert row["vendor"] == "V" * 50
 
 
-async def test_heartbeat_updates_last_seen(station, connect_charger):
+async def test_every_frame_counts_as_a_sign_of_life(station, connect_charger, live_server):
+    presence = live_server.app.state.ocpp.presence
     async with connect_charger(station) as client:
         before = (await ChargingStation.select(ChargingStation.last_seen_at).first())[
             "last_seen_at"
         ]
         await asyncio.sleep(0.01)
         result = await client.call(call.Heartbeat())
+        await presence.flush()  # written in batches, not per frame
         after = (await ChargingStation.select(ChargingStation.last_seen_at).first())["last_seen_at"]
     assert result.current_time and after > before
+
+
+async def test_a_silent_station_is_marked_offline_and_dropped(
+    station, connect_charger, live_server
+):
+    presence = live_server.app.state.ocpp.presence
+    bus = live_server.app.state.runtime.bus
+    async with (
+        bus.subscribe(StationConnectionChanged) as events,
+        connect_charger(station) as client,
+    ):
+        await boot(client)
+        await asyncio.wait_for(anext(events), 5)  # its connection
+        await presence.flush()
+        # Its last sign of life was long ago (heartbeat interval 300 s).
+        await ChargingStation.update(
+            {ChargingStation.last_seen_at: utcnow() - timedelta(minutes=15)}
+        ).where(ChargingStation.identity == station)
+        assert await presence.sweep() == [station]
+        offline = await asyncio.wait_for(anext(events), 5)
+        assert (offline.identity, offline.connected) == (station, False)
+        await asyncio.wait_for(client._connection.wait_closed(), 5)
+        assert client._connection.close_code == 4002
+    row = await ChargingStation.select(ChargingStation.connected).first()
+    assert row["connected"] is False
+
+
+async def test_a_recently_heard_station_stays_online(station, connect_charger, live_server):
+    presence = live_server.app.state.ocpp.presence
+    async with connect_charger(station) as client:
+        await boot(client)
+        assert await presence.sweep() == []
+        assert (await client.call(call.Heartbeat())).current_time
 
 
 async def test_status_notification_creates_connector_and_history(
