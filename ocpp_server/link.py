@@ -6,9 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ocpp.exceptions import OCPPError, TypeConstraintViolationError
+from ocpp.exceptions import (
+    OCPPError,
+    PropertyConstraintViolationError,
+    TypeConstraintViolationError,
+)
 
 from app.runtime import Runtime
+from app.sanitize import clean_text
 from app.stations.models import StationRecord
 from app.unit_of_work import UnitOfWork
 
@@ -39,18 +44,27 @@ def require(payload: Mapping[str, Any], missing_error: type[OCPPError], *names: 
             raise missing_error(description=f"{name} is required", details={"field": name})
 
 
-def as_int(value: object, name: str) -> int:
-    """An integer field; numeric strings are accepted, anything else is a type error."""
+INT32_MAX = 2**31 - 1
+INT63_MAX = 2**63 - 1
+
+
+def as_int(value: object, name: str, minimum: int = 0, maximum: int = INT32_MAX) -> int:
+    """An integer field within range; numeric strings are accepted."""
     if isinstance(value, bool):
         raise TypeConstraintViolationError(description=f"{name} must be an integer", details={})
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except ValueError:
         raise TypeConstraintViolationError(
             description=f"{name} must be an integer", details={"field": name}
         ) from None
+    if not minimum <= number <= maximum:
+        raise PropertyConstraintViolationError(
+            description=f"{name} must be between {minimum} and {maximum}", details={"field": name}
+        )
+    return number
 
 
 def text(value: object, limit: int) -> str | None:
     """Optional text, cut to the column's length instead of refused."""
-    return str(value)[:limit] if value not in (None, "") else None
+    return clean_text(value, limit)

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from asyncpg.exceptions import DeadlockDetectedError
 from ocpp.v16 import ChargePoint as Client16
 from ocpp.v201 import ChargePoint as Client201
 from piccolo.engine.postgres import PostgresEngine
@@ -74,7 +75,16 @@ async def clear_tables() -> None:
     engine = configured_engine()
     if isinstance(engine, PostgresEngine):
         names = ", ".join(f'"{table._meta.tablename}"' for table in TABLES)
-        await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        # The live server's background writers (message log, presence) may hold locks that
+        # TRUNCATE waits for the other way round: PostgreSQL then aborts one side; retry.
+        for attempt in range(5):
+            try:
+                await engine.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+                break
+            except DeadlockDetectedError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.1)
     else:
         for table in reversed(TABLES):
             await table.delete(force=True)

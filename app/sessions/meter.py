@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from app.sanitize import clean_text
 from app.timeparse import parse_timestamp
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
@@ -41,6 +42,11 @@ class Reading:
         return self.value * _UNIT_SCALE.get(self.unit.lower(), Decimal(1))
 
 
+# Readings beyond this are garbage (and beyond what the value column holds).
+MAX_READING = Decimal(10) ** 13
+MAX_POWER_W = 2**31 - 1
+
+
 def _decimal(value: object) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -48,11 +54,10 @@ def _decimal(value: object) -> Decimal | None:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
-
-
-def _text(value: object, limit: int) -> str | None:
-    return str(value)[:limit] if value not in (None, "") else None
+    if not number.is_finite() or abs(number) >= MAX_READING:
+        return None
+    # The value column keeps 6 decimals; finer digits are rounding noise.
+    return round(number, 6)
 
 
 def readings_from_meter_values(meter_values: Iterable[Mapping[str, Any]]) -> list[Reading]:
@@ -67,32 +72,32 @@ def readings_from_meter_values(meter_values: Iterable[Mapping[str, Any]]) -> lis
 
 def _reading(sampled_at: datetime, sample: Mapping[str, Any]) -> Reading:
     unit_of_measure = sample.get("unit_of_measure") or {}
-    unit = str(sample.get("unit") or unit_of_measure.get("unit") or "Wh")[:16]
-    measurand = str(sample.get("measurand") or ENERGY_REGISTER)[:48]
+    unit = clean_text(sample.get("unit") or unit_of_measure.get("unit"), 16) or "Wh"
+    measurand = clean_text(sample.get("measurand"), 48) or ENERGY_REGISTER
     signed = sample.get("signed_meter_value")
     common: dict[str, Any] = {
         "sampled_at": sampled_at,
         "measurand": measurand,
-        "phase": _text(sample.get("phase"), 8),
-        "location": _text(sample.get("location"), 8),
+        "phase": clean_text(sample.get("phase"), 8),
+        "location": clean_text(sample.get("location"), 8),
         "unit": unit,
-        "context": _text(sample.get("context"), 24),
+        "context": clean_text(sample.get("context"), 24),
     }
     if sample.get("format") == SIGNED_FORMAT:
         # 1.6: the value itself is the signed container; kept exactly as received.
-        return Reading(**common, value=None, signed_data=str(sample.get("value")))
+        return Reading(**common, value=None, signed_data=clean_text(sample.get("value"), 10_000))
     value = _decimal(sample.get("value"))
     multiplier = unit_of_measure.get("multiplier")
-    if value is not None and isinstance(multiplier, int) and multiplier:
-        value = value.scaleb(multiplier)
+    if value is not None and isinstance(multiplier, int) and -9 <= multiplier <= 9 and multiplier:
+        value = _decimal(value.scaleb(multiplier))
     if isinstance(signed, Mapping):
         return Reading(
             **common,
             value=value,
-            signed_data=_text(signed.get("signed_meter_data"), 10_000),
-            signing_method=_text(signed.get("signing_method"), 64),
-            encoding_method=_text(signed.get("encoding_method"), 32),
-            public_key=_text(signed.get("public_key"), 10_000),
+            signed_data=clean_text(signed.get("signed_meter_data"), 10_000),
+            signing_method=clean_text(signed.get("signing_method"), 64),
+            encoding_method=clean_text(signed.get("encoding_method"), 32),
+            public_key=clean_text(signed.get("public_key"), 10_000),
         )
     return Reading(**common, value=value)
 
@@ -121,4 +126,4 @@ def energy_register_wh(readings: Iterable[Reading]) -> int | None:
 def power_w(readings: Iterable[Reading]) -> int | None:
     """The latest active import power in W, if the readings have one."""
     total = _latest_total(list(readings), POWER)
-    return int(total) if total is not None else None
+    return int(total) if total is not None and abs(total) <= MAX_POWER_W else None

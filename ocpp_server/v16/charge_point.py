@@ -14,7 +14,7 @@ from app.sessions import service as sessions
 from app.stations import service as stations
 from app.stations.models import BootInfo, StatusReport
 from app.timeparse import parse_timestamp, utcnow
-from ocpp_server.link import StationLink, as_int, require, text
+from ocpp_server.link import INT32_MAX, INT63_MAX, StationLink, as_int, require, text
 
 ERROR_CODES = frozenset(
     {
@@ -93,7 +93,7 @@ class ChargePoint16(ChargePoint):
     @on(Action.status_notification, skip_schema_validation=True)
     async def on_status_notification(self, **payload: Any) -> call_result.StatusNotification:
         require(payload, MissingField, "connector_id", "error_code", "status")
-        error_code = str(payload["error_code"])
+        error_code = text(payload["error_code"], 50) or "OtherError"
         vendor_error_code = text(payload.get("vendor_error_code"), 50)
         if error_code not in ERROR_CODES:
             # Seen in the field ("Error", vendor names): keep the raw code, map to OtherError.
@@ -102,7 +102,7 @@ class ChargePoint16(ChargePoint):
         report = StatusReport(
             evse_id=as_int(payload["connector_id"], "connectorId"),
             connector_id=1,
-            status=str(payload["status"])[:16],
+            status=text(payload["status"], 16) or "Unknown",
             error_code=None if error_code == "NoError" else error_code,
             vendor_error_code=vendor_error_code,
             info=text(payload.get("info"), 255),
@@ -123,8 +123,8 @@ class ChargePoint16(ChargePoint):
             self.link.unit_of_work(),
             self.station,
             evse_id=as_int(payload["connector_id"], "connectorId"),
-            id_tag=str(payload["id_tag"]),
-            meter_start_wh=as_int(payload["meter_start"], "meterStart"),
+            id_tag=text(payload["id_tag"], 255) or "",
+            meter_start_wh=as_int(payload["meter_start"], "meterStart", maximum=INT63_MAX),
             started_at=parse_timestamp(payload["timestamp"]),
         )
         return call_result.StartTransaction(
@@ -138,8 +138,9 @@ class ChargePoint16(ChargePoint):
         verdict = await sessions.stop_transaction(
             self.link.unit_of_work(),
             self.station,
-            transaction_id=as_int(payload["transaction_id"], "transactionId"),
-            meter_stop_wh=as_int(payload["meter_stop"], "meterStop"),
+            # Offline starts produce -1, 0 or other ids we never issued: kept as orphans.
+            transaction_id=as_int(payload["transaction_id"], "transactionId", minimum=-INT32_MAX),
+            meter_stop_wh=as_int(payload["meter_stop"], "meterStop", maximum=INT63_MAX),
             ended_at=parse_timestamp(payload["timestamp"]),
             reason=text(payload.get("reason"), 32),
             id_tag=text(payload.get("id_tag"), 255),
@@ -155,7 +156,7 @@ class ChargePoint16(ChargePoint):
             self.link.unit_of_work(),
             self.station,
             evse_id=as_int(payload["connector_id"], "connectorId"),
-            transaction_id=str(transaction_id) if transaction_id is not None else None,
+            transaction_id=text(transaction_id, 64) if transaction_id is not None else None,
             meter_values=payload["meter_value"],
         )
         return call_result.MeterValues()

@@ -75,7 +75,7 @@ class ChargePoint201(ChargePoint):
         report = StatusReport(
             evse_id=as_int(payload["evse_id"], "evseId"),
             connector_id=as_int(payload["connector_id"], "connectorId"),
-            status=str(payload["connector_status"])[:16],
+            status=text(payload["connector_status"], 16) or "Unknown",
             error_code=None,  # 2.0.1 reports faults through NotifyEvent
             vendor_error_code=None,
             info=None,
@@ -99,8 +99,8 @@ class ChargePoint201(ChargePoint):
         verdict = await sessions.transaction_event(
             self.link.unit_of_work(),
             self.station,
-            event_type=str(payload["event_type"]),
-            transaction_id=str(info["transaction_id"]),
+            event_type=text(payload["event_type"], 16) or "",
+            transaction_id=text(info["transaction_id"], 64) or "",
             seq_no=as_int(payload["seq_no"], "seqNo"),
             timestamp=parse_timestamp(payload["timestamp"]),
             offline=bool(payload.get("offline", False)),
