@@ -87,6 +87,89 @@ class ChangeConfiguration(Command):
 
 
 @dataclass(frozen=True)
+class UpdateFirmware(Command):
+    name: ClassVar[str] = "update_firmware"
+    location: str
+    retrieve_at: str  # ISO 8601
+    retries: int | None = None
+    retry_interval_s: int | None = None
+    request_id: int = 0  # 2.0.1: echoed in FirmwareStatusNotification
+
+
+@dataclass(frozen=True)
+class UploadLogs(Command):
+    """1.6 GetDiagnostics, 2.0.1 GetLog of the diagnostics log."""
+
+    name: ClassVar[str] = "upload_logs"
+    location: str
+    start: str | None = None  # ISO 8601
+    stop: str | None = None
+    request_id: int = 0  # 2.0.1: echoed in LogStatusNotification
+
+
+@dataclass(frozen=True)
+class ReserveNow(Command):
+    name: ClassVar[str] = "reserve_now"
+    reservation_id: int
+    evse_id: int
+    id_token: str
+    expires_at: str  # ISO 8601
+    token_type: str = CENTRAL_TOKEN  # 2.0.1 IdTokenType
+
+
+@dataclass(frozen=True)
+class CancelReservation(Command):
+    name: ClassVar[str] = "cancel_reservation"
+    reservation_id: int
+
+
+@dataclass(frozen=True)
+class GetLocalListVersion(Command):
+    name: ClassVar[str] = "get_local_list_version"
+
+
+@dataclass(frozen=True)
+class SendLocalList(Command):
+    name: ClassVar[str] = "send_local_list"
+    version: int
+    full: bool  # False: a differential update
+    entries: tuple[tuple[str, str], ...] = ()  # (id token, authorization status)
+
+
+@dataclass(frozen=True)
+class SetChargingProfile(Command):
+    name: ClassVar[str] = "set_charging_profile"
+    evse_id: int
+    profile: dict[str, Any]  # the OCPP 1.6 ChargingProfile, snake_case keys
+
+
+@dataclass(frozen=True)
+class ClearChargingProfile(Command):
+    name: ClassVar[str] = "clear_charging_profile"
+    profile_id: int | None = None
+    evse_id: int | None = None
+    purpose: str | None = None  # 1.6 ChargingProfilePurposeType
+    stack_level: int | None = None
+
+
+@dataclass(frozen=True)
+class GetCompositeSchedule(Command):
+    name: ClassVar[str] = "get_composite_schedule"
+    evse_id: int
+    duration_s: int
+    rate_unit: str | None = None  # A | W
+
+
+@dataclass(frozen=True)
+class GetBaseReport(Command):
+    """2.0.1 only: the station reports its device model in NotifyReport messages."""
+
+    name: ClassVar[str] = "get_base_report"
+    request_id: int
+    report_base: str = "FullInventory"  # | ConfigurationInventory | SummaryInventory
+
+
+@dataclass(frozen=True)
 class CommandResult:
     """The station's answer: its status word and whatever else it said."""
 
@@ -111,6 +194,16 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         DataTransfer,
         GetConfiguration,
         ChangeConfiguration,
+        UpdateFirmware,
+        UploadLogs,
+        ReserveNow,
+        CancelReservation,
+        GetLocalListVersion,
+        SendLocalList,
+        SetChargingProfile,
+        ClearChargingProfile,
+        GetCompositeSchedule,
+        GetBaseReport,
     )
 }
 
@@ -125,4 +218,6 @@ def decode_command(encoded: dict[str, Any]) -> Command:
     fields = dict(encoded["fields"])
     if command_type is GetConfiguration:
         fields["keys"] = tuple(fields.get("keys", ()))
+    if command_type is SendLocalList:
+        fields["entries"] = tuple(tuple(entry) for entry in fields.get("entries", ()))
     return command_type(**fields)

@@ -48,17 +48,89 @@ def to_call(command: models.Command) -> Any:
             return call.GetConfiguration(key=list(command.keys) or None)
         case models.ChangeConfiguration():
             return call.ChangeConfiguration(key=command.key, value=command.value)
+        case models.UpdateFirmware():
+            return call.UpdateFirmware(
+                location=command.location,
+                retrieve_date=command.retrieve_at,
+                retries=command.retries,
+                retry_interval=command.retry_interval_s,
+            )
+        case models.UploadLogs():
+            return call.GetDiagnostics(
+                location=command.location, start_time=command.start, stop_time=command.stop
+            )
+        case models.ReserveNow():
+            return call.ReserveNow(
+                connector_id=command.evse_id,
+                expiry_date=command.expires_at,
+                id_tag=command.id_token[:20],
+                reservation_id=command.reservation_id,
+            )
+        case models.CancelReservation():
+            return call.CancelReservation(reservation_id=command.reservation_id)
+        case models.GetLocalListVersion():
+            return call.GetLocalListVersion()
+        case models.SendLocalList():
+            return call.SendLocalList(
+                list_version=command.version,
+                update_type="Full" if command.full else "Differential",
+                local_authorization_list=[
+                    {"id_tag": uid, "id_tag_info": {"status": status}}
+                    for uid, status in command.entries
+                ],
+            )
+        case models.SetChargingProfile():
+            return call.SetChargingProfile(
+                connector_id=command.evse_id, cs_charging_profiles=command.profile
+            )
+        case models.ClearChargingProfile():
+            return call.ClearChargingProfile(
+                id=command.profile_id,
+                connector_id=command.evse_id,
+                charging_profile_purpose=command.purpose,
+                stack_level=command.stack_level,
+            )
+        case models.GetCompositeSchedule():
+            return call.GetCompositeSchedule(
+                connector_id=command.evse_id,
+                duration=command.duration_s,
+                charging_rate_unit=command.rate_unit,
+            )
     raise CommandNotSupported(f"{command.name} is not available on OCPP 1.6")
+
+
+def _composite_schedule(response: Any) -> dict[str, Any] | None:
+    """The schedule with its start, in the fields of 2.0.1's CompositeScheduleType."""
+    if response.charging_schedule is None:
+        return None
+    return {
+        "evse_id": response.connector_id,
+        "schedule_start": response.schedule_start,
+        **response.charging_schedule,
+    }
 
 
 def to_result(command: models.Command, response: Any) -> models.CommandResult:
     """The domain result of a 1.6 call result."""
-    if isinstance(command, models.GetConfiguration):
-        keys = {entry["key"]: entry.get("value") for entry in (response.configuration_key or [])}
-        return models.CommandResult(
-            status="Accepted", data={"values": keys, "unknown": response.unknown_key or []}
-        )
-    data: dict[str, Any] = {}
-    if isinstance(command, models.DataTransfer) and response.data is not None:
-        data["data"] = response.data
-    return models.CommandResult(status=str(response.status), data=data)
+    match command:
+        case models.GetConfiguration():
+            keys = {
+                entry["key"]: entry.get("value") for entry in (response.configuration_key or [])
+            }
+            return models.CommandResult(
+                status="Accepted", data={"values": keys, "unknown": response.unknown_key or []}
+            )
+        case models.DataTransfer() if response.data is not None:
+            return models.CommandResult(status=str(response.status), data={"data": response.data})
+        case models.UpdateFirmware():
+            return models.CommandResult(status="Accepted")  # 1.6 has no status to give
+        case models.UploadLogs():
+            data = {"file_name": response.file_name} if response.file_name else {}
+            return models.CommandResult(status="Accepted", data=data)
+        case models.GetLocalListVersion():
+            return models.CommandResult(status="Accepted", data={"version": response.list_version})
+        case models.GetCompositeSchedule():
+            return models.CommandResult(
+                status=str(response.status), data={"schedule": _composite_schedule(response)}
+            )
+    return models.CommandResult(status=str(response.status))
