@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     command_timeout_s: float = Field(
         default=30.0, gt=0, le=600, description="how long to wait for a station's answer"
     )
+    message_log_retention_days: float = Field(
+        default=7, gt=0, le=3650, description="how long raw OCPP frames are kept"
+    )
     registration_organization: str | None = Field(
         default=None,
         description="slug of the organization whose policy decides about unknown stations",

@@ -9,12 +9,15 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import timedelta
 
+from app.timeparse import utcnow
 from db.tables import OcppMessageLog
 
 logger = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0
+PRUNE_INTERVAL_S = 3600.0
 MAX_BUFFERED = 10_000  # beyond this, frames are dropped (and counted) rather than hold memory
 
 
@@ -29,7 +32,8 @@ def _describe(frame: str) -> tuple[int, str, str | None]:
 
 
 class MessageLog:
-    def __init__(self) -> None:
+    def __init__(self, retention: timedelta) -> None:
+        self._retention = retention
         self._buffer: list[OcppMessageLog] = []
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
@@ -59,6 +63,10 @@ class MessageLog:
             except Exception:
                 logger.exception("could not write %d OCPP frames to the message log", len(batch))
 
+    async def prune(self) -> None:
+        """Delete frames older than the retention period."""
+        await OcppMessageLog.delete().where(OcppMessageLog.created_at < utcnow() - self._retention)
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="ocpp-message-log")
 
@@ -70,6 +78,14 @@ class MessageLog:
         await self.flush()
 
     async def _run(self) -> None:
+        last_pruned = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(FLUSH_INTERVAL_S)
             await self.flush()
+            if loop.time() - last_pruned >= PRUNE_INTERVAL_S:
+                try:
+                    await self.prune()
+                except Exception:
+                    logger.exception("could not prune the OCPP message log")
+                last_pruned = loop.time()

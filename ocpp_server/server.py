@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -31,7 +32,7 @@ class OcppServer:
     """Open station connections on this process: a cache of who is connected here."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self.message_log = MessageLog()
+        self.message_log = MessageLog(timedelta(days=runtime.settings.message_log_retention_days))
         self.presence = PresenceTracker(self, runtime)
         self._connections: dict[str, LiveConnection] = {}
 

@@ -215,3 +215,13 @@ def connect_charger(live_server) -> Callable[..., AbstractAsyncContextManager[An
         return charger(live_server, identity, protocol, password, client_class)
 
     return open_charger
+
+
+async def next_event_of(events: AsyncIterator[Any], identity: str, within_s: float = 5.0) -> Any:
+    """The next event about this station: events of earlier tests may still be in flight on
+    the live server's bus."""
+    async with asyncio.timeout(within_s):
+        async for event in events:
+            if getattr(event, "identity", None) == identity:
+                return event
+    raise AssertionError("subscription ended")

@@ -13,7 +13,7 @@ import pytest
 from app.commands import models
 from app.commands.service import send_command
 from app.events import StationConnectionChanged
-from tests.conftest import COMMAND_TIMEOUT_S, LiveServer, free_port
+from tests.conftest import COMMAND_TIMEOUT_S, LiveServer, free_port, next_event_of
 from tests.ocpp_server.test_commands import Station16, booted
 
 
@@ -75,7 +75,7 @@ async def test_command_from_one_node_reaches_a_station_on_another(
         bus.subscribe(StationConnectionChanged) as events,
         charger(second_node, "CP-ELSEWHERE", client_class=Station16) as client,
     ):
-        connected = await asyncio.wait_for(anext(events), 10)
+        connected = await next_event_of(events, "CP-ELSEWHERE", within_s=10)
         assert (connected.identity, connected.node_id) == ("CP-ELSEWHERE", "node-2")
         await booted(client, "ocpp1.6")
         result = await send_command(

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from db.tables import (
     SecurityEvent,
     StatusChange,
 )
+from tests.conftest import next_event_of
 
 IDENTITY = "CP16"
 NOW = "2026-11-23T10:00:00Z"
@@ -31,12 +33,13 @@ NOW = "2026-11-23T10:00:00Z"
 
 @pytest.fixture
 async def station(register, organization):
-    await register(IDENTITY)
+    identity = f"{IDENTITY}-{uuid.uuid4().hex[:8]}"  # its own events, whatever is in flight
+    await register(identity)
     await IdToken.insert(
         IdToken(organization=organization, uid="GOODCARD"),
         IdToken(organization=organization, uid="BLOCKEDCARD", status="Blocked"),
     )
-    return IDENTITY
+    return identity
 
 
 async def boot(client):
@@ -57,7 +60,7 @@ async def test_boot_is_accepted_and_stored(station, connect_charger, live_server
                 iccid="8931",
             )
         )
-        event = await asyncio.wait_for(anext(events), 5)
+        event = await next_event_of(events, station)
     assert result.status == "Accepted" and result.interval == 300
     assert event.identity == station and event.vendor == "ACME"
     row = await ChargingStation.select().where(ChargingStation.identity == station).first()
@@ -109,14 +112,14 @@ async def test_a_silent_station_is_marked_offline_and_dropped(
         connect_charger(station) as client,
     ):
         await boot(client)
-        await asyncio.wait_for(anext(events), 5)  # its connection
+        await next_event_of(events, station)  # its connection
         await presence.flush()
         # Its last sign of life was long ago (heartbeat interval 300 s).
         await ChargingStation.update(
             {ChargingStation.last_seen_at: utcnow() - timedelta(minutes=15)}
         ).where(ChargingStation.identity == station)
         assert await presence.sweep() == [station]
-        offline = await asyncio.wait_for(anext(events), 5)
+        offline = await next_event_of(events, station)
         assert (offline.identity, offline.connected) == (station, False)
         await asyncio.wait_for(client._connection.wait_closed(), 5)
         assert client._connection.close_code == 4002
@@ -150,8 +153,8 @@ async def test_status_notification_creates_connector_and_history(
                 timestamp=NOW,
             )
         )
-        first = await asyncio.wait_for(anext(events), 5)
-        second = await asyncio.wait_for(anext(events), 5)
+        first = await next_event_of(events, station)
+        second = await next_event_of(events, station)
     assert (first.status, second.status, second.error_code) == (
         "Available",
         "Faulted",
@@ -232,7 +235,7 @@ async def test_transaction_from_start_to_stop(station, connect_charger, live_ser
                 id_tag="GOODCARD",
             )
         )
-        phases = [(await asyncio.wait_for(anext(events), 5)).phase for _ in range(3)]
+        phases = [(await next_event_of(events, station)).phase for _ in range(3)]
     assert started.id_tag_info["status"] == "Accepted"
     assert stopped.id_tag_info["status"] == "Accepted"
     assert phases == ["started", "updated", "ended"]
@@ -426,3 +429,24 @@ async def test_frames_are_kept_in_the_message_log(station, connect_charger, live
         ("out", 3, None),
     ]
     assert json.loads(rows[0]["frame"])[2] == "Heartbeat"
+
+
+async def test_message_log_keeps_frames_for_the_retention_period(station, live_server):
+    message_log = live_server.app.state.ocpp.message_log
+    await message_log.flush()
+    await OcppMessageLog.delete(force=True)
+    await OcppMessageLog.insert(
+        OcppMessageLog(
+            identity=station,
+            direction="in",
+            message_type=2,
+            message_id="old",
+            frame="[]",
+            created_at=utcnow() - timedelta(days=8),
+        ),
+        OcppMessageLog(
+            identity=station, direction="in", message_type=2, message_id="new", frame="[]"
+        ),
+    )
+    await message_log.prune()  # 7 days by default
+    assert [r["message_id"] for r in await OcppMessageLog.select()] == ["new"]

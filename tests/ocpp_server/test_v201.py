@@ -1,7 +1,7 @@
 """OCPP 2.0.1: every station message, with a real `ocpp` client against the live server."""
 
-import asyncio
 import json
+import uuid
 
 import pytest
 from ocpp.v201 import call
@@ -15,6 +15,7 @@ from db.tables import (
     MeterSample,
     SecurityEvent,
 )
+from tests.conftest import next_event_of
 
 IDENTITY = "CP201"
 V201 = "ocpp2.0.1"
@@ -23,9 +24,10 @@ NOW = "2026-11-23T10:00:00Z"
 
 @pytest.fixture
 async def station(register, organization):
-    await register(IDENTITY)
+    identity = f"{IDENTITY}-{uuid.uuid4().hex[:8]}"  # its own events, whatever is in flight
+    await register(identity)
     await IdToken.insert(IdToken(organization=organization, uid="APPUSER", type="Central"))
-    return IDENTITY
+    return identity
 
 
 def register_reading(wh: float, at: str, context: str = "Sample.Periodic") -> dict:
@@ -82,7 +84,7 @@ async def test_status_notification_addresses_evse_and_connector(
                 timestamp=NOW, connector_status="Occupied", evse_id=2, connector_id=1
             )
         )
-        event = await asyncio.wait_for(anext(events), 5)
+        event = await next_event_of(events, station)
     assert (event.evse_id, event.connector_id, event.status) == (2, 1, "Occupied")
     assert (await Connector.select(Connector.status).first())["status"] == "Occupied"
 
@@ -127,7 +129,7 @@ async def test_transaction_events_make_one_session(station, connect_charger, liv
                 info={"stoppedReason": "EVDisconnected"},
             )
         )
-        phases = [(await asyncio.wait_for(anext(events), 5)).phase for _ in range(3)]
+        phases = [(await next_event_of(events, station)).phase for _ in range(3)]
     assert started.id_token_info["status"] == "Accepted"
     assert phases == ["started", "updated", "ended"]
     session = await ChargingSession.select().first()
