@@ -132,6 +132,20 @@ class SessionChanged(DomainEvent):
     stop_reason: str | None = None
 
 
+class CommandCompleted(DomainEvent):
+    """A remote command got its answer, or failed (offline, timeout, call error)."""
+
+    kind: ClassVar[str] = "command.completed"
+    organization_id: int
+    station_id: int
+    identity: str
+    command_log_id: int
+    action: str
+    status: str  # accepted | rejected | failed | timeout
+    station_status: str | None = None  # what the station said (Accepted, Rejected, ...)
+    error_code: str | None = None
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     event_type.kind: event_type
     for event_type in (
@@ -141,6 +155,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         StationBooted,
         SecurityEventRaised,
         SessionChanged,
+        CommandCompleted,
     )
 }
 

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from app.commands import repository
 from app.commands.errors import StationOffline
 from app.commands.gateway import ChargerGateway
 from app.commands.models import Command, CommandResult, encode_command
 from app.errors import CPMSError
+from app.events import CommandCompleted
 from app.stations import service as stations
+from app.unit_of_work import UnitOfWork
 
 
 async def send_command(
-    gateway: ChargerGateway, identity: str, command: Command, actor: str = "system"
+    gateway: ChargerGateway,
+    unit_of_work: Callable[[], UnitOfWork],
+    identity: str,
+    command: Command,
+    actor: str = "system",
 ) -> CommandResult:
-    """Send a command through the gateway; the command log holds the request and the outcome.
+    """Send a command through the gateway; the command log holds the request and the outcome,
+    and a CommandCompleted event tells subscribers how it ended.
 
     The log entry is written before sending, so a crash mid-command still leaves a trace."""
     station = await stations.get_station_record(identity)
@@ -22,15 +31,33 @@ async def send_command(
     entry_id = await repository.log_request(
         station.organization_id, station.id, command.name, encode_command(command)["fields"], actor
     )
+
+    async def finish(status: str, result: CommandResult | None, error: CPMSError | None) -> None:
+        async with unit_of_work() as uow:
+            await repository.log_outcome(
+                entry_id,
+                status,
+                {"status": result.status, **result.data} if result else None,
+                error.code if error else None,
+                error.message if error else None,
+            )
+            uow.emit(
+                CommandCompleted(
+                    organization_id=station.organization_id,
+                    station_id=station.id,
+                    identity=identity,
+                    command_log_id=entry_id,
+                    action=command.name,
+                    status=status,
+                    station_status=result.status if result else None,
+                    error_code=error.code if error else None,
+                )
+            )
+
     try:
         result = await gateway.send(identity, command)
     except CPMSError as error:
-        status = "timeout" if error.code == "timeout" else "failed"
-        await repository.log_outcome(entry_id, status, None, error.code, error.message)
+        await finish("timeout" if error.code == "timeout" else "failed", None, error)
         raise
-    await repository.log_outcome(
-        entry_id,
-        "accepted" if result.accepted else "rejected",
-        {"status": result.status, **result.data},
-    )
+    await finish("accepted" if result.accepted else "rejected", result, None)
     return result

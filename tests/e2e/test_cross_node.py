@@ -70,6 +70,7 @@ async def test_command_from_one_node_reaches_a_station_on_another(
 
     await register("CP-ELSEWHERE")
     gateway = live_server.app.state.gateway
+    unit_of_work = live_server.app.state.runtime.unit_of_work
     bus = live_server.app.state.runtime.bus
     async with (
         bus.subscribe(StationConnectionChanged) as events,
@@ -79,7 +80,7 @@ async def test_command_from_one_node_reaches_a_station_on_another(
         assert (connected.identity, connected.node_id) == ("CP-ELSEWHERE", "node-2")
         await booted(client, "ocpp1.6")
         result = await send_command(
-            gateway, "CP-ELSEWHERE", models.RemoteStart(id_token="APPUSER", evse_id=2)
+            gateway, unit_of_work, "CP-ELSEWHERE", models.RemoteStart(id_token="APPUSER", evse_id=2)
         )
     assert result.status == "Accepted"
     assert client.received == [("RemoteStartTransaction", {"id_tag": "APPUSER", "connector_id": 2})]

@@ -106,21 +106,33 @@ def gateway(live_server):
     return live_server.app.state.gateway
 
 
-async def test_commands_reach_a_16_station(register, connect_charger, gateway):
+async def test_commands_reach_a_16_station(register, connect_charger, gateway, unit_of_work):
     await register("CP-CMD-16")
     async with connect_charger("CP-CMD-16", client_class=Station16) as client:
         await booted(client, "ocpp1.6")
         start = await send_command(
-            gateway, "CP-CMD-16", models.RemoteStart(id_token="APPUSER", evse_id=1), actor="user"
+            gateway,
+            unit_of_work,
+            "CP-CMD-16",
+            models.RemoteStart(id_token="APPUSER", evse_id=1),
+            actor="user",
         )
-        reset = await send_command(gateway, "CP-CMD-16", models.Reset(hard=True))
+        reset = await send_command(gateway, unit_of_work, "CP-CMD-16", models.Reset(hard=True))
         availability = await send_command(
-            gateway, "CP-CMD-16", models.ChangeAvailability(operative=False, evse_id=2)
+            gateway,
+            unit_of_work,
+            "CP-CMD-16",
+            models.ChangeAvailability(operative=False, evse_id=2),
         )
         config = await send_command(
-            gateway, "CP-CMD-16", models.GetConfiguration(keys=("HeartbeatInterval", "Nope"))
+            gateway,
+            unit_of_work,
+            "CP-CMD-16",
+            models.GetConfiguration(keys=("HeartbeatInterval", "Nope")),
         )
-        unlock = await send_command(gateway, "CP-CMD-16", models.UnlockConnector(evse_id=1))
+        unlock = await send_command(
+            gateway, unit_of_work, "CP-CMD-16", models.UnlockConnector(evse_id=1)
+        )
     assert (start.status, reset.status, availability.status, unlock.status) == (
         "Accepted",
         "Accepted",
@@ -144,16 +156,17 @@ async def test_commands_reach_a_16_station(register, connect_charger, gateway):
     assert all(e["completed_at"] is not None for e in log)
 
 
-async def test_commands_reach_a_201_station(register, connect_charger, gateway):
+async def test_commands_reach_a_201_station(register, connect_charger, gateway, unit_of_work):
     await register("CP-CMD-201")
     async with connect_charger("CP-CMD-201", "ocpp2.0.1", client_class=Station201) as client:
         await booted(client, "ocpp2.0.1")
         start = await send_command(
-            gateway, "CP-CMD-201", models.RemoteStart(id_token="APPUSER", evse_id=1)
+            gateway, unit_of_work, "CP-CMD-201", models.RemoteStart(id_token="APPUSER", evse_id=1)
         )
-        reset = await send_command(gateway, "CP-CMD-201", models.Reset(hard=False))
+        reset = await send_command(gateway, unit_of_work, "CP-CMD-201", models.Reset(hard=False))
         change = await send_command(
             gateway,
+            unit_of_work,
             "CP-CMD-201",
             models.ChangeConfiguration(key="OCPPCommCtrlr.HeartbeatInterval", value="60"),
         )
@@ -171,32 +184,34 @@ async def test_commands_reach_a_201_station(register, connect_charger, gateway):
     ]
 
 
-async def test_offline_station_fails_at_once(register, gateway):
+async def test_offline_station_fails_at_once(register, gateway, unit_of_work):
     await register("CP-AWAY")
     with pytest.raises(StationOffline):
-        await send_command(gateway, "CP-AWAY", models.ClearCache())
+        await send_command(gateway, unit_of_work, "CP-AWAY", models.ClearCache())
     with pytest.raises(StationOffline):
-        await send_command(gateway, "CP-NEVER-HEARD-OF", models.ClearCache())
+        await send_command(gateway, unit_of_work, "CP-NEVER-HEARD-OF", models.ClearCache())
     log = await CommandLog.select(CommandLog.status, CommandLog.error_code)
     assert log == [{"status": "failed", "error_code": "station_offline"}]
 
 
-async def test_no_command_before_an_accepted_boot(register, connect_charger, gateway):
+async def test_no_command_before_an_accepted_boot(register, connect_charger, gateway, unit_of_work):
     await register("CP-FRESH")
     async with connect_charger("CP-FRESH", client_class=Station16):
         with pytest.raises(StationNotReady):
-            await send_command(gateway, "CP-FRESH", models.Reset())
+            await send_command(gateway, unit_of_work, "CP-FRESH", models.Reset())
 
 
-async def test_a_station_without_the_feature_gives_a_call_error(register, connect_charger, gateway):
+async def test_a_station_without_the_feature_gives_a_call_error(
+    register, connect_charger, gateway, unit_of_work
+):
     await register("CP-BASIC")
     async with connect_charger("CP-BASIC", client_class=Station16) as client:
         await booted(client, "ocpp1.6")
         with pytest.raises(CommandFailed, match="NotImplemented"):
-            await send_command(gateway, "CP-BASIC", models.ClearCache())
+            await send_command(gateway, unit_of_work, "CP-BASIC", models.ClearCache())
 
 
-async def test_a_silent_station_times_out(register, live_server, gateway):
+async def test_a_silent_station_times_out(register, live_server, gateway, unit_of_work):
     await register("CP-SILENT")
     async with await open_station(live_server, "CP-SILENT", "ocpp1.6") as websocket:
         await websocket.send(
@@ -205,7 +220,25 @@ async def test_a_silent_station_times_out(register, live_server, gateway):
         await websocket.recv()
         started = asyncio.get_running_loop().time()
         with pytest.raises(CommandTimeout):
-            await send_command(gateway, "CP-SILENT", models.Reset())
+            await send_command(gateway, unit_of_work, "CP-SILENT", models.Reset())
         assert asyncio.get_running_loop().time() - started < 10
     log = await CommandLog.select(CommandLog.status).first()
     assert log == {"status": "timeout"}
+
+
+async def test_command_results_are_published(register, connect_charger, live_server):
+    from app.events import CommandCompleted
+    from tests.conftest import next_event_of
+
+    await register("CP-CMD-EVENT")
+    runtime = live_server.app.state.runtime
+    async with (
+        runtime.bus.subscribe(CommandCompleted) as events,
+        connect_charger("CP-CMD-EVENT", client_class=Station16) as client,
+    ):
+        await booted(client, "ocpp1.6")
+        await send_command(
+            live_server.app.state.gateway, runtime.unit_of_work, "CP-CMD-EVENT", models.Reset()
+        )
+        event = await next_event_of(events, "CP-CMD-EVENT")
+    assert (event.action, event.status, event.station_status) == ("reset", "accepted", "Accepted")

@@ -186,7 +186,7 @@ def gateway(live_server):
     return live_server.app.state.gateway
 
 
-async def test_more_commands_reach_a_16_station(register, connect_charger, gateway):
+async def test_more_commands_reach_a_16_station(register, connect_charger, gateway, unit_of_work):
     await register("CP-MORE-16")
     commands = [
         FIRMWARE,
@@ -201,7 +201,7 @@ async def test_more_commands_reach_a_16_station(register, connect_charger, gatew
     ]
     async with connect_charger("CP-MORE-16", client_class=MoreStation16) as client:
         await booted(client, "ocpp1.6")
-        results = [await send_command(gateway, "CP-MORE-16", c) for c in commands]
+        results = [await send_command(gateway, unit_of_work, "CP-MORE-16", c) for c in commands]
     assert all(result.status == "Accepted" for result in results)
     assert [result.data for result in results] == [
         {},
@@ -269,7 +269,7 @@ async def test_more_commands_reach_a_16_station(register, connect_charger, gatew
     assert log == [{"action": c.name, "status": "accepted"} for c in commands]
 
 
-async def test_more_commands_reach_a_201_station(register, connect_charger, gateway):
+async def test_more_commands_reach_a_201_station(register, connect_charger, gateway, unit_of_work):
     await register("CP-MORE-201")
     commands = [
         FIRMWARE,
@@ -292,7 +292,7 @@ async def test_more_commands_reach_a_201_station(register, connect_charger, gate
     ]
     async with connect_charger("CP-MORE-201", "ocpp2.0.1", client_class=MoreStation201) as client:
         await booted(client, "ocpp2.0.1")
-        results = [await send_command(gateway, "CP-MORE-201", c) for c in commands]
+        results = [await send_command(gateway, unit_of_work, "CP-MORE-201", c) for c in commands]
     assert all(result.status == "Accepted" for result in results)
     assert results[1].data == {"file_name": "diagnostics.zip"}
     assert results[4].data == {"version": 3}
