@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_S = 1.0
 PRUNE_INTERVAL_S = 3600.0
+INSERT_CHUNK = 1000
 MAX_BUFFERED = 10_000  # beyond this, frames are dropped (and counted) rather than hold memory
 
 
@@ -57,11 +58,13 @@ class MessageLog:
 
     async def flush(self) -> None:
         batch, self._buffer = self._buffer, []
-        if batch:
+        # PostgreSQL takes at most 32767 parameters per statement: insert in chunks.
+        for start in range(0, len(batch), INSERT_CHUNK):
+            chunk = batch[start : start + INSERT_CHUNK]
             try:
-                await OcppMessageLog.insert(*batch)
+                await OcppMessageLog.insert(*chunk)
             except Exception:
-                logger.exception("could not write %d OCPP frames to the message log", len(batch))
+                logger.exception("could not write %d OCPP frames to the message log", len(chunk))
 
     async def prune(self) -> None:
         """Delete frames older than the retention period."""

@@ -450,3 +450,13 @@ async def test_message_log_keeps_frames_for_the_retention_period(station, live_s
     )
     await message_log.prune()  # 7 days by default
     assert [r["message_id"] for r in await OcppMessageLog.select()] == ["new"]
+
+
+async def test_message_log_writes_large_batches(station, live_server):
+    message_log = live_server.app.state.ocpp.message_log
+    await message_log.flush()
+    await OcppMessageLog.delete(force=True)
+    for n in range(5000):  # more rows than one statement can carry on PostgreSQL
+        message_log.record(None, station, "in", f'[2,"{n}","Heartbeat",{{}}]')
+    await message_log.flush()
+    assert await OcppMessageLog.count().where(OcppMessageLog.identity == station) == 5000
