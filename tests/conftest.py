@@ -34,6 +34,7 @@ from app.config import Settings, get_settings
 from app.events import EventBus
 from app.main import create_app
 from app.stations.registration import register_station
+from app.stations.service import forget_connector_rows
 from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.migrate import migrate_forwards
@@ -94,6 +95,7 @@ async def clear_tables() -> None:
 async def clean_db(database: None) -> None:
     """An empty (but migrated) database for this test."""
     await clear_tables()
+    forget_connector_rows()  # ids restart with the tables
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 from app.sessions.meter import Reading
 from app.sessions.models import SessionState
 from app.timeparse import utcnow
-from db.tables import ChargingSession, Evse, MeterSample
+from db.tables import ChargingSession, MeterSample
 
 _STATE_COLUMNS = (
     ChargingSession.id,
@@ -155,19 +155,12 @@ async def connector_row_of_session(session_id: int) -> int | None:
 
 async def active_on_evse(station_id: int, evse_id: int) -> SessionState | None:
     """The running session on an EVSE, for meter values sent without a transaction id."""
-    evse = (
-        await Evse.select(Evse.id)
-        .where((Evse.station == station_id) & (Evse.evse_id == evse_id))
-        .first()
-    )
-    if evse is None:
-        return None
     row = (
         await ChargingSession.select(*_STATE_COLUMNS)
         .where(
             (ChargingSession.station == station_id)
             & (ChargingSession.state == "active")
-            & (ChargingSession.evse == evse["id"])
+            & (ChargingSession.evse.evse_id == evse_id)
         )
         .order_by(ChargingSession.started_at, ascending=False)
         .first()
