@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from piccolo.engine import engine_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -28,9 +30,21 @@ async def start_engine(engine: Engine, settings: Settings) -> bool:
     if not isinstance(engine, PostgresEngine) or engine.pool is not None:
         return False
     await engine.start_connection_pool(
-        min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        reset=_end_open_transaction,
     )
     return True
+
+
+async def _end_open_transaction(connection: Any) -> None:
+    """What a connection needs on its way back to the pool.
+
+    asyncpg's default reset sends `RESET ALL; UNLISTEN *; ...` on every release: a round trip
+    per transaction for session state this service never sets (no SET, LISTEN or advisory
+    locks). Only a transaction left open by an error must not leak into the next user."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
 
 
 async def stop_engine(engine: Engine) -> None:

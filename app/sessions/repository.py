@@ -106,32 +106,42 @@ async def update(session_id: int, values: dict[str, Any]) -> None:
     await ChargingSession.update(columns).where(ChargingSession.id == session_id)
 
 
+_SAMPLE_COLUMNS = (
+    "session, station, connector, sampled_at, measurand, phase, location, unit, context, "
+    "value, signed_data, signing_method, encoding_method, public_key"
+)
+
+
 async def add_samples(
     station_id: int, session_id: int | None, connector_row: int | None, readings: Sequence[Reading]
 ) -> None:
+    """Insert sampled values (plain SQL, one statement: every meter value goes here)."""
     if not readings:
         return
-    await MeterSample.insert(
-        *[
-            MeterSample(
-                session=session_id,
-                station=station_id,
-                connector=connector_row,
-                sampled_at=reading.sampled_at,
-                measurand=reading.measurand,
-                phase=reading.phase,
-                location=reading.location,
-                unit=reading.unit,
-                context=reading.context,
-                value=reading.value,
-                signed_data=reading.signed_data,
-                signing_method=reading.signing_method,
-                encoding_method=reading.encoding_method,
-                public_key=reading.public_key,
-            )
-            for reading in readings
-        ]
+    placeholders = ", ".join(
+        ["({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"] * len(readings)
     )
+    args: list[Any] = []
+    for r in readings:
+        args += [
+            session_id,
+            station_id,
+            connector_row,
+            r.sampled_at,
+            r.measurand,
+            r.phase,
+            r.location,
+            r.unit,
+            r.context,
+            r.value,
+            r.signed_data,
+            r.signing_method,
+            r.encoding_method,
+            r.public_key,
+        ]
+    # Only constant column names and placeholders are formatted in; values are parameters.
+    sql = f"INSERT INTO meter_sample ({_SAMPLE_COLUMNS}) VALUES {placeholders}"  # noqa: S608
+    await MeterSample.raw(sql, *args)
 
 
 async def connector_row_of_session(session_id: int) -> int | None:

@@ -305,35 +305,38 @@ async def ensure_connector(station_id: int, evse_id: int, connector_id: int) -> 
 async def record_status(
     station_id: int, connector_row_id: int | None, report: StatusReport
 ) -> None:
-    """Set the live status and append it to the history."""
+    """Set the live status and append it to the history (plain SQL: every status goes here)."""
     if connector_row_id is None:
-        await ChargingStation.update(
-            {
-                ChargingStation.status: report.status,
-                ChargingStation.error_code: report.error_code,
-                ChargingStation.last_seen_at: utcnow(),
-            }
-        ).where(ChargingStation.id == station_id)
-    else:
-        await Connector.update(
-            {
-                Connector.status: report.status,
-                Connector.error_code: report.error_code,
-                Connector.vendor_error_code: report.vendor_error_code,
-                Connector.info: report.info,
-                Connector.status_updated_at: report.occurred_at,
-            }
-        ).where(Connector.id == connector_row_id)
-    await StatusChange.insert(
-        StatusChange(
-            station=station_id,
-            connector=connector_row_id,
-            status=report.status,
-            error_code=report.error_code,
-            vendor_error_code=report.vendor_error_code,
-            info=report.info,
-            occurred_at=report.occurred_at,
+        await ChargingStation.raw(
+            "UPDATE charging_station SET status = {}, error_code = {}, last_seen_at = {} "
+            "WHERE id = {}",
+            report.status,
+            report.error_code,
+            utcnow(),
+            station_id,
         )
+    else:
+        await Connector.raw(
+            "UPDATE connector SET status = {}, error_code = {}, vendor_error_code = {}, "
+            "info = {}, status_updated_at = {} WHERE id = {}",
+            report.status,
+            report.error_code,
+            report.vendor_error_code,
+            report.info,
+            report.occurred_at,
+            connector_row_id,
+        )
+    await StatusChange.raw(
+        "INSERT INTO status_change (station, connector, status, error_code, vendor_error_code, "
+        "info, occurred_at, received_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+        station_id,
+        connector_row_id,
+        report.status,
+        report.error_code,
+        report.vendor_error_code,
+        report.info,
+        report.occurred_at,
+        utcnow(),
     )
 
 
