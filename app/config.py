@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     message_log_retention_days: float = Field(
         default=7, gt=0, le=3650, description="how long raw OCPP frames are kept"
     )
+    ocpp_dry_run: bool = Field(
+        default=False,
+        description="benchmarks only: answer stations without storing anything",
+    )
     registration_organization: str | None = Field(
         default=None,
         description="slug of the organization whose policy decides about unknown stations",

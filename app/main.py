@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await bus.connect()
         await ocpp.start()
         await gateway.start()
+        if settings.ocpp_dry_run:
+            logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         logger.info(
             "cpms started",
             extra={"node_id": settings.node_id, "version": __version__, "bus": bus.url},

@@ -156,8 +156,20 @@ class StationFailed(Exception):
 class Station:
     """One simulated charger with a single request outstanding at a time."""
 
-    def __init__(self, url: str, identity: str, protocol: str, reply_timeout_s: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        identity: str,
+        protocol: str,
+        reply_timeout_s: float,
+        interval_s: float = 0.0,
+        offset_s: float = 0.0,
+    ) -> None:
         self.url = f"{url}/ocpp/{identity}"
+        # With a target rate each station sends every interval_s (offset so they spread out);
+        # 0 means as fast as answers come back (closed loop).
+        self.interval_s = interval_s
+        self.offset_s = offset_s
         self.identity = identity
         self.protocol = protocol
         self.reply_timeout_s = reply_timeout_s
@@ -222,7 +234,11 @@ class Station:
             booted.set()
             await window.started.wait()
             step = 0
+            next_at = time.monotonic() + self.offset_s
             while not window.stop.is_set():
+                if self.interval_s:
+                    await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                    next_at += self.interval_s
                 action = ROTATION[step % len(ROTATION)]
                 if action == "MeterValues":
                     self.energy_wh += 37
@@ -268,6 +284,7 @@ async def run_stations(
     barrier: Any = None,
     measure_pid: int | None = None,
     bench_pid: int = 0,
+    interval_s: float = 0.0,
 ) -> Tally:
     """Run this process's share of the stations; `barrier` lines processes up after booting.
 
@@ -276,7 +293,15 @@ async def run_stations(
     window = Window()
     slots = asyncio.Semaphore(connect_concurrency)
     stations = [
-        Station(url, identity, protocol, reply_timeout_s) for identity, protocol in identities
+        Station(
+            url,
+            identity,
+            protocol,
+            reply_timeout_s,
+            interval_s,
+            interval_s * index / max(1, len(identities)),
+        )
+        for index, (identity, protocol) in enumerate(identities)
     ]
     booted_events = [asyncio.Event() for _ in stations]
 
@@ -346,6 +371,7 @@ def client_process(
             barrier,
             measure_pid,
             os.getppid(),
+            options["interval"],
         )
     )
     results.put(tally_to_dict(tally))
@@ -373,6 +399,7 @@ def run_clients(
                     None,
                     measure_pid,
                     os.getpid(),
+                    options["interval"],
                 )
             )
         ]
@@ -739,6 +766,7 @@ def report(
         "url": url,
         "protocol": args.protocol,
         "db_write": not args.no_db_write,
+        "offered_rate_per_s": args.rate or None,
         "stations": args.stations,
         "stations_connected": total.connected,
         "boot_statuses": dict(total.boot_statuses),
@@ -828,6 +856,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--connect-concurrency", type=int, default=50, help="connects at once")
     parser.add_argument("--reply-timeout", type=float, default=30.0, help="seconds per reply")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="offered messages/s over all stations (open loop); 0: as fast as answered",
+    )
     parser.add_argument("--start-server", action="store_true", help="run `cpms serve` here")
     parser.add_argument("--database-url", help="with --start-server: CPMS_DATABASE_URL")
     parser.add_argument("--redis-url", help="with --start-server: CPMS_REDIS_URL (else memory)")
@@ -870,6 +904,8 @@ def main(argv: list[str] | None = None) -> None:
         "duration": args.duration,
         "reply_timeout": args.reply_timeout,
         "connect_concurrency": float(args.connect_concurrency),
+        # Each station's period for the offered rate (0: closed loop, as fast as possible).
+        "interval": args.stations / args.rate if args.rate else 0.0,
     }
     identities = plan_identities(run_id, args.stations, args.protocol)
     exit_status: int | None = None

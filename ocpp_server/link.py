@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ocpp.exceptions import (
@@ -14,8 +14,11 @@ from ocpp.exceptions import (
 
 from app.runtime import Runtime
 from app.sanitize import clean_text
+from app.sessions import service as sessions_service
+from app.stations import service as stations_service
 from app.stations.models import StationRecord
 from app.unit_of_work import UnitOfWork
+from ocpp_server.dry_run import DryRunSessions, DryRunStations
 
 
 @dataclass
@@ -26,9 +29,16 @@ class StationLink:
     runtime: Runtime
     protocol: str
     boot_accepted: bool = False
+    # app.stations.service and app.sessions.service, or their dry-run stand-ins.
+    stations: Any = field(default=None)
+    sessions: Any = field(default=None)
 
     def __post_init__(self) -> None:
         self.boot_accepted = self.station.ready_for_commands
+        if self.runtime.settings.ocpp_dry_run:
+            self.stations, self.sessions = DryRunStations(), DryRunSessions()
+        else:
+            self.stations, self.sessions = stations_service, sessions_service
 
     def unit_of_work(self) -> UnitOfWork:
         return self.runtime.unit_of_work()

@@ -53,13 +53,16 @@ def _as_kwargs(row: _Row) -> dict[str, Any]:
 
 
 class MessageLog:
-    def __init__(self, retention: timedelta) -> None:
+    def __init__(self, retention: timedelta, enabled: bool = True) -> None:
         self._retention = retention
+        self._enabled = enabled
         self._buffer: list[_Row] = []
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
     def record(self, station_id: int | None, identity: str, direction: str, frame: str) -> None:
+        if not self._enabled:
+            return
         if len(self._buffer) >= MAX_BUFFERED:
             self.dropped += 1
             return

@@ -32,7 +32,10 @@ class OcppServer:
     """Open station connections on this process: a cache of who is connected here."""
 
     def __init__(self, runtime: Runtime) -> None:
-        self.message_log = MessageLog(timedelta(days=runtime.settings.message_log_retention_days))
+        self.message_log = MessageLog(
+            timedelta(days=runtime.settings.message_log_retention_days),
+            enabled=not runtime.settings.ocpp_dry_run,
+        )
         self.presence = PresenceTracker(self, runtime)
         self._connections: dict[str, LiveConnection] = {}
 

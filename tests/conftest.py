@@ -119,19 +119,11 @@ class LiveServer:
         self.ws = f"ws://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="session")
-async def live_server(settings: Settings, database: None) -> AsyncIterator[LiveServer]:
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
     """The real app under a real uvicorn server, in the test event loop."""
     port = free_port()
-    # Unknown stations follow the policy of this organization (tests create it as needed).
-    served = settings.model_copy(
-        update={
-            "registration_organization": REGISTRY_ORGANIZATION,
-            # A silent station should fail a test in seconds, not half a minute.
-            "command_timeout_s": COMMAND_TIMEOUT_S,
-        }
-    )
-    app = create_app(served, configure_logs=False)
+    app = create_app(settings, configure_logs=False)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     )
@@ -140,9 +132,25 @@ async def live_server(settings: Settings, database: None) -> AsyncIterator[LiveS
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
-    yield LiveServer(port, app)
-    server.should_exit = True
-    await task
+    try:
+        yield LiveServer(port, app)
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture(scope="session")
+async def live_server(settings: Settings, database: None) -> AsyncIterator[LiveServer]:
+    """The server most tests talk to: unknown stations follow the registry organization's
+    policy, and a silent station fails a command in seconds, not half a minute."""
+    served = settings.model_copy(
+        update={
+            "registration_organization": REGISTRY_ORGANIZATION,
+            "command_timeout_s": COMMAND_TIMEOUT_S,
+        }
+    )
+    async with serving(served) as server:
+        yield server
 
 
 # --- Stations and real OCPP clients ---

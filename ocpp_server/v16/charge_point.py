@@ -10,8 +10,6 @@ from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
 from app.auth.models import ACCEPTED, UNKNOWN, TokenVerdict
-from app.sessions import service as sessions
-from app.stations import service as stations
 from app.stations.models import BootInfo, StatusReport
 from app.timeparse import parse_timestamp, utcnow
 from ocpp_server.link import INT32_MAX, INT63_MAX, StationLink, as_int, require, text
@@ -77,7 +75,7 @@ class ChargePoint16(ChargePoint):
             meter_serial_number=text(payload.get("meter_serial_number"), 50),
             reason=None,
         )
-        status = await stations.record_boot(self.link.unit_of_work(), self.station, boot)
+        status = await self.link.stations.record_boot(self.link.unit_of_work(), self.station, boot)
         self.link.boot_accepted = status == ACCEPTED
         return call_result.BootNotification(
             current_time=utcnow().isoformat(),
@@ -108,18 +106,18 @@ class ChargePoint16(ChargePoint):
             info=text(payload.get("info"), 255),
             occurred_at=parse_timestamp(payload.get("timestamp")),
         )
-        await stations.record_status(self.link.unit_of_work(), self.station, report)
+        await self.link.stations.record_status(self.link.unit_of_work(), self.station, report)
         return call_result.StatusNotification()
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str, **_: Any) -> call_result.Authorize:
-        verdict = await sessions.authorize(self.station, id_tag, None)
+        verdict = await self.link.sessions.authorize(self.station, id_tag, None)
         return call_result.Authorize(id_tag_info=id_tag_info(verdict))
 
     @on(Action.start_transaction, skip_schema_validation=True)
     async def on_start_transaction(self, **payload: Any) -> call_result.StartTransaction:
         require(payload, MissingField, "connector_id", "id_tag", "meter_start", "timestamp")
-        result = await sessions.start_transaction(
+        result = await self.link.sessions.start_transaction(
             self.link.unit_of_work(),
             self.station,
             evse_id=as_int(payload["connector_id"], "connectorId"),
@@ -135,7 +133,7 @@ class ChargePoint16(ChargePoint):
     @on(Action.stop_transaction, skip_schema_validation=True)
     async def on_stop_transaction(self, **payload: Any) -> call_result.StopTransaction:
         require(payload, MissingField, "transaction_id", "meter_stop", "timestamp")
-        verdict = await sessions.stop_transaction(
+        verdict = await self.link.sessions.stop_transaction(
             self.link.unit_of_work(),
             self.station,
             # Offline starts produce -1, 0 or other ids we never issued: kept as orphans.
@@ -152,7 +150,7 @@ class ChargePoint16(ChargePoint):
     async def on_meter_values(self, **payload: Any) -> call_result.MeterValues:
         require(payload, MissingField, "connector_id", "meter_value")
         transaction_id = payload.get("transaction_id")
-        await sessions.record_meter_values(
+        await self.link.sessions.record_meter_values(
             self.link.unit_of_work(),
             self.station,
             evse_id=as_int(payload["connector_id"], "connectorId"),
@@ -170,7 +168,7 @@ class ChargePoint16(ChargePoint):
     async def on_security_event_notification(
         self, type: str, timestamp: str, **payload: Any
     ) -> call_result.SecurityEventNotification:
-        await stations.record_security_event(
+        await self.link.stations.record_security_event(
             self.link.unit_of_work(),
             self.station,
             type,

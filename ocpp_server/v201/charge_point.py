@@ -10,8 +10,6 @@ from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
 from app.auth.models import ACCEPTED, TokenVerdict
-from app.sessions import service as sessions
-from app.stations import service as stations
 from app.stations.models import BootInfo, StatusReport
 from app.timeparse import parse_timestamp, utcnow
 from ocpp_server.link import StationLink, as_int, require, text
@@ -56,7 +54,7 @@ class ChargePoint201(ChargePoint):
             meter_serial_number=None,
             reason=text(payload.get("reason"), 32),
         )
-        status = await stations.record_boot(self.link.unit_of_work(), self.station, boot)
+        status = await self.link.stations.record_boot(self.link.unit_of_work(), self.station, boot)
         self.link.boot_accepted = status == ACCEPTED
         return call_result.BootNotification(
             current_time=utcnow().isoformat(),
@@ -81,12 +79,14 @@ class ChargePoint201(ChargePoint):
             info=None,
             occurred_at=parse_timestamp(payload.get("timestamp")),
         )
-        await stations.record_status(self.link.unit_of_work(), self.station, report)
+        await self.link.stations.record_status(self.link.unit_of_work(), self.station, report)
         return call_result.StatusNotification()
 
     @on(Action.authorize)
     async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
-        verdict = await sessions.authorize(self.station, id_token["id_token"], id_token["type"])
+        verdict = await self.link.sessions.authorize(
+            self.station, id_token["id_token"], id_token["type"]
+        )
         return call_result.Authorize(id_token_info=id_token_info(verdict))
 
     @on(Action.transaction_event, skip_schema_validation=True)
@@ -96,7 +96,7 @@ class ChargePoint201(ChargePoint):
         require(info, MissingField, "transaction_id")
         evse = payload.get("evse") or {}
         id_token = payload.get("id_token") or {}
-        verdict = await sessions.transaction_event(
+        verdict = await self.link.sessions.transaction_event(
             self.link.unit_of_work(),
             self.station,
             event_type=text(payload["event_type"], 16) or "",
@@ -121,7 +121,7 @@ class ChargePoint201(ChargePoint):
     @on(Action.meter_values, skip_schema_validation=True)
     async def on_meter_values(self, **payload: Any) -> call_result.MeterValues:
         require(payload, MissingField, "evse_id", "meter_value")
-        await sessions.record_meter_values(
+        await self.link.sessions.record_meter_values(
             self.link.unit_of_work(),
             self.station,
             evse_id=as_int(payload["evse_id"], "evseId"),
@@ -139,7 +139,7 @@ class ChargePoint201(ChargePoint):
     async def on_security_event_notification(
         self, type: str, timestamp: str, **payload: Any
     ) -> call_result.SecurityEventNotification:
-        await stations.record_security_event(
+        await self.link.stations.record_security_event(
             self.link.unit_of_work(),
             self.station,
             type,
