@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from piccolo.engine.postgres import PostgresEngine
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +23,7 @@ from app.runtime import Runtime
 from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.engine import ping as ping_database
+from db.group_commit import GroupCommit
 from ocpp_server.endpoint import ocpp_websocket
 from ocpp_server.gateway import OcppGateway
 from ocpp_server.server import OcppServer
@@ -68,8 +70,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         configure_logging(settings.log_level, settings.log_format)
     engine = configured_engine()
     bus = EventBus(settings.bus_url)
+    grouped = GroupCommit(engine) if isinstance(engine, PostgresEngine) else None
     runtime = Runtime(
-        settings=settings, engine=engine, bus=bus, unit_of_work=UnitOfWorkFactory(engine, bus)
+        settings=settings,
+        engine=engine,
+        bus=bus,
+        unit_of_work=UnitOfWorkFactory(engine, bus, grouped),
     )
     graphql = GraphQLApp(runtime)
     ocpp = OcppServer(runtime)
@@ -79,6 +85,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started_pool = await start_engine(engine, settings)
         await bus.connect()
+        if grouped is not None:
+            await grouped.start()
         await ocpp.start()
         await gateway.start()
         if settings.ocpp_dry_run:
@@ -92,6 +100,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         finally:
             await gateway.stop()
             await ocpp.stop()
+            if grouped is not None:
+                await grouped.stop()
             await bus.disconnect()
             if started_pool:
                 await stop_engine(engine)

@@ -10,18 +10,32 @@ from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from app.events import DomainEvent, EventBus
+from db.group_commit import GroupCommit
 
 
 class UnitOfWork:
     """`async with uow:` runs one transaction; events emitted inside are published only if it
     commits, so subscribers never see work that rolled back."""
 
-    def __init__(self, engine: Engine, bus: EventBus, write_lock: asyncio.Lock | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        bus: EventBus,
+        write_lock: asyncio.Lock | None,
+        grouped: GroupCommit | None = None,
+    ) -> None:
         self._engine = engine
         self._bus = bus
         self._write_lock = write_lock
+        # For the hottest writes: many stations' writes share one commit (PostgreSQL only).
+        self.grouped = grouped
         self._events: list[DomainEvent] = []
         self._transaction: Any = None
+
+    async def publish(self, *events: DomainEvent) -> None:
+        """Publish events of a write that has committed outside this unit (group commit)."""
+        for event in events:
+            await self._bus.publish(event)
 
     def emit(self, event: DomainEvent) -> None:
         """Queue an event to publish once the transaction has committed."""
@@ -67,10 +81,11 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """Makes units of work; on SQLite, writes in this process are serialised (one file lock)."""
 
-    def __init__(self, engine: Engine, bus: EventBus) -> None:
+    def __init__(self, engine: Engine, bus: EventBus, grouped: GroupCommit | None = None) -> None:
         self._engine = engine
         self._bus = bus
         self._write_lock = asyncio.Lock() if isinstance(engine, SQLiteEngine) else None
+        self._grouped = grouped
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._engine, self._bus, self._write_lock)
+        return UnitOfWork(self._engine, self._bus, self._write_lock, self._grouped)

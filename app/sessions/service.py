@@ -17,7 +17,9 @@ from app.sessions.meter import Reading, energy_register_wh, power_w, readings_fr
 from app.sessions.models import ACTIVE, COMPLETED, ORPHAN, SessionState, StartResult
 from app.stations import service as stations
 from app.stations.models import StationRecord
+from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
+from db.group_commit import MeterWrite
 
 STARTED, UPDATED, ENDED = "started", "updated", "ended"
 
@@ -189,20 +191,104 @@ async def record_meter_values(
 ) -> None:
     """Store sampled values; a running session learns its energy and power from them."""
     readings = readings_from_meter_values(meter_values)
+    if uow.grouped is not None:
+        # Reads first, outside any transaction; then one write that shares a commit.
+        session, connector_row = await _meter_target(station, evse_id, transaction_id)
+        write, event = _meter_write(station, session, connector_row, readings)
+        await uow.grouped.submit(write)
+        if event is not None:
+            await uow.publish(event)
+        return
     async with uow:
-        session = None
-        if transaction_id is not None:
-            session = await repository.by_transaction(station.id, transaction_id)
-        elif evse_id > 0:
-            session = await repository.active_on_evse(station.id, evse_id)
-        connector_row = None
-        if evse_id > 0:
-            _evse_row, connector_row = await stations.connector_rows(station.id, evse_id, 1)
+        session, connector_row = await _meter_target(station, evse_id, transaction_id)
         await repository.add_samples(
             station.id, session.id if session else None, connector_row, readings
         )
         if session is not None and session.state == ACTIVE:
             await _apply_readings(uow, station, session, readings, UPDATED)
+
+
+async def _meter_target(
+    station: StationRecord, evse_id: int, transaction_id: str | None
+) -> tuple[SessionState | None, int | None]:
+    """The session meter values belong to, and their connector row."""
+    session = None
+    if transaction_id is not None:
+        session = await repository.by_transaction(station.id, transaction_id)
+    elif evse_id > 0:
+        session = await repository.active_on_evse(station.id, evse_id)
+    connector_row = None
+    if evse_id > 0:
+        _evse_row, connector_row = await stations.connector_rows(station.id, evse_id, 1)
+    return session, connector_row
+
+
+def _meter_write(
+    station: StationRecord,
+    session: SessionState | None,
+    connector_row: int | None,
+    readings: Sequence[Reading],
+) -> tuple[MeterWrite, SessionChanged | None]:
+    samples = tuple(
+        (
+            session.id if session else None,
+            station.id,
+            connector_row,
+            r.sampled_at,
+            r.measurand,
+            r.phase,
+            r.location,
+            r.unit,
+            r.context,
+            r.value,
+            r.signed_data,
+            r.signing_method,
+            r.encoding_method,
+            r.public_key,
+        )
+        for r in readings
+    )
+    if session is None or session.state != ACTIVE:
+        return MeterWrite(samples=samples), None
+    values, event = _reading_values(station, session, readings, UPDATED)
+    write = MeterWrite(
+        samples=samples,
+        session_id=session.id,
+        energy_wh=values["energy_wh"],
+        power_w=values.get("power_w"),
+        last_meter_at=values.get("last_meter_at"),
+        updated_at=utcnow(),
+    )
+    return write, event
+
+
+def _reading_values(
+    station: StationRecord,
+    session: SessionState,
+    readings: Sequence[Reading],
+    phase: str,
+    extra: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], SessionChanged]:
+    """What the readings change on the session, and the event that says so."""
+    register = energy_register_wh(readings)
+    power = power_w(readings)
+    values: dict[str, Any] = dict(extra or {})
+    energy = _energy(session, register)
+    values["energy_wh"] = energy
+    if power is not None:
+        values["power_w"] = power
+    if readings:
+        values["last_meter_at"] = max(r.sampled_at for r in readings)
+    event = _event(
+        station,
+        session,
+        phase,
+        state=values.get("state", session.state),
+        energy_wh=energy,
+        power_w=power,
+        stop_reason=values.get("stop_reason"),
+    )
+    return values, event
 
 
 async def _apply_readings(
@@ -213,28 +299,9 @@ async def _apply_readings(
     phase: str,
     extra: Mapping[str, Any] | None = None,
 ) -> None:
-    register = energy_register_wh(readings)
-    power = power_w(readings)
-    values: dict[str, Any] = dict(extra or {})
-    energy = _energy(session, register)
-    values["energy_wh"] = energy
-    if power is not None:
-        values["power_w"] = power
-    if readings:
-        values["last_meter_at"] = max(r.sampled_at for r in readings)
+    values, event = _reading_values(station, session, readings, phase, extra)
     await repository.update(session.id, values)
-    state = values.get("state", session.state)
-    uow.emit(
-        _event(
-            station,
-            session,
-            phase,
-            state=state,
-            energy_wh=energy,
-            power_w=power,
-            stop_reason=values.get("stop_reason"),
-        )
-    )
+    uow.emit(event)
 
 
 async def transaction_event(

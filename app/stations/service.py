@@ -22,7 +22,9 @@ from app.stations.models import (
     StationView,
     StatusReport,
 )
+from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
+from db.group_commit import StatusWrite
 
 MAX_PAGE_SIZE = 100
 MIN_HEARTBEAT_INTERVAL_S = 10
@@ -99,33 +101,46 @@ async def record_heartbeat(station_ids: Sequence[int]) -> None:
 
 async def record_status(uow: UnitOfWork, station: StationRecord, report: StatusReport) -> None:
     """A station or connector status: stored live and in the history, and published."""
-    async with uow:
-        if report.evse_id == 0:
-            await repository.record_status(station.id, None, report)
-            uow.emit(
-                StationStatusChanged(
-                    organization_id=station.organization_id,
-                    station_id=station.id,
-                    identity=station.identity,
-                    status=report.status,
-                )
-            )
-            return
+    event: StationStatusChanged | ConnectorStatusChanged
+    connector_row: int | None = None
+    if report.evse_id == 0:
+        event = StationStatusChanged(
+            organization_id=station.organization_id,
+            station_id=station.id,
+            identity=station.identity,
+            status=report.status,
+        )
+    else:
         _evse_row, connector_row = await connector_rows(
             station.id, report.evse_id, report.connector_id
         )
-        await repository.record_status(station.id, connector_row, report)
-        uow.emit(
-            ConnectorStatusChanged(
-                organization_id=station.organization_id,
+        event = ConnectorStatusChanged(
+            organization_id=station.organization_id,
+            station_id=station.id,
+            identity=station.identity,
+            evse_id=report.evse_id,
+            connector_id=report.connector_id,
+            status=report.status,
+            error_code=report.error_code,
+        )
+    if uow.grouped is not None:
+        await uow.grouped.submit(
+            StatusWrite(
                 station_id=station.id,
-                identity=station.identity,
-                evse_id=report.evse_id,
-                connector_id=report.connector_id,
+                connector_row=connector_row,
                 status=report.status,
                 error_code=report.error_code,
+                vendor_error_code=report.vendor_error_code,
+                info=report.info,
+                occurred_at=report.occurred_at,
+                received_at=utcnow(),
             )
         )
+        await uow.publish(event)
+        return
+    async with uow:
+        await repository.record_status(station.id, connector_row, report)
+        uow.emit(event)
 
 
 async def record_security_event(
