@@ -16,7 +16,9 @@ broadcaster 0.3.1 is used with two fixes, each covered by a test that fails on t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
@@ -174,21 +176,34 @@ class RedisPubSubBackend(BroadcastBackend):
 
     RECONNECT_DELAY_S = 0.5
 
+    # Messages waiting for Redis beyond this are dropped (oldest first) rather than hold memory.
+    MAX_OUTBOX = 100_000
+
     def __init__(self, url: str) -> None:
         self._redis = aioredis.Redis.from_url(url, decode_responses=True)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._has_subscriptions = asyncio.Event()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._listener: asyncio.Task[None] | None = None
+        # Publishing goes through one task that pipelines whatever has queued up: in order,
+        # one round trip for many messages, and never one connection per concurrent publisher.
+        self._outbox: deque[tuple[str, str]] = deque()
+        self._outbox_ready = asyncio.Event()
+        self._publisher: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         await self._redis.ping()
         self._listener = asyncio.create_task(self._listen(), name="redis-pubsub-listener")
+        self._publisher = asyncio.create_task(self._publish_queued(), name="redis-publisher")
 
     async def disconnect(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
+        if self._outbox:
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
+                await self._send_outbox()
+        for task in (self._listener, self._publisher):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self._pubsub.aclose()
         await self._redis.aclose()
 
@@ -200,7 +215,31 @@ class RedisPubSubBackend(BroadcastBackend):
         await self._pubsub.unsubscribe(channel)
 
     async def publish(self, channel: str, message: Any) -> None:
-        await self._redis.publish(channel, message)
+        if len(self._outbox) >= self.MAX_OUTBOX:
+            self._outbox.popleft()
+            logger.warning("event bus outbox full; dropped the oldest message")
+        self._outbox.append((channel, message))
+        self._outbox_ready.set()
+
+    async def _publish_queued(self) -> None:
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            while self._outbox:
+                try:
+                    await self._send_outbox()
+                except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+                    logger.warning("event bus cannot publish to Redis, retrying: %s", error)
+                    await asyncio.sleep(self.RECONNECT_DELAY_S)
+
+    async def _send_outbox(self) -> None:
+        batch = list(self._outbox)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel, message in batch:
+                pipe.publish(channel, message)
+            await pipe.execute()
+        for _ in batch:  # sent: only now leave the outbox (a failure retries them)
+            self._outbox.popleft()
 
     async def next_published(self) -> Event:
         return await self._queue.get()
