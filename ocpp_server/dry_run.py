@@ -1,7 +1,8 @@
 """Stand-ins for the domain services that answer like them but write nothing.
 
 Only for measuring what storage costs: `CPMS_OCPP_DRY_RUN=1` runs the whole OCPP path (framing,
-the ocpp library, handlers, events) with these in place of the database work. Never in
+the ocpp library, handlers, the events of boots and statuses) with these in place of the
+database work. Never in
 production: nothing a station sends is kept."""
 
 from __future__ import annotations
@@ -10,17 +11,44 @@ import itertools
 from typing import Any
 
 from app.auth.models import ACCEPTED, TokenVerdict
+from app.events import ConnectorStatusChanged, StationBooted
 from app.sessions.models import StartResult
+from app.stations.models import BootInfo, StationRecord, StatusReport
+from app.unit_of_work import UnitOfWork
 
 _transaction_ids = itertools.count(1)
 
 
 class DryRunStations:
-    async def record_boot(self, *_: Any, **__: Any) -> str:
+    """Answers like app.stations.service and publishes its events, storing nothing."""
+
+    async def record_boot(self, uow: UnitOfWork, station: StationRecord, boot: BootInfo) -> str:
+        await uow.publish(
+            StationBooted(
+                organization_id=station.organization_id,
+                station_id=station.id,
+                identity=station.identity,
+                registration_status=ACCEPTED,
+                vendor=boot.vendor,
+                model=boot.model,
+            )
+        )
         return ACCEPTED
 
-    async def record_status(self, *_: Any, **__: Any) -> None:
-        return None
+    async def record_status(
+        self, uow: UnitOfWork, station: StationRecord, report: StatusReport
+    ) -> None:
+        await uow.publish(
+            ConnectorStatusChanged(
+                organization_id=station.organization_id,
+                station_id=station.id,
+                identity=station.identity,
+                evse_id=report.evse_id,
+                connector_id=report.connector_id,
+                status=report.status,
+                error_code=report.error_code,
+            )
+        )
 
     async def record_security_event(self, *_: Any, **__: Any) -> None:
         return None
