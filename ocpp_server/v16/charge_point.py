@@ -12,7 +12,15 @@ from ocpp.v16.enums import Action
 from app.auth.models import ACCEPTED, UNKNOWN, TokenVerdict
 from app.stations.models import BootInfo, StatusReport
 from app.timeparse import parse_timestamp, utcnow
-from ocpp_server.link import INT32_MAX, INT63_MAX, StationLink, as_int, require, text
+from ocpp_server.link import (
+    INT32_MAX,
+    INT63_MAX,
+    StationLink,
+    as_int,
+    cache_handler_signatures,
+    require,
+    text,
+)
 
 ERROR_CODES = frozenset(
     {
@@ -51,6 +59,7 @@ class ChargePoint16(ChargePoint):
 
     def __init__(self, link: StationLink, connection: Any) -> None:
         super().__init__(link.station.identity, connection)
+        cache_handler_signatures(self.route_map)
         self.link = link
 
     @property
