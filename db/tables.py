@@ -131,6 +131,7 @@ class ChargingStation(Table):
     meter_type = _optional_text(50)
     meter_serial_number = _optional_text(50)
     security_profile = Integer(default=1)
+    free_vend = Boolean(default=False)  # charges for any id token it does not know
     password_hash = _optional_text(255)
     registration_status = Varchar(length=16, default="Accepted", index=True)
     heartbeat_interval = Integer(default=300)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from app.auth import service as auth
-from app.auth.models import TokenVerdict
+from app.auth.models import ACCEPTED, UNKNOWN, TokenVerdict
 from app.events import SessionChanged
 from app.sessions import repository
 from app.sessions.meter import Reading, energy_register_wh, power_w, readings_from_meter_values
@@ -44,8 +44,13 @@ def _event(
 
 async def _verdict(station: StationRecord, uid: str | None, token_type: str | None) -> TokenVerdict:
     if not uid:
-        return TokenVerdict(status="Accepted")  # no token needed (free vend / NoAuthorization)
-    return await auth.authorize_token(station.organization_id, uid, token_type)
+        return TokenVerdict(status=ACCEPTED)  # no token needed (NoAuthorization)
+    verdict = await auth.authorize_token(station.organization_id, uid, token_type)
+    if verdict.status == UNKNOWN and station.free_vend:
+        # Free vend: anyone may charge; tokens we know keep their status (a blocked card
+        # stays blocked).
+        return TokenVerdict(status=ACCEPTED)
+    return verdict
 
 
 async def start_transaction(

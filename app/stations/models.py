@@ -63,6 +63,7 @@ class StationRecord:
     password_hash: str | None
     heartbeat_interval: int
     assumed_protocol: str | None
+    free_vend: bool
     booted: bool  # has been accepted by a BootNotification before
 
     @property

@@ -136,6 +136,7 @@ _RECORD_COLUMNS = (
     ChargingStation.password_hash,
     ChargingStation.heartbeat_interval,
     ChargingStation.assumed_protocol,
+    ChargingStation.free_vend,
     ChargingStation.last_boot_at,
 )
 

@@ -199,6 +199,19 @@ async def test_authorize(station, connect_charger, id_tag, status):
     assert result.id_tag_info["status"] == status
 
 
+async def test_free_vend_station_accepts_unknown_but_not_blocked_tokens(station, connect_charger):
+    await ChargingStation.update({ChargingStation.free_vend: True}).where(
+        ChargingStation.identity == station
+    )
+    async with connect_charger(station) as client:
+        stranger = await client.call(call.Authorize(id_tag="NOBODY"))
+        blocked = await client.call(call.Authorize(id_tag="BLOCKEDCARD"))
+    assert (stranger.id_tag_info["status"], blocked.id_tag_info["status"]) == (
+        "Accepted",
+        "Blocked",
+    )
+
+
 async def start(client, meter_start=1000, timestamp=NOW, id_tag="GOODCARD"):
     return await client.call(
         call.StartTransaction(
