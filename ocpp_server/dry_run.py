@@ -53,6 +53,9 @@ class DryRunStations:
     async def record_security_event(self, *_: Any, **__: Any) -> None:
         return None
 
+    async def record_configuration(self, *_: Any, **__: Any) -> None:
+        return None
+
 
 class DryRunSessions:
     async def authorize(self, *_: Any, **__: Any) -> TokenVerdict:

@@ -7,10 +7,11 @@ from collections.abc import Callable
 from app.commands import repository
 from app.commands.errors import StationOffline
 from app.commands.gateway import ChargerGateway
-from app.commands.models import Command, CommandResult, encode_command
+from app.commands.models import Command, CommandResult, GetConfiguration, encode_command
 from app.errors import CPMSError
 from app.events import CommandCompleted
 from app.stations import service as stations
+from app.stations.models import ConfigurationEntry
 from app.unit_of_work import UnitOfWork
 
 
@@ -60,4 +61,17 @@ async def send_command(
         await finish("timeout" if error.code == "timeout" else "failed", None, error)
         raise
     await finish("accepted" if result.accepted else "rejected", result, None)
+    if isinstance(command, GetConfiguration) and result.accepted:
+        await stations.record_configuration(
+            unit_of_work(), station, configuration_entries(result.data.get("values", {}))
+        )
     return result
+
+
+def configuration_entries(values: dict[str, str | None]) -> list[ConfigurationEntry]:
+    """Keys read with GetConfiguration: `Key` (1.6) or `Component.Variable` (2.0.1)."""
+    entries = []
+    for key, value in values.items():
+        component, _, variable = key.rpartition(".")
+        entries.append(ConfigurationEntry(variable=variable, value=value, component=component))
+    return entries

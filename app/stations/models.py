@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +104,19 @@ class StatusReport:
     vendor_error_code: str | None
     info: str | None
     occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurationEntry:
+    """A 1.6 configuration key (component '') or a 2.0.1 device-model variable attribute."""
+
+    variable: str
+    value: str | None
+    component: str = ""
+    component_instance: str = ""
+    evse_id: int = 0
+    connector_id: int = 0
+    variable_instance: str = ""
+    attribute_type: str = "Actual"
+    readonly: bool = False
+    characteristics: dict[str, Any] | None = None

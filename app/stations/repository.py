@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from app.stations.models import (
     BootInfo,
+    ConfigurationEntry,
     ConnectorView,
     SiteView,
     StationRecord,
@@ -22,6 +24,7 @@ from db.tables import (
     Organization,
     SecurityEvent,
     Site,
+    StationConfiguration,
     StatusChange,
 )
 
@@ -371,3 +374,60 @@ async def mark_offline(station_ids: Sequence[int]) -> None:
     await ChargingStation.update(
         {ChargingStation.connected: False, ChargingStation.updated_at: utcnow()}
     ).where(ChargingStation.id.is_in(list(station_ids)))
+
+
+_CONFIGURATION_KEY = (
+    "station, component, component_instance, evse_id, connector_id, variable, "
+    "variable_instance, attribute_type"
+)
+
+
+async def upsert_configuration(station_id: int, entries: Sequence[ConfigurationEntry]) -> None:
+    """Store reported configuration, replacing earlier reports of the same variable."""
+    now = utcnow()
+    for entry in entries:
+        await StationConfiguration.raw(
+            f"INSERT INTO station_configuration ({_CONFIGURATION_KEY}, value, readonly, "  # noqa: S608
+            "characteristics, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
+            f"ON CONFLICT ({_CONFIGURATION_KEY}) DO UPDATE SET value = excluded.value, "
+            "readonly = excluded.readonly, characteristics = excluded.characteristics, "
+            "updated_at = excluded.updated_at",
+            station_id,
+            entry.component[:64],
+            entry.component_instance[:64],
+            entry.evse_id,
+            entry.connector_id,
+            entry.variable[:128],
+            entry.variable_instance[:64],
+            entry.attribute_type[:8],
+            entry.value,
+            entry.readonly,
+            json.dumps(entry.characteristics) if entry.characteristics is not None else None,
+            now,
+        )
+
+
+async def configuration_of(station_id: int) -> list[ConfigurationEntry]:
+    rows = (
+        await StationConfiguration.select()
+        .where(StationConfiguration.station == station_id)
+        .order_by(StationConfiguration.component)
+        .order_by(StationConfiguration.variable)
+    )
+    return [
+        ConfigurationEntry(
+            variable=row["variable"],
+            value=row["value"],
+            component=row["component"],
+            component_instance=row["component_instance"],
+            evse_id=row["evse_id"],
+            connector_id=row["connector_id"],
+            variable_instance=row["variable_instance"],
+            attribute_type=row["attribute_type"],
+            readonly=row["readonly"],
+            characteristics=json.loads(row["characteristics"])
+            if isinstance(row["characteristics"], str)
+            else row["characteristics"],
+        )
+        for row in rows
+    ]

@@ -16,6 +16,7 @@ from app.events import (
 from app.stations import repository
 from app.stations.models import (
     BootInfo,
+    ConfigurationEntry,
     ConnectorView,
     SiteView,
     StationRecord,
@@ -235,3 +236,18 @@ async def mark_silent_stations_offline(uow: UnitOfWork, now: datetime) -> list[s
                 )
             )
         return [row["identity"] for row in silent]
+
+
+async def record_configuration(
+    uow: UnitOfWork, station: StationRecord, entries: Sequence[ConfigurationEntry]
+) -> None:
+    """What a station reported about its configuration (2.0.1 NotifyReport, 1.6 keys)."""
+    if not entries:
+        return
+    async with uow:
+        await repository.upsert_configuration(station.id, entries)
+
+
+async def configuration_of(station_id: int) -> list[ConfigurationEntry]:
+    """The configuration last reported by a station."""
+    return await repository.configuration_of(station_id)

@@ -10,7 +10,7 @@ from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
 from app.auth.models import ACCEPTED, TokenVerdict
-from app.stations.models import BootInfo, StatusReport
+from app.stations.models import BootInfo, ConfigurationEntry, StatusReport
 from app.timeparse import parse_timestamp, utcnow
 from ocpp_server.link import StationLink, as_int, cache_handler_signatures, require, text
 
@@ -22,6 +22,29 @@ def id_token_info(verdict: TokenVerdict) -> dict[str, Any]:
     if verdict.group_id:
         info["group_id_token"] = {"id_token": verdict.group_id[:36], "type": "Central"}
     return info
+
+
+def _report_entries(item: dict[str, Any]) -> list[ConfigurationEntry]:
+    """The attributes of one NotifyReport reportData item as configuration entries."""
+    component = item.get("component") or {}
+    variable = item.get("variable") or {}
+    evse = component.get("evse") or {}
+    characteristics = item.get("variable_characteristics")
+    return [
+        ConfigurationEntry(
+            variable=str(variable.get("name", "")),
+            variable_instance=str(variable.get("instance") or ""),
+            component=str(component.get("name", "")),
+            component_instance=str(component.get("instance") or ""),
+            evse_id=int(evse.get("id") or 0),
+            connector_id=int(evse.get("connector_id") or 0),
+            attribute_type=str(attribute.get("type") or "Actual"),
+            value=text(attribute.get("value"), 2500),
+            readonly=attribute.get("mutability") == "ReadOnly",
+            characteristics=characteristics if isinstance(characteristics, dict) else None,
+        )
+        for attribute in item.get("variable_attribute") or []
+    ]
 
 
 class ChargePoint201(ChargePoint):
@@ -154,10 +177,16 @@ class ChargePoint201(ChargePoint):
         # Smart charging does not plan from EV needs yet: say so rather than promise a schedule.
         return call_result.NotifyEVChargingNeeds(status="Rejected")
 
-    # Reports and progress notifications: acknowledged; the frames stay in the message log until
-    # the device-model, firmware, diagnostics, reservation and smart-charging features use them.
+    # Progress notifications: acknowledged; the frames stay in the message log until the
+    # firmware, diagnostics, reservation and smart-charging features use them.
     @on(Action.notify_report)
-    async def on_notify_report(self, **_: Any) -> call_result.NotifyReport:
+    async def on_notify_report(self, **payload: Any) -> call_result.NotifyReport:
+        entries = [
+            entry for item in payload.get("report_data") or [] for entry in _report_entries(item)
+        ]
+        await self.link.stations.record_configuration(
+            self.link.unit_of_work(), self.station, entries
+        )
         return call_result.NotifyReport()
 
     @on(Action.notify_event)

@@ -17,7 +17,7 @@ from ocpp.v201.enums import Action as Action201
 from app.commands import models
 from app.commands.errors import CommandFailed, CommandTimeout, StationNotReady, StationOffline
 from app.commands.service import send_command
-from db.tables import CommandLog
+from db.tables import CommandLog, StationConfiguration
 from tests.ocpp_server.test_endpoint import open_station
 
 
@@ -140,6 +140,10 @@ async def test_commands_reach_a_16_station(register, connect_charger, gateway, u
         "Unlocked",
     )
     assert config.data == {"values": {"HeartbeatInterval": "300"}, "unknown": ["Nope"]}
+    stored = await StationConfiguration.select(
+        StationConfiguration.component, StationConfiguration.variable, StationConfiguration.value
+    )
+    assert stored == [{"component": "", "variable": "HeartbeatInterval", "value": "300"}]
     assert client.received == [
         ("RemoteStartTransaction", {"id_tag": "APPUSER", "connector_id": 1}),
         ("Reset", {"type": "Hard"}),

@@ -14,6 +14,7 @@ from db.tables import (
     IdToken,
     MeterSample,
     SecurityEvent,
+    StationConfiguration,
 )
 from tests.conftest import next_event_of
 
@@ -265,3 +266,41 @@ async def test_missing_required_field_is_a_call_error(station, live_server):
         reply = json.loads(await websocket.recv())
     assert reply[:3] == [4, "t-1", "OccurrenceConstraintViolation"]
     assert await ChargingSession.count() == 0
+
+
+def report_item(variable: str, value: str, mutability: str = "ReadWrite") -> dict:
+    return {
+        "component": {"name": "OCPPCommCtrlr"},
+        "variable": {"name": variable},
+        "variableAttribute": [{"type": "Actual", "value": value, "mutability": mutability}],
+        "variableCharacteristics": {"dataType": "integer", "supportsMonitoring": False},
+    }
+
+
+async def test_notify_report_stores_the_device_model(station, connect_charger):
+    async with connect_charger(station, V201) as client:
+        await client.call(
+            call.NotifyReport(
+                request_id=1,
+                generated_at=NOW,
+                seq_no=0,
+                report_data=[
+                    report_item("HeartbeatInterval", "300"),
+                    report_item("NetworkProfileConnectionAttempts", "3", "ReadOnly"),
+                ],
+            )
+        )
+        # A later report of the same variable replaces the value.
+        await client.call(
+            call.NotifyReport(
+                request_id=2,
+                generated_at=NOW,
+                seq_no=0,
+                report_data=[report_item("HeartbeatInterval", "60")],
+            )
+        )
+    rows = await StationConfiguration.select().order_by(StationConfiguration.variable)
+    assert [(r["component"], r["variable"], r["value"], r["readonly"]) for r in rows] == [
+        ("OCPPCommCtrlr", "HeartbeatInterval", "60", False),
+        ("OCPPCommCtrlr", "NetworkProfileConnectionAttempts", "3", True),
+    ]
