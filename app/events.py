@@ -197,13 +197,14 @@ class RedisPubSubBackend(BroadcastBackend):
         self._publisher = asyncio.create_task(self._publish_queued(), name="redis-publisher")
 
     async def disconnect(self) -> None:
-        if self._outbox:
-            with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
-                await self._send_outbox()
-        for task in (self._listener, self._publisher):
+        # Stop the publisher first (a batch it was sending goes back to the outbox), then flush.
+        for task in (self._publisher, self._listener):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        if self._outbox:
+            with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
+                await self._send_outbox()
         await self._pubsub.aclose()
         await self._redis.aclose()
 
@@ -233,13 +234,19 @@ class RedisPubSubBackend(BroadcastBackend):
                     await asyncio.sleep(self.RECONNECT_DELAY_S)
 
     async def _send_outbox(self) -> None:
-        batch = list(self._outbox)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for channel, message in batch:
-                pipe.publish(channel, message)
-            await pipe.execute()
-        for _ in batch:  # sent: only now leave the outbox (a failure retries them)
-            self._outbox.popleft()
+        batch, self._outbox = self._outbox, deque()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, message in batch:
+                    pipe.publish(channel, message)
+                await pipe.execute()
+        except BaseException:
+            # Not sent (or cancelled mid-send): back to the front, ahead of newer messages.
+            batch.extend(self._outbox)
+            self._outbox = batch
+            while len(self._outbox) > self.MAX_OUTBOX:
+                self._outbox.popleft()
+            raise
 
     async def next_published(self) -> Event:
         return await self._queue.get()

@@ -11,9 +11,10 @@ import itertools
 from typing import Any
 
 from app.auth.models import ACCEPTED, TokenVerdict
-from app.events import ConnectorStatusChanged, StationBooted
+from app.events import StationBooted
 from app.sessions.models import StartResult
 from app.stations.models import BootInfo, StationRecord, StatusReport
+from app.stations.service import status_event
 from app.unit_of_work import UnitOfWork
 
 _transaction_ids = itertools.count(1)
@@ -38,17 +39,7 @@ class DryRunStations:
     async def record_status(
         self, uow: UnitOfWork, station: StationRecord, report: StatusReport
     ) -> None:
-        await uow.publish(
-            ConnectorStatusChanged(
-                organization_id=station.organization_id,
-                station_id=station.id,
-                identity=station.identity,
-                evse_id=report.evse_id,
-                connector_id=report.connector_id,
-                status=report.status,
-                error_code=report.error_code,
-            )
-        )
+        await uow.publish(status_event(station, report))
 
     async def record_security_event(self, *_: Any, **__: Any) -> None:
         return None

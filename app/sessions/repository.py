@@ -11,6 +11,7 @@ from typing import Any
 from app.sessions.meter import Reading
 from app.sessions.models import SessionState
 from app.timeparse import utcnow
+from db.group_commit import SampleRow
 from db.tables import ChargingSession, MeterSample
 
 # Hot path (every meter value and transaction message): plain SQL, because building the
@@ -112,18 +113,12 @@ _SAMPLE_COLUMNS = (
 )
 
 
-async def add_samples(
+def sample_rows(
     station_id: int, session_id: int | None, connector_row: int | None, readings: Sequence[Reading]
-) -> None:
-    """Insert sampled values (plain SQL, one statement: every meter value goes here)."""
-    if not readings:
-        return
-    placeholders = ", ".join(
-        ["({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"] * len(readings)
-    )
-    args: list[Any] = []
-    for r in readings:
-        args += [
+) -> tuple[SampleRow, ...]:
+    """Readings as meter_sample rows, in the column order of `_SAMPLE_COLUMNS`."""
+    return tuple(
+        (
             session_id,
             station_id,
             connector_row,
@@ -138,7 +133,25 @@ async def add_samples(
             r.signing_method,
             r.encoding_method,
             r.public_key,
-        ]
+        )
+        for r in readings
+    )
+
+
+async def add_samples(
+    station_id: int, session_id: int | None, connector_row: int | None, readings: Sequence[Reading]
+) -> None:
+    """Insert sampled values (plain SQL, one statement: every meter value goes here)."""
+    if not readings:
+        return
+    placeholders = ", ".join(
+        ["({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"] * len(readings)
+    )
+    args = [
+        value
+        for row in sample_rows(station_id, session_id, connector_row, readings)
+        for value in row
+    ]
     # Only constant column names and placeholders are formatted in; values are parameters.
     sql = f"INSERT INTO meter_sample ({_SAMPLE_COLUMNS}) VALUES {placeholders}"  # noqa: S608
     await MeterSample.raw(sql, *args)

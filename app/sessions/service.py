@@ -234,24 +234,8 @@ def _meter_write(
     connector_row: int | None,
     readings: Sequence[Reading],
 ) -> tuple[MeterWrite, SessionChanged | None]:
-    samples = tuple(
-        (
-            session.id if session else None,
-            station.id,
-            connector_row,
-            r.sampled_at,
-            r.measurand,
-            r.phase,
-            r.location,
-            r.unit,
-            r.context,
-            r.value,
-            r.signed_data,
-            r.signing_method,
-            r.encoding_method,
-            r.public_key,
-        )
-        for r in readings
+    samples = repository.sample_rows(
+        station.id, session.id if session else None, connector_row, readings
     )
     if session is None or session.state != ACTIVE:
         return MeterWrite(samples=samples), None

@@ -100,29 +100,35 @@ async def record_heartbeat(station_ids: Sequence[int]) -> None:
     await repository.touch(station_ids)
 
 
+def status_event(
+    station: StationRecord, report: StatusReport
+) -> StationStatusChanged | ConnectorStatusChanged:
+    """The event a status report publishes: the station's own (EVSE 0) or a connector's."""
+    if report.evse_id == 0:
+        return StationStatusChanged(
+            organization_id=station.organization_id,
+            station_id=station.id,
+            identity=station.identity,
+            status=report.status,
+        )
+    return ConnectorStatusChanged(
+        organization_id=station.organization_id,
+        station_id=station.id,
+        identity=station.identity,
+        evse_id=report.evse_id,
+        connector_id=report.connector_id,
+        status=report.status,
+        error_code=report.error_code,
+    )
+
+
 async def record_status(uow: UnitOfWork, station: StationRecord, report: StatusReport) -> None:
     """A station or connector status: stored live and in the history, and published."""
-    event: StationStatusChanged | ConnectorStatusChanged
+    event = status_event(station, report)
     connector_row: int | None = None
-    if report.evse_id == 0:
-        event = StationStatusChanged(
-            organization_id=station.organization_id,
-            station_id=station.id,
-            identity=station.identity,
-            status=report.status,
-        )
-    else:
+    if report.evse_id != 0:
         _evse_row, connector_row = await connector_rows(
             station.id, report.evse_id, report.connector_id
-        )
-        event = ConnectorStatusChanged(
-            organization_id=station.organization_id,
-            station_id=station.id,
-            identity=station.identity,
-            evse_id=report.evse_id,
-            connector_id=report.connector_id,
-            status=report.status,
-            error_code=report.error_code,
         )
     if uow.grouped is not None:
         await uow.grouped.submit(
