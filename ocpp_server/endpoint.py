@@ -157,7 +157,7 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         pass
     finally:
         metrics.OCPP_CONNECTIONS.labels(protocol=protocol).dec()
-        if server.detach(identity, websocket):
+        if await server.detach(identity, websocket):
             await registration.record_disconnect(
                 runtime.unit_of_work(), station.id, identity, runtime.settings.node_id
             )

@@ -2,8 +2,8 @@
 
 Each node listens on its own command channel. A command for a station connected elsewhere is
 published to that node's channel with a reply channel; the owning node sends it to the station
-and publishes the answer (or the error) back. Presence comes from the database, which every
-node writes on connect and disconnect."""
+and publishes the answer (or the error) back. Where a station is connected comes from the
+station directory (`ocpp_server.directory`)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from app.commands.errors import (
 from app.commands.models import Command, CommandResult, decode_command, encode_command
 from app.errors import CPMSError
 from app.runtime import Runtime
-from app.stations import service as stations
 from ocpp_server.server import LiveConnection, OcppServer
 from ocpp_server.subprotocols import OCPP201
 from ocpp_server.v16 import commands as v16_commands
@@ -73,7 +72,7 @@ class OcppGateway:
         live = self._server.live(identity)
         if live is not None:
             return await self._send_local(live, command)
-        node_id = await stations.connected_node(identity)
+        node_id = await self._server.directory.locate(identity)
         if node_id is None or node_id == self._node_id:
             raise StationOffline(f"station {identity} is not connected")
         return await self._send_remote(node_id, identity, command)

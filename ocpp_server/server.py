@@ -11,6 +11,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from app.runtime import Runtime
+from ocpp_server.directory import StationDirectory
 from ocpp_server.link import StationLink
 from ocpp_server.message_log import MessageLog
 from ocpp_server.presence import PresenceTracker
@@ -38,12 +39,17 @@ class OcppServer:
         )
         self.presence = PresenceTracker(self, runtime)
         self._connections: dict[str, LiveConnection] = {}
+        self.directory = StationDirectory(
+            runtime.settings.redis_url, runtime.settings.node_id, self._connections.keys
+        )
 
     async def start(self) -> None:
         await self.message_log.start()
         await self.presence.start()
+        await self.directory.start()
 
     async def stop(self) -> None:
+        await self.directory.stop()
         await self.presence.stop()
         await self.message_log.stop()
 
@@ -51,6 +57,7 @@ class OcppServer:
         """Make this the station's connection, closing an older one cleanly."""
         previous = self._connections.get(identity)
         self._connections[identity] = connection
+        await self.directory.claim(identity)
         if previous is not None:
             logger.info("station %s reconnected; closing its previous connection", identity)
             with contextlib.suppress(RuntimeError):  # it was closing already
@@ -58,12 +65,13 @@ class OcppServer:
                     code=REPLACED_CLOSE_CODE, reason="replaced by a new connection"
                 )
 
-    def detach(self, identity: str, websocket: WebSocket) -> bool:
+    async def detach(self, identity: str, websocket: WebSocket) -> bool:
         """Forget this connection; False if a newer one had replaced it."""
         current = self._connections.get(identity)
         if current is None or current.websocket is not websocket:
             return False
         del self._connections[identity]
+        await self.directory.release(identity)
         return True
 
     def live(self, identity: str) -> LiveConnection | None:

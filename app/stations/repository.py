@@ -344,16 +344,6 @@ async def record_status(
     )
 
 
-async def connected_node(identity: str) -> str | None:
-    """The node holding the station's connection, if it is connected anywhere."""
-    row = (
-        await ChargingStation.select(ChargingStation.node_id)
-        .where((ChargingStation.identity == identity) & (ChargingStation.connected == True))  # noqa: E712
-        .first()
-    )
-    return row["node_id"] if row else None
-
-
 async def connected_stations_silent_since(before: datetime) -> list[dict[str, Any]]:
     """Connected stations last heard from before this time (candidates for offline)."""
     return list(

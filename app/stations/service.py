@@ -203,11 +203,6 @@ async def get_station_record(identity: str) -> StationRecord | None:
     return await repository.get_station_record(identity)
 
 
-async def connected_node(identity: str) -> str | None:
-    """Which node a station is connected to (None: offline)."""
-    return await repository.connected_node(identity)
-
-
 # A station is offline once it has been silent for its heartbeat interval times this, plus
 # the grace period (a heartbeat can be late by a slow network, and 2.0.1 may skip heartbeats
 # while it sends other messages).

@@ -84,3 +84,24 @@ async def test_command_from_one_node_reaches_a_station_on_another(
         )
     assert result.status == "Accepted"
     assert client.received == [("RemoteStartTransaction", {"id_tag": "APPUSER", "connector_id": 2})]
+
+
+async def test_a_station_that_left_the_other_node_is_offline_at_once(
+    live_server, second_node, register
+):
+    from app.commands.errors import StationOffline
+    from tests.conftest import charger
+
+    await register("CP-GONE")
+    gateway = live_server.app.state.gateway
+    directory = live_server.app.state.ocpp.directory
+    async with charger(second_node, "CP-GONE", client_class=Station16) as client:
+        await booted(client, "ocpp1.6")
+        assert await directory.locate("CP-GONE") == "node-2"
+    for _ in range(100):  # the other node removes its entry as the socket closes
+        if await directory.locate("CP-GONE") is None:
+            break
+        await asyncio.sleep(0.05)
+    # Offline, not a timeout: no command went to a node that no longer serves the station.
+    with pytest.raises(StationOffline):
+        await gateway.send("CP-GONE", models.Reset())

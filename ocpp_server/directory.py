@@ -1,0 +1,97 @@
+"""Which node holds which station's connection, for routing commands between nodes.
+
+With Redis, each node keeps one key per station it serves, with a short expiry that it keeps
+renewing. A node that dies stops renewing, so its stations stop being routed to it within
+`ENTRY_TTL_S` and a command for them fails at once as offline instead of timing out. Without
+Redis there is one node, and a station not connected here is not connected anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+ENTRY_TTL_S = 60
+RENEW_INTERVAL_S = 20.0
+KEY_PREFIX = "cpms:station-node:"
+
+# Delete the entry only if it is still ours: the station may have moved to another node since.
+_RELEASE_IF_OURS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def entry_key(identity: str) -> str:
+    return KEY_PREFIX + identity
+
+
+class StationDirectory:
+    """Entries for the stations connected to this node; `locate` finds any node's."""
+
+    def __init__(
+        self, redis_url: str | None, node_id: str, live_identities: Callable[[], Iterable[str]]
+    ) -> None:
+        self._node_id = node_id
+        self._live_identities = live_identities
+        self._redis = (
+            aioredis.Redis.from_url(redis_url, decode_responses=True) if redis_url else None
+        )
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._redis is not None:
+            self._renewer = asyncio.create_task(self._keep_renewing(), name="directory-renew")
+
+    async def stop(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            await asyncio.gather(self._renewer, return_exceptions=True)
+        if self._redis is not None:
+            for identity in list(self._live_identities()):
+                await self.release(identity)
+            await self._redis.aclose()
+
+    async def claim(self, identity: str) -> None:
+        if self._redis is None:
+            return
+        try:
+            await self._redis.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
+        except RedisError as error:  # the renewer writes it again once Redis is back
+            logger.warning("cannot record station %s in the directory: %s", identity, error)
+
+    async def release(self, identity: str) -> None:
+        if self._redis is None:
+            return
+        try:
+            await self._redis.eval(_RELEASE_IF_OURS, 1, entry_key(identity), self._node_id)
+        except RedisError as error:  # the entry expires on its own
+            logger.warning("cannot remove station %s from the directory: %s", identity, error)
+
+    async def locate(self, identity: str) -> str | None:
+        """The node serving this station, or None when no node does."""
+        if self._redis is None:
+            return None
+        node_id = await self._redis.get(entry_key(identity))
+        return str(node_id) if node_id is not None else None
+
+    async def renew(self) -> None:
+        if self._redis is None:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for identity in self._live_identities():
+                pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
+            await pipe.execute()
+
+    async def _keep_renewing(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_INTERVAL_S)
+            try:
+                await self.renew()
+            except RedisError as error:
+                logger.warning("cannot renew the station directory: %s", error)

@@ -1,0 +1,68 @@
+"""The station directory on Redis: entries per node, removed only by their owner, expiring."""
+
+import uuid
+
+import pytest
+import redis.asyncio as aioredis
+
+from ocpp_server.directory import ENTRY_TTL_S, StationDirectory, entry_key
+
+
+@pytest.fixture
+def redis_url(settings):
+    if settings.redis_url is None:
+        pytest.skip("needs CPMS_REDIS_URL (runs in the PostgreSQL + Redis pass)")
+    return settings.redis_url
+
+
+async def test_a_node_finds_the_station_another_node_claimed(redis_url):
+    identity = f"CP-DIR-{uuid.uuid4().hex[:8]}"
+    here = StationDirectory(redis_url, "node-a", lambda: [])
+    there = StationDirectory(redis_url, "node-b", lambda: [identity])
+    try:
+        assert await here.locate(identity) is None
+        await there.claim(identity)
+        assert await here.locate(identity) == "node-b"
+        await there.release(identity)
+        assert await here.locate(identity) is None
+    finally:
+        await here.stop()
+        await there.stop()
+
+
+async def test_a_node_does_not_remove_the_entry_of_the_node_that_took_the_station_over(redis_url):
+    identity = f"CP-DIR-{uuid.uuid4().hex[:8]}"
+    old = StationDirectory(redis_url, "node-old", lambda: [])
+    new = StationDirectory(redis_url, "node-new", lambda: [])
+    try:
+        await old.claim(identity)
+        await new.claim(identity)  # the station reconnected to another node
+        await old.release(identity)  # the old connection closes afterwards
+        assert await old.locate(identity) == "node-new"
+    finally:
+        await new.release(identity)
+        await old.stop()
+        await new.stop()
+
+
+async def test_entries_expire_unless_renewed(redis_url):
+    identity = f"CP-DIR-{uuid.uuid4().hex[:8]}"
+    directory = StationDirectory(redis_url, "node-a", lambda: [identity])
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await directory.claim(identity)
+        await client.expire(entry_key(identity), 1)
+        await directory.renew()
+        assert 1 < await client.ttl(entry_key(identity)) <= ENTRY_TTL_S
+    finally:
+        await directory.stop()  # stopping releases the node's entries
+        assert await client.exists(entry_key(identity)) == 0
+        await client.aclose()
+
+
+async def test_without_redis_nothing_is_elsewhere():
+    directory = StationDirectory(None, "solo", lambda: ["CP-1"])
+    await directory.start()
+    await directory.claim("CP-1")
+    assert await directory.locate("CP-1") is None
+    await directory.stop()
