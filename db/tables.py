@@ -141,6 +141,11 @@ class ChargingStation(Table):
     node_id = _optional_text(64)
     last_seen_at = _optional_time()
     last_boot_at = _optional_time()
+    # Progress of the last firmware update and diagnostics/log upload, as the station reports.
+    firmware_status = _optional_text(32)
+    firmware_status_at = _optional_time()
+    diagnostics_status = _optional_text(32)
+    diagnostics_status_at = _optional_time()
     created_at = _created()
     updated_at = Timestamptz(default=TimestamptzNow(), auto_update=TimestamptzNow().python)
 

@@ -41,11 +41,11 @@ class DryRunStations:
     ) -> None:
         await uow.publish(status_event(station, report))
 
-    async def record_security_event(self, *_: Any, **__: Any) -> None:
+    async def _store_nothing(self, *_: Any, **__: Any) -> None:
         return None
 
-    async def record_configuration(self, *_: Any, **__: Any) -> None:
-        return None
+    record_security_event = record_configuration = record_variable_values = _store_nothing
+    record_transfer_status = record_reservation_status = _store_nothing
 
 
 class DryRunSessions:

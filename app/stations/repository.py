@@ -22,6 +22,7 @@ from db.tables import (
     Connector,
     Evse,
     Organization,
+    Reservation,
     SecurityEvent,
     Site,
     StationConfiguration,
@@ -273,6 +274,28 @@ async def add_security_event(
     )
 
 
+async def set_transfer_status(station_id: int, kind: str, status: str, at: datetime) -> None:
+    """Progress of a firmware update (`kind` firmware) or diagnostics/log upload (diagnostics)."""
+    columns = {
+        "firmware": (ChargingStation.firmware_status, ChargingStation.firmware_status_at),
+        "diagnostics": (ChargingStation.diagnostics_status, ChargingStation.diagnostics_status_at),
+    }
+    status_column, time_column = columns[kind]
+    await ChargingStation.update({status_column: status[:32], time_column: at}).where(
+        ChargingStation.id == station_id
+    )
+
+
+async def set_reservation_status(station_id: int, reservation_id: int, status: str) -> int:
+    """The number of reservations updated (0: the station reported one we do not know)."""
+    updated = (
+        await Reservation.update({Reservation.status: status})
+        .where((Reservation.station == station_id) & (Reservation.reservation_id == reservation_id))
+        .returning(Reservation.id)
+    )
+    return len(updated)
+
+
 async def ensure_connector(station_id: int, evse_id: int, connector_id: int) -> tuple[int, int]:
     """(evse row id, connector row id), created on first sight: stations report their own."""
     evse = (
@@ -372,16 +395,21 @@ _CONFIGURATION_KEY = (
 )
 
 
-async def upsert_configuration(station_id: int, entries: Sequence[ConfigurationEntry]) -> None:
-    """Store reported configuration, replacing earlier reports of the same variable."""
+async def upsert_configuration(
+    station_id: int, entries: Sequence[ConfigurationEntry], *, values_only: bool = False
+) -> None:
+    """Store reported configuration, replacing earlier reports of the same variable.
+
+    `values_only` keeps what is known of a variable besides its value: an event reports only
+    the value, not whether the variable is read-only or its characteristics."""
     now = utcnow()
+    updated = "value, updated_at" if values_only else "value, readonly, characteristics, updated_at"
+    assignments = ", ".join(f"{column} = excluded.{column}" for column in updated.split(", "))
     for entry in entries:
         await StationConfiguration.raw(
             f"INSERT INTO station_configuration ({_CONFIGURATION_KEY}, value, readonly, "  # noqa: S608
             "characteristics, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) "
-            f"ON CONFLICT ({_CONFIGURATION_KEY}) DO UPDATE SET value = excluded.value, "
-            "readonly = excluded.readonly, characteristics = excluded.characteristics, "
-            "updated_at = excluded.updated_at",
+            f"ON CONFLICT ({_CONFIGURATION_KEY}) DO UPDATE SET {assignments}",
             station_id,
             entry.component[:64],
             entry.component_instance[:64],

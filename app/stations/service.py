@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -26,6 +27,8 @@ from app.stations.models import (
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 from db.group_commit import StatusWrite
+
+logger = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100
 MIN_HEARTBEAT_INTERVAL_S = 10
@@ -175,6 +178,34 @@ async def record_security_event(
         )
 
 
+async def record_transfer_status(
+    uow: UnitOfWork, station: StationRecord, kind: str, status: str
+) -> None:
+    """A firmware (`kind` firmware) or diagnostics/log upload (diagnostics) progress report."""
+    async with uow:
+        await repository.set_transfer_status(station.id, kind, status, utcnow())
+
+
+# 2.0.1 ReservationStatusUpdate values -> our reservation states.
+RESERVATION_STATES = {"Expired": "Expired", "Removed": "Cancelled"}
+
+
+async def record_reservation_status(
+    uow: UnitOfWork, station: StationRecord, reservation_id: int, reported: str
+) -> None:
+    """The station ended a reservation by itself (it expired, or it was removed there)."""
+    async with uow:
+        found = await repository.set_reservation_status(
+            station.id, reservation_id, RESERVATION_STATES.get(reported, "Expired")
+        )
+    if not found:
+        logger.warning(
+            "station %s reported reservation %s, which we do not know",
+            station.identity,
+            reservation_id,
+        )
+
+
 # (station, evse, connector) -> (evse row, connector row). Rows are created once and never
 # renumbered, so the mapping can be kept; it saves two queries on every status and meter value.
 _CONNECTOR_ROWS: dict[tuple[int, int, int], tuple[int, int]] = {}
@@ -247,6 +278,16 @@ async def record_configuration(
         return
     async with uow:
         await repository.upsert_configuration(station.id, entries)
+
+
+async def record_variable_values(
+    uow: UnitOfWork, station: StationRecord, entries: Sequence[ConfigurationEntry]
+) -> None:
+    """Variable values a station reported as events (2.0.1 NotifyEvent), monitoring included."""
+    if not entries:
+        return
+    async with uow:
+        await repository.upsert_configuration(station.id, entries, values_only=True)
 
 
 async def configuration_of(station_id: int) -> list[ConfigurationEntry]:

@@ -24,20 +24,27 @@ def id_token_info(verdict: TokenVerdict) -> dict[str, Any]:
     return info
 
 
-def _report_entries(item: dict[str, Any]) -> list[ConfigurationEntry]:
-    """The attributes of one NotifyReport reportData item as configuration entries."""
+def _variable_key(item: dict[str, Any]) -> dict[str, Any]:
+    """Which variable of which component an item (report data, event data) is about."""
     component = item.get("component") or {}
     variable = item.get("variable") or {}
     evse = component.get("evse") or {}
+    return {
+        "variable": str(variable.get("name", "")),
+        "variable_instance": str(variable.get("instance") or ""),
+        "component": str(component.get("name", "")),
+        "component_instance": str(component.get("instance") or ""),
+        "evse_id": int(evse.get("id") or 0),
+        "connector_id": int(evse.get("connector_id") or 0),
+    }
+
+
+def _report_entries(item: dict[str, Any]) -> list[ConfigurationEntry]:
+    """The attributes of one NotifyReport reportData item as configuration entries."""
     characteristics = item.get("variable_characteristics")
     return [
         ConfigurationEntry(
-            variable=str(variable.get("name", "")),
-            variable_instance=str(variable.get("instance") or ""),
-            component=str(component.get("name", "")),
-            component_instance=str(component.get("instance") or ""),
-            evse_id=int(evse.get("id") or 0),
-            connector_id=int(evse.get("connector_id") or 0),
+            **_variable_key(item),
             attribute_type=str(attribute.get("type") or "Actual"),
             value=text(attribute.get("value"), 2500),
             readonly=attribute.get("mutability") == "ReadOnly",
@@ -45,6 +52,11 @@ def _report_entries(item: dict[str, Any]) -> list[ConfigurationEntry]:
         )
         for attribute in item.get("variable_attribute") or []
     ]
+
+
+def _event_entry(event: dict[str, Any]) -> ConfigurationEntry:
+    """A NotifyEvent eventData item: the variable's actual value when the event fired."""
+    return ConfigurationEntry(**_variable_key(event), value=text(event.get("actual_value"), 2500))
 
 
 class ChargePoint201(ChargePoint):
@@ -177,8 +189,6 @@ class ChargePoint201(ChargePoint):
         # Smart charging does not plan from EV needs yet: say so rather than promise a schedule.
         return call_result.NotifyEVChargingNeeds(status="Rejected")
 
-    # Progress notifications: acknowledged; the frames stay in the message log until the
-    # firmware, diagnostics, reservation and smart-charging features use them.
     @on(Action.notify_report)
     async def on_notify_report(self, **payload: Any) -> call_result.NotifyReport:
         entries = [
@@ -189,14 +199,29 @@ class ChargePoint201(ChargePoint):
         )
         return call_result.NotifyReport()
 
-    @on(Action.notify_event)
-    async def on_notify_event(self, **_: Any) -> call_result.NotifyEvent:
+    @on(Action.notify_event, skip_schema_validation=True)
+    async def on_notify_event(self, **payload: Any) -> call_result.NotifyEvent:
+        entries = [_event_entry(event) for event in payload.get("event_data") or []]
+        await self.link.stations.record_variable_values(
+            self.link.unit_of_work(), self.station, entries
+        )
         return call_result.NotifyEvent()
 
-    @on(Action.reservation_status_update)
-    async def on_reservation_status_update(self, **_: Any) -> call_result.ReservationStatusUpdate:
+    @on(Action.reservation_status_update, skip_schema_validation=True)
+    async def on_reservation_status_update(
+        self, **payload: Any
+    ) -> call_result.ReservationStatusUpdate:
+        require(payload, MissingField, "reservation_id", "reservation_update_status")
+        await self.link.stations.record_reservation_status(
+            self.link.unit_of_work(),
+            self.station,
+            as_int(payload["reservation_id"], "reservationId"),
+            str(payload["reservation_update_status"]),
+        )
         return call_result.ReservationStatusUpdate()
 
+    # Smart-charging reports: acknowledged; the frames stay in the message log until smart
+    # charging uses them.
     @on(Action.report_charging_profiles)
     async def on_report_charging_profiles(self, **_: Any) -> call_result.ReportChargingProfiles:
         return call_result.ReportChargingProfiles()
@@ -205,12 +230,22 @@ class ChargePoint201(ChargePoint):
     async def on_notify_charging_limit(self, **_: Any) -> call_result.NotifyChargingLimit:
         return call_result.NotifyChargingLimit()
 
-    @on(Action.firmware_status_notification)
+    # Progress of firmware updates and log uploads. Lenient: a status value from a newer
+    # firmware is stored as sent rather than refused.
+    async def _transfer_status(self, kind: str, payload: dict[str, Any]) -> None:
+        require(payload, MissingField, "status")
+        await self.link.stations.record_transfer_status(
+            self.link.unit_of_work(), self.station, kind, text(payload["status"], 32)
+        )
+
+    @on(Action.firmware_status_notification, skip_schema_validation=True)
     async def on_firmware_status_notification(
-        self, **_: Any
+        self, **payload: Any
     ) -> call_result.FirmwareStatusNotification:
+        await self._transfer_status("firmware", payload)
         return call_result.FirmwareStatusNotification()
 
-    @on(Action.log_status_notification)
-    async def on_log_status_notification(self, **_: Any) -> call_result.LogStatusNotification:
+    @on(Action.log_status_notification, skip_schema_validation=True)
+    async def on_log_status_notification(self, **payload: Any) -> call_result.LogStatusNotification:
+        await self._transfer_status("diagnostics", payload)
         return call_result.LogStatusNotification()

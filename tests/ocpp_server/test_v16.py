@@ -386,18 +386,35 @@ async def test_signed_meter_data_is_stored_byte_exact(station, connect_charger):
     assert sample["signed_data"] == signed and sample["value"] is None
 
 
+async def progress_of(identity: str) -> tuple[str | None, str | None]:
+    row = await ChargingStation.select().where(ChargingStation.identity == identity).first()
+    assert row is not None
+    return row["firmware_status"], row["diagnostics_status"]
+
+
+async def test_firmware_and_diagnostics_progress_is_stored(station, connect_charger):
+    async with connect_charger(station) as client:
+        await client.call(call.FirmwareStatusNotification(status="Downloading"))
+        await client.call(call.DiagnosticsStatusNotification(status="Uploading"))
+        assert await progress_of(station) == ("Downloading", "Uploading")
+        await client.call(call.SignedFirmwareStatusNotification(status="Installed", request_id=1))
+        await client.call(call.LogStatusNotification(status="Uploaded", request_id=1))
+        assert await progress_of(station) == ("Installed", "Uploaded")
+        # A status from a newer firmware is kept as sent, not refused.
+        await client.call(
+            call.FirmwareStatusNotification(status="VerifyingChecksum"), skip_schema_validation=True
+        )
+    assert await progress_of(station) == ("VerifyingChecksum", "Uploaded")
+
+
 async def test_other_messages_are_acknowledged(station, connect_charger):
     async with connect_charger(station) as client:
         transfer = await client.call(call.DataTransfer(vendor_id="com.acme", message_id="x"))
-        await client.call(call.DiagnosticsStatusNotification(status="Uploaded"))
-        await client.call(call.FirmwareStatusNotification(status="Installed"))
         await client.call(
             call.SecurityEventNotification(
                 type="TamperDetectionActivated", timestamp=NOW, tech_info="lid opened"
             )
         )
-        await client.call(call.LogStatusNotification(status="Uploaded", request_id=1))
-        await client.call(call.SignedFirmwareStatusNotification(status="Installed", request_id=1))
     assert transfer.status == "UnknownVendorId"
     events = await SecurityEvent.select()
     assert [(e["type"], e["source"]) for e in events] == [("TamperDetectionActivated", "station")]

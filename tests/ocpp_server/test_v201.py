@@ -7,12 +7,14 @@ import pytest
 from ocpp.v201 import call
 
 from app.events import ConnectorStatusChanged, SessionChanged
+from app.timeparse import utcnow
 from db.tables import (
     ChargingSession,
     ChargingStation,
     Connector,
     IdToken,
     MeterSample,
+    Reservation,
     SecurityEvent,
     StationConfiguration,
 )
@@ -225,6 +227,40 @@ async def test_reports_and_notifications_are_acknowledged(station, connect_charg
     async with connect_charger(station, V201) as client:
         await client.call(call.SecurityEventNotification(type="StartupOfTheDevice", timestamp=NOW))
         await client.call(call.NotifyReport(request_id=1, generated_at=NOW, seq_no=0, tbc=False))
+        needs = await client.call(
+            call.NotifyEVChargingNeeds(evse_id=1, charging_needs={"requestedEnergyTransfer": "DC"})
+        )
+        transfer = await client.call(call.DataTransfer(vendor_id="com.acme"))
+    assert needs.status == "Rejected"
+    assert transfer.status == "UnknownVendorId"
+    assert [e["type"] for e in await SecurityEvent.select()] == ["StartupOfTheDevice"]
+
+
+async def test_firmware_and_log_progress_is_stored(station, connect_charger):
+    async with connect_charger(station, V201) as client:
+        await client.call(call.FirmwareStatusNotification(status="Installing", request_id=7))
+        await client.call(call.LogStatusNotification(status="Uploaded", request_id=8))
+    row = await ChargingStation.select().where(ChargingStation.identity == station).first()
+    assert (row["firmware_status"], row["diagnostics_status"]) == ("Installing", "Uploaded")
+    assert row["firmware_status_at"] is not None
+
+
+async def test_an_event_updates_the_variable_it_reports(station, connect_charger):
+    async with connect_charger(station, V201) as client:
+        await client.call(
+            call.NotifyReport(
+                request_id=1,
+                generated_at=NOW,
+                seq_no=0,
+                report_data=[
+                    {
+                        "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+                        "variable": {"name": "Problem"},
+                        "variableAttribute": [{"value": "false", "mutability": "ReadOnly"}],
+                    }
+                ],
+            )
+        )
         await client.call(
             call.NotifyEvent(
                 generated_at=NOW,
@@ -236,24 +272,41 @@ async def test_reports_and_notifications_are_acknowledged(station, connect_charg
                         "trigger": "Delta",
                         "actualValue": "true",
                         "eventNotificationType": "HardWiredNotification",
-                        "component": {"name": "Connector"},
+                        "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
                         "variable": {"name": "Problem"},
                     }
                 ],
             )
         )
-        needs = await client.call(
-            call.NotifyEVChargingNeeds(evse_id=1, charging_needs={"requestedEnergyTransfer": "DC"})
+    rows = await StationConfiguration.select().where(StationConfiguration.variable == "Problem")
+    assert [(r["evse_id"], r["value"], r["readonly"]) for r in rows] == [(1, "true", True)]
+
+
+async def test_the_station_ends_a_reservation(station, connect_charger, organization):
+    station_id = (
+        await ChargingStation.select(ChargingStation.id)
+        .where(ChargingStation.identity == station)
+        .first()
+    )["id"]
+    await Reservation.insert(
+        Reservation(
+            organization=organization,
+            station=station_id,
+            reservation_id=5,
+            id_tag="APPUSER",
+            expires_at=utcnow(),
+            status="Active",
         )
-        await client.call(call.FirmwareStatusNotification(status="Installed"))
-        await client.call(call.LogStatusNotification(status="Uploaded"))
+    )
+    async with connect_charger(station, V201) as client:
         await client.call(
-            call.ReservationStatusUpdate(reservation_id=1, reservation_update_status="Expired")
+            call.ReservationStatusUpdate(reservation_id=5, reservation_update_status="Removed")
         )
-        transfer = await client.call(call.DataTransfer(vendor_id="com.acme"))
-    assert needs.status == "Rejected"
-    assert transfer.status == "UnknownVendorId"
-    assert [e["type"] for e in await SecurityEvent.select()] == ["StartupOfTheDevice"]
+        # One we never made is acknowledged (and logged), not refused.
+        await client.call(
+            call.ReservationStatusUpdate(reservation_id=99, reservation_update_status="Expired")
+        )
+    assert [r["status"] for r in await Reservation.select()] == ["Cancelled"]
 
 
 async def test_missing_required_field_is_a_call_error(station, live_server):
