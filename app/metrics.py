@@ -12,3 +12,7 @@ EVENTS_PUBLISHED = Counter("cpms_events_published_total", "Domain events publish
 GRAPHQL_SUBSCRIPTIONS = Gauge(
     "cpms_graphql_subscriptions", "Active GraphQL subscriptions on this process"
 )
+MESSAGE_LOG_DROPPED = Counter(
+    "cpms_ocpp_message_log_dropped_total",
+    "OCPP frames left out of the message log (buffer full while the database was away)",
+)

@@ -1,10 +1,10 @@
 """Group commit for the two writes every charger sends most: status changes and meter values.
 
-Each write waits until a transaction holding it has committed, so nothing acknowledged can be
-lost; but many stations' writes share that transaction and its statements (executemany on one
-connection), instead of each paying for its own BEGIN, statements and COMMIT. While one batch
-is being written the next one gathers, so batches grow with the load and a lone write waits
-for no timer. PostgreSQL only: SQLite serialises writes anyway.
+Each write waits until the statement holding it has committed, so nothing acknowledged can be
+lost; but many stations' writes share one statement (rows passed as arrays to `unnest`),
+instead of each paying for its own BEGIN, statements and COMMIT. While batches are being
+written the next one gathers (db.batching), so batches grow with the load and a lone write
+waits for no timer. PostgreSQL only: SQLite serialises writes anyway.
 
 If a batch fails, its writes are retried one by one, so one bad row fails only its own sender.
 """
@@ -12,9 +12,9 @@ If a batch fails, its writes are retried one by one, so one bad row fails only i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -22,14 +22,24 @@ from typing import Any, Protocol
 
 from piccolo.engine.postgres import PostgresEngine
 
+from db.batching import BatchRunner
+from db.group_read import GroupRead
+
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+CONCURRENT_BATCHES = 4
+
+
+# One data-modifying SQL statement with its $n arguments.
+Statement = tuple[str, list[Any]]
 
 
 class Write(Protocol):
     @staticmethod
-    async def write_many(connection: Any, writes: Sequence[Any]) -> None: ...
+    def statements(writes: Sequence[Any]) -> list[Statement]:
+        """The statements that apply these writes; they must not touch the same rows."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,49 +56,68 @@ class StatusWrite:
     received_at: datetime
 
     @staticmethod
-    async def write_many(connection: Any, writes: Sequence[StatusWrite]) -> None:
-        connectors = [w for w in writes if w.connector_row is not None]
-        stations = [w for w in writes if w.connector_row is None]
+    def statements(writes: Sequence[StatusWrite]) -> list[Statement]:
+        # The last report wins where one connector (or station) reports twice in a batch.
+        connectors = {w.connector_row: w for w in writes if w.connector_row is not None}
+        stations = {w.station_id: w for w in writes if w.connector_row is None}
+        statements: list[Statement] = []
         if connectors:
-            await connection.executemany(
-                "UPDATE connector SET status = $1, error_code = $2, vendor_error_code = $3, "
-                "info = $4, status_updated_at = $5 WHERE id = $6",
-                [
+            statements.append(
+                (
+                    "UPDATE connector AS c SET status = u.status, error_code = u.error_code, "
+                    "vendor_error_code = u.vendor_error_code, info = u.info, "
+                    "status_updated_at = u.occurred_at "
+                    "FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], "
+                    "$6::timestamptz[]) AS u(id, status, error_code, vendor_error_code, info, "
+                    "occurred_at) WHERE c.id = u.id",
+                    columns(
+                        (
+                            w.connector_row,
+                            w.status,
+                            w.error_code,
+                            w.vendor_error_code,
+                            w.info,
+                            w.occurred_at,
+                        )
+                        for w in connectors.values()
+                    ),
+                )
+            )
+        if stations:
+            statements.append(
+                (
+                    "UPDATE charging_station AS s SET status = u.status, "
+                    "error_code = u.error_code, last_seen_at = u.received_at "
+                    "FROM unnest($1::int[], $2::text[], $3::text[], $4::timestamptz[]) "
+                    "AS u(id, status, error_code, received_at) WHERE s.id = u.id",
+                    columns(
+                        (w.station_id, w.status, w.error_code, w.received_at)
+                        for w in stations.values()
+                    ),
+                )
+            )
+        statements.append(
+            (
+                "INSERT INTO status_change (station, connector, status, error_code, "
+                "vendor_error_code, info, occurred_at, received_at) "
+                "SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], "
+                "$6::text[], $7::timestamptz[], $8::timestamptz[])",
+                columns(
                     (
+                        w.station_id,
+                        w.connector_row,
                         w.status,
                         w.error_code,
                         w.vendor_error_code,
                         w.info,
                         w.occurred_at,
-                        w.connector_row,
+                        w.received_at,
                     )
-                    for w in connectors
-                ],
+                    for w in writes
+                ),
             )
-        if stations:
-            await connection.executemany(
-                "UPDATE charging_station SET status = $1, error_code = $2, last_seen_at = $3 "
-                "WHERE id = $4",
-                [(w.status, w.error_code, w.received_at, w.station_id) for w in stations],
-            )
-        await connection.executemany(
-            "INSERT INTO status_change (station, connector, status, error_code, "
-            "vendor_error_code, info, occurred_at, received_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [
-                (
-                    w.station_id,
-                    w.connector_row,
-                    w.status,
-                    w.error_code,
-                    w.vendor_error_code,
-                    w.info,
-                    w.occurred_at,
-                    w.received_at,
-                )
-                for w in writes
-            ],
         )
+        return statements
 
 
 # (session, station, connector, sampled_at, measurand, phase, location, unit, context, value,
@@ -123,26 +152,45 @@ class MeterWrite:
     updated_at: datetime | None = None
 
     @staticmethod
-    async def write_many(connection: Any, writes: Sequence[MeterWrite]) -> None:
+    def statements(writes: Sequence[MeterWrite]) -> list[Statement]:
+        statements: list[Statement] = []
         samples = [row for w in writes for row in w.samples]
         if samples:
-            await connection.executemany(
-                "INSERT INTO meter_sample (session, station, connector, sampled_at, measurand, "
-                "phase, location, unit, context, value, signed_data, signing_method, "
-                "encoding_method, public_key) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                samples,
+            statements.append(
+                (
+                    "INSERT INTO meter_sample (session, station, connector, sampled_at, measurand, "
+                    "phase, location, unit, context, value, signed_data, signing_method, "
+                    "encoding_method, public_key) "
+                    "SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::timestamptz[], "
+                    "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::numeric[], "
+                    "$11::text[], $12::text[], $13::text[], $14::text[])",
+                    columns(samples),
+                )
             )
-        sessions = [w for w in writes if w.session_id is not None]
+        sessions = {w.session_id: w for w in writes if w.session_id is not None}
         if sessions:
-            await connection.executemany(
-                "UPDATE charging_session SET energy_wh = $1, power_w = COALESCE($2, power_w), "
-                "last_meter_at = COALESCE($3, last_meter_at), updated_at = $4 WHERE id = $5",
-                [
-                    (w.energy_wh, w.power_w, w.last_meter_at, w.updated_at, w.session_id)
-                    for w in sessions
-                ],
+            statements.append(
+                (
+                    "UPDATE charging_session AS s SET energy_wh = u.energy_wh, "
+                    "power_w = COALESCE(u.power_w, s.power_w), "
+                    "last_meter_at = COALESCE(u.last_meter_at, s.last_meter_at), "
+                    "updated_at = u.updated_at "
+                    "FROM unnest($1::int[], $2::bigint[], $3::int[], $4::timestamptz[], "
+                    "$5::timestamptz[]) AS u(id, energy_wh, power_w, last_meter_at, updated_at) "
+                    "WHERE s.id = u.id",
+                    columns(
+                        (w.session_id, w.energy_wh, w.power_w, w.last_meter_at, w.updated_at)
+                        for w in sessions.values()
+                    ),
+                )
             )
+        return statements
+
+
+def columns(rows: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one list per column: the arrays of `unnest`, which writes a whole batch in
+    one statement (executemany runs the statement once per row)."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 @dataclass
@@ -156,45 +204,43 @@ class _Pending:
 class GroupCommit:
     def __init__(self, engine: PostgresEngine) -> None:
         self._engine = engine
+        # The hot path's lookups, grouped the same way (see db.group_read).
+        self.reads = GroupRead(engine)
         self._pending: list[_Pending] = []
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._runner = BatchRunner(
+            self._take, self._write_batch, concurrency=CONCURRENT_BATCHES, name="group-commit"
+        )
         self.batches = 0
         self.writes = 0
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="group-commit")
+        await self.reads.start()
+        await self._runner.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._pending:  # don't leave writers hanging
-            await self._write_batch(self._pending)
-            self._pending = []
+        await self._runner.stop()  # writes still waiting are written, not dropped
+        await self.reads.stop()
 
     async def submit(self, write: Any) -> None:
         """Return once the write is committed (raise if it could not be)."""
         pending = _Pending(write)
         self._pending.append(pending)
-        self._wakeup.set()
+        self._runner.wake()
         await pending.done
 
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                await self._write_batch(batch)
+    def _take(self) -> list[_Pending] | None:
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        return batch or None
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
         pool = self._engine.pool
         assert pool is not None, "group commit needs the connection pool"
         try:
-            async with pool.acquire() as connection, connection.transaction():
-                await self._write_all(connection, [p.write for p in batch])
+            statements = statements_of([p.write for p in batch])
+            if statements:  # e.g. MeterValues with no sampled value: nothing to write
+                sql, arguments = one_statement(statements)
+                async with pool.acquire() as connection:
+                    await connection.execute(sql, *arguments)
         except Exception as error:
             if len(batch) == 1:
                 if not batch[0].done.done():
@@ -210,10 +256,37 @@ class GroupCommit:
             if not pending.done.done():
                 pending.done.set_result(None)
 
-    @staticmethod
-    async def _write_all(connection: Any, writes: list[Any]) -> None:
-        by_type: dict[Any, list[Any]] = {}
-        for write in writes:
-            by_type.setdefault(type(write), []).append(write)
-        for write_type, group in by_type.items():
-            await write_type.write_many(connection, group)
+
+def statements_of(writes: Sequence[Any]) -> list[Statement]:
+    by_type: dict[Any, list[Any]] = {}
+    for write in writes:
+        by_type.setdefault(type(write), []).append(write)
+    return [
+        statement
+        for write_type, group in by_type.items()
+        for statement in write_type.statements(group)
+    ]
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def _shift_placeholders(sql: str, offset: int) -> str:
+    return _PLACEHOLDER.sub(lambda match: f"${int(match.group(1)) + offset}", sql)
+
+
+def one_statement(statements: Sequence[Statement]) -> Statement:
+    """Several data-modifying statements as one: each becomes a CTE, its $n renumbered.
+
+    One statement is one round trip and its own transaction (no BEGIN/COMMIT). Each round trip
+    of a batch waits a full turn of a busy event loop, so this, not the database, set the time
+    a batch took. The statements see the same snapshot, hence: never the same rows."""
+    if len(statements) == 1:
+        return statements[0]
+    parts: list[str] = []
+    arguments: list[Any] = []
+    for number, (sql, own_arguments) in enumerate(statements):
+        offset = len(arguments)
+        parts.append(f"w{number} AS ({_shift_placeholders(sql, offset)})")
+        arguments.extend(own_arguments)
+    return "WITH " + ", ".join(parts) + " SELECT 1", arguments

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 ENTRY_TTL_S = 60
 RENEW_INTERVAL_S = 20.0
 KEY_PREFIX = "cpms:station-node:"
+MAX_REDIS_CONNECTIONS = 16
 
 # Delete the entry only if it is still ours: the station may have moved to another node since.
 _RELEASE_IF_OURS = """
@@ -39,8 +40,16 @@ class StationDirectory:
     ) -> None:
         self._node_id = node_id
         self._live_identities = live_identities
+        # A bounded pool that makes callers wait: hundreds of stations connecting at once must
+        # not open hundreds of Redis connections (redis-py's default pool raises at 100).
         self._redis = (
-            aioredis.Redis.from_url(redis_url, decode_responses=True) if redis_url else None
+            aioredis.Redis.from_pool(
+                aioredis.BlockingConnectionPool.from_url(
+                    redis_url, max_connections=MAX_REDIS_CONNECTIONS, decode_responses=True
+                )
+            )
+            if redis_url
+            else None
         )
         self._renewer: asyncio.Task[None] | None = None
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from app import metrics
 from app.timeparse import utcnow
 from db.tables import OcppMessageLog
 
@@ -22,7 +23,9 @@ logger = logging.getLogger(__name__)
 FLUSH_INTERVAL_S = 1.0
 PRUNE_INTERVAL_S = 3600.0
 INSERT_CHUNK = 1000
-MAX_BUFFERED = 10_000  # beyond this, frames are dropped (and counted) rather than hold memory
+# Beyond this, frames are dropped (and counted) rather than hold memory while the database is
+# away; a full chunk is written at once, so under load the buffer stays near one chunk.
+MAX_BUFFERED = 100_000
 
 
 def _describe(frame: str) -> tuple[int, str, str | None]:
@@ -58,6 +61,7 @@ class MessageLog:
         self._enabled = enabled
         self._buffer: list[_Row] = []
         self._task: asyncio.Task[None] | None = None
+        self._chunk_ready = asyncio.Event()
         self.dropped = 0
 
     def record(self, station_id: int | None, identity: str, direction: str, frame: str) -> None:
@@ -65,6 +69,7 @@ class MessageLog:
             return
         if len(self._buffer) >= MAX_BUFFERED:
             self.dropped += 1
+            metrics.MESSAGE_LOG_DROPPED.inc()
             return
         message_type, message_id, action = _describe(frame)
         self._buffer.append(
@@ -79,6 +84,8 @@ class MessageLog:
                 utcnow(),
             )
         )
+        if len(self._buffer) >= INSERT_CHUNK:
+            self._chunk_ready.set()
 
     async def flush(self) -> None:
         batch, self._buffer = self._buffer, []
@@ -122,7 +129,9 @@ class MessageLog:
         last_pruned = 0.0
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(FLUSH_INTERVAL_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._chunk_ready.wait(), FLUSH_INTERVAL_S)
+            self._chunk_ready.clear()
             await self.flush()
             if loop.time() - last_pruned >= PRUNE_INTERVAL_S:
                 try:

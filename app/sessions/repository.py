@@ -16,14 +16,17 @@ from db.tables import ChargingSession, MeterSample
 
 # Hot path (every meter value and transaction message): plain SQL, because building the
 # equivalent ORM query with its two joins cost more CPU than running it.
-_STATE_SQL = """
-SELECT s.id, s.organization, s.station, e.evse_id AS evse_number,
-       c.connector_id AS connector_number, s.transaction_id, s.state, s.started_at,
-       s.meter_start_wh, s.energy_wh, s.seq_nos_seen
+_STATE_COLUMNS = """
+s.id, s.organization, s.station, e.evse_id AS evse_number,
+c.connector_id AS connector_number, s.transaction_id, s.state, s.started_at,
+s.meter_start_wh, s.energy_wh, s.seq_nos_seen
+"""
+_STATE_FROM = """
 FROM charging_session s
 LEFT JOIN evse e ON e.id = s.evse
 LEFT JOIN connector c ON c.id = s.connector
 """
+_STATE_SQL = "SELECT " + _STATE_COLUMNS + _STATE_FROM
 
 
 def _state(row: dict[str, Any]) -> SessionState:
@@ -164,6 +167,42 @@ async def connector_row_of_session(session_id: int) -> int | None:
         .first()
     )
     return row["connector"] if row else None
+
+
+class SessionsByTransaction:
+    """Grouped read (PostgreSQL): sessions by (station id, transaction id)."""
+
+    @staticmethod
+    async def read_many(
+        connection: Any, keys: Sequence[tuple[int, str]]
+    ) -> dict[tuple[int, str], SessionState]:
+        rows = await connection.fetch(
+            _STATE_SQL + "JOIN unnest($1::int[], $2::text[]) AS k(station, transaction_id) "
+            "ON k.station = s.station AND k.transaction_id = s.transaction_id",
+            [station for station, _ in keys],
+            [transaction for _, transaction in keys],
+        )
+        return {(row["station"], row["transaction_id"]): _state(row) for row in rows}
+
+
+class ActiveSessionsOnEvse:
+    """Grouped read (PostgreSQL): the running session by (station id, EVSE number)."""
+
+    @staticmethod
+    async def read_many(
+        connection: Any, keys: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], SessionState]:
+        rows = await connection.fetch(
+            "SELECT DISTINCT ON (s.station, e.evse_id) "
+            + _STATE_COLUMNS
+            + _STATE_FROM
+            + "JOIN unnest($1::int[], $2::int[]) AS k(station, evse_id) "
+            "ON k.station = s.station AND k.evse_id = e.evse_id WHERE s.state = 'active' "
+            "ORDER BY s.station, e.evse_id, s.started_at DESC",
+            [station for station, _ in keys],
+            [evse for _, evse in keys],
+        )
+        return {(row["station"], row["evse_number"]): _state(row) for row in rows}
 
 
 async def active_on_evse(station_id: int, evse_id: int) -> SessionState | None:

@@ -198,14 +198,14 @@ async def record_meter_values(
     readings = readings_from_meter_values(meter_values)
     if uow.grouped is not None:
         # Reads first, outside any transaction; then one write that shares a commit.
-        session, connector_row = await _meter_target(station, evse_id, transaction_id)
+        session, connector_row = await _meter_target(uow, station, evse_id, transaction_id)
         write, event = _meter_write(station, session, connector_row, readings)
         await uow.grouped.submit(write)
         if event is not None:
             await uow.publish(event)
         return
     async with uow:
-        session, connector_row = await _meter_target(station, evse_id, transaction_id)
+        session, connector_row = await _meter_target(uow, station, evse_id, transaction_id)
         await repository.add_samples(
             station.id, session.id if session else None, connector_row, readings
         )
@@ -214,14 +214,23 @@ async def record_meter_values(
 
 
 async def _meter_target(
-    station: StationRecord, evse_id: int, transaction_id: str | None
+    uow: UnitOfWork, station: StationRecord, evse_id: int, transaction_id: str | None
 ) -> tuple[SessionState | None, int | None]:
     """The session meter values belong to, and their connector row."""
-    session = None
+    session: SessionState | None = None
+    reads = uow.grouped.reads if uow.grouped is not None else None
     if transaction_id is not None:
-        session = await repository.by_transaction(station.id, transaction_id)
+        session = (
+            await reads.fetch(repository.SessionsByTransaction, (station.id, transaction_id))
+            if reads is not None
+            else await repository.by_transaction(station.id, transaction_id)
+        )
     elif evse_id > 0:
-        session = await repository.active_on_evse(station.id, evse_id)
+        session = (
+            await reads.fetch(repository.ActiveSessionsOnEvse, (station.id, evse_id))
+            if reads is not None
+            else await repository.active_on_evse(station.id, evse_id)
+        )
     connector_row = None
     if evse_id > 0:
         _evse_row, connector_row = await stations.connector_rows(station.id, evse_id, 1)

@@ -490,3 +490,16 @@ async def test_message_log_writes_large_batches(station, live_server):
         message_log.record(None, station, "in", f'[2,"{n}","Heartbeat",{{}}]')
     await message_log.flush()
     assert await OcppMessageLog.count().where(OcppMessageLog.identity == station) == 5000
+
+
+async def test_a_full_chunk_of_frames_is_written_without_waiting_for_the_interval(
+    station, live_server
+):
+    from ocpp_server.message_log import INSERT_CHUNK, MessageLog
+
+    message_log = MessageLog(timedelta(days=1))
+    message_log.record(None, station, "in", "[]")
+    assert not message_log._chunk_ready.is_set()
+    for n in range(INSERT_CHUNK):
+        message_log.record(None, station, "in", f'[2,"{n}","Heartbeat",{{}}]')
+    assert message_log._chunk_ready.is_set()  # the writer wakes now, not at the next interval
