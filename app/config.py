@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     message_log_retention_days: float = Field(
         default=7, gt=0, le=3650, description="how long raw OCPP frames are kept"
     )
+    ocpp_frames_per_s: float = Field(
+        default=100,
+        gt=0,
+        le=100_000,
+        description="per station: frames read per second beyond a burst of 5 s worth",
+    )
     ocpp_dry_run: bool = Field(
         default=False,
         description="benchmarks only: answer stations without storing anything",

@@ -16,3 +16,7 @@ MESSAGE_LOG_DROPPED = Counter(
     "cpms_ocpp_message_log_dropped_total",
     "OCPP frames left out of the message log (buffer full while the database was away)",
 )
+OCPP_FRAMES_THROTTLED = Counter(
+    "cpms_ocpp_frames_throttled_total",
+    "OCPP frames read late because their station exceeded CPMS_OCPP_FRAMES_PER_S",
+)

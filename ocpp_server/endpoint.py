@@ -26,6 +26,7 @@ from app.stations import service as stations
 from ocpp_server.link import StationLink
 from ocpp_server.server import LiveConnection, OcppServer
 from ocpp_server.subprotocols import OCPP16, OCPP201, choose_subprotocol
+from ocpp_server.throttle import FrameThrottle
 from ocpp_server.v16.charge_point import ChargePoint16
 from ocpp_server.v201.charge_point import ChargePoint201
 
@@ -138,8 +139,10 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
     connection = _Connection(websocket, server, station.id, identity)
     charge_point = (ChargePoint201 if protocol == OCPP201 else ChargePoint16)(link, connection)
     await server.attach(identity, LiveConnection(websocket, link, charge_point))
+    throttle = FrameThrottle(identity, runtime.settings.ocpp_frames_per_s)
     try:
         while True:
+            await throttle.admit()
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
