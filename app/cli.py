@@ -236,6 +236,69 @@ def token_add(
     click.echo(f"id token {uid} added (id {token_id})")
 
 
+ROLES = click.Choice(["admin", "operator", "viewer", "driver"])
+
+
+@main.group()
+def user() -> None:
+    """Provision users (staff and drivers)."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@click.option("--role", type=ROLES, default="viewer", show_default=True)
+@click.option("--name")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 8 characters; asked for when not given.",
+)
+def user_add(
+    email: str, organization_slug: str, role: str, name: str | None, password: str
+) -> None:
+    """Add a user who can log in to the API (the first admin comes from here)."""
+    from app.auth.models import Role
+    from app.auth.service import provision_user
+
+    settings = _settings()
+    _migrate()
+    added = _with_unit_of_work(
+        settings,
+        lambda uow: provision_user(uow, organization_slug, email, Role(role), password, name),
+    )
+    click.echo(f"user {added.email} added (id {added.id}, role {added.role})")
+
+
+@main.group()
+def apikey() -> None:
+    """Provision API keys for integrators."""
+
+
+@apikey.command("add")
+@click.argument("name")
+@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@click.option("--role", type=ROLES, default="viewer", show_default=True)
+def apikey_add(name: str, organization_slug: str, role: str) -> None:
+    """Create an API key; it is printed once and cannot be shown again."""
+    from app.auth.models import Role
+    from app.auth.service import provision_api_key
+
+    settings = _settings()
+    _migrate()
+    issued = _with_unit_of_work(
+        settings, lambda uow: provision_api_key(uow, organization_slug, name, Role(role))
+    )
+    click.echo(issued.secret)
+    click.echo(
+        f"API key {name!r} added (id {issued.principal.api_key_id}, role {role}); "
+        "store it now, it cannot be shown again",
+        err=True,
+    )
+
+
 @main.command()
 def demo() -> None:
     """Load the demo operator: sites, stations, connectors, tariffs, id tokens (idempotent)."""

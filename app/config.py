@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     message_log_retention_days: float = Field(
         default=7, gt=0, le=3650, description="how long raw OCPP frames are kept"
     )
+    login_token_ttl_hours: float = Field(
+        default=720, gt=0, le=24 * 366, description="how long a login token stays valid"
+    )
     ocpp_frames_per_s: float = Field(
         default=100,
         gt=0,

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from piccolo.table import Table
 
+from app.auth.passwords import hash_password
 from app.unit_of_work import UnitOfWork
 from db.tables import (
     ChargingStation,
@@ -26,6 +27,9 @@ from db.tables import (
 T = TypeVar("T", bound=Table)
 
 DEMO_ORGANIZATION_SLUG = "demo"
+# Users `<role>@demo.example` log in with this password: demo data only, never production.
+DEMO_PASSWORD = "cpms-demo"
+DEMO_ROLES = ("admin", "operator", "viewer", "driver")
 
 SITES: list[dict[str, Any]] = [
     {
@@ -159,16 +163,19 @@ async def load_demo(uow: UnitOfWork) -> Organization:
             {"name": "Demo Charging GmbH", "unknown_station_policy": "pending"},
         )
         owner = {"organization": organization.id}
-        await _find_or_create(
-            User,
-            {**owner, "email": "operator@demo.example"},
-            {"name": "Demo Operator", "role": "operator"},
-        )
-        driver = await _find_or_create(
-            User,
-            {**owner, "email": "driver@demo.example"},
-            {"name": "Demo Driver", "role": "driver"},
-        )
+        users = {
+            role: await _find_or_create(
+                User,
+                {**owner, "email": f"{role}@demo.example"},
+                {
+                    "name": f"Demo {role.capitalize()}",
+                    "role": role,
+                    "password_hash": hash_password(DEMO_PASSWORD),
+                },
+            )
+            for role in DEMO_ROLES
+        }
+        driver = users["driver"]
         sites = [
             await _find_or_create(Site, {**owner, "name": site["name"]}, site) for site in SITES
         ]

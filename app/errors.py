@@ -23,3 +23,11 @@ class InvalidInput(CPMSError):
 
 class AlreadyExists(CPMSError):
     code = "already_exists"
+
+
+class NotAuthenticated(CPMSError):
+    code = "not_authenticated"
+
+
+class NotPermitted(CPMSError):
+    code = "not_permitted"

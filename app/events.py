@@ -61,6 +61,7 @@ class StationConnectionChanged(DomainEvent):
     """A station's websocket opened or closed on some node."""
 
     kind: ClassVar[str] = "station.connection"
+    organization_id: int
     identity: str
     connected: bool
     protocol: str | None = None

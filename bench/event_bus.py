@@ -29,7 +29,7 @@ async def run(url: str, events: int) -> dict[str, object]:
     if subscriber is not publisher:
         await subscriber.connect()
     event = StationConnectionChanged(
-        identity="BENCH", connected=True, protocol="ocpp1.6", node_id="bench"
+        organization_id=1, identity="BENCH", connected=True, protocol="ocpp1.6", node_id="bench"
     )
     try:
         async with subscriber.subscribe(StationConnectionChanged) as stream:

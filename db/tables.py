@@ -94,6 +94,19 @@ class ApiKey(Table):
     revoked_at = _optional_time()
 
 
+class LoginToken(Table):
+    """A token a user got by logging in; only its SHA-256 is kept."""
+
+    id = Serial(primary_key=True)
+    organization = _owner()
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    created_at = _created()
+    expires_at = Timestamptz()
+    last_used_at = _optional_time()
+    revoked_at = _optional_time()
+
+
 class Site(Table):
     """A location with one or more stations."""
 
@@ -585,6 +598,7 @@ TABLES: list[type[Table]] = [
     Organization,
     User,
     ApiKey,
+    LoginToken,
     Site,
     ChargingStation,
     Evse,

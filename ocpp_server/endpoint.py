@@ -162,5 +162,5 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         metrics.OCPP_CONNECTIONS.labels(protocol=protocol).dec()
         if await server.detach(identity, websocket):
             await registration.record_disconnect(
-                runtime.unit_of_work(), station.id, identity, runtime.settings.node_id
+                runtime.unit_of_work(), station, runtime.settings.node_id
             )

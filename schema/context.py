@@ -1,13 +1,16 @@
-"""Per-request GraphQL context: the runtime and fresh DataLoaders."""
+"""Per-request GraphQL context: the runtime, the caller, and fresh DataLoaders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from app.auth.models import Principal
+from app.errors import NotAuthenticated
 from app.runtime import Runtime
 from schema.dataloaders import Loaders
 
@@ -17,4 +20,23 @@ class Context:
     runtime: Runtime
     request: Request | WebSocket
     response: Response | WebSocket | None
-    loaders: Loaders = field(default_factory=Loaders)
+    # Who is calling: from `Authorization: Bearer …`, or a websocket's connection_init payload.
+    caller: Principal | None = None
+    # Why the credential given was refused (None when none was given).
+    refusal: str | None = None
+    connection_params: dict[str, Any] | None = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def principal(self) -> Principal:
+        """The authenticated caller; NotAuthenticated for an anonymous or refused one."""
+        if self.caller is None:
+            raise NotAuthenticated(self.refusal or "sign in: send Authorization: Bearer <key>")
+        return self.caller
+
+    @property
+    def loaders(self) -> Loaders:
+        """DataLoaders bound to the caller's organization, made on first use."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.principal)
+        return self._loaders

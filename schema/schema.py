@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import strawberry
@@ -9,16 +10,44 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from app.runtime import Runtime
+from schema.access import bearer_secret, connection_credential, identify
 from schema.context import Context
+from schema.errors import PublicErrors
+from schema.mutation import Mutation
 from schema.query import Query
 from schema.subscription import Subscription
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
-schema = strawberry.Schema(query=Query, subscription=Subscription)
+MAX_QUERY_DEPTH = 10
+
+
+def _introspection(ignore: IgnoreContext) -> bool:
+    # GraphiQL's and codegen tools' introspection query nests deeper than any real query.
+    return ignore.field_name.startswith("__")
+
+
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    extensions=[
+        partial(QueryDepthLimiter, max_depth=MAX_QUERY_DEPTH, should_ignore=_introspection),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        PublicErrors,
+    ],
+)
 
 
 def schema_sdl() -> str:
@@ -42,4 +71,17 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(runtime=self.runtime, request=request, response=response)
+        context = Context(runtime=self.runtime, request=request, response=response)
+        await identify(context, self.runtime, bearer_secret(request.headers.get("authorization")))
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Subscriptions authenticate in connection_init (browsers cannot set headers on a
+        websocket); a header, where a client can send one, works as well."""
+        secret = connection_credential(context.connection_params)
+        if secret is not None:
+            context.caller, context.refusal = None, None
+            await identify(context, self.runtime, secret)
+        if context.caller is None:
+            raise ConnectionRejectionError({"message": context.refusal or "sign in first"})
+        return UNSET

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from app import metrics
+from app.auth.access import Permission, require
 from app.events import StationConnectionChanged
 from schema.context import Context
 from schema.types import StationConnectionEvent
@@ -21,11 +22,15 @@ class Subscription:
     async def station_connections(
         self, info: Info[Context, None], identity: str | None = None
     ) -> AsyncGenerator[StationConnectionEvent, None]:
+        principal = info.context.principal
+        require(principal, Permission.READ_NETWORK)
         metrics.GRAPHQL_SUBSCRIPTIONS.inc()
         try:
             async with info.context.runtime.bus.subscribe(StationConnectionChanged) as events:
                 async for event in events:
                     assert isinstance(event, StationConnectionChanged)
+                    if event.organization_id != principal.organization_id:
+                        continue
                     if identity is not None and event.identity != identity:
                         continue
                     yield StationConnectionEvent(

@@ -20,6 +20,7 @@ import base64
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from asyncpg.exceptions import DeadlockDetectedError
@@ -235,3 +236,31 @@ async def next_event_of(events: AsyncIterator[Any], identity: str, within_s: flo
             if getattr(event, "identity", None) == identity:
                 return event
     raise AssertionError("subscription ended")
+
+
+@pytest.fixture
+def api_key(unit_of_work) -> Callable[..., Any]:
+    """A new API key (the secret) of an organization, with a role."""
+    from app.auth.models import Role
+    from app.auth.service import provision_api_key
+
+    async def issue(organization_slug: str = TEST_ORGANIZATION, role: str = "admin") -> str:
+        issued = await provision_api_key(
+            unit_of_work(), organization_slug, f"test {role}", Role(role)
+        )
+        return issued.secret
+
+    return issue
+
+
+async def graphql(
+    server: LiveServer, query: str, variables: dict | None = None, token: str | None = None
+) -> dict:
+    """POST a GraphQL request as a client would; the JSON answer."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -36,10 +36,12 @@ class GraphQLSubscriptionClient:
 
 @asynccontextmanager
 async def graphql_ws(
-    url: str, protocol: str = TRANSPORT_WS
+    url: str, protocol: str = TRANSPORT_WS, token: str | None = None
 ) -> AsyncIterator[GraphQLSubscriptionClient]:
+    """A connection acknowledged by the server; the token goes in connection_init."""
+    payload = {"Authorization": f"Bearer {token}"} if token else {}
     async with connect(url, subprotocols=[Subprotocol(protocol)]) as connection:
-        await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
+        await connection.send(json.dumps({"type": "connection_init", "payload": payload}))
         while True:
             ack = json.loads(await connection.recv())
             if ack["type"] == "connection_ack":

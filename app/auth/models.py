@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 # Token statuses, as OCPP 2.0.1 names them (1.6 maps Unknown to Invalid).
 ACCEPTED = "Accepted"
@@ -29,3 +30,56 @@ class TokenVerdict:
     @property
     def accepted(self) -> bool:
         return self.status == ACCEPTED
+
+
+class Role(StrEnum):
+    """What a user or API key may do within its organization."""
+
+    ADMIN = "admin"  # everything, including users, keys and settings
+    OPERATOR = "operator"  # run the network: commands, stations, tokens
+    VIEWER = "viewer"  # read the network
+    DRIVER = "driver"  # only their own sessions, tokens and payments
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: always of one organization, never of another."""
+
+    organization_id: int
+    role: Role
+    user_id: int | None = None
+    api_key_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    id: int
+    organization_id: int
+    email: str
+    name: str | None
+    role: Role
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyView:
+    id: int
+    organization_id: int
+    name: str
+    prefix: str
+    role: Role
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCredential:
+    """A secret shown once (an API key or a login token) and what it identifies."""
+
+    secret: str
+    principal: Principal
+    expires_at: datetime | None = None
+    api_key: ApiKeyView | None = None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from db.tables import IdToken, Organization, User
+from app.auth.models import ApiKeyView, Role, UserView
+from db.tables import ApiKey, IdToken, LoginToken, Organization, User
 
 
 async def find_token(
@@ -45,3 +47,196 @@ async def create_token(
     )
     await token.save()
     return int(token.id)
+
+
+_USER_COLUMNS = (
+    User.id,
+    User.organization,
+    User.email,
+    User.name,
+    User.role,
+    User.active,
+    User.created_at,
+    User.last_login_at,
+)
+
+
+def _user(row: dict[str, Any]) -> UserView:
+    return UserView(
+        id=row["id"],
+        organization_id=row["organization"],
+        email=row["email"],
+        name=row["name"],
+        role=Role(row["role"]),
+        active=row["active"],
+        created_at=row["created_at"],
+        last_login_at=row["last_login_at"],
+    )
+
+
+async def create_user(
+    organization_id: int, email: str, role: Role, name: str | None, password_hash: str | None
+) -> UserView:
+    user = User(
+        organization=organization_id,
+        email=email,
+        role=role.value,
+        name=name,
+        password_hash=password_hash,
+    )
+    await user.save()
+    found = await user_by_id(organization_id, int(user.id))
+    assert found is not None
+    return found
+
+
+async def user_by_id(organization_id: int, user_id: int) -> UserView | None:
+    row = (
+        await User.select(*_USER_COLUMNS)
+        .where((User.organization == organization_id) & (User.id == user_id))
+        .first()
+    )
+    return _user(row) if row else None
+
+
+async def user_login_row(organization_id: int, email: str) -> dict[str, Any] | None:
+    return await (
+        User.select(User.id, User.role, User.active, User.password_hash)
+        .where((User.organization == organization_id) & (User.email == email))
+        .first()
+    )
+
+
+async def record_login(user_id: int, at: datetime) -> None:
+    await User.update({User.last_login_at: at}).where(User.id == user_id)
+
+
+async def create_login_token(
+    organization_id: int, user_id: int, token_hash: str, expires_at: datetime
+) -> None:
+    await LoginToken.insert(
+        LoginToken(
+            organization=organization_id,
+            user=user_id,
+            token_hash=token_hash,
+            expires_at=expires_at,
+        )
+    )
+
+
+async def login_token_row(token_hash: str) -> dict[str, Any] | None:
+    """The token with the user's current role and state (a demoted user loses rights at once)."""
+    return await (
+        LoginToken.select(
+            LoginToken.id,
+            LoginToken.organization,
+            LoginToken.user,
+            LoginToken.expires_at,
+            LoginToken.revoked_at,
+            LoginToken.last_used_at,
+            LoginToken.user.role.as_alias("role"),
+            LoginToken.user.active.as_alias("active"),
+        )
+        .where(LoginToken.token_hash == token_hash)
+        .first()
+    )
+
+
+async def touch_login_token(token_id: int, at: datetime) -> None:
+    await LoginToken.update({LoginToken.last_used_at: at}).where(LoginToken.id == token_id)
+
+
+async def revoke_login_token(token_hash: str, at: datetime) -> None:
+    await LoginToken.update({LoginToken.revoked_at: at}).where(
+        (LoginToken.token_hash == token_hash) & LoginToken.revoked_at.is_null()
+    )
+
+
+_API_KEY_COLUMNS = (
+    ApiKey.id,
+    ApiKey.organization,
+    ApiKey.name,
+    ApiKey.prefix,
+    ApiKey.role,
+    ApiKey.created_at,
+    ApiKey.last_used_at,
+    ApiKey.revoked_at,
+)
+
+
+def _api_key(row: dict[str, Any]) -> ApiKeyView:
+    return ApiKeyView(
+        id=row["id"],
+        organization_id=row["organization"],
+        name=row["name"],
+        prefix=row["prefix"],
+        role=Role(row["role"]),
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+async def create_api_key(
+    organization_id: int,
+    name: str,
+    prefix: str,
+    key_hash: str,
+    role: Role,
+    created_by: int | None,
+) -> ApiKeyView:
+    key = ApiKey(
+        organization=organization_id,
+        name=name,
+        prefix=prefix,
+        key_hash=key_hash,
+        role=role.value,
+        created_by=created_by,
+    )
+    await key.save()
+    found = await api_key_by_id(organization_id, int(key.id))
+    assert found is not None
+    return found
+
+
+async def api_key_by_id(organization_id: int, key_id: int) -> ApiKeyView | None:
+    row = (
+        await ApiKey.select(*_API_KEY_COLUMNS)
+        .where((ApiKey.organization == organization_id) & (ApiKey.id == key_id))
+        .first()
+    )
+    return _api_key(row) if row else None
+
+
+async def api_key_row(prefix: str) -> dict[str, Any] | None:
+    return (
+        await ApiKey.select(*_API_KEY_COLUMNS, ApiKey.key_hash)
+        .where(ApiKey.prefix == prefix)
+        .first()
+    )
+
+
+async def api_keys_of(organization_id: int) -> list[ApiKeyView]:
+    rows = (
+        await ApiKey.select(*_API_KEY_COLUMNS)
+        .where(ApiKey.organization == organization_id)
+        .order_by(ApiKey.id)
+    )
+    return [_api_key(row) for row in rows]
+
+
+async def touch_api_key(key_id: int, at: datetime) -> None:
+    await ApiKey.update({ApiKey.last_used_at: at}).where(ApiKey.id == key_id)
+
+
+async def revoke_api_key(organization_id: int, key_id: int, at: datetime) -> bool:
+    updated = (
+        await ApiKey.update({ApiKey.revoked_at: at})
+        .where(
+            (ApiKey.organization == organization_id)
+            & (ApiKey.id == key_id)
+            & ApiKey.revoked_at.is_null()
+        )
+        .returning(ApiKey.id)
+    )
+    return bool(updated)

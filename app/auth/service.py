@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from app.auth import repository
-from app.auth.models import ACCEPTED, EXPIRED, RFID, UNKNOWN, TokenVerdict
-from app.errors import AlreadyExists, NotFound
+from datetime import datetime, timedelta
+
+from app.auth import credentials, repository
+from app.auth.access import Permission, require
+from app.auth.models import (
+    ACCEPTED,
+    EXPIRED,
+    RFID,
+    UNKNOWN,
+    ApiKeyView,
+    IssuedCredential,
+    Principal,
+    Role,
+    TokenVerdict,
+    UserView,
+)
+from app.auth.passwords import hash_password, verify_password
+from app.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
+
+# last_used_at is written at most this often per key or token, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+MIN_PASSWORD_LENGTH = 8
+BAD_LOGIN = "wrong organization, email or password"
 
 
 async def authorize_token(
@@ -50,3 +70,173 @@ async def add_token(
             if user_id is None:
                 raise NotFound(f"no user {user_email!r} in {organization_slug!r}")
         return await repository.create_token(organization_id, uid, token_type, user_id, group_id)
+
+
+def _email(email: str) -> str:
+    normalized = email.strip().lower()
+    if "@" not in normalized or len(normalized) > 254:
+        raise InvalidInput(f"{email!r} is not an email address")
+    return normalized
+
+
+async def _organization(slug: str) -> int:
+    organization_id = await repository.organization_id_by_slug(slug)
+    if organization_id is None:
+        raise NotFound(f"no organization {slug!r}")
+    return organization_id
+
+
+async def _new_user(
+    organization_id: int, email: str, role: Role, password: str | None, name: str | None
+) -> UserView:
+    email = _email(email)
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if await repository.user_id_by_email(organization_id, email) is not None:
+        raise AlreadyExists(f"user {email!r} already exists")
+    password_hash = hash_password(password) if password is not None else None
+    return await repository.create_user(organization_id, email, role, name, password_hash)
+
+
+async def provision_user(
+    uow: UnitOfWork,
+    organization_slug: str,
+    email: str,
+    role: Role,
+    password: str | None = None,
+    name: str | None = None,
+) -> UserView:
+    """Add a user from a trusted script (`cpms user add`): the first admin comes from here."""
+    async with uow:
+        return await _new_user(await _organization(organization_slug), email, role, password, name)
+
+
+async def create_user(
+    uow: UnitOfWork,
+    principal: Principal,
+    email: str,
+    role: Role,
+    password: str | None = None,
+    name: str | None = None,
+) -> UserView:
+    require(principal, Permission.MANAGE)
+    async with uow:
+        return await _new_user(principal.organization_id, email, role, password, name)
+
+
+async def login(
+    uow: UnitOfWork, organization_slug: str, email: str, password: str, lifetime: timedelta
+) -> IssuedCredential:
+    """A login token for a user with a password; the same error whatever was wrong."""
+    async with uow:
+        organization_id = await repository.organization_id_by_slug(organization_slug)
+        row = (
+            await repository.user_login_row(organization_id, email.strip().lower())
+            if organization_id is not None
+            else None
+        )
+        stored = row["password_hash"] if row else None
+        if row is None or not row["active"] or not stored or not verify_password(password, stored):
+            raise NotAuthenticated(BAD_LOGIN)
+        assert organization_id is not None
+        token = credentials.new_login_token()
+        now = utcnow()
+        expires_at = now + lifetime
+        await repository.create_login_token(
+            organization_id, row["id"], credentials.digest(token), expires_at
+        )
+        await repository.record_login(row["id"], now)
+    principal = Principal(
+        organization_id=organization_id, role=Role(row["role"]), user_id=row["id"]
+    )
+    return IssuedCredential(secret=token, principal=principal, expires_at=expires_at)
+
+
+async def logout(uow: UnitOfWork, token: str) -> None:
+    async with uow:
+        await repository.revoke_login_token(credentials.digest(token), utcnow())
+
+
+def _stale(last_used_at: datetime | None, now: datetime) -> bool:
+    return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
+
+
+async def authenticate(uow: UnitOfWork, secret: str) -> Principal:
+    """The principal behind an API key or login token; NotAuthenticated otherwise."""
+    now = utcnow()
+    prefix = credentials.api_key_prefix(secret)
+    if prefix is not None:
+        row = await repository.api_key_row(prefix)
+        if (
+            row is None
+            or row["revoked_at"] is not None
+            or not credentials.same_digest(secret, row["key_hash"])
+        ):
+            raise NotAuthenticated("unknown or revoked API key")
+        if _stale(row["last_used_at"], now):
+            async with uow:
+                await repository.touch_api_key(row["id"], now)
+        return Principal(
+            organization_id=row["organization"], role=Role(row["role"]), api_key_id=row["id"]
+        )
+    if credentials.is_login_token(secret):
+        row = await repository.login_token_row(credentials.digest(secret))
+        if (
+            row is None
+            or row["revoked_at"] is not None
+            or row["expires_at"] <= now
+            or not row["active"]
+        ):
+            raise NotAuthenticated("unknown, expired or revoked login token")
+        if _stale(row["last_used_at"], now):
+            async with uow:
+                await repository.touch_login_token(row["id"], now)
+        return Principal(
+            organization_id=row["organization"], role=Role(row["role"]), user_id=row["user"]
+        )
+    raise NotAuthenticated("expected an API key or a login token")
+
+
+async def _new_api_key(
+    organization_id: int, name: str, role: Role, created_by: int | None
+) -> IssuedCredential:
+    if not name.strip():
+        raise InvalidInput("an API key needs a name")
+    key, prefix = credentials.new_api_key()
+    view = await repository.create_api_key(
+        organization_id, name.strip()[:200], prefix, credentials.digest(key), role, created_by
+    )
+    principal = Principal(organization_id=organization_id, role=role, api_key_id=view.id)
+    return IssuedCredential(secret=key, principal=principal, api_key=view)
+
+
+async def provision_api_key(
+    uow: UnitOfWork, organization_slug: str, name: str, role: Role
+) -> IssuedCredential:
+    """An API key from a trusted script (`cpms apikey add`); the key is shown only now."""
+    async with uow:
+        return await _new_api_key(await _organization(organization_slug), name, role, None)
+
+
+async def create_api_key(
+    uow: UnitOfWork, principal: Principal, name: str, role: Role
+) -> IssuedCredential:
+    require(principal, Permission.MANAGE)
+    async with uow:
+        return await _new_api_key(principal.organization_id, name, role, principal.user_id)
+
+
+async def revoke_api_key(uow: UnitOfWork, principal: Principal, key_id: int) -> ApiKeyView:
+    require(principal, Permission.MANAGE)
+    async with uow:
+        # Revoking twice is fine: the key stays revoked since the first time.
+        await repository.revoke_api_key(principal.organization_id, key_id, utcnow())
+        found = await repository.api_key_by_id(principal.organization_id, key_id)
+    if found is None:  # not ours, or no such key: the same answer, nothing leaks
+        raise NotFound(f"no API key {key_id}")
+    return found
+
+
+async def api_keys(principal: Principal) -> list[ApiKeyView]:
+    require(principal, Permission.MANAGE)
+    return await repository.api_keys_of(principal.organization_id)

@@ -70,19 +70,27 @@ async def admit_connection(
         )
         uow.emit(
             StationConnectionChanged(
-                identity=identity, connected=True, protocol=protocol, node_id=node_id
+                organization_id=station.organization_id,
+                identity=identity,
+                connected=True,
+                protocol=protocol,
+                node_id=node_id,
             )
         )
         return Admission(station)
 
 
-async def record_disconnect(uow: UnitOfWork, station_id: int, identity: str, node_id: str) -> None:
+async def record_disconnect(uow: UnitOfWork, station: StationRecord, node_id: str) -> None:
     """The websocket closed: the station is offline unless it reconnected elsewhere meanwhile."""
     async with uow:
-        if await repository.clear_presence(station_id, node_id):
+        if await repository.clear_presence(station.id, node_id):
             uow.emit(
                 StationConnectionChanged(
-                    identity=identity, connected=False, protocol=None, node_id=node_id
+                    organization_id=station.organization_id,
+                    identity=station.identity,
+                    connected=False,
+                    protocol=None,
+                    node_id=node_id,
                 )
             )
 

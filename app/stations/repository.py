@@ -86,46 +86,73 @@ def _connector(row: dict[str, Any]) -> ConnectorView:
     return ConnectorView(**row)
 
 
-async def list_sites(limit: int, offset: int) -> list[SiteView]:
-    rows = await Site.select(*_SITE_COLUMNS).order_by(Site.id).limit(limit).offset(offset)
+# Every read for the API takes the caller's organization first and filters by it: one
+# organization never sees another's rows, whatever ids a request names.
+
+
+async def list_sites(organization_id: int, limit: int, offset: int) -> list[SiteView]:
+    rows = (
+        await Site.select(*_SITE_COLUMNS)
+        .where(Site.organization == organization_id)
+        .order_by(Site.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return [_site(row) for row in rows]
 
 
-async def sites_by_ids(site_ids: Sequence[int]) -> list[SiteView]:
-    rows = await Site.select(*_SITE_COLUMNS).where(Site.id.is_in(list(site_ids)))
+async def sites_by_ids(organization_id: int, site_ids: Sequence[int]) -> list[SiteView]:
+    rows = await Site.select(*_SITE_COLUMNS).where(
+        (Site.organization == organization_id) & Site.id.is_in(list(site_ids))
+    )
     return [_site(row) for row in rows]
 
 
-async def list_stations(limit: int, offset: int, site_id: int | None = None) -> list[StationView]:
-    query = ChargingStation.select(*_STATION_COLUMNS)
+async def list_stations(
+    organization_id: int, limit: int, offset: int, site_id: int | None = None
+) -> list[StationView]:
+    query = ChargingStation.select(*_STATION_COLUMNS).where(
+        ChargingStation.organization == organization_id
+    )
     if site_id is not None:
         query = query.where(ChargingStation.site == site_id)
     rows = await query.order_by(ChargingStation.id).limit(limit).offset(offset)
     return [_station(row) for row in rows]
 
 
-async def stations_by_site_ids(site_ids: Sequence[int]) -> list[StationView]:
+async def stations_by_site_ids(organization_id: int, site_ids: Sequence[int]) -> list[StationView]:
     rows = (
         await ChargingStation.select(*_STATION_COLUMNS)
-        .where(ChargingStation.site.is_in(list(site_ids)))
+        .where(
+            (ChargingStation.organization == organization_id)
+            & ChargingStation.site.is_in(list(site_ids))
+        )
         .order_by(ChargingStation.id)
     )
     return [_station(row) for row in rows]
 
 
-async def get_station_by_identity(identity: str) -> StationView | None:
+async def get_station_by_identity(organization_id: int, identity: str) -> StationView | None:
     row = (
         await ChargingStation.select(*_STATION_COLUMNS)
-        .where(ChargingStation.identity == identity)
+        .where(
+            (ChargingStation.organization == organization_id)
+            & (ChargingStation.identity == identity)
+        )
         .first()
     )
     return _station(row) if row else None
 
 
-async def connectors_by_station_ids(station_ids: Sequence[int]) -> list[ConnectorView]:
+async def connectors_by_station_ids(
+    organization_id: int, station_ids: Sequence[int]
+) -> list[ConnectorView]:
     rows = (
         await Connector.select(*_CONNECTOR_COLUMNS)
-        .where(Connector.station.is_in(list(station_ids)))
+        .where(
+            (Connector.station.organization == organization_id)
+            & Connector.station.is_in(list(station_ids))
+        )
         .order_by(Connector.station, Connector.evse.evse_id, Connector.connector_id)
     )
     return [_connector(row) for row in rows]
@@ -372,6 +399,7 @@ async def connected_stations_silent_since(before: datetime) -> list[dict[str, An
     return list(
         await ChargingStation.select(
             ChargingStation.id,
+            ChargingStation.organization,
             ChargingStation.identity,
             ChargingStation.node_id,
             ChargingStation.heartbeat_interval,

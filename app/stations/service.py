@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from app.auth.access import Permission, require
+from app.auth.models import Principal
 from app.events import (
     ConnectorStatusChanged,
     SecurityEventRaised,
@@ -38,41 +40,55 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
     return max(0, min(limit, MAX_PAGE_SIZE)), max(0, offset)
 
 
-async def list_sites(limit: int = 50, offset: int = 0) -> list[SiteView]:
+async def list_sites(principal: Principal, limit: int = 50, offset: int = 0) -> list[SiteView]:
     """Sites in creation order, at most MAX_PAGE_SIZE at a time."""
-    return await repository.list_sites(*_page(limit, offset))
+    require(principal, Permission.READ_NETWORK)
+    return await repository.list_sites(principal.organization_id, *_page(limit, offset))
 
 
 async def list_stations(
-    limit: int = 50, offset: int = 0, site_id: int | None = None
+    principal: Principal, limit: int = 50, offset: int = 0, site_id: int | None = None
 ) -> list[StationView]:
     """Stations in creation order, optionally of one site, at most MAX_PAGE_SIZE at a time."""
-    return await repository.list_stations(*_page(limit, offset), site_id=site_id)
+    require(principal, Permission.READ_NETWORK)
+    return await repository.list_stations(
+        principal.organization_id, *_page(limit, offset), site_id=site_id
+    )
 
 
-async def get_station(identity: str) -> StationView | None:
+async def get_station(principal: Principal, identity: str) -> StationView | None:
     """The station with this OCPP identity, if any."""
-    return await repository.get_station_by_identity(identity)
+    require(principal, Permission.READ_NETWORK)
+    return await repository.get_station_by_identity(principal.organization_id, identity)
 
 
-async def sites_by_ids(site_ids: Sequence[int]) -> dict[int, SiteView]:
-    """Sites keyed by id, for batch loading."""
-    return {site.id: site for site in await repository.sites_by_ids(site_ids)}
+# Batch loading for the API: the parents were read with the same principal's permission.
 
 
-async def stations_by_site_ids(site_ids: Sequence[int]) -> dict[int, list[StationView]]:
-    """Each site's stations, for batch loading."""
+async def sites_by_ids(principal: Principal, site_ids: Sequence[int]) -> dict[int, SiteView]:
+    """Sites keyed by id."""
+    sites = await repository.sites_by_ids(principal.organization_id, site_ids)
+    return {site.id: site for site in sites}
+
+
+async def stations_by_site_ids(
+    principal: Principal, site_ids: Sequence[int]
+) -> dict[int, list[StationView]]:
+    """Each site's stations."""
     grouped: dict[int, list[StationView]] = defaultdict(list)
-    for station in await repository.stations_by_site_ids(site_ids):
+    for station in await repository.stations_by_site_ids(principal.organization_id, site_ids):
         if station.site_id is not None:
             grouped[station.site_id].append(station)
     return grouped
 
 
-async def connectors_by_station_ids(station_ids: Sequence[int]) -> dict[int, list[ConnectorView]]:
-    """Each station's connectors ordered by EVSE and connector number, for batch loading."""
+async def connectors_by_station_ids(
+    principal: Principal, station_ids: Sequence[int]
+) -> dict[int, list[ConnectorView]]:
+    """Each station's connectors ordered by EVSE and connector number."""
     grouped: dict[int, list[ConnectorView]] = defaultdict(list)
-    for connector in await repository.connectors_by_station_ids(station_ids):
+    connectors = await repository.connectors_by_station_ids(principal.organization_id, station_ids)
+    for connector in connectors:
         grouped[connector.station_id].append(connector)
     return grouped
 
@@ -261,6 +277,7 @@ async def mark_silent_stations_offline(uow: UnitOfWork, now: datetime) -> list[s
         for row in silent:
             uow.emit(
                 StationConnectionChanged(
+                    organization_id=row["organization"],
                     identity=row["identity"],
                     connected=False,
                     protocol=None,

@@ -1,3 +1,4 @@
+from app.auth.models import Principal, Role
 from app.demo import ID_TOKENS, SITES, STATIONS, load_demo
 from app.stations import service as stations
 from db.tables import TABLES
@@ -11,12 +12,13 @@ async def snapshot() -> dict[str, list[dict]]:
 
 
 async def test_demo_loads_an_operator_with_data(clean_db, unit_of_work):
-    await load_demo(unit_of_work())
-    sites = await stations.list_sites()
+    organization = await load_demo(unit_of_work())
+    viewer = Principal(organization_id=organization.id, role=Role.VIEWER)
+    sites = await stations.list_sites(viewer)
     assert [site.name for site in sites] == [site["name"] for site in SITES]
-    all_stations = await stations.list_stations()
+    all_stations = await stations.list_stations(viewer)
     assert {station.identity for station in all_stations} == {row[1] for row in STATIONS}
-    connectors = await stations.connectors_by_station_ids([s.id for s in all_stations])
+    connectors = await stations.connectors_by_station_ids(viewer, [s.id for s in all_stations])
     assert all(len(connectors[station.id]) == 2 for station in all_stations)
     tables = await snapshot()
     assert len(tables["id_token"]) == len(ID_TOKENS)

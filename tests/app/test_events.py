@@ -22,7 +22,11 @@ DELIVERY_TIMEOUT_S = 5.0
 
 def connection_event(identity: str = "CP-1", connected: bool = True) -> StationConnectionChanged:
     return StationConnectionChanged(
-        identity=identity, connected=connected, protocol="ocpp1.6", node_id="node-1"
+        organization_id=1,
+        identity=identity,
+        connected=connected,
+        protocol="ocpp1.6",
+        node_id="node-1",
     )
 
 

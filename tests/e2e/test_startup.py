@@ -10,8 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.demo import DEMO_PASSWORD
 from tests.conftest import free_port
 
+LOGIN = """
+mutation ($email: String!, $password: String!) {
+  login(organization: "demo", email: $email, password: $password) {
+    ... on LoginSuccess { token }
+  }
+}
+"""
 STARTUP_TIMEOUT_S = 60
 SHUTDOWN_TIMEOUT_S = 10
 
@@ -59,9 +67,18 @@ def test_cpms_serve_starts_answers_and_stops_cleanly(server_env, tmp_path, datab
         ready = wait_until_ready(base_url, process)
         assert ready.json() == {"status": "ready", "database": "ok", "bus": "ok"}
         assert httpx.get(f"{base_url}/healthz").json()["status"] == "alive"
+        login = httpx.post(
+            f"{base_url}/graphql",
+            json={
+                "query": LOGIN,
+                "variables": {"email": "viewer@demo.example", "password": DEMO_PASSWORD},
+            },
+        ).json()
+        token = login["data"]["login"]["token"]
         result = httpx.post(
             f"{base_url}/graphql",
             json={"query": '{ station(identity: "DEMO-HAM-DC-01") { vendor connectors { id } } }'},
+            headers={"Authorization": f"Bearer {token}"},
         ).json()
         assert result["data"]["station"]["vendor"] == "Alpitronic"
         assert len(result["data"]["station"]["connectors"]) == 2

@@ -7,6 +7,7 @@ from websockets.typing import Subprotocol
 
 from app.demo import STATIONS, load_demo
 from schema.schema import SCHEMA_FILE, schema_sdl
+from tests.conftest import graphql
 from tests.graphql_ws import LEGACY_WS, TRANSPORT_WS, graphql_ws
 
 STATIONS_QUERY = """
@@ -17,11 +18,11 @@ query {
 """
 
 
-async def post(server, query: str, variables: dict | None = None) -> dict:
-    async with httpx.AsyncClient(base_url=server.http) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200, response.text
-    return response.json()
+@pytest.fixture
+async def demo_key(clean_db, unit_of_work, api_key) -> str:
+    """The demo operator's data and a viewer's API key for it."""
+    await load_demo(unit_of_work())
+    return await api_key("demo", "viewer")
 
 
 def test_committed_schema_matches_the_code():
@@ -30,9 +31,8 @@ def test_committed_schema_matches_the_code():
     )
 
 
-async def test_query_sites_stations_and_connectors(live_server, clean_db, unit_of_work):
-    await load_demo(unit_of_work())
-    result = await post(live_server, STATIONS_QUERY)
+async def test_query_sites_stations_and_connectors(live_server, demo_key):
+    result = await graphql(live_server, STATIONS_QUERY, token=demo_key)
     assert "errors" not in result
     data = result["data"]
     assert data["sites"][0]["name"] == "Berlin Mitte Garage"
@@ -45,29 +45,32 @@ async def test_query_sites_stations_and_connectors(live_server, clean_db, unit_o
     assert all(station["site"]["name"] for station in data["stations"])
 
 
-async def test_page_size_is_capped(live_server, clean_db, unit_of_work):
+async def test_page_size_is_capped(live_server, clean_db, api_key):
     from app.stations.service import MAX_PAGE_SIZE
     from db.tables import ChargingStation, Organization
 
     organization = Organization(name="Big", slug="big")
     await organization.save()
+    key = await api_key("big", "viewer")
     await ChargingStation.insert(
         *[
             ChargingStation(organization=organization.id, identity=f"CP-{n:04d}")
             for n in range(MAX_PAGE_SIZE + 5)
         ]
     )
-    result = await post(live_server, "{ stations(limit: 100000) { identity } }")
+    result = await graphql(live_server, "{ stations(limit: 100000) { identity } }", token=key)
     assert len(result["data"]["stations"]) == MAX_PAGE_SIZE
 
 
-async def test_unknown_station_is_null(live_server, clean_db):
-    result = await post(live_server, '{ station(identity: "NOPE") { identity } }')
+async def test_unknown_station_is_null(live_server, demo_key):
+    result = await graphql(
+        live_server, '{ station(identity: "NOPE") { identity } }', token=demo_key
+    )
     assert result == {"data": {"station": None}}
 
 
-async def test_invalid_query_is_a_graphql_error_not_a_crash(live_server, clean_db):
-    result = await post(live_server, "{ stations { noSuchField } }")
+async def test_invalid_query_is_a_graphql_error_not_a_crash(live_server, demo_key):
+    result = await graphql(live_server, "{ stations { noSuchField } }", token=demo_key)
     assert result["data"] is None
     assert "noSuchField" in result["errors"][0]["message"]
 
@@ -80,7 +83,9 @@ async def test_graphiql_is_served_to_browsers(live_server):
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
-async def test_subscription_sees_a_real_charger_connect_and_leave(live_server, register, protocol):
+async def test_subscription_sees_a_real_charger_connect_and_leave(
+    live_server, register, api_key, protocol
+):
     subscription = """
     subscription ($identity: String) {
       stationConnections(identity: $identity) { identity connected protocol nodeId }
@@ -88,7 +93,8 @@ async def test_subscription_sees_a_real_charger_connect_and_leave(live_server, r
     """
     identity = f"CP-SUB-{protocol}"
     await register(identity)
-    async with graphql_ws(f"{live_server.ws}/graphql", protocol) as client:
+    token = await api_key()
+    async with graphql_ws(f"{live_server.ws}/graphql", protocol, token) as client:
         await client.subscribe(subscription, {"identity": identity})
         # No acknowledgement per subscription: connect until the event shows up.
         for _attempt in range(50):

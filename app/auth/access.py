@@ -1,0 +1,36 @@
+"""Who may do what: the role matrix, in one place. Pure: no I/O.
+
+Every service that reads or changes organization data takes a Principal and asks here first;
+the organization itself is enforced by the repositories, which always filter by the
+principal's organization."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.auth.models import Principal, Role
+from app.errors import NotPermitted
+
+
+class Permission(StrEnum):
+    READ_NETWORK = "read the network"  # sites, stations, sessions of everyone, dashboards
+    OPERATE = "operate stations"  # remote commands, approve stations, id tokens
+    MANAGE = "manage the organization"  # stations' credentials, users, API keys
+    CHARGE = "charge"  # start/stop one's own charging, see one's own sessions
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.OPERATOR: frozenset({Permission.READ_NETWORK, Permission.OPERATE, Permission.CHARGE}),
+    Role.VIEWER: frozenset({Permission.READ_NETWORK}),
+    Role.DRIVER: frozenset({Permission.CHARGE}),
+}
+
+
+def may(principal: Principal, permission: Permission) -> bool:
+    return permission in GRANTS[principal.role]
+
+
+def require(principal: Principal, permission: Permission) -> None:
+    if not may(principal, permission):
+        raise NotPermitted(f"the {principal.role} role may not {permission}")

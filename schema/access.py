@@ -1,0 +1,41 @@
+"""The API's side of authentication: credentials from requests and websocket handshakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.auth import service as auth
+from app.errors import NotAuthenticated
+from app.runtime import Runtime
+from schema.context import Context
+
+BEARER = "bearer "
+
+
+def bearer_secret(value: object) -> str | None:
+    """The secret of an `Authorization: Bearer <secret>` value, or None."""
+    if not isinstance(value, str) or not value.lower().startswith(BEARER):
+        return None
+    secret = value[len(BEARER) :].strip()
+    return secret or None
+
+
+def connection_credential(params: dict[str, Any] | None) -> str | None:
+    """A websocket's credential: `{"Authorization": "Bearer …"}` in connection_init."""
+    if not params:
+        return None
+    for name in ("Authorization", "authorization"):
+        if name in params:
+            return bearer_secret(params[name])
+    return None
+
+
+async def identify(context: Context, runtime: Runtime, secret: str | None) -> None:
+    """Set the context's caller from a credential; a refused one is remembered, not raised,
+    so that queries answer with a clear error and `login` still works."""
+    if secret is None:
+        return
+    try:
+        context.caller = await auth.authenticate(runtime.unit_of_work(), secret)
+    except NotAuthenticated as refused:
+        context.refusal = refused.message

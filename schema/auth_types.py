@@ -1,0 +1,102 @@
+"""GraphQL types of authentication: who is calling, login tokens, API keys, users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.auth.models import ApiKeyView, Principal, Role, UserView
+
+strawberry.enum(Role, description="What a caller may do within its organization.")
+
+
+@strawberry.type(description="The authenticated caller.")
+class Viewer:
+    organization_id: int
+    role: Role
+    user_id: int | None = strawberry.field(description="Set when a user logged in.")
+    api_key_id: int | None = strawberry.field(description="Set when an API key is used.")
+
+    @classmethod
+    def from_model(cls, principal: Principal) -> Viewer:
+        return cls(
+            organization_id=principal.organization_id,
+            role=principal.role,
+            user_id=principal.user_id,
+            api_key_id=principal.api_key_id,
+        )
+
+
+@strawberry.type
+class User:
+    id: int
+    email: str
+    name: str | None
+    role: Role
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: UserView) -> User:
+        return cls(
+            id=model.id,
+            email=model.email,
+            name=model.name,
+            role=model.role,
+            active=model.active,
+            created_at=model.created_at,
+            last_login_at=model.last_login_at,
+        )
+
+
+@strawberry.type(description="An integrator's key; the key itself is shown only on creation.")
+class ApiKey:
+    id: int
+    name: str
+    prefix: str = strawberry.field(description="Identifies the key in logs and lists.")
+    role: Role
+    created_at: datetime
+    last_used_at: datetime | None = strawberry.field(description="Updated at most every minute.")
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_model(cls, model: ApiKeyView) -> ApiKey:
+        return cls(
+            id=model.id,
+            name=model.name,
+            prefix=model.prefix,
+            role=model.role,
+            created_at=model.created_at,
+            last_used_at=model.last_used_at,
+            revoked_at=model.revoked_at,
+        )
+
+
+@strawberry.type(description="Send the token as `Authorization: Bearer <token>`.")
+class LoginSuccess:
+    token: str
+    expires_at: datetime
+    viewer: Viewer
+
+
+@strawberry.type
+class LogoutSuccess:
+    revoked: bool
+
+
+@strawberry.type
+class ApiKeyCreated:
+    key: str = strawberry.field(description="The secret: store it now, it is never shown again.")
+    api_key: ApiKey
+
+
+@strawberry.type
+class ApiKeyRevoked:
+    api_key: ApiKey
+
+
+@strawberry.type
+class UserCreated:
+    user: User

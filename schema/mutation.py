@@ -1,0 +1,132 @@
+"""Root mutation. Each returns its success type or a typed error (schema.problems)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from app.auth import service as auth
+from app.auth.models import Role
+from app.errors import CPMSError, NotAuthenticated
+from schema.access import bearer_secret
+from schema.auth_types import (
+    ApiKey,
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    LoginSuccess,
+    LogoutSuccess,
+    User,
+    UserCreated,
+    Viewer,
+)
+from schema.context import Context
+from schema.problems import (
+    AlreadyExistsError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotFoundError,
+    NotPermittedError,
+    problem,
+)
+
+LoginResult = Annotated[LoginSuccess | NotAuthenticatedError, strawberry.union("LoginResult")]
+LogoutResult = Annotated[LogoutSuccess | NotAuthenticatedError, strawberry.union("LogoutResult")]
+CreateApiKeyResult = Annotated[
+    ApiKeyCreated | NotAuthenticatedError | NotPermittedError | InvalidInputError,
+    strawberry.union("CreateApiKeyResult"),
+]
+RevokeApiKeyResult = Annotated[
+    ApiKeyRevoked | NotAuthenticatedError | NotPermittedError | NotFoundError,
+    strawberry.union("RevokeApiKeyResult"),
+]
+CreateUserResult = Annotated[
+    UserCreated
+    | NotAuthenticatedError
+    | NotPermittedError
+    | InvalidInputError
+    | AlreadyExistsError,
+    strawberry.union("CreateUserResult"),
+]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Log in with a password; returns a bearer token.")
+    async def login(
+        self, info: Info[Context, None], organization: str, email: str, password: str
+    ) -> LoginResult:
+        runtime = info.context.runtime
+        lifetime = timedelta(hours=runtime.settings.login_token_ttl_hours)
+        try:
+            issued = await auth.login(
+                runtime.unit_of_work(), organization, email, password, lifetime
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        assert issued.expires_at is not None
+        return LoginSuccess(
+            token=issued.secret,
+            expires_at=issued.expires_at,
+            viewer=Viewer.from_model(issued.principal),
+        )
+
+    @strawberry.mutation(description="Revoke the login token this request was sent with.")
+    async def logout(self, info: Info[Context, None]) -> LogoutResult:
+        context = info.context
+        secret = bearer_secret(context.request.headers.get("authorization"))
+        try:
+            context.principal  # noqa: B018 - raises for an anonymous or refused caller
+            if secret is None or context.caller is None or context.caller.user_id is None:
+                raise NotAuthenticated("only a login token can log out; revoke API keys instead")
+            await auth.logout(context.runtime.unit_of_work(), secret)
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return LogoutSuccess(revoked=True)
+
+    @strawberry.mutation(description="Create an API key (admin). The key is shown only here.")
+    async def create_api_key(
+        self, info: Info[Context, None], name: str, role: Role
+    ) -> CreateApiKeyResult:
+        try:
+            issued = await auth.create_api_key(
+                info.context.runtime.unit_of_work(), info.context.principal, name, role
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        assert issued.api_key is not None
+        return ApiKeyCreated(key=issued.secret, api_key=ApiKey.from_model(issued.api_key))
+
+    @strawberry.mutation(description="Revoke an API key (admin); it stops working at once.")
+    async def revoke_api_key(self, info: Info[Context, None], id: int) -> RevokeApiKeyResult:
+        try:
+            revoked = await auth.revoke_api_key(
+                info.context.runtime.unit_of_work(), info.context.principal, id
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return ApiKeyRevoked(api_key=ApiKey.from_model(revoked))
+
+    @strawberry.mutation(description="Add a user to the caller's organization (admin).")
+    async def create_user(
+        self,
+        info: Info[Context, None],
+        email: str,
+        role: Role,
+        password: str | None = None,
+        name: str | None = None,
+    ) -> CreateUserResult:
+        try:
+            created = await auth.create_user(
+                info.context.runtime.unit_of_work(),
+                info.context.principal,
+                email,
+                role,
+                password,
+                name,
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return UserCreated(user=User.from_model(created))

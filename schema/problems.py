@@ -1,0 +1,58 @@
+"""Typed errors of mutations: an expected failure is a result the client can switch on, with a
+stable `code` and a `message` for people, never a generic GraphQL error."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.errors import AlreadyExists, CPMSError, InvalidInput, NotAuthenticated, NotFound
+from app.errors import NotPermitted as NotPermittedFailure
+
+
+@strawberry.interface(description="An expected failure: switch on the type or on `code`.")
+class UserError:
+    code: str
+    message: str
+
+
+@strawberry.type(description="The credentials are missing, wrong, expired or revoked.")
+class NotAuthenticatedError(UserError):
+    pass
+
+
+@strawberry.type(description="The caller's role does not allow this.")
+class NotPermittedError(UserError):
+    pass
+
+
+@strawberry.type(description="The input is invalid; `message` says which part and why.")
+class InvalidInputError(UserError):
+    pass
+
+
+@strawberry.type(description="Nothing with this id exists in the caller's organization.")
+class NotFoundError(UserError):
+    pass
+
+
+@strawberry.type(description="Something with this natural key exists already.")
+class AlreadyExistsError(UserError):
+    pass
+
+
+PROBLEM_TYPES: dict[type[CPMSError], type[UserError]] = {
+    NotAuthenticated: NotAuthenticatedError,
+    NotPermittedFailure: NotPermittedError,
+    InvalidInput: InvalidInputError,
+    NotFound: NotFoundError,
+    AlreadyExists: AlreadyExistsError,
+}
+
+
+def problem(error: CPMSError) -> UserError:
+    """The typed error for an expected failure; unmapped ones are re-raised (a bug to fix)."""
+    for failure_type in type(error).__mro__:
+        problem_type = PROBLEM_TYPES.get(failure_type)
+        if problem_type is not None:
+            return problem_type(code=error.code, message=error.message)
+    raise error

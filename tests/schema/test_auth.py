@@ -1,0 +1,216 @@
+"""Who may call the API: API keys, login tokens, roles, organizations, limits, error hygiene."""
+
+import json
+
+import pytest
+from graphql import GraphQLError
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from app.demo import DEMO_PASSWORD, load_demo
+from db.tables import ApiKey, ChargingStation, Organization, Site
+from schema.errors import UNEXPECTED, _public
+from tests.conftest import graphql
+from tests.graphql_ws import LEGACY_WS, TRANSPORT_WS, graphql_ws
+
+LOGIN = """
+mutation ($organization: String!, $email: String!, $password: String!) {
+  login(organization: $organization, email: $email, password: $password) {
+    __typename
+    ... on LoginSuccess { token expiresAt viewer { role userId } }
+    ... on UserError { code message }
+  }
+}
+"""
+VIEWER = "{ viewer { organizationId role userId apiKeyId } }"
+CREATE_KEY = """
+mutation ($name: String!, $role: Role!) {
+  createApiKey(name: $name, role: $role) {
+    __typename
+    ... on ApiKeyCreated { key apiKey { id name prefix role revokedAt } }
+    ... on UserError { code message }
+  }
+}
+"""
+REVOKE_KEY = """
+mutation ($id: Int!) {
+  revokeApiKey(id: $id) {
+    __typename
+    ... on ApiKeyRevoked { apiKey { id revokedAt } }
+    ... on UserError { code message }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def demo(clean_db, unit_of_work) -> int:
+    organization = await load_demo(unit_of_work())
+    return int(organization.id)
+
+
+async def login(server, email: str, password: str = DEMO_PASSWORD, organization="demo") -> dict:
+    variables = {"organization": organization, "email": email, "password": password}
+    return (await graphql(server, LOGIN, variables))["data"]["login"]
+
+
+async def test_an_anonymous_caller_is_told_to_sign_in(live_server, demo):
+    result = await graphql(live_server, "{ stations { identity } }")
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "not_authenticated"
+
+
+async def test_an_unknown_key_is_refused_with_a_reason(live_server, demo):
+    result = await graphql(live_server, VIEWER, token="cpms_key_0123456789ab_nope")
+    assert result["errors"][0]["extensions"]["code"] == "not_authenticated"
+    assert "unknown or revoked API key" in result["errors"][0]["message"]
+
+
+async def test_login_gives_a_token_that_works_until_logout(live_server, demo):
+    session = await login(live_server, "operator@demo.example")
+    assert session["__typename"] == "LoginSuccess"
+    assert session["viewer"]["role"] == "OPERATOR"
+    token = session["token"]
+    me = await graphql(live_server, VIEWER, token=token)
+    assert me["data"]["viewer"]["organizationId"] == demo
+    assert me["data"]["viewer"]["userId"] == session["viewer"]["userId"]
+    out = await graphql(live_server, "mutation { logout { __typename } }", token=token)
+    assert out["data"]["logout"]["__typename"] == "LogoutSuccess"
+    after = await graphql(live_server, VIEWER, token=token)
+    assert after["errors"][0]["extensions"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    ("organization", "email", "password"),
+    [
+        ("demo", "operator@demo.example", "wrong password"),
+        ("demo", "nobody@demo.example", DEMO_PASSWORD),
+        ("elsewhere", "operator@demo.example", DEMO_PASSWORD),
+    ],
+)
+async def test_a_failed_login_says_the_same_whatever_was_wrong(
+    live_server, demo, organization, email, password
+):
+    result = await login(live_server, email, password, organization)
+    assert result == {
+        "__typename": "NotAuthenticatedError",
+        "code": "not_authenticated",
+        "message": "wrong organization, email or password",
+    }
+
+
+async def test_an_admin_creates_and_revokes_an_api_key(live_server, demo, api_key):
+    admin = await api_key("demo", "admin")
+    created = (
+        await graphql(live_server, CREATE_KEY, {"name": "billing", "role": "VIEWER"}, admin)
+    )["data"]["createApiKey"]
+    assert created["__typename"] == "ApiKeyCreated"
+    key = created["key"]
+    assert created["apiKey"]["prefix"] in key
+    stored = await ApiKey.select(ApiKey.key_hash).where(ApiKey.id == created["apiKey"]["id"])
+    assert key not in json.dumps(stored, default=str)  # only a hash is kept
+    me = await graphql(live_server, VIEWER, token=key)
+    assert me["data"]["viewer"]["role"] == "VIEWER"
+    assert (await ApiKey.select(ApiKey.last_used_at).where(ApiKey.id == created["apiKey"]["id"]))[
+        0
+    ]["last_used_at"] is not None
+    revoked = await graphql(live_server, REVOKE_KEY, {"id": created["apiKey"]["id"]}, admin)
+    assert revoked["data"]["revokeApiKey"]["apiKey"]["revokedAt"] is not None
+    refused = await graphql(live_server, VIEWER, token=key)
+    assert refused["errors"][0]["extensions"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("role", ["operator", "viewer", "driver"])
+async def test_only_an_admin_manages_api_keys(live_server, demo, api_key, role):
+    caller = await api_key("demo", role)
+    result = await graphql(live_server, CREATE_KEY, {"name": "x", "role": "ADMIN"}, caller)
+    assert result["data"]["createApiKey"]["__typename"] == "NotPermittedError"
+    assert result["data"]["createApiKey"]["code"] == "not_permitted"
+    listed = await graphql(live_server, "{ apiKeys { id } }", token=caller)
+    assert listed["errors"][0]["extensions"]["code"] == "not_permitted"
+
+
+@pytest.mark.parametrize(
+    ("role", "may_read_network"),
+    [("admin", True), ("operator", True), ("viewer", True), ("driver", False)],
+)
+async def test_the_role_matrix_for_reading_the_network(
+    live_server, demo, api_key, role, may_read_network
+):
+    caller = await api_key("demo", role)
+    result = await graphql(live_server, "{ sites { name } stations { identity } }", token=caller)
+    if may_read_network:
+        assert "errors" not in result
+        assert len(result["data"]["stations"]) == 5
+    else:
+        assert {e["extensions"]["code"] for e in result["errors"]} == {"not_permitted"}
+
+
+async def test_one_organization_never_sees_another(live_server, demo, api_key):
+    other = Organization(name="Other CPO", slug="other")
+    await other.save()
+    site = Site(organization=other.id, name="Other's site")
+    await site.save()
+    await ChargingStation.insert(
+        ChargingStation(organization=other.id, site=site.id, identity="OTHER-01")
+    )
+    theirs = await api_key("other", "admin")
+    ours = await api_key("demo", "admin")
+    query = (
+        "{ sites { name stations { identity } } stations { identity }"
+        ' station(identity: "DEMO-BER-AC-01") { identity } }'
+    )
+    seen_by_them = (await graphql(live_server, query, token=theirs))["data"]
+    assert seen_by_them == {
+        "sites": [{"name": "Other's site", "stations": [{"identity": "OTHER-01"}]}],
+        "stations": [{"identity": "OTHER-01"}],
+        "station": None,
+    }
+    seen_by_us = (await graphql(live_server, query, token=ours))["data"]
+    assert "OTHER-01" not in json.dumps(seen_by_us)
+    their_keys = await graphql(live_server, "{ apiKeys { name } }", token=theirs)
+    assert [k["name"] for k in their_keys["data"]["apiKeys"]] == ["test admin"]
+    our_key_id = (await ApiKey.select(ApiKey.id).where(ApiKey.organization == demo))[0]["id"]
+    revoked = await graphql(live_server, REVOKE_KEY, {"id": our_key_id}, theirs)
+    assert revoked["data"]["revokeApiKey"]["__typename"] == "NotFoundError"
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_a_subscription_without_credentials_is_refused(live_server, demo, protocol):
+    async with connect(f"{live_server.ws}/graphql", subprotocols=[Subprotocol(protocol)]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                message = json.loads(await ws.recv())
+                assert message["type"] != "connection_ack"
+    if protocol == TRANSPORT_WS:
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_a_subscription_with_a_key_is_accepted(live_server, demo, api_key):
+    async with graphql_ws(f"{live_server.ws}/graphql", TRANSPORT_WS, await api_key("demo")):
+        pass  # acknowledged: graphql_ws waits for connection_ack
+
+
+async def test_queries_nested_too_deep_are_refused_but_introspection_works(
+    live_server, demo, api_key
+):
+    key = await api_key("demo", "viewer")
+    deep = "{ sites" + " { stations { site" * 5 + " { name }" + " } }" * 5 + " }"
+    result = await graphql(live_server, deep, token=key)
+    assert result["data"] is None
+    assert "exceeds maximum operation depth" in result["errors"][0]["message"]
+    from graphql import get_introspection_query
+
+    introspection = await graphql(live_server, get_introspection_query(), token=key)
+    assert "errors" not in introspection
+    assert introspection["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_unexpected_errors_reach_clients_without_internals():
+    leaked = GraphQLError("boom", original_error=RuntimeError("password=hunter2 at db.py:12"))
+    public = _public(leaked)
+    assert public.message == UNEXPECTED
+    assert public.extensions == {"code": "internal"}
+    assert public.original_error is None
