@@ -77,9 +77,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         bus=bus,
         unit_of_work=UnitOfWorkFactory(engine, bus, grouped),
     )
-    graphql = GraphQLApp(runtime)
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)
+    graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from app.auth.models import Principal
+from app.commands.gateway import ChargerGateway
 from app.errors import NotAuthenticated
 from app.runtime import Runtime
 from schema.dataloaders import Loaders
@@ -18,6 +19,7 @@ from schema.dataloaders import Loaders
 @dataclass
 class Context:
     runtime: Runtime
+    gateway: ChargerGateway
     request: Request | WebSocket
     response: Response | WebSocket | None
     # Who is calling: from `Authorization: Bearer …`, or a websocket's connection_init payload.

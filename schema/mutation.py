@@ -53,7 +53,7 @@ CreateUserResult = Annotated[
 
 
 @strawberry.type
-class Mutation:
+class AccountMutation:
     @strawberry.mutation(description="Log in with a password; returns a bearer token.")
     async def login(
         self, info: Info[Context, None], organization: str, email: str, password: str

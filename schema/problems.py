@@ -5,6 +5,13 @@ from __future__ import annotations
 
 import strawberry
 
+from app.commands.errors import (
+    CommandFailed,
+    CommandNotSupported,
+    CommandTimeout,
+    StationNotReady,
+    StationOffline,
+)
 from app.errors import AlreadyExists, CPMSError, InvalidInput, NotAuthenticated, NotFound
 from app.errors import NotPermitted as NotPermittedFailure
 
@@ -56,3 +63,39 @@ def problem(error: CPMSError) -> UserError:
         if problem_type is not None:
             return problem_type(code=error.code, message=error.message)
     raise error
+
+
+@strawberry.type(description="The station is not connected to any node.")
+class StationOfflineError(UserError):
+    pass
+
+
+@strawberry.type(description="Connected, but its boot has not been accepted yet.")
+class StationNotReadyError(UserError):
+    pass
+
+
+@strawberry.type(description="The station did not answer in time (CPMS_COMMAND_TIMEOUT_S).")
+class TimedOutError(UserError):
+    pass
+
+
+@strawberry.type(description="The station answered with an OCPP CallError, or lacks the command.")
+class StationCallError(UserError):
+    pass
+
+
+@strawberry.type(description="The station answered but refused; `stationStatus` is its word.")
+class RejectedByStationError(UserError):
+    station_status: str
+
+
+PROBLEM_TYPES.update(
+    {
+        StationOffline: StationOfflineError,
+        StationNotReady: StationNotReadyError,
+        CommandTimeout: TimedOutError,
+        CommandFailed: StationCallError,
+        CommandNotSupported: StationCallError,
+    }
+)

@@ -14,13 +14,16 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.tools import merge_types
 from strawberry.types.unset import UNSET, UnsetType
 
+from app.commands.gateway import ChargerGateway
 from app.runtime import Runtime
 from schema.access import bearer_secret, connection_credential, identify
 from schema.context import Context
 from schema.errors import PublicErrors
-from schema.mutation import Mutation
+from schema.mutation import AccountMutation
+from schema.operations import OperationMutation
 from schema.query import Query
 from schema.subscription import Subscription
 
@@ -36,6 +39,8 @@ def _introspection(ignore: IgnoreContext) -> bool:
 
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
+
+Mutation = merge_types("Mutation", (AccountMutation, OperationMutation))
 
 schema = strawberry.Schema(
     query=Query,
@@ -58,7 +63,7 @@ def schema_sdl() -> str:
 class GraphQLApp(GraphQL[Context, None]):
     """strawberry's ASGI app with our context, both websocket protocols and keep-alive."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, gateway: ChargerGateway) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if runtime.settings.graphiql else None,
@@ -67,11 +72,14 @@ class GraphQLApp(GraphQL[Context, None]):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         )
         self.runtime = runtime
+        self.gateway = gateway
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        context = Context(runtime=self.runtime, request=request, response=response)
+        context = Context(
+            runtime=self.runtime, gateway=self.gateway, request=request, response=response
+        )
         await identify(context, self.runtime, bearer_secret(request.headers.get("authorization")))
         return context
 

@@ -49,6 +49,12 @@ async def authorize_token(
     )
 
 
+async def token_owner(organization_id: int, uid: str) -> int | None:
+    """The user an id token belongs to, if it belongs to one."""
+    row = await repository.find_token(organization_id, uid, None)
+    return row["user"] if row else None
+
+
 async def add_token(
     uow: UnitOfWork,
     organization_slug: str,

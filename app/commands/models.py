@@ -169,6 +169,11 @@ class GetBaseReport(Command):
     report_base: str = "FullInventory"  # | ConfigurationInventory | SummaryInventory
 
 
+# Answers that mean "done": Unlocked (UnlockConnector), RebootRequired (a configuration change
+# that takes effect after a reboot), Scheduled (2.0.1 availability change once idle).
+SUCCESS_STATUSES = frozenset({"Accepted", "Unlocked", "RebootRequired", "Scheduled"})
+
+
 @dataclass(frozen=True)
 class CommandResult:
     """The station's answer: its status word and whatever else it said."""
@@ -178,7 +183,8 @@ class CommandResult:
 
     @property
     def accepted(self) -> bool:
-        return self.status == "Accepted"
+        """The station did (or will do) what was asked."""
+        return self.status in SUCCESS_STATUSES
 
 
 COMMAND_TYPES: dict[str, type[Command]] = {

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from app.auth import service as auth
+from app.auth.access import Permission, may
+from app.auth.models import Principal
 from app.commands import repository
 from app.commands.errors import StationOffline
 from app.commands.gateway import ChargerGateway
-from app.commands.models import Command, CommandResult, GetConfiguration, encode_command
-from app.errors import CPMSError
+from app.commands.models import (
+    Command,
+    CommandResult,
+    GetConfiguration,
+    RemoteStart,
+    RemoteStop,
+    encode_command,
+)
+from app.errors import CPMSError, NotFound, NotPermitted
 from app.events import CommandCompleted
+from app.sessions import service as sessions
 from app.stations import service as stations
 from app.stations.models import ConfigurationEntry
 from app.unit_of_work import UnitOfWork
@@ -75,3 +86,41 @@ def configuration_entries(values: dict[str, str | None]) -> list[ConfigurationEn
         component, _, variable = key.rpartition(".")
         entries.append(ConfigurationEntry(variable=variable, value=value, component=component))
     return entries
+
+
+def actor_of(principal: Principal) -> str:
+    """Who sent a command, for the command log."""
+    if principal.user_id is not None:
+        return f"user:{principal.user_id}"
+    return f"api_key:{principal.api_key_id}"
+
+
+async def operate(
+    gateway: ChargerGateway,
+    unit_of_work: Callable[[], UnitOfWork],
+    principal: Principal,
+    identity: str,
+    command: Command,
+) -> CommandResult:
+    """A command from the API. Staff who operate may send anything to their organization's
+    stations; a driver may only start with their own id token and stop their own session."""
+    station = await stations.get_station_record(identity)
+    if station is None or station.organization_id != principal.organization_id:
+        raise NotFound(f"no station {identity!r}")
+    if not may(principal, Permission.OPERATE) and not (
+        may(principal, Permission.CHARGE) and await _own_charging(principal, station.id, command)
+    ):
+        raise NotPermitted(f"the {principal.role} role may not send {command.name} here")
+    return await send_command(gateway, unit_of_work, identity, command, actor_of(principal))
+
+
+async def _own_charging(principal: Principal, station_id: int, command: Command) -> bool:
+    if principal.user_id is None:
+        return False
+    if isinstance(command, RemoteStart):
+        owner = await auth.token_owner(principal.organization_id, command.id_token)
+        return owner == principal.user_id
+    if isinstance(command, RemoteStop):
+        owner = await sessions.session_owner(station_id, command.transaction_id)
+        return owner == principal.user_id
+    return False

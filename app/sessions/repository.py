@@ -215,3 +215,15 @@ async def active_on_evse(station_id: int, evse_id: int) -> SessionState | None:
         evse_id,
     )
     return _state(rows[0]) if rows else None
+
+
+async def user_of_session(station_id: int, transaction_id: str) -> int | None:
+    row = (
+        await ChargingSession.select(ChargingSession.user)
+        .where(
+            (ChargingSession.station == station_id)
+            & (ChargingSession.transaction_id == transaction_id)
+        )
+        .first()
+    )
+    return row["user"] if row else None

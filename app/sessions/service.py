@@ -403,3 +403,8 @@ async def _open_session_201(
 async def authorize(station: StationRecord, uid: str, token_type: str | None) -> TokenVerdict:
     """May this id token charge at this station?"""
     return await _verdict(station, uid, token_type)
+
+
+async def session_owner(station_id: int, transaction_id: str) -> int | None:
+    """The user a session is charging for, if known."""
+    return await repository.user_of_session(station_id, transaction_id)

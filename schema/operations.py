@@ -1,0 +1,254 @@
+"""Mutations that operate stations: each sends one command through the ChargerGateway, whatever
+the station's OCPP version or the node it is connected to, and returns a typed result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from app.commands import models
+from app.commands.service import operate
+from app.errors import CPMSError, InvalidInput
+from schema.context import Context
+from schema.problems import (
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotFoundError,
+    NotPermittedError,
+    RejectedByStationError,
+    StationCallError,
+    StationNotReadyError,
+    StationOfflineError,
+    TimedOutError,
+    problem,
+)
+
+
+@strawberry.type(description="The station accepted the command; `data` is what it answered.")
+class CommandAccepted:
+    station_status: str
+    data: dict[str, Any] = strawberry.field(graphql_type=JSON)
+
+
+CommandOutcome = Annotated[
+    CommandAccepted
+    | RejectedByStationError
+    | StationOfflineError
+    | StationNotReadyError
+    | TimedOutError
+    | StationCallError
+    | NotAuthenticatedError
+    | NotPermittedError
+    | NotFoundError
+    | InvalidInputError,
+    strawberry.union("CommandOutcome"),
+]
+
+
+async def _send(
+    info: Info[Context, None], identity: str, command: models.Command
+) -> CommandOutcome:
+    context = info.context
+    try:
+        result = await operate(
+            context.gateway, context.runtime.unit_of_work, context.principal, identity, command
+        )
+    except CPMSError as error:
+        return problem(error)  # type: ignore[return-value]
+    if not result.accepted:
+        return RejectedByStationError(
+            code="rejected",
+            message=f"station {identity} answered {result.status}",
+            station_status=result.status,
+        )
+    return CommandAccepted(station_status=result.status, data=result.data)
+
+
+def _positive(value: int | None, name: str) -> None:
+    if value is not None and value < 0:
+        raise InvalidInput(f"{name} must not be negative")
+
+
+@strawberry.type
+class OperationMutation:
+    @strawberry.mutation(
+        description="Start charging with an id token (operators; drivers with their own token)."
+    )
+    async def remote_start(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        id_token: str,
+        evse_id: int | None = None,
+    ) -> CommandOutcome:
+        if not id_token.strip():
+            return problem(InvalidInput("idToken must not be empty"))  # type: ignore[return-value]
+        return await _send(info, identity, models.RemoteStart(id_token=id_token, evse_id=evse_id))
+
+    @strawberry.mutation(
+        description="Stop a session by its transaction id (operators; drivers their own)."
+    )
+    async def remote_stop(
+        self, info: Info[Context, None], identity: str, transaction_id: str
+    ) -> CommandOutcome:
+        return await _send(info, identity, models.RemoteStop(transaction_id=transaction_id))
+
+    @strawberry.mutation(description="Soft reset (1.6 Soft, 2.0.1 OnIdle) or hard (Immediate).")
+    async def reset(
+        self, info: Info[Context, None], identity: str, hard: bool = False
+    ) -> CommandOutcome:
+        return await _send(info, identity, models.Reset(hard=hard))
+
+    @strawberry.mutation(description="Unlock a connector's cable.")
+    async def unlock_connector(
+        self, info: Info[Context, None], identity: str, evse_id: int, connector_id: int = 1
+    ) -> CommandOutcome:
+        return await _send(
+            info, identity, models.UnlockConnector(evse_id=evse_id, connector_id=connector_id)
+        )
+
+    @strawberry.mutation(description="Make an EVSE (or, with evseId 0, the station) (in)operative.")
+    async def change_availability(
+        self, info: Info[Context, None], identity: str, operative: bool, evse_id: int = 0
+    ) -> CommandOutcome:
+        return await _send(
+            info, identity, models.ChangeAvailability(operative=operative, evse_id=evse_id)
+        )
+
+    @strawberry.mutation(
+        description="Ask the station to send a message now, e.g. StatusNotification."
+    )
+    async def trigger_message(
+        self, info: Info[Context, None], identity: str, message: str, evse_id: int | None = None
+    ) -> CommandOutcome:
+        return await _send(info, identity, models.TriggerMessage(message=message, evse_id=evse_id))
+
+    @strawberry.mutation(description="Clear the station's authorization cache.")
+    async def clear_cache(self, info: Info[Context, None], identity: str) -> CommandOutcome:
+        return await _send(info, identity, models.ClearCache())
+
+    @strawberry.mutation(
+        description="Read configuration keys (1.6 keys, 2.0.1 Component.Variable); stored too."
+    )
+    async def get_configuration(
+        self, info: Info[Context, None], identity: str, keys: list[str] | None = None
+    ) -> CommandOutcome:
+        return await _send(info, identity, models.GetConfiguration(keys=tuple(keys or ())))
+
+    @strawberry.mutation(description="Change one configuration key or device-model variable.")
+    async def change_configuration(
+        self, info: Info[Context, None], identity: str, key: str, value: str
+    ) -> CommandOutcome:
+        return await _send(info, identity, models.ChangeConfiguration(key=key, value=value))
+
+    @strawberry.mutation(description="Install firmware from a URL at a time.")
+    async def update_firmware(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        location: str,
+        retrieve_at: datetime,
+        retries: int | None = None,
+        retry_interval_s: int | None = None,
+    ) -> CommandOutcome:
+        try:
+            _positive(retries, "retries")
+            _positive(retry_interval_s, "retryIntervalS")
+        except InvalidInput as error:
+            return problem(error)  # type: ignore[return-value]
+        command = models.UpdateFirmware(
+            location=location,
+            retrieve_at=retrieve_at.isoformat(),
+            retries=retries,
+            retry_interval_s=retry_interval_s,
+        )
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(description="Upload diagnostics (1.6) or the diagnostics log (2.0.1).")
+    async def upload_logs(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        location: str,
+        start: datetime | None = None,
+        stop: datetime | None = None,
+    ) -> CommandOutcome:
+        command = models.UploadLogs(
+            location=location,
+            start=start.isoformat() if start else None,
+            stop=stop.isoformat() if stop else None,
+        )
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(description="Reserve an EVSE for an id token until a time.")
+    async def reserve_now(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        reservation_id: int,
+        evse_id: int,
+        id_token: str,
+        expires_at: datetime,
+    ) -> CommandOutcome:
+        command = models.ReserveNow(
+            reservation_id=reservation_id,
+            evse_id=evse_id,
+            id_token=id_token,
+            expires_at=expires_at.isoformat(),
+        )
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(description="Cancel a reservation.")
+    async def cancel_reservation(
+        self, info: Info[Context, None], identity: str, reservation_id: int
+    ) -> CommandOutcome:
+        return await _send(info, identity, models.CancelReservation(reservation_id=reservation_id))
+
+    @strawberry.mutation(
+        description="Clear charging profiles by id or by EVSE/purpose/stack level."
+    )
+    async def clear_charging_profile(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        profile_id: int | None = None,
+        evse_id: int | None = None,
+    ) -> CommandOutcome:
+        command = models.ClearChargingProfile(profile_id=profile_id, evse_id=evse_id)
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(description="The schedule an EVSE will follow for the next seconds.")
+    async def get_composite_schedule(
+        self, info: Info[Context, None], identity: str, evse_id: int, duration_s: int
+    ) -> CommandOutcome:
+        if duration_s <= 0:
+            return problem(InvalidInput("durationS must be positive"))  # type: ignore[return-value]
+        command = models.GetCompositeSchedule(evse_id=evse_id, duration_s=duration_s)
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(description="2.0.1: ask for the device model (arrives as NotifyReport).")
+    async def get_base_report(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        request_id: int,
+        report_base: str = "FullInventory",
+    ) -> CommandOutcome:
+        command = models.GetBaseReport(request_id=request_id, report_base=report_base)
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(description="A vendor-specific DataTransfer.")
+    async def data_transfer(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        vendor_id: str,
+        message_id: str | None = None,
+        data: str | None = None,
+    ) -> CommandOutcome:
+        command = models.DataTransfer(vendor_id=vendor_id, message_id=message_id, data=data)
+        return await _send(info, identity, command)

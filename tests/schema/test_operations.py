@@ -1,0 +1,186 @@
+"""Operating stations through GraphQL: a real server, real OCPP stations, typed outcomes."""
+
+from typing import Any
+
+import pytest
+from ocpp.routing import on
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import Action as Action16
+
+from app.auth.models import Role
+from app.auth.service import provision_user
+from app.timeparse import utcnow
+from db.tables import ChargingSession, ChargingStation, CommandLog, IdToken, Organization
+from tests.conftest import TEST_ORGANIZATION, graphql
+from tests.ocpp_server.test_commands import Station16, booted
+
+OUTCOME = """
+    __typename
+    ... on CommandAccepted { stationStatus data }
+    ... on RejectedByStationError { stationStatus }
+    ... on UserError { code message }
+"""
+REMOTE_START = (
+    "mutation ($identity: String!, $token: String!) {"
+    " remoteStart(identity: $identity, idToken: $token, evseId: 1) {" + OUTCOME + "} }"
+)
+REMOTE_STOP = (
+    "mutation ($identity: String!, $tx: String!) {"
+    " remoteStop(identity: $identity, transactionId: $tx) {" + OUTCOME + "} }"
+)
+RESET = "mutation ($identity: String!) { reset(identity: $identity, hard: true) {" + OUTCOME + "} }"
+PASSWORD = "driver-password"
+
+
+class RefusingStation(Station16):
+    @on(Action16.reset)
+    def reset(self, **payload: Any) -> result16.Reset:
+        return result16.Reset(status="Rejected")
+
+
+@pytest.fixture
+async def station(register) -> str:
+    await register("CP-OPS")
+    return "CP-OPS"
+
+
+async def driver_token(server, unit_of_work, email: str) -> tuple[str, int]:
+    user = await provision_user(unit_of_work(), TEST_ORGANIZATION, email, Role.DRIVER, PASSWORD)
+    login = await graphql(
+        server,
+        'mutation ($e: String!, $p: String!) { login(organization: "acme", email: $e,'
+        " password: $p) { ... on LoginSuccess { token } } }",
+        {"e": email, "p": PASSWORD},
+    )
+    return login["data"]["login"]["token"], user.id
+
+
+async def test_an_operator_starts_charging_and_the_command_is_logged(
+    live_server, station, api_key, connect_charger
+):
+    key = await api_key(role="operator")
+    async with connect_charger(station, client_class=Station16) as client:
+        await booted(client, "ocpp1.6")
+        result = await graphql(
+            live_server, REMOTE_START, {"identity": station, "token": "APPUSER"}, key
+        )
+        assert client.received == [
+            ("RemoteStartTransaction", {"id_tag": "APPUSER", "connector_id": 1})
+        ]
+    assert result["data"]["remoteStart"] == {
+        "__typename": "CommandAccepted",
+        "stationStatus": "Accepted",
+        "data": {},
+    }
+    log = await CommandLog.select(CommandLog.action, CommandLog.status, CommandLog.actor)
+    assert log == [{"action": "remote_start", "status": "accepted", "actor": log[0]["actor"]}]
+    assert log[0]["actor"].startswith("api_key:")
+
+
+async def test_a_refusal_by_the_station_is_its_own_result(
+    live_server, station, api_key, connect_charger
+):
+    key = await api_key(role="operator")
+    async with connect_charger(station, client_class=RefusingStation) as client:
+        await booted(client, "ocpp1.6")
+        result = await graphql(live_server, RESET, {"identity": station}, key)
+    assert result["data"]["reset"] == {
+        "__typename": "RejectedByStationError",
+        "stationStatus": "Rejected",
+        "code": "rejected",
+        "message": f"station {station} answered Rejected",
+    }
+
+
+async def test_an_offline_station_fails_at_once(live_server, station, api_key):
+    result = await graphql(live_server, RESET, {"identity": station}, await api_key())
+    assert result["data"]["reset"]["__typename"] == "StationOfflineError"
+    assert result["data"]["reset"]["code"] == "station_offline"
+
+
+async def test_a_command_the_station_lacks_is_a_call_error(
+    live_server, station, api_key, connect_charger
+):
+    key = await api_key()
+    async with connect_charger(station, client_class=Station16) as client:
+        await booted(client, "ocpp1.6")  # this station has no ClearCache handler
+        result = await graphql(
+            live_server,
+            "mutation ($i: String!) { clearCache(identity: $i) {" + OUTCOME + "} }",
+            {"i": station},
+            key,
+        )
+    assert result["data"]["clearCache"]["__typename"] == "StationCallError"
+    assert result["data"]["clearCache"]["code"] == "call_error"
+
+
+async def test_a_viewer_may_not_operate(live_server, station, api_key):
+    result = await graphql(live_server, RESET, {"identity": station}, await api_key(role="viewer"))
+    assert result["data"]["reset"]["__typename"] == "NotPermittedError"
+
+
+async def test_another_organizations_station_is_not_found(live_server, station, api_key):
+    other = Organization(name="Other", slug="other")
+    await other.save()
+    result = await graphql(live_server, RESET, {"identity": station}, await api_key("other"))
+    assert result["data"]["reset"]["__typename"] == "NotFoundError"
+
+
+async def test_invalid_input_is_a_typed_error(live_server, station, api_key):
+    result = await graphql(
+        live_server,
+        'mutation { getCompositeSchedule(identity: "CP-OPS", evseId: 1, durationS: 0) {'
+        + OUTCOME
+        + "} }",
+        token=await api_key(),
+    )
+    assert result["data"]["getCompositeSchedule"]["__typename"] == "InvalidInputError"
+
+
+async def test_a_driver_starts_and_stops_only_their_own_charging(
+    live_server, station, organization, unit_of_work, connect_charger
+):
+    token, driver_id = await driver_token(live_server, unit_of_work, "dana@example.com")
+    _, other_id = await driver_token(live_server, unit_of_work, "olaf@example.com")
+    await IdToken.insert(
+        IdToken(organization=organization, uid="DANA-APP", type="Central", user=driver_id),
+        IdToken(organization=organization, uid="OLAF-APP", type="Central", user=other_id),
+    )
+    station_id = (
+        await ChargingStation.select(ChargingStation.id)
+        .where(ChargingStation.identity == station)
+        .first()
+    )["id"]
+    await ChargingSession.insert(
+        ChargingSession(
+            organization=organization,
+            station=station_id,
+            transaction_id="41",
+            user=driver_id,
+            started_at=utcnow(),
+        ),
+        ChargingSession(
+            organization=organization,
+            station=station_id,
+            transaction_id="42",
+            user=other_id,
+            started_at=utcnow(),
+        ),
+    )
+    async with connect_charger(station, client_class=Station16) as client:
+        await booted(client, "ocpp1.6")
+        own_start = await graphql(
+            live_server, REMOTE_START, {"identity": station, "token": "DANA-APP"}, token
+        )
+        other_start = await graphql(
+            live_server, REMOTE_START, {"identity": station, "token": "OLAF-APP"}, token
+        )
+        other_stop = await graphql(
+            live_server, REMOTE_STOP, {"identity": station, "tx": "42"}, token
+        )
+        reset = await graphql(live_server, RESET, {"identity": station}, token)
+    assert own_start["data"]["remoteStart"]["__typename"] == "CommandAccepted"
+    assert other_start["data"]["remoteStart"]["__typename"] == "NotPermittedError"
+    assert other_stop["data"]["remoteStop"]["__typename"] == "NotPermittedError"
+    assert reset["data"]["reset"]["__typename"] == "NotPermittedError"
+    assert [name for name, _ in client.received] == ["RemoteStartTransaction"]
