@@ -1,17 +1,77 @@
-"""Root subscription: live events from the bus (one process or, over Redis, many)."""
+"""Root subscription: live events from the bus (one process or, over Redis, many).
+
+Every subscription sees only its caller's organization; filters narrow it further."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 from app import metrics
 from app.auth.access import Permission, require
-from app.events import StationConnectionChanged
+from app.events import (
+    CommandCompleted,
+    ConnectorStatusChanged,
+    DomainEvent,
+    SessionChanged,
+    StationConnectionChanged,
+    StationStatusChanged,
+)
+from app.stations import service as stations
 from schema.context import Context
-from schema.types import StationConnectionEvent
+from schema.types import (
+    CommandResultEvent,
+    ConnectorStatusEvent,
+    SessionEvent,
+    StationConnectionEvent,
+    StationStatusEvent,
+)
+
+E = TypeVar("E", bound=DomainEvent)
+T = TypeVar("T")
+
+
+async def _relay(
+    info: Info[Context, None],
+    event_type: type[E],
+    wanted: Callable[[E], bool],
+    convert: Callable[[E], T],
+) -> AsyncGenerator[T, None]:
+    """The caller's organization's events of one kind that pass `wanted`, as API types."""
+    principal = info.context.principal
+    require(principal, Permission.READ_NETWORK)
+    metrics.GRAPHQL_SUBSCRIPTIONS.inc()
+    try:
+        async with info.context.runtime.bus.subscribe(event_type) as events:
+            async for event in events:
+                assert isinstance(event, event_type)
+                if getattr(event, "organization_id", None) == principal.organization_id and wanted(
+                    event
+                ):
+                    yield convert(event)
+    finally:
+        metrics.GRAPHQL_SUBSCRIPTIONS.dec()
+
+
+async def _station_filter(
+    info: Info[Context, None], identity: str | None, site_id: int | None
+) -> Callable[[str, int], bool]:
+    """Match by station identity and/or site (the site's stations, as of subscribing)."""
+    in_site = (
+        await stations.station_ids_of_site(info.context.principal, site_id)
+        if site_id is not None
+        else None
+    )
+
+    def wanted(event_identity: str, station_id: int) -> bool:
+        return (identity is None or event_identity == identity) and (
+            in_site is None or station_id in in_site
+        )
+
+    return wanted
 
 
 @strawberry.type
@@ -22,23 +82,74 @@ class Subscription:
     async def station_connections(
         self, info: Info[Context, None], identity: str | None = None
     ) -> AsyncGenerator[StationConnectionEvent, None]:
-        principal = info.context.principal
-        require(principal, Permission.READ_NETWORK)
-        metrics.GRAPHQL_SUBSCRIPTIONS.inc()
-        try:
-            async with info.context.runtime.bus.subscribe(StationConnectionChanged) as events:
-                async for event in events:
-                    assert isinstance(event, StationConnectionChanged)
-                    if event.organization_id != principal.organization_id:
-                        continue
-                    if identity is not None and event.identity != identity:
-                        continue
-                    yield StationConnectionEvent(
-                        identity=event.identity,
-                        connected=event.connected,
-                        protocol=event.protocol,
-                        node_id=event.node_id,
-                        occurred_at=event.occurred_at,
-                    )
-        finally:
-            metrics.GRAPHQL_SUBSCRIPTIONS.dec()
+        return _relay(
+            info,
+            StationConnectionChanged,
+            lambda event: identity is None or event.identity == identity,
+            StationConnectionEvent.from_event,
+        )
+
+    @strawberry.subscription(description="A station's own status (connector 0) changing.")
+    async def station_status(
+        self,
+        info: Info[Context, None],
+        identity: str | None = None,
+        site_id: int | None = None,
+    ) -> AsyncGenerator[StationStatusEvent, None]:
+        wanted = await _station_filter(info, identity, site_id)
+        return _relay(
+            info,
+            StationStatusChanged,
+            lambda event: wanted(event.identity, event.station_id),
+            StationStatusEvent.from_event,
+        )
+
+    @strawberry.subscription(
+        description="Connector statuses with error codes; by station or site, or all of them."
+    )
+    async def connector_status(
+        self,
+        info: Info[Context, None],
+        identity: str | None = None,
+        site_id: int | None = None,
+    ) -> AsyncGenerator[ConnectorStatusEvent, None]:
+        wanted = await _station_filter(info, identity, site_id)
+        return _relay(
+            info,
+            ConnectorStatusChanged,
+            lambda event: wanted(event.identity, event.station_id),
+            ConnectorStatusEvent.from_event,
+        )
+
+    @strawberry.subscription(
+        description="Sessions starting, progressing (energy, power) and ending; by station, "
+        "site or one session (its live meter values)."
+    )
+    async def sessions(
+        self,
+        info: Info[Context, None],
+        identity: str | None = None,
+        site_id: int | None = None,
+        session_id: int | None = None,
+    ) -> AsyncGenerator[SessionEvent, None]:
+        wanted = await _station_filter(info, identity, site_id)
+        return _relay(
+            info,
+            SessionChanged,
+            lambda event: (
+                wanted(event.identity, event.station_id)
+                and (session_id is None or event.session_id == session_id)
+            ),
+            SessionEvent.from_event,
+        )
+
+    @strawberry.subscription(description="How remote commands ended, from any node.")
+    async def command_results(
+        self, info: Info[Context, None], identity: str | None = None
+    ) -> AsyncGenerator[CommandResultEvent, None]:
+        return _relay(
+            info,
+            CommandCompleted,
+            lambda event: identity is None or event.identity == identity,
+            CommandResultEvent.from_event,
+        )

@@ -8,6 +8,13 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
+from app.events import (
+    CommandCompleted,
+    ConnectorStatusChanged,
+    SessionChanged,
+    StationConnectionChanged,
+    StationStatusChanged,
+)
 from app.stations.models import ConnectorView, SiteView, StationView
 from schema.context import Context
 
@@ -121,3 +128,111 @@ class StationConnectionEvent:
     protocol: str | None
     node_id: str
     occurred_at: datetime
+
+    @classmethod
+    def from_event(cls, event: StationConnectionChanged) -> StationConnectionEvent:
+        return cls(
+            identity=event.identity,
+            connected=event.connected,
+            protocol=event.protocol,
+            node_id=event.node_id,
+            occurred_at=event.occurred_at,
+        )
+
+
+@strawberry.type
+class StationStatusEvent:
+    station_id: int
+    identity: str
+    status: str
+    occurred_at: datetime
+
+    @classmethod
+    def from_event(cls, event: StationStatusChanged) -> StationStatusEvent:
+        return cls(
+            station_id=event.station_id,
+            identity=event.identity,
+            status=event.status,
+            occurred_at=event.occurred_at,
+        )
+
+
+@strawberry.type
+class ConnectorStatusEvent:
+    station_id: int
+    identity: str
+    evse_id: int
+    connector_id: int
+    status: str
+    error_code: str | None
+    occurred_at: datetime
+
+    @classmethod
+    def from_event(cls, event: ConnectorStatusChanged) -> ConnectorStatusEvent:
+        return cls(
+            station_id=event.station_id,
+            identity=event.identity,
+            evse_id=event.evse_id,
+            connector_id=event.connector_id,
+            status=event.status,
+            error_code=event.error_code,
+            occurred_at=event.occurred_at,
+        )
+
+
+@strawberry.type
+class SessionEvent:
+    session_id: int
+    station_id: int
+    identity: str
+    transaction_id: str
+    phase: str = strawberry.field(description="started | updated | ended")
+    state: str
+    evse_id: int | None
+    connector_id: int | None
+    energy_wh: int
+    power_w: int | None
+    stop_reason: str | None
+    occurred_at: datetime
+
+    @classmethod
+    def from_event(cls, event: SessionChanged) -> SessionEvent:
+        return cls(
+            session_id=event.session_id,
+            station_id=event.station_id,
+            identity=event.identity,
+            transaction_id=event.transaction_id,
+            phase=event.phase,
+            state=event.state,
+            evse_id=event.evse_id,
+            connector_id=event.connector_id,
+            energy_wh=event.energy_wh,
+            power_w=event.power_w,
+            stop_reason=event.stop_reason,
+            occurred_at=event.occurred_at,
+        )
+
+
+@strawberry.type
+class CommandResultEvent:
+    command_log_id: int
+    station_id: int
+    identity: str
+    action: str
+    status: str = strawberry.field(description="accepted | rejected | failed | timeout")
+    station_status: str | None
+    error_code: str | None
+    occurred_at: datetime
+
+    @classmethod
+    def from_event(cls, event: CommandCompleted) -> CommandResultEvent:
+        return cls(
+            command_log_id=event.command_log_id,
+            station_id=event.station_id,
+            identity=event.identity,
+            action=event.action,
+            status=event.status,
+            station_status=event.station_status,
+            error_code=event.error_code,
+            occurred_at=event.occurred_at,
+        )

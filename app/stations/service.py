@@ -62,6 +62,13 @@ async def get_station(principal: Principal, identity: str) -> StationView | None
     return await repository.get_station_by_identity(principal.organization_id, identity)
 
 
+async def station_ids_of_site(principal: Principal, site_id: int) -> set[int]:
+    """The ids of a site's stations (for filtering live events by site)."""
+    require(principal, Permission.READ_NETWORK)
+    stations = await repository.stations_by_site_ids(principal.organization_id, [site_id])
+    return {station.id for station in stations}
+
+
 # Batch loading for the API: the parents were read with the same principal's permission.
 
 

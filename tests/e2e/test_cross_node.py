@@ -105,3 +105,29 @@ async def test_a_station_that_left_the_other_node_is_offline_at_once(
     # Offline, not a timeout: no command went to a node that no longer serves the station.
     with pytest.raises(StationOffline):
         await gateway.send("CP-GONE", models.Reset())
+
+
+async def test_a_subscriber_on_one_node_sees_a_station_on_the_other(
+    live_server, second_node, register, api_key
+):
+    from ocpp.v16 import call
+
+    from tests.conftest import charger
+    from tests.graphql_ws import TRANSPORT_WS, graphql_ws
+    from tests.schema.test_subscriptions import CONNECTOR_STATUS, first_event
+
+    await register("CP-FAR")
+    token = await api_key(role="viewer")
+    async with (
+        graphql_ws(f"{live_server.ws}/graphql", TRANSPORT_WS, token) as client,
+        charger(second_node, "CP-FAR") as station,
+    ):
+        await client.subscribe(CONNECTOR_STATUS, {"identity": "CP-FAR"})
+        event = await first_event(
+            client,
+            lambda: station.call(
+                call.StatusNotification(connector_id=1, error_code="NoError", status="Faulted")
+            ),
+        )
+    assert event["connectorStatus"]["identity"] == "CP-FAR"
+    assert event["connectorStatus"]["status"] == "Faulted"
