@@ -1,23 +1,62 @@
-"""Root query: sites and stations with their connectors."""
+"""Root query: the caller, any node by global id, and the network's lists."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from app.auth import service as auth
+from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.stations import service as stations
+from app.stations.models import StationFilter, StationOrder
 from schema.auth_types import ApiKey, Viewer
 from schema.context import Context
+from schema.ids import local_id
+from schema.pagination import connection, page_request
 from schema.types import ChargingStation, Site
 
-PAGE_SIZE_DESCRIPTION = "At most 100; larger values are capped."
+strawberry.enum(StationOrder, description="Order of a station list.")
+
+FIRST_DESCRIPTION = f"Page size, at most {MAX_PAGE_SIZE}; larger values are capped."
+
+
+@strawberry.input(description="Narrow a station list; every field is optional.")
+class StationFilterInput:
+    site_id: relay.GlobalID | None = None
+    status: str | None = strawberry.field(
+        default=None, description="Station-level status, e.g. Available, Faulted."
+    )
+    online: bool | None = strawberry.field(default=None, description="Connected right now.")
+    registration_status: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    firmware_version: str | None = None
+    search: str | None = strawberry.field(
+        default=None, description="Part of the identity or name, any case."
+    )
+
+    def to_model(self) -> StationFilter:
+        return StationFilter(
+            site_id=local_id(self.site_id, "Site"),
+            status=self.status,
+            connected=self.online,
+            registration_status=self.registration_status,
+            vendor=self.vendor,
+            model=self.model,
+            firmware_version=self.firmware_version,
+            search=self.search.strip() if self.search and self.search.strip() else None,
+        )
 
 
 @strawberry.type
 class Query:
+    node: relay.Node | None = relay.node(
+        description="Anything with a global id, within the caller's organization."
+    )
+
     @strawberry.field(description="Who is calling: organization, role, user or API key.")
     async def viewer(self, info: Info[Context, None]) -> Viewer:
         return Viewer.from_model(info.context.principal)
@@ -30,22 +69,30 @@ class Query:
     async def sites(
         self,
         info: Info[Context, None],
-        limit: Annotated[int, strawberry.argument(description=PAGE_SIZE_DESCRIPTION)] = 50,
+        limit: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = 50,
         offset: int = 0,
     ) -> list[Site]:
         found = await stations.list_sites(info.context.principal, limit, offset)
         return [Site.from_model(site) for site in found]
 
-    @strawberry.field(description="Charging stations in creation order, optionally of one site.")
+    @strawberry.field(description="Charging stations: filtered, sorted, cursor-paginated.")
     async def stations(
         self,
         info: Info[Context, None],
-        limit: Annotated[int, strawberry.argument(description=PAGE_SIZE_DESCRIPTION)] = 50,
-        offset: int = 0,
-        site_id: int | None = None,
-    ) -> list[ChargingStation]:
-        found = await stations.list_stations(info.context.principal, limit, offset, site_id=site_id)
-        return [ChargingStation.from_model(station) for station in found]
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: StationFilterInput | None = None,
+        order_by: StationOrder = StationOrder.IDENTITY,
+    ) -> relay.Connection[ChargingStation]:
+        page = await stations.page_stations(
+            info.context.principal,
+            filter.to_model() if filter else None,
+            order_by,
+            page_request(first, after),
+        )
+        return connection(page, ChargingStation.from_model)
 
     @strawberry.field(description="The station with this OCPP identity.")
     async def station(self, info: Info[Context, None], identity: str) -> ChargingStation | None:

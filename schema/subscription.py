@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import TypeVar
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from app import metrics
@@ -22,6 +23,7 @@ from app.events import (
 )
 from app.stations import service as stations
 from schema.context import Context
+from schema.ids import local_id
 from schema.types import (
     CommandResultEvent,
     ConnectorStatusEvent,
@@ -57,12 +59,13 @@ async def _relay(
 
 
 async def _station_filter(
-    info: Info[Context, None], identity: str | None, site_id: int | None
+    info: Info[Context, None], identity: str | None, site_id: relay.GlobalID | None
 ) -> Callable[[str, int], bool]:
     """Match by station identity and/or site (the site's stations, as of subscribing)."""
+    site = local_id(site_id, "Site")
     in_site = (
-        await stations.station_ids_of_site(info.context.principal, site_id)
-        if site_id is not None
+        await stations.station_ids_of_site(info.context.principal, site)
+        if site is not None
         else None
     )
 
@@ -94,7 +97,7 @@ class Subscription:
         self,
         info: Info[Context, None],
         identity: str | None = None,
-        site_id: int | None = None,
+        site_id: relay.GlobalID | None = None,
     ) -> AsyncGenerator[StationStatusEvent, None]:
         wanted = await _station_filter(info, identity, site_id)
         return _relay(
@@ -111,7 +114,7 @@ class Subscription:
         self,
         info: Info[Context, None],
         identity: str | None = None,
-        site_id: int | None = None,
+        site_id: relay.GlobalID | None = None,
     ) -> AsyncGenerator[ConnectorStatusEvent, None]:
         wanted = await _station_filter(info, identity, site_id)
         return _relay(
@@ -129,7 +132,7 @@ class Subscription:
         self,
         info: Info[Context, None],
         identity: str | None = None,
-        site_id: int | None = None,
+        site_id: relay.GlobalID | None = None,
         session_id: int | None = None,
     ) -> AsyncGenerator[SessionEvent, None]:
         wanted = await _station_filter(info, identity, site_id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from app.events import (
@@ -15,13 +17,18 @@ from app.events import (
     StationConnectionChanged,
     StationStatusChanged,
 )
+from app.stations import service as stations
 from app.stations.models import ConnectorView, SiteView, StationView
 from schema.context import Context
 
 
+def _ids(node_ids: Iterable[str]) -> list[int]:
+    return [int(node_id) for node_id in node_ids]
+
+
 @strawberry.type
-class Connector:
-    id: int
+class Connector(relay.Node):
+    id: relay.NodeID[int]
     evse_id: int = strawberry.field(description="EVSE number within the station")
     connector_id: int = strawberry.field(description="Connector number within the EVSE")
     standard: str
@@ -43,10 +50,18 @@ class Connector:
             error_code=model.error_code,
         )
 
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Connector | None]:
+        ids = _ids(node_ids)
+        found = await stations.connectors_by_ids(info.context.principal, ids)
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
+
 
 @strawberry.type
-class ChargingStation:
-    id: int
+class ChargingStation(relay.Node):
+    id: relay.NodeID[int]
     identity: str = strawberry.field(description="OCPP identity: the last path segment of its URL")
     name: str | None
     protocol: str | None
@@ -76,9 +91,17 @@ class ChargingStation:
             site_id=model.site_id,
         )
 
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ChargingStation | None]:
+        ids = _ids(node_ids)
+        found = await stations.stations_by_ids(info.context.principal, ids)
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
+
     @strawberry.field
     async def connectors(self, info: Info[Context, None]) -> list[Connector]:
-        connectors = await info.context.loaders.connectors_of_station.load(self.id)
+        connectors = await info.context.loaders.connectors_of_station.load(int(self.id))
         return [Connector.from_model(connector) for connector in connectors]
 
     @strawberry.field
@@ -90,8 +113,8 @@ class ChargingStation:
 
 
 @strawberry.type
-class Site:
-    id: int
+class Site(relay.Node):
+    id: relay.NodeID[int]
     name: str
     address: str | None
     city: str | None
@@ -115,9 +138,17 @@ class Site:
             time_zone=model.time_zone,
         )
 
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Site | None]:
+        ids = _ids(node_ids)
+        found = await stations.sites_by_ids(info.context.principal, ids)
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
+
     @strawberry.field
     async def stations(self, info: Info[Context, None]) -> list[ChargingStation]:
-        stations = await info.context.loaders.stations_of_site.load(self.id)
+        stations = await info.context.loaders.stations_of_site.load(int(self.id))
         return [ChargingStation.from_model(station) for station in stations]
 
 

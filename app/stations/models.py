@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 
@@ -37,6 +38,26 @@ class StationView:
     status: str
     connected: bool
     last_seen_at: datetime | None
+
+
+class StationOrder(StrEnum):
+    IDENTITY = "identity"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+@dataclass(frozen=True, slots=True)
+class StationFilter:
+    """What a dashboard narrows a station list by; None: any."""
+
+    site_id: int | None = None
+    status: str | None = None
+    connected: bool | None = None
+    registration_status: str | None = None
+    vendor: str | None = None
+    model: str | None = None
+    firmware_version: str | None = None
+    search: str | None = None  # part of the identity or name, any case
 
 
 @dataclass(frozen=True, slots=True)

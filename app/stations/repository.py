@@ -7,11 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from piccolo.columns import Varchar
+from piccolo.columns.combination import Where
+from piccolo.engine.sqlite import SQLiteEngine
+
+from app.pagination import Page, PageRequest, Position
 from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
     SiteView,
+    StationFilter,
+    StationOrder,
     StationRecord,
     StationView,
     StatusReport,
@@ -108,15 +115,66 @@ async def sites_by_ids(organization_id: int, site_ids: Sequence[int]) -> list[Si
     return [_site(row) for row in rows]
 
 
-async def list_stations(
-    organization_id: int, limit: int, offset: int, site_id: int | None = None
-) -> list[StationView]:
-    query = ChargingStation.select(*_STATION_COLUMNS).where(
-        ChargingStation.organization == organization_id
+def _contains(column: Varchar, text: str) -> Where:
+    """Case-insensitive substring match: ILIKE on PostgreSQL, LIKE on SQLite (which ignores
+    ASCII case and has no ILIKE). Not escaped: SQLite's LIKE has no default escape character,
+    and a `_` or `%` the user typed matching any character only widens a search."""
+    pattern = f"%{text}%"
+    if isinstance(ChargingStation._meta.db, SQLiteEngine):
+        return column.like(pattern)
+    return column.ilike(pattern)
+
+
+async def page_stations(
+    organization_id: int, filters: StationFilter, order: StationOrder, request: PageRequest
+) -> Page[StationView]:
+    """One page of the organization's stations, filtered, in a stable order."""
+    station = ChargingStation
+    query = station.select(*_STATION_COLUMNS).where(station.organization == organization_id)
+    exact = {
+        station.site: filters.site_id,
+        station.status: filters.status,
+        station.connected: filters.connected,
+        station.registration_status: filters.registration_status,
+        station.vendor: filters.vendor,
+        station.model: filters.model,
+        station.firmware_version: filters.firmware_version,
+    }
+    for column, value in exact.items():
+        if value is not None:
+            query = query.where(column == value)
+    if filters.search:
+        query = query.where(
+            _contains(station.identity, filters.search) | _contains(station.name, filters.search)
+        )
+    after = request.after
+    if order is StationOrder.IDENTITY:
+        if after is not None:
+            identity, last_id = str(after[0]), int(after[-1])
+            query = query.where(
+                (station.identity > identity)
+                | ((station.identity == identity) & (station.id > last_id))
+            )
+        query = query.order_by(station.identity).order_by(station.id)
+    else:
+        newest = order is StationOrder.NEWEST
+        if after is not None:
+            last_id = int(after[-1])
+            query = query.where(station.id < last_id if newest else station.id > last_id)
+        query = query.order_by(station.id, ascending=not newest)
+    rows = await query.limit(request.size + 1)
+    items = [_station(row) for row in rows[: request.size]]
+    positions: list[Position] = [
+        (item.identity, item.id) if order is StationOrder.IDENTITY else (item.id,) for item in items
+    ]
+    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+
+
+async def stations_by_ids(organization_id: int, station_ids: Sequence[int]) -> list[StationView]:
+    rows = await ChargingStation.select(*_STATION_COLUMNS).where(
+        (ChargingStation.organization == organization_id)
+        & ChargingStation.id.is_in(list(station_ids))
     )
-    if site_id is not None:
-        query = query.where(ChargingStation.site == site_id)
-    rows = await query.order_by(ChargingStation.id).limit(limit).offset(offset)
     return [_station(row) for row in rows]
 
 
@@ -142,6 +200,16 @@ async def get_station_by_identity(organization_id: int, identity: str) -> Statio
         .first()
     )
     return _station(row) if row else None
+
+
+async def connectors_by_ids(
+    organization_id: int, connector_ids: Sequence[int]
+) -> list[ConnectorView]:
+    rows = await Connector.select(*_CONNECTOR_COLUMNS).where(
+        (Connector.station.organization == organization_id)
+        & Connector.id.is_in(list(connector_ids))
+    )
+    return [_connector(row) for row in rows]
 
 
 async def connectors_by_station_ids(

@@ -16,12 +16,15 @@ from app.events import (
     StationConnectionChanged,
     StationStatusChanged,
 )
+from app.pagination import MAX_PAGE_SIZE, Page, PageRequest
 from app.stations import repository
 from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
     SiteView,
+    StationFilter,
+    StationOrder,
     StationRecord,
     StationView,
     StatusReport,
@@ -32,7 +35,6 @@ from db.group_commit import StatusWrite
 
 logger = logging.getLogger(__name__)
 
-MAX_PAGE_SIZE = 100
 MIN_HEARTBEAT_INTERVAL_S = 10
 
 
@@ -46,14 +48,25 @@ async def list_sites(principal: Principal, limit: int = 50, offset: int = 0) -> 
     return await repository.list_sites(principal.organization_id, *_page(limit, offset))
 
 
-async def list_stations(
-    principal: Principal, limit: int = 50, offset: int = 0, site_id: int | None = None
-) -> list[StationView]:
-    """Stations in creation order, optionally of one site, at most MAX_PAGE_SIZE at a time."""
+async def page_stations(
+    principal: Principal,
+    filters: StationFilter | None = None,
+    order: StationOrder = StationOrder.IDENTITY,
+    request: PageRequest | None = None,
+) -> Page[StationView]:
+    """A page of stations for a dashboard: filtered, sorted, keyset-paginated."""
     require(principal, Permission.READ_NETWORK)
-    return await repository.list_stations(
-        principal.organization_id, *_page(limit, offset), site_id=site_id
+    return await repository.page_stations(
+        principal.organization_id, filters or StationFilter(), order, request or PageRequest()
     )
+
+
+async def stations_by_ids(
+    principal: Principal, station_ids: Sequence[int]
+) -> dict[int, StationView]:
+    require(principal, Permission.READ_NETWORK)
+    found = await repository.stations_by_ids(principal.organization_id, station_ids)
+    return {station.id: station for station in found}
 
 
 async def get_station(principal: Principal, identity: str) -> StationView | None:
@@ -74,6 +87,7 @@ async def station_ids_of_site(principal: Principal, site_id: int) -> set[int]:
 
 async def sites_by_ids(principal: Principal, site_ids: Sequence[int]) -> dict[int, SiteView]:
     """Sites keyed by id."""
+    require(principal, Permission.READ_NETWORK)
     sites = await repository.sites_by_ids(principal.organization_id, site_ids)
     return {site.id: site for site in sites}
 
@@ -87,6 +101,14 @@ async def stations_by_site_ids(
         if station.site_id is not None:
             grouped[station.site_id].append(station)
     return grouped
+
+
+async def connectors_by_ids(
+    principal: Principal, connector_ids: Sequence[int]
+) -> dict[int, ConnectorView]:
+    require(principal, Permission.READ_NETWORK)
+    found = await repository.connectors_by_ids(principal.organization_id, connector_ids)
+    return {connector.id: connector for connector in found}
 
 
 async def connectors_by_station_ids(

@@ -16,7 +16,7 @@ async def test_demo_loads_an_operator_with_data(clean_db, unit_of_work):
     viewer = Principal(organization_id=organization.id, role=Role.VIEWER)
     sites = await stations.list_sites(viewer)
     assert [site.name for site in sites] == [site["name"] for site in SITES]
-    all_stations = await stations.list_stations(viewer)
+    all_stations = (await stations.page_stations(viewer)).items
     assert {station.identity for station in all_stations} == {row[1] for row in STATIONS}
     connectors = await stations.connectors_by_station_ids(viewer, [s.id for s in all_stations])
     assert all(len(connectors[station.id]) == 2 for station in all_stations)

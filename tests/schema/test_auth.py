@@ -56,7 +56,7 @@ async def login(server, email: str, password: str = DEMO_PASSWORD, organization=
 
 
 async def test_an_anonymous_caller_is_told_to_sign_in(live_server, demo):
-    result = await graphql(live_server, "{ stations { identity } }")
+    result = await graphql(live_server, "{ viewer { role } }")
     assert result["data"] is None
     assert result["errors"][0]["extensions"]["code"] == "not_authenticated"
 
@@ -139,10 +139,12 @@ async def test_the_role_matrix_for_reading_the_network(
     live_server, demo, api_key, role, may_read_network
 ):
     caller = await api_key("demo", role)
-    result = await graphql(live_server, "{ sites { name } stations { identity } }", token=caller)
+    result = await graphql(
+        live_server, "{ sites { name } stations { edges { node { identity } } } }", token=caller
+    )
     if may_read_network:
         assert "errors" not in result
-        assert len(result["data"]["stations"]) == 5
+        assert len(result["data"]["stations"]["edges"]) == 5
     else:
         assert {e["extensions"]["code"] for e in result["errors"]} == {"not_permitted"}
 
@@ -158,13 +160,13 @@ async def test_one_organization_never_sees_another(live_server, demo, api_key):
     theirs = await api_key("other", "admin")
     ours = await api_key("demo", "admin")
     query = (
-        "{ sites { name stations { identity } } stations { identity }"
+        "{ sites { name stations { identity } } stations { edges { node { identity } } }"
         ' station(identity: "DEMO-BER-AC-01") { identity } }'
     )
     seen_by_them = (await graphql(live_server, query, token=theirs))["data"]
     assert seen_by_them == {
         "sites": [{"name": "Other's site", "stations": [{"identity": "OTHER-01"}]}],
-        "stations": [{"identity": "OTHER-01"}],
+        "stations": {"edges": [{"node": {"identity": "OTHER-01"}}]},
         "station": None,
     }
     seen_by_us = (await graphql(live_server, query, token=ours))["data"]

@@ -13,7 +13,7 @@ from tests.graphql_ws import LEGACY_WS, TRANSPORT_WS, graphql_ws
 STATIONS_QUERY = """
 query {
   sites { name timeZone stations { identity connectors { evseId connectorId status } } }
-  stations(limit: 1000) { identity site { name } }
+  stations(first: 100) { edges { node { identity site { name } } } }
 }
 """
 
@@ -41,12 +41,12 @@ async def test_query_sites_stations_and_connectors(live_server, demo_key):
     assert berlin == ["DEMO-BER-AC-01", "DEMO-BER-AC-02"]
     connectors = data["sites"][0]["stations"][0]["connectors"]
     assert [(c["evseId"], c["connectorId"]) for c in connectors] == [(1, 1), (2, 1)]
-    assert len(data["stations"]) == len(STATIONS)
-    assert all(station["site"]["name"] for station in data["stations"])
+    assert len(data["stations"]["edges"]) == len(STATIONS)
+    assert all(edge["node"]["site"]["name"] for edge in data["stations"]["edges"])
 
 
 async def test_page_size_is_capped(live_server, clean_db, api_key):
-    from app.stations.service import MAX_PAGE_SIZE
+    from app.pagination import MAX_PAGE_SIZE
     from db.tables import ChargingStation, Organization
 
     organization = Organization(name="Big", slug="big")
@@ -58,8 +58,10 @@ async def test_page_size_is_capped(live_server, clean_db, api_key):
             for n in range(MAX_PAGE_SIZE + 5)
         ]
     )
-    result = await graphql(live_server, "{ stations(limit: 100000) { identity } }", token=key)
-    assert len(result["data"]["stations"]) == MAX_PAGE_SIZE
+    query = "{ stations(first: 100000) { edges { node { identity } } pageInfo { hasNextPage } } }"
+    result = await graphql(live_server, query, token=key)
+    assert len(result["data"]["stations"]["edges"]) == MAX_PAGE_SIZE
+    assert result["data"]["stations"]["pageInfo"]["hasNextPage"] is True
 
 
 async def test_unknown_station_is_null(live_server, demo_key):
@@ -70,7 +72,9 @@ async def test_unknown_station_is_null(live_server, demo_key):
 
 
 async def test_invalid_query_is_a_graphql_error_not_a_crash(live_server, demo_key):
-    result = await graphql(live_server, "{ stations { noSuchField } }", token=demo_key)
+    result = await graphql(
+        live_server, '{ station(identity: "X") { noSuchField } }', token=demo_key
+    )
     assert result["data"] is None
     assert "noSuchField" in result["errors"][0]["message"]
 

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 from ocpp.v16 import call
+from strawberry import relay
 
 from app.commands import models
 from db.tables import ChargingStation, Organization, Site
@@ -12,7 +13,7 @@ from tests.graphql_ws import LEGACY_WS, TRANSPORT_WS, graphql_ws
 from tests.ocpp_server.test_commands import Station16, booted
 
 CONNECTOR_STATUS = """
-subscription ($identity: String, $siteId: Int) {
+subscription ($identity: String, $siteId: ID) {
   connectorStatus(identity: $identity, siteId: $siteId) {
     identity evseId connectorId status errorCode
   }
@@ -35,13 +36,14 @@ async def first_event(client, send_until_seen) -> dict:
     pytest.fail("no subscription event")
 
 
-async def put_in_site(organization: int, identity: str, name: str) -> int:
+async def put_in_site(organization: int, identity: str, name: str) -> str:
+    """The site's global id."""
     site = Site(organization=organization, name=name)
     await site.save()
     await ChargingStation.update({ChargingStation.site: site.id}).where(
         ChargingStation.identity == identity
     )
-    return int(site.id)
+    return str(relay.GlobalID("Site", str(site.id)))
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
