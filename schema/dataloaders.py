@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from app.auth.models import Principal
+from app.sessions import service as sessions
+from app.sessions.models import SessionView
 from app.stations import service as stations
 from app.stations.models import ConnectorView, SiteView, StationView
 
@@ -26,7 +28,19 @@ class Loaders:
             found = await stations.connectors_by_station_ids(principal, station_ids)
             return [found.get(station_id, []) for station_id in station_ids]
 
+        async def load_stations(station_ids: Sequence[int]) -> list[StationView | None]:
+            found = await stations.stations_by_ids(principal, station_ids)
+            return [found.get(station_id) for station_id in station_ids]
+
+        async def load_current_sessions(connector_ids: Sequence[int]) -> list[SessionView | None]:
+            found = await sessions.active_sessions_of_connectors(principal, connector_ids)
+            return [found.get(connector_id) for connector_id in connector_ids]
+
         self.site: DataLoader[int, SiteView | None] = DataLoader(load_fn=load_sites)
+        self.station: DataLoader[int, StationView | None] = DataLoader(load_fn=load_stations)
+        self.current_session: DataLoader[int, SessionView | None] = DataLoader(
+            load_fn=load_current_sessions
+        )
         self.stations_of_site: DataLoader[int, list[StationView]] = DataLoader(
             load_fn=load_stations_of_sites
         )

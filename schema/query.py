@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
@@ -10,12 +11,15 @@ from strawberry.types import Info
 
 from app.auth import service as auth
 from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.sessions import service as sessions
+from app.sessions.models import SessionFilter, SessionOrder
 from app.stations import service as stations
 from app.stations.models import StationFilter, StationOrder
 from schema.auth_types import ApiKey, Viewer
 from schema.context import Context
 from schema.ids import local_id
 from schema.pagination import connection, page_request
+from schema.session_types import ChargingSession
 from schema.types import ChargingStation, Site
 
 strawberry.enum(StationOrder, description="Order of a station list.")
@@ -48,6 +52,28 @@ class StationFilterInput:
             model=self.model,
             firmware_version=self.firmware_version,
             search=self.search.strip() if self.search and self.search.strip() else None,
+        )
+
+
+@strawberry.input(description="Narrow a session list; every field is optional.")
+class SessionFilterInput:
+    state: str | None = strawberry.field(default=None, description="active, completed, ...")
+    station_id: relay.GlobalID | None = None
+    id_tag: str | None = strawberry.field(default=None, description="The token as sent.")
+    user_id: int | None = None
+    started_from: datetime | None = strawberry.field(
+        default=None, description="Started at or after."
+    )
+    started_before: datetime | None = None
+
+    def to_model(self) -> SessionFilter:
+        return SessionFilter(
+            state=self.state,
+            station_id=local_id(self.station_id, "ChargingStation"),
+            id_tag=self.id_tag,
+            user_id=self.user_id,
+            started_from=self.started_from,
+            started_before=self.started_before,
         )
 
 
@@ -93,6 +119,27 @@ class Query:
             page_request(first, after),
         )
         return connection(page, ChargingStation.from_model)
+
+    @strawberry.field(
+        description="Charging sessions, newest first by default; a driver sees only their own."
+    )
+    async def sessions(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: SessionFilterInput | None = None,
+        order_by: SessionOrder = SessionOrder.NEWEST,
+    ) -> relay.Connection[ChargingSession]:
+        page = await sessions.page_sessions(
+            info.context.principal,
+            filter.to_model() if filter else None,
+            order_by,
+            page_request(first, after),
+        )
+        return connection(page, ChargingSession.from_model)
 
     @strawberry.field(description="The station with this OCPP identity.")
     async def station(self, info: Info[Context, None], identity: str) -> ChargingStation | None:

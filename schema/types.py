@@ -20,6 +20,7 @@ from app.events import (
 from app.stations import service as stations
 from app.stations.models import ConnectorView, SiteView, StationView
 from schema.context import Context
+from schema.session_types import ChargingSession
 
 
 def _ids(node_ids: Iterable[str]) -> list[int]:
@@ -57,6 +58,11 @@ class Connector(relay.Node):
         ids = _ids(node_ids)
         found = await stations.connectors_by_ids(info.context.principal, ids)
         return [cls.from_model(found[i]) if i in found else None for i in ids]
+
+    @strawberry.field(description="The session running on this connector, if any.")
+    async def current_session(self, info: Info[Context, None]) -> ChargingSession | None:
+        session = await info.context.loaders.current_session.load(int(self.id))
+        return ChargingSession.from_model(session) if session else None
 
 
 @strawberry.type

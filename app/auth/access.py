@@ -13,7 +13,8 @@ from app.errors import NotPermitted
 
 
 class Permission(StrEnum):
-    READ_NETWORK = "read the network"  # sites, stations, sessions of everyone, dashboards
+    READ_STATIONS = "see stations"  # sites, stations, connectors: what a driver app maps
+    READ_NETWORK = "read the network"  # everyone's sessions, live feeds, dashboards
     OPERATE = "operate stations"  # remote commands, approve stations, id tokens
     MANAGE = "manage the organization"  # stations' credentials, users, API keys
     CHARGE = "charge"  # start/stop one's own charging, see one's own sessions
@@ -21,9 +22,11 @@ class Permission(StrEnum):
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.OPERATOR: frozenset({Permission.READ_NETWORK, Permission.OPERATE, Permission.CHARGE}),
-    Role.VIEWER: frozenset({Permission.READ_NETWORK}),
-    Role.DRIVER: frozenset({Permission.CHARGE}),
+    Role.OPERATOR: frozenset(
+        {Permission.READ_STATIONS, Permission.READ_NETWORK, Permission.OPERATE, Permission.CHARGE}
+    ),
+    Role.VIEWER: frozenset({Permission.READ_STATIONS, Permission.READ_NETWORK}),
+    Role.DRIVER: frozenset({Permission.READ_STATIONS, Permission.CHARGE}),
 }
 
 

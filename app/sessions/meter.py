@@ -127,3 +127,30 @@ def power_w(readings: Iterable[Reading]) -> int | None:
     """The latest active import power in W, if the readings have one."""
     total = _latest_total(list(readings), POWER)
     return int(total) if total is not None and abs(total) <= MAX_POWER_W else None
+
+
+def chart_points(
+    readings: Iterable[Reading], meter_start_wh: int | None, max_points: int | None = None
+) -> list[tuple[datetime, int | None, int | None]]:
+    """(time, energy charged so far in Wh, power in W) per sampling time, for a chart;
+    downsampled to at most `max_points` (the last point of each equal time slice)."""
+    by_time: dict[datetime, list[Reading]] = {}
+    for reading in readings:
+        by_time.setdefault(reading.sampled_at, []).append(reading)
+    points = []
+    for at in sorted(by_time):
+        register = energy_register_wh(by_time[at])
+        energy = (
+            max(0, register - meter_start_wh)
+            if register is not None and meter_start_wh is not None
+            else None
+        )
+        points.append((at, energy, power_w(by_time[at])))
+    if max_points is None or len(points) <= max_points or max_points < 1:
+        return points
+    first, last = points[0][0], points[-1][0]
+    slice_s = (last - first).total_seconds() / max_points or 1.0
+    kept: dict[int, tuple[datetime, int | None, int | None]] = {}
+    for point in points:
+        kept[min(max_points - 1, int((point[0] - first).total_seconds() / slice_s))] = point
+    return [kept[index] for index in sorted(kept)]

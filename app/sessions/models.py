@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from app.auth.models import TokenVerdict
 
@@ -31,3 +32,55 @@ class SessionState:
 class StartResult:
     transaction_id: int
     verdict: TokenVerdict
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """A session as the API shows it."""
+
+    id: int
+    organization_id: int
+    station_id: int
+    connector_row: int | None
+    evse_id: int | None
+    connector_id: int | None
+    transaction_id: str
+    id_token_id: int | None
+    id_tag: str | None
+    user_id: int | None
+    state: str
+    charging_state: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    meter_start_wh: int | None
+    meter_stop_wh: int | None
+    energy_wh: int
+    power_w: int | None
+    cost_minor: int | None
+    currency: str | None
+    stop_reason: str | None
+    offline: bool
+
+
+class SessionOrder(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    state: str | None = None
+    station_id: int | None = None
+    user_id: int | None = None
+    id_tag: str | None = None
+    started_from: datetime | None = None
+    started_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterPoint:
+    """One point of a session's chart: energy so far and power, at a time."""
+
+    at: datetime
+    energy_wh: int | None
+    power_w: int | None

@@ -8,8 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from app.pagination import Page, PageRequest, Position
 from app.sessions.meter import Reading
-from app.sessions.models import SessionState
+from app.sessions.models import (
+    SessionFilter,
+    SessionOrder,
+    SessionState,
+    SessionView,
+)
 from app.timeparse import utcnow
 from db.group_commit import SampleRow
 from db.tables import ChargingSession, MeterSample
@@ -227,3 +233,131 @@ async def user_of_session(station_id: int, transaction_id: str) -> int | None:
         .first()
     )
     return row["user"] if row else None
+
+
+_VIEW_COLUMNS = (
+    ChargingSession.id,
+    ChargingSession.organization,
+    ChargingSession.station,
+    ChargingSession.connector,
+    ChargingSession.evse.evse_id.as_alias("evse_number"),
+    ChargingSession.connector.connector_id.as_alias("connector_number"),
+    ChargingSession.transaction_id,
+    ChargingSession.id_token,
+    ChargingSession.id_tag,
+    ChargingSession.user,
+    ChargingSession.state,
+    ChargingSession.charging_state,
+    ChargingSession.started_at,
+    ChargingSession.ended_at,
+    ChargingSession.meter_start_wh,
+    ChargingSession.meter_stop_wh,
+    ChargingSession.energy_wh,
+    ChargingSession.power_w,
+    ChargingSession.cost_minor,
+    ChargingSession.currency,
+    ChargingSession.stop_reason,
+    ChargingSession.offline,
+)
+
+
+def _view(row: dict[str, Any]) -> SessionView:
+    return SessionView(
+        id=row["id"],
+        organization_id=row["organization"],
+        station_id=row["station"],
+        connector_row=row["connector"],
+        evse_id=row["evse_number"],
+        connector_id=row["connector_number"],
+        transaction_id=row["transaction_id"],
+        id_token_id=row["id_token"],
+        id_tag=row["id_tag"],
+        user_id=row["user"],
+        state=row["state"],
+        charging_state=row["charging_state"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        meter_start_wh=row["meter_start_wh"],
+        meter_stop_wh=row["meter_stop_wh"],
+        energy_wh=row["energy_wh"],
+        power_w=row["power_w"],
+        cost_minor=row["cost_minor"],
+        currency=row["currency"],
+        stop_reason=row["stop_reason"],
+        offline=row["offline"],
+    )
+
+
+async def page_sessions(
+    organization_id: int, filters: SessionFilter, order: SessionOrder, request: PageRequest
+) -> Page[SessionView]:
+    session = ChargingSession
+    query = session.select(*_VIEW_COLUMNS).where(session.organization == organization_id)
+    exact = {
+        session.state: filters.state,
+        session.station: filters.station_id,
+        session.user: filters.user_id,
+        session.id_tag: filters.id_tag,
+    }
+    for column, value in exact.items():
+        if value is not None:
+            query = query.where(column == value)
+    if filters.started_from is not None:
+        query = query.where(session.started_at >= filters.started_from)
+    if filters.started_before is not None:
+        query = query.where(session.started_at < filters.started_before)
+    newest = order is SessionOrder.NEWEST
+    if request.after is not None:
+        last_id = int(request.after[-1])
+        query = query.where(session.id < last_id if newest else session.id > last_id)
+    rows = await query.order_by(session.id, ascending=not newest).limit(request.size + 1)
+    items = [_view(row) for row in rows[: request.size]]
+    positions: list[Position] = [(item.id,) for item in items]
+    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+
+
+async def sessions_by_ids(organization_id: int, session_ids: Sequence[int]) -> list[SessionView]:
+    rows = await ChargingSession.select(*_VIEW_COLUMNS).where(
+        (ChargingSession.organization == organization_id)
+        & ChargingSession.id.is_in(list(session_ids))
+    )
+    return [_view(row) for row in rows]
+
+
+async def active_sessions_of_connectors(
+    organization_id: int, connector_rows: Sequence[int]
+) -> list[SessionView]:
+    rows = (
+        await ChargingSession.select(*_VIEW_COLUMNS)
+        .where(
+            (ChargingSession.organization == organization_id)
+            & (ChargingSession.state == "active")
+            & ChargingSession.connector.is_in(list(connector_rows))
+        )
+        .order_by(ChargingSession.started_at)
+    )
+    return [_view(row) for row in rows]
+
+
+async def chart_readings(session_id: int) -> list[Reading]:
+    """The energy register and power samples of a session, oldest first."""
+    rows = (
+        await MeterSample.select(
+            MeterSample.sampled_at,
+            MeterSample.measurand,
+            MeterSample.phase,
+            MeterSample.location,
+            MeterSample.unit,
+            MeterSample.context,
+            MeterSample.value,
+        )
+        .where(
+            (MeterSample.session == session_id)
+            & MeterSample.measurand.is_in(list(CHART_MEASURANDS))
+        )
+        .order_by(MeterSample.sampled_at)
+    )
+    return [Reading(**row) for row in rows]
+
+
+CHART_MEASURANDS = ("Energy.Active.Import.Register", "Power.Active.Import")

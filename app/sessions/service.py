@@ -5,16 +5,36 @@ their offline queue after a reboot, and a repeat must change nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from app.auth import service as auth
-from app.auth.models import ACCEPTED, UNKNOWN, TokenVerdict
+from app.auth.access import Permission, may, require
+from app.auth.models import ACCEPTED, UNKNOWN, Principal, TokenVerdict
+from app.errors import NotFound, NotPermitted
 from app.events import SessionChanged
+from app.pagination import Page, PageRequest
 from app.sessions import repository
-from app.sessions.meter import Reading, energy_register_wh, power_w, readings_from_meter_values
-from app.sessions.models import ACTIVE, COMPLETED, ORPHAN, SessionState, StartResult
+from app.sessions.meter import (
+    Reading,
+    chart_points,
+    energy_register_wh,
+    power_w,
+    readings_from_meter_values,
+)
+from app.sessions.models import (
+    ACTIVE,
+    COMPLETED,
+    ORPHAN,
+    MeterPoint,
+    SessionFilter,
+    SessionOrder,
+    SessionState,
+    SessionView,
+    StartResult,
+)
 from app.stations import service as stations
 from app.stations.models import StationRecord
 from app.timeparse import utcnow
@@ -408,3 +428,72 @@ async def authorize(station: StationRecord, uid: str, token_type: str | None) ->
 async def session_owner(station_id: int, transaction_id: str) -> int | None:
     """The user a session is charging for, if known."""
     return await repository.user_of_session(station_id, transaction_id)
+
+
+# The API's reads. A driver sees only their own sessions, whatever filter they send.
+
+
+def _own_scope(principal: Principal, filters: SessionFilter) -> SessionFilter:
+    if may(principal, Permission.READ_NETWORK):
+        return filters
+    require(principal, Permission.CHARGE)
+    if principal.user_id is None:
+        raise NotPermitted("only a signed-in driver has sessions of their own")
+    return dataclasses.replace(filters, user_id=principal.user_id)
+
+
+async def page_sessions(
+    principal: Principal,
+    filters: SessionFilter | None = None,
+    order: SessionOrder = SessionOrder.NEWEST,
+    request: PageRequest | None = None,
+) -> Page[SessionView]:
+    scoped = _own_scope(principal, filters or SessionFilter())
+    return await repository.page_sessions(
+        principal.organization_id, scoped, order, request or PageRequest()
+    )
+
+
+def _visible(principal: Principal, session: SessionView) -> bool:
+    return may(principal, Permission.READ_NETWORK) or (
+        principal.user_id is not None and session.user_id == principal.user_id
+    )
+
+
+async def sessions_by_ids(
+    principal: Principal, session_ids: Sequence[int]
+) -> dict[int, SessionView]:
+    found = await repository.sessions_by_ids(principal.organization_id, session_ids)
+    return {session.id: session for session in found if _visible(principal, session)}
+
+
+async def active_sessions_of_connectors(
+    principal: Principal, connector_rows: Sequence[int]
+) -> dict[int, SessionView]:
+    """The running session on each connector that has one (the newest, if several); a driver
+    sees only their own."""
+    require(principal, Permission.READ_STATIONS)
+    found = await repository.active_sessions_of_connectors(
+        principal.organization_id, connector_rows
+    )
+    return {
+        session.connector_row: session
+        for session in found
+        if session.connector_row and _visible(principal, session)
+    }
+
+
+async def meter_chart(
+    principal: Principal, session_id: int, max_points: int | None = None
+) -> list[MeterPoint]:
+    """Energy and power over a session's time, for a chart."""
+    sessions = await sessions_by_ids(principal, [session_id])
+    if session_id not in sessions:
+        raise NotFound(f"no session {session_id}")
+    readings = await repository.chart_readings(session_id)
+    return [
+        MeterPoint(at=at, energy_wh=energy, power_w=power)
+        for at, energy, power in chart_points(
+            readings, sessions[session_id].meter_start_wh, max_points
+        )
+    ]

@@ -44,7 +44,7 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
 
 async def list_sites(principal: Principal, limit: int = 50, offset: int = 0) -> list[SiteView]:
     """Sites in creation order, at most MAX_PAGE_SIZE at a time."""
-    require(principal, Permission.READ_NETWORK)
+    require(principal, Permission.READ_STATIONS)
     return await repository.list_sites(principal.organization_id, *_page(limit, offset))
 
 
@@ -55,7 +55,7 @@ async def page_stations(
     request: PageRequest | None = None,
 ) -> Page[StationView]:
     """A page of stations for a dashboard: filtered, sorted, keyset-paginated."""
-    require(principal, Permission.READ_NETWORK)
+    require(principal, Permission.READ_STATIONS)
     return await repository.page_stations(
         principal.organization_id, filters or StationFilter(), order, request or PageRequest()
     )
@@ -64,20 +64,20 @@ async def page_stations(
 async def stations_by_ids(
     principal: Principal, station_ids: Sequence[int]
 ) -> dict[int, StationView]:
-    require(principal, Permission.READ_NETWORK)
+    require(principal, Permission.READ_STATIONS)
     found = await repository.stations_by_ids(principal.organization_id, station_ids)
     return {station.id: station for station in found}
 
 
 async def get_station(principal: Principal, identity: str) -> StationView | None:
     """The station with this OCPP identity, if any."""
-    require(principal, Permission.READ_NETWORK)
+    require(principal, Permission.READ_STATIONS)
     return await repository.get_station_by_identity(principal.organization_id, identity)
 
 
 async def station_ids_of_site(principal: Principal, site_id: int) -> set[int]:
     """The ids of a site's stations (for filtering live events by site)."""
-    require(principal, Permission.READ_NETWORK)
+    require(principal, Permission.READ_STATIONS)
     stations = await repository.stations_by_site_ids(principal.organization_id, [site_id])
     return {station.id for station in stations}
 
@@ -87,7 +87,7 @@ async def station_ids_of_site(principal: Principal, site_id: int) -> set[int]:
 
 async def sites_by_ids(principal: Principal, site_ids: Sequence[int]) -> dict[int, SiteView]:
     """Sites keyed by id."""
-    require(principal, Permission.READ_NETWORK)
+    require(principal, Permission.READ_STATIONS)
     sites = await repository.sites_by_ids(principal.organization_id, site_ids)
     return {site.id: site for site in sites}
 
@@ -106,7 +106,7 @@ async def stations_by_site_ids(
 async def connectors_by_ids(
     principal: Principal, connector_ids: Sequence[int]
 ) -> dict[int, ConnectorView]:
-    require(principal, Permission.READ_NETWORK)
+    require(principal, Permission.READ_STATIONS)
     found = await repository.connectors_by_ids(principal.organization_id, connector_ids)
     return {connector.id: connector for connector in found}
 

@@ -1,0 +1,107 @@
+"""GraphQL types of charging sessions and their meter series."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from app.sessions import service as sessions
+from app.sessions.models import MeterPoint as MeterPointValue
+from app.sessions.models import SessionOrder, SessionView
+from schema.context import Context
+
+if TYPE_CHECKING:
+    from schema.types import ChargingStation
+
+strawberry.enum(SessionOrder, description="Order of a session list.")
+
+MAX_CHART_POINTS = 2000
+
+
+@strawberry.type(description="A point of a session's chart.")
+class MeterPoint:
+    at: datetime
+    energy_wh: int | None = strawberry.field(description="Charged since the start, in Wh.")
+    power_w: int | None
+
+    @classmethod
+    def from_model(cls, model: MeterPointValue) -> MeterPoint:
+        return cls(at=model.at, energy_wh=model.energy_wh, power_w=model.power_w)
+
+
+@strawberry.type
+class ChargingSession(relay.Node):
+    id: relay.NodeID[int]
+    transaction_id: str
+    state: str = strawberry.field(description="active | completed | failed | orphan")
+    charging_state: str | None
+    evse_id: int | None
+    connector_id: int | None
+    id_tag: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    meter_start_wh: int | None
+    meter_stop_wh: int | None
+    energy_wh: int
+    power_w: int | None
+    cost_minor: int | None = strawberry.field(description="Running cost incl. VAT, minor units.")
+    currency: str | None
+    stop_reason: str | None
+    offline: bool = strawberry.field(description="Started or ended while the station was offline.")
+    station_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, model: SessionView) -> ChargingSession:
+        return cls(
+            id=model.id,
+            transaction_id=model.transaction_id,
+            state=model.state,
+            charging_state=model.charging_state,
+            evse_id=model.evse_id,
+            connector_id=model.connector_id,
+            id_tag=model.id_tag,
+            started_at=model.started_at,
+            ended_at=model.ended_at,
+            meter_start_wh=model.meter_start_wh,
+            meter_stop_wh=model.meter_stop_wh,
+            energy_wh=model.energy_wh,
+            power_w=model.power_w,
+            cost_minor=model.cost_minor,
+            currency=model.currency,
+            stop_reason=model.stop_reason,
+            offline=model.offline,
+            station_id=model.station_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ChargingSession | None]:
+        ids = [int(node_id) for node_id in node_ids]
+        found = await sessions.sessions_by_ids(info.context.principal, ids)
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
+
+    @strawberry.field
+    async def station(
+        self, info: Info[Context, None]
+    ) -> Annotated[ChargingStation, strawberry.lazy("schema.types")] | None:
+        from schema.types import ChargingStation
+
+        station = await info.context.loaders.station.load(self.station_id)
+        return ChargingStation.from_model(station) if station else None
+
+    @strawberry.field(
+        description="Energy and power over time for a chart, at most `maxPoints` points."
+    )
+    async def meter_values(
+        self, info: Info[Context, None], max_points: int = 500
+    ) -> list[MeterPoint]:
+        points = await sessions.meter_chart(
+            info.context.principal, int(self.id), max(1, min(max_points, MAX_CHART_POINTS))
+        )
+        return [MeterPoint.from_model(point) for point in points]
