@@ -17,6 +17,7 @@ from app.stations import service as stations
 from app.stations.models import StationFilter, StationOrder
 from schema.auth_types import ApiKey, Viewer
 from schema.context import Context
+from schema.dashboard import Dashboard
 from schema.ids import local_id
 from schema.pagination import connection, page_request
 from schema.session_types import ChargingSession
@@ -140,6 +141,17 @@ class Query:
             page_request(first, after),
         )
         return connection(page, ChargingSession.from_model)
+
+    @strawberry.field(description="Figures for a dashboard; `from`/`to` bound the period.")
+    async def dashboard(
+        self,
+        info: Info[Context, None],
+        site_id: relay.GlobalID | None = None,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> Dashboard:
+        info.context.principal  # noqa: B018 - sign in first, whatever is selected
+        return Dashboard(site_id=local_id(site_id, "Site"), started_from=from_, started_before=to)
 
     @strawberry.field(description="The station with this OCPP identity.")
     async def station(self, info: Info[Context, None], identity: str) -> ChargingStation | None:

@@ -84,3 +84,10 @@ class MeterPoint:
     at: datetime
     energy_wh: int | None
     power_w: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTotals:
+    active: int  # running now
+    sessions: int  # started in the period
+    energy_wh: int  # charged by the sessions started in the period

@@ -361,3 +361,42 @@ async def chart_readings(session_id: int) -> list[Reading]:
 
 
 CHART_MEASURANDS = ("Energy.Active.Import.Register", "Power.Active.Import")
+
+
+async def session_totals(
+    organization_id: int,
+    site_id: int | None,
+    started_from: datetime | None,
+    started_before: datetime | None,
+) -> dict[str, Any]:
+    """Running sessions now, and sessions and energy of those started in the period."""
+    clauses, arguments = ["cs.organization = {}"], [organization_id]
+    join = ""
+    if site_id is not None:
+        join = " JOIN charging_station st ON st.id = cs.station"
+        clauses.append("st.site = {}")
+        arguments.append(site_id)
+    where = " AND ".join(clauses)
+    active = await ChargingSession.raw(
+        f"SELECT COUNT(*) AS count FROM charging_session cs{join} "  # noqa: S608
+        f"WHERE {where} AND cs.state = 'active'",
+        *arguments,
+    )
+    period_clauses: list[str] = [where]
+    period_arguments: list[Any] = list(arguments)
+    if started_from is not None:
+        period_clauses.append("cs.started_at >= {}")
+        period_arguments.append(started_from)
+    if started_before is not None:
+        period_clauses.append("cs.started_at < {}")
+        period_arguments.append(started_before)
+    period = await ChargingSession.raw(
+        "SELECT COUNT(*) AS count, COALESCE(SUM(cs.energy_wh), 0) AS energy "  # noqa: S608
+        f"FROM charging_session cs{join} WHERE " + " AND ".join(period_clauses),
+        *period_arguments,
+    )
+    return {
+        "active": int(active[0]["count"]),
+        "sessions": int(period[0]["count"]),
+        "energy_wh": int(period[0]["energy"]),
+    }

@@ -32,6 +32,7 @@ from app.sessions.models import (
     SessionFilter,
     SessionOrder,
     SessionState,
+    SessionTotals,
     SessionView,
     StartResult,
 )
@@ -497,3 +498,17 @@ async def meter_chart(
             readings, sessions[session_id].meter_start_wh, max_points
         )
     ]
+
+
+async def session_totals(
+    principal: Principal,
+    site_id: int | None = None,
+    started_from: datetime | None = None,
+    started_before: datetime | None = None,
+) -> SessionTotals:
+    """Dashboard figures: running sessions, and sessions and energy in a period."""
+    require(principal, Permission.READ_NETWORK)
+    totals = await repository.session_totals(
+        principal.organization_id, site_id, started_from, started_before
+    )
+    return SessionTotals(**totals)

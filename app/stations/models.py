@@ -141,3 +141,13 @@ class ConfigurationEntry:
     attribute_type: str = "Actual"
     readonly: bool = False
     characteristics: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkCounts:
+    """Stations and connectors by status, for a dashboard."""
+
+    stations: int
+    stations_online: int
+    stations_by_status: dict[str, int]
+    connectors_by_status: dict[str, int]

@@ -545,3 +545,35 @@ async def configuration_of(station_id: int) -> list[ConfigurationEntry]:
         )
         for row in rows
     ]
+
+
+def _site_clause(site_id: int | None, column: str = "s.site") -> str:
+    return f" AND {column} = {{}}" if site_id is not None else ""
+
+
+async def station_counts(organization_id: int, site_id: int | None) -> list[dict[str, Any]]:
+    """(connected, status, count) over the organization's stations (or one site's)."""
+    arguments: list[Any] = [organization_id] + ([site_id] if site_id is not None else [])
+    return list(
+        await ChargingStation.raw(
+            "SELECT s.connected AS connected, s.status AS status, COUNT(*) AS count "
+            "FROM charging_station s WHERE s.organization = {}"
+            + _site_clause(site_id)
+            + " GROUP BY s.connected, s.status",
+            *arguments,
+        )
+    )
+
+
+async def connector_counts(organization_id: int, site_id: int | None) -> list[dict[str, Any]]:
+    """(status, count) over the connectors of the organization's stations (or one site's)."""
+    arguments: list[Any] = [organization_id] + ([site_id] if site_id is not None else [])
+    return list(
+        await Connector.raw(
+            "SELECT c.status AS status, COUNT(*) AS count FROM connector c "  # noqa: S608
+            "JOIN charging_station s ON s.id = c.station WHERE s.organization = {}"
+            + _site_clause(site_id)
+            + " GROUP BY c.status",
+            *arguments,
+        )
+    )

@@ -22,6 +22,7 @@ from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
+    NetworkCounts,
     SiteView,
     StationFilter,
     StationOrder,
@@ -80,6 +81,22 @@ async def station_ids_of_site(principal: Principal, site_id: int) -> set[int]:
     require(principal, Permission.READ_STATIONS)
     stations = await repository.stations_by_site_ids(principal.organization_id, [site_id])
     return {station.id for station in stations}
+
+
+async def network_counts(principal: Principal, site_id: int | None = None) -> NetworkCounts:
+    """How many stations and connectors are in which state: two grouped queries."""
+    require(principal, Permission.READ_NETWORK)
+    by_station = await repository.station_counts(principal.organization_id, site_id)
+    by_connector = await repository.connector_counts(principal.organization_id, site_id)
+    stations_by_status: dict[str, int] = defaultdict(int)
+    for row in by_station:
+        stations_by_status[row["status"]] += int(row["count"])
+    return NetworkCounts(
+        stations=sum(int(row["count"]) for row in by_station),
+        stations_online=sum(int(row["count"]) for row in by_station if row["connected"]),
+        stations_by_status=dict(stations_by_status),
+        connectors_by_status={row["status"]: int(row["count"]) for row in by_connector},
+    )
 
 
 # Batch loading for the API: the parents were read with the same principal's permission.
