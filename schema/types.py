@@ -78,6 +78,13 @@ class ChargingStation(relay.Node):
     status: str
     connected: bool
     last_seen_at: datetime | None
+    security_profile: int = strawberry.field(description="0 none, 1 Basic auth, 2 TLS + Basic.")
+    free_vend: bool = strawberry.field(description="Unknown id tokens may charge here.")
+    assumed_protocol: str | None
+    firmware_status: str | None = strawberry.field(description="Last firmware update progress.")
+    diagnostics_status: str | None = strawberry.field(
+        description="Last diagnostics or log upload progress."
+    )
     site_id: strawberry.Private[int | None]
 
     @classmethod
@@ -94,6 +101,11 @@ class ChargingStation(relay.Node):
             status=model.status,
             connected=model.connected,
             last_seen_at=model.last_seen_at,
+            security_profile=model.security_profile,
+            free_vend=model.free_vend,
+            assumed_protocol=model.assumed_protocol,
+            firmware_status=model.firmware_status,
+            diagnostics_status=model.diagnostics_status,
             site_id=model.site_id,
         )
 

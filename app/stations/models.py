@@ -38,6 +38,11 @@ class StationView:
     status: str
     connected: bool
     last_seen_at: datetime | None
+    security_profile: int = 0
+    free_vend: bool = False
+    assumed_protocol: str | None = None
+    firmware_status: str | None = None
+    diagnostics_status: str | None = None
 
 
 class StationOrder(StrEnum):

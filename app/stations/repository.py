@@ -25,6 +25,7 @@ from app.stations.models import (
 )
 from app.timeparse import utcnow
 from db.tables import (
+    ChargingSession,
     ChargingStation,
     Connector,
     Evse,
@@ -62,6 +63,11 @@ _STATION_COLUMNS = (
     ChargingStation.status,
     ChargingStation.connected,
     ChargingStation.last_seen_at,
+    ChargingStation.security_profile,
+    ChargingStation.free_vend,
+    ChargingStation.assumed_protocol,
+    ChargingStation.firmware_status,
+    ChargingStation.diagnostics_status,
 )
 _CONNECTOR_COLUMNS = (
     Connector.id,
@@ -577,3 +583,64 @@ async def connector_counts(organization_id: int, site_id: int | None) -> list[di
             *arguments,
         )
     )
+
+
+_STATION_UPDATABLE = {
+    "name": ChargingStation.name,
+    "site_id": ChargingStation.site,
+    "security_profile": ChargingStation.security_profile,
+    "password_hash": ChargingStation.password_hash,
+    "free_vend": ChargingStation.free_vend,
+    "assumed_protocol": ChargingStation.assumed_protocol,
+    "registration_status": ChargingStation.registration_status,
+}
+
+
+async def update_station(organization_id: int, identity: str, values: dict[str, Any]) -> bool:
+    """Whether a station of this organization was updated."""
+    updated = (
+        await ChargingStation.update(
+            {_STATION_UPDATABLE[name]: value for name, value in values.items()}
+        )
+        .where(
+            (ChargingStation.organization == organization_id)
+            & (ChargingStation.identity == identity)
+        )
+        .returning(ChargingStation.id)
+    )
+    return bool(updated)
+
+
+async def has_sessions(station_id: int) -> bool:
+    return await ChargingSession.exists().where(ChargingSession.station == station_id)
+
+
+async def delete_station(station_id: int) -> None:
+    await ChargingStation.delete().where(ChargingStation.id == station_id)
+
+
+async def create_site(organization_id: int, values: dict[str, Any]) -> SiteView:
+    site = Site(organization=organization_id, **values)
+    await site.save()
+    found = await sites_by_ids(organization_id, [int(site.id)])
+    return found[0]
+
+
+async def update_site(
+    organization_id: int, site_id: int, values: dict[str, Any]
+) -> SiteView | None:
+    if values:
+        await Site.update({getattr(Site, name): value for name, value in values.items()}).where(
+            (Site.organization == organization_id) & (Site.id == site_id)
+        )
+    found = await sites_by_ids(organization_id, [site_id])
+    return found[0] if found else None
+
+
+async def delete_site(organization_id: int, site_id: int) -> bool:
+    deleted = (
+        await Site.delete()
+        .where((Site.organization == organization_id) & (Site.id == site_id))
+        .returning(Site.id)
+    )
+    return bool(deleted)

@@ -1,0 +1,179 @@
+"""Use cases that manage the network from the API: sites, stations and their credentials.
+
+Admins manage; operators approve stations that connected as Pending. Everything stays inside
+the caller's organization: another organization's site or station is simply not found."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.auth.access import Permission, require
+from app.auth.models import Principal
+from app.auth.passwords import hash_password
+from app.errors import AlreadyExists, InvalidInput, NotFound
+from app.stations import repository
+from app.stations.models import SiteView, StationView
+from app.unit_of_work import UnitOfWork
+
+# OCPP-J: the identity is the last URL path segment; 2.0.1 allows at most 48 characters.
+IDENTITY = re.compile(r"^[A-Za-z0-9*\-_=:+|@.]{1,48}$")
+# OCPP security whitepaper / 2.0.1 BasicAuthPassword: 16 to 40 characters.
+PASSWORD_LENGTH = (16, 40)
+PROTOCOLS = ("ocpp1.6", "ocpp2.0.1")
+SITE_FIELDS = (
+    "name",
+    "address",
+    "city",
+    "postal_code",
+    "country",
+    "time_zone",
+    "latitude",
+    "longitude",
+    "grid_capacity_a",
+)
+STATION_FIELDS = ("name", "site_id", "security_profile", "free_vend", "assumed_protocol")
+
+
+def _check_password(password: str) -> str:
+    low, high = PASSWORD_LENGTH
+    if not low <= len(password) <= high:
+        raise InvalidInput(f"an OCPP password has {low} to {high} characters")
+    return hash_password(password)
+
+
+def _check_station_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - {*STATION_FIELDS, "password"}
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    values = {name: value for name, value in changes.items() if name != "password"}
+    profile = values.get("security_profile")
+    if profile is not None and profile not in (0, 1, 2):
+        raise InvalidInput("securityProfile is 0 (none), 1 (Basic auth) or 2 (TLS + Basic)")
+    protocol = values.get("assumed_protocol")
+    if protocol is not None and protocol not in PROTOCOLS:
+        raise InvalidInput(f"assumedProtocol is one of {', '.join(PROTOCOLS)}")
+    if "password" in changes:
+        password = changes["password"]
+        values["password_hash"] = _check_password(password) if password else None
+    return values
+
+
+async def _own_site(principal: Principal, site_id: int | None) -> None:
+    if site_id is not None and not await repository.sites_by_ids(
+        principal.organization_id, [site_id]
+    ):
+        raise NotFound(f"no site {site_id}")
+
+
+async def create_site(uow: UnitOfWork, principal: Principal, fields: dict[str, Any]) -> SiteView:
+    require(principal, Permission.MANAGE)
+    if not str(fields.get("name") or "").strip():
+        raise InvalidInput("a site needs a name")
+    async with uow:
+        return await repository.create_site(principal.organization_id, _site_values(fields))
+
+
+async def update_site(
+    uow: UnitOfWork, principal: Principal, site_id: int, changes: dict[str, Any]
+) -> SiteView:
+    require(principal, Permission.MANAGE)
+    async with uow:
+        updated = await repository.update_site(
+            principal.organization_id, site_id, _site_values(changes)
+        )
+    if updated is None:
+        raise NotFound(f"no site {site_id}")
+    return updated
+
+
+async def delete_site(uow: UnitOfWork, principal: Principal, site_id: int) -> None:
+    """Its stations stay, without a site."""
+    require(principal, Permission.MANAGE)
+    async with uow:
+        if not await repository.delete_site(principal.organization_id, site_id):
+            raise NotFound(f"no site {site_id}")
+
+
+def _site_values(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(SITE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"cannot set {', '.join(sorted(unknown))}")
+    if "name" in fields and not str(fields["name"] or "").strip():
+        raise InvalidInput("a site needs a name")
+    return fields
+
+
+async def create_station(
+    uow: UnitOfWork, principal: Principal, identity: str, fields: dict[str, Any]
+) -> StationView:
+    """A station that may connect right away (Accepted)."""
+    require(principal, Permission.MANAGE)
+    if not IDENTITY.match(identity):
+        raise InvalidInput("an identity has 1 to 48 letters, digits or *-_=:+|@.")
+    values = _check_station_changes(fields)
+    if values.get("security_profile") is None:
+        values["security_profile"] = 1 if values.get("password_hash") else 0
+    async with uow:
+        await _own_site(principal, values.get("site_id"))
+        if await repository.get_station_record(identity) is not None:
+            raise AlreadyExists(f"station {identity!r} already exists")
+        await repository.create_station(
+            organization_id=principal.organization_id,
+            identity=identity,
+            registration_status="Accepted",
+            security_profile=values.pop("security_profile"),
+            password_hash=values.pop("password_hash", None),
+        )
+        if values:
+            await repository.update_station(principal.organization_id, identity, values)
+        created = await repository.get_station_by_identity(principal.organization_id, identity)
+    assert created is not None
+    return created
+
+
+async def update_station(
+    uow: UnitOfWork, principal: Principal, identity: str, changes: dict[str, Any]
+) -> StationView:
+    """Name, site, OCPP password and security profile, free vend, assumed protocol; a new
+    password or profile applies from the station's next connection."""
+    require(principal, Permission.MANAGE)
+    values = _check_station_changes(changes)
+    async with uow:
+        await _own_site(principal, values.get("site_id"))
+        if values and not await repository.update_station(
+            principal.organization_id, identity, values
+        ):
+            raise NotFound(f"no station {identity!r}")
+        updated = await repository.get_station_by_identity(principal.organization_id, identity)
+    if updated is None:
+        raise NotFound(f"no station {identity!r}")
+    return updated
+
+
+async def delete_station(uow: UnitOfWork, principal: Principal, identity: str) -> int:
+    """Only a station without charging sessions: sessions are billing records and stay."""
+    require(principal, Permission.MANAGE)
+    async with uow:
+        station = await repository.get_station_by_identity(principal.organization_id, identity)
+        if station is None:
+            raise NotFound(f"no station {identity!r}")
+        if await repository.has_sessions(station.id):
+            raise InvalidInput(
+                f"station {identity!r} has charging sessions; make it inoperative instead"
+            )
+        await repository.delete_station(station.id)
+    return station.id
+
+
+async def approve_station(uow: UnitOfWork, principal: Principal, identity: str) -> StationView:
+    """Accept a station that connected as Pending; it is told at its next BootNotification."""
+    require(principal, Permission.OPERATE)
+    async with uow:
+        if not await repository.update_station(
+            principal.organization_id, identity, {"registration_status": "Accepted"}
+        ):
+            raise NotFound(f"no station {identity!r}")
+        approved = await repository.get_station_by_identity(principal.organization_id, identity)
+    assert approved is not None
+    return approved

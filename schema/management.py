@@ -1,0 +1,196 @@
+"""Mutations that manage the network: sites and stations (with their OCPP credentials)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+from strawberry.types.unset import UNSET
+
+from app.errors import CPMSError
+from app.stations import management
+from schema.context import Context
+from schema.ids import local_id
+from schema.problems import (
+    AlreadyExistsError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotFoundError,
+    NotPermittedError,
+    problem,
+)
+from schema.types import ChargingStation, Site
+
+
+def given(value: object) -> dict[str, Any]:
+    """The fields of an input a client actually sent (absent ones stay unchanged)."""
+    return {name: field for name, field in vars(value).items() if field is not UNSET}
+
+
+@strawberry.input
+class SiteInput:
+    name: str | None = UNSET
+    address: str | None = UNSET
+    city: str | None = UNSET
+    postal_code: str | None = UNSET
+    country: str | None = strawberry.field(default=UNSET, description="ISO 3166-1 alpha-3")
+    time_zone: str | None = strawberry.field(default=UNSET, description="e.g. Europe/Berlin")
+    latitude: Decimal | None = UNSET
+    longitude: Decimal | None = UNSET
+    grid_capacity_a: int | None = strawberry.field(default=UNSET, description="Per phase.")
+
+
+@strawberry.input
+class StationInput:
+    name: str | None = UNSET
+    site_id: relay.GlobalID | None = UNSET
+    password: str | None = strawberry.field(
+        default=UNSET, description="OCPP Basic-auth password, 16-40 characters; null removes it."
+    )
+    security_profile: int | None = strawberry.field(
+        default=UNSET, description="0 none, 1 Basic auth, 2 TLS + Basic auth."
+    )
+    free_vend: bool | None = strawberry.field(
+        default=UNSET, description="Let unknown id tokens charge here."
+    )
+    assumed_protocol: str | None = strawberry.field(
+        default=UNSET, description="For stations that send no subprotocol: ocpp1.6 or ocpp2.0.1."
+    )
+
+
+def station_changes(input: StationInput) -> dict[str, Any]:
+    changes = given(input)
+    if "site_id" in changes:
+        changes["site_id"] = local_id(changes["site_id"], "Site")
+    return changes
+
+
+@strawberry.type
+class SiteSaved:
+    site: Site
+
+
+@strawberry.type
+class StationSaved:
+    station: ChargingStation
+
+
+@strawberry.type
+class Deleted:
+    id: strawberry.ID
+
+
+SiteResult = Annotated[
+    SiteSaved | NotAuthenticatedError | NotPermittedError | InvalidInputError | NotFoundError,
+    strawberry.union("SiteResult"),
+]
+StationResult = Annotated[
+    StationSaved
+    | NotAuthenticatedError
+    | NotPermittedError
+    | InvalidInputError
+    | NotFoundError
+    | AlreadyExistsError,
+    strawberry.union("StationResult"),
+]
+DeleteResult = Annotated[
+    Deleted | NotAuthenticatedError | NotPermittedError | InvalidInputError | NotFoundError,
+    strawberry.union("DeleteResult"),
+]
+
+
+@strawberry.type
+class ManagementMutation:
+    @strawberry.mutation(description="Add a site (admin).")
+    async def create_site(self, info: Info[Context, None], input: SiteInput) -> SiteResult:
+        context = info.context
+        try:
+            site = await management.create_site(
+                context.runtime.unit_of_work(), context.principal, given(input)
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return SiteSaved(site=Site.from_model(site))
+
+    @strawberry.mutation(description="Change a site; fields left out stay as they are (admin).")
+    async def update_site(
+        self, info: Info[Context, None], id: relay.GlobalID, input: SiteInput
+    ) -> SiteResult:
+        context = info.context
+        try:
+            site = await management.update_site(
+                context.runtime.unit_of_work(),
+                context.principal,
+                local_id(id, "Site") or 0,
+                given(input),
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return SiteSaved(site=Site.from_model(site))
+
+    @strawberry.mutation(description="Remove a site; its stations stay, without a site (admin).")
+    async def delete_site(self, info: Info[Context, None], id: relay.GlobalID) -> DeleteResult:
+        context = info.context
+        try:
+            await management.delete_site(
+                context.runtime.unit_of_work(), context.principal, local_id(id, "Site") or 0
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return Deleted(id=strawberry.ID(str(id)))
+
+    @strawberry.mutation(description="Register a station that may connect (admin).")
+    async def create_station(
+        self, info: Info[Context, None], identity: str, input: StationInput | None = None
+    ) -> StationResult:
+        context = info.context
+        try:
+            station = await management.create_station(
+                context.runtime.unit_of_work(),
+                context.principal,
+                identity,
+                station_changes(input) if input else {},
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return StationSaved(station=ChargingStation.from_model(station))
+
+    @strawberry.mutation(
+        description="Change a station: name, site, OCPP password, security profile, ... (admin)."
+    )
+    async def update_station(
+        self, info: Info[Context, None], identity: str, input: StationInput
+    ) -> StationResult:
+        context = info.context
+        try:
+            station = await management.update_station(
+                context.runtime.unit_of_work(), context.principal, identity, station_changes(input)
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return StationSaved(station=ChargingStation.from_model(station))
+
+    @strawberry.mutation(description="Remove a station that never charged (admin).")
+    async def delete_station(self, info: Info[Context, None], identity: str) -> DeleteResult:
+        context = info.context
+        try:
+            station_id = await management.delete_station(
+                context.runtime.unit_of_work(), context.principal, identity
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return Deleted(id=strawberry.ID(str(relay.GlobalID("ChargingStation", str(station_id)))))
+
+    @strawberry.mutation(description="Accept a station that connected as Pending (operators).")
+    async def approve_station(self, info: Info[Context, None], identity: str) -> StationResult:
+        context = info.context
+        try:
+            station = await management.approve_station(
+                context.runtime.unit_of_work(), context.principal, identity
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return StationSaved(station=ChargingStation.from_model(station))
