@@ -18,6 +18,7 @@ from app.stations.models import StationFilter, StationOrder
 from schema.auth_types import ApiKey, Viewer
 from schema.context import Context
 from schema.dashboard import Dashboard
+from schema.id_tokens import IdToken
 from schema.ids import local_id
 from schema.pagination import connection, page_request
 from schema.session_types import ChargingSession
@@ -152,6 +153,18 @@ class Query:
     ) -> Dashboard:
         info.context.principal  # noqa: B018 - sign in first, whatever is selected
         return Dashboard(site_id=local_id(site_id, "Site"), started_from=from_, started_before=to)
+
+    @strawberry.field(description="Id tokens; a driver sees only their own.")
+    async def id_tokens(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> relay.Connection[IdToken]:
+        page = await auth.page_id_tokens(info.context.principal, page_request(first, after))
+        return connection(page, IdToken.from_model)
 
     @strawberry.field(description="The station with this OCPP identity.")
     async def station(self, info: Info[Context, None], identity: str) -> ChargingStation | None:

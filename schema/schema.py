@@ -22,6 +22,7 @@ from app.runtime import Runtime
 from schema.access import bearer_secret, connection_credential, identify
 from schema.context import Context
 from schema.errors import PublicErrors
+from schema.id_tokens import IdTokenMutation
 from schema.management import ManagementMutation
 from schema.mutation import AccountMutation
 from schema.operations import OperationMutation
@@ -41,7 +42,9 @@ def _introspection(ignore: IgnoreContext) -> bool:
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
-Mutation = merge_types("Mutation", (AccountMutation, ManagementMutation, OperationMutation))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, ManagementMutation, IdTokenMutation, OperationMutation)
+)
 
 schema = strawberry.Schema(
     query=Query,

@@ -83,3 +83,31 @@ class IssuedCredential:
     principal: Principal
     expires_at: datetime | None = None
     api_key: ApiKeyView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdTokenView:
+    id: int
+    organization_id: int
+    uid: str
+    type: str
+    status: str
+    expires_at: datetime | None
+    group_id: str | None
+    user_id: int | None
+    visual_number: str | None
+    created_at: datetime
+
+
+# OCPP 2.0.1 IdTokenType values (1.6 has only the id tag).
+ID_TOKEN_TYPES = (
+    "Central",
+    "eMAID",
+    "ISO14443",
+    "ISO15693",
+    "KeyCode",
+    "Local",
+    "MacAddress",
+    "NoAuthorization",
+)
+ID_TOKEN_STATUSES = (ACCEPTED, BLOCKED, EXPIRED, INVALID)

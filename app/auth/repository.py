@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app.auth.models import ApiKeyView, Role, UserView
+from app.auth.models import ApiKeyView, IdTokenView, Role, UserView
+from app.pagination import Page, PageRequest, Position
 from db.tables import ApiKey, IdToken, LoginToken, Organization, User
 
 
@@ -240,3 +242,80 @@ async def revoke_api_key(organization_id: int, key_id: int, at: datetime) -> boo
         .returning(ApiKey.id)
     )
     return bool(updated)
+
+
+_ID_TOKEN_COLUMNS = (
+    IdToken.id,
+    IdToken.organization,
+    IdToken.uid,
+    IdToken.type,
+    IdToken.status,
+    IdToken.expires_at,
+    IdToken.group_id,
+    IdToken.user,
+    IdToken.visual_number,
+    IdToken.created_at,
+)
+
+
+def _id_token(row: dict[str, Any]) -> IdTokenView:
+    return IdTokenView(
+        id=row["id"],
+        organization_id=row["organization"],
+        uid=row["uid"],
+        type=row["type"],
+        status=row["status"],
+        expires_at=row["expires_at"],
+        group_id=row["group_id"],
+        user_id=row["user"],
+        visual_number=row["visual_number"],
+        created_at=row["created_at"],
+    )
+
+
+async def id_tokens_by_ids(organization_id: int, token_ids: Sequence[int]) -> list[IdTokenView]:
+    rows = await IdToken.select(*_ID_TOKEN_COLUMNS).where(
+        (IdToken.organization == organization_id) & IdToken.id.is_in(list(token_ids))
+    )
+    return [_id_token(row) for row in rows]
+
+
+async def page_id_tokens(
+    organization_id: int, user_id: int | None, request: PageRequest
+) -> Page[IdTokenView]:
+    query = IdToken.select(*_ID_TOKEN_COLUMNS).where(IdToken.organization == organization_id)
+    if user_id is not None:
+        query = query.where(IdToken.user == user_id)
+    if request.after is not None:
+        query = query.where(IdToken.id > int(request.after[-1]))
+    rows = await query.order_by(IdToken.id).limit(request.size + 1)
+    items = [_id_token(row) for row in rows[: request.size]]
+    positions: list[Position] = [(item.id,) for item in items]
+    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+
+
+_ID_TOKEN_UPDATABLE = {
+    "status": IdToken.status,
+    "expires_at": IdToken.expires_at,
+    "group_id": IdToken.group_id,
+    "user_id": IdToken.user,
+    "visual_number": IdToken.visual_number,
+}
+
+
+async def update_id_token(organization_id: int, token_id: int, values: dict[str, Any]) -> bool:
+    updated = (
+        await IdToken.update({_ID_TOKEN_UPDATABLE[k]: v for k, v in values.items()})
+        .where((IdToken.organization == organization_id) & (IdToken.id == token_id))
+        .returning(IdToken.id)
+    )
+    return bool(updated)
+
+
+async def delete_id_token(organization_id: int, token_id: int) -> bool:
+    deleted = (
+        await IdToken.delete()
+        .where((IdToken.organization == organization_id) & (IdToken.id == token_id))
+        .returning(IdToken.id)
+    )
+    return bool(deleted)

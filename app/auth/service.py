@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.auth import credentials, repository
-from app.auth.access import Permission, require
+from app.auth.access import Permission, may, require
 from app.auth.models import (
     ACCEPTED,
     EXPIRED,
+    ID_TOKEN_STATUSES,
+    ID_TOKEN_TYPES,
     RFID,
     UNKNOWN,
     ApiKeyView,
+    IdTokenView,
     IssuedCredential,
     Principal,
     Role,
@@ -19,7 +24,8 @@ from app.auth.models import (
     UserView,
 )
 from app.auth.passwords import hash_password, verify_password
-from app.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound
+from app.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, NotPermitted
+from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -246,3 +252,96 @@ async def revoke_api_key(uow: UnitOfWork, principal: Principal, key_id: int) -> 
 async def api_keys(principal: Principal) -> list[ApiKeyView]:
     require(principal, Permission.MANAGE)
     return await repository.api_keys_of(principal.organization_id)
+
+
+# Id tokens from the API: operators manage every token of their organization; a driver sees
+# only their own.
+
+
+def _check_token_values(values: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - {"status", "expires_at", "group_id", "user_id", "visual_number"}
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    status = values.get("status")
+    if status is not None and status not in ID_TOKEN_STATUSES:
+        raise InvalidInput(f"status is one of {', '.join(ID_TOKEN_STATUSES)}")
+    if "status" in values and status is None:
+        raise InvalidInput("status cannot be null")
+    return values
+
+
+async def _own_user(organization_id: int, user_id: int | None) -> None:
+    if user_id is not None and await repository.user_by_id(organization_id, user_id) is None:
+        raise NotFound(f"no user {user_id}")
+
+
+async def create_id_token(
+    uow: UnitOfWork, principal: Principal, uid: str, token_type: str, values: dict[str, Any]
+) -> IdTokenView:
+    require(principal, Permission.OPERATE)
+    uid = uid.strip()
+    if not 1 <= len(uid) <= 36:  # OCPP 2.0.1 IdToken: at most 36 characters (1.6: 20)
+        raise InvalidInput("a token uid has 1 to 36 characters")
+    if token_type not in ID_TOKEN_TYPES:
+        raise InvalidInput(f"type is one of {', '.join(ID_TOKEN_TYPES)}")
+    values = _check_token_values(values)
+    async with uow:
+        await _own_user(principal.organization_id, values.get("user_id"))
+        organization_id = principal.organization_id
+        if await repository.find_token(organization_id, uid, token_type) is not None:
+            raise AlreadyExists(f"id token {uid!r} ({token_type}) already exists")
+        token_id = await repository.create_token(
+            organization_id,
+            uid,
+            token_type,
+            values.pop("user_id", None),
+            values.pop("group_id", None),
+        )
+        if values:
+            await repository.update_id_token(organization_id, token_id, values)
+        found = await repository.id_tokens_by_ids(organization_id, [token_id])
+    return found[0]
+
+
+async def update_id_token(
+    uow: UnitOfWork, principal: Principal, token_id: int, changes: dict[str, Any]
+) -> IdTokenView:
+    """Block, unblock, set an expiry, move to a group or a user."""
+    require(principal, Permission.OPERATE)
+    values = _check_token_values(changes)
+    async with uow:
+        await _own_user(principal.organization_id, values.get("user_id"))
+        if values:
+            await repository.update_id_token(principal.organization_id, token_id, values)
+        found = await repository.id_tokens_by_ids(principal.organization_id, [token_id])
+    if not found:
+        raise NotFound(f"no id token {token_id}")
+    return found[0]
+
+
+async def delete_id_token(uow: UnitOfWork, principal: Principal, token_id: int) -> None:
+    require(principal, Permission.OPERATE)
+    async with uow:
+        if not await repository.delete_id_token(principal.organization_id, token_id):
+            raise NotFound(f"no id token {token_id}")
+
+
+async def page_id_tokens(principal: Principal, request: PageRequest) -> Page[IdTokenView]:
+    if may(principal, Permission.OPERATE) or may(principal, Permission.READ_NETWORK):
+        return await repository.page_id_tokens(principal.organization_id, None, request)
+    require(principal, Permission.CHARGE)
+    if principal.user_id is None:
+        raise NotPermitted("only a signed-in driver has id tokens of their own")
+    return await repository.page_id_tokens(principal.organization_id, principal.user_id, request)
+
+
+async def id_tokens_by_ids(
+    principal: Principal, token_ids: Sequence[int]
+) -> dict[int, IdTokenView]:
+    found = await repository.id_tokens_by_ids(principal.organization_id, token_ids)
+    staff = may(principal, Permission.READ_NETWORK) or may(principal, Permission.OPERATE)
+    return {
+        token.id: token
+        for token in found
+        if staff or (principal.user_id is not None and token.user_id == principal.user_id)
+    }

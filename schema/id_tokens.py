@@ -1,0 +1,136 @@
+"""Id tokens (RFID cards, app tokens, eMAIDs): the type, and the mutations that manage them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+from strawberry.types.unset import UNSET
+
+from app.auth import service as auth
+from app.auth.models import IdTokenView
+from app.errors import CPMSError
+from schema.context import Context
+from schema.ids import local_id
+from schema.management import Deleted, DeleteResult, given
+from schema.problems import (
+    AlreadyExistsError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotFoundError,
+    NotPermittedError,
+    problem,
+)
+
+
+@strawberry.type(description="Something that authorizes charging: RFID card, app, eMAID, ...")
+class IdToken(relay.Node):
+    id: relay.NodeID[int]
+    uid: str
+    type: str = strawberry.field(description="OCPP 2.0.1 IdTokenType, e.g. ISO14443, Central.")
+    status: str = strawberry.field(description="Accepted, Blocked, Expired or Invalid.")
+    expires_at: datetime | None
+    group_id: str | None
+    user_id: int | None
+    visual_number: str | None = strawberry.field(description="What is printed on the card.")
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: IdTokenView) -> IdToken:
+        return cls(
+            id=model.id,
+            uid=model.uid,
+            type=model.type,
+            status=model.status,
+            expires_at=model.expires_at,
+            group_id=model.group_id,
+            user_id=model.user_id,
+            visual_number=model.visual_number,
+            created_at=model.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[IdToken | None]:
+        ids = [int(node_id) for node_id in node_ids]
+        found = await auth.id_tokens_by_ids(info.context.principal, ids)
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
+
+
+@strawberry.input
+class IdTokenInput:
+    status: str | None = UNSET
+    expires_at: datetime | None = UNSET
+    group_id: str | None = UNSET
+    user_id: int | None = UNSET
+    visual_number: str | None = UNSET
+
+
+@strawberry.type
+class IdTokenSaved:
+    id_token: IdToken
+
+
+IdTokenResult = Annotated[
+    IdTokenSaved
+    | NotAuthenticatedError
+    | NotPermittedError
+    | InvalidInputError
+    | NotFoundError
+    | AlreadyExistsError,
+    strawberry.union("IdTokenResult"),
+]
+
+
+def _token_id(id: relay.GlobalID) -> int:
+    return local_id(id, "IdToken") or 0
+
+
+@strawberry.type
+class IdTokenMutation:
+    @strawberry.mutation(description="Register an id token that may charge (operators).")
+    async def create_id_token(
+        self,
+        info: Info[Context, None],
+        uid: str,
+        type: str = "ISO14443",
+        input: IdTokenInput | None = None,
+    ) -> IdTokenResult:
+        context = info.context
+        values: dict[str, Any] = given(input) if input else {}
+        try:
+            token = await auth.create_id_token(
+                context.runtime.unit_of_work(), context.principal, uid, type, values
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return IdTokenSaved(id_token=IdToken.from_model(token))
+
+    @strawberry.mutation(description="Block or unblock a token, set its expiry, group or user.")
+    async def update_id_token(
+        self, info: Info[Context, None], id: relay.GlobalID, input: IdTokenInput
+    ) -> IdTokenResult:
+        context = info.context
+        try:
+            token = await auth.update_id_token(
+                context.runtime.unit_of_work(), context.principal, _token_id(id), given(input)
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return IdTokenSaved(id_token=IdToken.from_model(token))
+
+    @strawberry.mutation(description="Remove an id token (operators).")
+    async def delete_id_token(self, info: Info[Context, None], id: relay.GlobalID) -> DeleteResult:
+        context = info.context
+        try:
+            await auth.delete_id_token(
+                context.runtime.unit_of_work(), context.principal, _token_id(id)
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return Deleted(id=strawberry.ID(str(id)))
