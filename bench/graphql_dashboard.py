@@ -358,7 +358,8 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(report, indent=2))
     if args.write_results:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "graphql_dashboard.json").write_text(json.dumps(report, indent=2) + "\n")
+        name = f"graphql_dashboard-concurrency{args.concurrency}.json"
+        (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
