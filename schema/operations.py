@@ -3,6 +3,7 @@ the station's OCPP version or the node it is connected to, and returns a typed r
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -71,6 +72,26 @@ async def _send(
 def _positive(value: int | None, name: str) -> None:
     if value is not None and value < 0:
         raise InvalidInput(f"{name} must not be negative")
+
+
+@strawberry.input
+class LocalListEntry:
+    id_token: str
+    status: str = strawberry.field(
+        default="Accepted", description="Accepted, Blocked, Expired or Invalid."
+    )
+
+
+def snake_case(value: Any) -> Any:
+    """camelCase JSON keys (as clients send OCPP objects) to the snake_case the library takes."""
+    if isinstance(value, dict):
+        return {
+            re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): snake_case(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [snake_case(item) for item in value]
+    return value
 
 
 @strawberry.type
@@ -207,6 +228,45 @@ class OperationMutation:
         self, info: Info[Context, None], identity: str, reservation_id: int
     ) -> CommandOutcome:
         return await _send(info, identity, models.CancelReservation(reservation_id=reservation_id))
+
+    @strawberry.mutation(description="The version of the station's local authorization list.")
+    async def get_local_list_version(
+        self, info: Info[Context, None], identity: str
+    ) -> CommandOutcome:
+        return await _send(info, identity, models.GetLocalListVersion())
+
+    @strawberry.mutation(
+        description="Send the local authorization list, whole or as a differential update."
+    )
+    async def send_local_list(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        version: int,
+        entries: list[LocalListEntry],
+        full: bool = True,
+    ) -> CommandOutcome:
+        if version < 1:
+            return problem(InvalidInput("version must be at least 1"))  # type: ignore[return-value]
+        command = models.SendLocalList(
+            version=version,
+            full=full,
+            entries=tuple((entry.id_token, entry.status) for entry in entries),
+        )
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(
+        description="Install a charging profile (OCPP 1.6 ChargingProfile, camelCase JSON)."
+    )
+    async def set_charging_profile(
+        self, info: Info[Context, None], identity: str, evse_id: int, profile: JSON
+    ) -> CommandOutcome:
+        if not isinstance(profile, dict) or "chargingSchedule" not in profile:
+            return problem(  # type: ignore[return-value]
+                InvalidInput("profile is a ChargingProfile object with a chargingSchedule")
+            )
+        command = models.SetChargingProfile(evse_id=evse_id, profile=snake_case(profile))
+        return await _send(info, identity, command)
 
     @strawberry.mutation(
         description="Clear charging profiles by id or by EVSE/purpose/stack level."

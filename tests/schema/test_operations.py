@@ -184,3 +184,55 @@ async def test_a_driver_starts_and_stops_only_their_own_charging(
     assert other_stop["data"]["remoteStop"]["__typename"] == "NotPermittedError"
     assert reset["data"]["reset"]["__typename"] == "NotPermittedError"
     assert [name for name, _ in client.received] == ["RemoteStartTransaction"]
+
+
+async def test_smart_charging_and_local_lists_through_the_api(
+    live_server, station, api_key, connect_charger
+):
+    from tests.ocpp_server.test_more_commands import MAX_PROFILE, MoreStation16
+
+    def camel(value):
+        if isinstance(value, dict):
+            return {
+                key.split("_")[0] + "".join(part.title() for part in key.split("_")[1:]): camel(v)
+                for key, v in value.items()
+            }
+        if isinstance(value, list):
+            return [camel(v) for v in value]
+        return value
+
+    key = await api_key(role="operator")
+    async with connect_charger(station, client_class=MoreStation16) as client:
+        await booted(client, "ocpp1.6")
+        profile = await graphql(
+            live_server,
+            "mutation ($i: String!, $p: JSON!) { setChargingProfile(identity: $i, evseId: 0,"
+            " profile: $p) {" + OUTCOME + "} }",
+            {"i": station, "p": camel(MAX_PROFILE)},
+            key,
+        )
+        local_list = await graphql(
+            live_server,
+            "mutation ($i: String!) { sendLocalList(identity: $i, version: 3, entries: "
+            '[{idToken: "04AA", status: "Accepted"}, {idToken: "04BB", status: "Blocked"}])'
+            " {" + OUTCOME + "} }",
+            {"i": station},
+            key,
+        )
+        bad = await graphql(
+            live_server,
+            "mutation ($i: String!) { setChargingProfile(identity: $i, evseId: 0, profile: {}) {"
+            + OUTCOME
+            + "} }",
+            {"i": station},
+            key,
+        )
+    assert profile["data"]["setChargingProfile"]["__typename"] == "CommandAccepted"
+    assert local_list["data"]["sendLocalList"]["__typename"] == "CommandAccepted"
+    assert bad["data"]["setChargingProfile"]["__typename"] == "InvalidInputError"
+    sent = dict(client.received)
+    assert sent["SetChargingProfile"]["cs_charging_profiles"] == MAX_PROFILE
+    assert [e["id_tag"] for e in sent["SendLocalList"]["local_authorization_list"]] == [
+        "04AA",
+        "04BB",
+    ]
