@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app.commands import service as command_service
 from app.events import (
     CommandCompleted,
     ConnectorStatusChanged,
@@ -17,10 +18,13 @@ from app.events import (
     StationConnectionChanged,
     StationStatusChanged,
 )
+from app.pagination import DEFAULT_PAGE_SIZE
 from app.stations import service as stations
 from app.stations.models import ConnectorView, SiteView, StationView
 from schema.context import Context
+from schema.pagination import connection, page_request
 from schema.session_types import ChargingSession
+from schema.station_log_types import CommandLogItem, OcppFrame
 
 
 def _ids(node_ids: Iterable[str]) -> list[int]:
@@ -121,6 +125,27 @@ class ChargingStation(relay.Node):
     async def connectors(self, info: Info[Context, None]) -> list[Connector]:
         connectors = await info.context.loaders.connectors_of_station.load(int(self.id))
         return [Connector.from_model(connector) for connector in connectors]
+
+    @strawberry.field(description="Commands sent to this station, newest first.")
+    async def commands(
+        self, info: Info[Context, None], first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> relay.Connection[CommandLogItem]:  # type: ignore[type-var]  # not a Node: no node()
+        page = await command_service.command_log(
+            info.context.principal, int(self.id), page_request(first, after)
+        )
+        return connection(page, CommandLogItem.from_model)
+
+    @strawberry.field(
+        description="Raw OCPP frames in and out, newest first (operators; kept for the "
+        "retention period)."
+    )
+    async def message_log(
+        self, info: Info[Context, None], first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> relay.Connection[OcppFrame]:  # type: ignore[type-var]  # not a Node: no node()
+        page = await stations.message_log(
+            info.context.principal, self.identity, page_request(first, after)
+        )
+        return connection(page, OcppFrame.from_model)
 
     @strawberry.field
     async def site(self, info: Info[Context, None]) -> Site | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 # An id token issued by the CSMS itself (app users, remote starts).
@@ -172,6 +173,23 @@ class GetBaseReport(Command):
 # Answers that mean "done": Unlocked (UnlockConnector), RebootRequired (a configuration change
 # that takes effect after a reboot), Scheduled (2.0.1 availability change once idle).
 SUCCESS_STATUSES = frozenset({"Accepted", "Unlocked", "RebootRequired", "Scheduled"})
+
+
+@dataclass(frozen=True, slots=True)
+class CommandLogEntry:
+    """A command sent to a station: who, what, and how it ended."""
+
+    id: int
+    station_id: int
+    action: str
+    request: dict[str, Any]
+    response: dict[str, Any] | None
+    status: str  # pending | accepted | rejected | failed | timeout
+    error_code: str | None
+    error_message: str | None
+    actor: str
+    created_at: datetime
+    completed_at: datetime | None
 
 
 @dataclass(frozen=True)

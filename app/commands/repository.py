@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from app.commands.models import CommandLogEntry
+from app.pagination import Page, PageRequest, Position
 from app.timeparse import utcnow
 from db.tables import CommandLog
 
@@ -38,3 +41,52 @@ async def log_outcome(
             CommandLog.completed_at: utcnow(),
         }
     ).where(CommandLog.id == entry_id)
+
+
+_ENTRY_COLUMNS = (
+    CommandLog.id,
+    CommandLog.station,
+    CommandLog.action,
+    CommandLog.request,
+    CommandLog.response,
+    CommandLog.status,
+    CommandLog.error_code,
+    CommandLog.error_message,
+    CommandLog.actor,
+    CommandLog.created_at,
+    CommandLog.completed_at,
+)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def page_command_log(
+    organization_id: int, station_id: int, request: PageRequest
+) -> Page[CommandLogEntry]:
+    """A station's commands, newest first."""
+    query = CommandLog.select(*_ENTRY_COLUMNS).where(
+        (CommandLog.organization == organization_id) & (CommandLog.station == station_id)
+    )
+    if request.after is not None:
+        query = query.where(CommandLog.id < int(request.after[-1]))
+    rows = await query.order_by(CommandLog.id, ascending=False).limit(request.size + 1)
+    items = [
+        CommandLogEntry(
+            id=row["id"],
+            station_id=row["station"],
+            action=row["action"],
+            request=_json(row["request"]) or {},
+            response=_json(row["response"]),
+            status=row["status"],
+            error_code=row["error_code"],
+            error_message=row["error_message"],
+            actor=row["actor"],
+            created_at=row["created_at"],
+            completed_at=row["completed_at"],
+        )
+        for row in rows[: request.size]
+    ]
+    positions: list[Position] = [(item.id,) for item in items]
+    return Page(items=items, positions=positions, has_next=len(rows) > request.size)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from app.auth import service as auth
-from app.auth.access import Permission, may
+from app.auth.access import Permission, may, require
 from app.auth.models import Principal
 from app.commands import repository
 from app.commands.errors import StationOffline
 from app.commands.gateway import ChargerGateway
 from app.commands.models import (
     Command,
+    CommandLogEntry,
     CommandResult,
     GetConfiguration,
     RemoteStart,
@@ -20,6 +21,7 @@ from app.commands.models import (
 )
 from app.errors import CPMSError, NotFound, NotPermitted
 from app.events import CommandCompleted
+from app.pagination import Page, PageRequest
 from app.sessions import service as sessions
 from app.stations import service as stations
 from app.stations.models import ConfigurationEntry
@@ -124,3 +126,11 @@ async def _own_charging(principal: Principal, station_id: int, command: Command)
         owner = await sessions.session_owner(station_id, command.transaction_id)
         return owner == principal.user_id
     return False
+
+
+async def command_log(
+    principal: Principal, station_id: int, request: PageRequest
+) -> Page[CommandLogEntry]:
+    """A station's commands, newest first."""
+    require(principal, Permission.READ_NETWORK)
+    return await repository.page_command_log(principal.organization_id, station_id, request)

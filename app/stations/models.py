@@ -156,3 +156,16 @@ class NetworkCounts:
     stations_online: int
     stations_by_status: dict[str, int]
     connectors_by_status: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedFrame:
+    """A raw OCPP frame as it went over the wire."""
+
+    id: int
+    direction: str  # in | out
+    message_type: int  # 2 call, 3 result, 4 error (0: not OCPP-J)
+    message_id: str
+    action: str | None
+    frame: str
+    created_at: datetime

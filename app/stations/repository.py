@@ -16,6 +16,7 @@ from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
+    LoggedFrame,
     SiteView,
     StationFilter,
     StationOrder,
@@ -29,6 +30,7 @@ from db.tables import (
     ChargingStation,
     Connector,
     Evse,
+    OcppMessageLog,
     Organization,
     Reservation,
     SecurityEvent,
@@ -644,3 +646,30 @@ async def delete_site(organization_id: int, site_id: int) -> bool:
         .returning(Site.id)
     )
     return bool(deleted)
+
+
+async def page_message_log(
+    organization_id: int, identity: str, request: PageRequest
+) -> Page[LoggedFrame]:
+    """A station's frames, newest first (by the identity index)."""
+    log = OcppMessageLog
+    query = log.select(
+        log.id,
+        log.direction,
+        log.message_type,
+        log.message_id,
+        log.action,
+        log.frame,
+        log.created_at,
+    ).where((log.identity == identity) & (log.station.organization == organization_id))
+    if request.after is not None:
+        at, last_id = datetime.fromisoformat(str(request.after[0])), int(request.after[-1])
+        query = query.where((log.created_at < at) | ((log.created_at == at) & (log.id < last_id)))
+    rows = await (
+        query.order_by(log.created_at, ascending=False)
+        .order_by(log.id, ascending=False)
+        .limit(request.size + 1)
+    )
+    items = [LoggedFrame(**row) for row in rows[: request.size]]
+    positions: list[Position] = [(item.created_at.isoformat(), item.id) for item in items]
+    return Page(items=items, positions=positions, has_next=len(rows) > request.size)

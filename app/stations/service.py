@@ -22,6 +22,7 @@ from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
+    LoggedFrame,
     NetworkCounts,
     SiteView,
     StationFilter,
@@ -97,6 +98,15 @@ async def network_counts(principal: Principal, site_id: int | None = None) -> Ne
         stations_by_status=dict(stations_by_status),
         connectors_by_status={row["status"]: int(row["count"]) for row in by_connector},
     )
+
+
+async def message_log(
+    principal: Principal, identity: str, request: PageRequest
+) -> Page[LoggedFrame]:
+    """A station's raw frames, newest first, for troubleshooting (operators: frames carry id
+    tokens)."""
+    require(principal, Permission.OPERATE)
+    return await repository.page_message_log(principal.organization_id, identity, request)
 
 
 # Batch loading for the API: the parents were read with the same principal's permission.

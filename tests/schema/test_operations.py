@@ -236,3 +236,49 @@ async def test_smart_charging_and_local_lists_through_the_api(
         "04AA",
         "04BB",
     ]
+
+
+async def test_a_station_page_shows_its_commands_and_frames(
+    live_server, station, api_key, connect_charger
+):
+    operator = await api_key(role="operator")
+    async with connect_charger(station, client_class=Station16) as client:
+        await booted(client, "ocpp1.6")
+        await graphql(live_server, RESET, {"identity": station}, operator)
+    await live_server.app.state.ocpp.message_log.flush()
+    query = """
+    query ($identity: String!) { station(identity: $identity) {
+      commands(first: 5) { edges { node { action status actor request response } } }
+      messageLog(first: 2) { edges { node { direction messageType action } }
+                             pageInfo { hasNextPage endCursor } }
+    } }
+    """
+    page = (await graphql(live_server, query, {"identity": station}, operator))["data"]["station"]
+    command = page["commands"]["edges"][0]["node"]
+    assert (command["action"], command["status"]) == ("reset", "accepted")
+    assert command["actor"].startswith("api_key:")
+    assert command["request"] == {"hard": True}
+    assert command["response"] == {"status": "Accepted"}
+    frames = [edge["node"] for edge in page["messageLog"]["edges"]]
+    assert frames == [  # newest first: the station's answer to Reset, then our Reset
+        {"direction": "in", "messageType": 3, "action": None},
+        {"direction": "out", "messageType": 2, "action": "Reset"},
+    ]
+    assert page["messageLog"]["pageInfo"]["hasNextPage"] is True
+    older = await graphql(
+        live_server,
+        "query ($i: String!, $a: String) { station(identity: $i) {"
+        " messageLog(first: 10, after: $a) { edges { node { action direction } } } } }",
+        {"i": station, "a": page["messageLog"]["pageInfo"]["endCursor"]},
+        operator,
+    )
+    earlier = [e["node"] for e in older["data"]["station"]["messageLog"]["edges"]]
+    assert {"action": "BootNotification", "direction": "in"} in earlier
+    viewer = await api_key(role="viewer")
+    hidden = await graphql(
+        live_server,
+        "query ($i: String!) { station(identity: $i) { messageLog { edges { cursor } } } }",
+        {"i": station},
+        viewer,
+    )
+    assert hidden["errors"][0]["extensions"]["code"] == "not_permitted"
