@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
+from strawberry.types.unset import UNSET
 
 from app.auth import service as auth
 from app.auth.models import Role
@@ -49,6 +50,22 @@ CreateUserResult = Annotated[
     | InvalidInputError
     | AlreadyExistsError,
     strawberry.union("CreateUserResult"),
+]
+
+
+@strawberry.input
+class UserInput:
+    name: str | None = UNSET
+    role: Role | None = UNSET
+    active: bool | None = UNSET
+    password: str | None = strawberry.field(
+        default=UNSET, description="At least 8 characters; signs the user out everywhere."
+    )
+
+
+UpdateUserResult = Annotated[
+    UserCreated | NotAuthenticatedError | NotPermittedError | InvalidInputError | NotFoundError,
+    strawberry.union("UpdateUserResult"),
 ]
 
 
@@ -130,3 +147,18 @@ class AccountMutation:
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
         return UserCreated(user=User.from_model(created))
+
+    @strawberry.mutation(
+        description="Rename, change the role, deactivate (signs out) or set a password (admin)."
+    )
+    async def update_user(
+        self, info: Info[Context, None], id: int, input: UserInput
+    ) -> UpdateUserResult:
+        changes = {name: value for name, value in vars(input).items() if value is not UNSET}
+        try:
+            updated = await auth.update_user(
+                info.context.runtime.unit_of_work(), info.context.principal, id, changes
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return UserCreated(user=User.from_model(updated))

@@ -15,7 +15,7 @@ from app.sessions import service as sessions
 from app.sessions.models import SessionFilter, SessionOrder
 from app.stations import service as stations
 from app.stations.models import StationFilter, StationOrder
-from schema.auth_types import ApiKey, Viewer
+from schema.auth_types import ApiKey, User, Viewer
 from schema.context import Context
 from schema.dashboard import Dashboard
 from schema.id_tokens import IdToken
@@ -153,6 +153,18 @@ class Query:
     ) -> Dashboard:
         info.context.principal  # noqa: B018 - sign in first, whatever is selected
         return Dashboard(site_id=local_id(site_id, "Site"), started_from=from_, started_before=to)
+
+    @strawberry.field(description="The organization's people (admin).")
+    async def users(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> relay.Connection[User]:  # type: ignore[type-var]  # not a Node yet
+        page = await auth.page_users(info.context.principal, page_request(first, after))
+        return connection(page, User.from_model)
 
     @strawberry.field(description="Id tokens; a driver sees only their own.")
     async def id_tokens(

@@ -319,3 +319,36 @@ async def delete_id_token(organization_id: int, token_id: int) -> bool:
         .returning(IdToken.id)
     )
     return bool(deleted)
+
+
+async def page_users(organization_id: int, request: PageRequest) -> Page[UserView]:
+    query = User.select(*_USER_COLUMNS).where(User.organization == organization_id)
+    if request.after is not None:
+        query = query.where(User.id > int(request.after[-1]))
+    rows = await query.order_by(User.id).limit(request.size + 1)
+    items = [_user(row) for row in rows[: request.size]]
+    positions: list[Position] = [(item.id,) for item in items]
+    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+
+
+_USER_UPDATABLE = {
+    "name": User.name,
+    "role": User.role,
+    "active": User.active,
+    "password_hash": User.password_hash,
+}
+
+
+async def update_user(organization_id: int, user_id: int, values: dict[str, Any]) -> bool:
+    updated = (
+        await User.update({_USER_UPDATABLE[k]: v for k, v in values.items()})
+        .where((User.organization == organization_id) & (User.id == user_id))
+        .returning(User.id)
+    )
+    return bool(updated)
+
+
+async def revoke_login_tokens_of(user_id: int, at: datetime) -> None:
+    await LoginToken.update({LoginToken.revoked_at: at}).where(
+        (LoginToken.user == user_id) & LoginToken.revoked_at.is_null()
+    )

@@ -345,3 +345,45 @@ async def id_tokens_by_ids(
         for token in found
         if staff or (principal.user_id is not None and token.user_id == principal.user_id)
     }
+
+
+# People of the organization, for admins.
+
+
+async def page_users(principal: Principal, request: PageRequest) -> Page[UserView]:
+    require(principal, Permission.MANAGE)
+    return await repository.page_users(principal.organization_id, request)
+
+
+async def update_user(
+    uow: UnitOfWork, principal: Principal, user_id: int, changes: dict[str, Any]
+) -> UserView:
+    """Rename, change the role, (de)activate or set a new password. Deactivating a user or
+    setting a new password signs them out everywhere."""
+    require(principal, Permission.MANAGE)
+    unknown = set(changes) - {"name", "role", "active", "password"}
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    values = {name: value for name, value in changes.items() if name != "password"}
+    if "role" in values:
+        values["role"] = Role(values["role"]).value
+    if values.get("active") is None:
+        values.pop("active", None)
+    password = changes.get("password")
+    if password is not None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        values["password_hash"] = hash_password(password)
+    if principal.user_id == user_id and (
+        values.get("active") is False or values.get("role", Role.ADMIN) != Role.ADMIN
+    ):
+        raise InvalidInput("an admin cannot demote or deactivate themselves")
+    async with uow:
+        if values and not await repository.update_user(principal.organization_id, user_id, values):
+            raise NotFound(f"no user {user_id}")
+        if values.get("active") is False or "password_hash" in values:
+            await repository.revoke_login_tokens_of(user_id, utcnow())
+        found = await repository.user_by_id(principal.organization_id, user_id)
+    if found is None:
+        raise NotFound(f"no user {user_id}")
+    return found

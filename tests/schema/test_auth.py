@@ -216,3 +216,46 @@ def test_unexpected_errors_reach_clients_without_internals():
     assert public.message == UNEXPECTED
     assert public.extensions == {"code": "internal"}
     assert public.original_error is None
+
+
+UPDATE_USER = """
+mutation ($id: Int!, $input: UserInput!) { updateUser(id: $id, input: $input) {
+  __typename ... on UserCreated { user { role active } } ... on UserError { code message } } }
+"""
+
+
+async def test_an_admin_demotes_and_deactivates_a_user_who_is_signed_out(
+    live_server, demo, api_key
+):
+    session = await login(live_server, "operator@demo.example")
+    token, user_id = session["token"], session["viewer"]["userId"]
+    admin = await api_key("demo", "admin")
+    listed = await graphql(live_server, "{ users { edges { node { email role } } } }", token=admin)
+    assert {"email": "operator@demo.example", "role": "OPERATOR"} in [
+        e["node"] for e in listed["data"]["users"]["edges"]
+    ]
+    demoted = await graphql(
+        live_server, UPDATE_USER, {"id": user_id, "input": {"role": "VIEWER"}}, admin
+    )
+    assert demoted["data"]["updateUser"]["user"]["role"] == "VIEWER"
+    me = await graphql(live_server, VIEWER, token=token)
+    assert me["data"]["viewer"]["role"] == "VIEWER"  # at once, with the same token
+    gone = await graphql(
+        live_server, UPDATE_USER, {"id": user_id, "input": {"active": False}}, admin
+    )
+    assert gone["data"]["updateUser"]["user"]["active"] is False
+    refused = await graphql(live_server, VIEWER, token=token)
+    assert refused["errors"][0]["extensions"]["code"] == "not_authenticated"
+    again = await login(live_server, "operator@demo.example")
+    assert again["__typename"] == "NotAuthenticatedError"
+
+
+async def test_an_admin_cannot_lock_themselves_out(live_server, demo):
+    session = await login(live_server, "admin@demo.example")
+    result = await graphql(
+        live_server,
+        UPDATE_USER,
+        {"id": session["viewer"]["userId"], "input": {"role": "VIEWER"}},
+        session["token"],
+    )
+    assert result["data"]["updateUser"]["__typename"] == "InvalidInputError"
