@@ -44,6 +44,16 @@ class StationLink:
     def unit_of_work(self) -> UnitOfWork:
         return self.runtime.unit_of_work()
 
+    async def record_transfer_status(
+        self, kind: str, payload: Mapping[str, Any], missing_error: type[OCPPError]
+    ) -> None:
+        """Firmware (`kind` firmware) or diagnostics/log upload progress, in either version.
+        Lenient: a status value from a newer firmware is stored as sent rather than refused."""
+        require(payload, missing_error, "status")
+        await self.stations.record_transfer_status(
+            self.unit_of_work(), self.station, kind, text(payload["status"], 32)
+        )
+
 
 def require(payload: Mapping[str, Any], missing_error: type[OCPPError], *names: str) -> None:
     """Raise the version's occurrence error for the first required field that is absent.

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from app.auth.models import ApiKeyView, IdTokenView, Role, UserView
-from app.pagination import Page, PageRequest, Position
+from app.pagination import Page, PageRequest
+from db.paging import page_by_id
 from db.tables import ApiKey, IdToken, LoginToken, Organization, User
 
 
@@ -286,12 +287,7 @@ async def page_id_tokens(
     query = IdToken.select(*_ID_TOKEN_COLUMNS).where(IdToken.organization == organization_id)
     if user_id is not None:
         query = query.where(IdToken.user == user_id)
-    if request.after is not None:
-        query = query.where(IdToken.id > int(request.after[-1]))
-    rows = await query.order_by(IdToken.id).limit(request.size + 1)
-    items = [_id_token(row) for row in rows[: request.size]]
-    positions: list[Position] = [(item.id,) for item in items]
-    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+    return await page_by_id(query, IdToken.id, request, _id_token)
 
 
 _ID_TOKEN_UPDATABLE = {
@@ -323,12 +319,7 @@ async def delete_id_token(organization_id: int, token_id: int) -> bool:
 
 async def page_users(organization_id: int, request: PageRequest) -> Page[UserView]:
     query = User.select(*_USER_COLUMNS).where(User.organization == organization_id)
-    if request.after is not None:
-        query = query.where(User.id > int(request.after[-1]))
-    rows = await query.order_by(User.id).limit(request.size + 1)
-    items = [_user(row) for row in rows[: request.size]]
-    positions: list[Position] = [(item.id,) for item in items]
-    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+    return await page_by_id(query, User.id, request, _user)
 
 
 _USER_UPDATABLE = {

@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from app.commands.models import CommandLogEntry
-from app.pagination import Page, PageRequest, Position
+from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
+from db.paging import page_by_id
 from db.tables import CommandLog
 
 
@@ -69,24 +70,20 @@ async def page_command_log(
     query = CommandLog.select(*_ENTRY_COLUMNS).where(
         (CommandLog.organization == organization_id) & (CommandLog.station == station_id)
     )
-    if request.after is not None:
-        query = query.where(CommandLog.id < int(request.after[-1]))
-    rows = await query.order_by(CommandLog.id, ascending=False).limit(request.size + 1)
-    items = [
-        CommandLogEntry(
-            id=row["id"],
-            station_id=row["station"],
-            action=row["action"],
-            request=_json(row["request"]) or {},
-            response=_json(row["response"]),
-            status=row["status"],
-            error_code=row["error_code"],
-            error_message=row["error_message"],
-            actor=row["actor"],
-            created_at=row["created_at"],
-            completed_at=row["completed_at"],
-        )
-        for row in rows[: request.size]
-    ]
-    positions: list[Position] = [(item.id,) for item in items]
-    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+    return await page_by_id(query, CommandLog.id, request, _entry, newest_first=True)
+
+
+def _entry(row: dict[str, Any]) -> CommandLogEntry:
+    return CommandLogEntry(
+        id=row["id"],
+        station_id=row["station"],
+        action=row["action"],
+        request=_json(row["request"]) or {},
+        response=_json(row["response"]),
+        status=row["status"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        actor=row["actor"],
+        created_at=row["created_at"],
+        completed_at=row["completed_at"],
+    )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app.pagination import Page, PageRequest, Position
+from app.pagination import Page, PageRequest
 from app.sessions.meter import Reading
 from app.sessions.models import (
     SessionFilter,
@@ -18,6 +18,7 @@ from app.sessions.models import (
 )
 from app.timeparse import utcnow
 from db.group_commit import SampleRow
+from db.paging import page_by_id
 from db.tables import ChargingSession, MeterSample
 
 # Hot path (every meter value and transaction message): plain SQL, because building the
@@ -307,13 +308,7 @@ async def page_sessions(
     if filters.started_before is not None:
         query = query.where(session.started_at < filters.started_before)
     newest = order is SessionOrder.NEWEST
-    if request.after is not None:
-        last_id = int(request.after[-1])
-        query = query.where(session.id < last_id if newest else session.id > last_id)
-    rows = await query.order_by(session.id, ascending=not newest).limit(request.size + 1)
-    items = [_view(row) for row in rows[: request.size]]
-    positions: list[Position] = [(item.id,) for item in items]
-    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+    return await page_by_id(query, session.id, request, _view, newest_first=newest)
 
 
 async def sessions_by_ids(organization_id: int, session_ids: Sequence[int]) -> list[SessionView]:

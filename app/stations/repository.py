@@ -25,6 +25,7 @@ from app.stations.models import (
     StatusReport,
 )
 from app.timeparse import utcnow
+from db.paging import page_by_id
 from db.tables import (
     ChargingSession,
     ChargingStation,
@@ -155,26 +156,18 @@ async def page_stations(
         query = query.where(
             _contains(station.identity, filters.search) | _contains(station.name, filters.search)
         )
-    after = request.after
-    if order is StationOrder.IDENTITY:
-        if after is not None:
-            identity, last_id = str(after[0]), int(after[-1])
-            query = query.where(
-                (station.identity > identity)
-                | ((station.identity == identity) & (station.id > last_id))
-            )
-        query = query.order_by(station.identity).order_by(station.id)
-    else:
+    if order is not StationOrder.IDENTITY:
         newest = order is StationOrder.NEWEST
-        if after is not None:
-            last_id = int(after[-1])
-            query = query.where(station.id < last_id if newest else station.id > last_id)
-        query = query.order_by(station.id, ascending=not newest)
-    rows = await query.limit(request.size + 1)
+        return await page_by_id(query, station.id, request, _station, newest_first=newest)
+    if request.after is not None:
+        identity, last_id = str(request.after[0]), int(request.after[-1])
+        query = query.where(
+            (station.identity > identity)
+            | ((station.identity == identity) & (station.id > last_id))
+        )
+    rows = await query.order_by(station.identity).order_by(station.id).limit(request.size + 1)
     items = [_station(row) for row in rows[: request.size]]
-    positions: list[Position] = [
-        (item.identity, item.id) if order is StationOrder.IDENTITY else (item.id,) for item in items
-    ]
+    positions: list[Position] = [(item.identity, item.id) for item in items]
     return Page(items=items, positions=positions, has_next=len(rows) > request.size)
 
 

@@ -230,22 +230,15 @@ class ChargePoint201(ChargePoint):
     async def on_notify_charging_limit(self, **_: Any) -> call_result.NotifyChargingLimit:
         return call_result.NotifyChargingLimit()
 
-    # Progress of firmware updates and log uploads. Lenient: a status value from a newer
-    # firmware is stored as sent rather than refused.
-    async def _transfer_status(self, kind: str, payload: dict[str, Any]) -> None:
-        require(payload, MissingField, "status")
-        await self.link.stations.record_transfer_status(
-            self.link.unit_of_work(), self.station, kind, text(payload["status"], 32)
-        )
-
+    # Progress of firmware updates and log uploads.
     @on(Action.firmware_status_notification, skip_schema_validation=True)
     async def on_firmware_status_notification(
         self, **payload: Any
     ) -> call_result.FirmwareStatusNotification:
-        await self._transfer_status("firmware", payload)
+        await self.link.record_transfer_status("firmware", payload, MissingField)
         return call_result.FirmwareStatusNotification()
 
     @on(Action.log_status_notification, skip_schema_validation=True)
     async def on_log_status_notification(self, **payload: Any) -> call_result.LogStatusNotification:
-        await self._transfer_status("diagnostics", payload)
+        await self.link.record_transfer_status("diagnostics", payload, MissingField)
         return call_result.LogStatusNotification()
