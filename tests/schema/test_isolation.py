@@ -1,0 +1,102 @@
+"""One organization can never read another's rows, through any type, list or lookup."""
+
+import pytest
+from strawberry import relay
+
+from app.timeparse import utcnow
+from db.tables import (
+    ChargingSession,
+    ChargingStation,
+    CommandLog,
+    Connector,
+    Evse,
+    IdToken,
+    Organization,
+    Site,
+)
+from tests.conftest import TEST_ORGANIZATION, graphql
+
+LISTS = """
+{
+  sites { name }
+  stations { edges { node { identity } } }
+  sessions { edges { node { transactionId } } }
+  idTokens { edges { node { uid } } }
+  users { edges { node { email } } }
+  apiKeys { name }
+  dashboard { stations { total } sessions { active started } }
+}
+"""
+
+
+@pytest.fixture
+async def ours(organization, api_key) -> dict[str, str]:
+    """One row of each type in our organization; their global ids."""
+    site = Site(organization=organization, name="Our site")
+    await site.save()
+    station = ChargingStation(organization=organization, site=site.id, identity="OURS-01")
+    await station.save()
+    evse = Evse(station=station.id, evse_id=1)
+    await evse.save()
+    connector = Connector(station=station.id, evse=evse.id, connector_id=1)
+    await connector.save()
+    session = ChargingSession(
+        organization=organization,
+        station=station.id,
+        evse=evse.id,
+        connector=connector.id,
+        transaction_id="OUR-TX",
+        started_at=utcnow(),
+    )
+    await session.save()
+    token = IdToken(organization=organization, uid="OUR-CARD")
+    await token.save()
+    await CommandLog.insert(
+        CommandLog(organization=organization, station=station.id, action="reset")
+    )
+    await api_key(TEST_ORGANIZATION, "admin")
+    return {
+        "Site": str(relay.GlobalID("Site", str(site.id))),
+        "ChargingStation": str(relay.GlobalID("ChargingStation", str(station.id))),
+        "Connector": str(relay.GlobalID("Connector", str(connector.id))),
+        "ChargingSession": str(relay.GlobalID("ChargingSession", str(session.id))),
+        "IdToken": str(relay.GlobalID("IdToken", str(token.id))),
+    }
+
+
+@pytest.fixture
+async def theirs(api_key) -> str:
+    await Organization.insert(Organization(name="Other CPO", slug="other"))
+    return await api_key("other", "admin")
+
+
+@pytest.mark.parametrize(
+    "type_name", ["Site", "ChargingStation", "Connector", "ChargingSession", "IdToken"]
+)
+async def test_no_lookup_by_global_id_crosses_organizations(live_server, ours, theirs, type_name):
+    result = await graphql(
+        live_server, "query ($id: ID!) { node(id: $id) { id } }", {"id": ours[type_name]}, theirs
+    )
+    assert result == {"data": {"node": None}}
+
+
+async def test_no_list_or_figure_crosses_organizations(live_server, ours, theirs):
+    seen = (await graphql(live_server, LISTS, token=theirs))["data"]
+    assert seen == {
+        "sites": [],
+        "stations": {"edges": []},
+        "sessions": {"edges": []},
+        "idTokens": {"edges": []},
+        "users": {"edges": []},
+        "apiKeys": [{"name": "test admin"}],  # only their own
+        "dashboard": {"stations": {"total": 0}, "sessions": {"active": 0, "started": 0}},
+    }
+
+
+async def test_no_station_detail_crosses_organizations(live_server, ours, theirs):
+    result = await graphql(
+        live_server,
+        '{ station(identity: "OURS-01") { commands { edges { cursor } } } }',
+        token=theirs,
+    )
+    assert result == {"data": {"station": None}}
