@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import strawberry
+from strawberry import relay
+from strawberry.types import Info
 
+from app.auth import service as auth
 from app.auth.models import ApiKeyView, Principal, Role, UserView
+from schema.context import Context
 
 strawberry.enum(Role, description="What a caller may do within its organization.")
 
@@ -18,6 +23,16 @@ class Viewer:
     user_id: int | None = strawberry.field(description="Set when a user logged in.")
     api_key_id: int | None = strawberry.field(description="Set when an API key is used.")
 
+    principal: strawberry.Private[Principal]
+
+    @strawberry.field(description="The signed-in user (none for an API key).")
+    async def user(self) -> User | None:
+        # As this caller, not the request's: right after `login` the request had none.
+        if self.user_id is None:
+            return None
+        found = await auth.users_by_ids(self.principal, [self.user_id])
+        return User.from_model(found[self.user_id]) if self.user_id in found else None
+
     @classmethod
     def from_model(cls, principal: Principal) -> Viewer:
         return cls(
@@ -25,18 +40,27 @@ class Viewer:
             role=principal.role,
             user_id=principal.user_id,
             api_key_id=principal.api_key_id,
+            principal=principal,
         )
 
 
 @strawberry.type
-class User:
-    id: int
+class User(relay.Node):
+    id: relay.NodeID[int]
     email: str
     name: str | None
     role: Role
     active: bool
     created_at: datetime
     last_login_at: datetime | None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[User | None]:
+        ids = [int(node_id) for node_id in node_ids]
+        found = await auth.users_by_ids(info.context.principal, ids)
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
 
     @classmethod
     def from_model(cls, model: UserView) -> User:
@@ -52,14 +76,22 @@ class User:
 
 
 @strawberry.type(description="An integrator's key; the key itself is shown only on creation.")
-class ApiKey:
-    id: int
+class ApiKey(relay.Node):
+    id: relay.NodeID[int]
     name: str
     prefix: str = strawberry.field(description="Identifies the key in logs and lists.")
     role: Role
     created_at: datetime
     last_used_at: datetime | None = strawberry.field(description="Updated at most every minute.")
     revoked_at: datetime | None
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ApiKey | None]:
+        ids = [int(node_id) for node_id in node_ids]
+        found = await auth.api_keys_by_ids(info.context.principal, ids)
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
 
     @classmethod
     def from_model(cls, model: ApiKeyView) -> ApiKey:

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from app.auth.models import Principal
+from app.auth import service as auth
+from app.auth.models import IdTokenView, Principal, UserView
 from app.sessions import service as sessions
 from app.sessions.models import SessionView
 from app.stations import service as stations
@@ -36,6 +37,16 @@ class Loaders:
             found = await sessions.active_sessions_of_connectors(principal, connector_ids)
             return [found.get(connector_id) for connector_id in connector_ids]
 
+        async def load_users(user_ids: Sequence[int]) -> list[UserView | None]:
+            found = await auth.users_by_ids(principal, user_ids)
+            return [found.get(user_id) for user_id in user_ids]
+
+        async def load_id_tokens(token_ids: Sequence[int]) -> list[IdTokenView | None]:
+            found = await auth.id_tokens_by_ids(principal, token_ids)
+            return [found.get(token_id) for token_id in token_ids]
+
+        self.user: DataLoader[int, UserView | None] = DataLoader(load_fn=load_users)
+        self.id_token: DataLoader[int, IdTokenView | None] = DataLoader(load_fn=load_id_tokens)
         self.site: DataLoader[int, SiteView | None] = DataLoader(load_fn=load_sites)
         self.station: DataLoader[int, StationView | None] = DataLoader(load_fn=load_stations)
         self.current_session: DataLoader[int, SessionView | None] = DataLoader(

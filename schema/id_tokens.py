@@ -14,6 +14,7 @@ from strawberry.types.unset import UNSET
 from app.auth import service as auth
 from app.auth.models import IdTokenView
 from app.errors import CPMSError
+from schema.auth_types import User
 from schema.context import Context
 from schema.ids import local_id
 from schema.management import Deleted, DeleteResult, given
@@ -52,6 +53,13 @@ class IdToken(relay.Node):
             visual_number=model.visual_number,
             created_at=model.created_at,
         )
+
+    @strawberry.field(description="The person the token belongs to, if any.")
+    async def user(self, info: Info[Context, None]) -> User | None:
+        if self.user_id is None:
+            return None
+        user = await info.context.loaders.user.load(self.user_id)
+        return User.from_model(user) if user else None
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 from strawberry.types.unset import UNSET
 
@@ -24,6 +25,7 @@ from schema.auth_types import (
     Viewer,
 )
 from schema.context import Context
+from schema.ids import local_id
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
@@ -117,10 +119,14 @@ class AccountMutation:
         return ApiKeyCreated(key=issued.secret, api_key=ApiKey.from_model(issued.api_key))
 
     @strawberry.mutation(description="Revoke an API key (admin); it stops working at once.")
-    async def revoke_api_key(self, info: Info[Context, None], id: int) -> RevokeApiKeyResult:
+    async def revoke_api_key(
+        self, info: Info[Context, None], id: relay.GlobalID
+    ) -> RevokeApiKeyResult:
         try:
             revoked = await auth.revoke_api_key(
-                info.context.runtime.unit_of_work(), info.context.principal, id
+                info.context.runtime.unit_of_work(),
+                info.context.principal,
+                local_id(id, "ApiKey") or 0,
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
@@ -152,12 +158,15 @@ class AccountMutation:
         description="Rename, change the role, deactivate (signs out) or set a password (admin)."
     )
     async def update_user(
-        self, info: Info[Context, None], id: int, input: UserInput
+        self, info: Info[Context, None], id: relay.GlobalID, input: UserInput
     ) -> UpdateUserResult:
         changes = {name: value for name, value in vars(input).items() if value is not UNSET}
         try:
             updated = await auth.update_user(
-                info.context.runtime.unit_of_work(), info.context.principal, id, changes
+                info.context.runtime.unit_of_work(),
+                info.context.principal,
+                local_id(id, "User") or 0,
+                changes,
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]

@@ -162,7 +162,7 @@ class Query:
             int, strawberry.argument(description=FIRST_DESCRIPTION)
         ] = DEFAULT_PAGE_SIZE,
         after: str | None = None,
-    ) -> relay.Connection[User]:  # type: ignore[type-var]  # not a Node yet
+    ) -> relay.Connection[User]:
         page = await auth.page_users(info.context.principal, page_request(first, after))
         return connection(page, User.from_model)
 

@@ -16,6 +16,8 @@ from app.sessions.models import SessionOrder, SessionView
 from schema.context import Context
 
 if TYPE_CHECKING:
+    from schema.auth_types import User
+    from schema.id_tokens import IdToken
     from schema.types import ChargingStation
 
 strawberry.enum(SessionOrder, description="Order of a session list.")
@@ -54,6 +56,8 @@ class ChargingSession(relay.Node):
     stop_reason: str | None
     offline: bool = strawberry.field(description="Started or ended while the station was offline.")
     station_id: strawberry.Private[int]
+    id_token_id: strawberry.Private[int | None]
+    user_id: strawberry.Private[int | None]
 
     @classmethod
     def from_model(cls, model: SessionView) -> ChargingSession:
@@ -76,6 +80,8 @@ class ChargingSession(relay.Node):
             stop_reason=model.stop_reason,
             offline=model.offline,
             station_id=model.station_id,
+            id_token_id=model.id_token_id,
+            user_id=model.user_id,
         )
 
     @classmethod
@@ -94,6 +100,28 @@ class ChargingSession(relay.Node):
 
         station = await info.context.loaders.station.load(self.station_id)
         return ChargingStation.from_model(station) if station else None
+
+    @strawberry.field(description="The id token the session was started with, if known.")
+    async def id_token(
+        self, info: Info[Context, None]
+    ) -> Annotated[IdToken, strawberry.lazy("schema.id_tokens")] | None:
+        from schema.id_tokens import IdToken
+
+        if self.id_token_id is None:
+            return None
+        token = await info.context.loaders.id_token.load(self.id_token_id)
+        return IdToken.from_model(token) if token else None
+
+    @strawberry.field(description="The driver the session charges for, if known.")
+    async def user(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("schema.auth_types")] | None:
+        from schema.auth_types import User
+
+        if self.user_id is None:
+            return None
+        user = await info.context.loaders.user.load(self.user_id)
+        return User.from_model(user) if user else None
 
     @strawberry.field(
         description="Energy and power over time for a chart, at most `maxPoints` points."

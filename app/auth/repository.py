@@ -343,3 +343,17 @@ async def revoke_login_tokens_of(user_id: int, at: datetime) -> None:
     await LoginToken.update({LoginToken.revoked_at: at}).where(
         (LoginToken.user == user_id) & LoginToken.revoked_at.is_null()
     )
+
+
+async def users_by_ids(organization_id: int, user_ids: Sequence[int]) -> list[UserView]:
+    rows = await User.select(*_USER_COLUMNS).where(
+        (User.organization == organization_id) & User.id.is_in(list(user_ids))
+    )
+    return [_user(row) for row in rows]
+
+
+async def api_keys_by_ids(organization_id: int, key_ids: Sequence[int]) -> list[ApiKeyView]:
+    rows = await ApiKey.select(*_API_KEY_COLUMNS).where(
+        (ApiKey.organization == organization_id) & ApiKey.id.is_in(list(key_ids))
+    )
+    return [_api_key(row) for row in rows]

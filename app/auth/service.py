@@ -387,3 +387,16 @@ async def update_user(
     if found is None:
         raise NotFound(f"no user {user_id}")
     return found
+
+
+async def users_by_ids(principal: Principal, user_ids: Sequence[int]) -> dict[int, UserView]:
+    """Admins and staff see the organization's people; anyone else only themselves."""
+    found = await repository.users_by_ids(principal.organization_id, user_ids)
+    staff = may(principal, Permission.MANAGE) or may(principal, Permission.READ_NETWORK)
+    return {user.id: user for user in found if staff or user.id == principal.user_id}
+
+
+async def api_keys_by_ids(principal: Principal, key_ids: Sequence[int]) -> dict[int, ApiKeyView]:
+    require(principal, Permission.MANAGE)
+    found = await repository.api_keys_by_ids(principal.organization_id, key_ids)
+    return {key.id: key for key in found}

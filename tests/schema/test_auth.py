@@ -4,6 +4,7 @@ import json
 
 import pytest
 from graphql import GraphQLError
+from strawberry import relay
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -18,7 +19,7 @@ LOGIN = """
 mutation ($organization: String!, $email: String!, $password: String!) {
   login(organization: $organization, email: $email, password: $password) {
     __typename
-    ... on LoginSuccess { token expiresAt viewer { role userId } }
+    ... on LoginSuccess { token expiresAt viewer { role userId user { id email } } }
     ... on UserError { code message }
   }
 }
@@ -34,7 +35,7 @@ mutation ($name: String!, $role: Role!) {
 }
 """
 REVOKE_KEY = """
-mutation ($id: Int!) {
+mutation ($id: ID!) {
   revokeApiKey(id: $id) {
     __typename
     ... on ApiKeyRevoked { apiKey { id revokedAt } }
@@ -108,13 +109,14 @@ async def test_an_admin_creates_and_revokes_an_api_key(live_server, demo, api_ke
     assert created["__typename"] == "ApiKeyCreated"
     key = created["key"]
     assert created["apiKey"]["prefix"] in key
-    stored = await ApiKey.select(ApiKey.key_hash).where(ApiKey.id == created["apiKey"]["id"])
+    key_id = int(relay.GlobalID.from_id(created["apiKey"]["id"]).node_id)
+    stored = await ApiKey.select(ApiKey.key_hash).where(ApiKey.id == key_id)
     assert key not in json.dumps(stored, default=str)  # only a hash is kept
     me = await graphql(live_server, VIEWER, token=key)
     assert me["data"]["viewer"]["role"] == "VIEWER"
-    assert (await ApiKey.select(ApiKey.last_used_at).where(ApiKey.id == created["apiKey"]["id"]))[
-        0
-    ]["last_used_at"] is not None
+    assert (await ApiKey.select(ApiKey.last_used_at).where(ApiKey.id == key_id))[0][
+        "last_used_at"
+    ] is not None
     revoked = await graphql(live_server, REVOKE_KEY, {"id": created["apiKey"]["id"]}, admin)
     assert revoked["data"]["revokeApiKey"]["apiKey"]["revokedAt"] is not None
     refused = await graphql(live_server, VIEWER, token=key)
@@ -174,7 +176,8 @@ async def test_one_organization_never_sees_another(live_server, demo, api_key):
     their_keys = await graphql(live_server, "{ apiKeys { name } }", token=theirs)
     assert [k["name"] for k in their_keys["data"]["apiKeys"]] == ["test admin"]
     our_key_id = (await ApiKey.select(ApiKey.id).where(ApiKey.organization == demo))[0]["id"]
-    revoked = await graphql(live_server, REVOKE_KEY, {"id": our_key_id}, theirs)
+    our_key = str(relay.GlobalID("ApiKey", str(our_key_id)))
+    revoked = await graphql(live_server, REVOKE_KEY, {"id": our_key}, theirs)
     assert revoked["data"]["revokeApiKey"]["__typename"] == "NotFoundError"
 
 
@@ -219,7 +222,7 @@ def test_unexpected_errors_reach_clients_without_internals():
 
 
 UPDATE_USER = """
-mutation ($id: Int!, $input: UserInput!) { updateUser(id: $id, input: $input) {
+mutation ($id: ID!, $input: UserInput!) { updateUser(id: $id, input: $input) {
   __typename ... on UserCreated { user { role active } } ... on UserError { code message } } }
 """
 
@@ -228,7 +231,7 @@ async def test_an_admin_demotes_and_deactivates_a_user_who_is_signed_out(
     live_server, demo, api_key
 ):
     session = await login(live_server, "operator@demo.example")
-    token, user_id = session["token"], session["viewer"]["userId"]
+    token, user_id = session["token"], session["viewer"]["user"]["id"]
     admin = await api_key("demo", "admin")
     listed = await graphql(live_server, "{ users { edges { node { email role } } } }", token=admin)
     assert {"email": "operator@demo.example", "role": "OPERATOR"} in [
@@ -255,7 +258,7 @@ async def test_an_admin_cannot_lock_themselves_out(live_server, demo):
     result = await graphql(
         live_server,
         UPDATE_USER,
-        {"id": session["viewer"]["userId"], "input": {"role": "VIEWER"}},
+        {"id": session["viewer"]["user"]["id"], "input": {"role": "VIEWER"}},
         session["token"],
     )
     assert result["data"]["updateUser"]["__typename"] == "InvalidInputError"

@@ -5,6 +5,7 @@ from strawberry import relay
 
 from app.timeparse import utcnow
 from db.tables import (
+    ApiKey,
     ChargingSession,
     ChargingStation,
     CommandLog,
@@ -13,6 +14,7 @@ from db.tables import (
     IdToken,
     Organization,
     Site,
+    User,
 )
 from tests.conftest import TEST_ORGANIZATION, graphql
 
@@ -51,11 +53,17 @@ async def ours(organization, api_key) -> dict[str, str]:
     await session.save()
     token = IdToken(organization=organization, uid="OUR-CARD")
     await token.save()
+    user = User(organization=organization, email="ours@example.com", role="driver")
+    await user.save()
     await CommandLog.insert(
         CommandLog(organization=organization, station=station.id, action="reset")
     )
     await api_key(TEST_ORGANIZATION, "admin")
+    key = await ApiKey.select(ApiKey.id).where(ApiKey.organization == organization).first()
+    assert key is not None
     return {
+        "User": str(relay.GlobalID("User", str(user.id))),
+        "ApiKey": str(relay.GlobalID("ApiKey", str(key["id"]))),
         "Site": str(relay.GlobalID("Site", str(site.id))),
         "ChargingStation": str(relay.GlobalID("ChargingStation", str(station.id))),
         "Connector": str(relay.GlobalID("Connector", str(connector.id))),
@@ -71,7 +79,8 @@ async def theirs(api_key) -> str:
 
 
 @pytest.mark.parametrize(
-    "type_name", ["Site", "ChargingStation", "Connector", "ChargingSession", "IdToken"]
+    "type_name",
+    ["Site", "ChargingStation", "Connector", "ChargingSession", "IdToken", "User", "ApiKey"],
 )
 async def test_no_lookup_by_global_id_crosses_organizations(live_server, ours, theirs, type_name):
     result = await graphql(

@@ -248,3 +248,43 @@ async def test_a_dashboard_page_costs_the_same_queries_for_10_or_50_stations(
     large = await queries_for(live_server, key, 50, monkeypatch)
     assert small == large
     assert large <= 5  # key, stations, sites, connectors, sessions
+
+
+async def test_a_session_leads_to_its_token_and_driver(
+    live_server, organization, register, unit_of_work, api_key
+):
+    dana = await provision_user(
+        unit_of_work(), TEST_ORGANIZATION, "dana@example.com", Role.DRIVER, "password-1"
+    )
+    token = IdToken(organization=organization, uid="DANA-CARD", user=dana.id)
+    await token.save()
+    await register("CP-LINKS")
+    station = (
+        await ChargingStation.select(ChargingStation.id)
+        .where(ChargingStation.identity == "CP-LINKS")
+        .first()
+    )
+    assert station is not None
+    await ChargingSession.insert(
+        ChargingSession(
+            organization=organization,
+            station=station["id"],
+            transaction_id="L1",
+            id_token=token.id,
+            user=dana.id,
+            started_at=utcnow(),
+        )
+    )
+    result = await graphql(
+        live_server,
+        "{ sessions { edges { node { idToken { uid user { email } } user { email } } } } }",
+        token=await api_key(role="viewer"),
+    )
+    assert result["data"]["sessions"]["edges"] == [
+        {
+            "node": {
+                "idToken": {"uid": "DANA-CARD", "user": {"email": "dana@example.com"}},
+                "user": {"email": "dana@example.com"},
+            }
+        }
+    ]
