@@ -36,7 +36,7 @@ class IdToken(relay.Node):
     status: str = strawberry.field(description="Accepted, Blocked, Expired or Invalid.")
     expires_at: datetime | None
     group_id: str | None
-    user_id: int | None
+    user_id: strawberry.Private[int | None]
     visual_number: str | None = strawberry.field(description="What is printed on the card.")
     created_at: datetime
 
@@ -75,7 +75,7 @@ class IdTokenInput:
     status: str | None = UNSET
     expires_at: datetime | None = UNSET
     group_id: str | None = UNSET
-    user_id: int | None = UNSET
+    user_id: relay.GlobalID | None = UNSET
     visual_number: str | None = UNSET
 
 
@@ -99,6 +99,13 @@ def _token_id(id: relay.GlobalID) -> int:
     return local_id(id, "IdToken") or 0
 
 
+def _token_values(input: IdTokenInput | None) -> dict[str, Any]:
+    values: dict[str, Any] = given(input) if input else {}
+    if "user_id" in values:
+        values["user_id"] = local_id(values["user_id"], "User")
+    return values
+
+
 @strawberry.type
 class IdTokenMutation:
     @strawberry.mutation(description="Register an id token that may charge (operators).")
@@ -110,8 +117,8 @@ class IdTokenMutation:
         input: IdTokenInput | None = None,
     ) -> IdTokenResult:
         context = info.context
-        values: dict[str, Any] = given(input) if input else {}
         try:
+            values = _token_values(input)
             token = await auth.create_id_token(
                 context.runtime.unit_of_work(), context.principal, uid, type, values
             )
@@ -126,7 +133,10 @@ class IdTokenMutation:
         context = info.context
         try:
             token = await auth.update_id_token(
-                context.runtime.unit_of_work(), context.principal, _token_id(id), given(input)
+                context.runtime.unit_of_work(),
+                context.principal,
+                _token_id(id),
+                _token_values(input),
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]

@@ -62,7 +62,7 @@ class SessionFilterInput:
     state: str | None = strawberry.field(default=None, description="active, completed, ...")
     station_id: relay.GlobalID | None = None
     id_tag: str | None = strawberry.field(default=None, description="The token as sent.")
-    user_id: int | None = None
+    user_id: relay.GlobalID | None = None
     started_from: datetime | None = strawberry.field(
         default=None, description="Started at or after."
     )
@@ -73,7 +73,7 @@ class SessionFilterInput:
             state=self.state,
             station_id=local_id(self.station_id, "ChargingStation"),
             id_tag=self.id_tag,
-            user_id=self.user_id,
+            user_id=local_id(self.user_id, "User"),
             started_from=self.started_from,
             started_before=self.started_before,
         )

@@ -2,6 +2,7 @@
 
 import pytest
 from ocpp.v16 import call
+from strawberry import relay
 
 from app.auth.models import Role
 from app.auth.service import provision_user
@@ -12,7 +13,7 @@ CREATE = """
 mutation ($uid: String!, $type: String!, $input: IdTokenInput) {
   createIdToken(uid: $uid, type: $type, input: $input) {
     __typename
-    ... on IdTokenSaved { idToken { id uid type status userId } }
+    ... on IdTokenSaved { idToken { id uid type status user { email } } }
     ... on UserError { code message }
   }
 }
@@ -64,7 +65,7 @@ async def test_an_operator_issues_and_blocks_a_card_that_a_station_checks(
         ("X" * 37, "ISO14443", None, "invalid_input"),
         ("04AA", "Barcode", None, "invalid_input"),
         ("04AA", "ISO14443", {"status": "Maybe"}, "invalid_input"),
-        ("04AA", "ISO14443", {"userId": 999_999}, "not_found"),
+        ("04AA", "ISO14443", {"userId": str(relay.GlobalID("User", "999999"))}, "not_found"),
         ("DUP", "ISO14443", None, "already_exists"),
     ],
 )
