@@ -10,11 +10,13 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.auth import service as auth
+from app.healing import service as healing
 from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.sessions import service as sessions
 from app.sessions.models import SessionFilter, SessionOrder
 from app.stations import service as stations
 from app.stations.models import StationFilter, StationOrder
+from schema.alert_types import Alert, AlertFilterInput
 from schema.auth_types import ApiKey, User, Viewer
 from schema.context import Context
 from schema.dashboard import Dashboard
@@ -153,6 +155,23 @@ class Query:
     ) -> Dashboard:
         info.context.principal  # noqa: B018 - sign in first, whatever is selected
         return Dashboard(site_id=local_id(site_id, "Site"), started_from=from_, started_before=to)
+
+    @strawberry.field(description='Alerts, newest first; e.g. filter { status: "open" }.')
+    async def alerts(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: AlertFilterInput | None = None,
+    ) -> relay.Connection[Alert]:
+        page = await healing.page_alerts(
+            info.context.principal,
+            filter.to_model() if filter else None,
+            page_request(first, after),
+        )
+        return connection(page, Alert.from_model)
 
     @strawberry.field(description="The organization's people (admin).")
     async def users(

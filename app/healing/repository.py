@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
+from app.healing.models import AlertFilter, AlertView
+from app.pagination import Page, PageRequest
+from db.paging import page_by_id
 from db.tables import Alert
 
 
@@ -24,3 +29,53 @@ async def open_alert_counts(organization_id: int, site_id: int | None) -> list[d
             *arguments,
         )
     )
+
+
+def _alert(row: dict[str, Any]) -> AlertView:
+    details = row["details"]
+    return AlertView(
+        id=row["id"],
+        station_id=row["station"],
+        kind=row["kind"],
+        severity=row["severity"],
+        status=row["status"],
+        message=row["message"],
+        details=json.loads(details) if isinstance(details, str) else dict(details or {}),
+        opened_at=row["opened_at"],
+        resolved_at=row["resolved_at"],
+    )
+
+
+_ALERT_COLUMNS = (
+    Alert.id,
+    Alert.station,
+    Alert.kind,
+    Alert.severity,
+    Alert.status,
+    Alert.message,
+    Alert.details,
+    Alert.opened_at,
+    Alert.resolved_at,
+)
+
+
+async def page_alerts(
+    organization_id: int, filters: AlertFilter, request: PageRequest
+) -> Page[AlertView]:
+    """Alerts, newest first."""
+    query = Alert.select(*_ALERT_COLUMNS).where(Alert.organization == organization_id)
+    for column, value in (
+        (Alert.status, filters.status),
+        (Alert.severity, filters.severity),
+        (Alert.station, filters.station_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return await page_by_id(query, Alert.id, request, _alert, newest_first=True)
+
+
+async def alerts_by_ids(organization_id: int, alert_ids: Sequence[int]) -> list[AlertView]:
+    rows = await Alert.select(*_ALERT_COLUMNS).where(
+        (Alert.organization == organization_id) & Alert.id.is_in(list(alert_ids))
+    )
+    return [_alert(row) for row in rows]

@@ -130,3 +130,57 @@ async def test_a_driver_gets_no_dashboard(clean_db, unit_of_work, live_server, a
     driver = await api_key("demo", "driver")
     result = await graphql(live_server, "{ dashboard { sessions { active } } }", {}, driver)
     assert result["errors"][0]["extensions"]["code"] == "not_permitted"
+
+
+async def test_open_alerts_newest_first_with_their_station(
+    clean_db, unit_of_work, live_server, api_key
+):
+    organization = (await load_demo(unit_of_work())).id
+    ham = await ChargingStation.select().where(ChargingStation.identity == "DEMO-HAM-DC-01").first()
+    assert ham is not None
+    await Alert.insert(
+        Alert(
+            organization=organization,
+            station=ham["id"],
+            kind="offline",
+            severity="critical",
+            dedupe_key="a",
+            message="offline for 10 minutes",
+        ),
+        Alert(
+            organization=organization,
+            station=ham["id"],
+            kind="old",
+            severity="info",
+            dedupe_key="b",
+            status="resolved",
+        ),
+        Alert(
+            organization=organization,
+            station=ham["id"],
+            kind="faulted",
+            severity="warning",
+            dedupe_key="c",
+            message="connector 2 faulted",
+        ),
+    )
+    result = await graphql(
+        live_server,
+        '{ alerts(filter: { status: "open" }) { edges { node { id kind severity message'
+        " station { identity } } } } }",
+        {},
+        await api_key("demo", "viewer"),
+    )
+    alerts = [edge["node"] for edge in result["data"]["alerts"]["edges"]]
+    assert [(a["kind"], a["severity"]) for a in alerts] == [
+        ("faulted", "warning"),
+        ("offline", "critical"),
+    ]
+    assert alerts[0]["station"] == {"identity": "DEMO-HAM-DC-01"}
+    node = await graphql(
+        live_server,
+        "query ($id: ID!) { node(id: $id) { ... on Alert { kind } } }",
+        {"id": alerts[1]["id"]},
+        await api_key("demo", "operator"),
+    )
+    assert node["data"]["node"] == {"kind": "offline"}

@@ -5,6 +5,7 @@ from strawberry import relay
 
 from app.timeparse import utcnow
 from db.tables import (
+    Alert,
     ApiKey,
     ChargingSession,
     ChargingStation,
@@ -26,6 +27,7 @@ LISTS = """
   idTokens { edges { node { uid } } }
   users { edges { node { email } } }
   apiKeys { name }
+  alerts { edges { node { kind } } }
   dashboard { stations { total } sessions { active started } }
 }
 """
@@ -58,11 +60,14 @@ async def ours(organization, api_key) -> dict[str, str]:
     await CommandLog.insert(
         CommandLog(organization=organization, station=station.id, action="reset")
     )
+    alert = Alert(organization=organization, station=station.id, kind="offline", dedupe_key="x")
+    await alert.save()
     await api_key(TEST_ORGANIZATION, "admin")
     key = await ApiKey.select(ApiKey.id).where(ApiKey.organization == organization).first()
     assert key is not None
     return {
         "User": str(relay.GlobalID("User", str(user.id))),
+        "Alert": str(relay.GlobalID("Alert", str(alert.id))),
         "ApiKey": str(relay.GlobalID("ApiKey", str(key["id"]))),
         "Site": str(relay.GlobalID("Site", str(site.id))),
         "ChargingStation": str(relay.GlobalID("ChargingStation", str(station.id))),
@@ -80,7 +85,16 @@ async def theirs(api_key) -> str:
 
 @pytest.mark.parametrize(
     "type_name",
-    ["Site", "ChargingStation", "Connector", "ChargingSession", "IdToken", "User", "ApiKey"],
+    [
+        "Site",
+        "ChargingStation",
+        "Connector",
+        "ChargingSession",
+        "IdToken",
+        "User",
+        "ApiKey",
+        "Alert",
+    ],
 )
 async def test_no_lookup_by_global_id_crosses_organizations(live_server, ours, theirs, type_name):
     result = await graphql(
@@ -98,6 +112,7 @@ async def test_no_list_or_figure_crosses_organizations(live_server, ours, theirs
         "idTokens": {"edges": []},
         "users": {"edges": []},
         "apiKeys": [{"name": "test admin"}],  # only their own
+        "alerts": {"edges": []},
         "dashboard": {"stations": {"total": 0}, "sessions": {"active": 0, "started": 0}},
     }
 

@@ -1,0 +1,29 @@
+"""Value objects of the healing domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """Something an operator must know about, open until its condition clears."""
+
+    id: int
+    station_id: int | None
+    kind: str
+    severity: str  # info | warning | critical
+    status: str  # open | resolved
+    message: str
+    details: dict[str, Any]
+    opened_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    status: str | None = None
+    severity: str | None = None
+    station_id: int | None = None

@@ -1,0 +1,74 @@
+"""Alerts: what an operator must know about, open until the condition clears."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from app.healing import service as healing
+from app.healing.models import AlertFilter, AlertView
+from schema.context import Context
+from schema.ids import local_id
+from schema.types import ChargingStation
+
+
+@strawberry.type
+class Alert(relay.Node):
+    id: relay.NodeID[int]
+    kind: str
+    severity: str = strawberry.field(description="info, warning or critical")
+    status: str = strawberry.field(description="open or resolved")
+    message: str
+    details: dict[str, Any] = strawberry.field(graphql_type=JSON)
+    opened_at: datetime
+    resolved_at: datetime | None
+    station_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, model: AlertView) -> Alert:
+        return cls(
+            id=model.id,
+            kind=model.kind,
+            severity=model.severity,
+            status=model.status,
+            message=model.message,
+            details=model.details,
+            opened_at=model.opened_at,
+            resolved_at=model.resolved_at,
+            station_id=model.station_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Alert | None]:
+        ids = [int(node_id) for node_id in node_ids]
+        found = await healing.alerts_by_ids(info.context.principal, ids)
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
+
+    @strawberry.field
+    async def station(self, info: Info[Context, None]) -> ChargingStation | None:
+        if self.station_id is None:
+            return None
+        station = await info.context.loaders.station.load(self.station_id)
+        return ChargingStation.from_model(station) if station else None
+
+
+@strawberry.input
+class AlertFilterInput:
+    status: str | None = strawberry.field(default=None, description="open or resolved")
+    severity: str | None = None
+    station_id: relay.GlobalID | None = None
+
+    def to_model(self) -> AlertFilter:
+        return AlertFilter(
+            status=self.status,
+            severity=self.severity,
+            station_id=local_id(self.station_id, "ChargingStation"),
+        )
