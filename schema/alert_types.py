@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -14,7 +15,7 @@ from strawberry.types import Info
 from app.healing import service as healing
 from app.healing.models import AlertFilter, AlertView
 from schema.context import Context
-from schema.ids import local_id
+from schema.ids import local_id, nodes_by_id
 from schema.types import ChargingStation
 
 
@@ -48,9 +49,9 @@ class Alert(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Alert | None]:
-        ids = [int(node_id) for node_id in node_ids]
-        found = await healing.alerts_by_ids(info.context.principal, ids)
-        return [cls.from_model(found[i]) if i in found else None for i in ids]
+        return await nodes_by_id(
+            node_ids, partial(healing.alerts_by_ids, info.context.principal), cls.from_model
+        )
 
     @strawberry.field
     async def station(self, info: Info[Context, None]) -> ChargingStation | None:

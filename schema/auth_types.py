@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 
 import strawberry
 from strawberry import relay
@@ -12,6 +13,7 @@ from strawberry.types import Info
 from app.auth import service as auth
 from app.auth.models import ApiKeyView, Principal, Role, UserView
 from schema.context import Context
+from schema.ids import nodes_by_id
 
 strawberry.enum(Role, description="What a caller may do within its organization.")
 
@@ -58,9 +60,9 @@ class User(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[User | None]:
-        ids = [int(node_id) for node_id in node_ids]
-        found = await auth.users_by_ids(info.context.principal, ids)
-        return [cls.from_model(found[i]) if i in found else None for i in ids]
+        return await nodes_by_id(
+            node_ids, partial(auth.users_by_ids, info.context.principal), cls.from_model
+        )
 
     @classmethod
     def from_model(cls, model: UserView) -> User:
@@ -89,9 +91,9 @@ class ApiKey(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ApiKey | None]:
-        ids = [int(node_id) for node_id in node_ids]
-        found = await auth.api_keys_by_ids(info.context.principal, ids)
-        return [cls.from_model(found[i]) if i in found else None for i in ids]
+        return await nodes_by_id(
+            node_ids, partial(auth.api_keys_by_ids, info.context.principal), cls.from_model
+        )
 
     @classmethod
     def from_model(cls, model: ApiKeyView) -> ApiKey:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -16,8 +17,9 @@ from app.auth.models import IdTokenView
 from app.errors import CPMSError
 from schema.auth_types import User
 from schema.context import Context
-from schema.ids import local_id
-from schema.management import Deleted, DeleteResult, given
+from schema.ids import local_id, nodes_by_id
+from schema.inputs import given
+from schema.management import Deleted, DeleteResult
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
@@ -65,9 +67,9 @@ class IdToken(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[IdToken | None]:
-        ids = [int(node_id) for node_id in node_ids]
-        found = await auth.id_tokens_by_ids(info.context.principal, ids)
-        return [cls.from_model(found[i]) if i in found else None for i in ids]
+        return await nodes_by_id(
+            node_ids, partial(auth.id_tokens_by_ids, info.context.principal), cls.from_model
+        )
 
 
 @strawberry.input

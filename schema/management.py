@@ -14,6 +14,7 @@ from app.errors import CPMSError
 from app.stations import management
 from schema.context import Context
 from schema.ids import local_id
+from schema.inputs import given
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
@@ -23,11 +24,6 @@ from schema.problems import (
     problem,
 )
 from schema.types import ChargingStation, Site
-
-
-def given(value: object) -> dict[str, Any]:
-    """The fields of an input a client actually sent (absent ones stay unchanged)."""
-    return {name: field for name, field in vars(value).items() if field is not UNSET}
 
 
 @strawberry.input

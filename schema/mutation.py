@@ -26,6 +26,7 @@ from schema.auth_types import (
 )
 from schema.context import Context
 from schema.ids import local_id
+from schema.inputs import given
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
@@ -160,7 +161,7 @@ class AccountMutation:
     async def update_user(
         self, info: Info[Context, None], id: relay.GlobalID, input: UserInput
     ) -> UpdateUserResult:
-        changes = {name: value for name, value in vars(input).items() if value is not UNSET}
+        changes = given(input)
         try:
             updated = await auth.update_user(
                 info.context.runtime.unit_of_work(),

@@ -3,11 +3,11 @@ the station's OCPP version or the node it is connected to, and returns a typed r
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
+from ocpp.charge_point import camel_to_snake_case
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -80,18 +80,6 @@ class LocalListEntry:
     status: str = strawberry.field(
         default="Accepted", description="Accepted, Blocked, Expired or Invalid."
     )
-
-
-def snake_case(value: Any) -> Any:
-    """camelCase JSON keys (as clients send OCPP objects) to the snake_case the library takes."""
-    if isinstance(value, dict):
-        return {
-            re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): snake_case(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [snake_case(item) for item in value]
-    return value
 
 
 @strawberry.type
@@ -265,7 +253,7 @@ class OperationMutation:
             return problem(  # type: ignore[return-value]
                 InvalidInput("profile is a ChargingProfile object with a chargingSchedule")
             )
-        command = models.SetChargingProfile(evse_id=evse_id, profile=snake_case(profile))
+        command = models.SetChargingProfile(evse_id=evse_id, profile=camel_to_snake_case(profile))
         return await _send(info, identity, command)
 
     @strawberry.mutation(

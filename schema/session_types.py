@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -14,6 +15,7 @@ from app.sessions import service as sessions
 from app.sessions.models import MeterPoint as MeterPointValue
 from app.sessions.models import SessionOrder, SessionView
 from schema.context import Context
+from schema.ids import nodes_by_id
 
 if TYPE_CHECKING:
     from schema.auth_types import User
@@ -88,9 +90,9 @@ class ChargingSession(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ChargingSession | None]:
-        ids = [int(node_id) for node_id in node_ids]
-        found = await sessions.sessions_by_ids(info.context.principal, ids)
-        return [cls.from_model(found[i]) if i in found else None for i in ids]
+        return await nodes_by_id(
+            node_ids, partial(sessions.sessions_by_ids, info.context.principal), cls.from_model
+        )
 
     @strawberry.field
     async def station(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 import strawberry
 from strawberry import relay
@@ -22,13 +23,10 @@ from app.pagination import DEFAULT_PAGE_SIZE
 from app.stations import service as stations
 from app.stations.models import ConnectorView, SiteView, StationView
 from schema.context import Context
+from schema.ids import nodes_by_id
 from schema.pagination import connection, page_request
 from schema.session_types import ChargingSession
 from schema.station_log_types import CommandLogItem, OcppFrame
-
-
-def _ids(node_ids: Iterable[str]) -> list[int]:
-    return [int(node_id) for node_id in node_ids]
 
 
 @strawberry.type
@@ -59,9 +57,9 @@ class Connector(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Connector | None]:
-        ids = _ids(node_ids)
-        found = await stations.connectors_by_ids(info.context.principal, ids)
-        return [cls.from_model(found[i]) if i in found else None for i in ids]
+        return await nodes_by_id(
+            node_ids, partial(stations.connectors_by_ids, info.context.principal), cls.from_model
+        )
 
     @strawberry.field(description="The session running on this connector, if any.")
     async def current_session(self, info: Info[Context, None]) -> ChargingSession | None:
@@ -117,9 +115,9 @@ class ChargingStation(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[ChargingStation | None]:
-        ids = _ids(node_ids)
-        found = await stations.stations_by_ids(info.context.principal, ids)
-        return [cls.from_model(found[i]) if i in found else None for i in ids]
+        return await nodes_by_id(
+            node_ids, partial(stations.stations_by_ids, info.context.principal), cls.from_model
+        )
 
     @strawberry.field
     async def connectors(self, info: Info[Context, None]) -> list[Connector]:
@@ -185,9 +183,9 @@ class Site(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Site | None]:
-        ids = _ids(node_ids)
-        found = await stations.sites_by_ids(info.context.principal, ids)
-        return [cls.from_model(found[i]) if i in found else None for i in ids]
+        return await nodes_by_id(
+            node_ids, partial(stations.sites_by_ids, info.context.principal), cls.from_model
+        )
 
     @strawberry.field
     async def stations(self, info: Info[Context, None]) -> list[ChargingStation]:

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from ocpp.charge_point import snake_to_camel_case
 from ocpp.routing import on
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action as Action16
@@ -191,16 +192,6 @@ async def test_smart_charging_and_local_lists_through_the_api(
 ):
     from tests.ocpp_server.test_more_commands import MAX_PROFILE, MoreStation16
 
-    def camel(value):
-        if isinstance(value, dict):
-            return {
-                key.split("_")[0] + "".join(part.title() for part in key.split("_")[1:]): camel(v)
-                for key, v in value.items()
-            }
-        if isinstance(value, list):
-            return [camel(v) for v in value]
-        return value
-
     key = await api_key(role="operator")
     async with connect_charger(station, client_class=MoreStation16) as client:
         await booted(client, "ocpp1.6")
@@ -208,7 +199,7 @@ async def test_smart_charging_and_local_lists_through_the_api(
             live_server,
             "mutation ($i: String!, $p: JSON!) { setChargingProfile(identity: $i, evseId: 0,"
             " profile: $p) {" + OUTCOME + "} }",
-            {"i": station, "p": camel(MAX_PROFILE)},
+            {"i": station, "p": snake_to_camel_case(MAX_PROFILE)},
             key,
         )
         local_list = await graphql(
