@@ -98,8 +98,8 @@ class AccountMutation:
         context = info.context
         secret = bearer_secret(context.request.headers.get("authorization"))
         try:
-            context.principal  # noqa: B018 - raises for an anonymous or refused caller
-            if secret is None or context.caller is None or context.caller.user_id is None:
+            principal = context.principal  # raises for an anonymous or refused caller
+            if secret is None or principal.user_id is None:
                 raise NotAuthenticated("only a login token can log out; revoke API keys instead")
             await auth.logout(context.runtime.unit_of_work(), secret)
         except CPMSError as error:
