@@ -91,6 +91,16 @@ class ConnectorStatusChanged(DomainEvent):
     error_code: str | None = None
 
 
+class ConnectorRemoved(DomainEvent):
+    """An operator deleted a connector: every node forgets the row ids it cached for it."""
+
+    kind: ClassVar[str] = "connector.removed"
+    organization_id: int
+    station_id: int
+    evse_id: int
+    connector_id: int
+
+
 class StationBooted(DomainEvent):
     """A station sent BootNotification and got an answer."""
 
@@ -155,6 +165,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         StationConnectionChanged,
         StationStatusChanged,
         ConnectorStatusChanged,
+        ConnectorRemoved,
         StationBooted,
         SecurityEventRaised,
         SessionChanged,

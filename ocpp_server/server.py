@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from app.runtime import Runtime
+from app.stations import service as stations
 from ocpp_server.directory import StationDirectory
 from ocpp_server.link import StationLink
 from ocpp_server.message_log import MessageLog
@@ -38,6 +40,8 @@ class OcppServer:
             enabled=not runtime.settings.ocpp_dry_run,
         )
         self.presence = PresenceTracker(self, runtime)
+        self._runtime = runtime
+        self._connector_watch: asyncio.Task[None] | None = None
         self._connections: dict[str, LiveConnection] = {}
         self.directory = StationDirectory(
             runtime.settings.redis_url, runtime.settings.node_id, self._connections.keys
@@ -47,8 +51,15 @@ class OcppServer:
         await self.message_log.start()
         await self.presence.start()
         await self.directory.start()
+        self._connector_watch = asyncio.create_task(
+            stations.forget_removed_connectors(self._runtime.bus)
+        )
 
     async def stop(self) -> None:
+        if self._connector_watch is not None:
+            self._connector_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connector_watch
         await self.directory.stop()
         await self.presence.stop()
         await self.message_log.stop()

@@ -11,39 +11,83 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.auth import service as auth
-from app.auth.models import ApiKeyView, Principal, Role, UserView
+from app.auth.models import (
+    ApiKeyView,
+    OrganizationView,
+    Principal,
+    Role,
+    UnknownStationPolicy,
+    UserView,
+)
 from schema.context import Context
 from schema.ids import nodes_by_id
 
 strawberry.enum(Role, description="What a caller may do within its organization.")
+strawberry.enum(UnknownStationPolicy, description="What happens when an unknown station connects.")
+
+
+@strawberry.type(description="A charge point operator: everything belongs to one.")
+class Organization(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    slug: str = strawberry.field(description="Short name used at login and in station URLs.")
+    unknown_station_policy: UnknownStationPolicy
+    default_currency: str = strawberry.field(description="ISO 4217, e.g. EUR")
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: OrganizationView) -> Organization:
+        return cls(
+            id=model.id,
+            name=model.name,
+            slug=model.slug,
+            unknown_station_policy=model.unknown_station_policy,
+            default_currency=model.default_currency,
+            created_at=model.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Organization | None]:
+        return await nodes_by_id(
+            node_ids, partial(auth.organizations_by_ids, info.context.principal), cls.from_model
+        )
 
 
 @strawberry.type(description="The authenticated caller.")
 class Viewer:
-    organization_id: int
     role: Role
-    user_id: int | None = strawberry.field(description="Set when a user logged in.")
-    api_key_id: int | None = strawberry.field(description="Set when an API key is used.")
+    user_id: relay.GlobalID | None = strawberry.field(description="Set when a user logged in.")
+    api_key_id: relay.GlobalID | None = strawberry.field(description="Set when an API key is used.")
 
     principal: strawberry.Private[Principal]
+
+    @strawberry.field(description="The caller's organization.")
+    async def organization(self) -> Organization:
+        return Organization.from_model(await auth.organization(self.principal))
 
     @strawberry.field(description="The signed-in user (none for an API key).")
     async def user(self) -> User | None:
         # As this caller, not the request's: right after `login` the request had none.
-        if self.user_id is None:
+        user_id = self.principal.user_id
+        if user_id is None:
             return None
-        found = await auth.users_by_ids(self.principal, [self.user_id])
-        return User.from_model(found[self.user_id]) if self.user_id in found else None
+        found = await auth.users_by_ids(self.principal, [user_id])
+        return User.from_model(found[user_id]) if user_id in found else None
 
     @classmethod
     def from_model(cls, principal: Principal) -> Viewer:
         return cls(
-            organization_id=principal.organization_id,
             role=principal.role,
-            user_id=principal.user_id,
-            api_key_id=principal.api_key_id,
+            user_id=_global_id("User", principal.user_id),
+            api_key_id=_global_id("ApiKey", principal.api_key_id),
             principal=principal,
         )
+
+
+def _global_id(type_name: str, row_id: int | None) -> relay.GlobalID | None:
+    return None if row_id is None else relay.GlobalID(type_name, str(row_id))
 
 
 @strawberry.type

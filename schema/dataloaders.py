@@ -12,7 +12,7 @@ from app.auth.models import IdTokenView, Principal, UserView
 from app.sessions import service as sessions
 from app.sessions.models import SessionView
 from app.stations import service as stations
-from app.stations.models import ConnectorView, SiteView, StationView
+from app.stations.models import ConnectorView, EvseView, SiteView, StationView
 
 
 class Loaders:
@@ -27,6 +27,10 @@ class Loaders:
 
         async def load_connectors(station_ids: Sequence[int]) -> list[list[ConnectorView]]:
             found = await stations.connectors_by_station_ids(principal, station_ids)
+            return [found.get(station_id, []) for station_id in station_ids]
+
+        async def load_evses(station_ids: Sequence[int]) -> list[list[EvseView]]:
+            found = await stations.evses_by_station_ids(principal, station_ids)
             return [found.get(station_id, []) for station_id in station_ids]
 
         async def load_stations(station_ids: Sequence[int]) -> list[StationView | None]:
@@ -55,6 +59,7 @@ class Loaders:
         self.stations_of_site: DataLoader[int, list[StationView]] = DataLoader(
             load_fn=load_stations_of_sites
         )
+        self.evses_of_station: DataLoader[int, list[EvseView]] = DataLoader(load_fn=load_evses)
         self.connectors_of_station: DataLoader[int, list[ConnectorView]] = DataLoader(
             load_fn=load_connectors
         )

@@ -1,4 +1,5 @@
-"""Mutations that manage the network: sites and stations (with their OCPP credentials)."""
+"""Mutations that manage the network: sites, stations (with their OCPP credentials) and
+connectors."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from strawberry.types.unset import UNSET
 
 from app.errors import CPMSError
 from app.stations import management
+from app.stations.models import ConnectorFormat, ConnectorStandard, PowerType
 from schema.context import Context
 from schema.ids import local_id
 from schema.inputs import given
@@ -23,7 +25,7 @@ from schema.problems import (
     NotPermittedError,
     problem,
 )
-from schema.types import ChargingStation, Site
+from schema.types import ChargingStation, Connector, Site
 
 
 @strawberry.input
@@ -57,6 +59,21 @@ class StationInput:
     )
 
 
+strawberry.enum(ConnectorStandard, description="OCPI ConnectorType.")
+strawberry.enum(ConnectorFormat, description="OCPI ConnectorFormat.")
+strawberry.enum(PowerType, description="OCPI PowerType.")
+
+
+@strawberry.input(description="A connector's description; fields left out stay as they are.")
+class ConnectorInput:
+    standard: ConnectorStandard | None = UNSET
+    format: ConnectorFormat | None = UNSET
+    power_type: PowerType | None = UNSET
+    max_voltage: int | None = UNSET
+    max_amperage: int | None = UNSET
+    max_power_w: int | None = UNSET
+
+
 def station_changes(input: StationInput) -> dict[str, Any]:
     changes = given(input)
     if "site_id" in changes:
@@ -72,6 +89,11 @@ class SiteSaved:
 @strawberry.type
 class StationSaved:
     station: ChargingStation
+
+
+@strawberry.type
+class ConnectorSaved:
+    connector: Connector
 
 
 @strawberry.type
@@ -91,6 +113,15 @@ StationResult = Annotated[
     | NotFoundError
     | AlreadyExistsError,
     strawberry.union("StationResult"),
+]
+ConnectorResult = Annotated[
+    ConnectorSaved
+    | NotAuthenticatedError
+    | NotPermittedError
+    | InvalidInputError
+    | NotFoundError
+    | AlreadyExistsError,
+    strawberry.union("ConnectorResult"),
 ]
 DeleteResult = Annotated[
     Deleted | NotAuthenticatedError | NotPermittedError | InvalidInputError | NotFoundError,
@@ -190,3 +221,58 @@ class ManagementMutation:
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
         return StationSaved(station=ChargingStation.from_model(station))
+
+    @strawberry.mutation(
+        description="Describe a connector (standard, format, power) before or after its station "
+        "reports it; the EVSE is created with it (admin)."
+    )
+    async def create_connector(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        evse_id: int,
+        connector_id: int,
+        input: ConnectorInput | None = None,
+    ) -> ConnectorResult:
+        context = info.context
+        try:
+            connector = await management.create_connector(
+                context.runtime.unit_of_work(),
+                context.principal,
+                identity,
+                evse_id,
+                connector_id,
+                given(input) if input else {},
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return ConnectorSaved(connector=Connector.from_model(connector))
+
+    @strawberry.mutation(description="Change a connector's description (admin).")
+    async def update_connector(
+        self, info: Info[Context, None], id: relay.GlobalID, input: ConnectorInput
+    ) -> ConnectorResult:
+        context = info.context
+        try:
+            connector = await management.update_connector(
+                context.runtime.unit_of_work(),
+                context.principal,
+                local_id(id, "Connector") or 0,
+                given(input),
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return ConnectorSaved(connector=Connector.from_model(connector))
+
+    @strawberry.mutation(
+        description="Remove a connector that never charged; an EVSE left empty goes too (admin)."
+    )
+    async def delete_connector(self, info: Info[Context, None], id: relay.GlobalID) -> DeleteResult:
+        context = info.context
+        try:
+            await management.delete_connector(
+                context.runtime.unit_of_work(), context.principal, local_id(id, "Connector") or 0
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return Deleted(id=strawberry.ID(str(id)))

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from strawberry.types.unset import UNSET
 
 from app.auth import service as auth
-from app.auth.models import Role
+from app.auth.models import Role, UnknownStationPolicy
 from app.errors import CPMSError, NotAuthenticated
 from schema.access import bearer_secret
 from schema.auth_types import (
@@ -20,6 +20,7 @@ from schema.auth_types import (
     ApiKeyRevoked,
     LoginSuccess,
     LogoutSuccess,
+    Organization,
     User,
     UserCreated,
     Viewer,
@@ -69,6 +70,24 @@ class UserInput:
 UpdateUserResult = Annotated[
     UserCreated | NotAuthenticatedError | NotPermittedError | InvalidInputError | NotFoundError,
     strawberry.union("UpdateUserResult"),
+]
+
+
+@strawberry.input(description="Organization settings; fields left out stay as they are.")
+class OrganizationInput:
+    name: str | None = UNSET
+    default_currency: str | None = strawberry.field(default=UNSET, description="ISO 4217")
+    unknown_station_policy: UnknownStationPolicy | None = UNSET
+
+
+@strawberry.type
+class OrganizationSaved:
+    organization: Organization
+
+
+OrganizationResult = Annotated[
+    OrganizationSaved | NotAuthenticatedError | NotPermittedError | InvalidInputError,
+    strawberry.union("OrganizationResult"),
 ]
 
 
@@ -172,3 +191,16 @@ class AccountMutation:
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
         return UserCreated(user=User.from_model(updated))
+
+    @strawberry.mutation(description="Change the organization's settings (admin).")
+    async def update_organization(
+        self, info: Info[Context, None], input: OrganizationInput
+    ) -> OrganizationResult:
+        context = info.context
+        try:
+            organization = await auth.update_organization(
+                context.runtime.unit_of_work(), context.principal, given(input)
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return OrganizationSaved(organization=Organization.from_model(organization))

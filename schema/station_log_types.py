@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import strawberry
+from strawberry import relay
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
+from app.commands import service as commands
 from app.commands.models import CommandLogEntry
 from app.stations.models import LoggedFrame
+from schema.context import Context
+from schema.ids import nodes_by_id
 
 
 @strawberry.type(description="A command sent to a station: who, what, and how it ended.")
-class CommandLogItem:
-    id: strawberry.ID
+class CommandLog(relay.Node):
+    id: relay.NodeID[int]
     action: str
     request: dict[str, Any] = strawberry.field(graphql_type=JSON)
     response: dict[str, Any] | None = strawberry.field(graphql_type=JSON | None)
@@ -26,9 +33,9 @@ class CommandLogItem:
     completed_at: datetime | None
 
     @classmethod
-    def from_model(cls, model: CommandLogEntry) -> CommandLogItem:
+    def from_model(cls, model: CommandLogEntry) -> CommandLog:
         return cls(
-            id=strawberry.ID(str(model.id)),
+            id=model.id,
             action=model.action,
             request=model.request,
             response=model.response,
@@ -38,6 +45,14 @@ class CommandLogItem:
             actor=model.actor,
             created_at=model.created_at,
             completed_at=model.completed_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[CommandLog | None]:
+        return await nodes_by_id(
+            node_ids, partial(commands.command_log_by_ids, info.context.principal), cls.from_model
         )
 
 

@@ -21,12 +21,12 @@ from app.events import (
 )
 from app.pagination import DEFAULT_PAGE_SIZE
 from app.stations import service as stations
-from app.stations.models import ConnectorView, SiteView, StationView
+from app.stations.models import ConnectorView, EvseView, SiteView, StationView
 from schema.context import Context
 from schema.ids import nodes_by_id
 from schema.pagination import connection, page_request
 from schema.session_types import ChargingSession
-from schema.station_log_types import CommandLogItem, OcppFrame
+from schema.station_log_types import CommandLog, OcppFrame
 
 
 @strawberry.type
@@ -34,11 +34,16 @@ class Connector(relay.Node):
     id: relay.NodeID[int]
     evse_id: int = strawberry.field(description="EVSE number within the station")
     connector_id: int = strawberry.field(description="Connector number within the EVSE")
-    standard: str
-    power_type: str
+    standard: str = strawberry.field(description="OCPI ConnectorType, e.g. IEC_62196_T2")
+    format: str = strawberry.field(description="SOCKET or CABLE")
+    power_type: str = strawberry.field(description="AC_1_PHASE, AC_3_PHASE, DC, ...")
+    max_voltage: int
+    max_amperage: int
     max_power_w: int
     status: str
     error_code: str | None
+    vendor_error_code: str | None
+    station_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, model: ConnectorView) -> Connector:
@@ -47,10 +52,15 @@ class Connector(relay.Node):
             evse_id=model.evse_id,
             connector_id=model.connector_id,
             standard=model.standard,
+            format=model.format,
             power_type=model.power_type,
+            max_voltage=model.max_voltage,
+            max_amperage=model.max_amperage,
             max_power_w=model.max_power_w,
             status=model.status,
             error_code=model.error_code,
+            vendor_error_code=model.vendor_error_code,
+            station_id=model.station_id,
         )
 
     @classmethod
@@ -61,10 +71,58 @@ class Connector(relay.Node):
             node_ids, partial(stations.connectors_by_ids, info.context.principal), cls.from_model
         )
 
+    @strawberry.field
+    async def station(self, info: Info[Context, None]) -> ChargingStation | None:
+        station = await info.context.loaders.station.load(self.station_id)
+        return ChargingStation.from_model(station) if station else None
+
     @strawberry.field(description="The session running on this connector, if any.")
     async def current_session(self, info: Info[Context, None]) -> ChargingSession | None:
         session = await info.context.loaders.current_session.load(int(self.id))
         return ChargingSession.from_model(session) if session else None
+
+
+@strawberry.type(
+    description="An EVSE: one vehicle charges here at a time, on one of its connectors."
+)
+class Evse(relay.Node):
+    id: relay.NodeID[int]
+    evse_id: int = strawberry.field(description="EVSE number within the station")
+    evse_uid: str | None = strawberry.field(description="OCPI / eMI3 EVSE id, e.g. DE*ABC*E1*1")
+    max_power_w: int | None
+    station_id: strawberry.Private[int]
+
+    @classmethod
+    def from_model(cls, model: EvseView) -> Evse:
+        return cls(
+            id=model.id,
+            evse_id=model.evse_id,
+            evse_uid=model.evse_uid,
+            max_power_w=model.max_power_w,
+            station_id=model.station_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Evse | None]:
+        return await nodes_by_id(
+            node_ids, partial(stations.evses_by_ids, info.context.principal), cls.from_model
+        )
+
+    @strawberry.field
+    async def connectors(self, info: Info[Context, None]) -> list[Connector]:
+        of_station = await info.context.loaders.connectors_of_station.load(self.station_id)
+        return [
+            Connector.from_model(connector)
+            for connector in of_station
+            if connector.evse_id == self.evse_id
+        ]
+
+    @strawberry.field
+    async def station(self, info: Info[Context, None]) -> ChargingStation | None:
+        station = await info.context.loaders.station.load(self.station_id)
+        return ChargingStation.from_model(station) if station else None
 
 
 @strawberry.type
@@ -120,6 +178,11 @@ class ChargingStation(relay.Node):
         )
 
     @strawberry.field
+    async def evses(self, info: Info[Context, None]) -> list[Evse]:
+        evses = await info.context.loaders.evses_of_station.load(int(self.id))
+        return [Evse.from_model(evse) for evse in evses]
+
+    @strawberry.field(description="Every connector of every EVSE, in number order.")
     async def connectors(self, info: Info[Context, None]) -> list[Connector]:
         connectors = await info.context.loaders.connectors_of_station.load(int(self.id))
         return [Connector.from_model(connector) for connector in connectors]
@@ -127,11 +190,11 @@ class ChargingStation(relay.Node):
     @strawberry.field(description="Commands sent to this station, newest first.")
     async def commands(
         self, info: Info[Context, None], first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> relay.Connection[CommandLogItem]:  # type: ignore[type-var]  # not a Node: no node()
+    ) -> relay.Connection[CommandLog]:
         page = await command_service.command_log(
             info.context.principal, int(self.id), page_request(first, after)
         )
-        return connection(page, CommandLogItem.from_model)
+        return connection(page, CommandLog.from_model)
 
     @strawberry.field(
         description="Raw OCPP frames in and out, newest first (operators; kept for the "

@@ -41,6 +41,26 @@ class Role(StrEnum):
     DRIVER = "driver"  # only their own sessions, tokens and payments
 
 
+class UnknownStationPolicy(StrEnum):
+    """What happens when a station nobody registered connects."""
+
+    REJECT = "reject"  # refused at the websocket handshake
+    PENDING = "pending"  # registered as Pending, waiting for an operator's approval
+    AUTO_REGISTER = "auto_register"  # registered and Accepted
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationView:
+    """A charge point operator: the tenant every row belongs to."""
+
+    id: int
+    name: str
+    slug: str
+    unknown_station_policy: UnknownStationPolicy
+    default_currency: str
+    created_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: always of one organization, never of another."""

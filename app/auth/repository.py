@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app.auth.models import ApiKeyView, IdTokenView, Role, UserView
+from app.auth.models import (
+    ApiKeyView,
+    IdTokenView,
+    OrganizationView,
+    Role,
+    UnknownStationPolicy,
+    UserView,
+)
 from app.pagination import Page, PageRequest
 from db.paging import page_by_id
 from db.tables import ApiKey, IdToken, LoginToken, Organization, User
@@ -31,6 +38,31 @@ async def find_token(
 async def organization_id_by_slug(slug: str) -> int | None:
     row = await Organization.select(Organization.id).where(Organization.slug == slug).first()
     return int(row["id"]) if row else None
+
+
+async def organization_by_id(organization_id: int) -> OrganizationView | None:
+    row = (
+        await Organization.select(
+            Organization.id,
+            Organization.name,
+            Organization.slug,
+            Organization.unknown_station_policy,
+            Organization.default_currency,
+            Organization.created_at,
+        )
+        .where(Organization.id == organization_id)
+        .first()
+    )
+    if row is None:
+        return None
+    row["unknown_station_policy"] = UnknownStationPolicy(row["unknown_station_policy"])
+    return OrganizationView(**row)
+
+
+async def update_organization(organization_id: int, values: dict[str, Any]) -> None:
+    await Organization.update(
+        {getattr(Organization, name): value for name, value in values.items()}
+    ).where(Organization.id == organization_id)
 
 
 async def user_id_by_email(organization_id: int, email: str) -> int | None:

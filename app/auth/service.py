@@ -18,9 +18,11 @@ from app.auth.models import (
     ApiKeyView,
     IdTokenView,
     IssuedCredential,
+    OrganizationView,
     Principal,
     Role,
     TokenVerdict,
+    UnknownStationPolicy,
     UserView,
 )
 from app.auth.passwords import hash_password, verify_password
@@ -400,3 +402,45 @@ async def api_keys_by_ids(principal: Principal, key_ids: Sequence[int]) -> dict[
     require(principal, Permission.MANAGE)
     found = await repository.api_keys_by_ids(principal.organization_id, key_ids)
     return {key.id: key for key in found}
+
+
+async def organization(principal: Principal) -> OrganizationView:
+    """The caller's own organization: the only one they can see."""
+    found = await repository.organization_by_id(principal.organization_id)
+    if found is None:
+        raise NotFound("the organization no longer exists")
+    return found
+
+
+async def organizations_by_ids(
+    principal: Principal, organization_ids: Sequence[int]
+) -> dict[int, OrganizationView]:
+    if principal.organization_id not in organization_ids:
+        return {}
+    return {principal.organization_id: await organization(principal)}
+
+
+async def update_organization(
+    uow: UnitOfWork, principal: Principal, changes: dict[str, Any]
+) -> OrganizationView:
+    """Name, default currency and the policy for unknown stations (admin)."""
+    require(principal, Permission.MANAGE)
+    unknown = set(changes) - {"name", "default_currency", "unknown_station_policy"}
+    if unknown:
+        raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
+    values = {name: value for name, value in changes.items() if value is not None}
+    if "name" in values and not values["name"].strip():
+        raise InvalidInput("an organization needs a name")
+    if "default_currency" in values:
+        currency = values["default_currency"].strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise InvalidInput("a currency is an ISO 4217 code, e.g. EUR")
+        values["default_currency"] = currency
+    if "unknown_station_policy" in values:
+        values["unknown_station_policy"] = UnknownStationPolicy(
+            values["unknown_station_policy"]
+        ).value
+    async with uow:
+        if values:
+            await repository.update_organization(principal.organization_id, values)
+    return await organization(principal)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from app.commands.models import CommandLogEntry
@@ -71,6 +72,15 @@ async def page_command_log(
         (CommandLog.organization == organization_id) & (CommandLog.station == station_id)
     )
     return await page_by_id(query, CommandLog.id, request, _entry, newest_first=True)
+
+
+async def command_log_by_ids(
+    organization_id: int, entry_ids: Sequence[int]
+) -> list[CommandLogEntry]:
+    rows = await CommandLog.select(*_ENTRY_COLUMNS).where(
+        (CommandLog.organization == organization_id) & CommandLog.id.is_in(list(entry_ids))
+    )
+    return [_entry(row) for row in rows]
 
 
 def _entry(row: dict[str, Any]) -> CommandLogEntry:

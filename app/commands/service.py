@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from app.auth import service as auth
 from app.auth.access import Permission, may, require
@@ -11,20 +12,26 @@ from app.commands import repository
 from app.commands.errors import StationOffline
 from app.commands.gateway import ChargerGateway
 from app.commands.models import (
+    CancelReservation,
+    ClearChargingProfile,
     Command,
     CommandLogEntry,
     CommandResult,
     GetConfiguration,
     RemoteStart,
     RemoteStop,
+    ReserveNow,
+    SetChargingProfile,
     encode_command,
 )
 from app.errors import CPMSError, NotFound, NotPermitted
 from app.events import CommandCompleted
 from app.pagination import Page, PageRequest
 from app.sessions import service as sessions
+from app.smart_charging import service as smart_charging
+from app.smart_charging.models import ProfileSelector
 from app.stations import service as stations
-from app.stations.models import ConfigurationEntry
+from app.stations.models import ConfigurationEntry, StationRecord
 from app.unit_of_work import UnitOfWork
 
 
@@ -74,11 +81,39 @@ async def send_command(
         await finish("timeout" if error.code == "timeout" else "failed", None, error)
         raise
     await finish("accepted" if result.accepted else "rejected", result, None)
-    if isinstance(command, GetConfiguration) and result.accepted:
-        await stations.record_configuration(
-            unit_of_work(), station, configuration_entries(result.data.get("values", {}))
-        )
+    if result.accepted:
+        await _record_effect(unit_of_work(), station, command, result)
     return result
+
+
+async def _record_effect(
+    uow: UnitOfWork, station: StationRecord, command: Command, result: CommandResult
+) -> None:
+    """What an accepted command changed on the station, kept on our side too."""
+    match command:
+        case GetConfiguration():
+            entries = configuration_entries(result.data.get("values", {}))
+            await stations.record_configuration(uow, station, entries)
+        case ReserveNow():
+            await stations.record_reservation(
+                uow,
+                station,
+                command.reservation_id,
+                command.evse_id,
+                command.id_token,
+                datetime.fromisoformat(command.expires_at),
+            )
+        case CancelReservation():
+            await stations.record_reservation_status(
+                uow, station, command.reservation_id, "Cancelled"
+            )
+        case SetChargingProfile():
+            await smart_charging.record_installed(uow, station, command.evse_id, command.profile)
+        case ClearChargingProfile():
+            selector = ProfileSelector(
+                command.profile_id, command.evse_id, command.purpose, command.stack_level
+            )
+            await smart_charging.record_cleared(uow, station, selector)
 
 
 def configuration_entries(values: dict[str, str | None]) -> list[ConfigurationEntry]:
@@ -134,3 +169,11 @@ async def command_log(
     """A station's commands, newest first."""
     require(principal, Permission.READ_NETWORK)
     return await repository.page_command_log(principal.organization_id, station_id, request)
+
+
+async def command_log_by_ids(
+    principal: Principal, entry_ids: Sequence[int]
+) -> dict[int, CommandLogEntry]:
+    require(principal, Permission.READ_NETWORK)
+    found = await repository.command_log_by_ids(principal.organization_id, entry_ids)
+    return {entry.id: entry for entry in found}

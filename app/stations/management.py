@@ -12,8 +12,9 @@ from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.auth.passwords import hash_password
 from app.errors import AlreadyExists, InvalidInput, NotFound
+from app.events import ConnectorRemoved
 from app.stations import repository
-from app.stations.models import SiteView, StationView
+from app.stations.models import ConnectorView, SiteView, StationView
 from app.unit_of_work import UnitOfWork
 
 # OCPP-J: the identity is the last URL path segment; 2.0.1 allows at most 48 characters.
@@ -33,6 +34,14 @@ SITE_FIELDS = (
     "grid_capacity_a",
 )
 STATION_FIELDS = ("name", "site_id", "security_profile", "free_vend", "assumed_protocol")
+CONNECTOR_FIELDS = (
+    "standard",
+    "format",
+    "power_type",
+    "max_voltage",
+    "max_amperage",
+    "max_power_w",
+)
 
 
 def _check_password(password: str) -> str:
@@ -177,3 +186,87 @@ async def approve_station(uow: UnitOfWork, principal: Principal, identity: str) 
         approved = await repository.get_station_by_identity(principal.organization_id, identity)
     assert approved is not None
     return approved
+
+
+def _connector_values(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(CONNECTOR_FIELDS)
+    if unknown:
+        raise InvalidInput(f"cannot set {', '.join(sorted(unknown))}")
+    values = {name: value for name, value in fields.items() if value is not None}
+    for name in ("max_voltage", "max_amperage", "max_power_w"):
+        if name in values and values[name] <= 0:
+            raise InvalidInput(f"{name} must be positive")
+    return {
+        name: str(value) if name in ("standard", "format", "power_type") else value
+        for name, value in values.items()
+    }
+
+
+async def _station_of(principal: Principal, identity: str) -> StationView:
+    station = await repository.get_station_by_identity(principal.organization_id, identity)
+    if station is None:
+        raise NotFound(f"no station {identity!r}")
+    return station
+
+
+async def _connector(principal: Principal, connector_id: int) -> ConnectorView:
+    found = await repository.connectors_by_ids(principal.organization_id, [connector_id])
+    if not found:
+        raise NotFound(f"no connector {connector_id}")
+    return found[0]
+
+
+async def create_connector(
+    uow: UnitOfWork,
+    principal: Principal,
+    identity: str,
+    evse_id: int,
+    connector_id: int,
+    fields: dict[str, Any],
+) -> ConnectorView:
+    """Describe a connector before its station reports it (standard, power), e.g. for maps
+    and roaming; a station's own reports only ever change its status."""
+    require(principal, Permission.MANAGE)
+    if evse_id < 1 or connector_id < 1:
+        raise InvalidInput("EVSE and connector numbers start at 1")
+    values = _connector_values(fields)
+    async with uow:
+        station = await _station_of(principal, identity)
+        if await repository.find_connector(
+            principal.organization_id, station.id, evse_id, connector_id
+        ):
+            raise AlreadyExists(f"{identity!r} has connector {evse_id}/{connector_id} already")
+        _, row_id = await repository.ensure_connector(station.id, evse_id, connector_id)
+        if values:
+            await repository.update_connector(row_id, values)
+    return await _connector(principal, row_id)
+
+
+async def update_connector(
+    uow: UnitOfWork, principal: Principal, connector_id: int, changes: dict[str, Any]
+) -> ConnectorView:
+    require(principal, Permission.MANAGE)
+    values = _connector_values(changes)
+    async with uow:
+        await _connector(principal, connector_id)
+        if values:
+            await repository.update_connector(connector_id, values)
+    return await _connector(principal, connector_id)
+
+
+async def delete_connector(uow: UnitOfWork, principal: Principal, connector_id: int) -> None:
+    """Only a connector without charging sessions (they are billing records)."""
+    require(principal, Permission.MANAGE)
+    async with uow:
+        connector = await _connector(principal, connector_id)
+        if await repository.connector_has_sessions(connector_id):
+            raise InvalidInput(f"connector {connector_id} has charging sessions")
+        await repository.delete_connector(connector)
+        uow.emit(
+            ConnectorRemoved(
+                organization_id=principal.organization_id,
+                station_id=connector.station_id,
+                evse_id=connector.evse_id,
+                connector_id=connector.connector_id,
+            )
+        )

@@ -51,6 +51,68 @@ class StationOrder(StrEnum):
     OLDEST = "oldest"
 
 
+class ConnectorStandard(StrEnum):
+    """OCPI 2.2.1 ConnectorType: the plug or socket standard."""
+
+    CHADEMO = "CHADEMO"
+    CHAOJI = "CHAOJI"
+    DOMESTIC_A = "DOMESTIC_A"
+    DOMESTIC_B = "DOMESTIC_B"
+    DOMESTIC_C = "DOMESTIC_C"
+    DOMESTIC_D = "DOMESTIC_D"
+    DOMESTIC_E = "DOMESTIC_E"
+    DOMESTIC_F = "DOMESTIC_F"
+    DOMESTIC_G = "DOMESTIC_G"
+    DOMESTIC_H = "DOMESTIC_H"
+    DOMESTIC_I = "DOMESTIC_I"
+    DOMESTIC_J = "DOMESTIC_J"
+    DOMESTIC_K = "DOMESTIC_K"
+    DOMESTIC_L = "DOMESTIC_L"
+    DOMESTIC_M = "DOMESTIC_M"
+    DOMESTIC_N = "DOMESTIC_N"
+    DOMESTIC_O = "DOMESTIC_O"
+    GBT_AC = "GBT_AC"
+    GBT_DC = "GBT_DC"
+    IEC_60309_2_SINGLE_16 = "IEC_60309_2_single_16"
+    IEC_60309_2_THREE_16 = "IEC_60309_2_three_16"
+    IEC_60309_2_THREE_32 = "IEC_60309_2_three_32"
+    IEC_60309_2_THREE_64 = "IEC_60309_2_three_64"
+    IEC_62196_T1 = "IEC_62196_T1"
+    IEC_62196_T1_COMBO = "IEC_62196_T1_COMBO"
+    IEC_62196_T2 = "IEC_62196_T2"
+    IEC_62196_T2_COMBO = "IEC_62196_T2_COMBO"
+    IEC_62196_T3A = "IEC_62196_T3A"
+    IEC_62196_T3C = "IEC_62196_T3C"
+    NEMA_5_20 = "NEMA_5_20"
+    NEMA_6_30 = "NEMA_6_30"
+    NEMA_6_50 = "NEMA_6_50"
+    NEMA_10_30 = "NEMA_10_30"
+    NEMA_10_50 = "NEMA_10_50"
+    NEMA_14_30 = "NEMA_14_30"
+    NEMA_14_50 = "NEMA_14_50"
+    PANTOGRAPH_BOTTOM_UP = "PANTOGRAPH_BOTTOM_UP"
+    PANTOGRAPH_TOP_DOWN = "PANTOGRAPH_TOP_DOWN"
+    TESLA_R = "TESLA_R"
+    TESLA_S = "TESLA_S"
+
+
+class ConnectorFormat(StrEnum):
+    """OCPI ConnectorFormat: a socket to plug a cable into, or a cable attached."""
+
+    SOCKET = "SOCKET"
+    CABLE = "CABLE"
+
+
+class PowerType(StrEnum):
+    """OCPI PowerType."""
+
+    AC_1_PHASE = "AC_1_PHASE"
+    AC_2_PHASE = "AC_2_PHASE"
+    AC_2_PHASE_SPLIT = "AC_2_PHASE_SPLIT"
+    AC_3_PHASE = "AC_3_PHASE"
+    DC = "DC"
+
+
 @dataclass(frozen=True, slots=True)
 class StationFilter:
     """What a dashboard narrows a station list by; None: any."""
@@ -66,16 +128,29 @@ class StationFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class EvseView:
+    id: int
+    station_id: int
+    evse_id: int  # number within the station
+    evse_uid: str | None  # OCPI / eMI3 EVSE id
+    max_power_w: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectorView:
     id: int
     station_id: int
     evse_id: int
     connector_id: int
     standard: str
+    format: str
     power_type: str
+    max_voltage: int
+    max_amperage: int
     max_power_w: int
     status: str
     error_code: str | None
+    vendor_error_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +244,23 @@ class LoggedFrame:
     action: str | None
     frame: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationView:
+    """An EVSE held for one id token until a time."""
+
+    id: int
+    station_id: int
+    evse_id: int | None  # number within the station; None: any EVSE
+    reservation_id: int  # the id the station knows it by
+    id_tag: str
+    expires_at: datetime
+    status: str  # Active | Used | Cancelled | Expired
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationFilter:
+    station_id: int | None = None
+    status: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from app.auth.models import UnknownStationPolicy
 from app.auth.passwords import hash_password, verify_password
 from app.errors import AlreadyExists, NotFound
 from app.events import SecurityEventRaised, StationConnectionChanged
@@ -13,11 +14,6 @@ from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
-
-POLICY_REJECT = "reject"
-POLICY_PENDING = "pending"
-POLICY_AUTO_REGISTER = "auto_register"
-UNKNOWN_STATION_POLICIES = (POLICY_REJECT, POLICY_PENDING, POLICY_AUTO_REGISTER)
 
 
 async def register_station(
@@ -119,12 +115,14 @@ async def _register_unknown(
         logger.warning("registration organization %r does not exist", registration_organization)
         return None
     organization_id, policy = organization
-    if policy not in (POLICY_PENDING, POLICY_AUTO_REGISTER):
+    if policy not in (UnknownStationPolicy.PENDING, UnknownStationPolicy.AUTO_REGISTER):
         return None
     return await repository.create_station(
         organization_id=organization_id,
         identity=identity,
-        registration_status="Accepted" if policy == POLICY_AUTO_REGISTER else "Pending",
+        registration_status="Accepted"
+        if policy == UnknownStationPolicy.AUTO_REGISTER
+        else "Pending",
         security_profile=1 if password else 0,
         # Trust on first use: the password it presents now is the one it must use later.
         password_hash=hash_password(password) if password else None,

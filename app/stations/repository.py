@@ -16,7 +16,10 @@ from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
+    EvseView,
     LoggedFrame,
+    ReservationFilter,
+    ReservationView,
     SiteView,
     StationFilter,
     StationOrder,
@@ -31,6 +34,7 @@ from db.tables import (
     ChargingStation,
     Connector,
     Evse,
+    IdToken,
     OcppMessageLog,
     Organization,
     Reservation,
@@ -78,11 +82,16 @@ _CONNECTOR_COLUMNS = (
     Connector.evse.evse_id.as_alias("evse_number"),
     Connector.connector_id,
     Connector.standard,
+    Connector.format,
     Connector.power_type,
+    Connector.max_voltage,
+    Connector.max_amperage,
     Connector.max_power_w,
     Connector.status,
     Connector.error_code,
+    Connector.vendor_error_code,
 )
+_EVSE_COLUMNS = (Evse.id, Evse.station, Evse.evse_id, Evse.evse_uid, Evse.max_power_w)
 
 
 def _site(row: dict[str, Any]) -> SiteView:
@@ -100,6 +109,11 @@ def _connector(row: dict[str, Any]) -> ConnectorView:
     row["station_id"] = row.pop("station")
     row["evse_id"] = row.pop("evse_number")
     return ConnectorView(**row)
+
+
+def _evse(row: dict[str, Any]) -> EvseView:
+    row["station_id"] = row.pop("station")
+    return EvseView(**row)
 
 
 # Every read for the API takes the caller's organization first and filters by it: one
@@ -225,6 +239,58 @@ async def connectors_by_station_ids(
         .order_by(Connector.station, Connector.evse.evse_id, Connector.connector_id)
     )
     return [_connector(row) for row in rows]
+
+
+async def evses_by_ids(organization_id: int, evse_ids: Sequence[int]) -> list[EvseView]:
+    rows = await Evse.select(*_EVSE_COLUMNS).where(
+        (Evse.station.organization == organization_id) & Evse.id.is_in(list(evse_ids))
+    )
+    return [_evse(row) for row in rows]
+
+
+async def evses_by_station_ids(organization_id: int, station_ids: Sequence[int]) -> list[EvseView]:
+    rows = (
+        await Evse.select(*_EVSE_COLUMNS)
+        .where(
+            (Evse.station.organization == organization_id) & Evse.station.is_in(list(station_ids))
+        )
+        .order_by(Evse.station, Evse.evse_id)
+    )
+    return [_evse(row) for row in rows]
+
+
+async def find_connector(
+    organization_id: int, station_id: int, evse_id: int, connector_id: int
+) -> ConnectorView | None:
+    row = (
+        await Connector.select(*_CONNECTOR_COLUMNS)
+        .where(
+            (Connector.station.organization == organization_id)
+            & (Connector.station == station_id)
+            & (Connector.evse.evse_id == evse_id)
+            & (Connector.connector_id == connector_id)
+        )
+        .first()
+    )
+    return _connector(row) if row else None
+
+
+async def update_connector(connector_id: int, values: dict[str, Any]) -> None:
+    await Connector.update(
+        {getattr(Connector, name): value for name, value in values.items()}
+    ).where(Connector.id == connector_id)
+
+
+async def connector_has_sessions(connector_id: int) -> bool:
+    return await ChargingSession.exists().where(ChargingSession.connector == connector_id)
+
+
+async def delete_connector(connector: ConnectorView) -> None:
+    """The connector, and its EVSE when that was its last connector."""
+    evse = await Connector.select(Connector.evse).where(Connector.id == connector.id).first()
+    await Connector.delete().where(Connector.id == connector.id)
+    if evse is not None and not await Connector.exists().where(Connector.evse == evse["evse"]):
+        await Evse.delete().where(Evse.id == evse["evse"])
 
 
 _RECORD_COLUMNS = (
@@ -390,6 +456,100 @@ async def set_reservation_status(station_id: int, reservation_id: int, status: s
         .returning(Reservation.id)
     )
     return len(updated)
+
+
+async def save_reservation(
+    organization_id: int,
+    station_id: int,
+    evse_id: int,
+    reservation_id: int,
+    id_tag: str,
+    expires_at: datetime,
+) -> None:
+    """A reservation the station accepted; one with the same id replaces the old one."""
+    evse = (
+        await Evse.select(Evse.id)
+        .where((Evse.station == station_id) & (Evse.evse_id == evse_id))
+        .first()
+    )
+    token = (
+        await IdToken.select(IdToken.id)
+        .where((IdToken.organization == organization_id) & (IdToken.uid == id_tag))
+        .first()
+    )
+    await Reservation.delete().where(
+        (Reservation.station == station_id) & (Reservation.reservation_id == reservation_id)
+    )
+    await Reservation.insert(
+        Reservation(
+            organization=organization_id,
+            station=station_id,
+            evse=evse["id"] if evse else None,
+            reservation_id=reservation_id,
+            id_token=token["id"] if token else None,
+            id_tag=id_tag,
+            expires_at=expires_at,
+            status="Active",
+        )
+    )
+
+
+_RESERVATION_COLUMNS = (
+    Reservation.id,
+    Reservation.station,
+    Reservation.evse.evse_id.as_alias("evse_number"),
+    Reservation.reservation_id,
+    Reservation.id_tag,
+    Reservation.expires_at,
+    Reservation.status,
+    Reservation.created_at,
+)
+
+
+def _reservation(row: dict[str, Any]) -> ReservationView:
+    status = row["status"]
+    if status == "Active" and row["expires_at"] <= utcnow():
+        status = "Expired"  # the station lets it lapse by itself and may not tell us
+    return ReservationView(
+        id=row["id"],
+        station_id=row["station"],
+        evse_id=row["evse_number"],
+        reservation_id=row["reservation_id"],
+        id_tag=row["id_tag"],
+        expires_at=row["expires_at"],
+        status=status,
+        created_at=row["created_at"],
+    )
+
+
+async def page_reservations(
+    organization_id: int, filters: ReservationFilter, request: PageRequest
+) -> Page[ReservationView]:
+    """Reservations, newest first."""
+    query = Reservation.select(*_RESERVATION_COLUMNS).where(
+        Reservation.organization == organization_id
+    )
+    if filters.station_id is not None:
+        query = query.where(Reservation.station == filters.station_id)
+    if filters.status == "Active":
+        query = query.where((Reservation.status == "Active") & (Reservation.expires_at > utcnow()))
+    elif filters.status == "Expired":
+        query = query.where(
+            (Reservation.status == "Expired")
+            | ((Reservation.status == "Active") & (Reservation.expires_at <= utcnow()))
+        )
+    elif filters.status is not None:
+        query = query.where(Reservation.status == filters.status)
+    return await page_by_id(query, Reservation.id, request, _reservation, newest_first=True)
+
+
+async def reservations_by_ids(
+    organization_id: int, reservation_ids: Sequence[int]
+) -> list[ReservationView]:
+    rows = await Reservation.select(*_RESERVATION_COLUMNS).where(
+        (Reservation.organization == organization_id) & Reservation.id.is_in(list(reservation_ids))
+    )
+    return [_reservation(row) for row in rows]
 
 
 async def ensure_connector(station_id: int, evse_id: int, connector_id: int) -> tuple[int, int]:

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.events import (
+    ConnectorRemoved,
     ConnectorStatusChanged,
+    EventBus,
     SecurityEventRaised,
     StationBooted,
     StationConnectionChanged,
@@ -22,8 +24,11 @@ from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
+    EvseView,
     LoggedFrame,
     NetworkCounts,
+    ReservationFilter,
+    ReservationView,
     SiteView,
     StationFilter,
     StationOrder,
@@ -149,6 +154,23 @@ async def connectors_by_station_ids(
     return grouped
 
 
+async def evses_by_ids(principal: Principal, evse_ids: Sequence[int]) -> dict[int, EvseView]:
+    require(principal, Permission.READ_STATIONS)
+    found = await repository.evses_by_ids(principal.organization_id, evse_ids)
+    return {evse.id: evse for evse in found}
+
+
+async def evses_by_station_ids(
+    principal: Principal, station_ids: Sequence[int]
+) -> dict[int, list[EvseView]]:
+    """Each station's EVSEs in number order."""
+    require(principal, Permission.READ_STATIONS)
+    grouped: dict[int, list[EvseView]] = defaultdict(list)
+    for evse in await repository.evses_by_station_ids(principal.organization_id, station_ids):
+        grouped[evse.station_id].append(evse)
+    return grouped
+
+
 async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -> str:
     """Store what a booting station says about itself; the registration status to answer."""
     async with uow:
@@ -258,6 +280,39 @@ async def record_transfer_status(
         await repository.set_transfer_status(station.id, kind, status, utcnow())
 
 
+async def record_reservation(
+    uow: UnitOfWork,
+    station: StationRecord,
+    reservation_id: int,
+    evse_id: int,
+    id_tag: str,
+    expires_at: datetime,
+) -> None:
+    """A reservation the station accepted."""
+    async with uow:
+        await repository.save_reservation(
+            station.organization_id, station.id, evse_id, reservation_id, id_tag, expires_at
+        )
+
+
+async def page_reservations(
+    principal: Principal, filters: ReservationFilter | None, request: PageRequest
+) -> Page[ReservationView]:
+    """The organization's reservations, newest first; an Active one past its time is Expired."""
+    require(principal, Permission.READ_NETWORK)
+    return await repository.page_reservations(
+        principal.organization_id, filters or ReservationFilter(), request
+    )
+
+
+async def reservations_by_ids(
+    principal: Principal, reservation_ids: Sequence[int]
+) -> dict[int, ReservationView]:
+    require(principal, Permission.READ_NETWORK)
+    found = await repository.reservations_by_ids(principal.organization_id, reservation_ids)
+    return {reservation.id: reservation for reservation in found}
+
+
 # 2.0.1 ReservationStatusUpdate values -> our reservation states.
 RESERVATION_STATES = {"Expired": "Expired", "Removed": "Cancelled"}
 
@@ -265,10 +320,11 @@ RESERVATION_STATES = {"Expired": "Expired", "Removed": "Cancelled"}
 async def record_reservation_status(
     uow: UnitOfWork, station: StationRecord, reservation_id: int, reported: str
 ) -> None:
-    """The station ended a reservation by itself (it expired, or it was removed there)."""
+    """A reservation ended: the station let it expire or removed it (ReservationStatusUpdate),
+    or it accepted our CancelReservation (`Cancelled`)."""
     async with uow:
         found = await repository.set_reservation_status(
-            station.id, reservation_id, RESERVATION_STATES.get(reported, "Expired")
+            station.id, reservation_id, RESERVATION_STATES.get(reported, reported)
         )
     if not found:
         logger.warning(
@@ -297,8 +353,17 @@ async def connector_rows(station_id: int, evse_id: int, connector_id: int) -> tu
 
 
 def forget_connector_rows() -> None:
-    """Drop the cached row ids (after stations or connectors were deleted)."""
+    """Drop every cached row id (after the tables were emptied)."""
     _CONNECTOR_ROWS.clear()
+
+
+async def forget_removed_connectors(bus: EventBus) -> None:
+    """For the life of the process: drop the cached row ids of connectors that an operator
+    deleted, on whichever node that happened."""
+    async with bus.subscribe(ConnectorRemoved) as events:
+        async for event in events:
+            assert isinstance(event, ConnectorRemoved)
+            _CONNECTOR_ROWS.pop((event.station_id, event.evse_id, event.connector_id), None)
 
 
 async def get_station_record(identity: str) -> StationRecord | None:

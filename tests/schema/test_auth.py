@@ -4,6 +4,7 @@ import json
 
 import pytest
 from graphql import GraphQLError
+from ocpp.v16 import call
 from strawberry import relay
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -24,7 +25,7 @@ mutation ($organization: String!, $email: String!, $password: String!) {
   }
 }
 """
-VIEWER = "{ viewer { organizationId role userId apiKeyId } }"
+VIEWER = "{ viewer { organization { id slug } role userId apiKeyId } }"
 CREATE_KEY = """
 mutation ($name: String!, $role: Role!) {
   createApiKey(name: $name, role: $role) {
@@ -74,8 +75,12 @@ async def test_login_gives_a_token_that_works_until_logout(live_server, demo):
     assert session["viewer"]["role"] == "OPERATOR"
     token = session["token"]
     me = await graphql(live_server, VIEWER, token=token)
-    assert me["data"]["viewer"]["organizationId"] == demo
+    assert me["data"]["viewer"]["organization"] == {
+        "id": str(relay.GlobalID("Organization", str(demo))),
+        "slug": "demo",
+    }
     assert me["data"]["viewer"]["userId"] == session["viewer"]["userId"]
+    assert relay.GlobalID.from_id(me["data"]["viewer"]["userId"]).type_name == "User"
     out = await graphql(live_server, "mutation { logout { __typename } }", token=token)
     assert out["data"]["logout"]["__typename"] == "LogoutSuccess"
     after = await graphql(live_server, VIEWER, token=token)
@@ -262,3 +267,41 @@ async def test_an_admin_cannot_lock_themselves_out(live_server, demo):
         session["token"],
     )
     assert result["data"]["updateUser"]["__typename"] == "InvalidInputError"
+
+
+UPDATE_ORGANIZATION = """
+mutation ($input: OrganizationInput!) { updateOrganization(input: $input) {
+  __typename ... on OrganizationSaved { organization { name defaultCurrency unknownStationPolicy } }
+  ... on UserError { code message } } }
+"""
+
+
+async def test_an_admin_sets_the_unknown_station_policy_that_the_ocpp_side_then_applies(
+    live_server, organization, api_key, connect_charger
+):
+    # Unknown stations join the registration organization (a setting): here, "registry".
+    admin, operator = await api_key("registry", "admin"), await api_key("registry", "operator")
+    denied = await graphql(
+        live_server, UPDATE_ORGANIZATION, {"input": {"name": "Mine now"}}, operator
+    )
+    assert denied["data"]["updateOrganization"]["__typename"] == "NotPermittedError"
+    bad = await graphql(
+        live_server, UPDATE_ORGANIZATION, {"input": {"defaultCurrency": "EURO"}}, admin
+    )
+    assert bad["data"]["updateOrganization"]["code"] == "invalid_input"
+    saved = await graphql(
+        live_server,
+        UPDATE_ORGANIZATION,
+        {"input": {"defaultCurrency": "chf", "unknownStationPolicy": "PENDING"}},
+        admin,
+    )
+    assert saved["data"]["updateOrganization"]["organization"] == {
+        "name": "Registry",
+        "defaultCurrency": "CHF",
+        "unknownStationPolicy": "PENDING",
+    }
+    async with connect_charger("CP-STRANGER") as station:
+        boot = await station.call(
+            call.BootNotification(charge_point_vendor="V", charge_point_model="M")
+        )
+    assert boot.status == "Pending"

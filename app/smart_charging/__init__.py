@@ -1,0 +1,1 @@
+"""Smart charging: the charging profiles installed on stations."""

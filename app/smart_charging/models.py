@@ -1,0 +1,38 @@
+"""Value objects of the smart-charging domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingProfileView:
+    """A profile as installed on a station (OCPP 1.6 shape, which 2.0.1 translates from)."""
+
+    id: int
+    station_id: int
+    evse_id: int  # 0: the whole station
+    profile_id: int  # chargingProfileId, as the station knows it
+    stack_level: int
+    purpose: str  # ChargePointMaxProfile | TxDefaultProfile | TxProfile
+    kind: str  # Absolute | Recurring | Relative
+    recurrency_kind: str | None
+    valid_from: datetime | None
+    valid_to: datetime | None
+    transaction_id: str | None
+    schedule: dict[str, Any]  # chargingSchedule, camelCase as on the wire
+    source: str  # operator | site_limit | ocpi | system
+    status: str  # active | replaced | cleared
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSelector:
+    """Which profiles a ClearChargingProfile removes; every given field must match."""
+
+    profile_id: int | None = None
+    evse_id: int | None = None
+    purpose: str | None = None
+    stack_level: int | None = None
