@@ -9,8 +9,12 @@ from strawberry.dataloader import DataLoader
 
 from app.auth import service as auth
 from app.auth.models import IdTokenView, Principal, UserView
+from app.billing import service as billing
+from app.billing.models import CdrView
 from app.sessions import service as sessions
 from app.sessions.models import SessionView
+from app.smart_charging import service as smart_charging
+from app.smart_charging.models import ChargingProfileView
 from app.stations import service as stations
 from app.stations.models import ConnectorView, EvseView, SiteView, StationView
 
@@ -33,6 +37,22 @@ class Loaders:
             found = await stations.evses_by_station_ids(principal, station_ids)
             return [found.get(station_id, []) for station_id in station_ids]
 
+        async def load_profiles(station_ids: Sequence[int]) -> list[list[ChargingProfileView]]:
+            found = await smart_charging.profiles_of_stations(principal, station_ids)
+            return [found.get(station_id, []) for station_id in station_ids]
+
+        async def load_sessions(session_ids: Sequence[int]) -> list[SessionView | None]:
+            found = await sessions.sessions_by_ids(principal, session_ids)
+            return [found.get(session_id) for session_id in session_ids]
+
+        async def load_cdrs(cdr_ids: Sequence[int]) -> list[CdrView | None]:
+            found = await billing.cdrs_by_ids(principal, cdr_ids)
+            return [found.get(cdr_id) for cdr_id in cdr_ids]
+
+        async def load_cdrs_of_sessions(session_ids: Sequence[int]) -> list[list[CdrView]]:
+            found = await billing.cdrs_of_sessions(principal, session_ids)
+            return [found.get(session_id, []) for session_id in session_ids]
+
         async def load_stations(station_ids: Sequence[int]) -> list[StationView | None]:
             found = await stations.stations_by_ids(principal, station_ids)
             return [found.get(station_id) for station_id in station_ids]
@@ -53,6 +73,11 @@ class Loaders:
         self.id_token: DataLoader[int, IdTokenView | None] = DataLoader(load_fn=load_id_tokens)
         self.site: DataLoader[int, SiteView | None] = DataLoader(load_fn=load_sites)
         self.station: DataLoader[int, StationView | None] = DataLoader(load_fn=load_stations)
+        self.session: DataLoader[int, SessionView | None] = DataLoader(load_fn=load_sessions)
+        self.cdr: DataLoader[int, CdrView | None] = DataLoader(load_fn=load_cdrs)
+        self.cdrs_of_session: DataLoader[int, list[CdrView]] = DataLoader(
+            load_fn=load_cdrs_of_sessions
+        )
         self.current_session: DataLoader[int, SessionView | None] = DataLoader(
             load_fn=load_current_sessions
         )
@@ -60,6 +85,9 @@ class Loaders:
             load_fn=load_stations_of_sites
         )
         self.evses_of_station: DataLoader[int, list[EvseView]] = DataLoader(load_fn=load_evses)
+        self.profiles_of_station: DataLoader[int, list[ChargingProfileView]] = DataLoader(
+            load_fn=load_profiles
+        )
         self.connectors_of_station: DataLoader[int, list[ConnectorView]] = DataLoader(
             load_fn=load_connectors
         )

@@ -10,19 +10,24 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.auth import service as auth
+from app.billing import service as billing
 from app.healing import service as healing
 from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from app.roaming import service as roaming
 from app.sessions import service as sessions
 from app.sessions.models import SessionFilter, SessionOrder
 from app.stations import service as stations
 from app.stations.models import StationFilter, StationOrder
 from schema.alert_types import Alert, AlertFilterInput
 from schema.auth_types import ApiKey, User, Viewer
+from schema.billing_types import Cdr, Payment
 from schema.context import Context
 from schema.dashboard import Dashboard
 from schema.id_tokens import IdToken
 from schema.ids import local_id
 from schema.pagination import connection, page_request
+from schema.partners import Partner
+from schema.reservations import Reservation, ReservationFilterInput
 from schema.session_types import ChargingSession
 from schema.types import ChargingStation, Site
 
@@ -144,6 +149,69 @@ class Query:
             page_request(first, after),
         )
         return connection(page, ChargingSession.from_model)
+
+    @strawberry.field(description="Reservations, newest first.")
+    async def reservations(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        filter: ReservationFilterInput | None = None,
+    ) -> relay.Connection[Reservation]:
+        page = await stations.page_reservations(
+            info.context.principal,
+            filter.to_model() if filter else None,
+            page_request(first, after),
+        )
+        return connection(page, Reservation.from_model)
+
+    @strawberry.field(
+        description="Charge detail records, newest first; a driver sees only their own."
+    )
+    async def cdrs(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        session_id: relay.GlobalID | None = None,
+    ) -> relay.Connection[Cdr]:
+        page = await billing.page_cdrs(
+            info.context.principal,
+            local_id(session_id, "ChargingSession"),
+            page_request(first, after),
+        )
+        return connection(page, Cdr.from_model)
+
+    @strawberry.field(description="Payments, newest first; a driver sees only their own.")
+    async def payments(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        status: str | None = None,
+    ) -> relay.Connection[Payment]:
+        page = await billing.page_payments(
+            info.context.principal, status, page_request(first, after)
+        )
+        return connection(page, Payment.from_model)
+
+    @strawberry.field(description="Roaming partners, in the order they were added.")
+    async def partners(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> relay.Connection[Partner]:
+        page = await roaming.page_partners(info.context.principal, page_request(first, after))
+        return connection(page, Partner.from_model)
 
     @strawberry.field(description="Figures for a dashboard; `from`/`to` bound the period.")
     async def dashboard(

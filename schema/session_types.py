@@ -19,6 +19,7 @@ from schema.ids import nodes_by_id
 
 if TYPE_CHECKING:
     from schema.auth_types import User
+    from schema.billing_types import Cdr
     from schema.id_tokens import IdToken
     from schema.types import ChargingStation
 
@@ -124,6 +125,17 @@ class ChargingSession(relay.Node):
             return None
         user = await info.context.loaders.user.load(self.user_id)
         return User.from_model(user) if user else None
+
+    @strawberry.field(
+        description="The session's charge detail records: one, or more after a correction."
+    )
+    async def cdrs(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Cdr, strawberry.lazy("schema.billing_types")]]:
+        from schema.billing_types import Cdr
+
+        found = await info.context.loaders.cdrs_of_session.load(int(self.id))
+        return [Cdr.from_model(cdr) for cdr in found]
 
     @strawberry.field(
         description="Energy and power over time for a chart, at most `maxPoints` points."

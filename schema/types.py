@@ -20,11 +20,20 @@ from app.events import (
     StationStatusChanged,
 )
 from app.pagination import DEFAULT_PAGE_SIZE
+from app.smart_charging import service as smart_charging
 from app.stations import service as stations
-from app.stations.models import ConnectorView, EvseView, SiteView, StationView
+from app.stations.models import (
+    ConnectorView,
+    EvseView,
+    ReservationFilter,
+    SiteView,
+    StationView,
+)
+from schema.charging_profiles import ChargingProfile
 from schema.context import Context
 from schema.ids import nodes_by_id
 from schema.pagination import connection, page_request
+from schema.reservations import Reservation
 from schema.session_types import ChargingSession
 from schema.station_log_types import CommandLog, OcppFrame
 
@@ -195,6 +204,37 @@ class ChargingStation(relay.Node):
             info.context.principal, int(self.id), page_request(first, after)
         )
         return connection(page, CommandLog.from_model)
+
+    @strawberry.field(description="Reservations of this station, newest first.")
+    async def reservations(
+        self,
+        info: Info[Context, None],
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        status: str | None = None,
+    ) -> relay.Connection[Reservation]:
+        page = await stations.page_reservations(
+            info.context.principal,
+            ReservationFilter(station_id=int(self.id), status=status),
+            page_request(first, after),
+        )
+        return connection(page, Reservation.from_model)
+
+    @strawberry.field(
+        description="Charging profiles on the station by EVSE, purpose and stack level; "
+        "`includeInactive` adds replaced and cleared ones."
+    )
+    async def charging_profiles(
+        self, info: Info[Context, None], include_inactive: bool = False
+    ) -> list[ChargingProfile]:
+        if include_inactive:
+            found = await smart_charging.profiles_of_stations(
+                info.context.principal, [int(self.id)], include_inactive=True
+            )
+            profiles = found.get(int(self.id), [])
+        else:
+            profiles = await info.context.loaders.profiles_of_station.load(int(self.id))
+        return [ChargingProfile.from_model(profile) for profile in profiles]
 
     @strawberry.field(
         description="Raw OCPP frames in and out, newest first (operators; kept for the "

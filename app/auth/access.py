@@ -37,3 +37,14 @@ def may(principal: Principal, permission: Permission) -> bool:
 def require(principal: Principal, permission: Permission) -> None:
     if not may(principal, permission):
         raise NotPermitted(f"the {principal.role} role may not {permission}")
+
+
+def visible_owner(principal: Principal) -> int | None:
+    """Whose charging records (sessions, CDRs, payments) the caller may read: None for staff
+    who read the whole network, else the driver's own user id."""
+    if may(principal, Permission.READ_NETWORK):
+        return None
+    require(principal, Permission.CHARGE)
+    if principal.user_id is None:
+        raise NotPermitted("only a signed-in driver has charging records of their own")
+    return principal.user_id

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,3 +13,48 @@ class Money:
 
     amount_minor: int
     currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class CdrView:
+    """A charge detail record: what a session consumed and cost, final once finalized."""
+
+    id: int
+    session_id: int | None
+    code: str  # OCPI CDR id
+    currency: str
+    started_at: datetime
+    ended_at: datetime
+    total_energy_wh: int
+    total_time_s: int
+    total_parking_time_s: int
+    total_cost_excl_vat_minor: int
+    total_cost_incl_vat_minor: int
+    cost_breakdown: dict[str, Any]
+    charging_periods: list[Any]
+    tariff_snapshot: dict[str, Any] | None
+    credit: bool
+    credit_reference_id: int | None
+    finalized_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentView:
+    """Money through a provider: a pre-authorization and its capture, or an off-session charge."""
+
+    id: int
+    session_id: int | None
+    cdr_id: int | None
+    user_id: int | None
+    provider: str
+    provider_payment_id: str
+    kind: str  # preauth | off_session
+    status: str
+    currency: str
+    authorized_minor: int
+    captured_minor: int
+    refunded_minor: int
+    receipt_number: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from db.tables import Cdr
+from app.billing.models import CdrView, PaymentView
+from app.pagination import Page, PageRequest
+from db.paging import page_by_id
+from db.tables import Cdr, Payment
 
 
 async def revenue_by_currency(
@@ -39,3 +44,113 @@ async def revenue_by_currency(
             *arguments,
         )
     )
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+_CDR_COLUMNS = (
+    Cdr.id,
+    Cdr.session,
+    Cdr.code,
+    Cdr.currency,
+    Cdr.started_at,
+    Cdr.ended_at,
+    Cdr.total_energy_wh,
+    Cdr.total_time_s,
+    Cdr.total_parking_time_s,
+    Cdr.total_cost_excl_vat_minor,
+    Cdr.total_cost_incl_vat_minor,
+    Cdr.cost_breakdown,
+    Cdr.charging_periods,
+    Cdr.tariff_snapshot,
+    Cdr.credit,
+    Cdr.credit_reference,
+    Cdr.finalized_at,
+    Cdr.created_at,
+)
+
+
+def _cdr(row: dict[str, Any]) -> CdrView:
+    row["session_id"] = row.pop("session")
+    row["credit_reference_id"] = row.pop("credit_reference")
+    for name in ("cost_breakdown", "charging_periods", "tariff_snapshot"):
+        row[name] = _json(row[name])
+    return CdrView(**row)
+
+
+def _cdrs(organization_id: int, owner_id: int | None) -> Any:
+    query = Cdr.select(*_CDR_COLUMNS).where(Cdr.organization == organization_id)
+    return query if owner_id is None else query.where(Cdr.session.user == owner_id)
+
+
+async def page_cdrs(
+    organization_id: int, owner_id: int | None, session_id: int | None, request: PageRequest
+) -> Page[CdrView]:
+    """CDRs, newest first; `owner_id` keeps those of one driver's sessions."""
+    query = _cdrs(organization_id, owner_id)
+    if session_id is not None:
+        query = query.where(Cdr.session == session_id)
+    return await page_by_id(query, Cdr.id, request, _cdr, newest_first=True)
+
+
+async def cdrs_by_ids(
+    organization_id: int, owner_id: int | None, cdr_ids: Sequence[int]
+) -> list[CdrView]:
+    rows = await _cdrs(organization_id, owner_id).where(Cdr.id.is_in(list(cdr_ids)))
+    return [_cdr(row) for row in rows]
+
+
+async def cdrs_by_session_ids(
+    organization_id: int, owner_id: int | None, session_ids: Sequence[int]
+) -> list[CdrView]:
+    rows = await _cdrs(organization_id, owner_id).where(Cdr.session.is_in(list(session_ids)))
+    return [_cdr(row) for row in rows]
+
+
+_PAYMENT_COLUMNS = (
+    Payment.id,
+    Payment.session,
+    Payment.cdr,
+    Payment.user,
+    Payment.provider,
+    Payment.provider_payment_id,
+    Payment.kind,
+    Payment.status,
+    Payment.currency,
+    Payment.authorized_minor,
+    Payment.captured_minor,
+    Payment.refunded_minor,
+    Payment.receipt_number,
+    Payment.created_at,
+    Payment.updated_at,
+)
+
+
+def _payment(row: dict[str, Any]) -> PaymentView:
+    for name in ("session", "cdr", "user"):
+        row[f"{name}_id"] = row.pop(name)
+    return PaymentView(**row)
+
+
+def _payments(organization_id: int, owner_id: int | None) -> Any:
+    query = Payment.select(*_PAYMENT_COLUMNS).where(Payment.organization == organization_id)
+    return query if owner_id is None else query.where(Payment.user == owner_id)
+
+
+async def page_payments(
+    organization_id: int, owner_id: int | None, status: str | None, request: PageRequest
+) -> Page[PaymentView]:
+    """Payments, newest first; `owner_id` keeps one driver's."""
+    query = _payments(organization_id, owner_id)
+    if status is not None:
+        query = query.where(Payment.status == status)
+    return await page_by_id(query, Payment.id, request, _payment, newest_first=True)
+
+
+async def payments_by_ids(
+    organization_id: int, owner_id: int | None, payment_ids: Sequence[int]
+) -> list[PaymentView]:
+    rows = await _payments(organization_id, owner_id).where(Payment.id.is_in(list(payment_ids)))
+    return [_payment(row) for row in rows]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from app.auth.access import Permission, require
+from app.auth.access import Permission, require, visible_owner
 from app.auth.models import Principal
 from app.billing import repository
-from app.billing.models import Money
+from app.billing.models import CdrView, Money, PaymentView
+from app.pagination import Page, PageRequest
 
 
 async def revenue(
@@ -25,3 +27,51 @@ async def revenue(
         (Money(amount_minor=int(row["amount"]), currency=row["currency"]) for row in rows),
         key=lambda money: money.currency,
     )
+
+
+# Charge records: staff read the organization's, a driver only those of their own charging.
+
+
+async def page_cdrs(
+    principal: Principal, session_id: int | None, request: PageRequest
+) -> Page[CdrView]:
+    return await repository.page_cdrs(
+        principal.organization_id, visible_owner(principal), session_id, request
+    )
+
+
+async def cdrs_by_ids(principal: Principal, cdr_ids: Sequence[int]) -> dict[int, CdrView]:
+    found = await repository.cdrs_by_ids(
+        principal.organization_id, visible_owner(principal), cdr_ids
+    )
+    return {cdr.id: cdr for cdr in found}
+
+
+async def cdrs_of_sessions(
+    principal: Principal, session_ids: Sequence[int]
+) -> dict[int, list[CdrView]]:
+    """Each session's CDRs: its own, and credit and replacement CDRs after a correction."""
+    grouped: dict[int, list[CdrView]] = {}
+    for cdr in await repository.cdrs_by_session_ids(
+        principal.organization_id, visible_owner(principal), session_ids
+    ):
+        if cdr.session_id is not None:
+            grouped.setdefault(cdr.session_id, []).append(cdr)
+    return grouped
+
+
+async def page_payments(
+    principal: Principal, status: str | None, request: PageRequest
+) -> Page[PaymentView]:
+    return await repository.page_payments(
+        principal.organization_id, visible_owner(principal), status, request
+    )
+
+
+async def payments_by_ids(
+    principal: Principal, payment_ids: Sequence[int]
+) -> dict[int, PaymentView]:
+    found = await repository.payments_by_ids(
+        principal.organization_id, visible_owner(principal), payment_ids
+    )
+    return {payment.id: payment for payment in found}

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from app.auth import service as auth
-from app.auth.access import Permission, may, require
+from app.auth.access import Permission, may, require, visible_owner
 from app.auth.models import ACCEPTED, UNKNOWN, Principal, TokenVerdict
-from app.errors import NotFound, NotPermitted
+from app.errors import NotFound
 from app.events import SessionChanged
 from app.pagination import Page, PageRequest
 from app.sessions import repository
@@ -435,12 +435,8 @@ async def session_owner(station_id: int, transaction_id: str) -> int | None:
 
 
 def _own_scope(principal: Principal, filters: SessionFilter) -> SessionFilter:
-    if may(principal, Permission.READ_NETWORK):
-        return filters
-    require(principal, Permission.CHARGE)
-    if principal.user_id is None:
-        raise NotPermitted("only a signed-in driver has sessions of their own")
-    return dataclasses.replace(filters, user_id=principal.user_id)
+    owner = visible_owner(principal)
+    return filters if owner is None else dataclasses.replace(filters, user_id=owner)
 
 
 async def page_sessions(

@@ -461,17 +461,12 @@ async def set_reservation_status(station_id: int, reservation_id: int, status: s
 async def save_reservation(
     organization_id: int,
     station_id: int,
-    evse_id: int,
+    evse_row_id: int | None,
     reservation_id: int,
     id_tag: str,
     expires_at: datetime,
 ) -> None:
     """A reservation the station accepted; one with the same id replaces the old one."""
-    evse = (
-        await Evse.select(Evse.id)
-        .where((Evse.station == station_id) & (Evse.evse_id == evse_id))
-        .first()
-    )
     token = (
         await IdToken.select(IdToken.id)
         .where((IdToken.organization == organization_id) & (IdToken.uid == id_tag))
@@ -484,7 +479,7 @@ async def save_reservation(
         Reservation(
             organization=organization_id,
             station=station_id,
-            evse=evse["id"] if evse else None,
+            evse=evse_row_id,
             reservation_id=reservation_id,
             id_token=token["id"] if token else None,
             id_tag=id_tag,

@@ -288,10 +288,11 @@ async def record_reservation(
     id_tag: str,
     expires_at: datetime,
 ) -> None:
-    """A reservation the station accepted."""
+    """A reservation the station accepted; EVSE 0 (1.6 connector 0) is any EVSE."""
+    evse_row_id = (await connector_rows(station.id, evse_id, 1))[0] if evse_id > 0 else None
     async with uow:
         await repository.save_reservation(
-            station.organization_id, station.id, evse_id, reservation_id, id_tag, expires_at
+            station.organization_id, station.id, evse_row_id, reservation_id, id_tag, expires_at
         )
 
 

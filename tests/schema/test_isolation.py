@@ -7,6 +7,8 @@ from app.timeparse import utcnow
 from db.tables import (
     Alert,
     ApiKey,
+    Cdr,
+    ChargingProfile,
     ChargingSession,
     ChargingStation,
     CommandLog,
@@ -14,6 +16,9 @@ from db.tables import (
     Evse,
     IdToken,
     Organization,
+    Partner,
+    Payment,
+    Reservation,
     Site,
     User,
 )
@@ -28,6 +33,10 @@ LISTS = """
   users { edges { node { email } } }
   apiKeys { name }
   alerts { edges { node { kind } } }
+  reservations { edges { node { idTag } } }
+  cdrs { edges { node { code } } }
+  payments { edges { node { status } } }
+  partners { edges { node { name } } }
   dashboard { stations { total } sessions { active started } }
 }
 """
@@ -57,15 +66,57 @@ async def ours(organization, api_key) -> dict[str, str]:
     await token.save()
     user = User(organization=organization, email="ours@example.com", role="driver")
     await user.save()
-    await CommandLog.insert(
-        CommandLog(organization=organization, station=station.id, action="reset")
+    command = CommandLog(organization=organization, station=station.id, action="reset")
+    await command.save()
+    reservation = Reservation(
+        organization=organization,
+        station=station.id,
+        reservation_id=1,
+        id_tag="OUR-CARD",
+        expires_at=utcnow(),
     )
+    await reservation.save()
+    profile = ChargingProfile(
+        organization=organization, station=station.id, profile_id=1, purpose="TxDefaultProfile"
+    )
+    await profile.save()
+    cdr = Cdr(
+        organization=organization,
+        session=session.id,
+        code="OUR-CDR",
+        currency="EUR",
+        started_at=utcnow(),
+        ended_at=utcnow(),
+    )
+    await cdr.save()
+    payment = Payment(
+        organization=organization,
+        session=session.id,
+        cdr=cdr.id,
+        user=user.id,
+        provider_payment_id="pi_ours",
+        currency="EUR",
+    )
+    await payment.save()
+    partner = Partner(organization=organization, name="Our eMSP", country_code="DE", party_id="OUR")
+    await partner.save()
     alert = Alert(organization=organization, station=station.id, kind="offline", dedupe_key="x")
     await alert.save()
     await api_key(TEST_ORGANIZATION, "admin")
     key = await ApiKey.select(ApiKey.id).where(ApiKey.organization == organization).first()
     assert key is not None
+    rows = {
+        "Organization": organization,
+        "Evse": evse.id,
+        "CommandLog": command.id,
+        "Reservation": reservation.id,
+        "ChargingProfile": profile.id,
+        "Cdr": cdr.id,
+        "Payment": payment.id,
+        "Partner": partner.id,
+    }
     return {
+        **{name: str(relay.GlobalID(name, str(row_id))) for name, row_id in rows.items()},
         "User": str(relay.GlobalID("User", str(user.id))),
         "Alert": str(relay.GlobalID("Alert", str(alert.id))),
         "ApiKey": str(relay.GlobalID("ApiKey", str(key["id"]))),
@@ -83,24 +134,35 @@ async def theirs(api_key) -> str:
     return await api_key("other", "admin")
 
 
-@pytest.mark.parametrize(
-    "type_name",
-    [
-        "Site",
-        "ChargingStation",
-        "Connector",
-        "ChargingSession",
-        "IdToken",
-        "User",
-        "ApiKey",
-        "Alert",
-    ],
-)
-async def test_no_lookup_by_global_id_crosses_organizations(live_server, ours, theirs, type_name):
-    result = await graphql(
-        live_server, "query ($id: ID!) { node(id: $id) { id } }", {"id": ours[type_name]}, theirs
-    )
+NODE_TYPES = [
+    "Organization",
+    "Site",
+    "ChargingStation",
+    "Evse",
+    "Connector",
+    "ChargingSession",
+    "IdToken",
+    "User",
+    "ApiKey",
+    "Alert",
+    "CommandLog",
+    "Reservation",
+    "ChargingProfile",
+    "Cdr",
+    "Payment",
+    "Partner",
+]
+NODE = "query ($id: ID!) { node(id: $id) { id __typename } }"
+
+
+@pytest.mark.parametrize("type_name", NODE_TYPES)
+async def test_no_lookup_by_global_id_crosses_organizations(
+    live_server, ours, theirs, api_key, type_name
+):
+    result = await graphql(live_server, NODE, {"id": ours[type_name]}, theirs)
     assert result == {"data": {"node": None}}
+    mine = await graphql(live_server, NODE, {"id": ours[type_name]}, await api_key())
+    assert mine == {"data": {"node": {"id": ours[type_name], "__typename": type_name}}}
 
 
 async def test_no_list_or_figure_crosses_organizations(live_server, ours, theirs):
@@ -113,6 +175,10 @@ async def test_no_list_or_figure_crosses_organizations(live_server, ours, theirs
         "users": {"edges": []},
         "apiKeys": [{"name": "test admin"}],  # only their own
         "alerts": {"edges": []},
+        "reservations": {"edges": []},
+        "cdrs": {"edges": []},
+        "payments": {"edges": []},
+        "partners": {"edges": []},
         "dashboard": {"stations": {"total": 0}, "sessions": {"active": 0, "started": 0}},
     }
 

@@ -1,0 +1,1 @@
+"""Roaming: partners that exchange locations, sessions, CDRs and tokens over OCPI."""

@@ -1,0 +1,20 @@
+"""Value objects of the roaming domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerView:
+    """A roaming partner (an eMSP or a hub); its credentials tokens never leave the domain."""
+
+    id: int
+    name: str
+    country_code: str
+    party_id: str
+    roles: list[str]  # OCPI roles: EMSP, HUB, ...
+    version: str | None  # the OCPI version agreed on
+    status: str  # pending | connected | suspended
+    created_at: datetime

@@ -1,0 +1,176 @@
+"""GraphQL types of billing: charge detail records and payments. Amounts are integer minor
+units (cents) of `currency`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from app.billing import service as billing
+from app.billing.models import CdrView, PaymentView
+from schema.context import Context
+from schema.ids import nodes_by_id
+
+if TYPE_CHECKING:
+    from schema.auth_types import User
+    from schema.session_types import ChargingSession
+
+
+async def _session(
+    info: Info[Context, None], session_id: int | None
+) -> Annotated[ChargingSession, strawberry.lazy("schema.session_types")] | None:
+    from schema.session_types import ChargingSession
+
+    if session_id is None:
+        return None
+    found = await info.context.loaders.session.load(session_id)
+    return ChargingSession.from_model(found) if found else None
+
+
+@strawberry.type(description="A charge detail record: final once `finalizedAt` is set.")
+class Cdr(relay.Node):
+    id: relay.NodeID[int]
+    code: str = strawberry.field(description="The OCPI CDR id")
+    currency: str
+    started_at: datetime
+    ended_at: datetime
+    total_energy_wh: int
+    total_time_s: int
+    total_parking_time_s: int
+    total_cost_excl_vat_minor: int
+    total_cost_incl_vat_minor: int
+    cost_breakdown: dict[str, Any] = strawberry.field(
+        graphql_type=JSON, description="Energy, time, parking and fixed cost, excl./incl. VAT."
+    )
+    charging_periods: list[Any] = strawberry.field(graphql_type=JSON)
+    tariff_snapshot: dict[str, Any] | None = strawberry.field(
+        graphql_type=JSON | None, description="The tariff the session was priced with."
+    )
+    credit: bool = strawberry.field(description="Cancels `creditReference` (a correction).")
+    finalized_at: datetime | None
+    created_at: datetime
+    session_id: strawberry.Private[int | None]
+    credit_reference_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, model: CdrView) -> Cdr:
+        return cls(
+            id=model.id,
+            code=model.code,
+            currency=model.currency,
+            started_at=model.started_at,
+            ended_at=model.ended_at,
+            total_energy_wh=model.total_energy_wh,
+            total_time_s=model.total_time_s,
+            total_parking_time_s=model.total_parking_time_s,
+            total_cost_excl_vat_minor=model.total_cost_excl_vat_minor,
+            total_cost_incl_vat_minor=model.total_cost_incl_vat_minor,
+            cost_breakdown=model.cost_breakdown,
+            charging_periods=model.charging_periods,
+            tariff_snapshot=model.tariff_snapshot,
+            credit=model.credit,
+            finalized_at=model.finalized_at,
+            created_at=model.created_at,
+            session_id=model.session_id,
+            credit_reference_id=model.credit_reference_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Cdr | None]:
+        return await nodes_by_id(
+            node_ids, partial(billing.cdrs_by_ids, info.context.principal), cls.from_model
+        )
+
+    @strawberry.field
+    async def session(
+        self, info: Info[Context, None]
+    ) -> Annotated[ChargingSession, strawberry.lazy("schema.session_types")] | None:
+        return await _session(info, self.session_id)
+
+    @strawberry.field(description="The CDR this credit CDR cancels.")
+    async def credit_reference(self, info: Info[Context, None]) -> Cdr | None:
+        return await _cdr(info, self.credit_reference_id)
+
+
+async def _cdr(info: Info[Context, None], cdr_id: int | None) -> Cdr | None:
+    if cdr_id is None:
+        return None
+    found = await info.context.loaders.cdr.load(cdr_id)
+    return Cdr.from_model(found) if found else None
+
+
+@strawberry.type(description="Money through the payment provider for a session.")
+class Payment(relay.Node):
+    id: relay.NodeID[int]
+    provider: str
+    provider_payment_id: str = strawberry.field(description="e.g. Stripe's PaymentIntent id")
+    kind: str = strawberry.field(description="preauth (ad hoc) or off_session (saved card)")
+    status: str
+    currency: str
+    authorized_minor: int
+    captured_minor: int
+    refunded_minor: int
+    receipt_number: str | None
+    created_at: datetime
+    updated_at: datetime
+    session_id: strawberry.Private[int | None]
+    cdr_id: strawberry.Private[int | None]
+    user_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, model: PaymentView) -> Payment:
+        return cls(
+            id=model.id,
+            provider=model.provider,
+            provider_payment_id=model.provider_payment_id,
+            kind=model.kind,
+            status=model.status,
+            currency=model.currency,
+            authorized_minor=model.authorized_minor,
+            captured_minor=model.captured_minor,
+            refunded_minor=model.refunded_minor,
+            receipt_number=model.receipt_number,
+            created_at=model.created_at,
+            updated_at=model.updated_at,
+            session_id=model.session_id,
+            cdr_id=model.cdr_id,
+            user_id=model.user_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[Payment | None]:
+        return await nodes_by_id(
+            node_ids, partial(billing.payments_by_ids, info.context.principal), cls.from_model
+        )
+
+    @strawberry.field
+    async def session(
+        self, info: Info[Context, None]
+    ) -> Annotated[ChargingSession, strawberry.lazy("schema.session_types")] | None:
+        return await _session(info, self.session_id)
+
+    @strawberry.field
+    async def cdr(self, info: Info[Context, None]) -> Cdr | None:
+        return await _cdr(info, self.cdr_id)
+
+    @strawberry.field(description="The driver who paid, if registered.")
+    async def user(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("schema.auth_types")] | None:
+        from schema.auth_types import User
+
+        if self.user_id is None:
+            return None
+        user = await info.context.loaders.user.load(self.user_id)
+        return User.from_model(user) if user else None

@@ -1,0 +1,69 @@
+"""Charging profiles installed on stations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from app.smart_charging import service as smart_charging
+from app.smart_charging.models import ChargingProfileView
+from schema.context import Context
+from schema.ids import nodes_by_id
+
+
+@strawberry.type(description="A charging profile the station accepted.")
+class ChargingProfile(relay.Node):
+    id: relay.NodeID[int]
+    evse_id: int = strawberry.field(description="0: the whole station")
+    profile_id: int = strawberry.field(description="chargingProfileId on the station")
+    stack_level: int
+    purpose: str = strawberry.field(
+        description="ChargePointMaxProfile, TxDefaultProfile or TxProfile"
+    )
+    kind: str = strawberry.field(description="Absolute, Recurring or Relative")
+    recurrency_kind: str | None
+    valid_from: datetime | None
+    valid_to: datetime | None
+    transaction_id: str | None
+    schedule: dict[str, Any] = strawberry.field(
+        graphql_type=JSON, description="The chargingSchedule as sent (OCPP 1.6 JSON)."
+    )
+    source: str = strawberry.field(description="operator, site_limit, ocpi or system")
+    status: str = strawberry.field(description="active, replaced or cleared")
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, model: ChargingProfileView) -> ChargingProfile:
+        return cls(
+            id=model.id,
+            evse_id=model.evse_id,
+            profile_id=model.profile_id,
+            stack_level=model.stack_level,
+            purpose=model.purpose,
+            kind=model.kind,
+            recurrency_kind=model.recurrency_kind,
+            valid_from=model.valid_from,
+            valid_to=model.valid_to,
+            transaction_id=model.transaction_id,
+            schedule=model.schedule,
+            source=model.source,
+            status=model.status,
+            created_at=model.created_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
+    ) -> list[ChargingProfile | None]:
+        return await nodes_by_id(
+            node_ids,
+            partial(smart_charging.profiles_by_ids, info.context.principal),
+            cls.from_model,
+        )
