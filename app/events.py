@@ -159,6 +159,22 @@ class CommandCompleted(DomainEvent):
     error_code: str | None = None
 
 
+class AlertChanged(DomainEvent):
+    """An alert opened or resolved."""
+
+    kind: ClassVar[str] = "alert.changed"
+    organization_id: int
+    alert_id: int
+    station_id: int | None = None
+    alert_kind: str
+    severity: str
+    status: str  # open | resolved
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    opened_at: datetime
+    resolved_at: datetime | None = None
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     event_type.kind: event_type
     for event_type in (
@@ -170,6 +186,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         SecurityEventRaised,
         SessionChanged,
         CommandCompleted,
+        AlertChanged,
     )
 }
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from app.errors import CPMSError
+from app.events import AlertChanged
 from app.healing import service as healing
 from app.healing.models import AlertFilter, AlertView
 from schema.context import Context
 from schema.ids import local_id, nodes_by_id
+from schema.problems import NotAuthenticatedError, NotFoundError, NotPermittedError, problem
 from schema.types import ChargingStation
 
 
@@ -46,6 +49,20 @@ class Alert(relay.Node):
         )
 
     @classmethod
+    def from_event(cls, event: AlertChanged) -> Alert:
+        return cls(
+            id=event.alert_id,
+            kind=event.alert_kind,
+            severity=event.severity,
+            status=event.status,
+            message=event.message,
+            details=event.details,
+            opened_at=event.opened_at,
+            resolved_at=event.resolved_at,
+            station_id=event.station_id,
+        )
+
+    @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info[Context, None], node_ids: Iterable[str], required: bool = False
     ) -> list[Alert | None]:
@@ -73,3 +90,33 @@ class AlertFilterInput:
             severity=self.severity,
             station_id=local_id(self.station_id, "ChargingStation"),
         )
+
+
+@strawberry.type
+class AlertResolved:
+    alert: Alert
+
+
+ResolveAlertResult = Annotated[
+    AlertResolved | NotAuthenticatedError | NotPermittedError | NotFoundError,
+    strawberry.union("ResolveAlertResult"),
+]
+
+
+@strawberry.type
+class AlertMutation:
+    @strawberry.mutation(
+        description="Close an alert by hand, e.g. a security event that was looked into "
+        "(operators). Alerts whose condition clears resolve by themselves."
+    )
+    async def resolve_alert(
+        self, info: Info[Context, None], id: relay.GlobalID
+    ) -> ResolveAlertResult:
+        context = info.context
+        try:
+            alert = await healing.resolve_alert(
+                context.runtime.unit_of_work(), context.principal, local_id(id, "Alert") or 0
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return AlertResolved(alert=Alert.from_model(alert))

@@ -20,7 +20,7 @@ from app.auth.models import (
     UserView,
 )
 from schema.context import Context
-from schema.ids import nodes_by_id
+from schema.ids import global_id, nodes_by_id
 
 strawberry.enum(Role, description="What a caller may do within its organization.")
 strawberry.enum(UnknownStationPolicy, description="What happens when an unknown station connects.")
@@ -80,14 +80,12 @@ class Viewer:
     def from_model(cls, principal: Principal) -> Viewer:
         return cls(
             role=principal.role,
-            user_id=_global_id("User", principal.user_id),
-            api_key_id=_global_id("ApiKey", principal.api_key_id),
+            user_id=global_id("User", principal.user_id) if principal.user_id else None,
+            api_key_id=(
+                global_id("ApiKey", principal.api_key_id) if principal.api_key_id else None
+            ),
             principal=principal,
         )
-
-
-def _global_id(type_name: str, row_id: int | None) -> relay.GlobalID | None:
-    return None if row_id is None else relay.GlobalID(type_name, str(row_id))
 
 
 @strawberry.type

@@ -22,6 +22,10 @@ def local_id(global_id: relay.GlobalID | None, type_name: str) -> int | None:
     return int(global_id.node_id)
 
 
+def global_id(type_name: str, row_id: int) -> relay.GlobalID:
+    return relay.GlobalID(type_name, str(row_id))
+
+
 async def nodes_by_id(
     node_ids: Iterable[str],
     load: Callable[[list[int]], Awaitable[Mapping[int, M]]],

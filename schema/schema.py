@@ -20,6 +20,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from app.commands.gateway import ChargerGateway
 from app.runtime import Runtime
 from schema.access import bearer_secret, connection_credential, identify
+from schema.alert_types import AlertMutation
 from schema.context import Context
 from schema.errors import PublicErrors
 from schema.id_tokens import IdTokenMutation
@@ -43,7 +44,8 @@ MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
 Mutation = merge_types(
-    "Mutation", (AccountMutation, ManagementMutation, IdTokenMutation, OperationMutation)
+    "Mutation",
+    (AccountMutation, ManagementMutation, IdTokenMutation, OperationMutation, AlertMutation),
 )
 
 schema = strawberry.Schema(

@@ -14,6 +14,7 @@ from strawberry.types import Info
 from app import metrics
 from app.auth.access import Permission, require
 from app.events import (
+    AlertChanged,
     CommandCompleted,
     ConnectorStatusChanged,
     DomainEvent,
@@ -22,6 +23,7 @@ from app.events import (
     StationStatusChanged,
 )
 from app.stations import service as stations
+from schema.alert_types import Alert
 from schema.context import Context
 from schema.ids import local_id
 from schema.types import (
@@ -133,18 +135,43 @@ class Subscription:
         info: Info[Context, None],
         identity: str | None = None,
         site_id: relay.GlobalID | None = None,
-        session_id: int | None = None,
+        session_id: relay.GlobalID | None = None,
     ) -> AsyncGenerator[SessionEvent, None]:
         wanted = await _station_filter(info, identity, site_id)
+        session = local_id(session_id, "ChargingSession")
         return _relay(
             info,
             SessionChanged,
             lambda event: (
                 wanted(event.identity, event.station_id)
-                and (session_id is None or event.session_id == session_id)
+                and (session is None or event.session_id == session)
             ),
             SessionEvent.from_event,
         )
+
+    @strawberry.subscription(
+        description="Alerts opening and resolving; by station, site or severity."
+    )
+    async def alerts(
+        self,
+        info: Info[Context, None],
+        identity: str | None = None,
+        site_id: relay.GlobalID | None = None,
+        severity: str | None = None,
+    ) -> AsyncGenerator[Alert, None]:
+        station = await stations.get_station(info.context.principal, identity) if identity else None
+        in_site = await _station_filter(info, None, site_id)
+
+        def wanted(event: AlertChanged) -> bool:
+            if severity is not None and event.severity != severity:
+                return False
+            if identity is not None and (station is None or event.station_id != station.id):
+                return False
+            return site_id is None or (
+                event.station_id is not None and in_site("", event.station_id)
+            )
+
+        return _relay(info, AlertChanged, wanted, Alert.from_event)
 
     @strawberry.subscription(description="How remote commands ended, from any node.")
     async def command_results(

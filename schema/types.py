@@ -31,7 +31,7 @@ from app.stations.models import (
 )
 from schema.charging_profiles import ChargingProfile
 from schema.context import Context
-from schema.ids import nodes_by_id
+from schema.ids import global_id, nodes_by_id
 from schema.pagination import connection, page_request
 from schema.reservations import Reservation
 from schema.session_types import ChargingSession
@@ -317,7 +317,7 @@ class StationConnectionEvent:
 
 @strawberry.type
 class StationStatusEvent:
-    station_id: int
+    station_id: relay.GlobalID
     identity: str
     status: str
     occurred_at: datetime
@@ -325,7 +325,7 @@ class StationStatusEvent:
     @classmethod
     def from_event(cls, event: StationStatusChanged) -> StationStatusEvent:
         return cls(
-            station_id=event.station_id,
+            station_id=global_id("ChargingStation", event.station_id),
             identity=event.identity,
             status=event.status,
             occurred_at=event.occurred_at,
@@ -334,7 +334,7 @@ class StationStatusEvent:
 
 @strawberry.type
 class ConnectorStatusEvent:
-    station_id: int
+    station_id: relay.GlobalID
     identity: str
     evse_id: int
     connector_id: int
@@ -345,7 +345,7 @@ class ConnectorStatusEvent:
     @classmethod
     def from_event(cls, event: ConnectorStatusChanged) -> ConnectorStatusEvent:
         return cls(
-            station_id=event.station_id,
+            station_id=global_id("ChargingStation", event.station_id),
             identity=event.identity,
             evse_id=event.evse_id,
             connector_id=event.connector_id,
@@ -357,8 +357,8 @@ class ConnectorStatusEvent:
 
 @strawberry.type
 class SessionEvent:
-    session_id: int
-    station_id: int
+    session_id: relay.GlobalID
+    station_id: relay.GlobalID
     identity: str
     transaction_id: str
     phase: str = strawberry.field(description="started | updated | ended")
@@ -373,8 +373,8 @@ class SessionEvent:
     @classmethod
     def from_event(cls, event: SessionChanged) -> SessionEvent:
         return cls(
-            session_id=event.session_id,
-            station_id=event.station_id,
+            session_id=global_id("ChargingSession", event.session_id),
+            station_id=global_id("ChargingStation", event.station_id),
             identity=event.identity,
             transaction_id=event.transaction_id,
             phase=event.phase,
@@ -390,8 +390,8 @@ class SessionEvent:
 
 @strawberry.type
 class CommandResultEvent:
-    command_log_id: int
-    station_id: int
+    command_log_id: relay.GlobalID
+    station_id: relay.GlobalID
     identity: str
     action: str
     status: str = strawberry.field(description="accepted | rejected | failed | timeout")
@@ -402,8 +402,8 @@ class CommandResultEvent:
     @classmethod
     def from_event(cls, event: CommandCompleted) -> CommandResultEvent:
         return cls(
-            command_log_id=event.command_log_id,
-            station_id=event.station_id,
+            command_log_id=global_id("CommandLog", event.command_log_id),
+            station_id=global_id("ChargingStation", event.station_id),
             identity=event.identity,
             action=event.action,
             status=event.status,

@@ -27,3 +27,16 @@ class AlertFilter:
     status: str | None = None
     severity: str | None = None
     station_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDraft:
+    """A condition to alert on; `dedupe_key` names it, so it is open at most once."""
+
+    organization_id: int
+    kind: str
+    severity: str
+    message: str
+    dedupe_key: str
+    station_id: int | None = None
+    details: dict[str, Any] | None = None

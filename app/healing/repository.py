@@ -6,8 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from app.healing.models import AlertFilter, AlertView
+from app.healing.models import AlertDraft, AlertFilter, AlertView
 from app.pagination import Page, PageRequest
+from app.timeparse import utcnow
 from db.paging import page_by_id
 from db.tables import Alert
 
@@ -79,3 +80,41 @@ async def alerts_by_ids(organization_id: int, alert_ids: Sequence[int]) -> list[
         (Alert.organization == organization_id) & Alert.id.is_in(list(alert_ids))
     )
     return [_alert(row) for row in rows]
+
+
+async def open_alert(draft: AlertDraft) -> AlertView | None:
+    """Insert the alert unless one with its key is open already (then None)."""
+    if await Alert.exists().where(
+        (Alert.organization == draft.organization_id)
+        & (Alert.dedupe_key == draft.dedupe_key)
+        & (Alert.status == "open")
+    ):
+        return None
+    alert = Alert(
+        organization=draft.organization_id,
+        station=draft.station_id,
+        kind=draft.kind,
+        severity=draft.severity,
+        message=draft.message,
+        dedupe_key=draft.dedupe_key,
+        details=draft.details or {},
+    )
+    await alert.save()
+    return (await alerts_by_ids(draft.organization_id, [int(alert.id)]))[0]
+
+
+async def resolve_alerts(
+    organization_id: int, dedupe_key: str | None, alert_id: int | None = None
+) -> list[AlertView]:
+    """Resolve the open alert with this key (or id); the alerts it resolved."""
+    where = (Alert.organization == organization_id) & (Alert.status == "open")
+    if dedupe_key is not None:
+        where = where & (Alert.dedupe_key == dedupe_key)
+    if alert_id is not None:
+        where = where & (Alert.id == alert_id)
+    resolved = (
+        await Alert.update({Alert.status: "resolved", Alert.resolved_at: utcnow()})
+        .where(where)
+        .returning(*_ALERT_COLUMNS)
+    )
+    return [_alert(row) for row in resolved]

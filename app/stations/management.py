@@ -13,6 +13,7 @@ from app.auth.models import Principal
 from app.auth.passwords import hash_password
 from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.events import ConnectorRemoved
+from app.healing import service as healing
 from app.stations import repository
 from app.stations.models import ConnectorView, SiteView, StationView
 from app.unit_of_work import UnitOfWork
@@ -184,6 +185,10 @@ async def approve_station(uow: UnitOfWork, principal: Principal, identity: str) 
         ):
             raise NotFound(f"no station {identity!r}")
         approved = await repository.get_station_by_identity(principal.organization_id, identity)
+        assert approved is not None
+        await healing.clear_alert(
+            uow, principal.organization_id, healing.alert_key("station_pending", approved.id)
+        )
     assert approved is not None
     return approved
 

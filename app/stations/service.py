@@ -18,6 +18,8 @@ from app.events import (
     StationConnectionChanged,
     StationStatusChanged,
 )
+from app.healing import service as healing
+from app.healing.models import AlertDraft
 from app.pagination import MAX_PAGE_SIZE, Page, PageRequest
 from app.stations import repository
 from app.stations.models import (
@@ -177,6 +179,7 @@ async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -
         current = await repository.get_station_record(station.identity)
         status = current.registration_status if current else station.registration_status
         await repository.record_boot(station.id, boot, status)
+        await _alert_on_registration(uow, station, status)
         uow.emit(
             StationBooted(
                 organization_id=station.organization_id,
@@ -190,6 +193,27 @@ async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -
             )
         )
         return status
+
+
+async def _alert_on_registration(uow: UnitOfWork, station: StationRecord, status: str) -> None:
+    """A station waiting for approval, or refused, is something an operator must see."""
+    for waiting, kind, severity, message in (
+        ("Pending", "station_pending", "info", "waits for an operator's approval"),
+        ("Rejected", "boot_rejected", "warning", "was refused at boot"),
+    ):
+        key = healing.alert_key(kind, station.id)
+        if status == waiting:
+            draft = AlertDraft(
+                organization_id=station.organization_id,
+                kind=kind,
+                severity=severity,
+                message=f"Station {station.identity} {message}",
+                dedupe_key=key,
+                station_id=station.id,
+            )
+            await healing.raise_alert(uow, draft)
+        else:
+            await healing.clear_alert(uow, station.organization_id, key)
 
 
 async def record_heartbeat(station_ids: Sequence[int]) -> None:
@@ -270,6 +294,16 @@ async def record_security_event(
                 source="station",
             )
         )
+        draft = AlertDraft(
+            organization_id=station.organization_id,
+            kind="security_event",
+            severity="warning",
+            message=f"Station {station.identity} reported {kind}",
+            dedupe_key=healing.alert_key("security_event", station.id, kind),
+            station_id=station.id,
+            details={"type": kind, "techInfo": tech_info},
+        )
+        await healing.raise_alert(uow, draft)
 
 
 async def record_transfer_status(
