@@ -18,6 +18,7 @@ from app.sessions import service as sessions
 from app.sessions.models import SessionFilter, SessionOrder
 from app.stations import service as stations
 from app.stations.models import StationFilter, StationOrder
+from app.tariffs import service as tariffs
 from schema.alert_types import Alert, AlertFilterInput
 from schema.auth_types import ApiKey, User, Viewer
 from schema.billing_types import Cdr, Payment
@@ -29,6 +30,7 @@ from schema.pagination import connection, page_request
 from schema.partners import Partner
 from schema.reservations import Reservation, ReservationFilterInput
 from schema.session_types import ChargingSession
+from schema.tariff_types import PricePreview, Tariff
 from schema.types import ChargingStation, Site
 
 strawberry.enum(StationOrder, description="Order of a station list.")
@@ -212,6 +214,33 @@ class Query:
     ) -> relay.Connection[Partner]:
         page = await roaming.page_partners(info.context.principal, page_request(first, after))
         return connection(page, Partner.from_model)
+
+    @strawberry.field(description="Tariffs in the order they were added (every role).")
+    async def tariffs(
+        self,
+        info: Info[Context, None],
+        first: Annotated[
+            int, strawberry.argument(description=FIRST_DESCRIPTION)
+        ] = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+    ) -> relay.Connection[Tariff]:
+        page = await tariffs.page_tariffs(info.context.principal, page_request(first, after))
+        return connection(page, Tariff.from_model)
+
+    @strawberry.field(
+        description="The price at a connector now, every component in words and numbers, "
+        "before a session starts; null when no tariff applies there."
+    )
+    async def price_preview(
+        self,
+        info: Info[Context, None],
+        connector_id: relay.GlobalID,
+        token_group_id: str | None = None,
+    ) -> PricePreview | None:
+        preview = await tariffs.price_preview(
+            info.context.principal, local_id(connector_id, "Connector") or 0, token_group_id
+        )
+        return PricePreview.from_model(preview) if preview else None
 
     @strawberry.field(description="Figures for a dashboard; `from`/`to` bound the period.")
     async def dashboard(

@@ -29,6 +29,7 @@ from schema.mutation import AccountMutation
 from schema.operations import OperationMutation
 from schema.query import Query
 from schema.subscription import Subscription
+from schema.tariff_types import TariffMutation
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
@@ -45,7 +46,14 @@ MAX_TOKENS = 2000
 
 Mutation = merge_types(
     "Mutation",
-    (AccountMutation, ManagementMutation, IdTokenMutation, OperationMutation, AlertMutation),
+    (
+        AccountMutation,
+        ManagementMutation,
+        IdTokenMutation,
+        OperationMutation,
+        AlertMutation,
+        TariffMutation,
+    ),
 )
 
 schema = strawberry.Schema(

@@ -464,3 +464,45 @@ class ApplicablePrices:
 
     def for_dimension(self, dimension: Dimension) -> tuple[ApplicableComponent, ...]:
         return tuple(c for c in self.components if c.dimension is dimension)
+
+
+@dataclass(frozen=True, slots=True)
+class TariffView:
+    """A tariff as stored: OCPI-shaped elements (decimals as strings) and limits in minor units
+    excl. VAT."""
+
+    id: int
+    code: str  # the OCPI tariff id
+    name: str
+    currency: str
+    type: str | None  # AD_HOC_PAYMENT | PROFILE_CHEAP | PROFILE_FAST | PROFILE_GREEN | REGULAR
+    elements: list[dict[str, Any]]
+    min_price_minor: int | None
+    max_price_minor: int | None
+    alt_text: list[dict[str, Any]]
+    start_at: datetime | None
+    end_at: datetime | None
+    updated_at: datetime
+
+    def snapshot(self) -> TariffSnapshot:
+        """The priceable form, as a session keeps it."""
+        return TariffSnapshot.from_ocpi(
+            {"id": self.code, "elements": self.elements},
+            currency=self.currency,
+            min_price_minor=self.min_price_minor,
+            max_price_minor=self.max_price_minor,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TariffAssignmentView:
+    """Where a tariff applies: the organization (no site, station or connector), a site, a
+    station or a connector, optionally only for one token group or roaming partner."""
+
+    id: int
+    tariff_id: int
+    site_id: int | None
+    station_id: int | None
+    connector_id: int | None
+    token_group_id: str | None
+    partner_id: int | None

@@ -20,6 +20,7 @@ from db.tables import (
     Payment,
     Reservation,
     Site,
+    Tariff,
     User,
 )
 from tests.conftest import TEST_ORGANIZATION, graphql
@@ -37,6 +38,7 @@ LISTS = """
   cdrs { edges { node { code } } }
   payments { edges { node { status } } }
   partners { edges { node { name } } }
+  tariffs { edges { node { code } } }
   dashboard { stations { total } sessions { active started } }
 }
 """
@@ -100,6 +102,8 @@ async def ours(organization, api_key) -> dict[str, str]:
     await payment.save()
     partner = Partner(organization=organization, name="Our eMSP", country_code="DE", party_id="OUR")
     await partner.save()
+    tariff = Tariff(organization=organization, code="OURS", name="Ours", currency="EUR")
+    await tariff.save()
     alert = Alert(organization=organization, station=station.id, kind="offline", dedupe_key="x")
     await alert.save()
     await api_key(TEST_ORGANIZATION, "admin")
@@ -114,6 +118,7 @@ async def ours(organization, api_key) -> dict[str, str]:
         "Cdr": cdr.id,
         "Payment": payment.id,
         "Partner": partner.id,
+        "Tariff": tariff.id,
     }
     return {
         **{name: str(relay.GlobalID(name, str(row_id))) for name, row_id in rows.items()},
@@ -151,6 +156,7 @@ NODE_TYPES = [
     "Cdr",
     "Payment",
     "Partner",
+    "Tariff",
 ]
 NODE = "query ($id: ID!) { node(id: $id) { id __typename } }"
 
@@ -179,6 +185,7 @@ async def test_no_list_or_figure_crosses_organizations(live_server, ours, theirs
         "cdrs": {"edges": []},
         "payments": {"edges": []},
         "partners": {"edges": []},
+        "tariffs": {"edges": []},
         "dashboard": {"stations": {"total": 0}, "sessions": {"active": 0, "started": 0}},
     }
 

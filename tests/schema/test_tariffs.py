@@ -1,0 +1,150 @@
+"""Tariffs through the API: checked on the way in, assigned to places, previewed up front."""
+
+import pytest
+from strawberry import relay
+
+from db.tables import Connector, Evse, Tariff
+from tests.conftest import graphql
+
+SAVE = """
+mutation ($input: TariffInput!) { createTariff(input: $input) {
+  __typename ... on TariffSaved { tariff { id code currency elements minPriceMinor } }
+  ... on UserError { code message } } }
+"""
+ASSIGN = """
+mutation ($tariff: ID!, $scope: TariffScopeInput) { assignTariff(tariffId: $tariff, scope: $scope) {
+  __typename ... on TariffAssigned { assignment { id stationId tokenGroupId } }
+  ... on UserError { code message } } }
+"""
+PREVIEW = """
+query ($connector: ID!, $group: String) {
+  pricePreview(connectorId: $connector, tokenGroupId: $group) {
+    tariff { code } currency notes
+    prices { dimension priceExclVat priceInclVat vatPercent stepSize conditions description }
+  }
+}
+"""
+
+
+def energy(price: str) -> list[dict]:
+    return [{"price_components": [{"type": "ENERGY", "price": price, "vat": 19, "step_size": 1}]}]
+
+
+async def create(server, token: str, code: str, price: str, **extra) -> str:
+    result = await graphql(
+        server,
+        SAVE,
+        {
+            "input": {
+                "code": code,
+                "name": code,
+                "currency": "EUR",
+                "elements": energy(price),
+                **extra,
+            }
+        },
+        token,
+    )
+    saved = result["data"]["createTariff"]
+    assert saved["__typename"] == "TariffSaved", saved
+    return saved["tariff"]["id"]
+
+
+async def connectors_of(station_id: int, count: int) -> list[str]:
+    ids = []
+    for number in range(1, count + 1):
+        evse = Evse(station=station_id, evse_id=number)
+        await evse.save()
+        connector = Connector(station=station_id, evse=evse.id, connector_id=1)
+        await connector.save()
+        ids.append(str(relay.GlobalID("Connector", str(connector.id))))
+    return ids
+
+
+@pytest.mark.parametrize(
+    ("input", "code"),
+    [
+        ({"elements": []}, "invalid_input"),
+        ({"elements": [{"price_components": [{"type": "ENERGY", "price": -1}]}]}, "invalid_input"),
+        ({"elements": [{"price_components": [{"type": "BEER", "price": 1}]}]}, "invalid_input"),
+        ({"currency": "EURO"}, "invalid_input"),
+        ({"type": "CHEAP"}, "invalid_input"),
+        ({"minPriceMinor": 500, "maxPriceMinor": 100}, "invalid_input"),
+        ({"code": "TAKEN"}, "already_exists"),
+    ],
+)
+async def test_a_bad_tariff_is_a_typed_error_and_nothing_is_written(
+    live_server, organization, api_key, input, code
+):
+    admin = await api_key()
+    await create(live_server, admin, "TAKEN", "0.30")
+    base = {"code": "NEW", "name": "New", "currency": "EUR", "elements": energy("0.30")}
+    result = await graphql(live_server, SAVE, {"input": {**base, **input}}, admin)
+    assert result["data"]["createTariff"]["code"] == code
+    assert await Tariff.count() == 1
+
+
+async def test_the_most_specific_tariff_applies_and_is_shown_in_words(
+    live_server, organization, api_key, register
+):
+    admin = await api_key()
+    first = (await register("CP-T1")).id
+    second = (await register("CP-T2")).id
+    c1, c2 = await connectors_of(first, 2)
+    [other] = await connectors_of(second, 1)
+    default = await create(live_server, admin, "DEFAULT", "0.30", minPriceMinor=50)
+    station = await create(live_server, admin, "STATION", "0.40")
+    connector = await create(live_server, admin, "CONNECTOR", "0.50")
+    fleet = await create(live_server, admin, "FLEET", "0.20")
+    station_id = str(relay.GlobalID("ChargingStation", str(first)))
+    for tariff, scope in (
+        (default, None),
+        (station, {"stationId": station_id}),
+        (connector, {"connectorId": c1}),
+        (fleet, {"tokenGroupId": "FLEET-A"}),
+    ):
+        assigned = await graphql(live_server, ASSIGN, {"tariff": tariff, "scope": scope}, admin)
+        assert assigned["data"]["assignTariff"]["__typename"] == "TariffAssigned"
+
+    driver = await api_key(role="driver")
+
+    async def shown(connector_id: str, group: str | None = None) -> dict:
+        result = await graphql(
+            live_server, PREVIEW, {"connector": connector_id, "group": group}, driver
+        )
+        return result["data"]["pricePreview"]
+
+    assert (await shown(c1))["tariff"]["code"] == "CONNECTOR"
+    assert (await shown(c2))["tariff"]["code"] == "STATION"
+    assert (await shown(other))["tariff"]["code"] == "DEFAULT"
+    assert (await shown(c1, "FLEET-A"))["tariff"]["code"] == "FLEET"
+    preview = await shown(other)
+    assert preview["currency"] == "EUR"
+    [price] = preview["prices"]
+    assert price["dimension"] == "ENERGY"
+    assert (price["priceExclVat"], price["priceInclVat"]) == ("0.30", "0.3570")
+    assert price["description"] == "0.357 EUR per kWh incl. 19% VAT"
+    assert preview["notes"]  # the minimum price per session
+
+    two_places = await graphql(
+        live_server,
+        ASSIGN,
+        {"tariff": default, "scope": {"stationId": station_id, "connectorId": c1}},
+        admin,
+    )
+    assert two_places["data"]["assignTariff"]["code"] == "invalid_input"
+    not_admin = await graphql(
+        live_server,
+        SAVE,
+        {"input": {"code": "X", "name": "X", "currency": "EUR", "elements": energy("1")}},
+        driver,
+    )
+    assert not_admin["data"]["createTariff"]["__typename"] == "NotPermittedError"
+
+
+async def test_a_connector_without_a_tariff_has_no_preview(
+    live_server, organization, api_key, register
+):
+    [connector] = await connectors_of((await register("CP-FREE")).id, 1)
+    result = await graphql(live_server, PREVIEW, {"connector": connector}, await api_key())
+    assert result == {"data": {"pricePreview": None}}
