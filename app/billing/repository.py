@@ -154,3 +154,18 @@ async def payments_by_ids(
 ) -> list[PaymentView]:
     rows = await _payments(organization_id, owner_id).where(Payment.id.is_in(list(payment_ids)))
     return [_payment(row) for row in rows]
+
+
+async def insert_cdr(organization_id: int, values: dict[str, Any]) -> int | None:
+    """A session's CDR, once: None if its code (one per session) exists already."""
+    if await Cdr.exists().where(Cdr.code == values["code"]):
+        return None
+    cdr = Cdr(organization=organization_id, **values)
+    await cdr.save()
+    return int(cdr.id)
+
+
+async def cdr_by_id(cdr_id: int) -> CdrView:
+    row = await Cdr.select(*_CDR_COLUMNS).where(Cdr.id == cdr_id).first()
+    assert row is not None
+    return _cdr(row)

@@ -7,9 +7,11 @@ from datetime import datetime
 
 from app.auth.access import Permission, require, visible_owner
 from app.auth.models import Principal
-from app.billing import repository
-from app.billing.models import CdrView, Money, PaymentView
+from app.billing import cdrs, repository
+from app.billing.models import BillableSession, CdrView, Money, PaymentView
 from app.pagination import Page, PageRequest
+from app.timeparse import utcnow
+from app.unit_of_work import UnitOfWork
 
 
 async def revenue(
@@ -75,3 +77,14 @@ async def payments_by_ids(
         principal.organization_id, visible_owner(principal), payment_ids
     )
     return {payment.id: payment for payment in found}
+
+
+async def issue_cdr(uow: UnitOfWork, session: BillableSession) -> CdrView | None:
+    """Price a complete session and keep its CDR, final at once. A session has one CDR: a
+    second call (a resent stop, a late message) finds it and returns None."""
+    breakdown = cdrs.price(session)
+    values = cdrs.cdr_values(session, breakdown)
+    values["finalized_at"] = utcnow()
+    async with uow:
+        cdr_id = await repository.insert_cdr(session.organization_id, values)
+    return await repository.cdr_by_id(cdr_id) if cdr_id is not None else None

@@ -82,6 +82,7 @@ async def create(
     meter_start_wh: int | None,
     start_key: str | None = None,
     offline: bool = False,
+    tariff_snapshot: dict[str, Any] | None = None,
 ) -> int:
     """Insert a session; without a transaction id (1.6) it gets its own row id as one."""
     session = ChargingSession(
@@ -98,6 +99,8 @@ async def create(
         meter_start_wh=meter_start_wh,
         start_key=start_key,
         offline=offline,
+        tariff_snapshot=tariff_snapshot,
+        currency=tariff_snapshot["currency"] if tariff_snapshot else None,
     )
     await session.save()
     session_id = int(session.id)
@@ -395,3 +398,59 @@ async def session_totals(
         "sessions": int(period[0]["count"]),
         "energy_wh": int(period[0]["energy"]),
     }
+
+
+async def billing_facts(session_id: int) -> dict[str, Any] | None:
+    """What a CDR needs about a session: the session, its token, station, site and
+    organization, in one row."""
+    rows = await ChargingSession.raw(
+        "SELECT s.id, s.organization, s.state, s.started_at, s.ended_at, s.meter_start_wh,"
+        " s.energy_wh, s.id_tag, s.tariff_snapshot, s.seq_nos_seen, s.transaction_id,"
+        " t.uid AS token_uid, t.type AS token_type, t.contract_id,"
+        " st.identity, e.evse_id AS evse_number, c.connector_id AS connector_number,"
+        " site.name AS site_name, site.address, site.city, site.postal_code, site.country,"
+        " site.time_zone, o.default_currency"
+        " FROM charging_session s"
+        " JOIN organization o ON o.id = s.organization"
+        " JOIN charging_station st ON st.id = s.station"
+        " LEFT JOIN site ON site.id = st.site"
+        " LEFT JOIN evse e ON e.id = s.evse"
+        " LEFT JOIN connector c ON c.id = s.connector"
+        " LEFT JOIN id_token t ON t.id = s.id_token"
+        " WHERE s.id = {}",
+        session_id,
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    for name in ("tariff_snapshot", "seq_nos_seen"):
+        if isinstance(row[name], str):
+            row[name] = json.loads(row[name])
+    return row
+
+
+async def signed_values(session_id: int) -> list[dict[str, Any]]:
+    """Signed meter values of a session, as the station sent them (Eichrecht, OCMF)."""
+    rows = (
+        await MeterSample.select(
+            MeterSample.sampled_at,
+            MeterSample.context,
+            MeterSample.signed_data,
+            MeterSample.signing_method,
+            MeterSample.encoding_method,
+            MeterSample.public_key,
+        )
+        .where((MeterSample.session == session_id) & MeterSample.signed_data.is_not_null())
+        .order_by(MeterSample.sampled_at)
+    )
+    return [
+        {
+            "nature": row["context"],
+            "signed_data": row["signed_data"],
+            "signing_method": row["signing_method"],
+            "encoding_method": row["encoding_method"],
+            "public_key": row["public_key"],
+            "sampled_at": row["sampled_at"].isoformat(),
+        }
+        for row in rows
+    ]

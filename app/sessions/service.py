@@ -6,6 +6,7 @@ their offline queue after a reboot, and a repeat must change nothing."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from app.auth import service as auth
 from app.auth.access import Permission, may, require, visible_owner
 from app.auth.models import ACCEPTED, UNKNOWN, Principal, TokenVerdict
+from app.billing import service as billing
+from app.billing.models import BillableSession
 from app.errors import NotFound
 from app.events import SessionChanged
 from app.pagination import Page, PageRequest
@@ -38,9 +41,12 @@ from app.sessions.models import (
 )
 from app.stations import service as stations
 from app.stations.models import StationRecord
+from app.tariffs import service as tariffs
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 from db.group_commit import MeterWrite
+
+logger = logging.getLogger(__name__)
 
 STARTED, UPDATED, ENDED = "started", "updated", "ended"
 
@@ -91,6 +97,9 @@ async def start_transaction(
         if existing is not None:
             return StartResult(int(existing.transaction_id), verdict)
         evse_row, connector_row = await stations.connector_rows(station.id, evse_id, 1)
+        snapshot = await tariffs.snapshot_for_session(
+            station.organization_id, station.id, connector_row, verdict.group_id, started_at
+        )
         session_id = await repository.create(
             organization_id=station.organization_id,
             station_id=station.id,
@@ -104,6 +113,7 @@ async def start_transaction(
             user_id=verdict.user_id,
             meter_start_wh=meter_start_wh,
             start_key=start_key,
+            tariff_snapshot=snapshot,
         )
         session = await repository.by_transaction(station.id, str(session_id))
         assert session is not None
@@ -155,7 +165,8 @@ async def stop_transaction(
         uow.emit(
             _event(station, session, ENDED, state=COMPLETED, energy_wh=energy, stop_reason=reason)
         )
-        return verdict
+    await _bill_safely(uow, session.id)
+    return verdict
 
 
 async def _record_orphan_stop(
@@ -292,7 +303,8 @@ def _reading_values(
     register = energy_register_wh(readings)
     power = power_w(readings)
     values: dict[str, Any] = dict(extra or {})
-    energy = _energy(session, register)
+    # Energy charged never falls: a lower register is a late (offline replay) reading.
+    energy = max(session.energy_wh, _energy(session, register))
     values["energy_wh"] = energy
     if power is not None:
         values["power_w"] = power
@@ -383,7 +395,9 @@ async def transaction_event(
             if register is not None:
                 values["meter_stop_wh"] = register
         await _apply_readings(uow, station, session, readings, phase, values)
-        return verdict
+    if event_type == "Ended" or session.state == COMPLETED:  # the end, or a late message
+        await _bill_safely(uow, session.id)
+    return verdict
 
 
 async def _open_session_201(
@@ -402,6 +416,13 @@ async def _open_session_201(
         evse_row, connector_row = await stations.connector_rows(
             station.id, evse_id, connector_id or 1
         )
+    snapshot = await tariffs.snapshot_for_session(
+        station.organization_id,
+        station.id,
+        connector_row,
+        verdict.group_id if verdict else None,
+        timestamp,
+    )
     session_id = await repository.create(
         organization_id=station.organization_id,
         station_id=station.id,
@@ -415,10 +436,76 @@ async def _open_session_201(
         user_id=verdict.user_id if verdict else None,
         meter_start_wh=energy_register_wh(readings),
         offline=offline,
+        tariff_snapshot=snapshot,
     )
     session = await repository.by_transaction(station.id, transaction_id[:64])
     assert session is not None and session.id == session_id
     return session
+
+
+def _complete(facts: Mapping[str, Any]) -> bool:
+    """Ended, and (2.0.1) no TransactionEvent missing in between: an offline replay may
+    deliver the end before the middle."""
+    if facts["state"] != COMPLETED or facts["ended_at"] is None:
+        return False
+    seen = set(facts["seq_nos_seen"] or [])
+    return not seen or seen == set(range(min(seen), max(seen) + 1))
+
+
+async def _bill_safely(uow: UnitOfWork, session_id: int) -> None:
+    """Billing never fails the station's message: the stop is stored whatever happens here,
+    and a session left without its CDR is found and billed again later."""
+    try:
+        await bill_session(uow, session_id)
+    except Exception:
+        logger.exception("could not bill session %s; it stays without a CDR for now", session_id)
+
+
+async def bill_session(uow: UnitOfWork, session_id: int) -> None:
+    """Once a session is complete, its CDR is issued (once) and its cost kept."""
+    facts = await repository.billing_facts(session_id)
+    if facts is None or not _complete(facts):
+        return
+    points = chart_points(await repository.chart_readings(session_id), facts["meter_start_wh"])
+    snapshot = facts["tariff_snapshot"]
+    billable = BillableSession(
+        session_id=session_id,
+        organization_id=facts["organization"],
+        started_at=facts["started_at"],
+        ended_at=facts["ended_at"],
+        energy_wh=facts["energy_wh"],
+        points=tuple(points),
+        tariff_snapshot=snapshot,
+        currency=snapshot["currency"] if snapshot else facts["default_currency"],
+        time_zone=facts["time_zone"] or "UTC",
+        token=(
+            {
+                "uid": facts["token_uid"] or facts["id_tag"],
+                "type": facts["token_type"],
+                "contract_id": facts["contract_id"],
+            }
+            if facts["id_tag"]
+            else None
+        ),
+        location={
+            "station": facts["identity"],
+            "evse_id": facts["evse_number"],
+            "connector_id": facts["connector_number"],
+            "name": facts["site_name"],
+            "address": facts["address"],
+            "city": facts["city"],
+            "postal_code": facts["postal_code"],
+            "country": facts["country"],
+        },
+        signed_data=await repository.signed_values(session_id),
+    )
+    cdr = await billing.issue_cdr(uow, billable)
+    if cdr is not None:
+        async with uow:
+            await repository.update(
+                session_id,
+                {"cost_minor": cdr.total_cost_incl_vat_minor, "currency": cdr.currency},
+            )
 
 
 async def authorize(station: StationRecord, uid: str, token_type: str | None) -> TokenVerdict:

@@ -275,6 +275,18 @@ async def find_connector(
     return _connector(row) if row else None
 
 
+async def site_of_station(station_id: int) -> SiteView | None:
+    row = (
+        await ChargingStation.select(ChargingStation.site)
+        .where(ChargingStation.id == station_id)
+        .first()
+    )
+    if row is None or row["site"] is None:
+        return None
+    found = await Site.select(*_SITE_COLUMNS).where(Site.id == row["site"]).first()
+    return _site(found) if found else None
+
+
 async def update_connector(connector_id: int, values: dict[str, Any]) -> None:
     await Connector.update(
         {getattr(Connector, name): value for name, value in values.items()}

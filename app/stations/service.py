@@ -156,6 +156,11 @@ async def connectors_by_station_ids(
     return grouped
 
 
+async def site_of_station(station_id: int) -> SiteView | None:
+    """The station's site (its time zone prices sessions), for the domain's own use."""
+    return await repository.site_of_station(station_id)
+
+
 async def evses_by_ids(principal: Principal, evse_ids: Sequence[int]) -> dict[int, EvseView]:
     require(principal, Permission.READ_STATIONS)
     found = await repository.evses_by_ids(principal.organization_id, evse_ids)

@@ -269,3 +269,23 @@ async def price_preview(
         power_w=connector.max_power_w,
     )
     return PricePreview(tariff=tariff, prices=prices)
+
+
+async def snapshot_for_session(
+    organization_id: int,
+    station_id: int,
+    connector_id: int | None,
+    token_group_id: str | None,
+    at: datetime,
+) -> dict[str, Any] | None:
+    """The tariff a session starting now is priced with, as it keeps it (OCPI JSON)."""
+    site = await stations.site_of_station(station_id)
+    tariff = await tariff_at(
+        organization_id,
+        site.id if site else None,
+        station_id,
+        connector_id,
+        token_group_id,
+        at=at,
+    )
+    return tariff.snapshot().to_ocpi() if tariff else None
