@@ -138,6 +138,7 @@ class SessionChanged(DomainEvent):
     transaction_id: str
     phase: str  # started | updated | ended
     state: str
+    started_at: datetime | None = None
     evse_id: int | None = None
     connector_id: int | None = None
     energy_wh: int = 0

@@ -4,6 +4,7 @@ caller's organization."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from strawberry.dataloader import DataLoader
 
@@ -53,6 +54,12 @@ class Loaders:
             found = await billing.cdrs_of_sessions(principal, session_ids)
             return [found.get(session_id, []) for session_id in session_ids]
 
+        async def load_running_costs(
+            keys: Sequence[tuple[int, datetime, int]],
+        ) -> list[tuple[int, str] | None]:
+            found = await sessions.running_costs(keys)
+            return [found.get(key[0]) for key in keys]
+
         async def load_stations(station_ids: Sequence[int]) -> list[StationView | None]:
             found = await stations.stations_by_ids(principal, station_ids)
             return [found.get(station_id) for station_id in station_ids]
@@ -77,6 +84,10 @@ class Loaders:
         self.cdr: DataLoader[int, CdrView | None] = DataLoader(load_fn=load_cdrs)
         self.cdrs_of_session: DataLoader[int, list[CdrView]] = DataLoader(
             load_fn=load_cdrs_of_sessions
+        )
+        # (session id, started at, energy so far) -> (cost so far incl. VAT, currency)
+        self.running_cost: DataLoader[tuple[int, datetime, int], tuple[int, str] | None] = (
+            DataLoader(load_fn=load_running_costs)
         )
         self.current_session: DataLoader[int, SessionView | None] = DataLoader(
             load_fn=load_current_sessions

@@ -54,8 +54,8 @@ class ChargingSession(relay.Node):
     meter_stop_wh: int | None
     energy_wh: int
     power_w: int | None
-    cost_minor: int | None = strawberry.field(description="Running cost incl. VAT, minor units.")
-    currency: str | None
+    stored_cost_minor: strawberry.Private[int | None]
+    stored_currency: strawberry.Private[str | None]
     stop_reason: str | None
     offline: bool = strawberry.field(description="Started or ended while the station was offline.")
     station_id: strawberry.Private[int]
@@ -78,8 +78,8 @@ class ChargingSession(relay.Node):
             meter_stop_wh=model.meter_stop_wh,
             energy_wh=model.energy_wh,
             power_w=model.power_w,
-            cost_minor=model.cost_minor,
-            currency=model.currency,
+            stored_cost_minor=model.cost_minor,
+            stored_currency=model.currency,
             stop_reason=model.stop_reason,
             offline=model.offline,
             station_id=model.station_id,
@@ -94,6 +94,22 @@ class ChargingSession(relay.Node):
         return await nodes_by_id(
             node_ids, partial(sessions.sessions_by_ids, info.context.principal), cls.from_model
         )
+
+    @strawberry.field(
+        description="Incl. VAT, in minor units: so far while it runs (energy and time since "
+        "the start at the tariff it started under), then the CDR's total."
+    )
+    async def cost_minor(self, info: Info[Context, None]) -> int | None:
+        if self.state != "active":
+            return self.stored_cost_minor
+        running = await info.context.loaders.running_cost.load(
+            (int(self.id), self.started_at, self.energy_wh)
+        )
+        return running[0] if running else None
+
+    @strawberry.field
+    async def currency(self, info: Info[Context, None]) -> str | None:
+        return self.stored_currency
 
     @strawberry.field
     async def station(

@@ -20,6 +20,7 @@ from app.events import (
     StationStatusChanged,
 )
 from app.pagination import DEFAULT_PAGE_SIZE
+from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
 from app.stations import service as stations
 from app.stations.models import (
@@ -369,6 +370,18 @@ class SessionEvent:
     power_w: int | None
     stop_reason: str | None
     occurred_at: datetime
+    started_at: datetime | None
+    row_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Cost so far incl. VAT in minor units, while the session runs; the final "
+        "cost is the session's once it ended."
+    )
+    async def cost_minor(self) -> int | None:
+        if self.phase == "ended" or self.started_at is None:
+            return None
+        costs = await sessions.running_costs([(self.row_id, self.started_at, self.energy_wh)])
+        return costs[self.row_id][0] if self.row_id in costs else None
 
     @classmethod
     def from_event(cls, event: SessionChanged) -> SessionEvent:
@@ -385,6 +398,8 @@ class SessionEvent:
             power_w=event.power_w,
             stop_reason=event.stop_reason,
             occurred_at=event.occurred_at,
+            started_at=event.started_at,
+            row_id=event.session_id,
         )
 
 

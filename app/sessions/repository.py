@@ -454,3 +454,18 @@ async def signed_values(session_id: int) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+async def pricing_of(session_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Each session's tariff snapshot and its site's time zone."""
+    if not session_ids:
+        return []
+    rows = await ChargingSession.select(
+        ChargingSession.id,
+        ChargingSession.tariff_snapshot,
+        ChargingSession.station._.site._.time_zone.as_alias("time_zone"),
+    ).where(ChargingSession.id.is_in(list(session_ids)))
+    for row in rows:
+        if isinstance(row["tariff_snapshot"], str):
+            row["tariff_snapshot"] = json.loads(row["tariff_snapshot"])
+    return rows

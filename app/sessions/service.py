@@ -42,6 +42,8 @@ from app.sessions.models import (
 from app.stations import service as stations
 from app.stations.models import StationRecord
 from app.tariffs import service as tariffs
+from app.tariffs.calculator import cost_so_far
+from app.tariffs.models import SessionTimeline, TariffSnapshot, TimelinePoint
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 from db.group_commit import MeterWrite
@@ -62,6 +64,7 @@ def _event(
         transaction_id=session.transaction_id,
         phase=phase,
         state=extra.pop("state", session.state),
+        started_at=session.started_at,
         evse_id=session.evse_id,
         connector_id=session.connector_id,
         energy_wh=extra.pop("energy_wh", session.energy_wh),
@@ -595,3 +598,44 @@ async def session_totals(
         principal.organization_id, site_id, started_from, started_before
     )
     return SessionTotals(**totals)
+
+
+# A session's tariff never changes once it started: kept per process for running costs.
+_PRICING: dict[int, tuple[TariffSnapshot | None, str]] = {}
+_PRICING_LIMIT = 50_000
+
+
+async def running_costs(
+    sessions: Sequence[tuple[int, datetime, int]], now: datetime | None = None
+) -> dict[int, tuple[int, str]]:
+    """Cost so far incl. VAT (minor units, currency) of running sessions given as
+    (id, started at, energy so far): energy and time since the start, priced with the
+    session's tariff. The CDR at the end prices the whole timeline exactly."""
+    missing = [session_id for session_id, _, _ in sessions if session_id not in _PRICING]
+    if missing:
+        if len(_PRICING) >= _PRICING_LIMIT:
+            _PRICING.clear()
+        for row in await repository.pricing_of(missing):
+            snapshot = row["tariff_snapshot"]
+            _PRICING[row["id"]] = (
+                TariffSnapshot.from_ocpi(snapshot) if snapshot else None,
+                row["time_zone"] or "UTC",
+            )
+    moment = now or utcnow()
+    costs: dict[int, tuple[int, str]] = {}
+    for session_id, started_at, energy_wh in sessions:
+        tariff, time_zone = _PRICING.get(session_id, (None, "UTC"))
+        if tariff is None:
+            continue
+        end = max(moment, started_at)
+        timeline = SessionTimeline(
+            start=started_at,
+            end=end,
+            points=(
+                TimelinePoint(at=started_at, energy_wh=0),
+                TimelinePoint(at=end, energy_wh=energy_wh),
+            ),
+        )
+        breakdown = cost_so_far(tariff, timeline, time_zone, moment)
+        costs[session_id] = (breakdown.total_cost.incl_vat, tariff.currency)
+    return costs

@@ -678,8 +678,14 @@ def _apply_limits(tariff: TariffSnapshot, parts: dict[Dimension, _Part]) -> Pric
     return limit
 
 
+# Scaling parts to a minimum or maximum price divides, which leaves noise in the 40th digit
+# (6.5449999...9 for 6.545): amounts are settled to this before the one real rounding.
+_NOISE = Decimal("1e-12")
+
+
 def _round_half_up(amount_minor: Decimal) -> int:
-    return int(amount_minor.to_integral_value(ROUND_HALF_UP))
+    settled = amount_minor.quantize(_NOISE, ROUND_HALF_EVEN)
+    return int(settled.to_integral_value(ROUND_HALF_UP))
 
 
 def _allocate(total: int, exact: Sequence[Decimal]) -> list[int]:

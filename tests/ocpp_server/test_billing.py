@@ -8,9 +8,12 @@ import pytest
 from ocpp.v16 import call as call16
 
 from app.demo import TARIFFS
+from app.timeparse import utcnow
 from db.tables import Cdr, ChargingSession, ChargingStation, Site, Tariff, TariffAssignment
 from tests.conftest import graphql
+from tests.graphql_ws import TRANSPORT_WS, graphql_ws
 from tests.ocpp_server.test_v201 import register_reading, transaction_event
+from tests.schema.test_subscriptions import first_event
 
 # 0.39 EUR/kWh and 6.00 EUR/h parked after 4 h (19% VAT): from the demo data.
 AC_STANDARD = TARIFFS[0]
@@ -150,3 +153,43 @@ async def test_a_session_without_a_tariff_gets_a_free_cdr(register, connect_char
         )
     [cdr] = await Cdr.select(Cdr.currency, Cdr.total_cost_incl_vat_minor, Cdr.total_energy_wh)
     assert cdr == {"currency": "EUR", "total_cost_incl_vat_minor": 0, "total_energy_wh": 5000}
+
+
+async def test_a_running_session_shows_its_cost_so_far(
+    priced, register, connect_charger, live_server, api_key
+):
+    identity = await in_site(register, f"CP-RUN-{uuid.uuid4().hex[:6]}", priced)
+    viewer = await api_key(role="viewer")
+    now = utcnow().isoformat()
+    async with (
+        graphql_ws(f"{live_server.ws}/graphql", TRANSPORT_WS, viewer) as feed,
+        connect_charger(identity) as station,
+    ):
+        await feed.subscribe(
+            "subscription ($i: String) { sessions(identity: $i) { phase energyWh costMinor } }",
+            {"i": identity},
+        )
+        started = await station.call(
+            call16.StartTransaction(connector_id=1, id_tag="04AA", meter_start=0, timestamp=now)
+        )
+
+        async def five_kwh() -> None:
+            await station.call(
+                call16.MeterValues(
+                    connector_id=1,
+                    transaction_id=started.transaction_id,
+                    meter_value=[value(5000, utcnow().isoformat())],
+                )
+            )
+
+        event = (await first_event(feed, five_kwh))["sessions"]
+        while event["phase"] != "updated":
+            event = (await feed.next_data())["sessions"]
+    # 5 kWh x 0.39 = 1.95 EUR; 2.3205 incl. 19% VAT.
+    assert event == {"phase": "updated", "energyWh": 5000, "costMinor": 232}
+    listed = await graphql(
+        live_server, "{ sessions { edges { node { state costMinor currency } } } }", token=viewer
+    )
+    assert listed["data"]["sessions"]["edges"] == [
+        {"node": {"state": "active", "costMinor": 232, "currency": "EUR"}}
+    ]

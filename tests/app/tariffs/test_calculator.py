@@ -332,3 +332,18 @@ def test_a_power_band_does_not_apply_while_the_power_is_unknown():
     assert price(snapshot, timeline(start, charge(60, 10_000))).total_cost.excl_vat == 500
     known = timeline(start, charge(60, 10_000, power_w=10_000))
     assert price(snapshot, known).total_cost.excl_vat == 200
+
+
+def test_a_minimum_price_rounds_its_vat_like_any_amount():
+    # Topping 0.01 EUR up to 5.50 divides; 5.50 + 19% is 6.545, which rounds half up to 6.55,
+    # not to 6.54 from the division's last-digit noise.
+    tiny = tariff(
+        element(component("TIME", "0.01", "19.0"), component("FLAT", "0.01", "19.0")),
+        min_price={"excl_vat": "5.50"},
+    )
+    start = datetime(2024, 3, 30, 20, 0, tzinfo=UTC)
+    session = SessionTimeline(
+        start, start + timedelta(seconds=1), (TimelinePoint(start, 0, None, None, True),)
+    )
+    breakdown = price_session(tiny, session, BERLIN)
+    assert (breakdown.total_cost.excl_vat, breakdown.total_cost.incl_vat) == (550, 655)

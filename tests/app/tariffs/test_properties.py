@@ -165,11 +165,12 @@ def longer(session: SessionTimeline, seconds: int) -> SessionTimeline:
 
 def assert_not_less(more: Cost, less: Cost, tariff: TariffSnapshot) -> None:
     assert more.excl_vat >= less.excl_vat
-    # A limit scales every part by the same share. With VAT rates that differ between parts,
-    # consuming more of a low-VAT part shifts the capped (or topped-up) total towards lower VAT,
-    # so only the amount excl. VAT is monotone then.
+    # With VAT rates that differ between parts, only the amount excl. VAT is monotone: a limit
+    # scales every part by the same share, so consuming more of a low-VAT part shifts a capped
+    # total towards lower VAT; and the time step is rounded on the dimension priced last, so
+    # staying longer can move that rounding from TIME to a lower-VAT PARKING_TIME.
     rates = {c.vat for e in tariff.elements for c in e.price_components}
-    if len(rates) == 1 or (tariff.min_price is None and tariff.max_price is None):
+    if len(rates) == 1:
         assert more.incl_vat >= less.incl_vat
 
 
