@@ -66,6 +66,21 @@ class Settings(BaseSettings):
         default=False,
         description="benchmarks only: answer stations without storing anything",
     )
+    stripe_secret_key: str | None = Field(
+        default=None, description="Stripe secret key; unset: payments are disabled"
+    )
+    stripe_webhook_secret: str | None = Field(
+        default=None, description="signing secret of the /webhooks/stripe endpoint"
+    )
+    stripe_api_base: str | None = Field(
+        default=None, description="another Stripe API address, e.g. a localstripe for tests"
+    )
+    preauth_amount_minor: int = Field(
+        default=5000,
+        gt=0,
+        le=1_000_000,
+        description="ad hoc charging: amount held on the card before the start (minor units)",
+    )
     registration_organization: str | None = Field(
         default=None,
         description="slug of the organization whose policy decides about unknown stations",

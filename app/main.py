@@ -17,9 +17,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from app import __version__
+from app.billing import payments
+from app.billing.provider import payment_provider
+from app.billing.webhook import stripe_webhook
 from app.config import Settings, get_settings
 from app.events import EventBus
 from app.log import configure_logging
+from app.outbox import OutboxWorker
 from app.runtime import Runtime
 from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
@@ -86,12 +90,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     engine = configured_engine()
     bus = EventBus(settings.bus_url)
     grouped = GroupCommit(engine) if isinstance(engine, PostgresEngine) else None
-    runtime = Runtime(
-        settings=settings,
-        engine=engine,
-        bus=bus,
-        unit_of_work=UnitOfWorkFactory(engine, bus, grouped),
+    unit_of_work = UnitOfWorkFactory(engine, bus, grouped)
+    provider = payment_provider(
+        settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
     )
+    runtime = Runtime(
+        settings=settings, engine=engine, bus=bus, unit_of_work=unit_of_work, payments=provider
+    )
+    deliveries = OutboxWorker(payments.outbox_handlers(unit_of_work, provider))
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)
     graphql = GraphQLApp(runtime, gateway)
@@ -104,6 +110,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             await grouped.start()
         await ocpp.start()
         await gateway.start()
+        await deliveries.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -114,6 +121,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await deliveries.stop()
             await gateway.stop()
             await ocpp.stop()
             if grouped is not None:
@@ -131,9 +139,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         WebSocketRoute("/ocpp/{identity}", ocpp_websocket),
+        Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.ocpp = ocpp
     app.state.gateway = gateway
+    app.state.outbox = deliveries
     return app

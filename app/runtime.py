@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from piccolo.engine.base import Engine
 
+from app.billing.provider import PaymentProvider
 from app.config import Settings
 from app.events import EventBus
 from app.unit_of_work import UnitOfWorkFactory
@@ -17,3 +18,4 @@ class Runtime:
     engine: Engine
     bus: EventBus
     unit_of_work: UnitOfWorkFactory
+    payments: PaymentProvider

@@ -399,6 +399,7 @@ class Payment(Table):
     session = _optional_fk(ChargingSession)
     cdr = _optional_fk(Cdr, index=False)
     user = _optional_fk(User)
+    id_token = _optional_fk(IdToken)  # ad hoc: the one-off token the station starts with
     provider = Varchar(length=16, default="stripe")
     provider_payment_id = Varchar(length=255, unique=True)
     provider_customer_id = _optional_text(255)

@@ -13,10 +13,27 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from app.billing import ad_hoc, payments
 from app.billing import service as billing
 from app.billing.models import CdrView, PaymentView
+from app.errors import CPMSError
 from schema.context import Context
-from schema.ids import nodes_by_id
+from schema.ids import local_id, nodes_by_id
+from schema.problems import (
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotFoundError,
+    NotPermittedError,
+    PaymentDeclinedError,
+    PaymentProviderError,
+    PaymentsDisabledError,
+    RejectedByStationError,
+    StationCallError,
+    StationNotReadyError,
+    StationOfflineError,
+    TimedOutError,
+    problem,
+)
 
 if TYPE_CHECKING:
     from schema.auth_types import User
@@ -174,3 +191,96 @@ class Payment(relay.Node):
             return None
         user = await info.context.loaders.user.load(self.user_id)
         return User.from_model(user) if user else None
+
+
+@strawberry.type(description="The card is held and the station was told to start.")
+class AdHocStarted:
+    payment: Payment
+
+
+@strawberry.type
+class PaymentSaved:
+    payment: Payment
+
+
+AdHocResult = Annotated[
+    AdHocStarted
+    | PaymentDeclinedError
+    | PaymentsDisabledError
+    | PaymentProviderError
+    | RejectedByStationError
+    | StationOfflineError
+    | StationNotReadyError
+    | TimedOutError
+    | StationCallError
+    | NotAuthenticatedError
+    | NotPermittedError
+    | NotFoundError,
+    strawberry.union("AdHocResult"),
+]
+RefundResult = Annotated[
+    PaymentSaved
+    | PaymentDeclinedError
+    | PaymentsDisabledError
+    | PaymentProviderError
+    | NotAuthenticatedError
+    | NotPermittedError
+    | NotFoundError
+    | InvalidInputError,
+    strawberry.union("RefundResult"),
+]
+
+
+@strawberry.type
+class PaymentMutation:
+    @strawberry.mutation(
+        description="Ad hoc charging with a card (a Stripe PaymentMethod id from Stripe.js): "
+        "the CPMS holds CPMS_PREAUTH_AMOUNT_MINOR, starts the connector, captures the "
+        "session's total at its end and releases the rest; a start that fails releases it all."
+    )
+    async def start_ad_hoc_charging(
+        self, info: Info[Context, None], connector_id: relay.GlobalID, payment_method_id: str
+    ) -> AdHocResult:
+        context = info.context
+        runtime = context.runtime
+        try:
+            payment = await ad_hoc.start_ad_hoc(
+                context.gateway,
+                runtime.unit_of_work,
+                runtime.payments,
+                context.principal,
+                local_id(connector_id, "Connector") or 0,
+                payment_method_id,
+                runtime.settings.preauth_amount_minor,
+            )
+        except ad_hoc.StartRefused as refused:
+            return RejectedByStationError(
+                code=refused.code, message=refused.message, station_status=refused.station_status
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return AdHocStarted(payment=Payment.from_model(payment))
+
+    @strawberry.mutation(
+        description="Refund a captured payment, all that is left or `amountMinor` (operators)."
+    )
+    async def refund_payment(
+        self,
+        info: Info[Context, None],
+        payment_id: relay.GlobalID,
+        amount_minor: int | None = None,
+        reason: str | None = None,
+    ) -> RefundResult:
+        context = info.context
+        try:
+            payment = await payments.refund(
+                context.runtime.unit_of_work(),
+                context.runtime.payments,
+                context.principal,
+                local_id(payment_id, "Payment") or 0,
+                amount_minor,
+                reason,
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return PaymentSaved(payment=Payment.from_model(payment))

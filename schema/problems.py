@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.billing.provider import PaymentDeclined, PaymentsDisabled, ProviderUnavailable
 from app.commands.errors import (
     CommandFailed,
     CommandNotSupported,
@@ -90,8 +91,26 @@ class RejectedByStationError(UserError):
     station_status: str
 
 
+@strawberry.type(description="The card was declined or could not be held.")
+class PaymentDeclinedError(UserError):
+    pass
+
+
+@strawberry.type(description="Payments are not configured on this CPMS (no Stripe key).")
+class PaymentsDisabledError(UserError):
+    pass
+
+
+@strawberry.type(description="The payment provider failed or could not be reached; try again.")
+class PaymentProviderError(UserError):
+    pass
+
+
 PROBLEM_TYPES.update(
     {
+        PaymentDeclined: PaymentDeclinedError,
+        PaymentsDisabled: PaymentsDisabledError,
+        ProviderUnavailable: PaymentProviderError,
         StationOffline: StationOfflineError,
         StationNotReady: StationNotReadyError,
         CommandTimeout: TimedOutError,

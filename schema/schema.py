@@ -21,6 +21,7 @@ from app.commands.gateway import ChargerGateway
 from app.runtime import Runtime
 from schema.access import bearer_secret, connection_credential, identify
 from schema.alert_types import AlertMutation
+from schema.billing_types import PaymentMutation
 from schema.context import Context
 from schema.errors import PublicErrors
 from schema.id_tokens import IdTokenMutation
@@ -53,6 +54,7 @@ Mutation = merge_types(
         OperationMutation,
         AlertMutation,
         TariffMutation,
+        PaymentMutation,
     ),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -444,3 +445,12 @@ async def update_organization(
         if values:
             await repository.update_organization(principal.organization_id, values)
     return await organization(principal)
+
+
+async def issue_one_off_token(organization_id: int, user_id: int | None) -> tuple[int, str]:
+    """A fresh token (20 characters: OCPP 1.6 idTag's limit) for one paid session: the
+    station starts with it, and the payment finds its session by it. Call inside a unit of
+    work."""
+    uid = "AH" + secrets.token_hex(9).upper()
+    token_id = await repository.create_token(organization_id, uid, "Central", user_id, None)
+    return token_id, uid

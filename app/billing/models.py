@@ -44,9 +44,11 @@ class PaymentView:
     """Money through a provider: a pre-authorization and its capture, or an off-session charge."""
 
     id: int
+    organization_id: int
     session_id: int | None
     cdr_id: int | None
     user_id: int | None
+    id_token_id: int | None
     provider: str
     provider_payment_id: str
     kind: str  # preauth | off_session

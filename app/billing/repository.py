@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from app.billing.models import CdrView, PaymentView
 from app.pagination import Page, PageRequest
+from app.timeparse import utcnow
 from db.paging import page_by_id
-from db.tables import Cdr, Payment
+from db.tables import Cdr, ChargingSession, Payment, Refund, WebhookEvent
 
 
 async def revenue_by_currency(
@@ -111,9 +113,11 @@ async def cdrs_by_session_ids(
 
 _PAYMENT_COLUMNS = (
     Payment.id,
+    Payment.organization,
     Payment.session,
     Payment.cdr,
     Payment.user,
+    Payment.id_token,
     Payment.provider,
     Payment.provider_payment_id,
     Payment.kind,
@@ -129,7 +133,7 @@ _PAYMENT_COLUMNS = (
 
 
 def _payment(row: dict[str, Any]) -> PaymentView:
-    for name in ("session", "cdr", "user"):
+    for name in ("organization", "session", "cdr", "user", "id_token"):
         row[f"{name}_id"] = row.pop(name)
     return PaymentView(**row)
 
@@ -169,3 +173,126 @@ async def cdr_by_id(cdr_id: int) -> CdrView:
     row = await Cdr.select(*_CDR_COLUMNS).where(Cdr.id == cdr_id).first()
     assert row is not None
     return _cdr(row)
+
+
+async def create_payment(
+    organization_id: int, user_id: int | None, currency: str, kind: str, status: str
+) -> int:
+    payment = Payment(
+        organization=organization_id,
+        user=user_id,
+        currency=currency,
+        kind=kind,
+        status=status,
+        # Unique: a placeholder until the provider has given its id.
+        provider_payment_id=f"pending:{uuid.uuid4().hex}",
+    )
+    await payment.save()
+    return int(payment.id)
+
+
+async def update_payment(payment_id: int, values: dict[str, Any]) -> None:
+    await Payment.update({getattr(Payment, name): value for name, value in values.items()}).where(
+        Payment.id == payment_id
+    )
+
+
+async def payment_by_id(payment_id: int) -> PaymentView:
+    row = await Payment.select(*_PAYMENT_COLUMNS).where(Payment.id == payment_id).first()
+    assert row is not None
+    return _payment(row)
+
+
+async def payment_by_provider_id(provider_payment_id: str) -> PaymentView | None:
+    row = (
+        await Payment.select(*_PAYMENT_COLUMNS)
+        .where(Payment.provider_payment_id == provider_payment_id)
+        .first()
+    )
+    return _payment(row) if row else None
+
+
+async def preauth_of_session(organization_id: int, session_id: int) -> PaymentView | None:
+    """The hold a session was started with: linked already, or through its one-off token."""
+    session = (
+        await ChargingSession.select(ChargingSession.id_token)
+        .where(ChargingSession.id == session_id)
+        .first()
+    )
+    query = Payment.select(*_PAYMENT_COLUMNS).where(
+        (Payment.organization == organization_id) & (Payment.kind == "preauth")
+    )
+    if session is not None and session["id_token"] is not None:
+        query = query.where(
+            (Payment.session == session_id) | (Payment.id_token == session["id_token"])
+        )
+    else:
+        query = query.where(Payment.session == session_id)
+    row = await query.first()
+    return _payment(row) if row else None
+
+
+async def token_was_used(payment: PaymentView) -> bool:
+    if payment.id_token_id is None:
+        return False
+    return await ChargingSession.exists().where(ChargingSession.id_token == payment.id_token_id)
+
+
+async def store_webhook_event(
+    provider: str, event_id: str, event_type: str, payload: dict[str, Any]
+) -> bool:
+    """False when this event was stored before (a redelivery)."""
+    if await WebhookEvent.exists().where(
+        (WebhookEvent.provider == provider) & (WebhookEvent.event_id == event_id)
+    ):
+        return False
+    await WebhookEvent.insert(
+        WebhookEvent(provider=provider, event_id=event_id, type=event_type[:100], payload=payload)
+    )
+    return True
+
+
+async def mark_webhook_processed(provider: str, event_id: str) -> None:
+    await WebhookEvent.update({WebhookEvent.processed_at: utcnow()}).where(
+        (WebhookEvent.provider == provider) & (WebhookEvent.event_id == event_id)
+    )
+
+
+async def create_refund(
+    organization_id: int,
+    payment: PaymentView,
+    amount_minor: int,
+    reason: str | None,
+    user_id: int | None,
+) -> int:
+    refund = Refund(
+        organization=organization_id,
+        payment=payment.id,
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        reason=reason[:255] if reason else None,
+        created_by=user_id,
+    )
+    await refund.save()
+    return int(refund.id)
+
+
+async def finish_refund(
+    refund_id: int, provider_refund_id: str | None, status: str, payment_id: int, amount: int
+) -> None:
+    await Refund.update(
+        {Refund.status: status, Refund.provider_refund_id: provider_refund_id}
+    ).where(Refund.id == refund_id)
+    if amount:
+        await Payment.update({Payment.refunded_minor: Payment.refunded_minor + amount}).where(
+            Payment.id == payment_id
+        )
+
+
+async def unsettled_payments(organization_id: int, ended_before: datetime) -> list[PaymentView]:
+    rows = await Payment.select(*_PAYMENT_COLUMNS).where(
+        (Payment.organization == organization_id)
+        & (Payment.status == "authorized")
+        & (Payment.session.ended_at < ended_before)
+    )
+    return [_payment(row) for row in rows]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from app.auth.access import Permission, require, visible_owner
 from app.auth.models import Principal
-from app.billing import cdrs, repository
+from app.billing import cdrs, payments, repository
 from app.billing.models import BillableSession, CdrView, Money, PaymentView
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
@@ -87,4 +87,9 @@ async def issue_cdr(uow: UnitOfWork, session: BillableSession) -> CdrView | None
     values["finalized_at"] = utcnow()
     async with uow:
         cdr_id = await repository.insert_cdr(session.organization_id, values)
-    return await repository.cdr_by_id(cdr_id) if cdr_id is not None else None
+        if cdr_id is None:
+            return None
+        cdr = await repository.cdr_by_id(cdr_id)
+        # The capture is queued with the CDR: both are kept, or neither.
+        await payments.settle_session(uow, session.organization_id, session.session_id, cdr)
+    return cdr

@@ -5,6 +5,7 @@ import pytest
 from piccolo.engine.postgres import PostgresEngine
 from starlette.applications import Starlette
 
+from app.billing.provider import DisabledProvider
 from app.config import load_settings
 from app.events import EventBus
 from app.main import create_app
@@ -24,6 +25,7 @@ async def test_readyz_is_503_when_the_database_is_down(settings):
         engine=unreachable,
         bus=bus,
         unit_of_work=UnitOfWorkFactory(unreachable, bus),
+        payments=DisabledProvider(),
     )
     try:
         transport = httpx.ASGITransport(app=app)

@@ -1,0 +1,247 @@
+"""Payments: a card held before an ad hoc start, captured at the CDR's total; refunds; what
+Stripe tells us by webhook. Calls to Stripe that must happen go through the outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from app import outbox
+from app.auth import service as auth
+from app.auth.access import Permission, require
+from app.auth.models import Principal
+from app.billing import repository
+from app.billing.models import CdrView, PaymentView
+from app.billing.provider import (
+    DISABLED,
+    PaymentDeclined,
+    PaymentProvider,
+    PaymentsDisabled,
+    ProviderUnavailable,
+)
+from app.errors import InvalidInput, NotFound
+from app.timeparse import utcnow
+from app.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+CAPTURE, RELEASE, RELEASE_IF_UNUSED = "payment.capture", "payment.release", "payment.unused"
+# A held amount nobody charged with is given back after this long.
+UNUSED_AFTER = timedelta(minutes=15)
+
+# Statuses only move forward, whatever order Stripe's webhooks arrive in.
+STATUS_RANK = {
+    "authorizing": 0,
+    "authorized": 1,
+    "declined": 2,
+    "captured": 3,
+    "released": 3,
+    "failed": 3,
+}
+# A PaymentIntent's status -> ours.
+INTENT_STATUSES = {
+    "requires_capture": "authorized",
+    "succeeded": "captured",
+    "canceled": "released",
+    "requires_payment_method": "declined",
+}
+
+
+def _key(kind: str, payment_id: int) -> str:
+    return f"cpms-{kind}-{payment_id}"
+
+
+async def authorize_ad_hoc(
+    uow: UnitOfWork,
+    provider: PaymentProvider,
+    organization_id: int,
+    user_id: int | None,
+    currency: str,
+    amount_minor: int,
+    payment_method: str,
+) -> tuple[PaymentView, str]:
+    """Hold `amount_minor` on the card; the payment and the one-off token to start with."""
+    if not provider.enabled:
+        raise PaymentsDisabled(DISABLED)
+    async with uow:
+        payment_id = await repository.create_payment(
+            organization_id, user_id, currency, "preauth", "authorizing"
+        )
+    try:
+        intent = await provider.authorize(
+            amount_minor, currency, payment_method, _key("preauth", payment_id)
+        )
+    except (PaymentDeclined, ProviderUnavailable) as error:
+        async with uow:
+            await repository.update_payment(payment_id, {"status": "declined"})
+        raise error
+    async with uow:
+        token_id, uid = await auth.issue_one_off_token(organization_id, user_id)
+        await repository.update_payment(
+            payment_id,
+            {
+                "provider_payment_id": intent.id,
+                "status": "authorized",
+                "authorized_minor": intent.amount_capturable or amount_minor,
+                "id_token": token_id,
+            },
+        )
+        # If no session ever starts with the token, the hold is given back.
+        await outbox.enqueue(
+            organization_id,
+            RELEASE_IF_UNUSED,
+            {"payment_id": payment_id},
+            _key("unused", payment_id),
+            not_before=utcnow() + UNUSED_AFTER,
+        )
+    return await repository.payment_by_id(payment_id), uid
+
+
+async def release(uow: UnitOfWork, payment: PaymentView) -> None:
+    """Give the hold back (the start failed)."""
+    async with uow:
+        await outbox.enqueue(
+            payment.organization_id,
+            RELEASE,
+            {"payment_id": payment.id},
+            _key("release", payment.id),
+        )
+
+
+async def settle_session(
+    uow: UnitOfWork, organization_id: int, session_id: int, cdr: CdrView
+) -> None:
+    """A session's CDR is final: capture its total from the hold (never more than held),
+    or give the hold back when it cost nothing. Call inside `uow`."""
+    payment = await repository.preauth_of_session(organization_id, session_id)
+    if payment is None:
+        return
+    await repository.update_payment(payment.id, {"session": session_id, "cdr": cdr.id})
+    amount = min(cdr.total_cost_incl_vat_minor, payment.authorized_minor)
+    if amount < cdr.total_cost_incl_vat_minor:
+        logger.warning(
+            "session %s cost %s but only %s was held: the rest is not charged",
+            session_id,
+            cdr.total_cost_incl_vat_minor,
+            payment.authorized_minor,
+        )
+    if amount > 0:
+        await outbox.enqueue(
+            organization_id,
+            CAPTURE,
+            {"payment_id": payment.id, "amount_minor": amount},
+            _key("capture", payment.id),
+        )
+    else:
+        await outbox.enqueue(
+            organization_id, RELEASE, {"payment_id": payment.id}, _key("release", payment.id)
+        )
+
+
+def outbox_handlers(uow_factory: Any, provider: PaymentProvider) -> dict[str, outbox.Handler]:
+    """What the outbox worker runs for payments."""
+
+    async def capture(payload: dict[str, Any]) -> None:
+        payment = await repository.payment_by_id(payload["payment_id"])
+        if payment.status != "authorized":
+            return  # done already (a retry after the call went through)
+        try:
+            intent = await provider.capture(
+                payment.provider_payment_id, payload["amount_minor"], _key("capture", payment.id)
+            )
+        except ProviderUnavailable as error:
+            raise outbox.Retry(error.message) from error
+        await _apply_intent(uow_factory(), payment, intent.status, intent.amount_received)
+
+    async def give_back(payload: dict[str, Any]) -> None:
+        payment = await repository.payment_by_id(payload["payment_id"])
+        if payment.status != "authorized":
+            return
+        try:
+            intent = await provider.release(
+                payment.provider_payment_id, _key("release", payment.id)
+            )
+        except ProviderUnavailable as error:
+            raise outbox.Retry(error.message) from error
+        await _apply_intent(uow_factory(), payment, intent.status, intent.amount_received)
+
+    async def release_if_unused(payload: dict[str, Any]) -> None:
+        payment = await repository.payment_by_id(payload["payment_id"])
+        if payment.status == "authorized" and not await repository.token_was_used(payment):
+            await give_back(payload)
+
+    return {CAPTURE: capture, RELEASE: give_back, RELEASE_IF_UNUSED: release_if_unused}
+
+
+async def _apply_intent(
+    uow: UnitOfWork, payment: PaymentView, intent_status: str, amount_received: int
+) -> None:
+    status = INTENT_STATUSES.get(intent_status)
+    if status is None or STATUS_RANK[status] < STATUS_RANK.get(payment.status, 0):
+        return
+    values: dict[str, Any] = {"status": status}
+    if status == "captured":
+        values["captured_minor"] = amount_received
+    async with uow:
+        await repository.update_payment(payment.id, values)
+
+
+async def record_webhook(uow: UnitOfWork, event: dict[str, Any]) -> bool:
+    """A Stripe event, once: stored by its id; a redelivery changes nothing. False if seen."""
+    async with uow:
+        if not await repository.store_webhook_event("stripe", event["id"], event["type"], event):
+            return False
+    intent = (event.get("data") or {}).get("object") or {}
+    if event["type"].startswith("payment_intent.") and intent.get("id"):
+        payment = await repository.payment_by_provider_id(intent["id"])
+        if payment is not None:
+            await _apply_intent(
+                uow, payment, intent.get("status", ""), int(intent.get("amount_received") or 0)
+            )
+    async with uow:
+        await repository.mark_webhook_processed("stripe", event["id"])
+    return True
+
+
+async def refund(
+    uow: UnitOfWork,
+    provider: PaymentProvider,
+    principal: Principal,
+    payment_id: int,
+    amount_minor: int | None,
+    reason: str | None,
+) -> PaymentView:
+    """Give money back, all that is left or a part (operators)."""
+    require(principal, Permission.OPERATE)
+    found = await repository.payments_by_ids(principal.organization_id, None, [payment_id])
+    if not found:
+        raise NotFound(f"no payment {payment_id}")
+    payment = found[0]
+    refundable = payment.captured_minor - payment.refunded_minor
+    amount = refundable if amount_minor is None else amount_minor
+    if payment.status != "captured" or refundable <= 0:
+        raise InvalidInput("only a captured payment with money left on it can be refunded")
+    if not 0 < amount <= refundable:
+        raise InvalidInput(f"a refund is between 1 and {refundable} (minor units)")
+    async with uow:
+        refund_id = await repository.create_refund(
+            principal.organization_id, payment, amount, reason, principal.user_id
+        )
+    try:
+        provider_refund = await provider.refund(
+            payment.provider_payment_id, amount, _key("refund", refund_id)
+        )
+    except (PaymentDeclined, ProviderUnavailable):
+        async with uow:
+            await repository.finish_refund(refund_id, None, "failed", payment.id, 0)
+        raise
+    async with uow:
+        await repository.finish_refund(refund_id, provider_refund, "succeeded", payment.id, amount)
+    return await repository.payment_by_id(payment.id)
+
+
+async def unsettled(organization_id: int, older_than: timedelta) -> Sequence[PaymentView]:
+    """Reconciliation: holds still open for sessions that ended long enough ago."""
+    return await repository.unsettled_payments(organization_id, utcnow() - older_than)

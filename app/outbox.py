@@ -1,0 +1,156 @@
+"""Outbound work that must not be lost (payment captures and releases, notifications):
+written in the same transaction as what caused it, delivered by a worker, retried with
+back-off until it succeeds.
+
+Every node runs a worker. A message is claimed by setting its next attempt a lease ahead, in
+one statement (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so exactly one node works on it, and
+a node that dies mid-way hands it over when the lease runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from piccolo.engine.postgres import PostgresEngine
+
+from app.errors import CPMSError
+from app.timeparse import utcnow
+from db.tables import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+LEASE = timedelta(minutes=2)
+MAX_BACKOFF_S = 3600
+MAX_ATTEMPTS = 20
+BATCH = 20
+
+
+class Retry(CPMSError):
+    """A handler's way to say: not now, try again later (the provider is down, ...)."""
+
+    code = "retry"
+
+
+async def enqueue(
+    organization_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+    not_before: datetime | None = None,
+) -> None:
+    """Queue a message, inside the caller's transaction; the same `dedupe_key` twice is one
+    message."""
+    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe_key):
+        return
+    await OutboxMessage.insert(
+        OutboxMessage(
+            organization=organization_id,
+            kind=kind,
+            destination=kind,
+            payload=payload,
+            dedupe_key=dedupe_key,
+            next_attempt_at=not_before or utcnow(),
+        )
+    )
+
+
+def _claim_sql(postgres: bool) -> str:
+    # Only constants are formatted in; the times are parameters.
+    lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
+    return (
+        "UPDATE outbox_message SET next_attempt_at = {}, attempts = attempts + 1"  # noqa: S608
+        " WHERE id IN (SELECT id FROM outbox_message"
+        " WHERE status = 'pending' AND next_attempt_at <= {}"
+        f" ORDER BY next_attempt_at, id LIMIT {BATCH}{lock})"
+        " RETURNING id, kind, payload, attempts"
+    )
+
+
+class OutboxWorker:
+    """Delivers due messages of the kinds it has handlers for, every `interval_s`."""
+
+    def __init__(self, handlers: Mapping[str, Handler], interval_s: float = 1.0) -> None:
+        self._handlers = dict(handlers)
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def nudge(self) -> None:
+        """Deliver now rather than at the next tick (after enqueuing)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.deliver_due():
+                    pass
+            except Exception:
+                logger.exception("outbox delivery failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval_s)
+            self._wake.clear()
+
+    async def deliver_due(self) -> int:
+        """Claim and deliver what is due; how many messages were claimed."""
+        now = utcnow()
+        postgres = isinstance(OutboxMessage._meta.db, PostgresEngine)
+        claimed = await OutboxMessage.raw(_claim_sql(postgres), now + LEASE, now)
+        for row in claimed:
+            payload = row["payload"]
+            await self._deliver(
+                row["id"],
+                row["kind"],
+                json.loads(payload) if isinstance(payload, str) else payload,
+                row["attempts"],
+            )
+        return len(claimed)
+
+    async def _deliver(
+        self, message_id: int, kind: str, payload: dict[str, Any], attempts: int
+    ) -> None:
+        handler = self._handlers.get(kind)
+        if handler is None:
+            await self._failed(message_id, attempts, f"no handler for {kind!r}", final=True)
+            return
+        try:
+            await handler(payload)
+        except Retry as error:
+            await self._failed(message_id, attempts, error.message, final=False)
+        except CPMSError as error:
+            await self._failed(message_id, attempts, f"{error.code}: {error.message}", final=True)
+        except Exception as error:
+            logger.exception("outbox message %s (%s) failed", message_id, kind)
+            await self._failed(message_id, attempts, repr(error), final=False)
+        else:
+            await OutboxMessage.update(
+                {OutboxMessage.status: "delivered", OutboxMessage.delivered_at: utcnow()}
+            ).where(OutboxMessage.id == message_id)
+
+    async def _failed(self, message_id: int, attempts: int, error: str, *, final: bool) -> None:
+        dead = final or attempts >= MAX_ATTEMPTS
+        if dead:
+            logger.error("outbox message %s gave up: %s", message_id, error)
+        delay = timedelta(seconds=min(2**attempts, MAX_BACKOFF_S))
+        await OutboxMessage.update(
+            {
+                OutboxMessage.status: "dead" if dead else "pending",
+                OutboxMessage.last_error: error[:2000],
+                OutboxMessage.next_attempt_at: utcnow() + delay,
+            }
+        ).where(OutboxMessage.id == message_id)
