@@ -9,6 +9,7 @@ import io
 import os
 import socket
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 # Before any project import: settings are read once, on first use.
@@ -140,17 +141,54 @@ async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
         await task
 
 
+# --- Stripe: localstripe, a stateful stand-in with webhooks ---
+
+STRIPE_KEY = "sk_test_cpms"
+STRIPE_WEBHOOK_SECRET = "whsec_cpms_test"
+
+
 @pytest.fixture(scope="session")
-async def live_server(settings: Settings, database: None) -> AsyncIterator[LiveServer]:
-    """The server most tests talk to: unknown stations follow the registry organization's
-    policy, and a silent station fails a command in seconds, not half a minute."""
-    served = settings.model_copy(
+def localstripe() -> str:
+    """localstripe on a free loopback port, in a thread with its own event loop (its own
+    command would listen on every interface); its base URL."""
+    from aiohttp import web
+    from localstripe import server as stripe_server
+
+    port = free_port()
+    ready = threading.Event()
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        runner = web.AppRunner(stripe_server.app)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=run, name="localstripe", daemon=True).start()
+    assert ready.wait(10), "localstripe did not start"
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def served_settings(settings: Settings, localstripe: str) -> Settings:
+    """Unknown stations follow the registry organization's policy, a silent station fails a
+    command in seconds, not half a minute, and payments go to localstripe."""
+    return settings.model_copy(
         update={
             "registration_organization": REGISTRY_ORGANIZATION,
             "command_timeout_s": COMMAND_TIMEOUT_S,
+            "stripe_secret_key": STRIPE_KEY,
+            "stripe_webhook_secret": STRIPE_WEBHOOK_SECRET,
+            "stripe_api_base": localstripe,
         }
     )
-    async with serving(served) as server:
+
+
+@pytest.fixture(scope="session")
+async def live_server(served_settings: Settings, database: None) -> AsyncIterator[LiveServer]:
+    """The server most tests talk to."""
+    async with serving(served_settings) as server:
         yield server
 
 

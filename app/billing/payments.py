@@ -153,7 +153,9 @@ def outbox_handlers(uow_factory: Any, provider: PaymentProvider) -> dict[str, ou
             )
         except ProviderUnavailable as error:
             raise outbox.Retry(error.message) from error
-        await _apply_intent(uow_factory(), payment, intent.status, intent.amount_received)
+        # Not every Stripe API version reports amount_received on capture: we know the amount.
+        received = intent.amount_received or payload["amount_minor"]
+        await _apply_intent(uow_factory(), payment, intent.status, received)
 
     async def give_back(payload: dict[str, Any]) -> None:
         payment = await repository.payment_by_id(payload["payment_id"])
@@ -182,7 +184,7 @@ async def _apply_intent(
     if status is None or STATUS_RANK[status] < STATUS_RANK.get(payment.status, 0):
         return
     values: dict[str, Any] = {"status": status}
-    if status == "captured":
+    if status == "captured" and amount_received > 0:
         values["captured_minor"] = amount_received
     async with uow:
         await repository.update_payment(payment.id, values)

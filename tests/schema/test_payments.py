@@ -1,0 +1,341 @@
+"""Paying by card against localstripe: the hold before the start, the capture of the CDR's
+total through the outbox, refunds, and Stripe's webhooks (signed, applied once)."""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from ocpp.v16 import call as call16
+from strawberry import relay
+
+from db.tables import (
+    ChargingStation,
+    OutboxMessage,
+    Payment,
+    Site,
+    Tariff,
+    TariffAssignment,
+    WebhookEvent,
+)
+from tests.conftest import STRIPE_KEY, STRIPE_WEBHOOK_SECRET, graphql, serving
+from tests.ocpp_server.test_billing import AC_STANDARD, value
+from tests.ocpp_server.test_commands import Station16, booted
+from tests.schema.test_operations import RefusingStation, driver_token
+from tests.schema.test_tariffs import connectors_of
+
+START = """
+mutation ($connector: ID!, $card: String!) {
+  startAdHocCharging(connectorId: $connector, paymentMethodId: $card) {
+    __typename
+    ... on AdHocStarted { payment { id status authorizedMinor currency } }
+    ... on UserError { code message }
+  }
+}
+"""
+PAYMENT = """
+query ($id: ID!) { node(id: $id) { ... on Payment {
+  status authorizedMinor capturedMinor refundedMinor providerPaymentId cdr { totalCostInclVatMinor }
+} } }
+"""
+GOOD_CARD, DECLINED_CARD = "4242424242424242", "4000000000000341"
+
+
+@pytest.fixture
+def stripe_client(localstripe: str) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        STRIPE_KEY, base_addresses={"api": localstripe}, http_client=stripe.HTTPXClient()
+    )
+
+
+@pytest.fixture(scope="session")
+async def webhooks(live_server, localstripe: str) -> None:
+    """localstripe delivers its events to our real endpoint."""
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{localstripe}/_config/webhooks/cpms",
+            data={"url": f"{live_server.http}/webhooks/stripe", "secret": STRIPE_WEBHOOK_SECRET},
+        )
+    assert response.status_code == 200
+
+
+async def card(client: stripe.StripeClient, number: str) -> str:
+    method = await client.v1.payment_methods.create_async(
+        {
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        }
+    )
+    return str(method.id)
+
+
+@pytest.fixture
+async def connector(organization, register) -> str:
+    """A priced connector at a Berlin site: 0.39 EUR/kWh incl. 19% VAT."""
+    tariff = Tariff(organization=organization, **AC_STANDARD)
+    await tariff.save()
+    await TariffAssignment.insert(TariffAssignment(organization=organization, tariff=tariff.id))
+    site = Site(organization=organization, name="Mitte", time_zone="Europe/Berlin")
+    await site.save()
+    station = await register("CP-PAY")
+    await ChargingStation.update({ChargingStation.site: site.id}).where(
+        ChargingStation.id == station.id
+    )
+    [connector_id] = await connectors_of(station.id, 1)
+    return connector_id
+
+
+async def until(check, timeout_s: float = 10.0) -> Any:
+    """Wait for what a background worker or a webhook does."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    pytest.fail("it did not happen in time")
+
+
+async def payment_row(payment_id: str) -> dict:
+    row = (
+        await Payment.select()
+        .where(Payment.id == int(relay.GlobalID.from_id(payment_id).node_id))
+        .first()
+    )
+    assert row is not None
+    return row
+
+
+def signed(payload: bytes, secret: str = STRIPE_WEBHOOK_SECRET) -> dict[str, str]:
+    stamp = int(time.time())
+    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return {"Stripe-Signature": f"t={stamp},v1={digest}", "Content-Type": "application/json"}
+
+
+async def test_an_ad_hoc_driver_pays_exactly_what_the_session_cost(
+    live_server, webhooks, connector, connect_charger, stripe_client, unit_of_work
+):
+    token, _ = await driver_token(live_server, unit_of_work, "adhoc@example.com")
+    async with connect_charger("CP-PAY", client_class=Station16) as station:
+        await booted(station, "ocpp1.6")
+        started = await graphql(
+            live_server,
+            START,
+            {"connector": connector, "card": await card(stripe_client, GOOD_CARD)},
+            token,
+        )
+        result = started["data"]["startAdHocCharging"]
+        assert result["__typename"] == "AdHocStarted", result
+        assert result["payment"] == {
+            "id": result["payment"]["id"],
+            "status": "authorized",
+            "authorizedMinor": 5000,
+            "currency": "EUR",
+        }
+        [(action, request)] = station.received
+        assert action == "RemoteStartTransaction"
+        one_off = request["id_tag"]
+        transaction = await station.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag=one_off, meter_start=0, timestamp="2026-11-23T09:00:00Z"
+            )
+        )
+        assert transaction.id_tag_info["status"] == "Accepted"
+        await station.call(
+            call16.StopTransaction(
+                transaction_id=transaction.transaction_id,
+                meter_stop=20000,
+                timestamp="2026-11-23T10:00:00Z",
+                transaction_data=[value(10000, "2026-11-23T09:30:00Z")],
+            )
+        )
+    payment_id = result["payment"]["id"]
+
+    async def captured() -> dict | None:
+        row = await payment_row(payment_id)
+        return row if row["status"] == "captured" else None
+
+    row = await until(captured)
+    assert row["captured_minor"] == 928  # 20 kWh x 0.39 x 1.19; the rest of 50.00 released
+    intent = await stripe_client.v1.payment_intents.retrieve_async(row["provider_payment_id"])
+    charge = intent.to_dict()["latest_charge"]  # localstripe sends the charge itself
+    assert charge["amount"] - charge["amount_refunded"] == 928  # the rest went back
+    shown = await graphql(live_server, PAYMENT, {"id": payment_id}, token)
+    assert shown["data"]["node"]["cdr"] == {"totalCostInclVatMinor": 928}
+
+    # Stripe tells us too (payment_intent.succeeded): stored once, however often it comes.
+    stored = await until(lambda: WebhookEvent.select().first())
+    payload = json.dumps(
+        stored["payload"] if isinstance(stored["payload"], dict) else json.loads(stored["payload"])
+    ).encode()
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        again = await client.post("/webhooks/stripe", content=payload, headers=signed(payload))
+    assert again.json() == {"received": True, "duplicate": True}
+    assert await WebhookEvent.count() == 1
+
+
+async def test_a_declined_card_starts_nothing_and_keeps_no_hold(
+    live_server, connector, connect_charger, stripe_client, api_key
+):
+    operator = await api_key(role="operator")
+    async with connect_charger("CP-PAY", client_class=Station16) as station:
+        await booted(station, "ocpp1.6")
+        result = await graphql(
+            live_server,
+            START,
+            {"connector": connector, "card": await card(stripe_client, DECLINED_CARD)},
+            operator,
+        )
+        assert station.received == []
+    assert result["data"]["startAdHocCharging"]["__typename"] == "PaymentDeclinedError"
+    assert [row["status"] for row in await Payment.select(Payment.status)] == ["declined"]
+
+
+async def test_a_start_the_station_refuses_gives_the_hold_back(
+    live_server, connector, connect_charger, stripe_client, api_key
+):
+    from ocpp.routing import on
+    from ocpp.v16 import call_result
+    from ocpp.v16.enums import Action
+
+    class Unwilling(RefusingStation):
+        @on(Action.remote_start_transaction)
+        def remote_start(self, **payload: Any) -> call_result.RemoteStartTransaction:
+            return call_result.RemoteStartTransaction(status="Rejected")
+
+    operator = await api_key(role="operator")
+    async with connect_charger("CP-PAY", client_class=Unwilling) as station:
+        await booted(station, "ocpp1.6")
+        result = await graphql(
+            live_server,
+            START,
+            {"connector": connector, "card": await card(stripe_client, GOOD_CARD)},
+            operator,
+        )
+    refused = result["data"]["startAdHocCharging"]
+    assert refused["__typename"] == "RejectedByStationError"
+
+    async def released() -> dict | None:
+        row = await Payment.select().first()
+        return row if row and row["status"] == "released" else None
+
+    row = await until(released)
+    intent = await stripe_client.v1.payment_intents.retrieve_async(row["provider_payment_id"])
+    assert intent.status == "canceled"
+
+
+async def test_a_capture_left_by_a_stopped_server_is_done_by_the_next(
+    live_server, served_settings, connector, connect_charger, stripe_client, api_key
+):
+    operator = await api_key(role="operator")
+    worker = live_server.app.state.outbox
+    async with connect_charger("CP-PAY", client_class=Station16) as station:
+        await booted(station, "ocpp1.6")
+        result = await graphql(
+            live_server,
+            START,
+            {"connector": connector, "card": await card(stripe_client, GOOD_CARD)},
+            operator,
+        )
+        [(_, request)] = station.received
+        await worker.stop()  # this node "dies" before it captures
+        try:
+            transaction = await station.call(
+                call16.StartTransaction(
+                    connector_id=1,
+                    id_tag=request["id_tag"],
+                    meter_start=0,
+                    timestamp="2026-11-23T09:00:00Z",
+                )
+            )
+            await station.call(
+                call16.StopTransaction(
+                    transaction_id=transaction.transaction_id,
+                    meter_stop=10000,
+                    timestamp="2026-11-23T09:30:00Z",
+                )
+            )
+            assert await OutboxMessage.count().where(OutboxMessage.status == "pending") >= 1
+            payment_id = result["data"]["startAdHocCharging"]["payment"]["id"]
+            assert (await payment_row(payment_id))["status"] == "authorized"
+            async with serving(served_settings):  # another node takes the work over
+
+                async def captured() -> dict | None:
+                    row = await payment_row(payment_id)
+                    return row if row["status"] == "captured" else None
+
+                row = await until(captured)
+        finally:
+            await worker.start()
+    assert row["captured_minor"] == 464
+
+
+async def test_refunds_and_webhooks_that_arrive_out_of_order_or_unsigned(
+    live_server, organization, stripe_client, api_key
+):
+    method = await card(stripe_client, GOOD_CARD)
+    intent = await stripe_client.v1.payment_intents.create_async(
+        {"amount": 1500, "currency": "eur", "payment_method": method, "confirm": True}
+    )
+    payment = Payment(
+        organization=organization,
+        provider_payment_id=intent.id,
+        currency="EUR",
+        status="captured",
+        authorized_minor=1500,
+        captured_minor=1500,
+    )
+    await payment.save()
+    payment_id = str(relay.GlobalID("Payment", str(payment.id)))
+    operator = await api_key(role="operator")
+    refund = (
+        "mutation ($id: ID!, $amount: Int) {"
+        " refundPayment(paymentId: $id, amountMinor: $amount) { __typename"
+        " ... on PaymentSaved { payment { refundedMinor } } ... on UserError { code } } }"
+    )
+    partial = await graphql(live_server, refund, {"id": payment_id, "amount": 500}, operator)
+    assert partial["data"]["refundPayment"] == {
+        "__typename": "PaymentSaved",
+        "payment": {"refundedMinor": 500},
+    }
+    too_much = await graphql(live_server, refund, {"id": payment_id, "amount": 1001}, operator)
+    assert too_much["data"]["refundPayment"]["code"] == "invalid_input"
+    viewer = await graphql(live_server, refund, {"id": payment_id}, await api_key(role="viewer"))
+    assert viewer["data"]["refundPayment"]["__typename"] == "NotPermittedError"
+
+    # An older event arriving after a newer one does not move the status back.
+    late = {
+        "id": "evt_late",
+        "type": "payment_intent.amount_capturable_updated",
+        "data": {"object": {"id": intent.id, "status": "requires_capture"}},
+    }
+    body = json.dumps(late).encode()
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        forged = await client.post(
+            "/webhooks/stripe", content=body, headers=signed(body, "whsec_someone_else")
+        )
+        accepted = await client.post("/webhooks/stripe", content=body, headers=signed(body))
+    assert forged.status_code == 400
+    assert accepted.status_code == 200
+    assert await WebhookEvent.count().where(WebhookEvent.event_id == "evt_late") == 1
+    assert (await Payment.select(Payment.status).first()) == {"status": "captured"}
+
+
+async def test_without_a_stripe_key_payments_say_so_and_the_rest_works(
+    settings, database, organization, connector, api_key
+):
+    async with serving(settings) as plain:  # no CPMS_STRIPE_SECRET_KEY
+        result = await graphql(
+            plain, START, {"connector": connector, "card": "pm_x"}, await api_key(role="operator")
+        )
+        stations = await graphql(
+            plain, "{ stations { edges { node { identity } } } }", token=await api_key()
+        )
+    assert result["data"]["startAdHocCharging"]["__typename"] == "PaymentsDisabledError"
+    assert stations["data"]["stations"]["edges"] == [{"node": {"identity": "CP-PAY"}}]
+    assert await Payment.count() == 0
