@@ -181,6 +181,13 @@ class Payment(relay.Node):
     async def cdr(self, info: Info[Context, None]) -> Cdr | None:
         return await _cdr(info, self.cdr_id)
 
+    @strawberry.field(
+        description="The receipt as an HTML page, once the payment is captured: operator, "
+        "place, time, energy, each price part with VAT, the total and how it was paid."
+    )
+    async def receipt_html(self, info: Info[Context, None]) -> str | None:
+        return await billing.receipt(info.context.principal, int(self.id))
+
     @strawberry.field(description="The driver who paid, if registered.")
     async def user(
         self, info: Info[Context, None]

@@ -33,6 +33,7 @@ class CdrView:
     cost_breakdown: dict[str, Any]
     charging_periods: list[Any]
     tariff_snapshot: dict[str, Any] | None
+    location: dict[str, Any] | None
     credit: bool
     credit_reference_id: int | None
     finalized_at: datetime | None

@@ -186,6 +186,8 @@ async def _apply_intent(
     values: dict[str, Any] = {"status": status}
     if status == "captured" and amount_received > 0:
         values["captured_minor"] = amount_received
+    if status == "captured" and payment.receipt_number is None:
+        values["receipt_number"] = f"R{payment.id:010d}"
     async with uow:
         await repository.update_payment(payment.id, values)
 

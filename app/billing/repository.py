@@ -67,6 +67,7 @@ _CDR_COLUMNS = (
     Cdr.cost_breakdown,
     Cdr.charging_periods,
     Cdr.tariff_snapshot,
+    Cdr.location,
     Cdr.credit,
     Cdr.credit_reference,
     Cdr.finalized_at,
@@ -77,7 +78,7 @@ _CDR_COLUMNS = (
 def _cdr(row: dict[str, Any]) -> CdrView:
     row["session_id"] = row.pop("session")
     row["credit_reference_id"] = row.pop("credit_reference")
-    for name in ("cost_breakdown", "charging_periods", "tariff_snapshot"):
+    for name in ("cost_breakdown", "charging_periods", "tariff_snapshot", "location"):
         row[name] = _json(row[name])
     return CdrView(**row)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from app.auth import service as auth
 from app.auth.access import Permission, require, visible_owner
 from app.auth.models import Principal
 from app.billing import cdrs, payments, repository
 from app.billing.models import BillableSession, CdrView, Money, PaymentView
+from app.billing.receipts import ReceiptData, render_receipt
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
@@ -93,3 +95,35 @@ async def issue_cdr(uow: UnitOfWork, session: BillableSession) -> CdrView | None
         # The capture is queued with the CDR: both are kept, or neither.
         await payments.settle_session(uow, session.organization_id, session.session_id, cdr)
     return cdr
+
+
+async def receipt(principal: Principal, payment_id: int) -> str | None:
+    """The receipt of a captured payment for a session, as HTML; None before the capture."""
+    found = await repository.payments_by_ids(
+        principal.organization_id, visible_owner(principal), [payment_id]
+    )
+    if not found:
+        return None
+    payment = found[0]
+    if payment.status != "captured" or payment.cdr_id is None or not payment.receipt_number:
+        return None
+    cdr = await repository.cdr_by_id(payment.cdr_id)
+    location = cdr.location or {}
+    return render_receipt(
+        ReceiptData(
+            operator=(await auth.organization(principal)).name,
+            receipt_number=payment.receipt_number,
+            location=location,
+            time_zone=location.get("time_zone") or "UTC",
+            started_at=cdr.started_at,
+            ended_at=cdr.ended_at,
+            energy_wh=cdr.total_energy_wh,
+            currency=cdr.currency,
+            cost_breakdown=cdr.cost_breakdown,
+            total_excl_vat_minor=cdr.total_cost_excl_vat_minor,
+            total_incl_vat_minor=cdr.total_cost_incl_vat_minor,
+            payment_method=f"Card ({payment.provider} {payment.provider_payment_id})",
+            captured_minor=payment.captured_minor,
+            refunded_minor=payment.refunded_minor,
+        )
+    )

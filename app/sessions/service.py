@@ -499,6 +499,7 @@ async def bill_session(uow: UnitOfWork, session_id: int) -> None:
             "city": facts["city"],
             "postal_code": facts["postal_code"],
             "country": facts["country"],
+            "time_zone": facts["time_zone"] or "UTC",
         },
         signed_data=await repository.signed_values(session_id),
     )

@@ -40,7 +40,8 @@ mutation ($connector: ID!, $card: String!) {
 """
 PAYMENT = """
 query ($id: ID!) { node(id: $id) { ... on Payment {
-  status authorizedMinor capturedMinor refundedMinor providerPaymentId cdr { totalCostInclVatMinor }
+  status authorizedMinor capturedMinor refundedMinor providerPaymentId receiptHtml
+  cdr { totalCostInclVatMinor }
 } } }
 """
 GOOD_CARD, DECLINED_CARD = "4242424242424242", "4000000000000341"
@@ -167,6 +168,10 @@ async def test_an_ad_hoc_driver_pays_exactly_what_the_session_cost(
     assert charge["amount"] - charge["amount_refunded"] == 928  # the rest went back
     shown = await graphql(live_server, PAYMENT, {"id": payment_id}, token)
     assert shown["data"]["node"]["cdr"] == {"totalCostInclVatMinor": 928}
+    receipt = shown["data"]["node"]["receiptHtml"]
+    for text in ("Acme Charging", "Mitte", "20.000 kWh", "7.80 EUR", "1.48 EUR", "9.28 EUR"):
+        assert text in receipt, text
+    assert "2026-11-23 10:00 CET" in receipt  # the site's local time
 
     # Stripe tells us too (payment_intent.succeeded): stored once, however often it comes.
     stored = await until(lambda: WebhookEvent.select().first())
