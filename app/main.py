@@ -24,7 +24,9 @@ from app.config import Settings, get_settings
 from app.events import EventBus
 from app.log import configure_logging
 from app.outbox import OutboxWorker
+from app.periodic import Periodic
 from app.runtime import Runtime
+from app.sessions import service as sessions
 from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.engine import ping as ping_database
@@ -98,6 +100,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         settings=settings, engine=engine, bus=bus, unit_of_work=unit_of_work, payments=provider
     )
     deliveries = OutboxWorker(payments.outbox_handlers(unit_of_work, provider))
+    # Sessions left without a CDR (billing failed, or late data completed them) are billed.
+    reconciliation = Periodic(
+        "billing reconciliation", 60, lambda: sessions.bill_unbilled(unit_of_work())
+    )
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)
     graphql = GraphQLApp(runtime, gateway)
@@ -111,6 +117,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await ocpp.start()
         await gateway.start()
         await deliveries.start()
+        await reconciliation.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -121,6 +128,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await reconciliation.stop()
             await deliveries.stop()
             await gateway.stop()
             await ocpp.stop()

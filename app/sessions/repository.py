@@ -469,3 +469,16 @@ async def pricing_of(session_ids: Sequence[int]) -> list[dict[str, Any]]:
         if isinstance(row["tariff_snapshot"], str):
             row["tariff_snapshot"] = json.loads(row["tariff_snapshot"])
     return rows
+
+
+async def completed_without_cdr(ended_after: datetime, ended_before: datetime) -> list[int]:
+    """Sessions that ended in the window and have no CDR yet (billing failed or waits for
+    late data), oldest first."""
+    rows = await ChargingSession.raw(
+        "SELECT s.id FROM charging_session s LEFT JOIN cdr c ON c.session = s.id"
+        " WHERE s.state = 'completed' AND s.ended_at > {} AND s.ended_at < {}"
+        " AND c.id IS NULL ORDER BY s.ended_at LIMIT 200",
+        ended_after,
+        ended_before,
+    )
+    return [int(row["id"]) for row in rows]

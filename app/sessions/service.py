@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.auth import service as auth
@@ -640,3 +640,21 @@ async def running_costs(
         breakdown = cost_so_far(tariff, timeline, time_zone, moment)
         costs[session_id] = (breakdown.total_cost.incl_vat, tariff.currency)
     return costs
+
+
+# Reconciliation looks back this far: a session still incomplete after that needs a person.
+RECONCILE_WINDOW = timedelta(days=7)
+# Left alone this long after its end, so a normal stop bills it first.
+RECONCILE_GRACE = timedelta(minutes=2)
+
+
+async def bill_unbilled(uow: UnitOfWork, now: datetime | None = None) -> int:
+    """Bill the sessions that ended without a CDR (billing failed, or data came late and
+    completed them); idempotent, so every node may run it. How many were looked at."""
+    moment = now or utcnow()
+    pending = await repository.completed_without_cdr(
+        moment - RECONCILE_WINDOW, moment - RECONCILE_GRACE
+    )
+    for session_id in pending:
+        await _bill_safely(uow, session_id)
+    return len(pending)

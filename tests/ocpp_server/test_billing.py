@@ -3,11 +3,14 @@ session is complete, from what the station measured."""
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from ocpp.v16 import call as call16
 
 from app.demo import TARIFFS
+from app.sessions import service as sessions
+from app.tariffs.models import TariffSnapshot
 from app.timeparse import utcnow
 from db.tables import Cdr, ChargingSession, ChargingStation, Site, Tariff, TariffAssignment
 from tests.conftest import graphql
@@ -193,3 +196,27 @@ async def test_a_running_session_shows_its_cost_so_far(
     assert listed["data"]["sessions"]["edges"] == [
         {"node": {"state": "active", "costMinor": 232, "currency": "EUR"}}
     ]
+
+
+async def test_a_session_left_without_its_cdr_is_billed_by_reconciliation(
+    priced, register, organization, unit_of_work
+):
+    station = await register(f"CP-LATE-{uuid.uuid4().hex[:6]}")
+    ended = utcnow() - timedelta(minutes=10)
+    session = ChargingSession(
+        organization=organization,
+        station=station.id,
+        transaction_id="lost-billing",
+        state="completed",
+        started_at=ended - timedelta(hours=1),
+        ended_at=ended,
+        meter_start_wh=0,
+        energy_wh=10000,
+        tariff_snapshot=TariffSnapshot.from_ocpi(AC_STANDARD).to_ocpi(),
+        currency="EUR",
+    )
+    await session.save()
+    assert await sessions.bill_unbilled(unit_of_work()) == 1
+    [cdr] = await Cdr.select(Cdr.total_cost_incl_vat_minor)
+    assert cdr == {"total_cost_incl_vat_minor": 464}
+    assert await sessions.bill_unbilled(unit_of_work()) == 0  # billed once
