@@ -74,6 +74,7 @@ class User(Table, tablename="user_account"):
     role = Varchar(length=16, default="viewer")
     password_hash = _optional_text(255)
     stripe_customer_id = _optional_text(64)
+    stripe_payment_method_id = _optional_text(64)  # charged off session after a charge
     active = Boolean(default=True)
     created_at = _created()
     last_login_at = _optional_time()

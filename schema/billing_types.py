@@ -238,8 +238,44 @@ RefundResult = Annotated[
 ]
 
 
+@strawberry.type(description="The card is saved; later sessions are charged on it.")
+class CardSaved:
+    saved: bool
+
+
+SaveCardResult = Annotated[
+    CardSaved
+    | PaymentDeclinedError
+    | PaymentsDisabledError
+    | PaymentProviderError
+    | NotAuthenticatedError
+    | NotPermittedError
+    | InvalidInputError,
+    strawberry.union("SaveCardResult"),
+]
+
+
 @strawberry.type
 class PaymentMutation:
+    @strawberry.mutation(
+        description="A signed-in driver saves a card (a Stripe PaymentMethod id): each of their "
+        "sessions is then charged on it, off session, once its CDR is issued."
+    )
+    async def save_payment_method(
+        self, info: Info[Context, None], payment_method_id: str
+    ) -> SaveCardResult:
+        context = info.context
+        try:
+            await payments.save_card(
+                context.runtime.unit_of_work(),
+                context.runtime.payments,
+                context.principal,
+                payment_method_id,
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return CardSaved(saved=True)
+
     @strawberry.mutation(
         description="Ad hoc charging with a card (a Stripe PaymentMethod id from Stripe.js): "
         "the CPMS holds CPMS_PREAUTH_AMOUNT_MINOR, starts the connector, captures the "

@@ -389,3 +389,20 @@ async def api_keys_by_ids(organization_id: int, key_ids: Sequence[int]) -> list[
         (ApiKey.organization == organization_id) & ApiKey.id.is_in(list(key_ids))
     )
     return [_api_key(row) for row in rows]
+
+
+async def set_saved_card(user_id: int, customer_id: str | None, method_id: str | None) -> None:
+    await User.update(
+        {User.stripe_customer_id: customer_id, User.stripe_payment_method_id: method_id}
+    ).where(User.id == user_id)
+
+
+async def saved_card(user_id: int) -> tuple[str, str] | None:
+    row = (
+        await User.select(User.stripe_customer_id, User.stripe_payment_method_id)
+        .where(User.id == user_id)
+        .first()
+    )
+    if not row or not row["stripe_customer_id"] or not row["stripe_payment_method_id"]:
+        return None
+    return row["stripe_customer_id"], row["stripe_payment_method_id"]

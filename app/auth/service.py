@@ -454,3 +454,14 @@ async def issue_one_off_token(organization_id: int, user_id: int | None) -> tupl
     uid = "AH" + secrets.token_hex(9).upper()
     token_id = await repository.create_token(organization_id, uid, "Central", user_id, None)
     return token_id, uid
+
+
+async def set_saved_card(user_id: int, customer_id: str | None, method_id: str | None) -> None:
+    """The provider's customer and card a driver is charged with after each session (None:
+    forget them). Call inside a unit of work."""
+    await repository.set_saved_card(user_id, customer_id, method_id)
+
+
+async def saved_card(user_id: int) -> tuple[str, str] | None:
+    """(customer, payment method) of a driver who saved a card."""
+    return await repository.saved_card(user_id)

@@ -69,6 +69,7 @@ class BillableSession:
 
     session_id: int
     organization_id: int
+    user_id: int | None  # a registered driver, charged on their saved card if they have one
     started_at: datetime
     ended_at: datetime
     energy_wh: int  # charged in the session, from the start and stop registers

@@ -28,12 +28,14 @@ from app.unit_of_work import UnitOfWork
 logger = logging.getLogger(__name__)
 
 CAPTURE, RELEASE, RELEASE_IF_UNUSED = "payment.capture", "payment.release", "payment.unused"
+CHARGE_SAVED = "payment.charge_saved"
 # A held amount nobody charged with is given back after this long.
 UNUSED_AFTER = timedelta(minutes=15)
 
 # Statuses only move forward, whatever order Stripe's webhooks arrive in.
 STATUS_RANK = {
     "authorizing": 0,
+    "charging": 0,
     "authorized": 1,
     "declined": 2,
     "captured": 3,
@@ -111,20 +113,24 @@ async def release(uow: UnitOfWork, payment: PaymentView) -> None:
 
 
 async def settle_session(
-    uow: UnitOfWork, organization_id: int, session_id: int, cdr: CdrView
+    uow: UnitOfWork, organization_id: int, session_id: int, user_id: int | None, cdr: CdrView
 ) -> None:
-    """A session's CDR is final: capture its total from the hold (never more than held),
-    or give the hold back when it cost nothing. Call inside `uow`."""
+    """A session's CDR is final: capture its total from the hold it started with (never more
+    than held; nothing to pay gives the hold back), or charge a registered driver's saved card.
+    Call inside `uow`."""
     payment = await repository.preauth_of_session(organization_id, session_id)
+    total = cdr.total_cost_incl_vat_minor
     if payment is None:
+        if user_id is not None and total > 0:
+            await _charge_saved_card(organization_id, session_id, user_id, cdr)
         return
     await repository.update_payment(payment.id, {"session": session_id, "cdr": cdr.id})
-    amount = min(cdr.total_cost_incl_vat_minor, payment.authorized_minor)
-    if amount < cdr.total_cost_incl_vat_minor:
+    amount = min(total, payment.authorized_minor)
+    if amount < total:
         logger.warning(
             "session %s cost %s but only %s was held: the rest is not charged",
             session_id,
-            cdr.total_cost_incl_vat_minor,
+            total,
             payment.authorized_minor,
         )
     if amount > 0:
@@ -138,6 +144,47 @@ async def settle_session(
         await outbox.enqueue(
             organization_id, RELEASE, {"payment_id": payment.id}, _key("release", payment.id)
         )
+
+
+async def _charge_saved_card(
+    organization_id: int, session_id: int, user_id: int, cdr: CdrView
+) -> None:
+    card = await auth.saved_card(user_id)
+    if card is None:
+        return
+    payment_id = await repository.create_payment(
+        organization_id, user_id, cdr.currency, "off_session", "charging"
+    )
+    await repository.update_payment(payment_id, {"session": session_id, "cdr": cdr.id})
+    customer, method = card
+    await outbox.enqueue(
+        organization_id,
+        CHARGE_SAVED,
+        {
+            "payment_id": payment_id,
+            "amount_minor": cdr.total_cost_incl_vat_minor,
+            "customer": customer,
+            "payment_method": method,
+        },
+        _key("charge", payment_id),
+    )
+
+
+async def save_card(
+    uow: UnitOfWork, provider: PaymentProvider, principal: Principal, payment_method: str
+) -> None:
+    """A driver saves a card: each later session of theirs is charged on it at its end."""
+    require(principal, Permission.CHARGE)
+    if principal.user_id is None:
+        raise InvalidInput("only a signed-in driver can save a card")
+    if not provider.enabled:
+        raise PaymentsDisabled(DISABLED)
+    user = (await auth.users_by_ids(principal, [principal.user_id]))[principal.user_id]
+    customer = await provider.save_card(
+        user.email, payment_method, f"cpms-card-{user.id}-{payment_method}"
+    )
+    async with uow:
+        await auth.set_saved_card(user.id, customer, payment_method)
 
 
 def outbox_handlers(uow_factory: Any, provider: PaymentProvider) -> dict[str, outbox.Handler]:
@@ -174,7 +221,33 @@ def outbox_handlers(uow_factory: Any, provider: PaymentProvider) -> dict[str, ou
         if payment.status == "authorized" and not await repository.token_was_used(payment):
             await give_back(payload)
 
-    return {CAPTURE: capture, RELEASE: give_back, RELEASE_IF_UNUSED: release_if_unused}
+    async def charge_saved(payload: dict[str, Any]) -> None:
+        payment = await repository.payment_by_id(payload["payment_id"])
+        if payment.status != "charging":
+            return
+        try:
+            intent = await provider.charge_saved(
+                payload["amount_minor"],
+                payment.currency,
+                payload["customer"],
+                payload["payment_method"],
+                _key("charge", payment.id),
+            )
+        except PaymentDeclined:
+            async with uow_factory():
+                await repository.update_payment(payment.id, {"status": "declined"})
+            return  # an operator follows up; retrying a declined card does not help
+        except ProviderUnavailable as error:
+            raise outbox.Retry(error.message) from error
+        received = intent.amount_received or payload["amount_minor"]
+        await _apply_intent(uow_factory(), payment, intent.status, received)
+
+    return {
+        CAPTURE: capture,
+        RELEASE: give_back,
+        RELEASE_IF_UNUSED: release_if_unused,
+        CHARGE_SAVED: charge_saved,
+    }
 
 
 async def _apply_intent(

@@ -54,6 +54,8 @@ class PaymentProvider(Protocol):
 
     async def refund(self, intent_id: str, amount_minor: int, key: str) -> str: ...
 
+    async def save_card(self, email: str, payment_method: str, key: str) -> str: ...
+
     def webhook_event(self, payload: bytes, signature: str) -> dict[str, Any]: ...
 
 
@@ -82,6 +84,9 @@ class DisabledProvider:
         raise self._refuse()
 
     async def refund(self, intent_id: str, amount_minor: int, key: str) -> str:
+        raise self._refuse()
+
+    async def save_card(self, email: str, payment_method: str, key: str) -> str:
         raise self._refuse()
 
     def webhook_event(self, payload: bytes, signature: str) -> dict[str, Any]:
@@ -183,6 +188,15 @@ class StripeProvider:
             )
         )
         return str(refund.id)
+
+    async def save_card(self, email: str, payment_method: str, key: str) -> str:
+        """A customer with this card attached, to charge later off session; its id."""
+        customer = await self._call(
+            self._client.v1.customers.create_async(
+                {"email": email, "payment_method": payment_method}, {"idempotency_key": key}
+            )
+        )
+        return str(customer.id)
 
     def webhook_event(self, payload: bytes, signature: str) -> dict[str, Any]:
         """The event, if the signature is Stripe's for this endpoint's secret."""

@@ -93,7 +93,9 @@ async def issue_cdr(uow: UnitOfWork, session: BillableSession) -> CdrView | None
             return None
         cdr = await repository.cdr_by_id(cdr_id)
         # The capture is queued with the CDR: both are kept, or neither.
-        await payments.settle_session(uow, session.organization_id, session.session_id, cdr)
+        await payments.settle_session(
+            uow, session.organization_id, session.session_id, session.user_id, cdr
+        )
     return cdr
 
 

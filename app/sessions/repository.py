@@ -404,7 +404,8 @@ async def billing_facts(session_id: int) -> dict[str, Any] | None:
     """What a CDR needs about a session: the session, its token, station, site and
     organization, in one row."""
     rows = await ChargingSession.raw(
-        "SELECT s.id, s.organization, s.state, s.started_at, s.ended_at, s.meter_start_wh,"
+        'SELECT s.id, s.organization, s."user", s.state, s.started_at, s.ended_at,'
+        " s.meter_start_wh,"
         " s.energy_wh, s.id_tag, s.tariff_snapshot, s.seq_nos_seen, s.transaction_id,"
         " t.uid AS token_uid, t.type AS token_type, t.contract_id,"
         " st.identity, e.evse_id AS evse_number, c.connector_id AS connector_number,"

@@ -474,6 +474,7 @@ async def bill_session(uow: UnitOfWork, session_id: int) -> None:
     billable = BillableSession(
         session_id=session_id,
         organization_id=facts["organization"],
+        user_id=facts["user"],
         started_at=facts["started_at"],
         ended_at=facts["ended_at"],
         energy_wh=facts["energy_wh"],

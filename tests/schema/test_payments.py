@@ -16,6 +16,7 @@ from strawberry import relay
 
 from db.tables import (
     ChargingStation,
+    IdToken,
     OutboxMessage,
     Payment,
     Site,
@@ -344,3 +345,52 @@ async def test_without_a_stripe_key_payments_say_so_and_the_rest_works(
     assert result["data"]["startAdHocCharging"]["__typename"] == "PaymentsDisabledError"
     assert stations["data"]["stations"]["edges"] == [{"node": {"identity": "CP-PAY"}}]
     assert await Payment.count() == 0
+
+
+SAVE_CARD = """
+mutation ($card: String!) { savePaymentMethod(paymentMethodId: $card) {
+  __typename ... on UserError { code message } } }
+"""
+
+
+@pytest.mark.parametrize(
+    ("number", "status"), [(GOOD_CARD, "captured"), (DECLINED_CARD, "declined")]
+)
+async def test_a_registered_driver_is_charged_on_their_saved_card(
+    live_server,
+    connector,
+    connect_charger,
+    stripe_client,
+    unit_of_work,
+    organization,
+    number,
+    status,
+):
+    token, user_id = await driver_token(live_server, unit_of_work, "saved@example.com")
+    saved = await graphql(
+        live_server, SAVE_CARD, {"card": await card(stripe_client, number)}, token
+    )
+    assert saved["data"]["savePaymentMethod"]["__typename"] == "CardSaved"
+    await IdToken.insert(IdToken(organization=organization, uid="04SAVED", user=user_id))
+    async with connect_charger("CP-PAY") as station:
+        transaction = await station.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag="04SAVED", meter_start=0, timestamp="2026-11-23T09:00:00Z"
+            )
+        )
+        await station.call(
+            call16.StopTransaction(
+                transaction_id=transaction.transaction_id,
+                meter_stop=10000,
+                timestamp="2026-11-23T09:30:00Z",
+            )
+        )
+
+    async def settled() -> dict | None:
+        row = await Payment.select().first()
+        return row if row and row["status"] in ("captured", "declined") else None
+
+    row = await until(settled)
+    assert (row["kind"], row["status"], row["user"]) == ("off_session", status, user_id)
+    if status == "captured":
+        assert row["captured_minor"] == 464
