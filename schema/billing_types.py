@@ -17,6 +17,7 @@ from app.billing import ad_hoc, payments
 from app.billing import service as billing
 from app.billing.models import CdrView, PaymentView
 from app.errors import CPMSError
+from app.sessions import service as sessions
 from schema.context import Context
 from schema.ids import local_id, nodes_by_id
 from schema.problems import (
@@ -256,7 +257,37 @@ SaveCardResult = Annotated[
 
 
 @strawberry.type
+class CdrCorrected:
+    cdr: Cdr = strawberry.field(description="The new CDR; the old one has its credit CDR.")
+
+
+CorrectCdrResult = Annotated[
+    CdrCorrected | NotAuthenticatedError | NotPermittedError | NotFoundError | InvalidInputError,
+    strawberry.union("CorrectCdrResult"),
+]
+
+
+@strawberry.type
 class PaymentMutation:
+    @strawberry.mutation(
+        description="Price a session again with another tariff (admin): its CDR stays as it "
+        "was and is credited (a credit CDR with negative totals), and a new CDR is issued."
+    )
+    async def correct_cdr(
+        self, info: Info[Context, None], cdr_id: relay.GlobalID, tariff_id: relay.GlobalID
+    ) -> CorrectCdrResult:
+        context = info.context
+        try:
+            cdr = await sessions.correct_charge(
+                context.runtime.unit_of_work(),
+                context.principal,
+                local_id(cdr_id, "Cdr") or 0,
+                local_id(tariff_id, "Tariff") or 0,
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return CdrCorrected(cdr=Cdr.from_model(cdr))
+
     @strawberry.mutation(
         description="A signed-in driver saves a card (a Stripe PaymentMethod id): each of their "
         "sessions is then charged on it, off session, once its CDR is issued."

@@ -297,3 +297,26 @@ async def unsettled_payments(organization_id: int, ended_before: datetime) -> li
         & (Payment.session.ended_at < ended_before)
     )
     return [_payment(row) for row in rows]
+
+
+async def is_credited(cdr_id: int) -> bool:
+    return await Cdr.exists().where(Cdr.credit_reference == cdr_id)
+
+
+async def credit(original: CdrView) -> int:
+    """Insert the credit CDR of `original`: all its data, the totals negative (OCPI); the
+    number of corrections of its session so far, this one included."""
+    row = await Cdr.select().where(Cdr.id == original.id).first()
+    assert row is not None
+    for name in ("id", "created_at", "finalized_at"):
+        row.pop(name)
+    row.update(
+        code=f"{original.code}-C",
+        credit=True,
+        credit_reference=original.id,
+        total_cost_excl_vat_minor=-original.total_cost_excl_vat_minor,
+        total_cost_incl_vat_minor=-original.total_cost_incl_vat_minor,
+        finalized_at=utcnow(),
+    )
+    await Cdr.insert(Cdr(**row))
+    return await Cdr.count().where((Cdr.session == original.session_id) & (Cdr.credit == True))  # noqa: E712

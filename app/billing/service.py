@@ -11,6 +11,7 @@ from app.auth.models import Principal
 from app.billing import cdrs, payments, repository
 from app.billing.models import BillableSession, CdrView, Money, PaymentView
 from app.billing.receipts import ReceiptData, render_receipt
+from app.errors import InvalidInput
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
@@ -129,3 +130,20 @@ async def receipt(principal: Principal, payment_id: int) -> str | None:
             refunded_minor=payment.refunded_minor,
         )
     )
+
+
+async def correct_cdr(uow: UnitOfWork, original: CdrView, session: BillableSession) -> CdrView:
+    """A final CDR is never changed: it is credited (a copy whose totals are negative, OCPI's
+    credit CDR) and a new CDR replaces it, both in one transaction."""
+    if original.credit:
+        raise InvalidInput("a credit CDR cannot be corrected")
+    values = cdrs.cdr_values(session, cdrs.price(session))
+    async with uow:
+        if await repository.is_credited(original.id):
+            raise InvalidInput(f"CDR {original.code} was corrected already")
+        corrections = await repository.credit(original)
+        values["code"] = f"{cdrs.cdr_code(session.session_id)}-R{corrections}"
+        values["finalized_at"] = utcnow()
+        cdr_id = await repository.insert_cdr(session.organization_id, values)
+        assert cdr_id is not None
+        return await repository.cdr_by_id(cdr_id)

@@ -15,8 +15,8 @@ from app.auth import service as auth
 from app.auth.access import Permission, may, require, visible_owner
 from app.auth.models import ACCEPTED, UNKNOWN, Principal, TokenVerdict
 from app.billing import service as billing
-from app.billing.models import BillableSession
-from app.errors import NotFound
+from app.billing.models import BillableSession, CdrView
+from app.errors import InvalidInput, NotFound
 from app.events import SessionChanged
 from app.pagination import Page, PageRequest
 from app.sessions import repository
@@ -464,14 +464,16 @@ async def _bill_safely(uow: UnitOfWork, session_id: int) -> None:
         logger.exception("could not bill session %s; it stays without a CDR for now", session_id)
 
 
-async def bill_session(uow: UnitOfWork, session_id: int) -> None:
-    """Once a session is complete, its CDR is issued (once) and its cost kept."""
+async def _billable(
+    session_id: int, tariff_snapshot: dict[str, Any] | None = None
+) -> BillableSession | None:
+    """A complete session as billing prices it (with its own tariff, or the one given)."""
     facts = await repository.billing_facts(session_id)
     if facts is None or not _complete(facts):
-        return
+        return None
     points = chart_points(await repository.chart_readings(session_id), facts["meter_start_wh"])
-    snapshot = facts["tariff_snapshot"]
-    billable = BillableSession(
+    snapshot = tariff_snapshot or facts["tariff_snapshot"]
+    return BillableSession(
         session_id=session_id,
         organization_id=facts["organization"],
         user_id=facts["user"],
@@ -504,13 +506,43 @@ async def bill_session(uow: UnitOfWork, session_id: int) -> None:
         },
         signed_data=await repository.signed_values(session_id),
     )
+
+
+async def _keep_cost(uow: UnitOfWork, session_id: int, cdr: CdrView) -> None:
+    async with uow:
+        await repository.update(
+            session_id, {"cost_minor": cdr.total_cost_incl_vat_minor, "currency": cdr.currency}
+        )
+
+
+async def bill_session(uow: UnitOfWork, session_id: int) -> None:
+    """Once a session is complete, its CDR is issued (once) and its cost kept."""
+    billable = await _billable(session_id)
+    if billable is None:
+        return
     cdr = await billing.issue_cdr(uow, billable)
     if cdr is not None:
-        async with uow:
-            await repository.update(
-                session_id,
-                {"cost_minor": cdr.total_cost_incl_vat_minor, "currency": cdr.currency},
-            )
+        await _keep_cost(uow, session_id, cdr)
+
+
+async def correct_charge(
+    uow: UnitOfWork, principal: Principal, cdr_id: int, tariff_id: int
+) -> CdrView:
+    """Price a session again with another tariff (e.g. the wrong one was assigned): its CDR
+    is credited and a new one issued; the driver's payment is adjusted by hand (a refund)."""
+    require(principal, Permission.MANAGE)
+    original = (await billing.cdrs_by_ids(principal, [cdr_id])).get(cdr_id)
+    if original is None or original.session_id is None:
+        raise NotFound(f"no CDR {cdr_id} of a session")
+    tariff = (await tariffs.tariffs_by_ids(principal, [tariff_id])).get(tariff_id)
+    if tariff is None:
+        raise NotFound(f"no tariff {tariff_id}")
+    billable = await _billable(original.session_id, tariff.snapshot().to_ocpi())
+    if billable is None:
+        raise InvalidInput("the session is not complete")
+    corrected = await billing.correct_cdr(uow, original, billable)
+    await _keep_cost(uow, original.session_id, corrected)
+    return corrected
 
 
 async def authorize(station: StationRecord, uid: str, token_type: str | None) -> TokenVerdict:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from ocpp.v16 import call as call16
+from strawberry import relay
 
 from app.demo import TARIFFS
 from app.sessions import service as sessions
@@ -220,3 +221,60 @@ async def test_a_session_left_without_its_cdr_is_billed_by_reconciliation(
     [cdr] = await Cdr.select(Cdr.total_cost_incl_vat_minor)
     assert cdr == {"total_cost_incl_vat_minor": 464}
     assert await sessions.bill_unbilled(unit_of_work()) == 0  # billed once
+
+
+async def test_a_correction_credits_the_cdr_and_issues_a_new_one(
+    priced, register, connect_charger, live_server, api_key, organization
+):
+    identity = await in_site(register, f"CP-FIX-{uuid.uuid4().hex[:6]}", priced)
+    async with connect_charger(identity) as station:
+        started = await station.call(
+            call16.StartTransaction(
+                connector_id=1, id_tag="04AA", meter_start=0, timestamp="2026-11-23T09:00:00Z"
+            )
+        )
+        await station.call(
+            call16.StopTransaction(
+                transaction_id=started.transaction_id,
+                meter_stop=20000,
+                timestamp="2026-11-23T10:00:00Z",
+            )
+        )
+    right = Tariff(
+        organization=organization,
+        code="RIGHT",
+        name="Right",
+        currency="EUR",
+        elements=[{"price_components": [{"type": "ENERGY", "price": "0.30", "vat": "19"}]}],
+    )
+    await right.save()
+    [original] = await Cdr.select(Cdr.id, Cdr.code)
+    correct = (
+        "mutation ($cdr: ID!, $tariff: ID!) { correctCdr(cdrId: $cdr, tariffId: $tariff) {"
+        " __typename ... on CdrCorrected { cdr { code totalCostInclVatMinor credit } }"
+        " ... on UserError { code } } }"
+    )
+    ids = {
+        "cdr": str(relay.GlobalID("Cdr", str(original["id"]))),
+        "tariff": str(relay.GlobalID("Tariff", str(right.id))),
+    }
+    admin = await api_key()
+    operator = await api_key(role="operator")
+    refused = await graphql(live_server, correct, ids, operator)
+    assert refused["data"]["correctCdr"]["__typename"] == "NotPermittedError"
+    fixed = await graphql(live_server, correct, ids, admin)
+    assert fixed["data"]["correctCdr"]["cdr"] == {
+        "code": f"{original['code']}-R1",
+        "totalCostInclVatMinor": 714,  # 20 kWh x 0.30 x 1.19
+        "credit": False,
+    }
+    credit = await Cdr.select(Cdr.total_cost_incl_vat_minor, Cdr.credit_reference).where(
+        Cdr.code == f"{original['code']}-C"
+    )
+    assert credit == [{"total_cost_incl_vat_minor": -928, "credit_reference": original["id"]}]
+    unchanged = await Cdr.select(Cdr.total_cost_incl_vat_minor).where(Cdr.id == original["id"])
+    assert unchanged == [{"total_cost_incl_vat_minor": 928}]  # a final CDR is never changed
+    again = await graphql(live_server, correct, ids, admin)
+    assert again["data"]["correctCdr"]["code"] == "invalid_input"
+    session = await ChargingSession.select(ChargingSession.cost_minor).first()
+    assert session == {"cost_minor": 714}
