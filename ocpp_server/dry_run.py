@@ -12,7 +12,7 @@ from typing import Any
 
 from app.auth.models import ACCEPTED, TokenVerdict
 from app.events import StationBooted
-from app.sessions.models import StartResult
+from app.sessions.models import StartResult, TransactionAnswer
 from app.stations.models import BootInfo, StationRecord, StatusReport
 from app.stations.service import status_event
 from app.unit_of_work import UnitOfWork
@@ -61,5 +61,5 @@ class DryRunSessions:
     async def record_meter_values(self, *_: Any, **__: Any) -> None:
         return None
 
-    async def transaction_event(self, *_: Any, **__: Any) -> TokenVerdict | None:
-        return None
+    async def transaction_event(self, *_: Any, **__: Any) -> TransactionAnswer:
+        return TransactionAnswer()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from app.auth.models import TokenVerdict
@@ -26,6 +27,15 @@ class SessionState:
     meter_start_wh: int | None
     energy_wh: int
     seq_nos_seen: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionAnswer:
+    """What a 2.0.1 TransactionEvent is answered with: the token's verdict, and the cost so
+    far (Updated) or the final cost (Ended), incl. VAT in major units, when a tariff applies."""
+
+    verdict: TokenVerdict | None = None
+    total_cost: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -483,3 +483,15 @@ async def completed_without_cdr(ended_after: datetime, ended_before: datetime) -
         ended_before,
     )
     return [int(row["id"]) for row in rows]
+
+
+async def cost_of(session_id: int) -> tuple[int, str] | None:
+    """(cost incl. VAT in minor units, currency) of a billed session."""
+    row = (
+        await ChargingSession.select(ChargingSession.cost_minor, ChargingSession.currency)
+        .where(ChargingSession.id == session_id)
+        .first()
+    )
+    if not row or row["cost_minor"] is None or not row["currency"]:
+        return None
+    return int(row["cost_minor"]), str(row["currency"])

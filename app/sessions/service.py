@@ -9,6 +9,7 @@ import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from app.auth import service as auth
@@ -38,12 +39,18 @@ from app.sessions.models import (
     SessionTotals,
     SessionView,
     StartResult,
+    TransactionAnswer,
 )
 from app.stations import service as stations
 from app.stations.models import StationRecord
 from app.tariffs import service as tariffs
 from app.tariffs.calculator import cost_so_far
-from app.tariffs.models import SessionTimeline, TariffSnapshot, TimelinePoint
+from app.tariffs.models import (
+    SessionTimeline,
+    TariffSnapshot,
+    TimelinePoint,
+    from_minor_units,
+)
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 from db.group_commit import MeterWrite
@@ -332,10 +339,12 @@ async def _apply_readings(
     readings: Sequence[Reading],
     phase: str,
     extra: Mapping[str, Any] | None = None,
-) -> None:
+) -> int:
+    """Store what the readings change; the session's energy so far."""
     values, event = _reading_values(station, session, readings, phase, extra)
     await repository.update(session.id, values)
     uow.emit(event)
+    return int(values["energy_wh"])
 
 
 async def transaction_event(
@@ -354,14 +363,14 @@ async def transaction_event(
     charging_state: str | None,
     stopped_reason: str | None,
     meter_values: Sequence[Mapping[str, Any]],
-) -> TokenVerdict | None:
+) -> TransactionAnswer:
     """OCPP 2.0.1 TransactionEvent: the station's id and seqNo; a repeated seqNo is a no-op."""
     readings = readings_from_meter_values(meter_values)
     async with uow:
         verdict = await _verdict(station, id_token, token_type) if id_token else None
         session = await repository.by_transaction(station.id, transaction_id[:64])
         if session is not None and seq_no in session.seq_nos_seen:
-            return verdict
+            return TransactionAnswer(verdict)
         phase = UPDATED
         if session is None:
             session = await _open_session_201(
@@ -397,10 +406,21 @@ async def transaction_event(
             register = energy_register_wh(readings)
             if register is not None:
                 values["meter_stop_wh"] = register
-        await _apply_readings(uow, station, session, readings, phase, values)
+        energy = await _apply_readings(uow, station, session, readings, phase, values)
     if event_type == "Ended" or session.state == COMPLETED:  # the end, or a late message
         await _bill_safely(uow, session.id)
-    return verdict
+        return TransactionAnswer(verdict, await _final_cost(session.id))
+    costs = await running_costs([(session.id, session.started_at, energy)])
+    if session.id not in costs:
+        return TransactionAnswer(verdict)
+    cost_minor, currency = costs[session.id]
+    return TransactionAnswer(verdict, from_minor_units(cost_minor, currency))
+
+
+async def _final_cost(session_id: int) -> Decimal | None:
+    """The session's cost incl. VAT in major units, once billed."""
+    billed = await repository.cost_of(session_id)
+    return from_minor_units(*billed) if billed else None
 
 
 async def _open_session_201(

@@ -132,7 +132,7 @@ class ChargePoint201(ChargePoint):
         require(info, MissingField, "transaction_id")
         evse = payload.get("evse") or {}
         id_token = payload.get("id_token") or {}
-        verdict = await self.link.sessions.transaction_event(
+        answer = await self.link.sessions.transaction_event(
             self.link.unit_of_work(),
             self.station,
             event_type=text(payload["event_type"], 16) or "",
@@ -151,7 +151,10 @@ class ChargePoint201(ChargePoint):
             meter_values=payload.get("meter_value") or [],
         )
         return call_result.TransactionEvent(
-            id_token_info=id_token_info(verdict) if verdict else None
+            # Running cost (Updated) or final cost (Ended), incl. VAT: stations that can show
+            # it do; others ignore the field.
+            total_cost=float(answer.total_cost) if answer.total_cost is not None else None,
+            id_token_info=id_token_info(answer.verdict) if answer.verdict else None,
         )
 
     @on(Action.meter_values, skip_schema_validation=True)

@@ -278,3 +278,39 @@ async def test_a_correction_credits_the_cdr_and_issues_a_new_one(
     assert again["data"]["correctCdr"]["code"] == "invalid_input"
     session = await ChargingSession.select(ChargingSession.cost_minor).first()
     assert session == {"cost_minor": 714}
+
+
+async def test_a_201_station_is_told_the_running_and_the_final_cost(
+    priced, register, connect_charger
+):
+    identity = await in_site(register, f"CP201-COST-{uuid.uuid4().hex[:6]}", priced)
+    now = utcnow()
+    at = [(now + timedelta(minutes=minutes)).isoformat() for minutes in (0, 15, 30)]
+    async with connect_charger(identity, "ocpp2.0.1") as station:
+        started = await station.call(
+            transaction_event(
+                "Started",
+                0,
+                at[0],
+                trigger_reason="Authorized",
+                id_token={"idToken": "04AA", "type": "ISO14443"},
+                evse={"id": 1, "connectorId": 1},
+                meter_value=[register_reading(0, at[0], "Transaction.Begin")],
+            )
+        )
+        running = await station.call(
+            transaction_event("Updated", 1, at[1], meter_value=[register_reading(5000, at[1])])
+        )
+        ended = await station.call(
+            transaction_event(
+                "Ended",
+                2,
+                at[2],
+                trigger_reason="EVDeparted",
+                meter_value=[register_reading(10000, at[2], "Transaction.End")],
+                info={"stoppedReason": "EVDisconnected"},
+            )
+        )
+    assert started.total_cost == 0
+    assert running.total_cost == 2.32  # 5 kWh x 0.39 incl. 19% VAT, so far
+    assert ended.total_cost == 4.64  # the CDR's total
