@@ -100,10 +100,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         settings=settings, engine=engine, bus=bus, unit_of_work=unit_of_work, payments=provider
     )
     deliveries = OutboxWorker(payments.outbox_handlers(unit_of_work, provider))
-    # Sessions left without a CDR (billing failed, or late data completed them) are billed.
-    reconciliation = Periodic(
-        "billing reconciliation", 60, lambda: sessions.bill_unbilled(unit_of_work())
-    )
+
+    # Sessions left without a CDR (billing failed, or late data completed them) are billed,
+    # and payments not settled an hour after their session raise an alert.
+    async def reconcile() -> None:
+        await sessions.bill_unbilled(unit_of_work())
+        await payments.flag_unsettled(unit_of_work())
+
+    reconciliation = Periodic("billing reconciliation", 60, reconcile)
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)
     graphql = GraphQLApp(runtime, gateway)

@@ -22,6 +22,8 @@ from app.billing.provider import (
     ProviderUnavailable,
 )
 from app.errors import InvalidInput, NotFound
+from app.healing import service as healing
+from app.healing.models import AlertDraft
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -263,6 +265,8 @@ async def _apply_intent(
         values["receipt_number"] = f"R{payment.id:010d}"
     async with uow:
         await repository.update_payment(payment.id, values)
+        if status in ("captured", "released"):
+            await healing.clear_alert(uow, payment.organization_id, _unsettled_key(payment.id))
 
 
 async def record_webhook(uow: UnitOfWork, event: dict[str, Any]) -> bool:
@@ -319,6 +323,27 @@ async def refund(
     return await repository.payment_by_id(payment.id)
 
 
-async def unsettled(organization_id: int, older_than: timedelta) -> Sequence[PaymentView]:
-    """Reconciliation: holds still open for sessions that ended long enough ago."""
-    return await repository.unsettled_payments(organization_id, utcnow() - older_than)
+# A payment still open this long after its session ended needs a person.
+SETTLE_WITHIN = timedelta(hours=1)
+
+
+def _unsettled_key(payment_id: int) -> str:
+    return healing.alert_key("payment_not_settled", payment_id)
+
+
+async def flag_unsettled(uow: UnitOfWork) -> Sequence[PaymentView]:
+    """Reconciliation: every payment not settled an hour after its session ended (a capture
+    that keeps failing, a declined saved card) has an open alert."""
+    found = await repository.unsettled_payments(utcnow() - SETTLE_WITHIN)
+    async with uow:
+        for payment in found:
+            draft = AlertDraft(
+                organization_id=payment.organization_id,
+                kind="payment_not_settled",
+                severity="warning",
+                message=f"Payment {payment.id} is still {payment.status} after its session",
+                dedupe_key=_unsettled_key(payment.id),
+                details={"payment_id": payment.id, "status": payment.status},
+            )
+            await healing.raise_alert(uow, draft)
+    return found

@@ -290,10 +290,10 @@ async def finish_refund(
         )
 
 
-async def unsettled_payments(organization_id: int, ended_before: datetime) -> list[PaymentView]:
+async def unsettled_payments(ended_before: datetime) -> list[PaymentView]:
+    """Payments still held or being charged, or declined, for sessions that ended before."""
     rows = await Payment.select(*_PAYMENT_COLUMNS).where(
-        (Payment.organization == organization_id)
-        & (Payment.status == "authorized")
+        Payment.status.is_in(["authorized", "charging", "declined"])
         & (Payment.session.ended_at < ended_before)
     )
     return [_payment(row) for row in rows]

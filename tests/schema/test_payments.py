@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +15,11 @@ import stripe
 from ocpp.v16 import call as call16
 from strawberry import relay
 
+from app.billing import payments
+from app.timeparse import utcnow
 from db.tables import (
+    Alert,
+    ChargingSession,
     ChargingStation,
     IdToken,
     OutboxMessage,
@@ -394,3 +399,44 @@ async def test_a_registered_driver_is_charged_on_their_saved_card(
     assert (row["kind"], row["status"], row["user"]) == ("off_session", status, user_id)
     if status == "captured":
         assert row["captured_minor"] == 464
+
+
+async def test_a_payment_left_open_raises_an_alert_until_it_settles(
+    live_server, organization, register, unit_of_work
+):
+    station = await register("CP-OPEN")
+    ended = utcnow() - timedelta(hours=2)
+    session = ChargingSession(
+        organization=organization,
+        station=station.id,
+        transaction_id="open-payment",
+        state="completed",
+        started_at=ended - timedelta(hours=1),
+        ended_at=ended,
+    )
+    await session.save()
+    payment = Payment(
+        organization=organization,
+        session=session.id,
+        provider_payment_id="pi_open",
+        currency="EUR",
+        status="authorized",
+        authorized_minor=5000,
+    )
+    await payment.save()
+    assert [p.id for p in await payments.flag_unsettled(unit_of_work())] == [payment.id]
+    await payments.flag_unsettled(unit_of_work())  # the next round opens no second alert
+    assert await Alert.select(Alert.kind, Alert.status) == [
+        {"kind": "payment_not_settled", "status": "open"}
+    ]
+    body = json.dumps(
+        {
+            "id": "evt_settled",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": "pi_open", "status": "succeeded", "amount_received": 700}},
+        }
+    ).encode()
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        await client.post("/webhooks/stripe", content=body, headers=signed(body))
+    assert await Alert.select(Alert.status) == [{"status": "resolved"}]
+    assert (await Payment.select(Payment.captured_minor).first()) == {"captured_minor": 700}
