@@ -1,0 +1,1 @@
+"""Billing: CDRs, payments through Stripe, refunds, receipts."""
