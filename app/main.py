@@ -22,6 +22,7 @@ from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
 from app.config import Settings, get_settings
 from app.events import EventBus
+from app.healing import notifications
 from app.log import configure_logging
 from app.outbox import OutboxWorker
 from app.periodic import Periodic
@@ -99,7 +100,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     runtime = Runtime(
         settings=settings, engine=engine, bus=bus, unit_of_work=unit_of_work, payments=provider
     )
-    deliveries = OutboxWorker(payments.outbox_handlers(unit_of_work, provider))
+    deliveries = OutboxWorker(
+        {**payments.outbox_handlers(unit_of_work, provider), **notifications.HANDLERS}
+    )
 
     # Sessions left without a CDR (billing failed, or late data completed them) are billed,
     # and payments not settled an hour after their session raise an alert.

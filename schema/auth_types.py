@@ -11,6 +11,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from app.auth import service as auth
+from app.auth.access import Permission, may
 from app.auth.models import (
     ApiKeyView,
     OrganizationView,
@@ -34,6 +35,7 @@ class Organization(relay.Node):
     unknown_station_policy: UnknownStationPolicy
     default_currency: str = strawberry.field(description="ISO 4217, e.g. EUR")
     created_at: datetime
+    webhook_url: strawberry.Private[str | None]
 
     @classmethod
     def from_model(cls, model: OrganizationView) -> Organization:
@@ -44,7 +46,12 @@ class Organization(relay.Node):
             unknown_station_policy=model.unknown_station_policy,
             default_currency=model.default_currency,
             created_at=model.created_at,
+            webhook_url=model.alert_webhook_url,
         )
+
+    @strawberry.field(description="Where alerts are POSTed, signed (admins; null for other roles).")
+    def alert_webhook_url(self, info: Info[Context, None]) -> str | None:
+        return self.webhook_url if may(info.context.principal, Permission.MANAGE) else None
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

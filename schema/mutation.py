@@ -78,6 +78,14 @@ class OrganizationInput:
     name: str | None = UNSET
     default_currency: str | None = strawberry.field(default=UNSET, description="ISO 4217")
     unknown_station_policy: UnknownStationPolicy | None = UNSET
+    alert_webhook_url: str | None = strawberry.field(
+        default=UNSET, description="http(s) URL alerts are POSTed to; empty turns it off."
+    )
+    alert_webhook_secret: str | None = strawberry.field(
+        default=UNSET,
+        description="At least 16 characters; requests carry X-CPMS-Signature: "
+        "t=<unix time>,v1=<HMAC-SHA256 of '<t>.<body>'>. Never shown again.",
+    )
 
 
 @strawberry.type

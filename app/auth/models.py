@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 # Token statuses, as OCPP 2.0.1 names them (1.6 maps Unknown to Invalid).
 ACCEPTED = "Accepted"
@@ -59,6 +60,12 @@ class OrganizationView:
     unknown_station_policy: UnknownStationPolicy
     default_currency: str
     created_at: datetime
+    settings: dict[str, Any] = field(default_factory=dict)  # alerts, healing (see service)
+
+    @property
+    def alert_webhook_url(self) -> str | None:
+        url = (self.settings.get("alerts") or {}).get("webhook_url")
+        return str(url) if url else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,7 @@ async def organization_by_id(organization_id: int) -> OrganizationView | None:
             Organization.unknown_station_policy,
             Organization.default_currency,
             Organization.created_at,
+            Organization.settings,
         )
         .where(Organization.id == organization_id)
         .first()
@@ -56,6 +58,8 @@ async def organization_by_id(organization_id: int) -> OrganizationView | None:
     if row is None:
         return None
     row["unknown_station_policy"] = UnknownStationPolicy(row["unknown_station_policy"])
+    settings = row["settings"]
+    row["settings"] = (json.loads(settings) if isinstance(settings, str) else settings) or {}
     return OrganizationView(**row)
 
 

@@ -35,6 +35,7 @@ from app.unit_of_work import UnitOfWork
 # last_used_at is written at most this often per key or token, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 8
+MIN_WEBHOOK_SECRET = 16
 BAD_LOGIN = "wrong organization, email or password"
 
 
@@ -424,12 +425,23 @@ async def organizations_by_ids(
 async def update_organization(
     uow: UnitOfWork, principal: Principal, changes: dict[str, Any]
 ) -> OrganizationView:
-    """Name, default currency and the policy for unknown stations (admin)."""
+    """Name, default currency, the policy for unknown stations, and where alerts are sent
+    (a webhook URL and the secret its requests are signed with) (admin)."""
     require(principal, Permission.MANAGE)
-    unknown = set(changes) - {"name", "default_currency", "unknown_station_policy"}
+    unknown = set(changes) - {
+        "name",
+        "default_currency",
+        "unknown_station_policy",
+        "alert_webhook_url",
+        "alert_webhook_secret",
+    }
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
-    values = {name: value for name, value in changes.items() if value is not None}
+    values = {
+        name: value
+        for name, value in changes.items()
+        if value is not None and not name.startswith("alert_webhook")
+    }
     if "name" in values and not values["name"].strip():
         raise InvalidInput("an organization needs a name")
     if "default_currency" in values:
@@ -442,9 +454,38 @@ async def update_organization(
             values["unknown_station_policy"]
         ).value
     async with uow:
+        current = await organization(principal)
+        alerts = _alert_settings(dict(current.settings.get("alerts") or {}), changes)
+        if alerts is not None:
+            values["settings"] = {**current.settings, "alerts": alerts}
         if values:
             await repository.update_organization(principal.organization_id, values)
     return await organization(principal)
+
+
+def _alert_settings(alerts: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any] | None:
+    """The alert webhook after `changes` (None: untouched); an empty URL turns it off."""
+    if "alert_webhook_url" not in changes and "alert_webhook_secret" not in changes:
+        return None
+    if "alert_webhook_url" in changes:
+        url = (changes["alert_webhook_url"] or "").strip()
+        if url and not url.startswith(("https://", "http://")):
+            raise InvalidInput("the alert webhook is an http(s) URL")
+        alerts["webhook_url"] = url or None
+    if changes.get("alert_webhook_secret") is not None:
+        secret = changes["alert_webhook_secret"]
+        if len(secret) < MIN_WEBHOOK_SECRET:
+            raise InvalidInput(f"a webhook secret has at least {MIN_WEBHOOK_SECRET} characters")
+        alerts["webhook_secret"] = secret
+    if alerts.get("webhook_url") and not alerts.get("webhook_secret"):
+        raise InvalidInput("an alert webhook needs a secret to sign its requests with")
+    return alerts
+
+
+async def organization_settings(organization_id: int) -> dict[str, Any]:
+    """An organization's settings (alert webhook, healing thresholds), for the domain."""
+    found = await repository.organization_by_id(organization_id)
+    return found.settings if found else {}
 
 
 async def issue_one_off_token(organization_id: int, user_id: int | None) -> tuple[int, str]:

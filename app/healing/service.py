@@ -9,7 +9,7 @@ from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.errors import NotFound
 from app.events import AlertChanged
-from app.healing import repository
+from app.healing import notifications, repository
 from app.healing.models import AlertDraft, AlertFilter, AlertView
 from app.pagination import Page, PageRequest
 from app.unit_of_work import UnitOfWork
@@ -60,12 +60,14 @@ async def raise_alert(uow: UnitOfWork, draft: AlertDraft) -> None:
     alert = await repository.open_alert(draft)
     if alert is not None:
         uow.emit(_changed(draft.organization_id, alert))
+        await notifications.queue(draft.organization_id, alert)
 
 
 async def clear_alert(uow: UnitOfWork, organization_id: int, dedupe_key: str) -> None:
     """The condition is gone: its open alert resolves. Call inside `uow`."""
     for alert in await repository.resolve_alerts(organization_id, dedupe_key):
         uow.emit(_changed(organization_id, alert))
+        await notifications.queue(organization_id, alert)
 
 
 async def resolve_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> AlertView:
@@ -75,6 +77,7 @@ async def resolve_alert(uow: UnitOfWork, principal: Principal, alert_id: int) ->
         resolved = await repository.resolve_alerts(principal.organization_id, None, alert_id)
         for alert in resolved:
             uow.emit(_changed(principal.organization_id, alert))
+            await notifications.queue(principal.organization_id, alert)
     found = await repository.alerts_by_ids(principal.organization_id, [alert_id])
     if not found:
         raise NotFound(f"no alert {alert_id}")
