@@ -23,6 +23,7 @@ from app.billing.webhook import stripe_webhook
 from app.config import Settings, get_settings
 from app.events import EventBus
 from app.healing import notifications
+from app.leases import Leases
 from app.log import configure_logging
 from app.outbox import OutboxWorker
 from app.periodic import Periodic
@@ -110,7 +111,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await sessions.bill_unbilled(unit_of_work())
         await payments.flag_unsettled(unit_of_work())
 
-    reconciliation = Periodic("billing reconciliation", 60, reconcile)
+    leases = Leases(settings.redis_url, settings.node_id)
+    reconciliation = Periodic("billing reconciliation", 60, reconcile, leases)
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)
     graphql = GraphQLApp(runtime, gateway)
@@ -136,6 +138,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             yield
         finally:
             await reconciliation.stop()
+            await leases.close()
             await deliveries.stop()
             await gateway.stop()
             await ocpp.stop()

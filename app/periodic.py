@@ -1,5 +1,5 @@
 """A job run every so often for the life of the process; a failing round is logged and the
-next one runs as planned."""
+next one runs as planned. A job for the whole cluster runs on the node holding its lease."""
 
 from __future__ import annotations
 
@@ -9,14 +9,23 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app.leases import Leases
+
 logger = logging.getLogger(__name__)
 
 
 class Periodic:
-    def __init__(self, name: str, interval_s: float, job: Callable[[], Awaitable[Any]]) -> None:
+    def __init__(
+        self,
+        name: str,
+        interval_s: float,
+        job: Callable[[], Awaitable[Any]],
+        leases: Leases | None = None,
+    ) -> None:
         self._name = name
         self._interval_s = interval_s
         self._job = job
+        self._leases = leases
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -31,6 +40,11 @@ class Periodic:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval_s)
+            # Held a little longer than a round, so the holder keeps it while it is alive.
+            if self._leases is not None and not await self._leases.hold(
+                self._name, self._interval_s * 3
+            ):
+                continue
             try:
                 await self._job()
             except Exception:

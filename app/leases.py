@@ -1,0 +1,49 @@
+"""Leases: one node at a time does a cluster-wide job (reconciliation, ghost checks, ...).
+
+With Redis, a lease is a key holding the node's id with an expiry. The holder renews it at
+each round; a node that dies stops renewing, and another takes the job over once the lease
+expires. Without Redis there is one process, which always holds every lease."""
+
+from __future__ import annotations
+
+import logging
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "cpms:lease:"
+
+# Take the lease if it is free, or extend it if it is ours already: in one step.
+_HOLD = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+class Leases:
+    def __init__(self, redis_url: str | None, node_id: str) -> None:
+        self._node_id = node_id
+        self._redis = aioredis.from_url(redis_url, decode_responses=True) if redis_url else None
+
+    async def hold(self, name: str, ttl_s: float) -> bool:
+        """Whether this node holds `name` for the next `ttl_s` seconds."""
+        if self._redis is None:
+            return True
+        try:
+            held = await self._redis.eval(
+                _HOLD, 1, KEY_PREFIX + name, self._node_id, int(ttl_s * 1000)
+            )
+        except RedisError as error:
+            logger.warning("cannot take the lease %s: %s", name, error)
+            return False
+        return bool(held)
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
