@@ -31,6 +31,7 @@ from schema.operations import OperationMutation
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.tariff_types import TariffMutation
+from schema.uptime_types import MaintenanceMutation
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
@@ -55,6 +56,7 @@ Mutation = merge_types(
         AlertMutation,
         TariffMutation,
         PaymentMutation,
+        MaintenanceMutation,
     ),
 )
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -19,6 +20,7 @@ from app.events import (
     StationConnectionChanged,
     StationStatusChanged,
 )
+from app.healing import service as healing
 from app.pagination import DEFAULT_PAGE_SIZE
 from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
@@ -37,6 +39,9 @@ from schema.pagination import connection, page_request
 from schema.reservations import Reservation
 from schema.session_types import ChargingSession
 from schema.station_log_types import CommandLog, OcppFrame
+
+if TYPE_CHECKING:
+    from schema.uptime_types import MaintenanceWindow, UptimeReport
 
 
 @strawberry.type
@@ -85,6 +90,19 @@ class Connector(relay.Node):
     async def station(self, info: Info[Context, None]) -> ChargingStation | None:
         station = await info.context.loaders.station.load(self.station_id)
         return ChargingStation.from_model(station) if station else None
+
+    @strawberry.field(
+        description="Availability per day in the site's time zone (both days included) and "
+        "over the last 12 months (operators' reports)."
+    )
+    async def uptime(
+        self, info: Info[Context, None], first_day: date, last_day: date
+    ) -> Annotated[UptimeReport, strawberry.lazy("schema.uptime_types")]:
+        from schema.uptime_types import connector_report
+
+        station = await info.context.loaders.station.load(self.station_id)
+        site_id = station.site_id if station else None
+        return await connector_report(info, [int(self.id)], site_id, first_day, last_day)
 
     @strawberry.field(description="The session running on this connector, if any.")
     async def current_session(self, info: Info[Context, None]) -> ChargingSession | None:
@@ -206,6 +224,15 @@ class ChargingStation(relay.Node):
         )
         return connection(page, CommandLog.from_model)
 
+    @strawberry.field(description="Planned downtime of the station and its connectors.")
+    async def maintenance_windows(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[MaintenanceWindow, strawberry.lazy("schema.uptime_types")]]:
+        from schema.uptime_types import MaintenanceWindow
+
+        windows = await healing.maintenance_of_station(info.context.principal, int(self.id))
+        return [MaintenanceWindow.from_model(window) for window in windows]
+
     @strawberry.field(description="Reservations of this station, newest first.")
     async def reservations(
         self,
@@ -295,6 +322,22 @@ class Site(relay.Node):
     async def stations(self, info: Info[Context, None]) -> list[ChargingStation]:
         stations = await info.context.loaders.stations_of_site.load(int(self.id))
         return [ChargingStation.from_model(station) for station in stations]
+
+    @strawberry.field(
+        description="The site's availability: its connectors' times summed, per day and over "
+        "the last 12 months."
+    )
+    async def uptime(
+        self, info: Info[Context, None], first_day: date, last_day: date
+    ) -> Annotated[UptimeReport, strawberry.lazy("schema.uptime_types")]:
+        from schema.uptime_types import connector_report
+
+        of_site = await info.context.loaders.stations_of_site.load(int(self.id))
+        connectors = await stations.connectors_by_station_ids(
+            info.context.principal, [station.id for station in of_site]
+        )
+        ids = [connector.id for found in connectors.values() for connector in found]
+        return await connector_report(info, ids, int(self.id), first_day, last_day)
 
 
 @strawberry.type

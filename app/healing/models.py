@@ -40,3 +40,15 @@ class AlertDraft:
     dedupe_key: str
     station_id: int | None = None
     details: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceView:
+    """Planned downtime: outage inside it does not count against uptime."""
+
+    id: int
+    station_id: int
+    connector_id: int | None  # None: the whole station
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from app.healing.models import AlertDraft, AlertFilter, AlertView
+from app.healing.models import AlertDraft, AlertFilter, AlertView, MaintenanceView
+from app.healing.uptime import Interval, StatusReport
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from db.paging import page_by_id
-from db.tables import Alert
+from db.tables import Alert, ChargingStation, Connector, MaintenanceWindow, StatusChange
 
 
 async def open_alert_counts(organization_id: int, site_id: int | None) -> list[dict[str, Any]]:
@@ -118,3 +120,145 @@ async def resolve_alerts(
         .returning(*_ALERT_COLUMNS)
     )
     return [_alert(row) for row in resolved]
+
+
+async def status_history(connector_id: int, since: datetime) -> list[StatusReport]:
+    """A connector's statuses from `since`, with the last one before it (its state then)."""
+    before = (
+        await StatusChange.select(StatusChange.occurred_at, StatusChange.status)
+        .where((StatusChange.connector == connector_id) & (StatusChange.occurred_at < since))
+        .order_by(StatusChange.occurred_at, ascending=False)
+        .first()
+    )
+    rows = await StatusChange.select(StatusChange.occurred_at, StatusChange.status).where(
+        (StatusChange.connector == connector_id) & (StatusChange.occurred_at >= since)
+    )
+    return [
+        StatusReport(at=row["occurred_at"], status=row["status"])
+        for row in ([before] if before else []) + list(rows)
+    ]
+
+
+async def offline_periods(station_id: int, since: datetime, until: datetime) -> list[Interval]:
+    """When the station was disconnected, from its connection history."""
+    statuses = ("Connected", "Disconnected")
+    before = (
+        await StatusChange.select(StatusChange.occurred_at, StatusChange.status)
+        .where(
+            (StatusChange.station == station_id)
+            & StatusChange.connector.is_null()
+            & StatusChange.status.is_in(list(statuses))
+            & (StatusChange.occurred_at < since)
+        )
+        .order_by(StatusChange.occurred_at, ascending=False)
+        .first()
+    )
+    rows = (
+        await StatusChange.select(StatusChange.occurred_at, StatusChange.status)
+        .where(
+            (StatusChange.station == station_id)
+            & StatusChange.connector.is_null()
+            & StatusChange.status.is_in(list(statuses))
+            & (StatusChange.occurred_at >= since)
+        )
+        .order_by(StatusChange.occurred_at)
+    )
+    periods: list[Interval] = []
+    went_offline: datetime | None = None
+    if before is not None and before["status"] == "Disconnected":
+        went_offline = since
+    for row in rows:
+        if row["status"] == "Disconnected" and went_offline is None:
+            went_offline = row["occurred_at"]
+        elif row["status"] == "Connected" and went_offline is not None:
+            periods.append(Interval(went_offline, row["occurred_at"]))
+            went_offline = None
+    if went_offline is not None and went_offline < until:
+        periods.append(Interval(went_offline, until))
+    return periods
+
+
+async def maintenance_windows(
+    organization_id: int, station_id: int, connector_id: int | None
+) -> list[MaintenanceView]:
+    """The station's windows, and the connector's own."""
+    query = MaintenanceWindow.select(*_WINDOW_COLUMNS).where(
+        (MaintenanceWindow.organization == organization_id)
+        & (MaintenanceWindow.station == station_id)
+    )
+    if connector_id is not None:
+        query = query.where(
+            MaintenanceWindow.connector.is_null() | (MaintenanceWindow.connector == connector_id)
+        )
+    rows = await query.order_by(MaintenanceWindow.starts_at)
+    return [_window(row) for row in rows]
+
+
+_WINDOW_COLUMNS = (
+    MaintenanceWindow.id,
+    MaintenanceWindow.station,
+    MaintenanceWindow.connector,
+    MaintenanceWindow.starts_at,
+    MaintenanceWindow.ends_at,
+    MaintenanceWindow.reason,
+)
+
+
+def _window(row: dict[str, Any]) -> MaintenanceView:
+    return MaintenanceView(
+        id=row["id"],
+        station_id=row["station"],
+        connector_id=row["connector"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        reason=row["reason"],
+    )
+
+
+async def add_maintenance(
+    organization_id: int,
+    station_id: int,
+    connector_id: int | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str | None,
+    user_id: int | None,
+) -> MaintenanceView | None:
+    """None if the station (or the connector on it) is not the organization's."""
+    if not await ChargingStation.exists().where(
+        (ChargingStation.id == station_id) & (ChargingStation.organization == organization_id)
+    ):
+        return None
+    if connector_id is not None and not await Connector.exists().where(
+        (Connector.id == connector_id) & (Connector.station == station_id)
+    ):
+        return None
+    window = MaintenanceWindow(
+        organization=organization_id,
+        station=station_id,
+        connector=connector_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason[:255] if reason else None,
+        created_by=user_id,
+    )
+    await window.save()
+    row = (
+        await MaintenanceWindow.select(*_WINDOW_COLUMNS)
+        .where(MaintenanceWindow.id == window.id)
+        .first()
+    )
+    assert row is not None
+    return _window(row)
+
+
+async def remove_maintenance(organization_id: int, window_id: int) -> bool:
+    deleted = (
+        await MaintenanceWindow.delete()
+        .where(
+            (MaintenanceWindow.organization == organization_id)
+            & (MaintenanceWindow.id == window_id)
+        )
+        .returning(MaintenanceWindow.id)
+    )
+    return bool(deleted)

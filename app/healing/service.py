@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.auth.access import Permission, require
 from app.auth.models import Principal
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.events import AlertChanged
 from app.healing import notifications, repository
-from app.healing.models import AlertDraft, AlertFilter, AlertView
+from app.healing.models import AlertDraft, AlertFilter, AlertView, MaintenanceView
+from app.healing.uptime import (
+    NEVI_YEAR,
+    Availability,
+    DayAvailability,
+    Interval,
+    StatusReport,
+    daily_availability,
+    port_availability,
+    rolling_twelve_months,
+    site_availability,
+)
 from app.pagination import Page, PageRequest
+from app.stations.models import ConnectorView
+from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
 
@@ -87,3 +103,115 @@ async def resolve_alert(uow: UnitOfWork, principal: Principal, alert_id: int) ->
 def alert_key(kind: str, *parts: Any) -> str:
     """The dedupe key of a condition, e.g. `station_pending:42`."""
     return ":".join([kind, *(str(part) for part in parts)])
+
+
+@dataclass(frozen=True, slots=True)
+class UptimeReport:
+    """Availability per day in the site's time zone, over the days asked for, and over the
+    rolling 12 months (NEVI)."""
+
+    days: list[DayAvailability]
+    period: Availability
+    last_12_months: Availability
+
+
+MAX_REPORT_DAYS = 400
+
+
+async def _port_inputs(
+    principal: Principal, connector: ConnectorView, since: datetime, until: datetime
+) -> tuple[list[StatusReport], list[Interval], list[Interval]]:
+    history = await repository.status_history(connector.id, since)
+    offline = await repository.offline_periods(connector.station_id, since, until)
+    windows = await repository.maintenance_windows(
+        principal.organization_id, connector.station_id, connector.id
+    )
+    excluded = [Interval(w.starts_at, w.ends_at) for w in windows]
+    return history, offline, excluded
+
+
+def _days_checked(first_day: date, last_day: date) -> None:
+    if last_day < first_day:
+        raise InvalidInput("the last day is before the first")
+    if (last_day - first_day).days >= MAX_REPORT_DAYS:
+        raise InvalidInput(f"a report covers at most {MAX_REPORT_DAYS} days")
+
+
+async def uptime_of_connectors(
+    principal: Principal,
+    connectors: Sequence[ConnectorView],
+    time_zone: str,
+    first_day: date,
+    last_day: date,
+) -> UptimeReport:
+    """One port's report, or a site's (its ports' times summed)."""
+    require(principal, Permission.READ_NETWORK)
+    _days_checked(first_day, last_day)
+    now = utcnow()
+    zone = ZoneInfo(time_zone)
+    since = min(
+        datetime.combine(first_day, time(), zone).astimezone(UTC), now - NEVI_YEAR
+    ) - timedelta(days=1)
+    per_day: dict[date, list[Availability]] = {}
+    periods: list[Availability] = []
+    years: list[Availability] = []
+    for connector in connectors:
+        history, offline, excluded = await _port_inputs(principal, connector, since, now)
+        days = daily_availability(history, offline, excluded, first_day, last_day, time_zone)
+        for day in days:
+            per_day.setdefault(day.day, []).append(day.availability)
+        periods.append(
+            port_availability(
+                history, offline, excluded, days[0].availability.start, days[-1].availability.end
+            )
+        )
+        years.append(rolling_twelve_months(history, offline, excluded, now))
+    if not connectors:
+        raise NotFound("no connectors to report on")
+    return UptimeReport(
+        days=[
+            DayAvailability(day, site_availability(ports)) for day, ports in sorted(per_day.items())
+        ],
+        period=site_availability(periods),
+        last_12_months=site_availability(years),
+    )
+
+
+async def schedule_maintenance(
+    uow: UnitOfWork,
+    principal: Principal,
+    station_id: int,
+    connector_id: int | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str | None,
+) -> MaintenanceView:
+    """Planned downtime of a station or one connector (operators): outage then is excluded."""
+    require(principal, Permission.OPERATE)
+    if ends_at <= starts_at:
+        raise InvalidInput("a maintenance window ends after it starts")
+    async with uow:
+        window = await repository.add_maintenance(
+            principal.organization_id,
+            station_id,
+            connector_id,
+            starts_at,
+            ends_at,
+            reason,
+            principal.user_id,
+        )
+    if window is None:
+        raise NotFound("no such station or connector")
+    return window
+
+
+async def cancel_maintenance(uow: UnitOfWork, principal: Principal, window_id: int) -> None:
+    require(principal, Permission.OPERATE)
+    async with uow:
+        if not await repository.remove_maintenance(principal.organization_id, window_id):
+            raise NotFound(f"no maintenance window {window_id}")
+
+
+async def maintenance_of_station(principal: Principal, station_id: int) -> list[MaintenanceView]:
+    require(principal, Permission.READ_NETWORK)
+    return await repository.maintenance_windows(principal.organization_id, station_id, None)

@@ -370,8 +370,22 @@ async def create_station(
     return record
 
 
+# Connection history, for uptime: station-level status changes with these two statuses.
+CONNECTED, DISCONNECTED = "Connected", "Disconnected"
+
+
+async def record_connections(station_ids: Sequence[int], status: str, at: datetime) -> None:
+    await StatusChange.insert(
+        *(
+            StatusChange(station=station_id, connector=None, status=status, occurred_at=at)
+            for station_id in station_ids
+        )
+    )
+
+
 async def set_presence(station_id: int, *, connected: bool, protocol: str, node_id: str) -> None:
     now = utcnow()
+    await record_connections([station_id], CONNECTED if connected else DISCONNECTED, now)
     await ChargingStation.update(
         {
             ChargingStation.connected: connected,
@@ -393,6 +407,8 @@ async def clear_presence(station_id: int, node_id: str) -> bool:
         .where(ChargingStation.connected == True)  # noqa: E712
         .returning(ChargingStation.id)
     )
+    if rows:
+        await record_connections([station_id], DISCONNECTED, utcnow())
     return bool(rows)
 
 
@@ -648,9 +664,11 @@ async def connected_stations_silent_since(before: datetime) -> list[dict[str, An
 
 
 async def mark_offline(station_ids: Sequence[int]) -> None:
+    now = utcnow()
     await ChargingStation.update(
-        {ChargingStation.connected: False, ChargingStation.updated_at: utcnow()}
+        {ChargingStation.connected: False, ChargingStation.updated_at: now}
     ).where(ChargingStation.id.is_in(list(station_ids)))
+    await record_connections(station_ids, DISCONNECTED, now)
 
 
 _CONFIGURATION_KEY = (

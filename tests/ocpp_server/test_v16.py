@@ -166,8 +166,14 @@ async def test_status_notification_creates_connector_and_history(
         "GroundFailure",
         "E42",
     )
-    history = await StatusChange.select().order_by(StatusChange.id)
+    history = (
+        await StatusChange.select()
+        .where(StatusChange.connector.is_not_null())
+        .order_by(StatusChange.id)
+    )
     assert [h["status"] for h in history] == ["Available", "Faulted"]
+    connections = await StatusChange.select().where(StatusChange.connector.is_null())
+    assert [c["status"] for c in connections][:1] == ["Connected"]  # for uptime
 
 
 async def test_unknown_error_code_is_kept_as_other_error(station, connect_charger):
