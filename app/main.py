@@ -22,7 +22,7 @@ from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
 from app.config import Settings, get_settings
 from app.events import EventBus
-from app.healing import notifications
+from app.healing import service as healing
 from app.leases import Leases
 from app.log import configure_logging
 from app.outbox import OutboxWorker
@@ -102,7 +102,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         settings=settings, engine=engine, bus=bus, unit_of_work=unit_of_work, payments=provider
     )
     deliveries = OutboxWorker(
-        {**payments.outbox_handlers(unit_of_work, provider), **notifications.HANDLERS}
+        {
+            **payments.outbox_handlers(unit_of_work, provider),
+            **healing.outbox_handlers(unit_of_work),
+        }
     )
 
     # Sessions left without a CDR (billing failed, or late data completed them) are billed,

@@ -262,3 +262,12 @@ async def remove_maintenance(organization_id: int, window_id: int) -> bool:
         .returning(MaintenanceWindow.id)
     )
     return bool(deleted)
+
+
+async def station_connected(station_id: int) -> bool:
+    row = (
+        await ChargingStation.select(ChargingStation.connected)
+        .where(ChargingStation.id == station_id)
+        .first()
+    )
+    return bool(row and row["connected"])

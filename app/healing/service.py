@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app import outbox
+from app.auth import service as auth
 from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.errors import InvalidInput, NotFound
 from app.events import AlertChanged
 from app.healing import notifications, repository
 from app.healing.models import AlertDraft, AlertFilter, AlertView, MaintenanceView
+from app.healing.rules import HealingPolicy
 from app.healing.uptime import (
     NEVI_YEAR,
     Availability,
@@ -29,6 +33,8 @@ from app.pagination import Page, PageRequest
 from app.stations.models import ConnectorView
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
 
 
 async def open_alerts_by_severity(
@@ -215,3 +221,58 @@ async def cancel_maintenance(uow: UnitOfWork, principal: Principal, window_id: i
 async def maintenance_of_station(principal: Principal, station_id: int) -> list[MaintenanceView]:
     require(principal, Permission.READ_NETWORK)
     return await repository.maintenance_windows(principal.organization_id, station_id, None)
+
+
+OFFLINE_CHECK = "healing.offline_check"
+
+
+async def policy_of(organization_id: int) -> HealingPolicy:
+    """The organization's healing rules and thresholds (its settings over the defaults)."""
+    settings = await auth.organization_settings(organization_id)
+    try:
+        return HealingPolicy.from_settings(settings.get("healing"))
+    except ValueError:
+        logger.exception("organization %s has invalid healing settings", organization_id)
+        return HealingPolicy()
+
+
+async def watch_offline(
+    uow: UnitOfWork, organization_id: int, station_id: int, identity: str
+) -> None:
+    """A station went offline: if it is still offline after the organization's delay, an
+    alert opens. Call inside `uow`."""
+    delay = (await policy_of(organization_id)).offline_alert_after
+    now = utcnow()
+    await outbox.enqueue(
+        organization_id,
+        OFFLINE_CHECK,
+        {"organization_id": organization_id, "station_id": station_id, "identity": identity},
+        f"offline-check:{station_id}:{now.isoformat()}",
+        not_before=now + delay,
+    )
+
+
+async def back_online(uow: UnitOfWork, organization_id: int, station_id: int) -> None:
+    """The station connected: its offline alert, if any, resolves. Call inside `uow`."""
+    await clear_alert(uow, organization_id, alert_key("station_offline", station_id))
+
+
+def outbox_handlers(unit_of_work: Callable[[], UnitOfWork]) -> dict[str, outbox.Handler]:
+    async def offline_check(payload: dict[str, Any]) -> None:
+        station_id = payload["station_id"]
+        if await repository.station_connected(station_id):
+            return  # back already
+        async with unit_of_work() as uow:
+            await raise_alert(
+                uow,
+                AlertDraft(
+                    organization_id=payload["organization_id"],
+                    kind="station_offline",
+                    severity="warning",
+                    message=f"Station {payload['identity']} is offline",
+                    dedupe_key=alert_key("station_offline", station_id),
+                    station_id=station_id,
+                ),
+            )
+
+    return {OFFLINE_CHECK: offline_check, **notifications.HANDLERS}

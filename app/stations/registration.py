@@ -8,6 +8,7 @@ from app.auth.models import UnknownStationPolicy
 from app.auth.passwords import hash_password, verify_password
 from app.errors import AlreadyExists, NotFound
 from app.events import SecurityEventRaised, StationConnectionChanged
+from app.healing import service as healing
 from app.stations import repository
 from app.stations.models import Admission, StationRecord
 from app.timeparse import utcnow
@@ -64,6 +65,7 @@ async def admit_connection(
         await repository.set_presence(
             station.id, connected=True, protocol=protocol, node_id=node_id
         )
+        await healing.back_online(uow, station.organization_id, station.id)
         uow.emit(
             StationConnectionChanged(
                 organization_id=station.organization_id,
@@ -80,6 +82,7 @@ async def record_disconnect(uow: UnitOfWork, station: StationRecord, node_id: st
     """The websocket closed: the station is offline unless it reconnected elsewhere meanwhile."""
     async with uow:
         if await repository.clear_presence(station.id, node_id):
+            await healing.watch_offline(uow, station.organization_id, station.id, station.identity)
             uow.emit(
                 StationConnectionChanged(
                     organization_id=station.organization_id,

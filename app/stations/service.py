@@ -436,6 +436,7 @@ async def mark_silent_stations_offline(uow: UnitOfWork, now: datetime) -> list[s
             return []
         await repository.mark_offline([row["id"] for row in silent])
         for row in silent:
+            await healing.watch_offline(uow, row["organization"], row["id"], row["identity"])
             uow.emit(
                 StationConnectionChanged(
                     organization_id=row["organization"],

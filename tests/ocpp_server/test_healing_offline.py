@@ -1,0 +1,50 @@
+"""A station that stays offline gets an alert; reconnecting resolves it."""
+
+import asyncio
+
+from db.tables import Alert, Organization
+from tests.conftest import TEST_ORGANIZATION
+
+
+async def alert_statuses() -> list[str]:
+    rows = await Alert.select(Alert.status).where(Alert.kind == "station_offline")
+    return [row["status"] for row in rows]
+
+
+async def eventually(check, timeout_s: float = 8.0):
+    for _ in range(int(timeout_s / 0.1)):
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    return await check()
+
+
+async def test_an_offline_station_alerts_and_resolves_on_reconnect(
+    live_server, organization, register, connect_charger
+):
+    await Organization.update(
+        {Organization.settings: {"healing": {"offline_alert_after_s": 0}}}
+    ).where(Organization.slug == TEST_ORGANIZATION)
+    await register("CP-GONE")
+    async with connect_charger("CP-GONE"):
+        pass  # the connection drops
+    assert await eventually(lambda: _opened())
+    async with connect_charger("CP-GONE"):
+        assert await alert_statuses() == ["resolved"]
+
+
+async def _opened() -> bool:
+    return await alert_statuses() == ["open"]
+
+
+async def test_a_short_drop_raises_nothing(live_server, organization, register, connect_charger):
+    await Organization.update(
+        {Organization.settings: {"healing": {"offline_alert_after_s": 2}}}
+    ).where(Organization.slug == TEST_ORGANIZATION)
+    await register("CP-BLIP")
+    async with connect_charger("CP-BLIP"):
+        pass
+    async with connect_charger("CP-BLIP"):  # back within the delay
+        await asyncio.sleep(3.5)  # the check comes due and finds it connected
+        assert await alert_statuses() == []
