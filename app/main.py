@@ -22,6 +22,7 @@ from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
 from app.config import Settings, get_settings
 from app.events import EventBus
+from app.healing import recovery
 from app.healing import service as healing
 from app.leases import Leases
 from app.log import configure_logging
@@ -101,10 +102,13 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     runtime = Runtime(
         settings=settings, engine=engine, bus=bus, unit_of_work=unit_of_work, payments=provider
     )
+    ocpp = OcppServer(runtime)
+    gateway = OcppGateway(ocpp, runtime)
     deliveries = OutboxWorker(
         {
             **payments.outbox_handlers(unit_of_work, provider),
             **healing.outbox_handlers(unit_of_work),
+            **recovery.outbox_handlers(gateway, unit_of_work),
         }
     )
 
@@ -116,8 +120,6 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     leases = Leases(settings.redis_url, settings.node_id)
     reconciliation = Periodic("billing reconciliation", 60, reconcile, leases)
-    ocpp = OcppServer(runtime)
-    gateway = OcppGateway(ocpp, runtime)
     graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager

@@ -32,6 +32,11 @@ class Alert(relay.Node):
     details: dict[str, Any] = strawberry.field(graphql_type=JSON)
     opened_at: datetime
     resolved_at: datetime | None
+    actions: list[dict[str, Any]] = strawberry.field(
+        graphql_type=JSON,
+        description="What was done about it: remote actions by the system with their outcome, "
+        "escalations.",
+    )
     station_id: strawberry.Private[int | None]
 
     @classmethod
@@ -45,6 +50,7 @@ class Alert(relay.Node):
             details=model.details,
             opened_at=model.opened_at,
             resolved_at=model.resolved_at,
+            actions=model.actions,
             station_id=model.station_id,
         )
 
@@ -59,6 +65,7 @@ class Alert(relay.Node):
             details=event.details,
             opened_at=event.opened_at,
             resolved_at=event.resolved_at,
+            actions=[],
             station_id=event.station_id,
         )
 

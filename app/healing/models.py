@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ class AlertView:
     details: dict[str, Any]
     opened_at: datetime
     resolved_at: datetime | None
+    actions: list[dict[str, Any]] = field(default_factory=list)  # what was done about it
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,14 @@ from app.healing.uptime import Interval, StatusReport
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from db.paging import page_by_id
-from db.tables import Alert, ChargingStation, Connector, MaintenanceWindow, StatusChange
+from db.tables import (
+    Alert,
+    ChargingSession,
+    ChargingStation,
+    Connector,
+    MaintenanceWindow,
+    StatusChange,
+)
 
 
 async def open_alert_counts(organization_id: int, site_id: int | None) -> list[dict[str, Any]]:
@@ -36,7 +43,9 @@ async def open_alert_counts(organization_id: int, site_id: int | None) -> list[d
 
 def _alert(row: dict[str, Any]) -> AlertView:
     details = row["details"]
+    actions = row.get("actions")
     return AlertView(
+        actions=json.loads(actions) if isinstance(actions, str) else list(actions or []),
         id=row["id"],
         station_id=row["station"],
         kind=row["kind"],
@@ -59,6 +68,7 @@ _ALERT_COLUMNS = (
     Alert.details,
     Alert.opened_at,
     Alert.resolved_at,
+    Alert.actions,
 )
 
 
@@ -271,3 +281,61 @@ async def station_connected(station_id: int) -> bool:
         .first()
     )
     return bool(row and row["connected"])
+
+
+async def open_alert_by_key(organization_id: int, dedupe_key: str) -> AlertView | None:
+    row = (
+        await Alert.select(*_ALERT_COLUMNS)
+        .where(
+            (Alert.organization == organization_id)
+            & (Alert.dedupe_key == dedupe_key)
+            & (Alert.status == "open")
+        )
+        .first()
+    )
+    return _alert(row) if row else None
+
+
+async def record_action(alert_id: int, action: dict[str, Any]) -> None:
+    """Append what was done about an alert (a remote reset and its outcome, ...)."""
+    row = await Alert.select(Alert.actions).where(Alert.id == alert_id).first()
+    if row is None:
+        return
+    actions = row["actions"]
+    done = json.loads(actions) if isinstance(actions, str) else list(actions or [])
+    await Alert.update({Alert.actions: [*done, action]}).where(Alert.id == alert_id)
+
+
+async def escalate(alert_id: int, severity: str, message: str) -> None:
+    await Alert.update({Alert.severity: severity, Alert.message: message}).where(
+        Alert.id == alert_id
+    )
+
+
+async def open_fault_keys(station_id: int) -> list[str]:
+    """Dedupe keys of the station's open connector-fault alerts."""
+    rows = await Alert.select(Alert.dedupe_key).where(
+        (Alert.station == station_id)
+        & (Alert.kind == "connector_faulted")
+        & (Alert.status == "open")
+    )
+    return [row["dedupe_key"] for row in rows]
+
+
+async def connector_status(station_id: int, evse_id: int, connector_id: int) -> str | None:
+    row = (
+        await Connector.select(Connector.status)
+        .where(
+            (Connector.station == station_id)
+            & (Connector.evse.evse_id == evse_id)
+            & (Connector.connector_id == connector_id)
+        )
+        .first()
+    )
+    return row["status"] if row else None
+
+
+async def session_running(station_id: int) -> bool:
+    return await ChargingSession.exists().where(
+        (ChargingSession.station == station_id) & (ChargingSession.state == "active")
+    )

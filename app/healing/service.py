@@ -17,7 +17,7 @@ from app.errors import InvalidInput, NotFound
 from app.events import AlertChanged
 from app.healing import notifications, repository
 from app.healing.models import AlertDraft, AlertFilter, AlertView, MaintenanceView
-from app.healing.rules import HealingPolicy
+from app.healing.rules import FaultClass, HealingPolicy, classify_fault
 from app.healing.uptime import (
     NEVI_YEAR,
     Availability,
@@ -31,6 +31,7 @@ from app.healing.uptime import (
 )
 from app.pagination import Page, PageRequest
 from app.stations.models import ConnectorView
+from app.stations.models import StatusReport as ConnectorReport
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -276,3 +277,86 @@ def outbox_handlers(unit_of_work: Callable[[], UnitOfWork]) -> dict[str, outbox.
             )
 
     return {OFFLINE_CHECK: offline_check, **notifications.HANDLERS}
+
+
+# Connector faults ------------------------------------------------------------------------
+
+RECOVER = "healing.recover"
+# Keys of the connector faults this process knows are open: a status that is not Faulted
+# resolves one only if it is here, so the hot status path costs a set lookup otherwise.
+_OPEN_FAULTS: set[str] = set()
+
+
+def fault_key(station_id: int, evse_id: int, connector_id: int) -> str:
+    return alert_key("connector_faulted", station_id, evse_id, connector_id)
+
+
+async def remember_open_faults(station_id: int) -> None:
+    """A station connected here: learn its open fault alerts (opened on another node, or
+    before a restart), so its next Available resolves them."""
+    _OPEN_FAULTS.update(await repository.open_fault_keys(station_id))
+
+
+async def on_connector_status(
+    uow: UnitOfWork,
+    organization_id: int,
+    station_id: int,
+    identity: str,
+    report: ConnectorReport,
+) -> None:
+    """A connector's status: a fault opens an alert and, when a remote action may clear it,
+    starts the recovery; any other status resolves the connector's open fault alert."""
+    key = fault_key(station_id, report.evse_id, report.connector_id)
+    if report.status != "Faulted":
+        if key in _OPEN_FAULTS:
+            _OPEN_FAULTS.discard(key)
+            async with uow:
+                await clear_alert(uow, organization_id, key)
+        return
+    policy = await policy_of(organization_id)
+    fault = classify_fault(report.error_code, report.vendor_error_code, report.info, policy=policy)
+    if fault is FaultClass.NONE:
+        return
+    _OPEN_FAULTS.add(key)
+    safety = fault is FaultClass.SAFETY
+    code = report.error_code or "unknown error"
+    async with uow:
+        await raise_alert(
+            uow,
+            AlertDraft(
+                organization_id=organization_id,
+                kind="connector_faulted",
+                severity="critical" if safety else "warning",
+                message=(
+                    f"{identity} connector {report.evse_id}/{report.connector_id}: {code}"
+                    + (" (safety fault: no remote action)" if safety else "")
+                ),
+                dedupe_key=key,
+                station_id=station_id,
+                details={
+                    "error_code": report.error_code,
+                    "vendor_error_code": report.vendor_error_code,
+                    "info": report.info,
+                    "fault_class": fault.value,
+                    "evse_id": report.evse_id,
+                    "connector_id": report.connector_id,
+                },
+            ),
+        )
+        if fault is FaultClass.RECOVERABLE and policy.auto_recovery:
+            await outbox.enqueue(
+                organization_id,
+                RECOVER,
+                {
+                    "organization_id": organization_id,
+                    "station_id": station_id,
+                    "identity": identity,
+                    "evse_id": report.evse_id,
+                    "connector_id": report.connector_id,
+                    "error_code": report.error_code,
+                    "vendor_error_code": report.vendor_error_code,
+                    "info": report.info,
+                    "fault_seen_at": utcnow().isoformat(),
+                },
+                f"{key}:{utcnow().isoformat()}",
+            )

@@ -270,10 +270,14 @@ async def record_status(uow: UnitOfWork, station: StationRecord, report: StatusR
             )
         )
         await uow.publish(event)
-        return
-    async with uow:
-        await repository.record_status(station.id, connector_row, report)
-        uow.emit(event)
+    else:
+        async with uow:
+            await repository.record_status(station.id, connector_row, report)
+            uow.emit(event)
+    if report.evse_id != 0:
+        await healing.on_connector_status(
+            uow, station.organization_id, station.id, station.identity, report
+        )
 
 
 async def record_security_event(
