@@ -22,7 +22,7 @@ from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
 from app.config import Settings, get_settings
 from app.events import EventBus
-from app.healing import recovery
+from app.healing import recovery, watch
 from app.healing import service as healing
 from app.leases import Leases
 from app.log import configure_logging
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             **payments.outbox_handlers(unit_of_work, provider),
             **healing.outbox_handlers(unit_of_work),
             **recovery.outbox_handlers(gateway, unit_of_work),
+            **watch.outbox_handlers(gateway, unit_of_work),
         }
     )
 
@@ -120,6 +121,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     leases = Leases(settings.redis_url, settings.node_id)
     reconciliation = Periodic("billing reconciliation", 60, reconcile, leases)
+    session_watch = Periodic(
+        "session watch", 60, lambda: watch.check_sessions(unit_of_work), leases
+    )
     graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager
@@ -132,6 +136,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await gateway.start()
         await deliveries.start()
         await reconciliation.start()
+        await session_watch.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -142,6 +147,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await session_watch.stop()
             await reconciliation.stop()
             await leases.close()
             await deliveries.stop()

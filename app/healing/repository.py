@@ -339,3 +339,18 @@ async def session_running(station_id: int) -> bool:
     return await ChargingSession.exists().where(
         (ChargingSession.station == station_id) & (ChargingSession.state == "active")
     )
+
+
+async def session_is_active(session_id: int) -> bool:
+    return await ChargingSession.exists().where(
+        (ChargingSession.id == session_id) & (ChargingSession.state == "active")
+    )
+
+
+async def session_energy(session_id: int) -> int | None:
+    row = (
+        await ChargingSession.select(ChargingSession.energy_wh)
+        .where(ChargingSession.id == session_id)
+        .first()
+    )
+    return int(row["energy_wh"]) if row else None

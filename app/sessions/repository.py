@@ -337,10 +337,10 @@ async def active_sessions_of_connectors(
     return [_view(row) for row in rows]
 
 
-async def chart_readings(session_id: int) -> list[Reading]:
-    """The energy register and power samples of a session, oldest first."""
-    rows = (
-        await MeterSample.select(
+async def chart_readings(session_id: int, since: datetime | None = None) -> list[Reading]:
+    """The energy register and power samples of a session (from `since`), oldest first."""
+    query = (
+        MeterSample.select(
             MeterSample.sampled_at,
             MeterSample.measurand,
             MeterSample.phase,
@@ -355,7 +355,9 @@ async def chart_readings(session_id: int) -> list[Reading]:
         )
         .order_by(MeterSample.sampled_at)
     )
-    return [Reading(**row) for row in rows]
+    if since is not None:
+        query = query.where(MeterSample.sampled_at >= since)
+    return [Reading(**row) for row in await query]
 
 
 CHART_MEASURANDS = ("Energy.Active.Import.Register", "Power.Active.Import")
@@ -404,7 +406,7 @@ async def billing_facts(session_id: int) -> dict[str, Any] | None:
     """What a CDR needs about a session: the session, its token, station, site and
     organization, in one row."""
     rows = await ChargingSession.raw(
-        'SELECT s.id, s.organization, s."user", s.state, s.started_at, s.ended_at,'
+        'SELECT s.id, s.organization, s.station, s."user", s.state, s.started_at, s.ended_at,'
         " s.meter_start_wh,"
         " s.energy_wh, s.id_tag, s.tariff_snapshot, s.seq_nos_seen, s.transaction_id,"
         " t.uid AS token_uid, t.type AS token_type, t.contract_id,"
@@ -495,3 +497,33 @@ async def cost_of(session_id: int) -> tuple[int, str] | None:
     if not row or row["cost_minor"] is None or not row["currency"]:
         return None
     return int(row["cost_minor"]), str(row["currency"])
+
+
+async def quiet_active_sessions(started_before: datetime, max_power_w: int) -> list[dict[str, Any]]:
+    """Running sessions old enough to judge, that report little or no power: the ones a
+    ghost or stuck check looks at."""
+    return list(
+        await ChargingSession.raw(
+            "SELECT s.id, s.organization, s.station, st.identity, s.transaction_id,"
+            " e.evse_id AS evse_number, c.connector_id AS connector_number, c.status AS"
+            " connector_status, s.started_at, s.last_meter_at, s.meter_start_wh, s.energy_wh"
+            " FROM charging_session s"
+            " JOIN charging_station st ON st.id = s.station"
+            " LEFT JOIN evse e ON e.id = s.evse"
+            " LEFT JOIN connector c ON c.id = s.connector"
+            " WHERE s.state = 'active' AND s.started_at < {}"
+            " AND (s.power_w IS NULL OR s.power_w <= {})"
+            " ORDER BY s.id LIMIT 1000",
+            started_before,
+            max_power_w,
+        )
+    )
+
+
+async def last_meter_at(session_id: int) -> datetime | None:
+    row = (
+        await ChargingSession.select(ChargingSession.last_meter_at)
+        .where(ChargingSession.id == session_id)
+        .first()
+    )
+    return row["last_meter_at"] if row else None

@@ -711,3 +711,54 @@ async def bill_unbilled(uow: UnitOfWork, now: datetime | None = None) -> int:
     for session_id in pending:
         await _bill_safely(uow, session_id)
     return len(pending)
+
+
+# Watching running sessions (the healing domain decides what is a ghost) -----------------
+
+
+async def quiet_active_sessions(started_before: datetime, max_power_w: int) -> list[dict[str, Any]]:
+    return await repository.quiet_active_sessions(started_before, max_power_w)
+
+
+async def recent_points(
+    session_id: int, meter_start_wh: int | None, since: datetime
+) -> list[tuple[datetime, int | None, int | None]]:
+    """(time, energy so far, power) of a session's readings from `since`."""
+    return chart_points(await repository.chart_readings(session_id, since), meter_start_wh)
+
+
+async def close_on_our_side(uow: UnitOfWork, session_id: int, reason: str) -> bool:
+    """End a session the station no longer runs (it did not stop it itself): at its last
+    meter value, with the energy measured, flagged with `reason`; then billed. False if it
+    had ended meanwhile."""
+    facts = await repository.billing_facts(session_id)
+    if facts is None or facts["state"] != ACTIVE:
+        return False
+    state = await repository.by_transaction(facts["station"], facts["transaction_id"])
+    if state is None:
+        return False
+    last = await repository.last_meter_at(session_id)
+    ended_at = last or utcnow()
+    async with uow:
+        await repository.update(
+            session_id,
+            {"state": COMPLETED, "ended_at": ended_at, "stop_reason": reason[:32]},
+        )
+        uow.emit(
+            SessionChanged(
+                organization_id=facts["organization"],
+                session_id=session_id,
+                station_id=facts["station"],
+                identity=facts["identity"],
+                transaction_id=facts["transaction_id"],
+                phase=ENDED,
+                state=COMPLETED,
+                started_at=facts["started_at"],
+                evse_id=state.evse_id,
+                connector_id=state.connector_id,
+                energy_wh=facts["energy_wh"],
+                stop_reason=reason,
+            )
+        )
+    await _bill_safely(uow, session_id)
+    return True
