@@ -12,13 +12,19 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from app.errors import CPMSError
+from app.errors import CPMSError, InvalidInput
 from app.events import AlertChanged
 from app.healing import service as healing
 from app.healing.models import AlertFilter, AlertView
 from schema.context import Context
 from schema.ids import local_id, nodes_by_id
-from schema.problems import NotAuthenticatedError, NotFoundError, NotPermittedError, problem
+from schema.problems import (
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotFoundError,
+    NotPermittedError,
+    problem,
+)
 from schema.types import ChargingStation
 
 
@@ -90,12 +96,20 @@ class AlertFilterInput:
     status: str | None = strawberry.field(default=None, description="open or resolved")
     severity: str | None = None
     station_id: relay.GlobalID | None = None
+    site_id: relay.GlobalID | None = None
+    kind: str | None = strawberry.field(
+        default=None,
+        description="connector_faulted, station_offline, ghost_session, stuck_session, "
+        "station_pending, boot_rejected, security_event, payment_not_settled",
+    )
 
     def to_model(self) -> AlertFilter:
         return AlertFilter(
             status=self.status,
             severity=self.severity,
             station_id=local_id(self.station_id, "ChargingStation"),
+            site_id=local_id(self.site_id, "Site"),
+            kind=self.kind,
         )
 
 
@@ -110,8 +124,39 @@ ResolveAlertResult = Annotated[
 ]
 
 
+@strawberry.type(description="The organization's self-healing rules and thresholds.")
+class HealingSettings:
+    settings: dict[str, Any] = strawberry.field(
+        graphql_type=JSON, description="What the organization set; the rest are defaults."
+    )
+
+
+HealingSettingsResult = Annotated[
+    HealingSettings | NotAuthenticatedError | NotPermittedError | InvalidInputError,
+    strawberry.union("HealingSettingsResult"),
+]
+
+
 @strawberry.type
 class AlertMutation:
+    @strawberry.mutation(
+        description="Set the self-healing rules (admin): auto_recovery, max_attempts, "
+        "attempt_window_s, backoff_s, ghost_idle_s, ghost_max_power_w, ghost_max_energy_wh, "
+        "stuck_after_s, offline_alert_after_s, recoverable_codes, safety_codes, "
+        "alert_only_codes. A bad value is an InvalidInputError naming it."
+    )
+    async def update_healing_settings(
+        self, info: Info[Context, None], settings: JSON
+    ) -> HealingSettingsResult:
+        context = info.context
+        try:
+            if not isinstance(settings, dict):
+                raise InvalidInput("the healing settings are a JSON object")
+            await healing.update_policy(context.runtime.unit_of_work(), context.principal, settings)
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return HealingSettings(settings=settings)
+
     @strawberry.mutation(
         description="Close an alert by hand, e.g. a security event that was looked into "
         "(operators). Alerts whose condition clears resolve by themselves."

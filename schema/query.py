@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.auth import service as auth
@@ -241,6 +242,13 @@ class Query:
             info.context.principal, local_id(connector_id, "Connector") or 0, token_group_id
         )
         return PricePreview.from_model(preview) if preview else None
+
+    @strawberry.field(
+        description="The organization's self-healing settings as set (defaults otherwise).",
+        graphql_type=JSON,
+    )
+    async def healing_settings(self, info: Info[Context, None]) -> dict[str, Any]:
+        return await healing.healing_settings(info.context.principal)
 
     @strawberry.field(description="Figures for a dashboard; `from`/`to` bound the period.")
     async def dashboard(

@@ -506,3 +506,14 @@ async def set_saved_card(user_id: int, customer_id: str | None, method_id: str |
 async def saved_card(user_id: int) -> tuple[str, str] | None:
     """(customer, payment method) of a driver who saved a card."""
     return await repository.saved_card(user_id)
+
+
+async def put_setting(uow: UnitOfWork, organization_id: int, name: str, value: Any) -> None:
+    """Set one section of an organization's settings (checked by the domain that owns it).
+    Call inside `uow`."""
+    found = await repository.organization_by_id(organization_id)
+    if found is None:
+        raise NotFound("the organization no longer exists")
+    await repository.update_organization(
+        organization_id, {"settings": {**found.settings, name: value}}
+    )

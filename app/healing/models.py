@@ -28,6 +28,8 @@ class AlertFilter:
     status: str | None = None
     severity: str | None = None
     station_id: int | None = None
+    site_id: int | None = None
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,8 @@ async def page_alerts(
         (Alert.status, filters.status),
         (Alert.severity, filters.severity),
         (Alert.station, filters.station_id),
+        (Alert.kind, filters.kind),
+        (Alert.station.site, filters.site_id),
     ):
         if value is not None:
             query = query.where(column == value)

@@ -360,3 +360,24 @@ async def on_connector_status(
                 },
                 f"{key}:{utcnow().isoformat()}",
             )
+
+
+async def update_policy(
+    uow: UnitOfWork, principal: Principal, settings: dict[str, Any]
+) -> HealingPolicy:
+    """Set the organization's healing rules and thresholds (admin); checked in full first."""
+    require(principal, Permission.MANAGE)
+    try:
+        policy = HealingPolicy.from_settings(settings)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from error
+    async with uow:
+        await auth.put_setting(uow, principal.organization_id, "healing", settings)
+    return policy
+
+
+async def healing_settings(principal: Principal) -> dict[str, Any]:
+    """What the organization set (the rest are defaults)."""
+    require(principal, Permission.READ_NETWORK)
+    settings = await auth.organization_settings(principal.organization_id)
+    return dict(settings.get("healing") or {})

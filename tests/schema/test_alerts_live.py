@@ -93,3 +93,27 @@ async def test_a_pending_station_alerts_until_an_operator_approves_it(
     assert approved["data"]["approveStation"]["__typename"] == "StationSaved"
     after = (await graphql(live_server, query, token=operator))["data"]["alerts"]["edges"]
     assert after == []
+
+
+async def test_admins_set_the_healing_rules_and_bad_values_are_named(
+    live_server, organization, api_key
+):
+    mutation = """
+    mutation ($s: JSON!) { updateHealingSettings(settings: $s) {
+      __typename ... on HealingSettings { settings } ... on UserError { code message } } }
+    """
+    admin = await api_key()
+    saved = await graphql(
+        live_server, mutation, {"s": {"max_attempts": 2, "offline_alert_after_s": 60}}, admin
+    )
+    assert saved["data"]["updateHealingSettings"]["settings"] == {
+        "max_attempts": 2,
+        "offline_alert_after_s": 60,
+    }
+    bad = await graphql(live_server, mutation, {"s": {"max_attempts": 99}}, admin)
+    assert bad["data"]["updateHealingSettings"]["code"] == "invalid_input"
+    assert "max_attempts" in bad["data"]["updateHealingSettings"]["message"]
+    operator = await graphql(live_server, mutation, {"s": {}}, await api_key(role="operator"))
+    assert operator["data"]["updateHealingSettings"]["__typename"] == "NotPermittedError"
+    shown = await graphql(live_server, "{ healingSettings }", token=admin)
+    assert shown["data"]["healingSettings"] == {"max_attempts": 2, "offline_alert_after_s": 60}
