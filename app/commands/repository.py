@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from app.commands.models import CommandLogEntry
@@ -96,4 +97,14 @@ def _entry(row: dict[str, Any]) -> CommandLogEntry:
         actor=row["actor"],
         created_at=row["created_at"],
         completed_at=row["completed_at"],
+    )
+
+
+async def recent_failures(station_id: int, action: str, since: datetime) -> int:
+    """Commands of this kind to this station that failed, timed out or were refused since."""
+    return await CommandLog.count().where(
+        (CommandLog.station == station_id)
+        & (CommandLog.action == action)
+        & CommandLog.status.is_in(["failed", "timeout", "rejected"])
+        & (CommandLog.created_at >= since)
     )

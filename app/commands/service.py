@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.auth import service as auth
 from app.auth.access import Permission, may, require
@@ -26,12 +26,15 @@ from app.commands.models import (
 )
 from app.errors import CPMSError, NotFound, NotPermitted
 from app.events import CommandCompleted
+from app.healing import service as healing
+from app.healing.models import AlertDraft
 from app.pagination import Page, PageRequest
 from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
 from app.smart_charging.models import ProfileSelector
 from app.stations import service as stations
 from app.stations.models import ConfigurationEntry, StationRecord
+from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
 
@@ -79,8 +82,10 @@ async def send_command(
         result = await gateway.send(identity, command)
     except CPMSError as error:
         await finish("timeout" if error.code == "timeout" else "failed", None, error)
+        await _watch_failures(unit_of_work(), station, command.name, failed=True)
         raise
     await finish("accepted" if result.accepted else "rejected", result, None)
+    await _watch_failures(unit_of_work(), station, command.name, failed=not result.accepted)
     if result.accepted:
         await _record_effect(unit_of_work(), station, command, result)
     return result
@@ -177,3 +182,31 @@ async def command_log_by_ids(
     require(principal, Permission.READ_NETWORK)
     found = await repository.command_log_by_ids(principal.organization_id, entry_ids)
     return {entry.id: entry for entry in found}
+
+
+# This many failures of one command on one station within the hour is an alert.
+REPEATED_FAILURES = 3
+
+
+async def _watch_failures(
+    uow: UnitOfWork, station: StationRecord, action: str, *, failed: bool
+) -> None:
+    """A command that keeps failing on a station needs a person; one that works again
+    resolves that."""
+    key = healing.alert_key("command_failures", station.id, action)
+    async with uow:
+        if not failed:
+            await healing.clear_alert(uow, station.organization_id, key)
+            return
+        recent = await repository.recent_failures(station.id, action, utcnow() - timedelta(hours=1))
+        if recent >= REPEATED_FAILURES:
+            draft = AlertDraft(
+                organization_id=station.organization_id,
+                kind="command_failures",
+                severity="warning",
+                message=f"{action} failed {recent} times within an hour on {station.identity}",
+                dedupe_key=key,
+                station_id=station.id,
+                details={"action": action, "failures": recent},
+            )
+            await healing.raise_alert(uow, draft)

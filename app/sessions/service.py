@@ -19,6 +19,8 @@ from app.billing import service as billing
 from app.billing.models import BillableSession, CdrView
 from app.errors import InvalidInput, NotFound
 from app.events import SessionChanged
+from app.healing import service as healing
+from app.healing.models import AlertDraft
 from app.pagination import Page, PageRequest
 from app.sessions import repository
 from app.sessions.meter import (
@@ -699,6 +701,7 @@ async def running_costs(
 RECONCILE_WINDOW = timedelta(days=7)
 # Left alone this long after its end, so a normal stop bills it first.
 RECONCILE_GRACE = timedelta(minutes=2)
+INCOMPLETE_AFTER = timedelta(hours=1)
 
 
 async def bill_unbilled(uow: UnitOfWork, now: datetime | None = None) -> int:
@@ -710,6 +713,30 @@ async def bill_unbilled(uow: UnitOfWork, now: datetime | None = None) -> int:
     )
     for session_id in pending:
         await _bill_safely(uow, session_id)
+    # What is still unbilled an hour after its end misses data (a TransactionEvent that
+    # never came): a person decides.
+    for session_id in await repository.completed_without_cdr(
+        moment - RECONCILE_WINDOW, moment - INCOMPLETE_AFTER
+    ):
+        facts = await repository.billing_facts(session_id)
+        if facts is None:
+            continue
+        async with uow:
+            await healing.raise_alert(
+                uow,
+                AlertDraft(
+                    organization_id=facts["organization"],
+                    kind="incomplete_session",
+                    severity="warning",
+                    message=(
+                        f"Session {facts['transaction_id']} on {facts['identity']} ended but "
+                        "its data is incomplete: it cannot be billed yet"
+                    ),
+                    dedupe_key=healing.alert_key("incomplete_session", session_id),
+                    station_id=facts["station"],
+                    details={"session_id": session_id, "seq_nos": facts["seq_nos_seen"]},
+                ),
+            )
     return len(pending)
 
 

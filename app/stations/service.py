@@ -315,12 +315,42 @@ async def record_security_event(
         await healing.raise_alert(uow, draft)
 
 
+# 1.6 FirmwareStatus and 2.0.1 FirmwareStatusEnumType values that mean the update failed.
+FIRMWARE_FAILURES = frozenset(
+    {
+        "DownloadFailed",
+        "InstallationFailed",
+        "InstallVerificationFailed",
+        "InvalidSignature",
+        "InstallRebooting_Failed",
+        "SignatureError",
+    }
+)
+
+
 async def record_transfer_status(
     uow: UnitOfWork, station: StationRecord, kind: str, status: str
 ) -> None:
-    """A firmware (`kind` firmware) or diagnostics/log upload (diagnostics) progress report."""
+    """A firmware (`kind` firmware) or diagnostics/log upload (diagnostics) progress report;
+    a failed firmware update is an alert until one is installed."""
     async with uow:
         await repository.set_transfer_status(station.id, kind, status, utcnow())
+        if kind != "firmware":
+            return
+        key = healing.alert_key("firmware_failed", station.id)
+        if status in FIRMWARE_FAILURES:
+            draft = AlertDraft(
+                organization_id=station.organization_id,
+                kind="firmware_failed",
+                severity="warning",
+                message=f"Firmware update of {station.identity} failed: {status}",
+                dedupe_key=key,
+                station_id=station.id,
+                details={"status": status},
+            )
+            await healing.raise_alert(uow, draft)
+        elif status == "Installed":
+            await healing.clear_alert(uow, station.organization_id, key)
 
 
 async def record_reservation(
