@@ -44,7 +44,7 @@ class DryRunStations:
     async def _store_nothing(self, *_: Any, **__: Any) -> None:
         return None
 
-    record_security_event = record_configuration = record_variable_values = _store_nothing
+    record_security_event = record_configuration = record_events = _store_nothing
     record_transfer_status = record_reservation_status = _store_nothing
 
 

@@ -69,11 +69,10 @@ def outbox_handlers(
     async def recover(payload: dict[str, Any]) -> None:
         organization_id, station_id = payload["organization_id"], payload["station_id"]
         key = healing.fault_key(station_id, payload["evse_id"], payload["connector_id"])
+        # The alert is open exactly while the fault is: a status or event that clears the
+        # fault resolves it (a NotifyEvent fault may never touch the connector's status).
         alert = await repository.open_alert_by_key(organization_id, key)
-        status = await repository.connector_status(
-            station_id, payload["evse_id"], payload["connector_id"]
-        )
-        if alert is None or status != "Faulted":
+        if alert is None:
             return  # cleared meanwhile
         policy = await healing.policy_of(organization_id)
         now = utcnow()

@@ -324,19 +324,6 @@ async def open_fault_keys(station_id: int) -> list[str]:
     return [row["dedupe_key"] for row in rows]
 
 
-async def connector_status(station_id: int, evse_id: int, connector_id: int) -> str | None:
-    row = (
-        await Connector.select(Connector.status)
-        .where(
-            (Connector.station == station_id)
-            & (Connector.evse.evse_id == evse_id)
-            & (Connector.connector_id == connector_id)
-        )
-        .first()
-    )
-    return row["status"] if row else None
-
-
 async def session_running(station_id: int) -> bool:
     return await ChargingSession.exists().where(
         (ChargingSession.station == station_id) & (ChargingSession.state == "active")

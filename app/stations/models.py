@@ -264,3 +264,14 @@ class ReservationView:
 class ReservationFilter:
     station_id: int | None = None
     status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StationEvent:
+    """A 2.0.1 NotifyEvent item: a variable's value when something happened."""
+
+    entry: ConfigurationEntry  # which variable of which component, and its value
+    trigger: str | None = None  # Alerting | Delta | Periodic
+    cleared: bool = False  # the problem it reported is gone
+    tech_code: str | None = None
+    tech_info: str | None = None

@@ -20,6 +20,7 @@ from app.events import (
 )
 from app.healing import service as healing
 from app.healing.models import AlertDraft
+from app.healing.rules import error_code_for_event
 from app.pagination import MAX_PAGE_SIZE, Page, PageRequest
 from app.stations import repository
 from app.stations.models import (
@@ -32,6 +33,7 @@ from app.stations.models import (
     ReservationFilter,
     ReservationView,
     SiteView,
+    StationEvent,
     StationFilter,
     StationOrder,
     StationRecord,
@@ -493,14 +495,39 @@ async def record_configuration(
         await repository.upsert_configuration(station.id, entries)
 
 
-async def record_variable_values(
-    uow: UnitOfWork, station: StationRecord, entries: Sequence[ConfigurationEntry]
+async def record_events(
+    uow: UnitOfWork, station: StationRecord, events: Sequence[StationEvent]
 ) -> None:
-    """Variable values a station reported as events (2.0.1 NotifyEvent), monitoring included."""
-    if not entries:
+    """What a station reported as events (2.0.1 NotifyEvent): the variables' values are kept,
+    and a problem it reports (or clears) is handled like a connector fault."""
+    if not events:
         return
     async with uow:
-        await repository.upsert_configuration(station.id, entries, values_only=True)
+        await repository.upsert_configuration(
+            station.id, [event.entry for event in events], values_only=True
+        )
+    for event in events:
+        code = error_code_for_event(
+            event.entry.component,
+            event.entry.variable,
+            event.entry.value,
+            trigger=event.trigger,
+            cleared=event.cleared,
+        )
+        if code is None:
+            continue
+        report = StatusReport(
+            evse_id=event.entry.evse_id,
+            connector_id=event.entry.connector_id or (1 if event.entry.evse_id else 0),
+            status="Available" if code == "NoError" else "Faulted",
+            error_code=None if code == "NoError" else code,
+            vendor_error_code=event.tech_code,
+            info=event.tech_info,
+            occurred_at=utcnow(),
+        )
+        await healing.on_connector_status(
+            uow, station.organization_id, station.id, station.identity, report
+        )
 
 
 async def configuration_of(station_id: int) -> list[ConfigurationEntry]:

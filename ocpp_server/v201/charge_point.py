@@ -10,7 +10,7 @@ from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
 from app.auth.models import ACCEPTED, TokenVerdict
-from app.stations.models import BootInfo, ConfigurationEntry, StatusReport
+from app.stations.models import BootInfo, ConfigurationEntry, StationEvent, StatusReport
 from app.timeparse import parse_timestamp, utcnow
 from ocpp_server.link import StationLink, as_int, cache_handler_signatures, require, text
 
@@ -54,9 +54,17 @@ def _report_entries(item: dict[str, Any]) -> list[ConfigurationEntry]:
     ]
 
 
-def _event_entry(event: dict[str, Any]) -> ConfigurationEntry:
+def _station_event(event: dict[str, Any]) -> StationEvent:
     """A NotifyEvent eventData item: the variable's actual value when the event fired."""
-    return ConfigurationEntry(**_variable_key(event), value=text(event.get("actual_value"), 2500))
+    return StationEvent(
+        entry=ConfigurationEntry(
+            **_variable_key(event), value=text(event.get("actual_value"), 2500)
+        ),
+        trigger=text(event.get("trigger"), 16),
+        cleared=bool(event.get("cleared", False)),
+        tech_code=text(event.get("tech_code"), 50),
+        tech_info=text(event.get("tech_info"), 255),
+    )
 
 
 class ChargePoint201(ChargePoint):
@@ -204,10 +212,8 @@ class ChargePoint201(ChargePoint):
 
     @on(Action.notify_event, skip_schema_validation=True)
     async def on_notify_event(self, **payload: Any) -> call_result.NotifyEvent:
-        entries = [_event_entry(event) for event in payload.get("event_data") or []]
-        await self.link.stations.record_variable_values(
-            self.link.unit_of_work(), self.station, entries
-        )
+        events = [_station_event(event) for event in payload.get("event_data") or []]
+        await self.link.stations.record_events(self.link.unit_of_work(), self.station, events)
         return call_result.NotifyEvent()
 
     @on(Action.reservation_status_update, skip_schema_validation=True)

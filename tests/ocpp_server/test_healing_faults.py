@@ -5,10 +5,11 @@ import asyncio
 import json
 
 from ocpp.v16 import call
+from ocpp.v201 import call as call201
 
 from db.tables import Alert, CommandLog, Organization
 from tests.conftest import TEST_ORGANIZATION
-from tests.ocpp_server.test_commands import Station16, booted
+from tests.ocpp_server.test_commands import Station16, Station201, booted
 
 
 def fault(code: str) -> call.StatusNotification:
@@ -89,3 +90,40 @@ async def test_a_fault_that_stays_is_given_up_on_after_the_most_attempts(
         sent = await resets(client)
     assert sent == [{"type": "Soft"}, {"type": "Hard"}]  # then no more
     assert alert["status"] == "open"
+
+
+def problem(component: str, value: str, cleared: bool = False) -> call201.NotifyEvent:
+    return call201.NotifyEvent(
+        generated_at="2026-11-23T10:00:00Z",
+        seq_no=0,
+        event_data=[
+            {
+                "eventId": 1,
+                "timestamp": "2026-11-23T10:00:00Z",
+                "trigger": "Delta",
+                "actualValue": value,
+                "eventNotificationType": "HardWiredNotification",
+                "component": {"name": component, "evse": {"id": 1, "connectorId": 1}},
+                "variable": {"name": "Problem"},
+                **({"cleared": True} if cleared else {}),
+            }
+        ],
+    )
+
+
+async def test_a_201_problem_event_is_reset_and_its_clearing_resolves_it(
+    organization, register, connect_charger
+):
+    await register("CP-201-HEAL")
+    async with connect_charger("CP-201-HEAL", "ocpp2.0.1", client_class=Station201) as client:
+        await booted(client, "ocpp2.0.1")
+        await client.call(problem("Controller", "true"))
+        sent = await until(lambda: resets(client))
+        assert sent  # InternalError: a remote reset may clear it
+        await client.call(problem("Controller", "false", cleared=True))
+        alert = await until(lambda: Alert.select().where(Alert.status == "resolved").first())
+    assert alert["kind"] == "connector_faulted"
+    details = (
+        alert["details"] if isinstance(alert["details"], dict) else json.loads(alert["details"])
+    )
+    assert details["error_code"] == "InternalError"
