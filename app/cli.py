@@ -307,5 +307,110 @@ def demo() -> None:
     _load_demo(settings)
 
 
+@main.command()
+@click.option(
+    "--url", default="ws://127.0.0.1:8000/ocpp", show_default=True, help="The CPMS's OCPP address."
+)
+@click.option("--stations", type=click.IntRange(1, 200_000), default=10, show_default=True)
+@click.option(
+    "--ocpp201-share",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Share of stations speaking OCPP 2.0.1; the others speak 1.6J.",
+)
+@click.option("--duration", type=float, default=60, show_default=True, help="Seconds to run.")
+@click.option("--prefix", default="SIM", show_default=True, help="Identities are PREFIX-000001...")
+@click.option("--password", help="HTTP Basic password of every station (security profile 1).")
+@click.option("--heartbeat", type=float, default=300, show_default=True, help="Seconds.")
+@click.option("--meter-interval", type=float, default=60, show_default=True, help="Seconds.")
+@click.option(
+    "--session",
+    "session_s",
+    type=(float, float),
+    default=(900, 3600),
+    show_default=True,
+    help="Session length range, seconds.",
+)
+@click.option(
+    "--idle",
+    "idle_s",
+    type=(float, float),
+    default=(60, 600),
+    show_default=True,
+    help="Time between sessions, seconds.",
+)
+@click.option("--power", "power_w", type=int, default=11_000, show_default=True, help="Watts.")
+@click.option("--no-sessions", is_flag=True, help="Only connect, boot and send heartbeats.")
+@click.option("--fault-chance", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+@click.option("--drop-chance", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+@click.option(
+    "--drop-seconds",
+    "drop_s",
+    type=(float, float),
+    default=(20, 120),
+    show_default=True,
+    help="How long a network drop lasts; messages are queued and replayed after it.",
+)
+@click.option("--ramp", type=float, default=0, show_default=True, help="Spread connects (s).")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option(
+    "--source-address",
+    "source_addresses",
+    multiple=True,
+    help="Loopback source addresses (127.0.0.2, ...), one per process in turn.",
+)
+def simulate(
+    url: str,
+    stations: int,
+    ocpp201_share: float,
+    duration: float,
+    prefix: str,
+    password: str | None,
+    heartbeat: float,
+    meter_interval: float,
+    session_s: tuple[float, float],
+    idle_s: tuple[float, float],
+    power_w: int,
+    no_sessions: bool,
+    fault_chance: float,
+    drop_chance: float,
+    drop_s: tuple[float, float],
+    ramp: float,
+    processes: int,
+    source_addresses: tuple[str, ...],
+) -> None:
+    """Simulated charging stations against a CPMS (this one or any other); prints a JSON
+    report of what they sent and got back."""
+    import json
+
+    from app.simulator.run import Plan, run
+    from app.simulator.station import Behaviour
+
+    plan = Plan(
+        url=url,
+        stations=stations,
+        duration_s=duration,
+        share_201=ocpp201_share,
+        prefix=prefix,
+        password=password,
+        ramp_s=ramp,
+        processes=processes,
+        source_addresses=source_addresses,
+        behaviour=Behaviour(
+            heartbeat_s=heartbeat,
+            meter_interval_s=meter_interval,
+            session_s=session_s,
+            idle_s=idle_s,
+            power_w=power_w,
+            sessions=not no_sessions,
+            fault_chance=fault_chance,
+            drop_chance=drop_chance,
+            drop_s=drop_s,
+        ),
+    )
+    click.echo(json.dumps(run(plan), indent=2))
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,589 @@
+"""One simulated charging station: it boots, sends heartbeats and statuses, charges (RFID
+starts on its own, remote starts when asked), meters, faults, loses the network and replays
+what it queued, and answers the CPMS's commands like a real station."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.exceptions import OCPPError
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import Action as Action16
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as result201
+from ocpp.v201.enums import Action as Action201
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+from websockets.typing import Subprotocol
+
+from app.simulator.report import Tally
+
+OCPP16, OCPP201 = "ocpp1.6", "ocpp2.0.1"
+CALL_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How stations behave; times in seconds. Every random draw is per station."""
+
+    heartbeat_s: float = 300
+    meter_interval_s: float = 60
+    idle_s: tuple[float, float] = (60, 600)  # between sessions
+    session_s: tuple[float, float] = (900, 3600)
+    power_w: int = 11_000
+    sessions: bool = True  # RFID sessions of its own (remote starts are always answered)
+    fault_chance: float = 0.02  # per session cycle: a fault a reset clears
+    drop_chance: float = 0.02  # per session: the network drops in the middle of it
+    drop_s: tuple[float, float] = (20, 120)
+    id_tag: str = "SIM-RFID"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class SimulatedStation:
+    def __init__(
+        self,
+        identity: str,
+        protocol: str,
+        url: str,
+        behaviour: Behaviour,
+        tally: Tally,
+        password: str | None = None,
+        local_address: str | None = None,
+        seed: int | None = None,
+        connect_gate: asyncio.Semaphore | None = None,
+    ) -> None:
+        self.connect_gate = connect_gate or asyncio.Semaphore(1)
+        self.identity = identity
+        self.protocol = protocol
+        self.url = url.rstrip("/")
+        self.behaviour = behaviour
+        self.tally = tally
+        self.password = password
+        self.local_address = local_address
+        self.random = random.Random(seed)  # noqa: S311 (simulation, not security)
+        self.register_wh = self.random.randint(0, 5_000_000)
+        self.client: Any = None
+        self.online = asyncio.Event()
+        self.start_now: asyncio.Queue[str] = asyncio.Queue()  # remote starts
+        self.stop_now = asyncio.Event()
+        self.reset_asked = asyncio.Event()
+        self.offline_queue: list[Any] = []
+        self.transaction: str | None = None
+        self.seq_no = 0
+        self.until = 0.0  # monotonic time the simulation ends
+
+    def _left(self) -> float:
+        return max(0.0, self.until - time.monotonic())
+
+    # -- the connection ------------------------------------------------------------------
+
+    async def _connect(self) -> ClientConnection:
+        headers = {}
+        if self.password is not None:
+            token = base64.b64encode(f"{self.identity}:{self.password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        extra: dict[str, Any] = {}
+        if self.local_address:
+            extra["local_addr"] = (self.local_address, 0)
+        return await connect(
+            f"{self.url}/{self.identity}",
+            subprotocols=[Subprotocol(self.protocol)],
+            additional_headers=headers,
+            open_timeout=30,
+            ping_interval=None,
+            max_size=2**20,
+            **extra,
+        )
+
+    async def run(self, until: float) -> None:
+        """Be a station until the monotonic time `until`, reconnecting when dropped."""
+        self.until = until
+        while time.monotonic() < until:
+            try:
+                async with self.connect_gate:
+                    websocket = await self._connect()
+            except (OSError, WebSocketException, TimeoutError):
+                self.tally.connect_failures += 1
+                await asyncio.sleep(min(5.0, max(0.0, until - time.monotonic())))
+                continue
+            self.tally.connects += 1
+            self.client = (Client16 if self.protocol == OCPP16 else Client201)(self, websocket)
+            reader = asyncio.create_task(self.client.start())
+            try:
+                await self._online_life(until, websocket)
+            except (TimeoutError, WebSocketException, OSError, OCPPError):
+                pass
+            finally:
+                self.online.clear()
+                reader.cancel()
+                with contextlib.suppress(BaseException):
+                    await reader
+                with contextlib.suppress(BaseException):
+                    await websocket.close()
+
+    async def _online_life(self, until: float, websocket: ClientConnection) -> None:
+        if not await self._boot():
+            return
+        self.online.set()
+        for queued in self.offline_queue:  # what happened while offline, in order
+            await self.send(queued)
+            self.tally.replayed += 1
+        self.offline_queue.clear()
+        await self.send(self._status(1, "Charging" if self.transaction else "Available"))
+        heartbeats = asyncio.create_task(self._heartbeats())
+        try:
+            while time.monotonic() < until:
+                if await self._cycle(until, websocket):
+                    return  # dropped or rebooted: reconnect
+        finally:
+            heartbeats.cancel()
+
+    async def send(self, payload: Any) -> Any:
+        """One message; its answer (None after a CallError or no answer)."""
+        action = type(payload).__name__
+        self.tally.sent[action] += 1
+        started = time.perf_counter()
+        try:
+            answer = await asyncio.wait_for(
+                self.client.call(payload, suppress=False), CALL_TIMEOUT_S
+            )
+        except OCPPError as error:
+            self.tally.call_errors[f"{action}: {error.code}"] += 1
+            self.tally.last_errors[action] = str(error)[:300]
+            return None
+        except TimeoutError:
+            self.tally.timeouts[action] += 1
+            return None
+        self.tally.answered[action] += 1
+        self.tally.latency((time.perf_counter() - started) * 1000)
+        return answer
+
+    async def _boot(self) -> bool:
+        """Boot until accepted (a Pending station asks again after the interval it was given);
+        False if the run ended first."""
+        while self._left() > 0:
+            answer = await self.send(self._boot_call())
+            if answer is not None and answer.status == "Accepted":
+                return True
+            retry = answer.interval if answer is not None and answer.interval else 10
+            await asyncio.sleep(min(retry, self._left()))
+        return False
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.behaviour.heartbeat_s * self.random.uniform(0.9, 1.1))
+            await self.send(self._heartbeat())
+
+    # -- what a station does ---------------------------------------------------------------
+
+    async def _wait(self, seconds: float, *events: asyncio.Event) -> bool:
+        """Sleep, or less if one of the events fires; whether one did."""
+        waiters = [asyncio.create_task(event.wait()) for event in events]
+        try:
+            done, _ = await asyncio.wait(waiters, timeout=min(max(0.0, seconds), self._left()))
+            return bool(done)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _cycle(self, until: float, websocket: ClientConnection) -> bool:
+        """Idle, then one session (or a fault); True when the connection must be renewed."""
+        behaviour = self.behaviour
+        idle = self.random.uniform(*behaviour.idle_s) if behaviour.sessions else until
+        tag = None
+        try:
+            tag = await asyncio.wait_for(self.start_now.get(), idle)
+        except TimeoutError:
+            if not behaviour.sessions or time.monotonic() >= until:
+                return False
+        if self.reset_asked.is_set():
+            return await self._reboot()
+        if tag is None and self.random.random() < behaviour.fault_chance:
+            return await self._fault()
+        await self._session(tag or behaviour.id_tag, remote=tag is not None, websocket=websocket)
+        return self.reset_asked.is_set() or websocket.state.name != "OPEN"
+
+    async def _fault(self) -> bool:
+        self.tally.faults += 1
+        await self.send(self._status(1, "Faulted", "InternalError"))
+        if await self._wait(120, self.reset_asked):  # a remote reset clears it
+            return await self._reboot()
+        await self.send(self._status(1, "Available"))
+        return False
+
+    async def _reboot(self) -> bool:
+        self.reset_asked.clear()
+        await asyncio.sleep(self.random.uniform(1, 3))
+        return True
+
+    async def _session(self, tag: str, remote: bool, websocket: ClientConnection) -> None:
+        behaviour = self.behaviour
+        if not remote:
+            authorized = await self.send(self._authorize(tag))
+            if authorized is None or self._token_status(authorized) != "Accepted":
+                return
+        await self.send(self._status(1, "Preparing"))
+        if not await self._start(tag):
+            await self.send(self._status(1, "Available"))
+            return
+        self.tally.sessions += 1
+        await self.send(self._status(1, "Charging"))
+        ends = time.monotonic() + self.random.uniform(*behaviour.session_s)
+        drop_at = (
+            time.monotonic() + self.random.uniform(0, ends - time.monotonic())
+            if self.random.random() < behaviour.drop_chance
+            else None
+        )
+        self.stop_now.clear()
+        while time.monotonic() < ends:
+            if await self._wait(behaviour.meter_interval_s, self.stop_now, self.reset_asked):
+                break
+            self.register_wh += int(behaviour.power_w * behaviour.meter_interval_s / 3600)
+            await self._meter(behaviour.power_w)
+            if drop_at is not None and time.monotonic() >= drop_at:
+                await self._drop_during_session(websocket, ends)
+                return
+        await self._stop("Remote" if self.stop_now.is_set() else "Local")
+        await self.send(self._status(1, "Finishing"))
+        await self.send(self._status(1, "Available"))
+
+    async def _drop_during_session(self, websocket: ClientConnection, ends: float) -> None:
+        """The network goes away; the station keeps charging and queues its messages, and
+        sends them once it is back (the reconnect happens in `run`)."""
+        self.tally.drops += 1
+        self.online.clear()
+        await websocket.close()
+        offline_for = self.random.uniform(*self.behaviour.drop_s)
+        steps = max(1, int(offline_for // self.behaviour.meter_interval_s))
+        for _ in range(steps):
+            self.register_wh += int(self.behaviour.power_w * self.behaviour.meter_interval_s / 3600)
+            self.offline_queue.append(self._meter_call(self.behaviour.power_w))
+        if time.monotonic() >= ends:
+            self.offline_queue.append(self._stop_call("Local"))
+            self.transaction = None
+        await asyncio.sleep(min(offline_for, self._left()))
+
+    async def _meter(self, power_w: int) -> None:
+        await self.send(self._meter_call(power_w))
+
+    async def _start(self, tag: str) -> bool:
+        if self.protocol == OCPP16:
+            answer = await self.send(
+                call16.StartTransaction(
+                    connector_id=1, id_tag=tag, meter_start=self.register_wh, timestamp=_now()
+                )
+            )
+            if answer is None or answer.id_tag_info["status"] != "Accepted":
+                return False
+            self.transaction = str(answer.transaction_id)
+            return True
+        self.transaction, self.seq_no = uuid.uuid4().hex[:36], 0
+        answer = await self.send(self._event("Started", "Authorized", tag))
+        return answer is not None
+
+    async def _stop(self, reason: str) -> None:
+        if self.transaction is not None:
+            await self.send(self._stop_call(reason))
+            self.transaction = None
+
+    # -- messages of each version ----------------------------------------------------------
+
+    def _boot_call(self) -> Any:
+        if self.protocol == OCPP16:
+            return call16.BootNotification(
+                charge_point_vendor="CPMS", charge_point_model="Simulator", firmware_version="1.0"
+            )
+        return call201.BootNotification(
+            charging_station={"model": "Simulator", "vendor_name": "CPMS"}, reason="PowerUp"
+        )
+
+    def _heartbeat(self) -> Any:
+        return call16.Heartbeat() if self.protocol == OCPP16 else call201.Heartbeat()
+
+    def _status(self, connector: int, status: str, error: str = "NoError") -> Any:
+        if self.protocol == OCPP16:
+            return call16.StatusNotification(
+                connector_id=connector, error_code=error, status=status, timestamp=_now()
+            )
+        status201 = {
+            "Preparing": "Occupied",
+            "Charging": "Occupied",
+            "Finishing": "Occupied",
+        }.get(status, status)
+        return call201.StatusNotification(
+            timestamp=_now(), connector_status=status201, evse_id=1, connector_id=connector
+        )
+
+    def _authorize(self, tag: str) -> Any:
+        if self.protocol == OCPP16:
+            return call16.Authorize(id_tag=tag)
+        return call201.Authorize(id_token={"id_token": tag, "type": "ISO14443"})
+
+    def _token_status(self, answer: Any) -> str:
+        info = answer.id_tag_info if self.protocol == OCPP16 else answer.id_token_info
+        return str(info["status"])
+
+    def _reading(self, power_w: int) -> list[dict[str, Any]]:
+        if self.protocol == OCPP16:  # values are strings in 1.6, numbers in 2.0.1
+            sampled: list[dict[str, Any]] = [
+                {"value": str(self.register_wh), "measurand": "Energy.Active.Import.Register"},
+                {"value": str(power_w), "measurand": "Power.Active.Import", "unit": "W"},
+            ]
+        else:
+            sampled = [
+                {"value": self.register_wh, "measurand": "Energy.Active.Import.Register"},
+                {
+                    "value": power_w,
+                    "measurand": "Power.Active.Import",
+                    "unit_of_measure": {"unit": "W"},
+                },
+            ]
+        return [{"timestamp": _now(), "sampled_value": sampled}]
+
+    def _meter_call(self, power_w: int) -> Any:
+        if self.protocol == OCPP16:
+            return call16.MeterValues(
+                connector_id=1,
+                transaction_id=int(self.transaction) if self.transaction else None,
+                meter_value=self._reading(power_w),
+            )
+        return self._event("Updated", "MeterValuePeriodic", None, power_w)
+
+    def _stop_call(self, reason: str) -> Any:
+        if self.protocol == OCPP16:
+            return call16.StopTransaction(
+                transaction_id=int(self.transaction or 0),
+                meter_stop=self.register_wh,
+                timestamp=_now(),
+                reason=reason,
+            )
+        return self._event("Ended", "StopAuthorized", None, 0, stopped=reason)
+
+    def _event(
+        self,
+        event_type: str,
+        trigger: str,
+        tag: str | None,
+        power_w: int = 0,
+        stopped: str | None = None,
+    ) -> Any:
+        info: dict[str, Any] = {"transaction_id": self.transaction}
+        if stopped:
+            info["stopped_reason"] = stopped
+        event = call201.TransactionEvent(
+            event_type=event_type,
+            timestamp=_now(),
+            trigger_reason=trigger,
+            seq_no=self.seq_no,
+            transaction_info=info,
+            evse={"id": 1, "connector_id": 1},
+            id_token={"id_token": tag, "type": "ISO14443"} if tag else None,
+            meter_value=self._reading(power_w),
+            offline=not self.online.is_set(),
+        )
+        self.seq_no += 1
+        return event
+
+
+def _accept(name: str, station: SimulatedStation, result: Callable[[], Any]) -> Any:
+    station.tally.commands[name] += 1
+    return result()
+
+
+class Client16(ChargePoint16):
+    """Answers the CPMS like a 1.6 station does."""
+
+    def __init__(self, station: SimulatedStation, connection: Any) -> None:
+        super().__init__(station.identity, connection, response_timeout=CALL_TIMEOUT_S)
+        self.station = station
+
+    @on(Action16.remote_start_transaction)
+    def remote_start(self, id_tag: str, **_: Any) -> result16.RemoteStartTransaction:
+        if self.station.transaction is not None:
+            return _accept(
+                "RemoteStart",
+                self.station,
+                lambda: result16.RemoteStartTransaction(status="Rejected"),
+            )
+        self.station.start_now.put_nowait(id_tag)
+        return _accept(
+            "RemoteStart", self.station, lambda: result16.RemoteStartTransaction(status="Accepted")
+        )
+
+    @on(Action16.remote_stop_transaction)
+    def remote_stop(self, transaction_id: int, **_: Any) -> result16.RemoteStopTransaction:
+        ours = str(transaction_id) == self.station.transaction
+        if ours:
+            self.station.stop_now.set()
+        status = "Accepted" if ours else "Rejected"
+        return _accept(
+            "RemoteStop", self.station, lambda: result16.RemoteStopTransaction(status=status)
+        )
+
+    @on(Action16.reset)
+    def reset(self, **_: Any) -> result16.Reset:
+        self.station.reset_asked.set()
+        return _accept("Reset", self.station, lambda: result16.Reset(status="Accepted"))
+
+    @on(Action16.unlock_connector)
+    def unlock(self, **_: Any) -> result16.UnlockConnector:
+        return _accept(
+            "UnlockConnector", self.station, lambda: result16.UnlockConnector(status="Unlocked")
+        )
+
+    @on(Action16.change_availability)
+    def availability(self, **_: Any) -> result16.ChangeAvailability:
+        return _accept(
+            "ChangeAvailability",
+            self.station,
+            lambda: result16.ChangeAvailability(status="Accepted"),
+        )
+
+    @on(Action16.trigger_message)
+    def trigger(self, requested_message: str, **_: Any) -> result16.TriggerMessage:
+        station = self.station
+        if requested_message == "MeterValues":
+            asyncio.get_running_loop().create_task(station._meter(0))
+        elif requested_message == "StatusNotification":
+            state = "Charging" if station.transaction else "Available"
+            asyncio.get_running_loop().create_task(station.send(station._status(1, state)))
+        elif requested_message == "Heartbeat":
+            asyncio.get_running_loop().create_task(station.send(station._heartbeat()))
+        return _accept(
+            "TriggerMessage", station, lambda: result16.TriggerMessage(status="Accepted")
+        )
+
+    @on(Action16.get_configuration)
+    def configuration(self, **_: Any) -> result16.GetConfiguration:
+        keys = [
+            {
+                "key": "HeartbeatInterval",
+                "readonly": False,
+                "value": str(int(self.station.behaviour.heartbeat_s)),
+            }
+        ]
+        return _accept(
+            "GetConfiguration",
+            self.station,
+            lambda: result16.GetConfiguration(configuration_key=keys),
+        )
+
+    @on(Action16.change_configuration)
+    def change(self, **_: Any) -> result16.ChangeConfiguration:
+        return _accept(
+            "ChangeConfiguration",
+            self.station,
+            lambda: result16.ChangeConfiguration(status="Accepted"),
+        )
+
+    @on(Action16.clear_cache)
+    def clear_cache(self, **_: Any) -> result16.ClearCache:
+        return _accept("ClearCache", self.station, lambda: result16.ClearCache(status="Accepted"))
+
+    @on(Action16.set_charging_profile)
+    def profile(self, **_: Any) -> result16.SetChargingProfile:
+        return _accept(
+            "SetChargingProfile",
+            self.station,
+            lambda: result16.SetChargingProfile(status="Accepted"),
+        )
+
+    @on(Action16.reserve_now)
+    def reserve(self, **_: Any) -> result16.ReserveNow:
+        return _accept("ReserveNow", self.station, lambda: result16.ReserveNow(status="Accepted"))
+
+    @on(Action16.cancel_reservation)
+    def cancel(self, **_: Any) -> result16.CancelReservation:
+        return _accept(
+            "CancelReservation", self.station, lambda: result16.CancelReservation(status="Accepted")
+        )
+
+
+class Client201(ChargePoint201):
+    """Answers the CPMS like a 2.0.1 station does."""
+
+    def __init__(self, station: SimulatedStation, connection: Any) -> None:
+        super().__init__(station.identity, connection, response_timeout=CALL_TIMEOUT_S)
+        self.station = station
+
+    @on(Action201.request_start_transaction)
+    def remote_start(
+        self, id_token: dict, remote_start_id: int, **_: Any
+    ) -> result201.RequestStartTransaction:
+        if self.station.transaction is not None:
+            return _accept(
+                "RemoteStart",
+                self.station,
+                lambda: result201.RequestStartTransaction(status="Rejected"),
+            )
+        self.station.start_now.put_nowait(id_token["id_token"])
+        return _accept(
+            "RemoteStart",
+            self.station,
+            lambda: result201.RequestStartTransaction(status="Accepted"),
+        )
+
+    @on(Action201.request_stop_transaction)
+    def remote_stop(self, transaction_id: str, **_: Any) -> result201.RequestStopTransaction:
+        ours = transaction_id == self.station.transaction
+        if ours:
+            self.station.stop_now.set()
+        status = "Accepted" if ours else "Rejected"
+        return _accept(
+            "RemoteStop", self.station, lambda: result201.RequestStopTransaction(status=status)
+        )
+
+    @on(Action201.reset)
+    def reset(self, **_: Any) -> result201.Reset:
+        self.station.reset_asked.set()
+        return _accept("Reset", self.station, lambda: result201.Reset(status="Accepted"))
+
+    @on(Action201.unlock_connector)
+    def unlock(self, **_: Any) -> result201.UnlockConnector:
+        return _accept(
+            "UnlockConnector", self.station, lambda: result201.UnlockConnector(status="Unlocked")
+        )
+
+    @on(Action201.change_availability)
+    def availability(self, **_: Any) -> result201.ChangeAvailability:
+        return _accept(
+            "ChangeAvailability",
+            self.station,
+            lambda: result201.ChangeAvailability(status="Accepted"),
+        )
+
+    @on(Action201.trigger_message)
+    def trigger(self, requested_message: str, **_: Any) -> result201.TriggerMessage:
+        station = self.station
+        if requested_message == "StatusNotification":
+            state = "Charging" if station.transaction else "Available"
+            asyncio.get_running_loop().create_task(station.send(station._status(1, state)))
+        elif requested_message == "Heartbeat":
+            asyncio.get_running_loop().create_task(station.send(station._heartbeat()))
+        return _accept(
+            "TriggerMessage", station, lambda: result201.TriggerMessage(status="Accepted")
+        )
+
+    @on(Action201.set_charging_profile)
+    def profile(self, **_: Any) -> result201.SetChargingProfile:
+        return _accept(
+            "SetChargingProfile",
+            self.station,
+            lambda: result201.SetChargingProfile(status="Accepted"),
+        )
