@@ -35,6 +35,7 @@ from websockets.typing import Subprotocol
 from app.config import Settings, get_settings
 from app.events import EventBus
 from app.main import create_app
+from app.sessions.service import forget_pricing
 from app.stations.registration import register_station
 from app.stations.service import forget_connector_rows
 from app.unit_of_work import UnitOfWorkFactory
@@ -98,6 +99,7 @@ async def clean_db(database: None) -> None:
     """An empty (but migrated) database for this test."""
     await clear_tables()
     forget_connector_rows()  # ids restart with the tables
+    forget_pricing()
 
 
 @pytest.fixture

@@ -661,6 +661,11 @@ _PRICING: dict[int, tuple[TariffSnapshot | None, str]] = {}
 _PRICING_LIMIT = 50_000
 
 
+def forget_pricing() -> None:
+    """Drop the cached tariffs (after the tables were emptied: ids start again)."""
+    _PRICING.clear()
+
+
 async def running_costs(
     sessions: Sequence[tuple[int, datetime, int]], now: datetime | None = None
 ) -> dict[int, tuple[int, str]]:

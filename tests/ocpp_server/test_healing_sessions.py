@@ -95,10 +95,18 @@ async def test_a_ghost_session_is_confirmed_stopped_and_closed(
     assert sent == ["TriggerMessage", "TriggerMessage", "RemoteStopTransaction"]
     assert (session["stop_reason"], session["energy_wh"]) == ("GhostSession", 5000)
     assert session["ended_at"] == start + timedelta(minutes=19)  # its last meter value
-    alert = await Alert.select().where(Alert.kind == "ghost_session").first()
-    actions = (
-        alert["actions"] if isinstance(alert["actions"], list) else json.loads(alert["actions"])
-    )
+
+    async def all_actions() -> list[dict] | None:
+        # The last step is recorded just after the session is closed.
+        alert = await Alert.select(Alert.actions).where(Alert.kind == "ghost_session").first()
+        if alert is None:
+            return None
+        done = alert["actions"]
+        done = done if isinstance(done, list) else json.loads(done)
+        return done if len(done) == 4 else None
+
+    actions = await until(all_actions)
+    assert actions is not None
     assert [a["action"] for a in actions] == [
         "trigger_MeterValues",
         "trigger_StatusNotification",
