@@ -117,7 +117,9 @@ class SimulatedStation:
         while time.monotonic() < until:
             try:
                 async with self.connect_gate:
-                    websocket = await self._connect()
+                    if self._left() <= 0:
+                        return  # the run ended while waiting for a turn to connect
+                    websocket = await asyncio.wait_for(self._connect(), self._left())
             except (OSError, WebSocketException, TimeoutError):
                 self.tally.connect_failures += 1
                 await asyncio.sleep(min(5.0, max(0.0, until - time.monotonic())))
@@ -205,7 +207,7 @@ class SimulatedStation:
     async def _cycle(self, until: float, websocket: ClientConnection) -> bool:
         """Idle, then one session (or a fault); True when the connection must be renewed."""
         behaviour = self.behaviour
-        idle = self.random.uniform(*behaviour.idle_s) if behaviour.sessions else until
+        idle = self.random.uniform(*behaviour.idle_s) if behaviour.sessions else self._left()
         tag = None
         try:
             tag = await asyncio.wait_for(self.start_now.get(), idle)
