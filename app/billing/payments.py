@@ -4,7 +4,7 @@ Stripe tells us by webhook. Calls to Stripe that must happen go through the outb
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from app.billing import repository
 from app.billing.models import CdrView, PaymentView
 from app.billing.provider import (
     DISABLED,
+    IntentState,
     PaymentDeclined,
     PaymentProvider,
     PaymentsDisabled,
@@ -192,57 +193,67 @@ async def save_card(
 def outbox_handlers(uow_factory: Any, provider: PaymentProvider) -> dict[str, outbox.Handler]:
     """What the outbox worker runs for payments."""
 
-    async def capture(payload: dict[str, Any]) -> None:
+    async def settle(
+        payload: dict[str, Any],
+        expected: str,
+        call: Callable[[PaymentView], Awaitable[IntentState | None]],
+    ) -> None:
+        """One provider call for a payment still in `expected` (a retry after the call went
+        through finds it moved on); a provider that is down is tried again later."""
         payment = await repository.payment_by_id(payload["payment_id"])
-        if payment.status != "authorized":
-            return  # done already (a retry after the call went through)
+        if payment.status != expected:
+            return
         try:
-            intent = await provider.capture(
-                payment.provider_payment_id, payload["amount_minor"], _key("capture", payment.id)
-            )
+            intent = await call(payment)
         except ProviderUnavailable as error:
             raise outbox.Retry(error.message) from error
-        # Not every Stripe API version reports amount_received on capture: we know the amount.
-        received = intent.amount_received or payload["amount_minor"]
-        await _apply_intent(uow_factory(), payment, intent.status, received)
+        if intent is not None:
+            # Not every Stripe API version reports amount_received: we know the amount.
+            received = intent.amount_received or payload.get("amount_minor", 0)
+            await _apply_intent(uow_factory(), payment, intent.status, received)
+
+    async def capture(payload: dict[str, Any]) -> None:
+        await settle(
+            payload,
+            "authorized",
+            lambda payment: provider.capture(
+                payment.provider_payment_id, payload["amount_minor"], _key("capture", payment.id)
+            ),
+        )
 
     async def give_back(payload: dict[str, Any]) -> None:
-        payment = await repository.payment_by_id(payload["payment_id"])
-        if payment.status != "authorized":
-            return
-        try:
-            intent = await provider.release(
+        await settle(
+            payload,
+            "authorized",
+            lambda payment: provider.release(
                 payment.provider_payment_id, _key("release", payment.id)
-            )
-        except ProviderUnavailable as error:
-            raise outbox.Retry(error.message) from error
-        await _apply_intent(uow_factory(), payment, intent.status, intent.amount_received)
+            ),
+        )
 
     async def release_if_unused(payload: dict[str, Any]) -> None:
-        payment = await repository.payment_by_id(payload["payment_id"])
-        if payment.status == "authorized" and not await repository.token_was_used(payment):
-            await give_back(payload)
+        async def unless_used(payment: PaymentView) -> IntentState | None:
+            if await repository.token_was_used(payment):
+                return None
+            return await provider.release(payment.provider_payment_id, _key("release", payment.id))
+
+        await settle(payload, "authorized", unless_used)
 
     async def charge_saved(payload: dict[str, Any]) -> None:
-        payment = await repository.payment_by_id(payload["payment_id"])
-        if payment.status != "charging":
-            return
-        try:
-            intent = await provider.charge_saved(
-                payload["amount_minor"],
-                payment.currency,
-                payload["customer"],
-                payload["payment_method"],
-                _key("charge", payment.id),
-            )
-        except PaymentDeclined:
-            async with uow_factory():
-                await repository.update_payment(payment.id, {"status": "declined"})
-            return  # an operator follows up; retrying a declined card does not help
-        except ProviderUnavailable as error:
-            raise outbox.Retry(error.message) from error
-        received = intent.amount_received or payload["amount_minor"]
-        await _apply_intent(uow_factory(), payment, intent.status, received)
+        async def charge(payment: PaymentView) -> IntentState | None:
+            try:
+                return await provider.charge_saved(
+                    payload["amount_minor"],
+                    payment.currency,
+                    payload["customer"],
+                    payload["payment_method"],
+                    _key("charge", payment.id),
+                )
+            except PaymentDeclined:
+                async with uow_factory():
+                    await repository.update_payment(payment.id, {"status": "declined"})
+                return None  # an operator follows up; retrying a declined card does not help
+
+        await settle(payload, "charging", charge)
 
     return {
         CAPTURE: capture,
