@@ -121,6 +121,21 @@ async def _record_effect(
             await smart_charging.record_cleared(uow, station, selector)
 
 
+async def system_action(
+    gateway: ChargerGateway,
+    unit_of_work: Callable[[], UnitOfWork],
+    identity: str,
+    command: Command,
+) -> str:
+    """A command the system sends on its own (self-healing): the station's answer, or why
+    there was none, in one word for the record of what was done."""
+    try:
+        result = await send_command(gateway, unit_of_work, identity, command)
+    except CPMSError as error:
+        return error.code
+    return result.status
+
+
 def configuration_entries(values: dict[str, str | None]) -> list[ConfigurationEntry]:
     """Keys read with GetConfiguration: `Key` (1.6) or `Component.Variable` (2.0.1)."""
     entries = []

@@ -12,7 +12,6 @@ from app import outbox
 from app.commands import service as commands
 from app.commands.gateway import ChargerGateway
 from app.commands.models import Command, Reset, UnlockConnector
-from app.errors import CPMSError
 from app.healing import repository
 from app.healing import service as healing
 from app.healing.rules import (
@@ -104,13 +103,9 @@ def outbox_handlers(
         if decision.not_before is not None and decision.not_before > now:
             await _again(payload, decision.not_before, unit_of_work)
             return
-        try:
-            result = await commands.send_command(
-                gateway, unit_of_work, payload["identity"], _command(decision.action, payload)
-            )
-            outcome = result.status
-        except CPMSError as error:
-            outcome = error.code
+        outcome = await commands.system_action(
+            gateway, unit_of_work, payload["identity"], _command(decision.action, payload)
+        )
         async with unit_of_work():
             await repository.record_action(
                 alert.id,

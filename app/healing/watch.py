@@ -17,7 +17,6 @@ from app import outbox
 from app.commands import service as commands
 from app.commands.gateway import ChargerGateway
 from app.commands.models import Command, RemoteStop, TriggerMessage
-from app.errors import CPMSError
 from app.healing import repository
 from app.healing import service as healing
 from app.healing.models import AlertDraft
@@ -127,13 +126,7 @@ def outbox_handlers(
     gateway: ChargerGateway, unit_of_work: Callable[[], UnitOfWork]
 ) -> dict[str, outbox.Handler]:
     async def send(payload: dict[str, Any], command: Command) -> str:
-        try:
-            result = await commands.send_command(
-                gateway, unit_of_work, payload["identity"], command
-            )
-        except CPMSError as error:
-            return error.code
-        return result.status
+        return await commands.system_action(gateway, unit_of_work, payload["identity"], command)
 
     async def record(payload: dict[str, Any], action: dict[str, Any]) -> None:
         async with unit_of_work() as uow:
