@@ -766,31 +766,16 @@ async def close_on_our_side(uow: UnitOfWork, session_id: int, reason: str) -> bo
     facts = await repository.billing_facts(session_id)
     if facts is None or facts["state"] != ACTIVE:
         return False
-    state = await repository.by_transaction(facts["station"], facts["transaction_id"])
-    if state is None:
+    station = await stations.get_station_record(facts["identity"])
+    session = await repository.by_transaction(facts["station"], facts["transaction_id"])
+    if station is None or session is None:
         return False
-    last = await repository.last_meter_at(session_id)
-    ended_at = last or utcnow()
+    ended_at = await repository.last_meter_at(session_id) or utcnow()
     async with uow:
         await repository.update(
             session_id,
             {"state": COMPLETED, "ended_at": ended_at, "stop_reason": reason[:32]},
         )
-        uow.emit(
-            SessionChanged(
-                organization_id=facts["organization"],
-                session_id=session_id,
-                station_id=facts["station"],
-                identity=facts["identity"],
-                transaction_id=facts["transaction_id"],
-                phase=ENDED,
-                state=COMPLETED,
-                started_at=facts["started_at"],
-                evse_id=state.evse_id,
-                connector_id=state.connector_id,
-                energy_wh=facts["energy_wh"],
-                stop_reason=reason,
-            )
-        )
+        uow.emit(_event(station, session, ENDED, state=COMPLETED, stop_reason=reason))
     await _bill_safely(uow, session_id)
     return True
