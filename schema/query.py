@@ -37,6 +37,7 @@ from schema.types import ChargingStation, Site
 strawberry.enum(StationOrder, description="Order of a station list.")
 
 FIRST_DESCRIPTION = f"Page size, at most {MAX_PAGE_SIZE}; larger values are capped."
+PageSize = Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)]
 
 
 @strawberry.input(description="Narrow a station list; every field is optional.")
@@ -107,7 +108,7 @@ class Query:
     async def sites(
         self,
         info: Info[Context, None],
-        limit: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = 50,
+        limit: PageSize = 50,
         offset: int = 0,
     ) -> list[Site]:
         found = await stations.list_sites(info.context.principal, limit, offset)
@@ -117,9 +118,7 @@ class Query:
     async def stations(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         filter: StationFilterInput | None = None,
         order_by: StationOrder = StationOrder.IDENTITY,
@@ -138,9 +137,7 @@ class Query:
     async def sessions(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         filter: SessionFilterInput | None = None,
         order_by: SessionOrder = SessionOrder.NEWEST,
@@ -157,9 +154,7 @@ class Query:
     async def reservations(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         filter: ReservationFilterInput | None = None,
     ) -> relay.Connection[Reservation]:
@@ -176,9 +171,7 @@ class Query:
     async def cdrs(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         session_id: relay.GlobalID | None = None,
     ) -> relay.Connection[Cdr]:
@@ -193,9 +186,7 @@ class Query:
     async def payments(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         status: str | None = None,
     ) -> relay.Connection[Payment]:
@@ -208,9 +199,7 @@ class Query:
     async def partners(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> relay.Connection[Partner]:
         page = await roaming.page_partners(info.context.principal, page_request(first, after))
@@ -220,9 +209,7 @@ class Query:
     async def tariffs(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> relay.Connection[Tariff]:
         page = await tariffs.page_tariffs(info.context.principal, page_request(first, after))
@@ -265,9 +252,7 @@ class Query:
     async def alerts(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
         filter: AlertFilterInput | None = None,
     ) -> relay.Connection[Alert]:
@@ -282,9 +267,7 @@ class Query:
     async def users(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> relay.Connection[User]:
         page = await auth.page_users(info.context.principal, page_request(first, after))
@@ -294,9 +277,7 @@ class Query:
     async def id_tokens(
         self,
         info: Info[Context, None],
-        first: Annotated[
-            int, strawberry.argument(description=FIRST_DESCRIPTION)
-        ] = DEFAULT_PAGE_SIZE,
+        first: PageSize = DEFAULT_PAGE_SIZE,
         after: str | None = None,
     ) -> relay.Connection[IdToken]:
         page = await auth.page_id_tokens(info.context.principal, page_request(first, after))
