@@ -309,7 +309,12 @@ def demo() -> None:
 
 @main.command()
 @click.option(
-    "--url", default="ws://127.0.0.1:8000/ocpp", show_default=True, help="The CPMS's OCPP address."
+    "--url",
+    "urls",
+    multiple=True,
+    default=("ws://127.0.0.1:8000/ocpp",),
+    show_default=True,
+    help="The CPMS's OCPP address; given several times (one per node), stations take them in turn.",
 )
 @click.option("--stations", type=click.IntRange(1, 200_000), default=10, show_default=True)
 @click.option(
@@ -342,6 +347,13 @@ def demo() -> None:
 )
 @click.option("--power", "power_w", type=int, default=11_000, show_default=True, help="Watts.")
 @click.option("--no-sessions", is_flag=True, help="Only connect, boot and send heartbeats.")
+@click.option(
+    "--charging-share",
+    type=click.FloatRange(0, 1),
+    default=1.0,
+    show_default=True,
+    help="Share of stations that charge; the others only boot, report and send heartbeats.",
+)
 @click.option("--fault-chance", type=click.FloatRange(0, 1), default=0.02, show_default=True)
 @click.option("--drop-chance", type=click.FloatRange(0, 1), default=0.02, show_default=True)
 @click.option(
@@ -361,7 +373,7 @@ def demo() -> None:
     help="Loopback source addresses (127.0.0.2, ...), one per process in turn.",
 )
 def simulate(
-    url: str,
+    urls: tuple[str, ...],
     stations: int,
     ocpp201_share: float,
     duration: float,
@@ -373,6 +385,7 @@ def simulate(
     idle_s: tuple[float, float],
     power_w: int,
     no_sessions: bool,
+    charging_share: float,
     fault_chance: float,
     drop_chance: float,
     drop_s: tuple[float, float],
@@ -388,7 +401,9 @@ def simulate(
     from app.simulator.station import Behaviour
 
     plan = Plan(
-        url=url,
+        url=urls[0],
+        more_urls=urls[1:],
+        session_share=charging_share,
         stations=stations,
         duration_s=duration,
         share_201=ocpp201_share,

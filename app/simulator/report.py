@@ -18,6 +18,7 @@ class Tally:
     call_errors: Counter[str] = field(default_factory=Counter)  # "Action: code"
     last_errors: dict[str, str] = field(default_factory=dict)  # an example of each
     timeouts: Counter[str] = field(default_factory=Counter)
+    lost: Counter[str] = field(default_factory=Counter)  # unanswered when the connection went
     commands: Counter[str] = field(default_factory=Counter)  # received from the CPMS
     connects: int = 0
     connect_failures: int = 0
@@ -38,7 +39,7 @@ class Tally:
                 self.latencies_ms[slot] = ms
 
     def merge(self, other: Tally) -> None:
-        for name in ("sent", "answered", "call_errors", "timeouts", "commands"):
+        for name in ("sent", "answered", "call_errors", "timeouts", "lost", "commands"):
             getattr(self, name).update(getattr(other, name))
         self.last_errors.update(other.last_errors)
         for name in ("connects", "connect_failures", "drops", "replayed", "sessions", "faults"):
@@ -52,6 +53,7 @@ class Tally:
             "call_errors": dict(self.call_errors),
             "call_error_examples": dict(self.last_errors),
             "timeouts": dict(self.timeouts),
+            "lost_to_dropped_connections": dict(self.lost),
             "commands_received": dict(self.commands),
             "connects": self.connects,
             "connect_failures": self.connect_failures,
@@ -70,6 +72,7 @@ class Tally:
         tally.call_errors.update(data["call_errors"])
         tally.last_errors.update(data["call_error_examples"])
         tally.timeouts.update(data["timeouts"])
+        tally.lost.update(data["lost_to_dropped_connections"])
         tally.commands.update(data["commands_received"])
         tally.connects = data["connects"]
         tally.connect_failures = data["connect_failures"]

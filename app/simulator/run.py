@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.simulator.report import Tally
@@ -23,6 +23,8 @@ class Plan:
     stations: int
     duration_s: float
     share_201: float = 0.5  # the rest speak 1.6
+    more_urls: tuple[str, ...] = ()  # other nodes of the CPMS: stations spread over all
+    session_share: float = 1.0  # stations that charge of their own; the rest only stay online
     prefix: str = "SIM"
     password: str | None = None
     ramp_s: float = 0.0  # connections spread over this long
@@ -36,36 +38,55 @@ def identity(plan: Plan, index: int) -> str:
     return f"{plan.prefix}-{index:06d}"
 
 
+def _in_share(share: float, index: int) -> bool:
+    """Whether station `index` is among an evenly interleaved share: with 0.25, every fourth."""
+    return int((index + 1) * share) > int(index * share)
+
+
 def protocol(plan: Plan, index: int) -> str:
-    """Versions interleaved evenly: with a share of 0.25, every fourth station is 2.0.1."""
-    share = plan.share_201
-    return OCPP201 if int((index + 1) * share) > int(index * share) else OCPP16
+    return OCPP201 if _in_share(plan.share_201, index) else OCPP16
 
 
-async def simulate(plan: Plan, indexes: range, source_address: str | None = None) -> Tally:
-    """Run the stations `indexes` of the plan until its duration is over."""
-    tally = Tally()
-    started = time.monotonic()
-    until = started + plan.duration_s
+def stations(
+    plan: Plan, indexes: range, tally: Tally, source_address: str | None = None
+) -> list[SimulatedStation]:
+    """The stations `indexes` of the plan, not yet running, sharing one tally."""
+    urls = (plan.url, *plan.more_urls)
     gate = asyncio.Semaphore(CONNECTS_AT_ONCE)
-    spacing = plan.ramp_s / max(1, len(indexes))
-
-    async def one(position: int, index: int) -> None:
-        await asyncio.sleep(position * spacing)
-        station = SimulatedStation(
+    idle = replace(plan.behaviour, sessions=False)
+    return [
+        SimulatedStation(
             identity(plan, index),
             protocol(plan, index),
-            plan.url,
-            plan.behaviour,
+            urls[index % len(urls)],
+            plan.behaviour if _in_share(plan.session_share, index) else idle,
             tally,
             plan.password,
             source_address,
             seed=plan.seed * 1_000_003 + index,
             connect_gate=gate,
         )
+        for index in indexes
+    ]
+
+
+async def run_stations(plan: Plan, group: list[SimulatedStation]) -> None:
+    """Run the stations until the plan's duration is over, their connections spread over its
+    ramp."""
+    until = time.monotonic() + plan.duration_s
+    spacing = plan.ramp_s / max(1, len(group))
+
+    async def one(position: int, station: SimulatedStation) -> None:
+        await asyncio.sleep(position * spacing)
         await station.run(until)
 
-    await asyncio.gather(*(one(position, index) for position, index in enumerate(indexes)))
+    await asyncio.gather(*(one(position, station) for position, station in enumerate(group)))
+
+
+async def simulate(plan: Plan, indexes: range, source_address: str | None = None) -> Tally:
+    """Run the stations `indexes` of the plan until its duration is over."""
+    tally = Tally()
+    await run_stations(plan, stations(plan, indexes, tally, source_address))
     return tally
 
 
@@ -99,7 +120,7 @@ def run(plan: Plan) -> dict[str, Any]:
     elapsed = time.monotonic() - started
     answered = sum(tally.answered.values())
     return {
-        "url": plan.url,
+        "urls": [plan.url, *plan.more_urls],
         "stations": plan.stations,
         "ocpp201_share": plan.share_201,
         "processes": processes,

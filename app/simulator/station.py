@@ -87,6 +87,9 @@ class SimulatedStation:
         self.transaction: str | None = None
         self.seq_no = 0
         self.until = 0.0  # monotonic time the simulation ends
+        self.closed = asyncio.Event()  # the current connection is gone
+        self.renew = asyncio.Event()  # drop the connection (network loss, reboot)
+        self.offline_for = 0.0  # before connecting again
 
     def _left(self) -> float:
         return max(0.0, self.until - time.monotonic())
@@ -112,85 +115,142 @@ class SimulatedStation:
         )
 
     async def run(self, until: float) -> None:
-        """Be a station until the monotonic time `until`, reconnecting when dropped."""
+        """Be a station until the monotonic time `until`. What it does (charging, faults) goes
+        on across connections, as on a real station; only the connection is renewed."""
         self.until = until
-        while time.monotonic() < until:
-            try:
-                async with self.connect_gate:
-                    if self._left() <= 0:
-                        return  # the run ended while waiting for a turn to connect
-                    websocket = await asyncio.wait_for(self._connect(), self._left())
-            except (OSError, WebSocketException, TimeoutError):
-                self.tally.connect_failures += 1
-                await asyncio.sleep(min(5.0, max(0.0, until - time.monotonic())))
-                continue
-            self.tally.connects += 1
-            self.client = (Client16 if self.protocol == OCPP16 else Client201)(self, websocket)
-            reader = asyncio.create_task(self.client.start())
-            try:
-                await self._online_life(until, websocket)
-            except (TimeoutError, WebSocketException, OSError, OCPPError):
-                pass
-            finally:
-                self.online.clear()
-                reader.cancel()
-                with contextlib.suppress(BaseException):
-                    await reader
+        behaviour = asyncio.create_task(self._behave())
+        try:
+            while self._left() > 0:
+                await self._stay_connected()
+                offline_for, self.offline_for = self.offline_for, 0.0
+                await asyncio.sleep(min(offline_for, self._left()))
+        finally:
+            behaviour.cancel()
+            with contextlib.suppress(BaseException):
+                await behaviour
+
+    def drop(self, offline_for: float = 0.0) -> None:
+        """The network goes away now, without a goodbye, for `offline_for` seconds."""
+        self.tally.drops += 1
+        self._disconnect(offline_for)
+
+    def _disconnect(self, offline_for: float) -> None:
+        self.offline_for = offline_for
+        self.renew.set()
+
+    async def _stay_connected(self) -> None:
+        """One connection, from connecting to its loss (or the end of the run)."""
+        try:
+            async with self.connect_gate:
+                if self._left() <= 0:
+                    return  # the run ended while waiting for a turn to connect
+                websocket = await asyncio.wait_for(self._connect(), self._left())
+        except (OSError, WebSocketException, TimeoutError):
+            self.tally.connect_failures += 1
+            await asyncio.sleep(min(5.0, self._left()))
+            return
+        self.tally.connects += 1
+        self.renew.clear()
+        self.closed = asyncio.Event()
+        self.client = (Client16 if self.protocol == OCPP16 else Client201)(self, websocket)
+        reader = asyncio.create_task(self.client.start())
+        reader.add_done_callback(lambda _: self.closed.set())
+        heartbeats = asyncio.create_task(self._heartbeats())
+        try:
+            if await self._boot() and await self._replay():
+                self.online.set()
+                await self.send(self._status(1, "Charging" if self.transaction else "Available"))
+                await self._wait(self._left(), self.closed, self.renew)
+        finally:
+            self.online.clear()
+            self.closed.set()
+            heartbeats.cancel()
+            reader.cancel()
+            with contextlib.suppress(BaseException):
+                await reader
+            if self.renew.is_set():
+                websocket.transport.abort()  # a lost network says no goodbye
+            else:
                 with contextlib.suppress(BaseException):
                     await websocket.close()
 
-    async def _online_life(self, until: float, websocket: ClientConnection) -> None:
-        if not await self._boot():
-            return
-        self.online.set()
-        for queued in self.offline_queue:  # what happened while offline, in order
-            await self.send(queued)
+    async def _replay(self) -> bool:
+        """Send what was queued while offline, in order; False if the connection went first."""
+        while self.offline_queue:
+            answer = await self._call(self.offline_queue[0])
+            if answer is _LOST:
+                return False
+            self.offline_queue.pop(0)
             self.tally.replayed += 1
-        self.offline_queue.clear()
-        await self.send(self._status(1, "Charging" if self.transaction else "Available"))
-        heartbeats = asyncio.create_task(self._heartbeats())
-        try:
-            while time.monotonic() < until:
-                if await self._cycle(until, websocket):
-                    return  # dropped or rebooted: reconnect
-        finally:
-            heartbeats.cancel()
+        return True
 
     async def send(self, payload: Any) -> Any:
-        """One message; its answer (None after a CallError or no answer)."""
+        """One message once online; its answer (None after a CallError or no answer). Offline,
+        transaction messages are queued for later, as stations do, and the rest is dropped."""
+        if not self.online.is_set():
+            if _is_transaction_message(payload):
+                self.offline_queue.append(payload)
+            return None
+        answer = await self._call(payload)
+        if answer is _LOST:
+            if _is_transaction_message(payload):
+                self.offline_queue.append(payload)  # unanswered: sent again after reconnecting
+            return None
+        return answer
+
+    async def _call(self, payload: Any) -> Any:
+        """One message on the current connection: its answer, None, or _LOST when the
+        connection went away before the answer came."""
         action = type(payload).__name__
         self.tally.sent[action] += 1
         started = time.perf_counter()
+        call = asyncio.ensure_future(self.client.call(payload, suppress=False))
+        closed = asyncio.ensure_future(self.closed.wait())
         try:
-            answer = await asyncio.wait_for(
-                self.client.call(payload, suppress=False), CALL_TIMEOUT_S
+            await asyncio.wait(
+                (call, closed), timeout=CALL_TIMEOUT_S, return_when="FIRST_COMPLETED"
             )
+        finally:
+            closed.cancel()
+        if not call.done():
+            call.cancel()
+            if self.closed.is_set():
+                self.tally.lost[action] += 1
+                return _LOST
+            self.tally.timeouts[action] += 1
+            return None
+        try:
+            answer = call.result()
         except OCPPError as error:
             self.tally.call_errors[f"{action}: {error.code}"] += 1
             self.tally.last_errors[action] = str(error)[:300]
             return None
-        except TimeoutError:
-            self.tally.timeouts[action] += 1
-            return None
+        except (WebSocketException, OSError):
+            self.tally.lost[action] += 1
+            return _LOST
         self.tally.answered[action] += 1
         self.tally.latency((time.perf_counter() - started) * 1000)
         return answer
 
     async def _boot(self) -> bool:
         """Boot until accepted (a Pending station asks again after the interval it was given);
-        False if the run ended first."""
+        False if the run ended or the connection went first."""
         while self._left() > 0:
-            answer = await self.send(self._boot_call())
+            answer = await self._call(self._boot_call())
+            if answer is _LOST:
+                return False
             if answer is not None and answer.status == "Accepted":
                 return True
             retry = answer.interval if answer is not None and answer.interval else 10
-            await asyncio.sleep(min(retry, self._left()))
+            if await self._wait(retry, self.closed, self.renew):
+                return False
         return False
 
     async def _heartbeats(self) -> None:
         while True:
             await asyncio.sleep(self.behaviour.heartbeat_s * self.random.uniform(0.9, 1.1))
-            await self.send(self._heartbeat())
+            if self.online.is_set():
+                await self.send(self._heartbeat())
 
     # -- what a station does ---------------------------------------------------------------
 
@@ -198,43 +258,60 @@ class SimulatedStation:
         """Sleep, or less if one of the events fires; whether one did."""
         waiters = [asyncio.create_task(event.wait()) for event in events]
         try:
-            done, _ = await asyncio.wait(waiters, timeout=min(max(0.0, seconds), self._left()))
+            done, _ = await asyncio.wait(
+                waiters,
+                timeout=min(max(0.0, seconds), self._left()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             return bool(done)
         finally:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def _cycle(self, until: float, websocket: ClientConnection) -> bool:
-        """Idle, then one session (or a fault); True when the connection must be renewed."""
+    async def _behave(self) -> None:
+        while self._left() > 0:
+            if not self.online.is_set():
+                await self._wait(self._left(), self.online)
+                continue
+            await self._cycle()
+
+    async def _cycle(self) -> None:
+        """Idle, then one session (or a fault), or a reboot when the CPMS asked for one."""
         behaviour = self.behaviour
         idle = self.random.uniform(*behaviour.idle_s) if behaviour.sessions else self._left()
-        tag = None
+        remote_start = asyncio.ensure_future(self.start_now.get())
         try:
-            tag = await asyncio.wait_for(self.start_now.get(), idle)
-        except TimeoutError:
-            if not behaviour.sessions or time.monotonic() >= until:
-                return False
+            await self._wait(idle, self.reset_asked, _done_event(remote_start))
+        finally:
+            tag = remote_start.result() if remote_start.done() else None
+            remote_start.cancel()
         if self.reset_asked.is_set():
             return await self._reboot()
+        if tag is None and (not behaviour.sessions or self._left() <= 0):
+            return None
+        if not self.online.is_set():
+            return None  # a station starts no session while it cannot ask the CPMS
         if tag is None and self.random.random() < behaviour.fault_chance:
             return await self._fault()
-        await self._session(tag or behaviour.id_tag, remote=tag is not None, websocket=websocket)
-        return self.reset_asked.is_set() or websocket.state.name != "OPEN"
+        await self._session(tag or behaviour.id_tag, remote=tag is not None)
+        if self.reset_asked.is_set():
+            await self._reboot()
+        return None
 
-    async def _fault(self) -> bool:
+    async def _fault(self) -> None:
         self.tally.faults += 1
         await self.send(self._status(1, "Faulted", "InternalError"))
         if await self._wait(120, self.reset_asked):  # a remote reset clears it
             return await self._reboot()
         await self.send(self._status(1, "Available"))
-        return False
+        return None
 
-    async def _reboot(self) -> bool:
+    async def _reboot(self) -> None:
         self.reset_asked.clear()
-        await asyncio.sleep(self.random.uniform(1, 3))
-        return True
+        self._disconnect(offline_for=self.random.uniform(1, 3))
+        await self._wait(self._left(), self.closed)
 
-    async def _session(self, tag: str, remote: bool, websocket: ClientConnection) -> None:
+    async def _session(self, tag: str, remote: bool) -> None:
         behaviour = self.behaviour
         if not remote:
             authorized = await self.send(self._authorize(tag))
@@ -253,33 +330,19 @@ class SimulatedStation:
             else None
         )
         self.stop_now.clear()
-        while time.monotonic() < ends:
+        while time.monotonic() < ends and self._left() > 0:
             if await self._wait(behaviour.meter_interval_s, self.stop_now, self.reset_asked):
                 break
             self.register_wh += int(behaviour.power_w * behaviour.meter_interval_s / 3600)
             await self._meter(behaviour.power_w)
             if drop_at is not None and time.monotonic() >= drop_at:
-                await self._drop_during_session(websocket, ends)
-                return
+                drop_at = None  # charging goes on offline; its messages wait in the queue
+                self.drop(offline_for=self.random.uniform(*behaviour.drop_s))
+        if self._left() <= 0:
+            return  # the run is over, not the session
         await self._stop("Remote" if self.stop_now.is_set() else "Local")
         await self.send(self._status(1, "Finishing"))
         await self.send(self._status(1, "Available"))
-
-    async def _drop_during_session(self, websocket: ClientConnection, ends: float) -> None:
-        """The network goes away; the station keeps charging and queues its messages, and
-        sends them once it is back (the reconnect happens in `run`)."""
-        self.tally.drops += 1
-        self.online.clear()
-        await websocket.close()
-        offline_for = self.random.uniform(*self.behaviour.drop_s)
-        steps = max(1, int(offline_for // self.behaviour.meter_interval_s))
-        for _ in range(steps):
-            self.register_wh += int(self.behaviour.power_w * self.behaviour.meter_interval_s / 3600)
-            self.offline_queue.append(self._meter_call(self.behaviour.power_w))
-        if time.monotonic() >= ends:
-            self.offline_queue.append(self._stop_call("Local"))
-            self.transaction = None
-        await asyncio.sleep(min(offline_for, self._left()))
 
     async def _meter(self, power_w: int) -> None:
         await self.send(self._meter_call(power_w))
@@ -401,6 +464,25 @@ class SimulatedStation:
         )
         self.seq_no += 1
         return event
+
+
+_LOST = object()  # the connection went away before the answer came
+
+
+def _is_transaction_message(payload: Any) -> bool:
+    """Messages of a running transaction, which a station keeps until they are answered.
+    A start is not among them: a station whose start went unanswered does not charge."""
+    action = type(payload).__name__
+    if action == "TransactionEvent":
+        return bool(payload.event_type != "Started")
+    return action in ("StopTransaction", "MeterValues")
+
+
+def _done_event(future: asyncio.Future[Any]) -> asyncio.Event:
+    """An event set when the future is done."""
+    event = asyncio.Event()
+    future.add_done_callback(lambda _: event.set())
+    return event
 
 
 def _accept(name: str, station: SimulatedStation, result: Callable[[], Any]) -> Any:

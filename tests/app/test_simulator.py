@@ -2,9 +2,13 @@
 replay, fault, and answer remote commands like real ones."""
 
 import asyncio
+from dataclasses import replace
 
-from app.simulator.run import Plan, simulate
-from app.simulator.station import Behaviour
+import pytest
+
+from app.simulator.report import Tally
+from app.simulator.run import Plan, run_stations, stations
+from app.simulator.station import Behaviour, SimulatedStation
 from db.tables import ChargingSession, IdToken, Organization
 from tests.conftest import REGISTRY_ORGANIZATION, graphql
 
@@ -19,9 +23,9 @@ QUICK = Behaviour(
 )
 
 
-async def test_a_few_stations_of_both_versions_charge_and_answer(
-    live_server, organization, api_key
-):
+@pytest.fixture
+async def stations_may_register(organization):
+    """The registry organization registers unknown stations and knows the simulator's tag."""
     await Organization.update({Organization.unknown_station_policy: "auto_register"}).where(
         Organization.slug == REGISTRY_ORGANIZATION
     )
@@ -32,29 +36,71 @@ async def test_a_few_stations_of_both_versions_charge_and_answer(
     )
     assert registry is not None
     await IdToken.insert(IdToken(organization=registry["id"], uid=QUICK.id_tag))
+
+
+async def test_a_few_stations_of_both_versions_charge_and_answer(
+    live_server, stations_may_register, api_key
+):
     plan = Plan(
         url=f"{live_server.ws}/ocpp", stations=4, duration_s=4, share_201=0.5, behaviour=QUICK
     )
-    run = asyncio.create_task(simulate(plan, range(plan.stations)))
+    tally = Tally()
+    group = stations(plan, range(plan.stations), tally)
+    # The one to reset: it never loses the network, so it is online when the reset comes.
+    steady = replace(QUICK, drop_chance=0, fault_chance=0)
+    group.append(SimulatedStation("SIM-RESET", "ocpp1.6", plan.url, steady, tally))
+    run = asyncio.create_task(run_stations(plan, group))
     await asyncio.sleep(1.5)
     operator = await api_key(REGISTRY_ORGANIZATION, "operator")
     reset = await graphql(
-        live_server,
-        'mutation { reset(identity: "SIM-000001") { __typename } }',
-        token=operator,
+        live_server, 'mutation { reset(identity: "SIM-RESET") { __typename } }', token=operator
     )
-    tally = await run
+    await run
     report = tally.as_dict()
-    assert report["connects"] >= 4 and report["connect_failures"] == 0
+    assert report["connects"] >= 5 and report["connect_failures"] == 0
     assert report["call_errors"] == {} and report["timeouts"] == {}
     assert report["sessions"] > 0
     for action in ("BootNotification", "StatusNotification", "Heartbeat"):
         assert report["answered"].get(action), action
     assert report["answered"].get("MeterValues") or report["answered"].get("TransactionEvent")
     assert reset["data"]["reset"]["__typename"] == "CommandAccepted"
-    assert report["commands_received"].get("Reset") == 1
+    # Our reset, and self-healing's for any station that faulted.
+    assert report["commands_received"].get("Reset", 0) >= 1
     assert report["latency_ms"]["p99"] is not None
     assert await ChargingSession.count() > 0
+
+
+async def test_a_dropped_station_goes_on_with_its_session_after_reconnecting(
+    live_server, stations_may_register
+):
+    """As in a reconnect storm: every station loses the network at once in the middle of a
+    session; each reconnects, boots and carries on with the same transaction."""
+    # 3.6 MW: 100 Wh a reading, so each reading after the reconnect shows.
+    steady = replace(QUICK, session_s=(60, 60), fault_chance=0, drop_chance=0, power_w=3_600_000)
+    plan = Plan(url=f"{live_server.ws}/ocpp", stations=2, duration_s=4, behaviour=steady)
+    tally = Tally()
+    group = stations(plan, range(plan.stations), tally)
+    run = asyncio.create_task(run_stations(plan, group))
+    await asyncio.sleep(1.5)
+    assert await ChargingSession.count() == 2
+    before = {row["id"]: row["energy_wh"] for row in await ChargingSession.select()}
+    for station in group:
+        station.drop()
+    await run
+    report = tally.as_dict()
+    assert report["network_drops"] == 2 and report["connects"] == 4
+    assert report["call_errors"] == {} and report["timeouts"] == {}
+    sessions = await ChargingSession.select()
+    assert {row["id"] for row in sessions} == set(before), "no new session after the reconnect"
+    assert all(row["state"] == "active" for row in sessions)
+    assert all(row["energy_wh"] > before[row["id"]] for row in sessions), "metering went on"
+
+
+def test_charging_share_and_urls_are_spread_evenly():
+    plan = Plan(url="ws://a", more_urls=("ws://b",), stations=4, duration_s=1, session_share=0.5)
+    group = stations(plan, range(4), Tally())
+    assert [station.url for station in group] == ["ws://a", "ws://b", "ws://a", "ws://b"]
+    assert [station.behaviour.sessions for station in group] == [False, True, False, True]
 
 
 def test_versions_are_interleaved_by_share():
