@@ -365,6 +365,11 @@ def demo() -> None:
     help="How long a network drop lasts; messages are queued and replayed after it.",
 )
 @click.option("--ramp", type=float, default=0, show_default=True, help="Spread connects (s).")
+@click.option(
+    "--no-validate",
+    is_flag=True,
+    help="Do not check messages against the OCPP schemas: less CPU for large fleets.",
+)
 @click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True)
 @click.option(
     "--source-address",
@@ -390,6 +395,7 @@ def simulate(
     drop_chance: float,
     drop_s: tuple[float, float],
     ramp: float,
+    no_validate: bool,
     processes: int,
     source_addresses: tuple[str, ...],
 ) -> None:
@@ -410,6 +416,7 @@ def simulate(
         prefix=prefix,
         password=password,
         ramp_s=ramp,
+        validate=not no_validate,
         processes=processes,
         source_addresses=source_addresses,
         behaviour=Behaviour(

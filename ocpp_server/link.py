@@ -101,8 +101,16 @@ def cache_handler_signatures(route_map: dict[str, dict[str, Any]]) -> None:
                 handlers[key] = _with_signature(handler)
 
 
+# Signatures by handler function: the same for every connection of a class, so inspecting
+# them once per process, not once per connection, keeps a reconnect storm cheaper.
+_SIGNATURES: dict[Any, inspect.Signature] = {}
+
+
 def _with_signature(handler: Any) -> Any:
-    signature = inspect.signature(handler)
+    function = getattr(handler, "__func__", handler)
+    signature = _SIGNATURES.get(function)
+    if signature is None:
+        signature = _SIGNATURES[function] = inspect.signature(handler)
 
     def call(*args: Any, **kwargs: Any) -> Any:
         return handler(*args, **kwargs)

@@ -314,12 +314,10 @@ async def escalate(alert_id: int, severity: str, message: str) -> None:
     )
 
 
-async def open_fault_keys(station_id: int) -> list[str]:
-    """Dedupe keys of the station's open connector-fault alerts."""
+async def open_alert_keys(station_id: int) -> list[str]:
+    """Dedupe keys of the station's open alerts."""
     rows = await Alert.select(Alert.dedupe_key).where(
-        (Alert.station == station_id)
-        & (Alert.kind == "connector_faulted")
-        & (Alert.status == "open")
+        (Alert.station == station_id) & (Alert.status == "open")
     )
     return [row["dedupe_key"] for row in rows]
 

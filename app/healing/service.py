@@ -81,6 +81,8 @@ def _changed(organization_id: int, alert: AlertView) -> AlertChanged:
 async def raise_alert(uow: UnitOfWork, draft: AlertDraft) -> None:
     """Open an alert, unless the same condition is open already. Call inside `uow`."""
     alert = await repository.open_alert(draft)
+    if draft.station_id is not None:
+        _OPEN_STATION_ALERTS.add(draft.dedupe_key)
     if alert is not None:
         uow.emit(_changed(draft.organization_id, alert))
         await notifications.queue(draft.organization_id, alert)
@@ -91,6 +93,14 @@ async def clear_alert(uow: UnitOfWork, organization_id: int, dedupe_key: str) ->
     for alert in await repository.resolve_alerts(organization_id, dedupe_key):
         uow.emit(_changed(organization_id, alert))
         await notifications.queue(organization_id, alert)
+
+
+async def clear_station_alert(uow: UnitOfWork, organization_id: int, dedupe_key: str) -> None:
+    """`clear_alert` for a condition of a station connected to this node, which learnt the
+    station's open alerts when it connected: most of the time there is none, and no query."""
+    if dedupe_key in _OPEN_STATION_ALERTS:
+        _OPEN_STATION_ALERTS.discard(dedupe_key)
+        await clear_alert(uow, organization_id, dedupe_key)
 
 
 async def resolve_alert(uow: UnitOfWork, principal: Principal, alert_id: int) -> AlertView:
@@ -254,8 +264,9 @@ async def watch_offline(
 
 
 async def back_online(uow: UnitOfWork, organization_id: int, station_id: int) -> None:
-    """The station connected: its offline alert, if any, resolves. Call inside `uow`."""
-    await clear_alert(uow, organization_id, alert_key("station_offline", station_id))
+    """The station connected: its offline alert, if any, resolves. Call inside `uow`, after
+    `remember_open_alerts`."""
+    await clear_station_alert(uow, organization_id, alert_key("station_offline", station_id))
 
 
 def outbox_handlers(unit_of_work: Callable[[], UnitOfWork]) -> dict[str, outbox.Handler]:
@@ -282,19 +293,20 @@ def outbox_handlers(unit_of_work: Callable[[], UnitOfWork]) -> dict[str, outbox.
 # Connector faults ------------------------------------------------------------------------
 
 RECOVER = "healing.recover"
-# Keys of the connector faults this process knows are open: a status that is not Faulted
-# resolves one only if it is here, so the hot status path costs a set lookup otherwise.
-_OPEN_FAULTS: set[str] = set()
+# Keys of the alerts about stations connected here that may be open (loaded when a station
+# connects, added when one opens): a status, boot or reconnect resolves one only if it is
+# here, so the hot paths cost a set lookup otherwise.
+_OPEN_STATION_ALERTS: set[str] = set()
 
 
 def fault_key(station_id: int, evse_id: int, connector_id: int) -> str:
     return alert_key("connector_faulted", station_id, evse_id, connector_id)
 
 
-async def remember_open_faults(station_id: int) -> None:
-    """A station connected here: learn its open fault alerts (opened on another node, or
-    before a restart), so its next Available resolves them."""
-    _OPEN_FAULTS.update(await repository.open_fault_keys(station_id))
+async def remember_open_alerts(station_id: int) -> None:
+    """A station connected here: learn its open alerts (opened on another node, or before a
+    restart), so that what ends them here resolves them."""
+    _OPEN_STATION_ALERTS.update(await repository.open_alert_keys(station_id))
 
 
 async def on_connector_status(
@@ -308,16 +320,15 @@ async def on_connector_status(
     starts the recovery; any other status resolves the connector's open fault alert."""
     key = fault_key(station_id, report.evse_id, report.connector_id)
     if report.status != "Faulted":
-        if key in _OPEN_FAULTS:
-            _OPEN_FAULTS.discard(key)
+        if key in _OPEN_STATION_ALERTS:
             async with uow:
-                await clear_alert(uow, organization_id, key)
+                await clear_station_alert(uow, organization_id, key)
         return
     policy = await policy_of(organization_id)
     fault = classify_fault(report.error_code, report.vendor_error_code, report.info, policy=policy)
     if fault is FaultClass.NONE:
         return
-    _OPEN_FAULTS.add(key)
+    _OPEN_STATION_ALERTS.add(key)
     safety = fault is FaultClass.SAFETY
     code = report.error_code or "unknown error"
     async with uow:

@@ -25,6 +25,7 @@ class Plan:
     share_201: float = 0.5  # the rest speak 1.6
     more_urls: tuple[str, ...] = ()  # other nodes of the CPMS: stations spread over all
     session_share: float = 1.0  # stations that charge of their own; the rest only stay online
+    validate: bool = True  # check messages against the OCPP schemas (a third of the CPU)
     prefix: str = "SIM"
     password: str | None = None
     ramp_s: float = 0.0  # connections spread over this long
@@ -65,6 +66,7 @@ def stations(
             source_address,
             seed=plan.seed * 1_000_003 + index,
             connect_gate=gate,
+            validate=plan.validate,
         )
         for index in indexes
     ]

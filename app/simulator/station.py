@@ -67,8 +67,10 @@ class SimulatedStation:
         local_address: str | None = None,
         seed: int | None = None,
         connect_gate: asyncio.Semaphore | None = None,
+        validate: bool = True,
     ) -> None:
         self.connect_gate = connect_gate or asyncio.Semaphore(1)
+        self.validate = validate  # what we send and what comes back, against the schemas
         self.identity = identity
         self.protocol = protocol
         self.url = url.rstrip("/")
@@ -204,7 +206,9 @@ class SimulatedStation:
         action = type(payload).__name__
         self.tally.sent[action] += 1
         started = time.perf_counter()
-        call = asyncio.ensure_future(self.client.call(payload, suppress=False))
+        call = asyncio.ensure_future(
+            self.client.call(payload, suppress=False, skip_schema_validation=not self.validate)
+        )
         closed = asyncio.ensure_future(self.closed.wait())
         try:
             await asyncio.wait(

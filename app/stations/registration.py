@@ -65,8 +65,8 @@ async def admit_connection(
         await repository.set_presence(
             station.id, connected=True, protocol=protocol, node_id=node_id
         )
+        await healing.remember_open_alerts(station.id)
         await healing.back_online(uow, station.organization_id, station.id)
-        await healing.remember_open_faults(station.id)
         uow.emit(
             StationConnectionChanged(
                 organization_id=station.organization_id,

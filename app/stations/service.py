@@ -220,7 +220,7 @@ async def _alert_on_registration(uow: UnitOfWork, station: StationRecord, status
             )
             await healing.raise_alert(uow, draft)
         else:
-            await healing.clear_alert(uow, station.organization_id, key)
+            await healing.clear_station_alert(uow, station.organization_id, key)
 
 
 async def record_heartbeat(station_ids: Sequence[int]) -> None:
@@ -352,7 +352,7 @@ async def record_transfer_status(
             )
             await healing.raise_alert(uow, draft)
         elif status == "Installed":
-            await healing.clear_alert(uow, station.organization_id, key)
+            await healing.clear_station_alert(uow, station.organization_id, key)
 
 
 async def record_reservation(
