@@ -27,6 +27,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench import summary
 from bench.ocpp_ingest import (
     Server,
     cpms_executable,
@@ -45,7 +46,7 @@ FINISHED_SESSIONS = 100_000
 SAMPLES_PER_ACTIVE = 250  # 2 million
 SAMPLES_PER_FINISHED = 80  # 8 million
 OPEN_ALERTS = 500
-RESULTS = Path(__file__).with_name("results")
+P95_TARGET_MS = 100.0
 
 # Set-based fill: one statement per table, in dependency order. $1 is the organization id.
 FILL = [
@@ -292,6 +293,24 @@ async def measure(
     return {"requests": requests, "errors": errors, **latency_summary(latencies)}
 
 
+def clients_label(concurrency: int) -> str:
+    return "1 client" if concurrency == 1 else f"{concurrency} clients"
+
+
+def summary_rows(queries: dict[str, dict[str, Any]], concurrency: int) -> list[dict[str, Any]]:
+    """p95 of each query against its target; a query that returned errors misses it."""
+    return [
+        summary.row(
+            f"p95 {name}, {clients_label(concurrency)}",
+            figures["latency_ms_p95"],
+            "ms",
+            f"< {P95_TARGET_MS:.0f} ms",
+            figures["errors"] == 0 and figures["latency_ms_p95"] < P95_TARGET_MS,
+        )
+        for name, figures in queries.items()
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
@@ -341,6 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         stop_server(server)
     report = {
+        "title": f"GraphQL dashboard, {clients_label(args.concurrency)}",
         "benchmark": "graphql_dashboard",
         "network": {
             "stations": STATIONS,
@@ -354,12 +374,11 @@ def main(argv: list[str] | None = None) -> None:
         "fill": filled,
         "concurrency": args.concurrency,
         "queries": results,
+        "summary": summary_rows(results, args.concurrency),
     }
     print(json.dumps(report, indent=2))
     if args.write_results:
-        RESULTS.mkdir(exist_ok=True)
-        name = f"graphql_dashboard-concurrency{args.concurrency}.json"
-        (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
+        summary.write_result(f"graphql_dashboard-concurrency{args.concurrency}", report)
 
 
 if __name__ == "__main__":

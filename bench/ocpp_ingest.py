@@ -13,6 +13,8 @@ reply latency; CALLERRORs are counted apart. Prints JSON; only targets 127.0.0.1
 With --start-server the bench migrates the database, creates (or fixes) the organization
 `bench` with unknown_station_policy=auto_register, runs `cpms serve` on a free port with
 CPMS_REGISTRATION_ORGANIZATION=bench, and stops it with SIGTERM afterwards.
+
+`levels()` repeats such runs at increasing offered rates for `python -m bench ingest`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 from websockets.typing import Subprotocol
+
+from bench import summary
 
 OCPP16 = "ocpp1.6"
 OCPP201 = "ocpp2.0.1"
@@ -889,8 +893,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """One run as the options describe it (starting the server if asked): its JSON result."""
     run_id = secrets.token_hex(4)
     server: Server | None = None
     if args.start_server:
@@ -929,6 +933,174 @@ def main(argv: list[str] | None = None) -> None:
     if server is not None:
         result["server_exit_status"] = exit_status
         result.update(log_summary(server))
+    return result
+
+
+# --- offered-load levels, for `python -m bench ingest` -----------------------------------------
+
+
+DEFAULT_RATES = (1000.0, 2000.0, 3000.0, 4000.0, 5000.0)
+DURABLE_TARGET_PER_S = 3000.0
+NO_WRITE_SHARE_TARGET = 0.9
+LATENCY_AT_RATE = 3000.0
+LEVEL_NOTES = ("note", "note_server", "note_busy_host")
+
+
+def run_level(
+    database_url: str,
+    redis_url: str,
+    rate: float,
+    duration: float,
+    stations: int,
+    warmup: float,
+    no_db_write: bool = False,
+) -> dict[str, Any]:
+    """One run against a freshly started server; rate 0 is the closed loop."""
+    argv = [
+        "--start-server",
+        "--database-url",
+        database_url,
+        "--redis-url",
+        redis_url,
+        "--stations",
+        str(stations),
+        "--duration",
+        str(duration),
+        "--warmup",
+        str(warmup),
+        "--rate",
+        str(rate),
+    ]
+    if no_db_write:
+        argv.append("--no-db-write")
+    label = f"{rate:,.0f} msg/s offered" if rate else "closed loop"
+    print(f"ingest: {label}{', no db write' if no_db_write else ''} ...", file=sys.stderr)
+    level = level_row(run(parse_args(argv)), urlsplit(database_url).path.lstrip("/"))
+    print(f"ingest: {level['acknowledged_per_s']:,.0f} msg/s acknowledged", file=sys.stderr)
+    return level
+
+
+def level_row(result: dict[str, Any], database: str) -> dict[str, Any]:
+    """What the levels table keeps of one run, with what explains an odd figure."""
+    level: dict[str, Any] = {
+        "offered_per_s": result["offered_rate_per_s"],
+        "acknowledged_per_s": result["messages_per_s"],
+        "latency_ms_p50": result["latency_ms_p50"],
+        "latency_ms_p95": result["latency_ms_p95"],
+        "latency_ms_p99": result["latency_ms_p99"],
+        "call_errors": result["call_errors"],
+        "reply_timeouts": result["reply_timeouts"],
+        "db_write": result["db_write"],
+        "stations_connected": result["stations_connected"],
+        "disconnects": result["disconnects"],
+        "server_cpu_of_one_core": result.get("server_cpu_of_one_core"),
+        "host_cpu_busy_fraction": result["host_cpu_busy_fraction"],
+        "host_cpu_busy_by_others_before_run": result["host_cpu_busy_by_others_before_run"],
+        "host_cpu_busy_by_others_during_run": others_during_run(result, database),
+        "client_bound": result["client_bound"],
+    }
+    level.update({key: result[key] for key in LEVEL_NOTES if key in result})
+    return level
+
+
+def others_during_run(result: dict[str, Any], database: str) -> float:
+    """Share of the host's CPU that processes neither ours nor serving us took in the window."""
+    serving = {"postgres", f"postgres[{database}]", "redis-server"}
+    others = sum(
+        cpu for name, cpu in result["other_processes_cpu_s"].items() if name not in serving
+    )
+    return round(others / (result["duration_s"] * result["host_cores"]), 3)
+
+
+def noisy(level: dict[str, Any]) -> bool:
+    """Whether other work competed for the CPU during the run.
+
+    Not the check before it: that also counts PostgreSQL catching up on the previous level."""
+    return bool(level["host_cpu_busy_by_others_during_run"] > BUSY_HOST_FRACTION)
+
+
+def levels(
+    database_url: str,
+    redis_url: str,
+    rates: tuple[float, ...] = DEFAULT_RATES,
+    duration: float = 20.0,
+    stations: int = 200,
+    warmup: float = 3.0,
+) -> dict[str, Any]:
+    """Each offered rate in increasing order, the closed loop, then the closed loop without
+    database writes; the result with its summary rows."""
+    started = time.monotonic()
+    measured = [
+        run_level(database_url, redis_url, rate, duration, stations, warmup)
+        for rate in [*sorted(rates), 0.0]
+    ]
+    no_write = run_level(database_url, redis_url, 0.0, duration, stations, warmup, True)
+    closed = measured[-1]["acknowledged_per_s"]
+    ratio = closed / no_write["acknowledged_per_s"] if no_write["acknowledged_per_s"] else None
+    result: dict[str, Any] = {
+        "title": "OCPP ingest",
+        "benchmark": "ocpp_ingest",
+        "setup": {
+            "stations": stations,
+            "duration_s": duration,
+            "warmup_s": warmup,
+            "protocol": OCPP16,
+            "database": "postgresql",
+            "bus": "redis",
+            "messages": "Heartbeat, StatusNotification, MeterValues in turn, one in flight each",
+        },
+        "levels": measured,
+        "closed_loop_no_db_write": no_write,
+        "write_to_no_write_ratio": round(ratio, 3) if ratio is not None else None,
+        "elapsed_s": round(time.monotonic() - started, 1),
+        "summary": ingest_summary(measured, no_write, ratio),
+    }
+    if any(noisy(level) for level in [*measured, no_write]):
+        result["note"] = (
+            "Other work kept the host busy during some of these runs "
+            "(host_cpu_busy_by_others_during_run in bench/results/ingest.json): "
+            "the figures are noisy."
+        )
+    return result
+
+
+def ingest_summary(
+    measured: list[dict[str, Any]], no_write: dict[str, Any], ratio: float | None
+) -> list[dict[str, Any]]:
+    """The rows of the docs table: durable throughput, its share of no-write, p99 at 3,000."""
+    closed = measured[-1]["acknowledged_per_s"]
+    at_rate = [level for level in measured if level["offered_per_s"] == LATENCY_AT_RATE]
+    return [
+        summary.row(
+            "acknowledged messages/s, durable writes (closed loop)",
+            closed,
+            "msg/s",
+            f"≥ {DURABLE_TARGET_PER_S:,.0f} msg/s",
+            closed >= DURABLE_TARGET_PER_S,
+        ),
+        summary.row(
+            "acknowledged messages/s, no database writes (closed loop)",
+            no_write["acknowledged_per_s"],
+            "msg/s",
+        ),
+        summary.row(
+            "share of the no-write figure",
+            round(ratio * 100, 1) if ratio is not None else None,
+            "%",
+            f"≥ {NO_WRITE_SHARE_TARGET * 100:.0f} %",
+            ratio >= NO_WRITE_SHARE_TARGET if ratio is not None else None,
+        ),
+        summary.row(
+            f"reply p99 at {LATENCY_AT_RATE:,.0f} msg/s offered",
+            at_rate[0]["latency_ms_p99"] if at_rate else None,
+            "ms",
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    result = run(args)
     if not result["stations_connected"]:
         print(f"no station connected: {result['connect_failures']}", file=sys.stderr)
     print(json.dumps(result, indent=2))

@@ -183,8 +183,10 @@ async def evses_by_station_ids(
 async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -> str:
     """Store what a booting station says about itself; the registration status to answer."""
     async with uow:
-        current = await repository.get_station_record(station.identity)
-        status = current.registration_status if current else station.registration_status
+        status = station.registration_status
+        if status != "Accepted":  # approved since it connected? (only approval changes it)
+            current = await repository.get_station_record(station.identity)
+            status = current.registration_status if current else status
         await repository.record_boot(station.id, boot, status)
         await _alert_on_registration(uow, station, status)
         uow.emit(

@@ -1,0 +1,682 @@
+"""Scale: a whole network of simulated stations over several server processes, on PostgreSQL
+and Redis, in four phases on one fleet.
+
+    python -m bench.scale --database-url postgresql://…/cpms_bench_scale --redis-url redis://…
+        [--stations 55000] [--charging 8000] [--servers 4] [--simulators 4]
+        [--steady 600] [--quick]
+
+1. Ramp: the stations connect (spread over --ramp seconds), boot and report; the charging ones
+   start a session each that lasts the whole run.
+2. Steady (--steady seconds): heartbeats every 300 s, meter values every 60 s. Meanwhile, in
+   this process: a probe station on the first node changes its connector status five times a
+   second while a GraphQL subscription on the second node times each event's arrival (event
+   visibility); and five remote commands a second (TriggerMessage) go to random stations
+   through a random node's GraphQL API (across nodes for most of them).
+3. Storm: every station loses the network at the same moment and reconnects at once; the time
+   until all are booted and online again, what went wrong meanwhile, and whether every session
+   open before it is still open (and the same one) after it.
+
+The database is dropped and created anew. Simulators run in processes of their own, each on its
+own loopback source address (127.0.0.2, …), since one address has ~28,000 source ports and one
+process 20,000 open files. Result: bench/results/scale.json (and docs/benchmarks.md through
+`python -m bench`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+
+from app.simulator.report import Tally, percentiles
+from app.simulator.run import Plan, identity, run_stations, stations
+from app.simulator.station import OCPP16, Behaviour, SimulatedStation
+from bench.ocpp_ingest import (
+    ORGANIZATION_SLUG,
+    Server,
+    cpms_executable,
+    free_port,
+    log_summary,
+    prepare_database,
+    process_table,
+    process_tree,
+    stop_server,
+    wait_ready,
+)
+from bench.runner import recreate_database
+from bench.summary import row, write_result
+
+PROBE_RATE_PER_S = 5.0  # status changes and remote commands, each
+STORM_TIMEOUT_S = 900.0
+RAMP_TIMEOUT_S = 1800.0
+SESSION_GRACE_S = 90.0  # after the ramp, for the charging stations to have started
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Fleet:
+    stations: int
+    charging: int
+    servers: int
+    simulators: int
+    ramp_s: float
+    steady_s: float
+
+
+FULL = Fleet(stations=55_000, charging=8_000, servers=4, simulators=4, ramp_s=240, steady_s=600)
+QUICK = Fleet(stations=2_000, charging=300, servers=2, simulators=2, ramp_s=20, steady_s=30)
+
+
+# --- simulator processes -----------------------------------------------------------------
+
+
+def simulator_process(plan: Plan, indexes: range, address: str, control: Connection) -> None:
+    asyncio.run(_simulate_under_control(plan, indexes, address, control))
+
+
+async def _simulate_under_control(
+    plan: Plan, indexes: range, address: str, control: Connection
+) -> None:
+    """Run a share of the fleet; answer the bench's requests on the control pipe: `status`
+    (how many are online, charging), `tally` (what happened since the last one), `drop` (all
+    lose the network now) and `stop`."""
+    tally = Tally()
+    group = stations(plan, indexes, tally, address)
+    fleet = asyncio.create_task(run_stations(plan, group))
+    requests: asyncio.Queue[str] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    loop.add_reader(control.fileno(), lambda: requests.put_nowait(control.recv()))
+    while True:
+        request = await requests.get()
+        if request == "status":
+            control.send(
+                {
+                    "online": sum(station.online.is_set() for station in group),
+                    "charging": sum(station.transaction is not None for station in group),
+                }
+            )
+        elif request == "tally":
+            control.send((tally.as_dict(), tally.latencies_ms))
+            tally = Tally()
+            for station in group:
+                station.tally = tally
+        elif request == "drop":
+            for station in group:
+                station.drop()
+            control.send("dropped")
+        elif request == "stop":
+            fleet.cancel()
+            control.send("stopped")
+            return
+
+
+@dataclass
+class Simulators:
+    processes: list[multiprocessing.process.BaseProcess] = field(default_factory=list)
+    pipes: list[Connection] = field(default_factory=list)
+
+    def ask(self, request: str) -> list[Any]:
+        for pipe in self.pipes:
+            pipe.send(request)
+        return [pipe.recv() for pipe in self.pipes]
+
+    def status(self) -> dict[str, int]:
+        answers = self.ask("status")
+        return {key: sum(answer[key] for answer in answers) for key in ("online", "charging")}
+
+    def tally(self) -> Tally:
+        total = Tally()
+        for data, latencies in self.ask("tally"):
+            total.merge(Tally.from_dict(data, latencies))
+        return total
+
+    def stop(self) -> None:
+        with_timeout = [pipe for pipe in self.pipes if not pipe.closed]
+        for pipe in with_timeout:
+            pipe.send("stop")
+        for process in self.processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+
+
+def start_simulators(fleet: Fleet, urls: list[str]) -> Simulators:
+    plan = Plan(
+        url=urls[0],
+        more_urls=tuple(urls[1:]),
+        stations=fleet.stations,
+        duration_s=86_400,  # the bench stops them
+        share_201=0.5,
+        prefix="SCALE",
+        ramp_s=fleet.ramp_s,
+        session_share=fleet.charging / fleet.stations,
+        validate=False,  # the servers check what they get; the simulators' CPU is scarce
+        behaviour=Behaviour(
+            heartbeat_s=300,
+            meter_interval_s=60,
+            idle_s=(1, 30),
+            session_s=(86_400, 86_400),  # one session each, for the whole run
+            fault_chance=0.0,
+            drop_chance=0.0,
+        ),
+    )
+    context = multiprocessing.get_context("spawn")
+    simulators = Simulators()
+    for number in range(fleet.simulators):
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=simulator_process,
+            args=(
+                plan,
+                range(number, fleet.stations, fleet.simulators),
+                f"127.0.0.{number + 2}",
+                theirs,
+            ),
+            daemon=True,
+        )
+        process.start()
+        simulators.processes.append(process)
+        simulators.pipes.append(ours)
+    return simulators
+
+
+# --- servers and what they use -------------------------------------------------------------
+
+
+def cpms(env: dict[str, str], *arguments: str) -> str:
+    """Run a `cpms` command; its last line of output."""
+    done = subprocess.run(
+        [cpms_executable(), *arguments], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
+def start_servers(env: dict[str, str], count: int) -> list[Server]:
+    servers = []
+    for number in range(count):
+        port = free_port()
+        log_path = Path(tempfile.gettempdir()) / f"scale-node{number}-{port}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [cpms_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env={**env, "CPMS_NODE_ID": f"node-{number}"},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        servers.append(Server(process, port, log_path))
+    for server in servers:
+        wait_ready(server)
+    return servers
+
+
+def rss_bytes(pids: set[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+class Usage:
+    """CPU seconds of the servers, the simulators and PostgreSQL/Redis over a phase."""
+
+    def __init__(self, servers: list[Server], simulators: Simulators) -> None:
+        self.server_pids = [server.process.pid for server in servers]
+        self.simulator_pids = {process.pid for process in simulators.processes if process.pid}
+        self.started = time.monotonic()
+        self.before = self._read()
+
+    def _read(self) -> dict[str, float]:
+        table = process_table()
+        servers: set[int] = set()
+        for pid in self.server_pids:
+            servers |= process_tree(table, pid)
+        used = {"servers": 0.0, "simulators": 0.0, "postgres": 0.0, "redis": 0.0}
+        for pid, (_, name, cpu) in table.items():
+            if pid in servers:
+                used["servers"] += cpu
+            elif pid in self.simulator_pids:
+                used["simulators"] += cpu
+            elif name.startswith("postgres"):
+                used["postgres"] += cpu
+            elif name.startswith("redis"):
+                used["redis"] += cpu
+        return used
+
+    def cores(self) -> dict[str, float]:
+        """Average cores busy per part since the start."""
+        elapsed = time.monotonic() - self.started
+        after = self._read()
+        return {name: round((after[name] - self.before[name]) / elapsed, 3) for name in after}
+
+    def memory(self) -> dict[str, int]:
+        table = process_table()
+        servers: set[int] = set()
+        for pid in self.server_pids:
+            servers |= process_tree(table, pid)
+        return {"servers": rss_bytes(servers), "simulators": rss_bytes(self.simulator_pids)}
+
+
+# --- probes --------------------------------------------------------------------------------
+
+
+async def event_visibility(
+    station: SimulatedStation, subscribe_url: str, token: str, seconds: float
+) -> dict[str, Any]:
+    """Connector status changes sent on one node, timed until their subscription event arrives
+    on another."""
+    from tests.graphql_ws import graphql_ws
+
+    query = (
+        "subscription ($identity: String!) { connectorStatus(identity: $identity) "
+        "{ status occurredAt } }"
+    )
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    async with graphql_ws(subscribe_url, token=token) as client:
+        await client.subscribe(query, {"identity": station.identity})
+
+        async def receive() -> None:
+            while True:
+                data = await client.next_data()
+                at = sent.pop(data["connectorStatus"]["status"], None)
+                if at is not None:
+                    latencies.append((time.perf_counter() - at) * 1000)
+
+        receiver = asyncio.create_task(receive())
+        await asyncio.sleep(1)  # the subscription is in place on the other node
+        statuses = ("Unavailable", "Available")
+        changes = int(seconds * PROBE_RATE_PER_S)
+        for number in range(changes):
+            status = statuses[number % 2]
+            sent[status] = time.perf_counter()
+            await station.send(station._status(1, status))
+            await asyncio.sleep(1 / PROBE_RATE_PER_S)
+        await asyncio.sleep(2)
+        receiver.cancel()
+    return {"changes": changes, "events": len(latencies), "latency_ms": percentiles(latencies)}
+
+
+async def remote_commands(
+    graphql_urls: list[str], token: str, identities: list[str], seconds: float
+) -> dict[str, Any]:
+    """TriggerMessage to random stations through a random node, at a steady rate."""
+    mutation = (
+        "mutation ($identity: String!) { triggerMessage(identity: $identity, "
+        'message: "Heartbeat") { __typename ... on StationOfflineError { message } } }'
+    )
+    latencies: list[float] = []
+    outcomes: dict[str, int] = {}
+    examples: dict[str, str] = {}
+    chooser = random.Random(7)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(headers=headers, timeout=60) as client:
+
+        async def one(url: str, identity: str) -> None:
+            started = time.perf_counter()
+            try:
+                reply = await client.post(
+                    url, json={"query": mutation, "variables": {"identity": identity}}
+                )
+                answer = reply.json()["data"]["triggerMessage"]
+                outcome = answer["__typename"]
+                if "message" in answer:
+                    examples[outcome] = answer["message"]
+            except (httpx.HTTPError, KeyError, TypeError, ValueError) as error:
+                outcome = type(error).__name__
+            latencies.append((time.perf_counter() - started) * 1000)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+        pending = []
+        for _ in range(int(seconds * PROBE_RATE_PER_S)):
+            url, target = chooser.choice(graphql_urls), chooser.choice(identities)
+            pending.append(asyncio.create_task(one(url, target)))
+            await asyncio.sleep(1 / PROBE_RATE_PER_S)
+        await asyncio.gather(*pending)
+    return {
+        "commands": len(latencies),
+        "outcomes": outcomes,
+        "examples": examples,
+        "latency_ms": percentiles(latencies),
+    }
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[bool]], timeout_s: float, every_s: float = 0.5
+) -> float | None:
+    """Seconds until `check` holds, or None if it did not within the timeout."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if await check():
+            return round(time.monotonic() - started, 1)
+        await asyncio.sleep(every_s)
+    return None
+
+
+async def open_sessions(database_url: str) -> set[tuple[int, str | None]]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT id, transaction_id FROM charging_session WHERE state = 'active'"
+        )
+    finally:
+        await connection.close()
+    return {(row["id"], row["transaction_id"]) for row in rows}
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def tally_summary(tally: Tally, seconds: float) -> dict[str, Any]:
+    report = tally.as_dict()
+    answered = sum(tally.answered.values())
+    return {
+        "seconds": round(seconds, 1),
+        "sent": sum(tally.sent.values()),
+        "answered": answered,
+        "answered_per_s": round(answered / seconds, 1) if seconds else None,
+        "unanswered": sum(tally.sent.values()) - answered - sum(tally.call_errors.values()),
+        **{key: report[key] for key in ("call_errors", "timeouts", "lost_to_dropped_connections")},
+        "connect_failures": tally.connect_failures,
+        "reply_latency_ms": report["latency_ms"],
+        "by_action_answered": dict(tally.answered),
+    }
+
+
+async def run(args: argparse.Namespace, fleet: Fleet) -> dict[str, Any]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CPMS_")}
+    env.update(
+        CPMS_DATABASE_URL=args.database_url,
+        CPMS_REDIS_URL=args.redis_url,
+        CPMS_LOG_LEVEL="warning",
+        CPMS_REGISTRATION_ORGANIZATION=ORGANIZATION_SLUG,
+        # Every node's pool within PostgreSQL's 100 connections, with room for the bench.
+        CPMS_DB_POOL_MAX_SIZE=str(max(5, 60 // fleet.servers)),
+    )
+    parts = urlsplit(args.database_url)
+    await recreate_database(parts._replace(path="/postgres").geturl(), parts.path.lstrip("/"))
+    prepare_database(env)
+    cpms(env, "token", "add", "SIM-RFID", "--organization", ORGANIZATION_SLUG)
+    token = cpms(
+        env, "apikey", "add", "scale", "--organization", ORGANIZATION_SLUG, "--role", "operator"
+    )
+    servers = start_servers(env, fleet.servers)
+    simulators = Simulators()
+    result: dict[str, Any] = {"fleet": fleet.__dict__}
+    try:
+        ocpp_urls = [f"{server.url}/ocpp" for server in servers]
+        usage = Usage(servers, simulators)
+        idle_memory = usage.memory()
+        simulators = start_simulators(fleet, ocpp_urls)
+        usage = Usage(servers, simulators)
+        result["ramp"] = await ramp(fleet, simulators, usage)
+        memory = usage.memory()
+        connected = max(1, result["ramp"]["online"])
+        result["memory"] = {
+            "servers_idle_bytes": idle_memory["servers"],
+            "servers_bytes": memory["servers"],
+            "server_bytes_per_connection": (memory["servers"] - idle_memory["servers"])
+            // connected,
+            "simulator_bytes_per_station": memory["simulators"] // connected,
+        }
+        result["steady"] = await steady(fleet, servers, simulators, token)
+        result["storm"] = await storm(args.database_url, simulators, servers, fleet)
+    finally:
+        simulators.stop()
+        for server in servers:
+            stop_server(server)
+    result["server_logs"] = [log_summary(server) for server in servers]
+    return result
+
+
+async def ramp(fleet: Fleet, simulators: Simulators, usage: Usage) -> dict[str, Any]:
+    started = time.monotonic()
+
+    async def all_online() -> bool:
+        return simulators.status()["online"] >= fleet.stations
+
+    seconds = await wait_for(all_online, RAMP_TIMEOUT_S, every_s=2)
+
+    async def all_charging() -> bool:
+        return simulators.status()["charging"] >= fleet.charging
+
+    await wait_for(all_charging, SESSION_GRACE_S, every_s=2)
+    status = simulators.status()
+    tally = simulators.tally()
+    print(f"ramp: {status} in {seconds} s", file=sys.stderr)
+    return {
+        "all_online_s": seconds,
+        "online": status["online"],
+        "charging": status["charging"],
+        "cores_busy": usage.cores(),
+        **tally_summary(tally, time.monotonic() - started),
+    }
+
+
+async def steady(
+    fleet: Fleet, servers: list[Server], simulators: Simulators, token: str
+) -> dict[str, Any]:
+    """The fleet at rest for the phase, probes running; what the stations saw."""
+    simulators.tally()  # start afresh
+    usage = Usage(servers, simulators)
+    started = time.monotonic()
+    probe_tally = Tally()
+    probe = SimulatedStation(
+        "PROBE-EVENTS",
+        OCPP16,
+        f"{servers[0].url}/ocpp",
+        Behaviour(sessions=False),
+        probe_tally,
+    )
+    probe_run = asyncio.create_task(probe.run(time.monotonic() + fleet.steady_s + 60))
+    await asyncio.wait_for(probe.online.wait(), 60)
+    graphql_urls = [f"http://127.0.0.1:{server.port}/graphql" for server in servers]
+    plan_identity = Plan(url="", stations=0, duration_s=0, prefix="SCALE")
+    identities = [identity(plan_identity, index) for index in range(fleet.stations)]
+    subscriber = f"ws://127.0.0.1:{servers[1 % len(servers)].port}/graphql"
+    events, commands = await asyncio.gather(
+        event_visibility(probe, subscriber, token, fleet.steady_s - 5),
+        remote_commands(graphql_urls, token, identities, fleet.steady_s - 5),
+    )
+    probe_run.cancel()
+    elapsed = time.monotonic() - started
+    status = simulators.status()
+    print(f"steady: {status}, events {events}, commands {commands}", file=sys.stderr)
+    return {
+        "online_at_end": status["online"],
+        "charging_at_end": status["charging"],
+        "cores_busy": usage.cores(),
+        "memory": usage.memory(),
+        "stations": tally_summary(simulators.tally(), elapsed),
+        "event_visibility": events,
+        "remote_commands": commands,
+    }
+
+
+async def storm(
+    database_url: str, simulators: Simulators, servers: list[Server], fleet: Fleet
+) -> dict[str, Any]:
+    """Everyone drops at once; until all are back, and whether any session was lost."""
+    before = await open_sessions(database_url)
+    charging_before = simulators.status()["charging"]
+    simulators.tally()
+    usage = Usage(servers, simulators)
+    started = time.monotonic()
+    simulators.ask("drop")
+
+    async def all_back() -> bool:
+        return simulators.status()["online"] >= fleet.stations
+
+    seconds = await wait_for(all_back, STORM_TIMEOUT_S)
+    cores = usage.cores()
+    elapsed = time.monotonic() - started
+    tally = simulators.tally()
+    await asyncio.sleep(5)  # late replays settle
+    after = await open_sessions(database_url)
+    status = simulators.status()
+    print(f"storm: back in {seconds} s; {status}", file=sys.stderr)
+    return {
+        "all_online_again_s": seconds,
+        "online": status["online"],
+        "cores_busy": cores,
+        "sessions_open_before": len(before),
+        "sessions_open_after": len(after),
+        "sessions_lost": len(before - after),
+        "sessions_new": len(after - before),
+        "charging_before": charging_before,
+        "charging_after": status["charging"],
+        **tally_summary(tally, elapsed),
+    }
+
+
+def summarize(result: dict[str, Any]) -> list[dict[str, Any]]:
+    fleet, ramp_, steady_, storm_ = (result[key] for key in ("fleet", "ramp", "steady", "storm"))
+    stations_ = steady_["stations"]
+    events = steady_["event_visibility"]["latency_ms"]
+    commands = steady_["remote_commands"]["latency_ms"]
+    command_outcomes = steady_["remote_commands"]["outcomes"]
+    stations_held = steady_["online_at_end"]
+    p99 = stations_["reply_latency_ms"]["p99"]
+    storm_s = storm_["all_online_again_s"]
+    return [
+        row(
+            "stations held",
+            stations_held,
+            "stations",
+            f"{fleet['stations']:,}",
+            stations_held >= fleet["stations"],
+        ),
+        row(
+            "sessions charging",
+            steady_["charging_at_end"],
+            "sessions",
+            f"{fleet['charging']:,}",
+            steady_["charging_at_end"] >= fleet["charging"],
+        ),
+        row("server processes", fleet["servers"], "processes"),
+        row("ramp: all booted and online", ramp_["all_online_s"], "s"),
+        row("steady: messages answered", stations_["answered_per_s"], "msg/s"),
+        row(
+            "steady: messages unanswered",
+            stations_["unanswered"],
+            "messages",
+            "0",
+            stations_["unanswered"] == 0,
+        ),
+        row("steady: reply p99", p99, "ms", "< 200 ms", p99 is not None and p99 < 200),
+        row(
+            "server memory per connection",
+            result["memory"]["server_bytes_per_connection"] / 1024,
+            "KiB",
+        ),
+        row("server CPU (all nodes)", steady_["cores_busy"]["servers"], "cores"),
+        row("PostgreSQL CPU", steady_["cores_busy"]["postgres"], "cores"),
+        row(
+            "event visibility p99 (across nodes)",
+            events["p99"],
+            "ms",
+            "< 100 ms",
+            events["p99"] is not None and events["p99"] < 100,
+        ),
+        row(
+            "remote command p99 (across nodes)",
+            commands["p99"],
+            "ms",
+            "< 300 ms",
+            commands["p99"] is not None and commands["p99"] < 300,
+        ),
+        row(
+            "remote commands accepted",
+            command_outcomes.get("CommandAccepted", 0),
+            "commands",
+            f"{steady_['remote_commands']['commands']}",
+            command_outcomes.get("CommandAccepted", 0) == steady_["remote_commands"]["commands"],
+        ),
+        row(
+            "reconnect storm: all back online",
+            storm_s,
+            "s",
+            "< 120 s",
+            storm_s is not None and storm_s < 120,
+        ),
+        row(
+            "reconnect storm: sessions lost",
+            storm_["sessions_lost"],
+            "sessions",
+            "0",
+            storm_["sessions_lost"] == 0 and storm_["sessions_new"] == 0,
+        ),
+    ]
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Fleet]:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", required=True, help="a PostgreSQL database to recreate")
+    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--quick", action="store_true", help="a small fleet, briefly")
+    for name in ("stations", "charging", "servers", "simulators"):
+        parser.add_argument(f"--{name}", type=int)
+    parser.add_argument("--ramp", type=float, help="seconds over which the stations connect")
+    parser.add_argument("--steady", type=float, help="seconds of the steady phase")
+    args = parser.parse_args(argv)
+    if not args.database_url.startswith("postgres"):
+        parser.error("this benchmark runs on PostgreSQL")
+    for url in (args.database_url, args.redis_url):
+        if urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
+            parser.error(f"{url}: only a local server is allowed")
+    fleet = QUICK if args.quick else FULL
+    changes = {
+        name: value
+        for name, value in {
+            "stations": args.stations,
+            "charging": args.charging,
+            "servers": args.servers,
+            "simulators": args.simulators,
+            "ramp_s": args.ramp,
+            "steady_s": args.steady,
+        }.items()
+        if value is not None
+    }
+    fleet = Fleet(**{**fleet.__dict__, **changes})
+    if fleet.stations / fleet.simulators > 19_000:
+        parser.error("more simulators: one process holds at most ~19,000 connections here")
+    if fleet.servers < 2:
+        parser.error("at least two servers: events and commands are measured across nodes")
+    return args, fleet
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args, fleet = parse_args(argv)
+    result = asyncio.run(run(args, fleet))
+    result["summary"] = summarize(result)
+    path = write_result("scale-quick" if args.quick else "scale", result)
+    print(json.dumps(result, indent=2))
+    print(f"wrote {path}", file=sys.stderr)
+    return result
+
+
+if __name__ == "__main__":
+    main()
