@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 # RFC 6455 "policy violation": sent as HTTP 403 when refused before the upgrade.
 POLICY_VIOLATION = 1008
+ABNORMAL_CLOSURE = 1006
 MAX_IDENTITY_LENGTH = 48  # OCPP 2.0.1 identity is at most 48 characters
 MAX_FRAME_CHARS = 1_048_576
 UNKNOWN_MESSAGE_ID = "-1"
@@ -89,7 +90,10 @@ class _Connection:
 
     async def send(self, frame: str) -> None:
         self._server.message_log.record(self._station_id, self._identity, "out", frame)
-        await self._websocket.send_text(frame)
+        try:
+            await self._websocket.send_text(frame)
+        except RuntimeError:  # closed meanwhile (replaced by a newer connection, or lost)
+            raise WebSocketDisconnect(code=ABNORMAL_CLOSURE) from None
 
     async def recv(self) -> str:  # the receive loop is ours
         raise NotImplementedError
@@ -138,9 +142,10 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
     link = StationLink(station=station, runtime=runtime, protocol=protocol)
     connection = _Connection(websocket, server, station.id, identity)
     charge_point = (ChargePoint201 if protocol == OCPP201 else ChargePoint16)(link, connection)
-    await server.attach(identity, LiveConnection(websocket, link, charge_point))
     throttle = FrameThrottle(identity, runtime.settings.ocpp_frames_per_s)
     try:
+        # Inside the try: whatever happens from here on, the station is detached again.
+        await server.attach(identity, LiveConnection(websocket, link, charge_point))
         while True:
             await throttle.admit()
             message = await websocket.receive()

@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from ocpp.exceptions import OCPPError
+from starlette.websockets import WebSocketDisconnect
 
 from app.commands.errors import (
     ERRORS_BY_CODE,
@@ -90,6 +91,8 @@ class OcppGateway:
             raise CommandTimeout(
                 f"station {identity} did not answer {command.name} in {self._timeout_s:g} s"
             ) from None
+        except WebSocketDisconnect:
+            raise StationOffline(f"station {identity} disconnected") from None
         except OCPPError as error:
             raise CommandFailed(
                 f"station {identity} answered {error.code}: {error.description}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.runtime import Runtime
 from app.stations import service as stations
@@ -71,7 +71,8 @@ class OcppServer:
         await self.directory.claim(identity)
         if previous is not None:
             logger.info("station %s reconnected; closing its previous connection", identity)
-            with contextlib.suppress(RuntimeError):  # it was closing already
+            # It may be closing or gone already: the station left it without a goodbye.
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await previous.websocket.close(
                     code=REPLACED_CLOSE_CODE, reason="replaced by a new connection"
                 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import random
 import time
 import uuid
@@ -33,6 +34,10 @@ from app.simulator.report import Tally
 
 OCPP16, OCPP201 = "ocpp1.6", "ocpp2.0.1"
 CALL_TIMEOUT_S = 30
+# The ocpp library's own wait is longer, so that ours always ends a call (and cancels it).
+_LIBRARY_TIMEOUT_S = CALL_TIMEOUT_S + 5
+# Answers that come after we gave up on them: counted as timeouts, not logged one by one.
+logging.getLogger("ocpp").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -498,7 +503,7 @@ class Client16(ChargePoint16):
     """Answers the CPMS like a 1.6 station does."""
 
     def __init__(self, station: SimulatedStation, connection: Any) -> None:
-        super().__init__(station.identity, connection, response_timeout=CALL_TIMEOUT_S)
+        super().__init__(station.identity, connection, response_timeout=_LIBRARY_TIMEOUT_S)
         self.station = station
 
     @on(Action16.remote_start_transaction)
@@ -607,7 +612,7 @@ class Client201(ChargePoint201):
     """Answers the CPMS like a 2.0.1 station does."""
 
     def __init__(self, station: SimulatedStation, connection: Any) -> None:
-        super().__init__(station.identity, connection, response_timeout=CALL_TIMEOUT_S)
+        super().__init__(station.identity, connection, response_timeout=_LIBRARY_TIMEOUT_S)
         self.station = station
 
     @on(Action201.request_start_transaction)

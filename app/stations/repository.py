@@ -357,6 +357,8 @@ async def create_station(
     security_profile: int,
     password_hash: str | None,
 ) -> StationRecord:
+    """The new station; or the one a concurrent connection of the same identity (a station
+    retrying while its first attempt registers it) created a moment before."""
     station = ChargingStation(
         organization=organization_id,
         identity=identity,
@@ -364,7 +366,9 @@ async def create_station(
         security_profile=security_profile,
         password_hash=password_hash,
     )
-    await station.save()
+    await ChargingStation.insert(station).on_conflict(
+        target=ChargingStation.identity, action="DO NOTHING"
+    )
     record = await get_station_record(identity)
     assert record is not None
     return record

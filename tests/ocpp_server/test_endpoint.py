@@ -172,3 +172,49 @@ async def test_second_connection_replaces_the_first(live_server, register, conne
         assert first.close_code == 4001
         assert (await second.call(call16.Heartbeat())).current_time
         assert (await station_row("CP-TWICE"))["connected"] is True
+
+
+async def test_a_station_back_before_its_lost_connection_was_noticed(
+    live_server, register, connect_charger
+):
+    """The network dropped without a goodbye and the station is back at once: its new
+    connection replaces the dead one, which cannot be closed any more, and works."""
+    await register("CP-FLAKY")
+    first = await (await open_station(live_server, "CP-FLAKY", "ocpp1.6"))
+    await first.send(json.dumps([2, "b-1", "BootNotification", BOOT_16]))
+    await first.recv()
+    first.transport.abort()
+    async with connect_charger("CP-FLAKY") as second:
+        assert (await second.call(call16.Heartbeat())).current_time
+        assert (await station_row("CP-FLAKY"))["connected"] is True
+
+
+async def test_an_unknown_station_connecting_twice_at_once_is_registered_once(
+    live_server, organization
+):
+    await Organization.update({Organization.unknown_station_policy: "auto_register"}).where(
+        Organization.slug == REGISTRY_ORGANIZATION
+    )
+    attempts = [await open_station(live_server, "CP-HASTY", "ocpp1.6") for _ in range(4)]
+    connections = await asyncio.gather(*attempts, return_exceptions=True)
+    # Every handshake succeeds (the last to attach replaces the others).
+    assert not [c for c in connections if isinstance(c, BaseException)], connections
+    for connection in connections:
+        await connection.close()
+    assert await ChargingStation.count().where(ChargingStation.identity == "CP-HASTY") == 1
+
+
+async def test_registering_an_identity_again_finds_the_first_one(organization):
+    from app.stations import repository
+
+    found = [
+        await repository.create_station(
+            organization_id=organization,
+            identity="CP-ONCE",
+            registration_status="Accepted",
+            security_profile=0,
+            password_hash=None,
+        )
+        for _ in range(2)
+    ]
+    assert found[0].id == found[1].id
