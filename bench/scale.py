@@ -79,7 +79,7 @@ class Fleet:
     steady_s: float
 
 
-FULL = Fleet(stations=55_000, charging=8_000, servers=4, simulators=4, ramp_s=240, steady_s=600)
+FULL = Fleet(stations=55_000, charging=8_000, servers=4, simulators=4, ramp_s=480, steady_s=600)
 QUICK = Fleet(stations=2_000, charging=300, servers=2, simulators=2, ramp_s=20, steady_s=30)
 
 

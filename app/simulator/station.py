@@ -36,8 +36,17 @@ OCPP16, OCPP201 = "ocpp1.6", "ocpp2.0.1"
 CALL_TIMEOUT_S = 30
 # The ocpp library's own wait is longer, so that ours always ends a call (and cancels it).
 _LIBRARY_TIMEOUT_S = CALL_TIMEOUT_S + 5
-# Answers that come after we gave up on them: counted as timeouts, not logged one by one.
-logging.getLogger("ocpp").setLevel(logging.ERROR)
+
+
+class _LateAnswers(logging.Filter):
+    """Answers that come after we gave up on them are counted as timeouts, not logged one by
+    one (the ocpp library logs each as an error)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Ignoring response with unknown unique id")
+
+
+logging.getLogger("ocpp").addFilter(_LateAnswers())
 
 
 @dataclass(frozen=True)
@@ -219,6 +228,9 @@ class SimulatedStation:
             await asyncio.wait(
                 (call, closed), timeout=CALL_TIMEOUT_S, return_when="FIRST_COMPLETED"
             )
+        except asyncio.CancelledError:
+            call.cancel()  # nobody waits for the answer any more
+            raise
         finally:
             closed.cancel()
         if not call.done():

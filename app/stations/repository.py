@@ -580,14 +580,17 @@ async def reservations_by_ids(
 
 
 async def ensure_connector(station_id: int, evse_id: int, connector_id: int) -> tuple[int, int]:
-    """(evse row id, connector row id), created on first sight: stations report their own."""
+    """(evse row id, connector row id), created on first sight: stations report their own.
+    Two connections of one station may both see it first (a reconnect racing the old one)."""
     evse = (
         await Evse.select(Evse.id)
         .where((Evse.station == station_id) & (Evse.evse_id == evse_id))
         .first()
     )
     if evse is None:
-        await Evse.insert(Evse(station=station_id, evse_id=evse_id))
+        await Evse.insert(Evse(station=station_id, evse_id=evse_id)).on_conflict(
+            target=(Evse.station, Evse.evse_id), action="DO NOTHING"
+        )
         evse = (
             await Evse.select(Evse.id)
             .where((Evse.station == station_id) & (Evse.evse_id == evse_id))
@@ -602,7 +605,7 @@ async def ensure_connector(station_id: int, evse_id: int, connector_id: int) -> 
     if connector is None:
         await Connector.insert(
             Connector(station=station_id, evse=evse["id"], connector_id=connector_id)
-        )
+        ).on_conflict(target=(Connector.evse, Connector.connector_id), action="DO NOTHING")
         connector = (
             await Connector.select(Connector.id)
             .where((Connector.evse == evse["id"]) & (Connector.connector_id == connector_id))

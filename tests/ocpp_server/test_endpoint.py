@@ -218,3 +218,17 @@ async def test_registering_an_identity_again_finds_the_first_one(organization):
         for _ in range(2)
     ]
     assert found[0].id == found[1].id
+
+
+async def test_a_connector_first_seen_twice_at_once_is_created_once(organization):
+    from app.stations import repository
+
+    station = await repository.create_station(
+        organization_id=organization,
+        identity="CP-RACY",
+        registration_status="Accepted",
+        security_profile=0,
+        password_hash=None,
+    )
+    rows = await asyncio.gather(*(repository.ensure_connector(station.id, 1, 1) for _ in range(4)))
+    assert len(set(rows)) == 1
