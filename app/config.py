@@ -62,6 +62,18 @@ class Settings(BaseSettings):
         le=100_000,
         description="per station: frames read per second beyond a burst of 5 s worth",
     )
+    ocpp_admissions_at_once: int = Field(
+        default=32,
+        ge=1,
+        le=10_000,
+        description="per node: station connections admitted (database work) at the same time",
+    )
+    ocpp_admission_wait_s: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="per node: a connection waiting longer for its turn is refused (retry later)",
+    )
     ocpp_dry_run: bool = Field(
         default=False,
         description="benchmarks only: answer stations without storing anything",

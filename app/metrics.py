@@ -5,6 +5,10 @@ from prometheus_client import Counter, Gauge
 OCPP_CONNECTIONS = Gauge(
     "cpms_ocpp_connections", "Open OCPP websocket connections on this process", ["protocol"]
 )
+OCPP_CONNECTIONS_DEFERRED = Counter(
+    "cpms_ocpp_connections_deferred_total",
+    "Station connections turned away to retry later: the node was admitting too many at once",
+)
 OCPP_FRAMES_RECEIVED = Counter(
     "cpms_ocpp_frames_received_total", "OCPP frames received", ["protocol"]
 )

@@ -23,6 +23,7 @@ from app import metrics
 from app.runtime import Runtime
 from app.stations import registration
 from app.stations import service as stations
+from app.stations.models import StationRecord
 from ocpp_server.link import StationLink
 from ocpp_server.server import LiveConnection, OcppServer
 from ocpp_server.subprotocols import OCPP16, OCPP201, choose_subprotocol
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 # RFC 6455 "policy violation": sent as HTTP 403 when refused before the upgrade.
 POLICY_VIOLATION = 1008
 ABNORMAL_CLOSURE = 1006
+TRY_AGAIN_LATER = 1013  # before the handshake is answered, uvicorn turns any close into a 403
 MAX_IDENTITY_LENGTH = 48  # OCPP 2.0.1 identity is at most 48 characters
 MAX_FRAME_CHARS = 1_048_576
 UNKNOWN_MESSAGE_ID = "-1"
@@ -110,6 +112,38 @@ async def _negotiate(websocket: WebSocket, identity: str) -> str | None:
     return None
 
 
+async def _admit(
+    websocket: WebSocket, runtime: Runtime, server: OcppServer, identity: str
+) -> tuple[StationRecord, str] | None:
+    """Answer the handshake: the station and the protocol when it may stay, None (and the
+    websocket refused) otherwise."""
+    async with server.admission.turn() as our_turn:
+        if not our_turn:
+            metrics.OCPP_CONNECTIONS_DEFERRED.inc()
+            await websocket.close(code=TRY_AGAIN_LATER)
+            return None
+        protocol = await _negotiate(websocket, identity)
+        if protocol is None:
+            logger.warning("refused %s: no supported OCPP subprotocol", identity)
+            await websocket.close(code=POLICY_VIOLATION)
+            return None
+        admission = await registration.admit_connection(
+            runtime.unit_of_work(),
+            identity=identity,
+            password=basic_auth_password(websocket, identity),
+            tls=websocket.url.scheme == "wss",
+            protocol=protocol,
+            node_id=runtime.settings.node_id,
+            registration_organization=runtime.settings.registration_organization,
+        )
+        if admission.station is None:
+            await websocket.close(code=POLICY_VIOLATION)
+            return None
+        offered_any = bool(websocket.scope.get("subprotocols"))
+        await websocket.accept(subprotocol=protocol if offered_any else None)
+        return admission.station, protocol
+
+
 async def ocpp_websocket(websocket: WebSocket) -> None:
     """Serve one station's websocket."""
     runtime: Runtime = websocket.app.state.runtime
@@ -118,27 +152,11 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
     if not identity or len(identity) > MAX_IDENTITY_LENGTH:
         await websocket.close(code=POLICY_VIOLATION)
         return
-    protocol = await _negotiate(websocket, identity)
-    if protocol is None:
-        logger.warning("refused %s: no supported OCPP subprotocol", identity)
-        await websocket.close(code=POLICY_VIOLATION)
+    admitted = await _admit(websocket, runtime, server, identity)
+    if admitted is None:
         return
-    admission = await registration.admit_connection(
-        runtime.unit_of_work(),
-        identity=identity,
-        password=basic_auth_password(websocket, identity),
-        tls=websocket.url.scheme == "wss",
-        protocol=protocol,
-        node_id=runtime.settings.node_id,
-        registration_organization=runtime.settings.registration_organization,
-    )
-    if admission.station is None:
-        await websocket.close(code=POLICY_VIOLATION)
-        return
-    offered_any = bool(websocket.scope.get("subprotocols"))
-    await websocket.accept(subprotocol=protocol if offered_any else None)
+    station, protocol = admitted
     metrics.OCPP_CONNECTIONS.labels(protocol=protocol).inc()
-    station = admission.station
     link = StationLink(station=station, runtime=runtime, protocol=protocol)
     connection = _Connection(websocket, server, station.id, identity)
     charge_point = (ChargePoint201 if protocol == OCPP201 else ChargePoint16)(link, connection)

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.runtime import Runtime
 from app.stations import service as stations
+from ocpp_server.admission import AdmissionGate
 from ocpp_server.directory import StationDirectory
 from ocpp_server.link import StationLink
 from ocpp_server.message_log import MessageLog
@@ -40,6 +41,9 @@ class OcppServer:
             enabled=not runtime.settings.ocpp_dry_run,
         )
         self.presence = PresenceTracker(self, runtime)
+        self.admission = AdmissionGate(
+            runtime.settings.ocpp_admissions_at_once, runtime.settings.ocpp_admission_wait_s
+        )
         self._runtime = runtime
         self._connector_watch: asyncio.Task[None] | None = None
         self._connections: dict[str, LiveConnection] = {}

@@ -232,3 +232,24 @@ async def test_a_connector_first_seen_twice_at_once_is_created_once(organization
     )
     rows = await asyncio.gather(*(repository.ensure_connector(station.id, 1, 1) for _ in range(4)))
     assert len(set(rows)) == 1
+
+
+async def test_a_node_busy_admitting_turns_a_station_away_to_retry(live_server, register):
+    """With no turn free (all taken here), a station is refused before any database work and
+    gets in once a turn is free again."""
+    await register("CP-PATIENT")
+    gate = live_server.app.state.ocpp.admission
+    gate._patience_s = 0.05
+    held = [
+        gate.turn() for _ in range(live_server.app.state.runtime.settings.ocpp_admissions_at_once)
+    ]
+    for turn in held:
+        assert await turn.__aenter__()
+    with pytest.raises(InvalidStatus):
+        async with await open_station(live_server, "CP-PATIENT", "ocpp1.6"):
+            pass
+    assert (await station_row("CP-PATIENT"))["connected"] is False
+    for turn in held:
+        await turn.__aexit__(None, None, None)
+    async with await open_station(live_server, "CP-PATIENT", "ocpp1.6"):
+        assert (await station_row("CP-PATIENT"))["connected"] is True
