@@ -396,7 +396,9 @@ def tally_summary(tally: Tally, seconds: float) -> dict[str, Any]:
         "sent": sum(tally.sent.values()),
         "answered": answered,
         "answered_per_s": round(answered / seconds, 1) if seconds else None,
-        "unanswered": sum(tally.sent.values()) - answered - sum(tally.call_errors.values()),
+        # Timed out or lost with a dropped connection (answers may cross a phase boundary, so
+        # sent minus answered would not add up).
+        "unanswered": sum(tally.timeouts.values()) + sum(tally.lost.values()),
         **{key: report[key] for key in ("call_errors", "timeouts", "lost_to_dropped_connections")},
         "connect_failures": tally.connect_failures,
         "reply_latency_ms": report["latency_ms"],

@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 ENTRY_TTL_S = 60
 RENEW_INTERVAL_S = 20.0
+RENEW_CHUNK = 500
 KEY_PREFIX = "cpms:station-node:"
 MAX_REDIS_CONNECTIONS = 16
 
@@ -90,12 +91,17 @@ class StationDirectory:
         return str(node_id) if node_id is not None else None
 
     async def renew(self) -> None:
+        """Every entry of this node, in pipelines of RENEW_CHUNK: one pipeline of all of a
+        big node's stations would hold its event loop (and every station's reply) while it
+        packs and parses them."""
         if self._redis is None:
             return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for identity in self._live_identities():
-                pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
-            await pipe.execute()
+        identities = list(self._live_identities())
+        for start in range(0, len(identities), RENEW_CHUNK):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for identity in identities[start : start + RENEW_CHUNK]:
+                    pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
+                await pipe.execute()
 
     async def _keep_renewing(self) -> None:
         while True:

@@ -5,7 +5,7 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from ocpp_server.directory import ENTRY_TTL_S, StationDirectory, entry_key
+from ocpp_server.directory import ENTRY_TTL_S, RENEW_CHUNK, StationDirectory, entry_key
 
 
 @pytest.fixture
@@ -66,3 +66,17 @@ async def test_without_redis_nothing_is_elsewhere():
     await directory.claim("CP-1")
     assert await directory.locate("CP-1") is None
     await directory.stop()
+
+
+async def test_a_big_node_renews_every_entry(redis_url):
+    prefix = f"CP-DIR-{uuid.uuid4().hex[:8]}"
+    identities = [f"{prefix}-{number}" for number in range(RENEW_CHUNK * 2 + 1)]
+    directory = StationDirectory(redis_url, "node-big", lambda: identities)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        await directory.renew()
+        ttls = [await client.ttl(entry_key(identity)) for identity in identities]
+        assert all(1 < ttl <= ENTRY_TTL_S for ttl in ttls)
+    finally:
+        await directory.stop()
+        await client.aclose()
