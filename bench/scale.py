@@ -623,6 +623,13 @@ def summarize(result: dict[str, Any]) -> list[dict[str, Any]]:
             storm_s is not None and storm_s < 120,
         ),
         row(
+            f"reconnect storm: back online when it ended ({STORM_TIMEOUT_S:.0f} s at most)",
+            storm_["online"],
+            "stations",
+            f"{fleet['stations']:,}",
+            storm_["online"] >= fleet["stations"],
+        ),
+        row(
             "reconnect storm: sessions lost",
             storm_["sessions_lost"],
             "sessions",
