@@ -10,6 +10,7 @@ from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
 from app.auth.models import ACCEPTED, UNKNOWN, TokenVerdict
+from app.healing.rules import OCPP16_ERROR_CODES
 from app.stations.models import BootInfo, StatusReport
 from app.timeparse import parse_timestamp, utcnow
 from ocpp_server.link import (
@@ -20,27 +21,6 @@ from ocpp_server.link import (
     cache_handler_signatures,
     require,
     text,
-)
-
-ERROR_CODES = frozenset(
-    {
-        "ConnectorLockFailure",
-        "EVCommunicationError",
-        "GroundFailure",
-        "HighTemperature",
-        "InternalError",
-        "LocalListConflict",
-        "NoError",
-        "OtherError",
-        "OverCurrentFailure",
-        "OverVoltage",
-        "PowerMeterFailure",
-        "PowerSwitchFailure",
-        "ReaderFailure",
-        "ResetFailure",
-        "UnderVoltage",
-        "WeakSignal",
-    }
 )
 
 
@@ -102,7 +82,7 @@ class ChargePoint16(ChargePoint):
         require(payload, MissingField, "connector_id", "error_code", "status")
         error_code = text(payload["error_code"], 50) or "OtherError"
         vendor_error_code = text(payload.get("vendor_error_code"), 50)
-        if error_code not in ERROR_CODES:
+        if error_code not in OCPP16_ERROR_CODES:
             # Seen in the field ("Error", vendor names): keep the raw code, map to OtherError.
             vendor_error_code = vendor_error_code or error_code[:50]
             error_code = "OtherError"
