@@ -62,6 +62,7 @@ from bench.ocpp_ingest import (
 from bench.runner import recreate_database
 from bench.summary import row, write_result
 
+PREFIX = "SCALE"  # station identities SCALE-000000, ...
 PROBE_RATE_PER_S = 5.0  # status changes and remote commands, each
 STORM_TIMEOUT_S = 900.0
 RAMP_TIMEOUT_S = 1800.0
@@ -147,8 +148,7 @@ class Simulators:
         return total
 
     def stop(self) -> None:
-        with_timeout = [pipe for pipe in self.pipes if not pipe.closed]
-        for pipe in with_timeout:
+        for pipe in self.pipes:
             pipe.send("stop")
         for process in self.processes:
             process.join(timeout=30)
@@ -163,7 +163,7 @@ def start_simulators(fleet: Fleet, urls: list[str]) -> Simulators:
         stations=fleet.stations,
         duration_s=86_400,  # the bench stops them
         share_201=0.5,
-        prefix="SCALE",
+        prefix=PREFIX,
         ramp_s=fleet.ramp_s,
         session_share=fleet.charging / fleet.stations,
         validate=False,  # the servers check what they get; the simulators' CPU is scarce
@@ -247,11 +247,13 @@ class Usage:
         self.started = time.monotonic()
         self.before = self._read()
 
+    def _servers(self, table: dict[int, tuple[int, str, float]]) -> set[int]:
+        """The server processes and their children."""
+        return set().union(*(process_tree(table, pid) for pid in self.server_pids))
+
     def _read(self) -> dict[str, float]:
         table = process_table()
-        servers: set[int] = set()
-        for pid in self.server_pids:
-            servers |= process_tree(table, pid)
+        servers = self._servers(table)
         used = {"servers": 0.0, "simulators": 0.0, "postgres": 0.0, "redis": 0.0}
         for pid, (_, name, cpu) in table.items():
             if pid in servers:
@@ -271,10 +273,7 @@ class Usage:
         return {name: round((after[name] - self.before[name]) / elapsed, 3) for name in after}
 
     def memory(self) -> dict[str, int]:
-        table = process_table()
-        servers: set[int] = set()
-        for pid in self.server_pids:
-            servers |= process_tree(table, pid)
+        servers = self._servers(process_table())
         return {"servers": rss_bytes(servers), "simulators": rss_bytes(self.simulator_pids)}
 
 
@@ -428,8 +427,7 @@ async def run(args: argparse.Namespace, fleet: Fleet) -> dict[str, Any]:
     result: dict[str, Any] = {"fleet": fleet.__dict__}
     try:
         ocpp_urls = [f"{server.url}/ocpp" for server in servers]
-        usage = Usage(servers, simulators)
-        idle_memory = usage.memory()
+        idle_memory = Usage(servers, simulators).memory()
         simulators = start_simulators(fleet, ocpp_urls)
         usage = Usage(servers, simulators)
         result["ramp"] = await ramp(fleet, simulators, usage)
@@ -494,8 +492,8 @@ async def steady(
     probe_run = asyncio.create_task(probe.run(time.monotonic() + fleet.steady_s + 60))
     await asyncio.wait_for(probe.online.wait(), 60)
     graphql_urls = [f"http://127.0.0.1:{server.port}/graphql" for server in servers]
-    plan_identity = Plan(url="", stations=0, duration_s=0, prefix="SCALE")
-    identities = [identity(plan_identity, index) for index in range(fleet.stations)]
+    naming = Plan(url="", stations=0, duration_s=0, prefix=PREFIX)
+    identities = [identity(naming, index) for index in range(fleet.stations)]
     subscriber = f"ws://127.0.0.1:{servers[1 % len(servers)].port}/graphql"
     events, commands = await asyncio.gather(
         event_visibility(probe, subscriber, token, fleet.steady_s - 5),
