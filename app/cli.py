@@ -21,6 +21,10 @@ from app.log import configure_logging
 logger = logging.getLogger("cpms")
 
 
+# A station that has not answered a websocket ping this long after it is taken for gone.
+PONG_TIMEOUT_S = 30
+
+
 class ConfigurationError(click.ClickException):
     """An invalid setting: printed as one line, exit status 2."""
 
@@ -153,6 +157,9 @@ def serve(
         log_level=settings.log_level.value,
         proxy_headers=True,
         timeout_graceful_shutdown=5,
+        ws_ping_interval=settings.ocpp_ping_interval_s,
+        ws_ping_timeout=PONG_TIMEOUT_S,
+        ws_per_message_deflate=settings.ws_compression,
     )
 
 

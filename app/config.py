@@ -74,6 +74,16 @@ class Settings(BaseSettings):
         le=300,
         description="per node: a connection waiting longer for its turn is refused (retry later)",
     )
+    ocpp_ping_interval_s: float = Field(
+        default=50,
+        ge=5,
+        le=3600,
+        description="per station: seconds between the server's websocket pings (dead-link check)",
+    )
+    ws_compression: bool = Field(
+        default=True,
+        description="offer permessage-deflate on websockets (about 40 KiB per connection)",
+    )
     ocpp_dry_run: bool = Field(
         default=False,
         description="benchmarks only: answer stations without storing anything",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
+from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,6 +23,7 @@ from app import __version__
 from app.billing import payments
 from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
+from app.collector import settle_garbage_collector
 from app.config import Settings, get_settings
 from app.events import EventBus
 from app.healing import recovery, watch
@@ -69,20 +73,20 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-# Young objects are collected this many allocations apart (Python's default: 700). A request
-# or an OCPP message allocates thousands: the default runs a collection several times a turn.
-# Not many more, though: a pass over 100,000 young objects paused a node holding 8,000
-# stations for ~100 ms (measured), every reply then waiting for it; 10,000 pause it ~5-10 ms.
-GC_THRESHOLDS = (10_000, 50, 100)
+def on_exit_signals(callback: Callable[[], None]) -> None:
+    """Call `callback` as soon as SIGTERM or SIGINT arrives, then the handler already in place
+    (the ASGI server's, which starts its shutdown). Only the main thread has signals."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(number)
 
+        def handle(received: int, frame: FrameType | None, previous: Any = previous) -> None:
+            callback()
+            if callable(previous):
+                previous(received, frame)
 
-def settle_garbage_collector() -> None:
-    """Move everything built at start-up (schemas, modules, tables: hundreds of thousands of
-    objects) out of the collector's sight. Full collections walked all of them: ~100 ms pauses
-    on every tenth dashboard request, measured."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+        signal.signal(number, handle)
 
 
 def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> Starlette:
@@ -135,6 +139,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         if grouped is not None:
             await grouped.start()
         await ocpp.start()
+        on_exit_signals(ocpp.begin_draining)
         await gateway.start()
         await deliveries.start()
         await reconciliation.start()

@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 
+from app.collector import settle_garbage_collector
 from app.simulator.report import Tally, percentiles
 from app.simulator.run import Plan, identity, run_stations, stations
 from app.simulator.station import OCPP16, Behaviour, SimulatedStation
@@ -88,6 +89,7 @@ QUICK = Fleet(stations=2_000, charging=300, servers=2, simulators=2, ramp_s=20, 
 
 
 def simulator_process(plan: Plan, indexes: range, address: str, control: Connection) -> None:
+    settle_garbage_collector()
     asyncio.run(_simulate_under_control(plan, indexes, address, control))
 
 

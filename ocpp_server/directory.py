@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -63,8 +64,10 @@ class StationDirectory:
             self._renewer.cancel()
             await asyncio.gather(self._renewer, return_exceptions=True)
         if self._redis is not None:
-            for identity in list(self._live_identities()):
-                await self.release(identity)
+            try:
+                await self._release_all()
+            except RedisError as error:  # the entries expire on their own
+                logger.warning("cannot remove this node's stations from the directory: %s", error)
             await self._redis.aclose()
 
     async def claim(self, identity: str) -> None:
@@ -91,16 +94,29 @@ class StationDirectory:
         return str(node_id) if node_id is not None else None
 
     async def renew(self) -> None:
-        """Every entry of this node, in pipelines of RENEW_CHUNK: one pipeline of all of a
-        big node's stations would hold its event loop (and every station's reply) while it
-        packs and parses them."""
+        """Every entry of this node, written again with a fresh expiry."""
+        await self._for_each_entry(
+            lambda pipe, identity: pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
+        )
+
+    async def _release_all(self) -> None:
+        await self._for_each_entry(
+            lambda pipe, identity: pipe.eval(
+                _RELEASE_IF_OURS, 1, entry_key(identity), self._node_id
+            )
+        )
+
+    async def _for_each_entry(self, command: Callable[[Pipeline, str], object]) -> None:
+        """One command per station of this node, in pipelines of RENEW_CHUNK: one pipeline of
+        all of a big node's stations would hold its event loop (and every station's reply)
+        while it packs and parses them."""
         if self._redis is None:
             return
         identities = list(self._live_identities())
         for start in range(0, len(identities), RENEW_CHUNK):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for identity in identities[start : start + RENEW_CHUNK]:
-                    pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
+                    command(pipe, identity)
                 await pipe.execute()
 
     async def _keep_renewing(self) -> None:

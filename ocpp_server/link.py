@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,32 +88,3 @@ def as_int(value: object, name: str, minimum: int = 0, maximum: int = INT32_MAX)
 def text(value: object, limit: int) -> str | None:
     """Optional text, cut to the column's length instead of refused."""
     return clean_text(value, limit)
-
-
-def cache_handler_signatures(route_map: dict[str, dict[str, Any]]) -> None:
-    """The ocpp library inspects each handler's signature on every call (~10% of the CPU per
-    message, measured); give each handler a precomputed `__signature__` instead."""
-    for handlers in route_map.values():
-        for key in ("_on_action", "_after_action"):
-            handler = handlers.get(key)
-            if handler is not None:
-                handlers[key] = _with_signature(handler)
-
-
-# Signatures by handler function: the same for every connection of a class, so inspecting
-# them once per process, not once per connection, keeps a reconnect storm cheaper.
-_SIGNATURES: dict[Any, inspect.Signature] = {}
-
-
-def _with_signature(handler: Any) -> Any:
-    function = getattr(handler, "__func__", handler)
-    signature = _SIGNATURES.get(function)
-    if signature is None:
-        signature = _SIGNATURES[function] = inspect.signature(handler)
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return handler(*args, **kwargs)
-
-    call.__signature__ = signature  # type: ignore[attr-defined]
-    call.__name__ = getattr(handler, "__name__", "handler")
-    return call

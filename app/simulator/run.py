@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.collector import settle_garbage_collector
 from app.simulator.report import Tally
 from app.simulator.station import OCPP16, OCPP201, Behaviour, SimulatedStation
 
@@ -94,6 +95,7 @@ async def simulate(plan: Plan, indexes: range, source_address: str | None = None
 
 def _in_process(arguments: tuple[Plan, range, str | None]) -> tuple[dict[str, Any], list[float]]:
     plan, indexes, address = arguments
+    settle_garbage_collector()
     tally = asyncio.run(simulate(plan, indexes, address))
     return tally.as_dict(), tally.latencies_ms
 
@@ -110,6 +112,7 @@ def run(plan: Plan) -> dict[str, Any]:
         for number in range(processes)
     ]
     if processes == 1:
+        settle_garbage_collector()
         tally = asyncio.run(simulate(plan, shares[0], addresses[0]))
     else:
         with multiprocessing.get_context("spawn").Pool(processes) as pool:

@@ -670,6 +670,20 @@ async def connected_stations_silent_since(before: datetime) -> list[dict[str, An
     )
 
 
+async def connected_stations_of_node(node_id: str) -> list[dict[str, Any]]:
+    return list(
+        await ChargingStation.select(
+            ChargingStation.id,
+            ChargingStation.organization,
+            ChargingStation.identity,
+            ChargingStation.node_id,
+        ).where(
+            (ChargingStation.connected == True)  # noqa: E712
+            & (ChargingStation.node_id == node_id)
+        )
+    )
+
+
 async def mark_offline(station_ids: Sequence[int]) -> None:
     now = utcnow()
     await ChargingStation.update(

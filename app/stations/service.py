@@ -6,6 +6,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.auth.access import Permission, require
 from app.auth.models import Principal
@@ -470,21 +471,36 @@ async def mark_silent_stations_offline(uow: UnitOfWork, now: datetime) -> list[s
             if row["last_seen_at"]
             < now - timedelta(seconds=row["heartbeat_interval"] * SILENCE_FACTOR) - SILENCE_GRACE
         ]
-        if not silent:
-            return []
-        await repository.mark_offline([row["id"] for row in silent])
-        for row in silent:
-            await healing.watch_offline(uow, row["organization"], row["id"], row["identity"])
-            uow.emit(
-                StationConnectionChanged(
-                    organization_id=row["organization"],
-                    identity=row["identity"],
-                    connected=False,
-                    protocol=None,
-                    node_id=row["node_id"] or "unknown",
-                )
-            )
+        await _take_offline(uow, silent)
         return [row["identity"] for row in silent]
+
+
+async def mark_node_offline(uow: UnitOfWork, node_id: str) -> int:
+    """Every station this node holds goes offline at once (the node is stopping): one
+    statement instead of one transaction per station; how many there were."""
+    async with uow:
+        held = await repository.connected_stations_of_node(node_id)
+        await _take_offline(uow, held)
+        return len(held)
+
+
+async def _take_offline(uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> None:
+    """Mark these connected stations offline, watch each for staying so, with an event each.
+    Inside `uow`."""
+    if not rows:
+        return
+    await repository.mark_offline([row["id"] for row in rows])
+    for row in rows:
+        await healing.watch_offline(uow, row["organization"], row["id"], row["identity"])
+        uow.emit(
+            StationConnectionChanged(
+                organization_id=row["organization"],
+                identity=row["identity"],
+                connected=False,
+                protocol=None,
+                node_id=row["node_id"] or "unknown",
+            )
+        )
 
 
 async def record_configuration(

@@ -18,10 +18,10 @@ from ocpp_server.link import (
     INT63_MAX,
     StationLink,
     as_int,
-    cache_handler_signatures,
     require,
     text,
 )
+from ocpp_server.routes import routes_of
 
 
 def id_tag_info(verdict: TokenVerdict) -> dict[str, Any]:
@@ -39,7 +39,7 @@ class ChargePoint16(ChargePoint):
 
     def __init__(self, link: StationLink, connection: Any) -> None:
         super().__init__(link.station.identity, connection)
-        cache_handler_signatures(self.route_map)
+        self.route_map = routes_of(self)
         self.link = link
 
     @property

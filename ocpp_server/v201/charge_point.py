@@ -12,7 +12,8 @@ from ocpp.v201.enums import Action
 from app.auth.models import ACCEPTED, TokenVerdict
 from app.stations.models import BootInfo, ConfigurationEntry, StationEvent, StatusReport
 from app.timeparse import parse_timestamp, utcnow
-from ocpp_server.link import StationLink, as_int, cache_handler_signatures, require, text
+from ocpp_server.link import StationLink, as_int, require, text
+from ocpp_server.routes import routes_of
 
 
 def id_token_info(verdict: TokenVerdict) -> dict[str, Any]:
@@ -72,7 +73,7 @@ class ChargePoint201(ChargePoint):
 
     def __init__(self, link: StationLink, connection: Any) -> None:
         super().__init__(link.station.identity, connection)
-        cache_handler_signatures(self.route_map)
+        self.route_map = routes_of(self)
         self.link = link
 
     @property

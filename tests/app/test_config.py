@@ -49,6 +49,7 @@ def test_absolute_sqlite_path(monkeypatch):
         ("CPMS_LOG_LEVEL", "loud", "'debug', 'info', 'warning' or 'error'"),
         ("CPMS_NODE_ID", "node 1/2", "should match pattern"),
         ("CPMS_DB_POOL_MIN_SIZE", "50", "must not exceed"),
+        ("CPMS_OCPP_PING_INTERVAL_S", "1", "greater than or equal to 5"),
     ],
 )
 def test_invalid_value_names_the_variable(monkeypatch, variable, value, expected):

@@ -47,6 +47,14 @@ async def second_node(settings, tmp_path, database):
             stderr=log,
         )
     node = LiveServer(port, app=None)
+
+    async def stop() -> None:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 15)
+
+    node.stop = stop
+    node.log_path = log_path
     try:
         async with httpx.AsyncClient(base_url=node.http) as client:
             for _ in range(300):
@@ -59,8 +67,7 @@ async def second_node(settings, tmp_path, database):
                 await asyncio.sleep(0.1)
         yield node
     finally:
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), 15)
+        await stop()
 
 
 async def test_command_from_one_node_reaches_a_station_on_another(
@@ -131,3 +138,43 @@ async def test_a_subscriber_on_one_node_sees_a_station_on_the_other(
         )
     assert event["connectorStatus"]["identity"] == "CP-FAR"
     assert event["connectorStatus"]["status"] == "Faulted"
+
+
+async def test_a_stopping_node_takes_its_stations_offline_and_out_of_the_directory(
+    live_server, second_node, register
+):
+    from contextlib import AsyncExitStack
+
+    from db.tables import ChargingStation
+    from tests.conftest import charger
+
+    identities = [f"CP-DRAIN-{number}" for number in range(3)]
+    for identity in identities:
+        await register(identity)
+    directory = live_server.app.state.ocpp.directory
+    bus = live_server.app.state.runtime.bus
+    async with AsyncExitStack() as stack:
+        events = await stack.enter_async_context(bus.subscribe(StationConnectionChanged))
+        for identity in identities:
+            client = await stack.enter_async_context(
+                charger(second_node, identity, client_class=Station16)
+            )
+            await booted(client, "ocpp1.6")
+            assert await directory.locate(identity) == "node-2"
+        await second_node.stop()
+        gone = set()
+        while gone != set(identities):
+            event = await asyncio.wait_for(anext(events), 10)
+            if event.identity in identities and not event.connected:
+                assert event.node_id == "node-2"
+                gone.add(event.identity)
+    rows = await ChargingStation.select(ChargingStation.connected).where(
+        ChargingStation.identity.is_in(identities)
+    )
+    assert [row["connected"] for row in rows] == [False] * len(identities)
+    for identity in identities:
+        assert await directory.locate(identity) is None
+    log = second_node.log_path.read_text()
+    assert "Traceback" not in log and "cancelled" not in log, log
+    # All at once as the node stopped, not one by one as each connection closed.
+    assert "stopping: 3 stations of this node marked offline" in log, log
