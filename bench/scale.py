@@ -36,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -293,7 +294,9 @@ async def event_visibility(
         "subscription ($identity: String!) { connectorStatus(identity: $identity) "
         "{ status occurredAt } }"
     )
-    sent: dict[str, float] = {}
+    # By the change's own time stamp, which the event carries back: each change is matched
+    # to its event, even when events arrive late or out of order.
+    sent: dict[datetime, float] = {}
     latencies: list[float] = []
     async with graphql_ws(subscribe_url, token=token) as client:
         await client.subscribe(query, {"identity": station.identity})
@@ -301,7 +304,7 @@ async def event_visibility(
         async def receive() -> None:
             while True:
                 data = await client.next_data()
-                at = sent.pop(data["connectorStatus"]["status"], None)
+                at = sent.pop(datetime.fromisoformat(data["connectorStatus"]["occurredAt"]), None)
                 if at is not None:
                     latencies.append((time.perf_counter() - at) * 1000)
 
@@ -310,9 +313,9 @@ async def event_visibility(
         statuses = ("Unavailable", "Available")
         changes = int(seconds * PROBE_RATE_PER_S)
         for number in range(changes):
-            status = statuses[number % 2]
-            sent[status] = time.perf_counter()
-            await station.send(station._status(1, status))
+            change = station._status(1, statuses[number % 2])
+            sent[datetime.fromisoformat(change.timestamp)] = time.perf_counter()
+            await station.send(change)
             await asyncio.sleep(1 / PROBE_RATE_PER_S)
         await asyncio.sleep(2)
         receiver.cancel()

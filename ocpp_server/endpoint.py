@@ -5,6 +5,7 @@ cannot parse without answering, and a charger waiting for that answer would stal
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -183,7 +184,13 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         pass
     finally:
         metrics.OCPP_CONNECTIONS.labels(protocol=protocol).dec()
-        if await server.detach(identity, websocket):
-            await registration.record_disconnect(
-                runtime.unit_of_work(), station, runtime.settings.node_id
-            )
+        try:
+            if await server.detach(identity, websocket):
+                await registration.record_disconnect(
+                    runtime.unit_of_work(), station, runtime.settings.node_id
+                )
+        except asyncio.CancelledError:
+            # Cut short by the node's shutdown (thousands of stations had left at once): the
+            # node's `stop` marks every station it still holds offline, this one included.
+            if not server.draining:
+                raise

@@ -234,13 +234,16 @@ async def record_heartbeat(station_ids: Sequence[int]) -> None:
 def status_event(
     station: StationRecord, report: StatusReport
 ) -> StationStatusChanged | ConnectorStatusChanged:
-    """The event a status report publishes: the station's own (EVSE 0) or a connector's."""
+    """The event a status report publishes: the station's own (EVSE 0) or a connector's. It
+    happened when the station says (as in the status history), not when it reached us: a
+    status replayed after an outage is an hour old."""
     if report.evse_id == 0:
         return StationStatusChanged(
             organization_id=station.organization_id,
             station_id=station.id,
             identity=station.identity,
             status=report.status,
+            occurred_at=report.occurred_at,
         )
     return ConnectorStatusChanged(
         organization_id=station.organization_id,
@@ -250,6 +253,7 @@ def status_event(
         connector_id=report.connector_id,
         status=report.status,
         error_code=report.error_code,
+        occurred_at=report.occurred_at,
     )
 
 

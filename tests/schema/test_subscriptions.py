@@ -1,6 +1,7 @@
 """Live feeds over GraphQL websockets, fed by real OCPP stations: filters and isolation."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ocpp.v16 import call
@@ -187,3 +188,32 @@ async def test_a_session_feed_follows_energy_and_power(
         "energyWh": 2500,
         "powerW": 11000,
     }
+
+
+async def test_a_status_event_carries_the_time_the_station_gives(
+    live_server, register, api_key, connect_charger
+):
+    await register("CP-REPLAYED")
+    token = await api_key(role="viewer")
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    query = (
+        "subscription ($identity: String) "
+        "{ connectorStatus(identity: $identity) { status occurredAt } }"
+    )
+    async with (
+        graphql_ws(f"{live_server.ws}/graphql", TRANSPORT_WS, token) as client,
+        connect_charger("CP-REPLAYED") as station,
+    ):
+        await client.subscribe(query, {"identity": "CP-REPLAYED"})
+        event = await first_event(
+            client,
+            lambda: station.call(
+                call.StatusNotification(
+                    connector_id=1,
+                    error_code="NoError",
+                    status="Faulted",
+                    timestamp=an_hour_ago.isoformat(),
+                )
+            ),
+        )
+    assert datetime.fromisoformat(event["connectorStatus"]["occurredAt"]) == an_hour_ago
