@@ -54,6 +54,8 @@ class StationDirectory:
             else None
         )
         self._renewer: asyncio.Task[None] | None = None
+        self._changes: list[tuple[str, bool, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self._redis is not None:
@@ -63,6 +65,8 @@ class StationDirectory:
         if self._renewer is not None:
             self._renewer.cancel()
             await asyncio.gather(self._renewer, return_exceptions=True)
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
         if self._redis is not None:
             try:
                 await self._release_all()
@@ -71,20 +75,45 @@ class StationDirectory:
             await self._redis.aclose()
 
     async def claim(self, identity: str) -> None:
-        if self._redis is None:
-            return
-        try:
-            await self._redis.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
-        except RedisError as error:  # the renewer writes it again once Redis is back
-            logger.warning("cannot record station %s in the directory: %s", identity, error)
+        """This node holds the station now (written when this returns; a failure is logged
+        and mended by the next renewal)."""
+        await self._change(identity, claim=True)
 
     async def release(self, identity: str) -> None:
+        """This node no longer holds the station: its entry goes, unless another node's
+        claim has replaced it meanwhile (a failure is logged; the entry expires)."""
+        await self._change(identity, claim=False)
+
+    async def _change(self, identity: str, *, claim: bool) -> None:
+        """Queue the change; one writer sends whatever has queued in pipelines, in order. In a
+        reconnect storm, thousands of stations connecting and leaving at once each waited for
+        one of the pool's connections, long enough to fail ("No connection available")."""
         if self._redis is None:
             return
-        try:
-            await self._redis.eval(_RELEASE_IF_OURS, 1, entry_key(identity), self._node_id)
-        except RedisError as error:  # the entry expires on its own
-            logger.warning("cannot remove station %s from the directory: %s", identity, error)
+        written = asyncio.get_running_loop().create_future()
+        self._changes.append((identity, claim, written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_changes(), name="directory-writer")
+        await written
+
+    async def _write_changes(self) -> None:
+        assert self._redis is not None
+        while self._changes:
+            batch, self._changes = self._changes[:RENEW_CHUNK], self._changes[RENEW_CHUNK:]
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for identity, claim, _written in batch:
+                        if claim:
+                            pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
+                        else:
+                            pipe.eval(_RELEASE_IF_OURS, 1, entry_key(identity), self._node_id)
+                    await pipe.execute()
+            except RedisError as error:
+                logger.warning("cannot update %d directory entries: %s", len(batch), error)
+            finally:
+                for _identity, _claim, written in batch:
+                    if not written.done():
+                        written.set_result(None)
 
     async def locate(self, identity: str) -> str | None:
         """The node serving this station, or None when no node does."""

@@ -80,3 +80,26 @@ async def test_a_big_node_renews_every_entry(redis_url):
     finally:
         await directory.stop()
         await client.aclose()
+
+
+async def test_changes_made_at_once_are_written_in_the_order_they_were_made(redis_url):
+    """A storm: thousands of stations come and go on one node at the same moment."""
+    import asyncio
+
+    identities = [f"CP-DIR-{uuid.uuid4().hex[:8]}" for _ in range(3 * RENEW_CHUNK)]
+    directory = StationDirectory(redis_url, "node-storm", lambda: [])
+    try:
+        changes = []
+        for number, identity in enumerate(identities):
+            changes.append(directory.claim(identity))
+            if number % 2:  # every other station leaves again right after connecting
+                changes.append(directory.release(identity))
+        await asyncio.gather(*changes)
+        located = await asyncio.gather(*(directory.locate(identity) for identity in identities))
+        assert located == [
+            None if number % 2 else "node-storm" for number in range(len(identities))
+        ]
+    finally:
+        for identity in identities:
+            await directory.release(identity)
+        await directory.stop()
