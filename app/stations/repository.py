@@ -684,12 +684,19 @@ async def connected_stations_of_node(node_id: str) -> list[dict[str, Any]]:
     )
 
 
+# Stations per statement when many go offline at once: a statement takes at most 32,767
+# parameters, and the connection history has several per station.
+OFFLINE_CHUNK = 1_000
+
+
 async def mark_offline(station_ids: Sequence[int]) -> None:
     now = utcnow()
-    await ChargingStation.update(
-        {ChargingStation.connected: False, ChargingStation.updated_at: now}
-    ).where(ChargingStation.id.is_in(list(station_ids)))
-    await record_connections(station_ids, DISCONNECTED, now)
+    for start in range(0, len(station_ids), OFFLINE_CHUNK):
+        chunk = list(station_ids[start : start + OFFLINE_CHUNK])
+        await ChargingStation.update(
+            {ChargingStation.connected: False, ChargingStation.updated_at: now}
+        ).where(ChargingStation.id.is_in(chunk))
+        await record_connections(chunk, DISCONNECTED, now)
 
 
 _CONFIGURATION_KEY = (
