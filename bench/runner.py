@@ -39,7 +39,7 @@ QUICK_RATES = (1000.0, 3000.0)
 QUICK_DURATION_S = 5.0
 QUICK_REQUESTS = 30
 # Rough wall time of a full run on a 2-core machine, for the docs page.
-MINUTES = {"ingest": 4, "scale": 45, "dashboard": 5}
+MINUTES = {"ingest": 4, "scale": 35, "dashboard": 5}
 DASHBOARD_FILL_MINUTES = 5
 PAGE_WIDTH = 96
 
