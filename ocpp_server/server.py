@@ -76,7 +76,7 @@ class OcppServer:
 
     def begin_draining(self) -> None:
         """The process is stopping. Connections that close from now on stay listed: `stop`
-        takes all of them offline in one statement and out of the directory in pipelines,
+        takes all of them offline in a few statements and out of the directory in pipelines,
         instead of one transaction and one Redis call per station (14,000 of those overran
         the server's shutdown grace and were cancelled halfway)."""
         self.draining = True

@@ -480,8 +480,8 @@ async def mark_silent_stations_offline(uow: UnitOfWork, now: datetime) -> list[s
 
 
 async def mark_node_offline(uow: UnitOfWork, node_id: str) -> int:
-    """Every station this node holds goes offline at once (the node is stopping): one
-    statement instead of one transaction per station; how many there were."""
+    """Every station this node holds goes offline at once (the node is stopping): a few
+    statements instead of one transaction per station; how many there were."""
     async with uow:
         held = await repository.connected_stations_of_node(node_id)
         await _take_offline(uow, held)
