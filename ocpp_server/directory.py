@@ -103,10 +103,7 @@ class StationDirectory:
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for identity, claim, _written in batch:
-                        if claim:
-                            pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
-                        else:
-                            pipe.eval(_RELEASE_IF_OURS, 1, entry_key(identity), self._node_id)
+                        (self._claim_in if claim else self._release_in)(pipe, identity)
                     await pipe.execute()
             except RedisError as error:
                 logger.warning("cannot update %d directory entries: %s", len(batch), error)
@@ -124,18 +121,18 @@ class StationDirectory:
 
     async def renew(self) -> None:
         """Every entry of this node, written again with a fresh expiry."""
-        await self._for_each_entry(
-            lambda pipe, identity: pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
-        )
+        await self._for_each_entry(self._claim_in)
 
     async def _release_all(self) -> None:
-        await self._for_each_entry(
-            lambda pipe, identity: pipe.eval(
-                _RELEASE_IF_OURS, 1, entry_key(identity), self._node_id
-            )
-        )
+        await self._for_each_entry(self._release_in)
 
-    async def _for_each_entry(self, command: Callable[[Pipeline, str], object]) -> None:
+    def _claim_in(self, pipe: Pipeline, identity: str) -> None:
+        pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
+
+    def _release_in(self, pipe: Pipeline, identity: str) -> None:
+        pipe.eval(_RELEASE_IF_OURS, 1, entry_key(identity), self._node_id)
+
+    async def _for_each_entry(self, command: Callable[[Pipeline, str], None]) -> None:
         """One command per station of this node, in pipelines of RENEW_CHUNK: one pipeline of
         all of a big node's stations would hold its event loop (and every station's reply)
         while it packs and parses them."""

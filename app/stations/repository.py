@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from piccolo.columns import Varchar
-from piccolo.columns.combination import Where
+from piccolo.columns.combination import Combinable, Where
 from piccolo.engine.sqlite import SQLiteEngine
 
 from app.pagination import Page, PageRequest, Position
@@ -653,8 +653,16 @@ async def record_status(
     )
 
 
-async def connected_stations_silent_since(before: datetime) -> list[dict[str, Any]]:
-    """Connected stations last heard from before this time (candidates for offline)."""
+async def connected_stations(
+    *, silent_since: datetime | None = None, node_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Connected stations: those last heard from before `silent_since` (candidates for
+    offline), or those a node holds."""
+    where: Combinable = ChargingStation.connected == True  # noqa: E712
+    if silent_since is not None:
+        where &= ChargingStation.last_seen_at < silent_since
+    if node_id is not None:
+        where &= ChargingStation.node_id == node_id
     return list(
         await ChargingStation.select(
             ChargingStation.id,
@@ -663,24 +671,7 @@ async def connected_stations_silent_since(before: datetime) -> list[dict[str, An
             ChargingStation.node_id,
             ChargingStation.heartbeat_interval,
             ChargingStation.last_seen_at,
-        ).where(
-            (ChargingStation.connected == True)  # noqa: E712
-            & (ChargingStation.last_seen_at < before)
-        )
-    )
-
-
-async def connected_stations_of_node(node_id: str) -> list[dict[str, Any]]:
-    return list(
-        await ChargingStation.select(
-            ChargingStation.id,
-            ChargingStation.organization,
-            ChargingStation.identity,
-            ChargingStation.node_id,
-        ).where(
-            (ChargingStation.connected == True)  # noqa: E712
-            & (ChargingStation.node_id == node_id)
-        )
+        ).where(where)
     )
 
 

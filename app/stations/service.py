@@ -466,8 +466,10 @@ async def mark_silent_stations_offline(uow: UnitOfWork, now: datetime) -> list[s
 
     Also catches stations of a node that died without closing its connections."""
     async with uow:
-        candidates = await repository.connected_stations_silent_since(
-            now - timedelta(seconds=MIN_HEARTBEAT_INTERVAL_S * SILENCE_FACTOR) - SILENCE_GRACE
+        candidates = await repository.connected_stations(
+            silent_since=now
+            - timedelta(seconds=MIN_HEARTBEAT_INTERVAL_S * SILENCE_FACTOR)
+            - SILENCE_GRACE
         )
         silent = [
             row
@@ -483,7 +485,7 @@ async def mark_node_offline(uow: UnitOfWork, node_id: str) -> int:
     """Every station this node holds goes offline at once (the node is stopping): a few
     statements instead of one transaction per station; how many there were."""
     async with uow:
-        held = await repository.connected_stations_of_node(node_id)
+        held = await repository.connected_stations(node_id=node_id)
         await _take_offline(uow, held)
         return len(held)
 
