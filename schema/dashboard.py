@@ -11,12 +11,25 @@ from app.billing import service as billing
 from app.healing import service as healing
 from app.sessions import service as sessions
 from app.stations import service as stations
+from app.stations.connector_status import ConnectorStatus as ConnectorStatusValue
 from schema.context import Context
+
+ConnectorStatus = strawberry.enum(
+    ConnectorStatusValue,
+    name="ConnectorStatus",
+    description="A connector's state, the same for OCPP 1.6 and 2.0.1 (see docs/graphql.md).",
+)
 
 
 @strawberry.type
 class StatusCount:
     status: str
+    count: int
+
+
+@strawberry.type
+class ConnectorStatusCount:
+    status: ConnectorStatus
     count: int
 
 
@@ -46,7 +59,10 @@ class Dashboard:
             online=counts.stations_online,
             online_ratio=counts.stations_online / counts.stations if counts.stations else 0.0,
             by_status=_counts(counts.stations_by_status),
-            connectors_by_status=_counts(counts.connectors_by_status),
+            connectors_by_status=[
+                ConnectorStatusCount(status=ConnectorStatusValue(status), count=count)
+                for status, count in sorted(counts.connectors_by_status.items())
+            ],
         )
 
     @strawberry.field(description="Running sessions now; sessions and energy in the period.")
@@ -77,7 +93,9 @@ class StationFigures:
     online: int
     online_ratio: float
     by_status: list[StatusCount]
-    connectors_by_status: list[StatusCount]
+    connectors_by_status: list[ConnectorStatusCount] = strawberry.field(
+        description="Connectors of offline stations count as OFFLINE, not as their last status."
+    )
 
 
 @strawberry.type

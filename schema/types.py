@@ -34,6 +34,7 @@ from app.stations.models import (
 )
 from schema.charging_profiles import ChargingProfile
 from schema.context import Context
+from schema.dashboard import ConnectorStatus
 from schema.ids import global_id, nodes_by_id
 from schema.pagination import connection, page_request
 from schema.reservations import Reservation
@@ -55,7 +56,18 @@ class Connector(relay.Node):
     max_voltage: int
     max_amperage: int
     max_power_w: int
-    status: str
+    status: ConnectorStatus = strawberry.field(
+        description="The same for OCPP 1.6 and 2.0.1; OFFLINE while the station is not connected"
+    )
+    raw_status: str = strawberry.field(
+        description="The status as the station last reported it, in its OCPP version's words"
+    )
+    last_reported_status: ConnectorStatus = strawberry.field(
+        description="The normalised status the station last reported, also while offline"
+    )
+    status_updated_at: datetime | None = strawberry.field(
+        description="When the station reported its last status (its own clock)"
+    )
     error_code: str | None
     vendor_error_code: str | None
     station_id: strawberry.Private[int]
@@ -72,7 +84,10 @@ class Connector(relay.Node):
             max_voltage=model.max_voltage,
             max_amperage=model.max_amperage,
             max_power_w=model.max_power_w,
-            status=model.status,
+            status=model.api_status,
+            raw_status=model.status,
+            last_reported_status=model.last_reported_status,
+            status_updated_at=model.status_updated_at,
             error_code=model.error_code,
             vendor_error_code=model.vendor_error_code,
             station_id=model.station_id,

@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from app.stations.connector_status import ConnectorStatus, normalise
+
 
 @dataclass(frozen=True, slots=True)
 class SiteView:
@@ -151,6 +153,18 @@ class ConnectorView:
     status: str
     error_code: str | None
     vendor_error_code: str | None = None
+    status_updated_at: datetime | None = None
+    station_connected: bool = True
+
+    @property
+    def api_status(self) -> ConnectorStatus:
+        """The normalised status: OFFLINE while the station is not connected."""
+        return normalise(self.status, connected=self.station_connected)
+
+    @property
+    def last_reported_status(self) -> ConnectorStatus:
+        """The normalised status the station last reported, connected or not."""
+        return normalise(self.status)
 
 
 @dataclass(frozen=True, slots=True)

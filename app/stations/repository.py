@@ -90,6 +90,8 @@ _CONNECTOR_COLUMNS = (
     Connector.status,
     Connector.error_code,
     Connector.vendor_error_code,
+    Connector.status_updated_at,
+    Connector.station.connected.as_alias("station_connected"),
 )
 _EVSE_COLUMNS = (Evse.id, Evse.station, Evse.evse_id, Evse.evse_uid, Evse.max_power_w)
 
@@ -108,6 +110,7 @@ def _station(row: dict[str, Any]) -> StationView:
 def _connector(row: dict[str, Any]) -> ConnectorView:
     row["station_id"] = row.pop("station")
     row["evse_id"] = row.pop("evse_number")
+    row["station_connected"] = bool(row["station_connected"])
     return ConnectorView(**row)
 
 
@@ -771,14 +774,16 @@ async def station_counts(organization_id: int, site_id: int | None) -> list[dict
 
 
 async def connector_counts(organization_id: int, site_id: int | None) -> list[dict[str, Any]]:
-    """(status, count) over the connectors of the organization's stations (or one site's)."""
+    """(connected, status, count) over the connectors of the organization's stations (or one
+    site's), connected being their station's."""
     arguments: list[Any] = [organization_id] + ([site_id] if site_id is not None else [])
     return list(
         await Connector.raw(
-            "SELECT c.status AS status, COUNT(*) AS count FROM connector c "  # noqa: S608
+            "SELECT s.connected AS connected, c.status AS status, COUNT(*) AS count "
+            "FROM connector c "
             "JOIN charging_station s ON s.id = c.station WHERE s.organization = {}"
             + _site_clause(site_id)
-            + " GROUP BY c.status",
+            + " GROUP BY s.connected, c.status",
             *arguments,
         )
     )

@@ -24,6 +24,7 @@ from app.healing.models import AlertDraft
 from app.healing.rules import error_code_for_event
 from app.pagination import MAX_PAGE_SIZE, Page, PageRequest
 from app.stations import repository
+from app.stations.connector_status import normalise
 from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
@@ -102,11 +103,17 @@ async def network_counts(principal: Principal, site_id: int | None = None) -> Ne
     stations_by_status: dict[str, int] = defaultdict(int)
     for row in by_station:
         stations_by_status[row["status"]] += int(row["count"])
+    # Connectors of an offline station count as OFFLINE, so the figures agree with the
+    # online count; 1.6 and 2.0.1 values are counted under one API status.
+    connectors_by_status: dict[str, int] = defaultdict(int)
+    for row in by_connector:
+        status = normalise(row["status"], connected=bool(row["connected"]))
+        connectors_by_status[status.value] += int(row["count"])
     return NetworkCounts(
         stations=sum(int(row["count"]) for row in by_station),
         stations_online=sum(int(row["count"]) for row in by_station if row["connected"]),
         stations_by_status=dict(stations_by_status),
-        connectors_by_status={row["status"]: int(row["count"]) for row in by_connector},
+        connectors_by_status=dict(connectors_by_status),
     )
 
 

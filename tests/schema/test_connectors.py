@@ -32,6 +32,9 @@ query ($id: ID!) { node(id: $id) { ... on ChargingStation {
   evses { evseId connectors { connectorId standard status station { identity } } }
 } } }
 """
+CONNECTOR = """
+query ($id: ID!) { node(id: $id) { ... on Connector { status rawStatus lastReportedStatus } } }
+"""
 DC = {"standard": "IEC_62196_T2_COMBO", "format": "CABLE", "powerType": "DC", "maxPowerW": 150000}
 
 
@@ -59,7 +62,8 @@ async def test_a_described_connector_gets_the_stations_status_and_is_removed_cle
         )
     )["data"]["createConnector"]
     assert created["__typename"] == "ConnectorSaved"
-    assert created["connector"]["status"] == "Unknown"
+    # Never connected: offline, whatever the row says.
+    assert created["connector"]["status"] == "OFFLINE"
     async with connect_charger("CP-DESC") as station:
         await station.call(call.BootNotification(charge_point_vendor="V", charge_point_model="M"))
         await _status(station, 1, "Charging")
@@ -73,7 +77,7 @@ async def test_a_described_connector_gets_the_stations_status_and_is_removed_cle
             {
                 "connectorId": 1,
                 "standard": "IEC_62196_T2_COMBO",
-                "status": "Charging",
+                "status": "CHARGING",
                 "station": {"identity": "CP-DESC"},
             }
         ]
@@ -96,6 +100,17 @@ async def test_a_described_connector_gets_the_stations_status_and_is_removed_cle
         assert await Connector.exists().where(
             (Connector.evse.evse_id == 2) & (Connector.status == "Faulted")
         )
+    # Gone: its connectors read OFFLINE, the last report still beside it.
+    for _ in range(100):
+        offline = await graphql(live_server, CONNECTOR, {"id": created["connector"]["id"]}, admin)
+        if offline["data"]["node"]["status"] == "OFFLINE":
+            break
+        await asyncio.sleep(0.05)
+    assert offline["data"]["node"] == {
+        "status": "OFFLINE",
+        "rawStatus": "Charging",
+        "lastReportedStatus": "CHARGING",
+    }
     updated = await graphql(
         live_server,
         UPDATE,

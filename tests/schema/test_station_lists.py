@@ -109,7 +109,7 @@ async def test_any_node_by_global_id_but_only_our_own(live_server, viewer, api_k
     query ($station: ID!, $site: ID!, $connector: ID!) {
       station: node(id: $station) { ... on ChargingStation { identity } }
       site: node(id: $site) { ... on Site { name } }
-      connector: node(id: $connector) { ... on Connector { evseId status } }
+      connector: node(id: $connector) { ... on Connector { evseId status rawStatus } }
     }
     """
     variables = {
@@ -121,7 +121,7 @@ async def test_any_node_by_global_id_but_only_our_own(live_server, viewer, api_k
     assert ours == {
         "station": {"identity": "DEMO-HAM-DC-01"},
         "site": {"name": "Hamburg Hafen Fast Hub"},
-        "connector": {"evseId": 1, "status": "Unknown"},
+        "connector": {"evseId": 1, "status": "OFFLINE", "rawStatus": "Unknown"},
     }
     await Organization.insert(Organization(name="Other", slug="other"))
     theirs = await graphql(live_server, query, variables, await api_key("other", "admin"))

@@ -23,7 +23,9 @@ from app.stations.connector_status import ConnectorStatus, normalise
         ("Bogus", ConnectorStatus.UNKNOWN),
     ],
 )
-def test_each_reported_status_has_one_api_status(raw: str | None, expected: ConnectorStatus) -> None:
+def test_each_reported_status_has_one_api_status(
+    raw: str | None, expected: ConnectorStatus
+) -> None:
     assert normalise(raw) is expected
 
 
