@@ -11,12 +11,11 @@ from app.billing import service as billing
 from app.healing import service as healing
 from app.sessions import service as sessions
 from app.stations import service as stations
-from app.stations.connector_status import ConnectorStatus as ConnectorStatusValue
+from app.stations.connector_status import ConnectorStatus
 from schema.context import Context
 
-ConnectorStatus = strawberry.enum(
-    ConnectorStatusValue,
-    name="ConnectorStatus",
+strawberry.enum(
+    ConnectorStatus,
     description="A connector's state, the same for OCPP 1.6 and 2.0.1 (see docs/graphql.md).",
 )
 
@@ -60,7 +59,7 @@ class Dashboard:
             online_ratio=counts.stations_online / counts.stations if counts.stations else 0.0,
             by_status=_counts(counts.stations_by_status),
             connectors_by_status=[
-                ConnectorStatusCount(status=ConnectorStatusValue(status), count=count)
+                ConnectorStatusCount(status=ConnectorStatus(status), count=count)
                 for status, count in sorted(counts.connectors_by_status.items())
             ],
         )
