@@ -58,6 +58,10 @@ class ChargingSession(relay.Node):
     stored_currency: strawberry.Private[str | None]
     stop_reason: str | None
     offline: bool = strawberry.field(description="Started or ended while the station was offline.")
+    station_reachable: bool = strawberry.field(
+        description="Whether the station is connected now: while it is not, a running session's "
+        "figures are its last report and commands to it fail"
+    )
     station_id: strawberry.Private[int]
     id_token_id: strawberry.Private[int | None]
     user_id: strawberry.Private[int | None]
@@ -82,6 +86,7 @@ class ChargingSession(relay.Node):
             stored_currency=model.currency,
             stop_reason=model.stop_reason,
             offline=model.offline,
+            station_reachable=model.station_connected,
             station_id=model.station_id,
             id_token_id=model.id_token_id,
             user_id=model.user_id,

@@ -70,6 +70,7 @@ class SessionView:
     currency: str | None
     stop_reason: str | None
     offline: bool
+    station_connected: bool = True
 
 
 class SessionOrder(StrEnum):

@@ -262,6 +262,7 @@ _VIEW_COLUMNS = (
     ChargingSession.currency,
     ChargingSession.stop_reason,
     ChargingSession.offline,
+    ChargingSession.station.connected.as_alias("station_connected"),
 )
 
 
@@ -288,6 +289,7 @@ def _view(row: dict[str, Any]) -> SessionView:
         cost_minor=row["cost_minor"],
         currency=row["currency"],
         stop_reason=row["stop_reason"],
+        station_connected=bool(row["station_connected"]),
         offline=row["offline"],
     )
 

@@ -155,16 +155,19 @@ class ConnectorView:
     vendor_error_code: str | None = None
     status_updated_at: datetime | None = None
     station_connected: bool = True
+    charging_state: str | None = None  # of its running session (2.0.1 chargingState)
 
     @property
     def api_status(self) -> ConnectorStatus:
         """The normalised status: OFFLINE while the station is not connected."""
-        return normalise(self.status, connected=self.station_connected)
+        return normalise(
+            self.status, connected=self.station_connected, charging_state=self.charging_state
+        )
 
     @property
     def last_reported_status(self) -> ConnectorStatus:
         """The normalised status the station last reported, connected or not."""
-        return normalise(self.status)
+        return normalise(self.status, charging_state=self.charging_state)
 
 
 @dataclass(frozen=True, slots=True)

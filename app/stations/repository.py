@@ -107,8 +107,9 @@ def _station(row: dict[str, Any]) -> StationView:
     return StationView(**row)
 
 
-def _connector(row: dict[str, Any]) -> ConnectorView:
+def _connector(row: dict[str, Any], charging_state: str | None = None) -> ConnectorView:
     row["station_id"] = row.pop("station")
+    row["charging_state"] = charging_state
     row["evse_id"] = row.pop("evse_number")
     row["station_connected"] = bool(row["station_connected"])
     return ConnectorView(**row)
@@ -227,7 +228,7 @@ async def connectors_by_ids(
         (Connector.station.organization == organization_id)
         & Connector.id.is_in(list(connector_ids))
     )
-    return [_connector(row) for row in rows]
+    return await _with_charging_states(rows)
 
 
 async def connectors_by_station_ids(
@@ -241,7 +242,23 @@ async def connectors_by_station_ids(
         )
         .order_by(Connector.station, Connector.evse.evse_id, Connector.connector_id)
     )
-    return [_connector(row) for row in rows]
+    return await _with_charging_states(rows)
+
+
+async def _with_charging_states(rows: list[dict[str, Any]]) -> list[ConnectorView]:
+    """Connectors, each 2.0.1 Occupied one with its running session's chargingState."""
+    occupied = [row["id"] for row in rows if row["status"] == "Occupied"]
+    states: dict[int, str] = {}
+    if occupied:
+        sessions = await ChargingSession.select(
+            ChargingSession.connector, ChargingSession.charging_state
+        ).where(
+            ChargingSession.connector.is_in(occupied)
+            & (ChargingSession.state == "active")
+            & ChargingSession.charging_state.is_not_null()
+        )
+        states = {session["connector"]: session["charging_state"] for session in sessions}
+    return [_connector(row, states.get(row["id"])) for row in rows]
 
 
 async def evses_by_ids(organization_id: int, evse_ids: Sequence[int]) -> list[EvseView]:
@@ -774,16 +791,19 @@ async def station_counts(organization_id: int, site_id: int | None) -> list[dict
 
 
 async def connector_counts(organization_id: int, site_id: int | None) -> list[dict[str, Any]]:
-    """(connected, status, count) over the connectors of the organization's stations (or one
-    site's), connected being their station's."""
+    """(connected, status, charging_state, count) over the connectors of the organization's
+    stations (or one site's), connected being their station's."""
     arguments: list[Any] = [organization_id] + ([site_id] if site_id is not None else [])
     return list(
         await Connector.raw(
-            "SELECT s.connected AS connected, c.status AS status, COUNT(*) AS count "
-            "FROM connector c "
-            "JOIN charging_station s ON s.id = c.station WHERE s.organization = {}"
-            + _site_clause(site_id)
-            + " GROUP BY s.connected, c.status",
+            "SELECT s.connected AS connected, c.status AS status, "
+            # Only a 2.0.1 Occupied connector needs its session's chargingState; one value
+            # per connector, so a connector with two running sessions still counts once.
+            "CASE WHEN c.status = 'Occupied' THEN (SELECT MAX(x.charging_state) "
+            "FROM charging_session x WHERE x.connector = c.id AND x.state = 'active') "
+            "END AS charging_state, COUNT(*) AS count "
+            "FROM connector c JOIN charging_station s ON s.id = c.station "
+            "WHERE s.organization = {}" + _site_clause(site_id) + " GROUP BY 1, 2, 3",
             *arguments,
         )
     )

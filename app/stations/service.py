@@ -107,7 +107,11 @@ async def network_counts(principal: Principal, site_id: int | None = None) -> Ne
     # online count; 1.6 and 2.0.1 values are counted under one API status.
     connectors_by_status: dict[str, int] = defaultdict(int)
     for row in by_connector:
-        status = normalise(row["status"], connected=bool(row["connected"]))
+        status = normalise(
+            row["status"],
+            connected=bool(row["connected"]),
+            charging_state=row["charging_state"],
+        )
         connectors_by_status[status.value] += int(row["count"])
     return NetworkCounts(
         stations=sum(int(row["count"]) for row in by_station),
