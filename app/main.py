@@ -41,7 +41,8 @@ from db.group_commit import GroupCommit
 from ocpp_server.endpoint import ocpp_websocket
 from ocpp_server.gateway import OcppGateway
 from ocpp_server.server import OcppServer
-from schema.schema import GraphQLApp
+from schema.graphiql import ASSET_ROUTE, graphiql_asset
+from schema.schema import GraphQLApp, schema_file
 
 logger = logging.getLogger(__name__)
 
@@ -172,11 +173,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        Route("/graphql/schema.graphql", schema_file),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         WebSocketRoute("/ocpp/{identity}", ocpp_websocket),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
     ]
+    if settings.graphiql:
+        routes.append(Route(ASSET_ROUTE, graphiql_asset))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.ocpp = ocpp

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import strawberry
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -24,6 +24,7 @@ from schema.alert_types import AlertMutation
 from schema.billing_types import PaymentMutation
 from schema.context import Context
 from schema.errors import PublicErrors
+from schema.graphiql import graphiql_page
 from schema.id_tokens import IdTokenMutation
 from schema.management import ManagementMutation
 from schema.mutation import AccountMutation
@@ -73,9 +74,15 @@ schema = strawberry.Schema(
 )
 
 
+@cache
 def schema_sdl() -> str:
     """The schema in SDL, as committed in schema/schema.graphql."""
     return schema.as_str() + "\n"
+
+
+async def schema_file(request: Request) -> Response:
+    """`GET /graphql/schema.graphql`: the SDL, for integrators who diff it."""
+    return PlainTextResponse(schema_sdl(), media_type="application/graphql; charset=utf-8")
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -91,6 +98,9 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.runtime = runtime
         self.gateway = gateway
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_page())
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
