@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import io
 import logging
 import os
@@ -185,6 +186,77 @@ def migrate(backwards_to: str | None) -> None:
     logger.info("migrations undone", extra={"down_to": backwards_to})
 
 
+ORGANIZATION_HELP = "Slug of the organization; may be left out while there is only one."
+
+
+def organization_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--organization", "organization_slug", help=ORGANIZATION_HELP)
+
+
+def _organization_slug(settings: Settings, given: str | None) -> str:
+    """The organization a provisioning command is for: the one named, else the only one."""
+    from app.auth.organizations import default_organization_slug
+
+    if given is not None:
+        return given
+    return str(_with_unit_of_work(settings, lambda uow: default_organization_slug()))
+
+
+@main.group()
+def organization() -> None:
+    """Provision organizations (charge point operators, the tenants)."""
+
+
+@organization.command("add")
+@click.argument("slug")
+@click.option("--name", required=True, help="The operator's name.")
+@click.option("--currency", default="EUR", show_default=True, help="ISO 4217 default currency.")
+@click.option("--country-code", help="ISO 3166-1 alpha-2 (roaming identity, with --party-id).")
+@click.option("--party-id", help="3 letters or digits (roaming identity, with --country-code).")
+def organization_add(
+    slug: str, name: str, currency: str, country_code: str | None, party_id: str | None
+) -> None:
+    """Create an organization: its users, keys and stations are then added with --organization."""
+    from app.auth.organizations import add_organization
+
+    settings = _settings()
+    _migrate()
+    fields = {
+        "slug": slug,
+        "name": name,
+        "default_currency": currency,
+        "country_code": country_code,
+        "party_id": party_id,
+    }
+    created = _with_unit_of_work(settings, lambda uow: add_organization(uow, fields))
+    click.echo(f"organization {created.slug} added (id {created.id})")
+
+
+@organization.command("list")
+def organization_list() -> None:
+    """Every organization, as CSV."""
+    from app.auth.organizations import list_organizations
+
+    settings = _settings()
+    _migrate()
+    found = _with_unit_of_work(settings, lambda uow: list_organizations())
+    table = io.StringIO()
+    out = csv.writer(table, lineterminator="\n")
+    out.writerow(["slug", "name", "currency", "country_code", "party_id", "suspended"])
+    for each in found:
+        out.writerow(
+            [
+                each.slug,
+                each.name,
+                each.default_currency,
+                each.country_code or "",
+                each.party_id or "",
+                "yes" if each.suspended_at else "no",
+            ]
+        )
+    click.echo(table.getvalue(), nl=False)
+
+
 @main.group()
 def station() -> None:
     """Provision charging stations."""
@@ -192,29 +264,39 @@ def station() -> None:
 
 @station.command("add")
 @click.argument("identity")
-@click.option("--organization", "organization_slug", default="demo", show_default=True)
-@click.option("--password", help="HTTP Basic password (security profile 1, or 2 with TLS).")
+@organization_option()
 @click.option(
-    "--security-profile", type=click.IntRange(0, 2), help="0: none, 1: Basic, 2: TLS+Basic"
+    "--password", help="HTTP Basic password, 16 to 40 characters; generated when left out."
+)
+@click.option(
+    "--security-profile",
+    type=click.IntRange(0, 2),
+    help="0: none (must be asked for), 1: Basic (default), 2: TLS+Basic",
 )
 def station_add(
-    identity: str, organization_slug: str, password: str | None, security_profile: int | None
+    identity: str,
+    organization_slug: str | None,
+    password: str | None,
+    security_profile: int | None,
 ) -> None:
-    """Register a station that may connect as /ocpp/IDENTITY."""
-    from app.stations.registration import register_station
+    """Register a station that may connect as /ocpp/IDENTITY; a generated password is
+    printed once as `password: <secret>`."""
+    from app.stations.management import provision_station
 
     settings = _settings()
     _migrate()
-    record = _with_unit_of_work(
-        settings,
-        lambda uow: register_station(
-            uow, identity, organization_slug, password=password, security_profile=security_profile
-        ),
+    slug = _organization_slug(settings, organization_slug)
+    fields = {"password": password, "security_profile": security_profile}
+    created = _with_unit_of_work(
+        settings, lambda uow: provision_station(uow, slug, identity, fields)
     )
+    record = created.station
     click.echo(
         f"station {record.identity} added "
         f"(id {record.id}, security profile {record.security_profile})"
     )
+    if created.password:
+        click.echo(f"password: {created.password}")
 
 
 @main.group()
@@ -224,21 +306,26 @@ def token() -> None:
 
 @token.command("add")
 @click.argument("uid")
-@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@organization_option()
 @click.option("--type", "token_type", default="ISO14443", show_default=True)
 @click.option("--user", "user_email", help="E-mail of the user the token belongs to.")
 @click.option("--group", "group_id", help="Token group (shared parent id).")
 def token_add(
-    uid: str, organization_slug: str, token_type: str, user_email: str | None, group_id: str | None
+    uid: str,
+    organization_slug: str | None,
+    token_type: str,
+    user_email: str | None,
+    group_id: str | None,
 ) -> None:
     """Register an id token that may charge."""
     from app.auth.service import add_token
 
     settings = _settings()
     _migrate()
+    slug = _organization_slug(settings, organization_slug)
     token_id = _with_unit_of_work(
         settings,
-        lambda uow: add_token(uow, organization_slug, uid, token_type, user_email, group_id),
+        lambda uow: add_token(uow, slug, uid, token_type, user_email, group_id),
     )
     click.echo(f"id token {uid} added (id {token_id})")
 
@@ -253,7 +340,7 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("email")
-@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@organization_option()
 @click.option("--role", type=ROLES, default="viewer", show_default=True)
 @click.option("--name")
 @click.option(
@@ -264,7 +351,7 @@ def user() -> None:
     help="At least 8 characters; asked for when not given.",
 )
 def user_add(
-    email: str, organization_slug: str, role: str, name: str | None, password: str
+    email: str, organization_slug: str | None, role: str, name: str | None, password: str
 ) -> None:
     """Add a user who can log in to the API (the first admin comes from here)."""
     from app.auth.models import Role
@@ -272,9 +359,10 @@ def user_add(
 
     settings = _settings()
     _migrate()
+    slug = _organization_slug(settings, organization_slug)
     added = _with_unit_of_work(
         settings,
-        lambda uow: provision_user(uow, organization_slug, email, Role(role), password, name),
+        lambda uow: provision_user(uow, slug, email, Role(role), password, name),
     )
     click.echo(f"user {added.email} added (id {added.id}, role {added.role})")
 
@@ -286,17 +374,35 @@ def apikey() -> None:
 
 @apikey.command("add")
 @click.argument("name")
-@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@organization_option()
 @click.option("--role", type=ROLES, default="viewer", show_default=True)
-def apikey_add(name: str, organization_slug: str, role: str) -> None:
+@click.option(
+    "--platform",
+    is_flag=True,
+    help="A platform key: manages organizations, sees inside none unless it acts for one.",
+)
+def apikey_add(name: str, organization_slug: str | None, role: str, platform: bool) -> None:
     """Create an API key; it is printed once and cannot be shown again."""
     from app.auth.models import Role
+    from app.auth.organizations import provision_platform_key
     from app.auth.service import provision_api_key
 
     settings = _settings()
     _migrate()
+    if platform:
+        if organization_slug is not None:
+            raise click.UsageError("a platform key belongs to no organization: drop --organization")
+        issued = _with_unit_of_work(settings, lambda uow: provision_platform_key(uow, name))
+        click.echo(issued.secret)
+        click.echo(
+            f"platform key {name!r} added (id {issued.principal.platform_key_id}); "
+            "store it now, it cannot be shown again",
+            err=True,
+        )
+        return
+    slug = _organization_slug(settings, organization_slug)
     issued = _with_unit_of_work(
-        settings, lambda uow: provision_api_key(uow, organization_slug, name, Role(role))
+        settings, lambda uow: provision_api_key(uow, slug, name, Role(role))
     )
     click.echo(issued.secret)
     click.echo(

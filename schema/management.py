@@ -89,6 +89,11 @@ class SiteSaved:
 @strawberry.type
 class StationSaved:
     station: ChargingStation
+    password: str | None = strawberry.field(
+        default=None,
+        description="The OCPP password generated for a new station: shown this once, never "
+        "again (null when the caller chose one or asked for security profile 0).",
+    )
 
 
 @strawberry.type
@@ -169,13 +174,16 @@ class ManagementMutation:
             return problem(error)  # type: ignore[return-value]
         return Deleted(id=strawberry.ID(str(id)))
 
-    @strawberry.mutation(description="Register a station that may connect (admin).")
+    @strawberry.mutation(
+        description="Register a station that may connect (admin): security profile 1 with a "
+        "generated password (returned once) unless a password or profile 0 is given."
+    )
     async def create_station(
         self, info: Info[Context, None], identity: str, input: StationInput | None = None
     ) -> StationResult:
         context = info.context
         try:
-            station = await management.create_station(
+            created = await management.create_station(
                 context.runtime.unit_of_work(),
                 context.principal,
                 identity,
@@ -183,7 +191,9 @@ class ManagementMutation:
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
-        return StationSaved(station=ChargingStation.from_model(station))
+        return StationSaved(
+            station=ChargingStation.from_model(created.station), password=created.password
+        )
 
     @strawberry.mutation(
         description="Change a station: name, site, OCPP password, security profile, ... (admin)."

@@ -19,7 +19,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from app.commands.gateway import ChargerGateway
 from app.runtime import Runtime
-from schema.access import bearer_secret, connection_credential, identify
+from schema.access import acting_for, bearer_secret, connection_credential, identify
 from schema.alert_types import AlertMutation
 from schema.billing_types import PaymentMutation
 from schema.context import Context
@@ -29,6 +29,7 @@ from schema.id_tokens import IdTokenMutation
 from schema.management import ManagementMutation
 from schema.mutation import AccountMutation
 from schema.operations import OperationMutation
+from schema.organizations import PlatformMutation
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.tariff_types import TariffMutation
@@ -58,6 +59,7 @@ Mutation = merge_types(
         TariffMutation,
         PaymentMutation,
         MaintenanceMutation,
+        PlatformMutation,
     ),
 )
 
@@ -108,7 +110,12 @@ class GraphQLApp(GraphQL[Context, None]):
         context = Context(
             runtime=self.runtime, gateway=self.gateway, request=request, response=response
         )
-        await identify(context, self.runtime, bearer_secret(request.headers.get("authorization")))
+        await identify(
+            context,
+            self.runtime,
+            bearer_secret(request.headers.get("authorization")),
+            acting_for(request.headers),
+        )
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -117,7 +124,7 @@ class GraphQLApp(GraphQL[Context, None]):
         secret = connection_credential(context.connection_params)
         if secret is not None:
             context.caller, context.refusal = None, None
-            await identify(context, self.runtime, secret)
+            await identify(context, self.runtime, secret, acting_for(context.connection_params))
         if context.caller is None:
             raise ConnectionRejectionError({"message": context.refusal or "sign in first"})
         return UNSET

@@ -17,7 +17,7 @@ from app.auth.models import (
 )
 from app.pagination import Page, PageRequest
 from db.paging import page_by_id
-from db.tables import ApiKey, IdToken, LoginToken, Organization, User
+from db.tables import ApiKey, IdToken, LoginToken, Organization, PlatformKey, User
 
 
 async def find_token(
@@ -41,26 +41,54 @@ async def organization_id_by_slug(slug: str) -> int | None:
     return int(row["id"]) if row else None
 
 
-async def organization_by_id(organization_id: int) -> OrganizationView | None:
-    row = (
-        await Organization.select(
-            Organization.id,
-            Organization.name,
-            Organization.slug,
-            Organization.unknown_station_policy,
-            Organization.default_currency,
-            Organization.created_at,
-            Organization.settings,
-        )
-        .where(Organization.id == organization_id)
-        .first()
-    )
-    if row is None:
-        return None
+_ORGANIZATION_COLUMNS = (
+    Organization.id,
+    Organization.name,
+    Organization.slug,
+    Organization.unknown_station_policy,
+    Organization.default_currency,
+    Organization.created_at,
+    Organization.settings,
+    Organization.country_code,
+    Organization.party_id,
+    Organization.suspended_at,
+)
+
+
+def _organization(row: dict[str, Any]) -> OrganizationView:
     row["unknown_station_policy"] = UnknownStationPolicy(row["unknown_station_policy"])
     settings = row["settings"]
     row["settings"] = (json.loads(settings) if isinstance(settings, str) else settings) or {}
     return OrganizationView(**row)
+
+
+async def organization_by_id(organization_id: int) -> OrganizationView | None:
+    row = (
+        await Organization.select(*_ORGANIZATION_COLUMNS)
+        .where(Organization.id == organization_id)
+        .first()
+    )
+    return _organization(row) if row else None
+
+
+async def organizations() -> list[OrganizationView]:
+    """Every organization, oldest first (the platform's view)."""
+    rows = await Organization.select(*_ORGANIZATION_COLUMNS).order_by(Organization.id)
+    return [_organization(row) for row in rows]
+
+
+async def create_organization(values: dict[str, Any]) -> int:
+    rows = await Organization.insert(Organization(**values)).returning(Organization.id)
+    return int(rows[0]["id"])
+
+
+async def organization_suspended(organization_id: int) -> bool:
+    row = (
+        await Organization.select(Organization.suspended_at)
+        .where(Organization.id == organization_id)
+        .first()
+    )
+    return row is None or row["suspended_at"] is not None
 
 
 async def update_organization(organization_id: int, values: dict[str, Any]) -> None:
@@ -175,6 +203,7 @@ async def login_token_row(token_hash: str) -> dict[str, Any] | None:
             LoginToken.last_used_at,
             LoginToken.user.role.as_alias("role"),
             LoginToken.user.active.as_alias("active"),
+            LoginToken.organization.suspended_at.as_alias("suspended_at"),
         )
         .where(LoginToken.token_hash == token_hash)
         .first()
@@ -249,10 +278,35 @@ async def api_key_by_id(organization_id: int, key_id: int) -> ApiKeyView | None:
 
 async def api_key_row(prefix: str) -> dict[str, Any] | None:
     return (
-        await ApiKey.select(*_API_KEY_COLUMNS, ApiKey.key_hash)
+        await ApiKey.select(
+            *_API_KEY_COLUMNS,
+            ApiKey.key_hash,
+            ApiKey.organization.suspended_at.as_alias("suspended_at"),
+        )
         .where(ApiKey.prefix == prefix)
         .first()
     )
+
+
+async def create_platform_key(name: str, prefix: str, key_hash: str) -> int:
+    rows = await PlatformKey.insert(
+        PlatformKey(name=name, prefix=prefix, key_hash=key_hash)
+    ).returning(PlatformKey.id)
+    return int(rows[0]["id"])
+
+
+async def platform_key_row(prefix: str) -> dict[str, Any] | None:
+    return (
+        await PlatformKey.select(
+            PlatformKey.id, PlatformKey.key_hash, PlatformKey.last_used_at, PlatformKey.revoked_at
+        )
+        .where(PlatformKey.prefix == prefix)
+        .first()
+    )
+
+
+async def touch_platform_key(key_id: int, at: datetime) -> None:
+    await PlatformKey.update({PlatformKey.last_used_at: at}).where(PlatformKey.id == key_id)
 
 
 async def api_keys_of(organization_id: int) -> list[ApiKeyView]:

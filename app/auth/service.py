@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.auth import credentials, repository
+from app.auth import credentials, organizations, repository
 from app.auth.access import Permission, may, require
 from app.auth.models import (
     ACCEPTED,
     EXPIRED,
     ID_TOKEN_STATUSES,
     ID_TOKEN_TYPES,
+    NO_ORGANIZATION,
     RFID,
     UNKNOWN,
     ApiKeyView,
@@ -23,7 +24,6 @@ from app.auth.models import (
     Principal,
     Role,
     TokenVerdict,
-    UnknownStationPolicy,
     UserView,
 )
 from app.auth.passwords import hash_password, verify_password
@@ -37,6 +37,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 8
 MIN_WEBHOOK_SECRET = 16
 BAD_LOGIN = "wrong organization, email or password"
+SUSPENDED = "the organization is suspended"
 
 
 async def authorize_token(
@@ -155,6 +156,8 @@ async def login(
         if row is None or not row["active"] or not stored or not verify_password(password, stored):
             raise NotAuthenticated(BAD_LOGIN)
         assert organization_id is not None
+        if await repository.organization_suspended(organization_id):
+            raise NotAuthenticated(SUSPENDED)
         token = credentials.new_login_token()
         now = utcnow()
         expires_at = now + lifetime
@@ -189,11 +192,28 @@ async def authenticate(uow: UnitOfWork, secret: str) -> Principal:
             or not credentials.same_digest(secret, row["key_hash"])
         ):
             raise NotAuthenticated("unknown or revoked API key")
+        if row["suspended_at"] is not None:
+            raise NotAuthenticated(SUSPENDED)
         if _stale(row["last_used_at"], now):
             async with uow:
                 await repository.touch_api_key(row["id"], now)
         return Principal(
             organization_id=row["organization"], role=Role(row["role"]), api_key_id=row["id"]
+        )
+    platform_prefix = credentials.api_key_prefix(secret, credentials.PLATFORM_KEY_KIND)
+    if platform_prefix is not None:
+        row = await repository.platform_key_row(platform_prefix)
+        if (
+            row is None
+            or row["revoked_at"] is not None
+            or not credentials.same_digest(secret, row["key_hash"])
+        ):
+            raise NotAuthenticated("unknown or revoked platform key")
+        if _stale(row["last_used_at"], now):
+            async with uow:
+                await repository.touch_platform_key(row["id"], now)
+        return Principal(
+            organization_id=NO_ORGANIZATION, role=Role.VIEWER, platform_key_id=row["id"]
         )
     if credentials.is_login_token(secret):
         row = await repository.login_token_row(credentials.digest(secret))
@@ -204,6 +224,8 @@ async def authenticate(uow: UnitOfWork, secret: str) -> Principal:
             or not row["active"]
         ):
             raise NotAuthenticated("unknown, expired or revoked login token")
+        if row["suspended_at"] is not None:
+            raise NotAuthenticated(SUSPENDED)
         if _stale(row["last_used_at"], now):
             async with uow:
                 await repository.touch_login_token(row["id"], now)
@@ -417,50 +439,49 @@ async def organization(principal: Principal) -> OrganizationView:
 async def organizations_by_ids(
     principal: Principal, organization_ids: Sequence[int]
 ) -> dict[int, OrganizationView]:
+    """A platform key sees every organization; anyone else only their own."""
+    if principal.is_platform:
+        wanted = set(organization_ids)
+        return {found.id: found for found in await repository.organizations() if found.id in wanted}
     if principal.organization_id not in organization_ids:
         return {}
     return {principal.organization_id: await organization(principal)}
 
 
 async def update_organization(
-    uow: UnitOfWork, principal: Principal, changes: dict[str, Any]
+    uow: UnitOfWork,
+    principal: Principal,
+    changes: dict[str, Any],
+    organization_id: int | None = None,
 ) -> OrganizationView:
-    """Name, default currency, the policy for unknown stations, and where alerts are sent
-    (a webhook URL and the secret its requests are signed with) (admin)."""
-    require(principal, Permission.MANAGE)
+    """Name, default currency, roaming identity, the policy for unknown stations, and where
+    alerts are sent (a webhook URL and the secret its requests are signed with): an admin for
+    their own organization, a platform key for the one it names."""
+    current = await organizations.target(principal, organization_id)
     unknown = set(changes) - {
         "name",
         "default_currency",
+        "country_code",
+        "party_id",
         "unknown_station_policy",
         "alert_webhook_url",
         "alert_webhook_secret",
     }
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
-    values = {
-        name: value
-        for name, value in changes.items()
-        if value is not None and not name.startswith("alert_webhook")
-    }
-    if "name" in values and not values["name"].strip():
-        raise InvalidInput("an organization needs a name")
-    if "default_currency" in values:
-        currency = values["default_currency"].strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise InvalidInput("a currency is an ISO 4217 code, e.g. EUR")
-        values["default_currency"] = currency
-    if "unknown_station_policy" in values:
-        values["unknown_station_policy"] = UnknownStationPolicy(
-            values["unknown_station_policy"]
-        ).value
+    values = organizations.checked_values(
+        {name: value for name, value in changes.items() if not name.startswith("alert_webhook")}
+    )
     async with uow:
-        current = await organization(principal)
+        await organizations.check_update(values, current)
         alerts = _alert_settings(dict(current.settings.get("alerts") or {}), changes)
         if alerts is not None:
             values["settings"] = {**current.settings, "alerts": alerts}
         if values:
-            await repository.update_organization(principal.organization_id, values)
-    return await organization(principal)
+            await repository.update_organization(current.id, values)
+    found = await repository.organization_by_id(current.id)
+    assert found is not None
+    return found
 
 
 def _alert_settings(alerts: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any] | None:
