@@ -8,6 +8,7 @@ import csv
 import io
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -343,20 +344,18 @@ def user() -> None:
 @organization_option()
 @click.option("--role", type=ROLES, default="viewer", show_default=True)
 @click.option("--name")
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="At least 8 characters; asked for when not given.",
-)
+@click.option("--password", help="At least 8 characters; asked for at a terminal when not given.")
 def user_add(
-    email: str, organization_slug: str | None, role: str, name: str | None, password: str
+    email: str, organization_slug: str | None, role: str, name: str | None, password: str | None
 ) -> None:
     """Add a user who can log in to the API (the first admin comes from here)."""
     from app.auth.models import Role
     from app.auth.service import provision_user
 
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("no terminal to ask for the password on: give --password")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings = _settings()
     _migrate()
     slug = _organization_slug(settings, organization_slug)
