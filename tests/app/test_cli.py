@@ -9,6 +9,7 @@ from db.tables import ChargingStation, IdToken, User
 
 
 def cpms(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command as a script runs it: no terminal on stdin."""
     env = {**os.environ, "CPMS_DATABASE_URL": settings.database_url}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
@@ -16,6 +17,7 @@ def cpms(settings, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -118,23 +120,7 @@ async def test_organizations_from_the_command_line(settings, clean_db):
 
 
 async def test_user_add_without_a_terminal_asks_for_password_option(settings, organization):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "user",
-            "add",
-            "x@acme.example",
-            "--organization",
-            "acme",
-        ],
-        env={**os.environ, "CPMS_DATABASE_URL": settings.database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    result = cpms(settings, "user", "add", "x@acme.example", "--organization", "acme")
     assert result.returncode == 2
     assert "give --password" in result.stderr
     assert await User.count() == 0

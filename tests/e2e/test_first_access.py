@@ -12,10 +12,12 @@ from pathlib import Path
 import httpx
 from ocpp.v16 import ChargePoint, call
 from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from tests.conftest import basic_auth, free_port
 from tests.e2e.test_startup import wait_until_ready
 
+STATIONS = "{ stations { edges { node { identity securityProfile insecure } } } }"
 OPERATIONS = Path(__file__).parents[2] / "docs" / "operations.md"
 
 
@@ -35,14 +37,14 @@ def fresh_environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-async def test_first_access_works_verbatim_on_a_fresh_database(tmp_path):
-    env = fresh_environment(tmp_path)
+def run_first_access(env: dict[str, str], cwd: Path) -> str:
+    """Each command of the section, as a user pastes it; what they printed."""
     outputs = []
     for command in first_access_commands():
         done = subprocess.run(
             ["bash", "-c", command],
             env=env,
-            cwd=tmp_path,
+            cwd=cwd,
             capture_output=True,
             text=True,
             timeout=60,
@@ -50,55 +52,73 @@ async def test_first_access_works_verbatim_on_a_fresh_database(tmp_path):
         )
         assert done.returncode == 0, f"{command}\n{done.stderr}"
         outputs.append(done.stdout)
-    text = "\n".join(outputs)
-    api_key = re.search(r"^(cpms_key_\S+)$", text, re.MULTILINE)
-    password = re.search(r"^password: (\S+)$", text, re.MULTILINE)
-    assert api_key and password, text
-    admin_email, admin_password = re.search(
-        r"cpms user add (\S+) .*--password '([^']+)'", "\n".join(first_access_commands())
-    ).groups()
+    return "\n".join(outputs)
 
-    port = free_port()
+
+def start_server(env: dict[str, str], cwd: Path, port: int) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    wait_until_ready(f"http://127.0.0.1:{port}", server)
+    return server
+
+
+async def test_first_access_works_verbatim_on_a_fresh_database(tmp_path):
+    env = fresh_environment(tmp_path)
+    text = run_first_access(env, tmp_path)
+    api_key = re.search(r"^(cpms_key_\S+)$", text, re.MULTILINE)
+    password = re.search(r"^password: (\S+)$", text, re.MULTILINE)
+    assert api_key and password, text
+    admin = re.search(
+        r"cpms user add (\S+) .*--password '([^']+)'", "\n".join(first_access_commands())
+    )
+    assert admin
+    admin_email, admin_password = admin.groups()
+
+    port = free_port()
+    server = start_server(env, tmp_path, port)
     try:
-        wait_until_ready(base, server)
-        login = httpx.post(
-            f"{base}/graphql",
-            json={
-                "query": 'mutation ($e: String!, $p: String!) { login(organization: "acme", '
-                "email: $e, password: $p) { ... on LoginSuccess { token } } }",
-                "variables": {"e": admin_email, "p": admin_password},
-            },
-        ).json()
-        token = login["data"]["login"]["token"]
-        me = httpx.post(
-            f"{base}/graphql",
-            json={"query": "{ viewer { role organization { slug countryCode partyId } } }"},
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()
-        assert me["data"]["viewer"] == {
-            "role": "ADMIN",
-            "organization": {"slug": "acme", "countryCode": "DE", "partyId": "ACM"},
-        }
-        stations = httpx.post(
-            f"{base}/graphql",
-            json={"query": "{ stations { edges { node { identity securityProfile insecure } } } }"},
-            headers={"Authorization": f"Bearer {api_key.group(1)}"},
-        ).json()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            login = (
+                await client.post(
+                    "/graphql",
+                    json={
+                        "query": "mutation ($e: String!, $p: String!) { login(organization: "
+                        '"acme", email: $e, password: $p) { ... on LoginSuccess { token } } }',
+                        "variables": {"e": admin_email, "p": admin_password},
+                    },
+                )
+            ).json()
+            token = login["data"]["login"]["token"]
+            me = (
+                await client.post(
+                    "/graphql",
+                    json={"query": "{ viewer { role organization { slug countryCode partyId } } }"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            ).json()
+            assert me["data"]["viewer"] == {
+                "role": "ADMIN",
+                "organization": {"slug": "acme", "countryCode": "DE", "partyId": "ACM"},
+            }
+            stations = (
+                await client.post(
+                    "/graphql",
+                    json={"query": STATIONS},
+                    headers={"Authorization": f"Bearer {api_key.group(1)}"},
+                )
+            ).json()
         assert stations["data"]["stations"]["edges"] == [
             {"node": {"identity": "ACME-0001", "securityProfile": 1, "insecure": False}}
         ]
         async with connect(
             f"ws://127.0.0.1:{port}/ocpp/ACME-0001",
-            subprotocols=["ocpp1.6"],
+            subprotocols=[Subprotocol("ocpp1.6")],
             additional_headers=basic_auth("ACME-0001", password.group(1)),
         ) as websocket:
             station = ChargePoint("ACME-0001", websocket)
