@@ -300,6 +300,40 @@ def station_add(
         click.echo(f"password: {created.password}")
 
 
+@station.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@organization_option()
+def station_import(file: io.TextIOBase, organization_slug: str | None) -> None:
+    """Register stations from a CSV file with the header identity,site,password,
+    security_profile (only identity required; a missing password is generated). Prints a line
+    per station; importing the same file again changes nothing."""
+    from app.stations.imports import import_stations_csv
+
+    text = file.read()
+    settings = _settings()
+    _migrate()
+    slug = _organization_slug(settings, organization_slug)
+    report = _with_unit_of_work(settings, lambda uow: import_stations_csv(uow, slug, text))
+    _print_report(report, "identity", with_password=True)
+
+
+def _print_report(report: list[Any], key: str, *, with_password: bool) -> None:
+    """An import's report as CSV on stdout, a summary on stderr; exit 1 if a line failed."""
+    from app.imports import Outcome
+
+    table = io.StringIO()
+    out = csv.writer(table, lineterminator="\n")
+    out.writerow(["line", key, "outcome", *(["password"] if with_password else []), "message"])
+    for line in report:
+        secret = [line.password or ""] if with_password else []
+        out.writerow([line.line, line.key, line.outcome.value, *secret, line.message or ""])
+    click.echo(table.getvalue(), nl=False)
+    counts = {outcome: sum(line.outcome is outcome for line in report) for outcome in Outcome}
+    click.echo(", ".join(f"{count} {outcome.value}" for outcome, count in counts.items()), err=True)
+    if counts[Outcome.FAILED]:
+        raise SystemExit(1)
+
+
 @main.group()
 def token() -> None:
     """Provision id tokens (RFID cards, app tokens)."""
@@ -329,6 +363,23 @@ def token_add(
         lambda uow: add_token(uow, slug, uid, token_type, user_email, group_id),
     )
     click.echo(f"id token {uid} added (id {token_id})")
+
+
+@token.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@organization_option()
+def token_import(file: io.TextIOBase, organization_slug: str | None) -> None:
+    """Register id tokens from a CSV file with the header uid,type,user,group (only uid
+    required; type ISO14443 when empty). Prints a line per token; importing the same file again
+    changes nothing."""
+    from app.auth.imports import import_tokens_csv
+
+    text = file.read()
+    settings = _settings()
+    _migrate()
+    slug = _organization_slug(settings, organization_slug)
+    report = _with_unit_of_work(settings, lambda uow: import_tokens_csv(uow, slug, text))
+    _print_report(report, "uid", with_password=False)
 
 
 ROLES = click.Choice(["admin", "operator", "viewer", "driver"])

@@ -107,6 +107,9 @@ class Settings(BaseSettings):
         default=None,
         description="slug of the organization whose policy decides about unknown stations",
     )
+    import_max_lines: int = Field(
+        default=1000, ge=1, le=100_000, description="importStations: stations per request"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -66,6 +66,16 @@ async def token_owner(organization_id: int, uid: str) -> int | None:
     return row["user"] if row else None
 
 
+def checked_uid(uid: str, token_type: str) -> str:
+    """A token's uid and type by the API's rules (the command line applies the same)."""
+    uid = uid.strip()
+    if not 1 <= len(uid) <= 36:  # OCPP 2.0.1 IdToken: at most 36 characters (1.6: 20)
+        raise InvalidInput("a token uid has 1 to 36 characters")
+    if token_type not in ID_TOKEN_TYPES:
+        raise InvalidInput(f"type is one of {', '.join(ID_TOKEN_TYPES)}")
+    return uid
+
+
 async def add_token(
     uow: UnitOfWork,
     organization_slug: str,
@@ -75,6 +85,7 @@ async def add_token(
     group_id: str | None = None,
 ) -> int:
     """Register an id token (RFID card, app token, ...) that may charge."""
+    uid = checked_uid(uid, token_type)
     async with uow:
         organization_id = await repository.organization_id_by_slug(organization_slug)
         if organization_id is None:
@@ -305,11 +316,7 @@ async def create_id_token(
     uow: UnitOfWork, principal: Principal, uid: str, token_type: str, values: dict[str, Any]
 ) -> IdTokenView:
     require(principal, Permission.OPERATE)
-    uid = uid.strip()
-    if not 1 <= len(uid) <= 36:  # OCPP 2.0.1 IdToken: at most 36 characters (1.6: 20)
-        raise InvalidInput("a token uid has 1 to 36 characters")
-    if token_type not in ID_TOKEN_TYPES:
-        raise InvalidInput(f"type is one of {', '.join(ID_TOKEN_TYPES)}")
+    uid = checked_uid(uid, token_type)
     values = _check_token_values(values)
     async with uow:
         await _own_user(principal.organization_id, values.get("user_id"))

@@ -5,6 +5,7 @@ the caller's organization: another organization's site or station is simply not 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ def new_station_password() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _new_station_values(identity: str, fields: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def new_station_values(identity: str, fields: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """A new station's checked values and the password generated for it (None when the
     caller chose one, or asked for security profile 0, which has none)."""
     if not IDENTITY.match(identity):
@@ -155,7 +156,8 @@ async def add_station(
 ) -> NewStation:
     """A station that may connect right away (Accepted), by the API's rules: security profile
     1 with a generated password unless the caller chose one or asked for profile 0."""
-    values, generated = _new_station_values(identity, fields)
+    # The password hash (scrypt) is CPU work: off the event loop.
+    values, generated = await asyncio.to_thread(new_station_values, identity, fields)
     async with uow:
         if values.get("site_id") is not None and not await repository.sites_by_ids(
             organization_id, [values["site_id"]]
