@@ -36,6 +36,41 @@ async def find_token(
     return await query.order_by(IdToken.id).first()
 
 
+async def presented_token(
+    organization_id: int, uid: str, token_type: str | None
+) -> dict[str, Any] | None:
+    """The token a station presents: by its uid, the one of the type the station says when
+    there is one of that type, else the oldest one with that uid (stations report the same
+    card as ISO14443, Local or Central)."""
+    rows = await (
+        IdToken.select(
+            IdToken.id,
+            IdToken.type,
+            IdToken.status,
+            IdToken.expires_at,
+            IdToken.group_id,
+            IdToken.user,
+        )
+        .where((IdToken.organization == organization_id) & (IdToken.uid == uid))
+        .order_by(IdToken.id)
+    )
+    exact = [row for row in rows if row["type"] == token_type]
+    chosen = exact or rows
+    return chosen[0] if chosen else None
+
+
+async def token_types(organization_id: int, uids: Sequence[str]) -> dict[str, str]:
+    """The stored type of each uid (the oldest token's, when one uid has several)."""
+    if not uids:
+        return {}
+    rows = await (
+        IdToken.select(IdToken.uid, IdToken.type)
+        .where((IdToken.organization == organization_id) & IdToken.uid.is_in(list(uids)))
+        .order_by(IdToken.id, ascending=False)
+    )
+    return {row["uid"]: row["type"] for row in rows}
+
+
 async def organization_id_by_slug(slug: str) -> int | None:
     row = await Organization.select(Organization.id).where(Organization.slug == slug).first()
     return int(row["id"]) if row else None

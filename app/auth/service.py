@@ -43,8 +43,9 @@ SUSPENDED = "the organization is suspended"
 async def authorize_token(
     organization_id: int, uid: str, token_type: str | None = None
 ) -> TokenVerdict:
-    """May this token charge at a station of this organization? Unknown tokens are refused."""
-    row = await repository.find_token(organization_id, uid, token_type)
+    """May this token charge at a station of this organization? Unknown tokens are refused.
+    A token is found by its uid whatever type the station reports (see presented_token)."""
+    row = await repository.presented_token(organization_id, uid, token_type)
     if row is None:
         return TokenVerdict(status=UNKNOWN)
     status = str(row["status"])
@@ -58,6 +59,11 @@ async def authorize_token(
         group_id=row["group_id"],
         expires_at=expires_at,
     )
+
+
+async def token_types(organization_id: int, uids: Sequence[str]) -> dict[str, str]:
+    """The type each of these uids is registered with, to send to stations as it is."""
+    return await repository.token_types(organization_id, uids)
 
 
 async def token_owner(organization_id: int, uid: str) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -12,6 +13,7 @@ from app.commands import repository
 from app.commands.errors import StationOffline
 from app.commands.gateway import ChargerGateway
 from app.commands.models import (
+    CENTRAL_TOKEN,
     CancelReservation,
     ClearChargingProfile,
     Command,
@@ -21,6 +23,7 @@ from app.commands.models import (
     RemoteStart,
     RemoteStop,
     ReserveNow,
+    SendLocalList,
     SetChargingProfile,
     encode_command,
 )
@@ -52,6 +55,7 @@ async def send_command(
     station = await stations.get_station_record(identity)
     if station is None:
         raise StationOffline(f"no station {identity!r}")
+    command = await _with_token_types(station.organization_id, command)
     entry_id = await repository.log_request(
         station.organization_id, station.id, command.name, encode_command(command)["fields"], actor
     )
@@ -89,6 +93,21 @@ async def send_command(
     if result.accepted:
         await _record_effect(unit_of_work(), station, command, result)
     return result
+
+
+async def _with_token_types(organization_id: int, command: Command) -> Command:
+    """The command with each id token typed as it is registered, so that a station that
+    checks the card it is later presented with finds the same token (a card registered as
+    ISO14443 goes out as ISO14443, not Central)."""
+    match command:
+        case RemoteStart() | ReserveNow() if command.token_type == CENTRAL_TOKEN:
+            types = await auth.token_types(organization_id, [command.id_token])
+            if command.id_token in types:
+                return dataclasses.replace(command, token_type=types[command.id_token])
+        case SendLocalList() if command.entries:
+            types = await auth.token_types(organization_id, [uid for uid, _ in command.entries])
+            return dataclasses.replace(command, token_types=tuple(types.items()))
+    return command
 
 
 async def _record_effect(
