@@ -84,7 +84,7 @@ def _with_unit_of_work(
 
     async def run() -> None:
         engine = configured_engine()
-        bus = EventBus(settings.bus_url)
+        bus = EventBus(settings.bus_url, settings.redis_prefix)
         await bus.connect()
         try:
             result.append(await use_case(UnitOfWorkFactory(engine, bus)()))

@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
     engine = configured_engine()
-    bus = EventBus(settings.bus_url)
+    bus = EventBus(settings.bus_url, settings.redis_prefix)
     grouped = GroupCommit(engine) if isinstance(engine, PostgresEngine) else None
     unit_of_work = UnitOfWorkFactory(engine, bus, grouped)
     provider = payment_provider(
@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await sessions.bill_unbilled(unit_of_work())
         await payments.flag_unsettled(unit_of_work())
 
-    leases = Leases(settings.redis_url, settings.node_id)
+    leases = Leases(settings.redis_url, settings.node_id, settings.redis_prefix)
     reconciliation = Periodic("billing reconciliation", 60, reconcile, leases)
     session_watch = Periodic(
         "session watch", 60, lambda: watch.check_sessions(unit_of_work), leases
