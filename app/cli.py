@@ -488,7 +488,12 @@ def demo() -> None:
     help="Share of stations speaking OCPP 2.0.1; the others speak 1.6J.",
 )
 @click.option("--duration", type=float, default=60, show_default=True, help="Seconds to run.")
-@click.option("--prefix", default="SIM", show_default=True, help="Identities are PREFIX-000001...")
+@click.option(
+    "--prefix",
+    default="SIM",
+    show_default=True,
+    help="Identities are PREFIX-000000, PREFIX-000001...",
+)
 @click.option("--password", help="HTTP Basic password of every station (security profile 1).")
 @click.option("--heartbeat", type=float, default=300, show_default=True, help="Seconds.")
 @click.option("--meter-interval", type=float, default=60, show_default=True, help="Seconds.")
@@ -540,6 +545,14 @@ def demo() -> None:
     multiple=True,
     help="Loopback source addresses (127.0.0.2, ...), one per process in turn.",
 )
+@click.option(
+    "--progress-every",
+    "progress_s",
+    type=click.FloatRange(0),
+    default=5,
+    show_default=True,
+    help="Seconds between progress lines on stderr (0: none).",
+)
 def simulate(
     urls: tuple[str, ...],
     stations: int,
@@ -561,9 +574,11 @@ def simulate(
     no_validate: bool,
     processes: int,
     source_addresses: tuple[str, ...],
+    progress_s: float,
 ) -> None:
-    """Simulated charging stations against a CPMS (this one or any other); prints a JSON
-    report of what they sent and got back."""
+    """Simulated charging stations against a CPMS (this one or any other); prints progress on
+    stderr and a JSON report of what they sent and got back; exits 1 when no station could
+    connect."""
     import json
 
     from app.simulator.run import Plan, run
@@ -582,6 +597,7 @@ def simulate(
         validate=not no_validate,
         processes=processes,
         source_addresses=source_addresses,
+        progress_s=progress_s,
         behaviour=Behaviour(
             heartbeat_s=heartbeat,
             meter_interval_s=meter_interval,
@@ -594,7 +610,12 @@ def simulate(
             drop_s=drop_s,
         ),
     )
-    click.echo(json.dumps(run(plan), indent=2))
+    report = run(plan)
+    click.echo(json.dumps(report, indent=2))
+    if report["connects"] == 0:
+        reasons = report["connect_failure_reasons"]
+        why = max(reasons, key=reasons.get) if reasons else "the run ended first"
+        raise click.ClickException(f"no station could connect: {why}")
 
 
 if __name__ == "__main__":
