@@ -15,6 +15,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -28,8 +29,10 @@ from app.config import Settings, get_settings
 from app.events import EventBus
 from app.healing import recovery, watch
 from app.healing import service as healing
+from app.http_metrics import RequestTimer
 from app.leases import Leases
 from app.log import configure_logging
+from app.monitoring import ClusterGauges
 from app.outbox import OutboxWorker
 from app.periodic import Periodic
 from app.runtime import Runtime
@@ -71,6 +74,13 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        await request.app.state.cluster_gauges.refresh(
+            runtime.engine, runtime.settings.node_id, request.app.state.ocpp.connected_count()
+        )
+    except Exception as error:  # the database being away must not hide the other metrics
+        logger.warning("cannot read the cluster gauges: %s", error)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -181,7 +191,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     ]
     if settings.graphiql:
         routes.append(Route(ASSET_ROUTE, graphiql_asset))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RequestTimer, routes=routes)],
+    )
+    app.state.cluster_gauges = ClusterGauges()
     app.state.runtime = runtime
     app.state.ocpp = ocpp
     app.state.gateway = gateway

@@ -108,3 +108,7 @@ class OcppServer:
 
     def live(self, identity: str) -> LiveConnection | None:
         return self._connections.get(identity)
+
+    def connected_count(self) -> int:
+        """Stations connected to this node right now."""
+        return len(self._connections)

@@ -33,6 +33,7 @@ from schema.organizations import PlatformMutation
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.tariff_types import TariffMutation
+from schema.timing import OperationTimer
 from schema.uptime_types import MaintenanceMutation
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
@@ -72,6 +73,7 @@ schema = strawberry.Schema(
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         PublicErrors,
+        OperationTimer,
     ],
 )
 

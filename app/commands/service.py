@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from app import metrics
 from app.auth import service as auth
 from app.auth.access import Permission, may, require
 from app.auth.models import Principal
@@ -82,12 +84,21 @@ async def send_command(
                 )
             )
 
+    started = time.perf_counter()
+
+    def timed(outcome: str) -> None:
+        metrics.COMMAND_SECONDS.labels(action=command.name, result=outcome).observe(
+            time.perf_counter() - started
+        )
+
     try:
         result = await gateway.send(identity, command)
     except CPMSError as error:
+        timed("timeout" if error.code == "timeout" else "failed")
         await finish("timeout" if error.code == "timeout" else "failed", None, error)
         await _watch_failures(unit_of_work(), station, command.name, failed=True)
         raise
+    timed("accepted" if result.accepted else "rejected")
     await finish("accepted" if result.accepted else "rejected", result, None)
     await _watch_failures(unit_of_work(), station, command.name, failed=not result.accepted)
     if result.accepted:
