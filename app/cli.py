@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import io
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -82,7 +84,7 @@ def _with_unit_of_work(
 
     async def run() -> None:
         engine = configured_engine()
-        bus = EventBus(settings.bus_url)
+        bus = EventBus(settings.bus_url, settings.redis_prefix)
         await bus.connect()
         try:
             result.append(await use_case(UnitOfWorkFactory(engine, bus)()))
@@ -185,6 +187,77 @@ def migrate(backwards_to: str | None) -> None:
     logger.info("migrations undone", extra={"down_to": backwards_to})
 
 
+ORGANIZATION_HELP = "Slug of the organization; may be left out while there is only one."
+
+
+def organization_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--organization", "organization_slug", help=ORGANIZATION_HELP)
+
+
+def _organization_slug(settings: Settings, given: str | None) -> str:
+    """The organization a provisioning command is for: the one named, else the only one."""
+    from app.auth.organizations import default_organization_slug
+
+    if given is not None:
+        return given
+    return str(_with_unit_of_work(settings, lambda uow: default_organization_slug()))
+
+
+@main.group()
+def organization() -> None:
+    """Provision organizations (charge point operators, the tenants)."""
+
+
+@organization.command("add")
+@click.argument("slug")
+@click.option("--name", required=True, help="The operator's name.")
+@click.option("--currency", default="EUR", show_default=True, help="ISO 4217 default currency.")
+@click.option("--country-code", help="ISO 3166-1 alpha-2 (roaming identity, with --party-id).")
+@click.option("--party-id", help="3 letters or digits (roaming identity, with --country-code).")
+def organization_add(
+    slug: str, name: str, currency: str, country_code: str | None, party_id: str | None
+) -> None:
+    """Create an organization: its users, keys and stations are then added with --organization."""
+    from app.auth.organizations import add_organization
+
+    settings = _settings()
+    _migrate()
+    fields = {
+        "slug": slug,
+        "name": name,
+        "default_currency": currency,
+        "country_code": country_code,
+        "party_id": party_id,
+    }
+    created = _with_unit_of_work(settings, lambda uow: add_organization(uow, fields))
+    click.echo(f"organization {created.slug} added (id {created.id})")
+
+
+@organization.command("list")
+def organization_list() -> None:
+    """Every organization, as CSV."""
+    from app.auth.organizations import list_organizations
+
+    settings = _settings()
+    _migrate()
+    found = _with_unit_of_work(settings, lambda uow: list_organizations())
+    table = io.StringIO()
+    out = csv.writer(table, lineterminator="\n")
+    out.writerow(["slug", "name", "currency", "country_code", "party_id", "suspended"])
+    for each in found:
+        out.writerow(
+            [
+                each.slug,
+                each.name,
+                each.default_currency,
+                each.country_code or "",
+                each.party_id or "",
+                "yes" if each.suspended_at else "no",
+            ]
+        )
+    click.echo(table.getvalue(), nl=False)
+
+
 @main.group()
 def station() -> None:
     """Provision charging stations."""
@@ -192,29 +265,73 @@ def station() -> None:
 
 @station.command("add")
 @click.argument("identity")
-@click.option("--organization", "organization_slug", default="demo", show_default=True)
-@click.option("--password", help="HTTP Basic password (security profile 1, or 2 with TLS).")
+@organization_option()
 @click.option(
-    "--security-profile", type=click.IntRange(0, 2), help="0: none, 1: Basic, 2: TLS+Basic"
+    "--password", help="HTTP Basic password, 16 to 40 characters; generated when left out."
+)
+@click.option(
+    "--security-profile",
+    type=click.IntRange(0, 2),
+    help="0: none (must be asked for), 1: Basic (default), 2: TLS+Basic",
 )
 def station_add(
-    identity: str, organization_slug: str, password: str | None, security_profile: int | None
+    identity: str,
+    organization_slug: str | None,
+    password: str | None,
+    security_profile: int | None,
 ) -> None:
-    """Register a station that may connect as /ocpp/IDENTITY."""
-    from app.stations.registration import register_station
+    """Register a station that may connect as /ocpp/IDENTITY; a generated password is
+    printed once as `password: <secret>`."""
+    from app.stations.management import provision_station
 
     settings = _settings()
     _migrate()
-    record = _with_unit_of_work(
-        settings,
-        lambda uow: register_station(
-            uow, identity, organization_slug, password=password, security_profile=security_profile
-        ),
+    slug = _organization_slug(settings, organization_slug)
+    fields = {"password": password, "security_profile": security_profile}
+    created = _with_unit_of_work(
+        settings, lambda uow: provision_station(uow, slug, identity, fields)
     )
+    record = created.station
     click.echo(
         f"station {record.identity} added "
         f"(id {record.id}, security profile {record.security_profile})"
     )
+    if created.password:
+        click.echo(f"password: {created.password}")
+
+
+@station.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@organization_option()
+def station_import(file: io.TextIOBase, organization_slug: str | None) -> None:
+    """Register stations from a CSV file with the header identity,site,password,
+    security_profile (only identity required; a missing password is generated). Prints a line
+    per station; importing the same file again changes nothing."""
+    from app.stations.imports import import_stations_csv
+
+    text = file.read()
+    settings = _settings()
+    _migrate()
+    slug = _organization_slug(settings, organization_slug)
+    report = _with_unit_of_work(settings, lambda uow: import_stations_csv(uow, slug, text))
+    _print_report(report, "identity", with_password=True)
+
+
+def _print_report(report: list[Any], key: str, *, with_password: bool) -> None:
+    """An import's report as CSV on stdout, a summary on stderr; exit 1 if a line failed."""
+    from app.imports import Outcome
+
+    table = io.StringIO()
+    out = csv.writer(table, lineterminator="\n")
+    out.writerow(["line", key, "outcome", *(["password"] if with_password else []), "message"])
+    for line in report:
+        secret = [line.password or ""] if with_password else []
+        out.writerow([line.line, line.key, line.outcome.value, *secret, line.message or ""])
+    click.echo(table.getvalue(), nl=False)
+    counts = {outcome: sum(line.outcome is outcome for line in report) for outcome in Outcome}
+    click.echo(", ".join(f"{count} {outcome.value}" for outcome, count in counts.items()), err=True)
+    if counts[Outcome.FAILED]:
+        raise SystemExit(1)
 
 
 @main.group()
@@ -224,23 +341,45 @@ def token() -> None:
 
 @token.command("add")
 @click.argument("uid")
-@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@organization_option()
 @click.option("--type", "token_type", default="ISO14443", show_default=True)
 @click.option("--user", "user_email", help="E-mail of the user the token belongs to.")
 @click.option("--group", "group_id", help="Token group (shared parent id).")
 def token_add(
-    uid: str, organization_slug: str, token_type: str, user_email: str | None, group_id: str | None
+    uid: str,
+    organization_slug: str | None,
+    token_type: str,
+    user_email: str | None,
+    group_id: str | None,
 ) -> None:
     """Register an id token that may charge."""
     from app.auth.service import add_token
 
     settings = _settings()
     _migrate()
+    slug = _organization_slug(settings, organization_slug)
     token_id = _with_unit_of_work(
         settings,
-        lambda uow: add_token(uow, organization_slug, uid, token_type, user_email, group_id),
+        lambda uow: add_token(uow, slug, uid, token_type, user_email, group_id),
     )
     click.echo(f"id token {uid} added (id {token_id})")
+
+
+@token.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@organization_option()
+def token_import(file: io.TextIOBase, organization_slug: str | None) -> None:
+    """Register id tokens from a CSV file with the header uid,type,user,group (only uid
+    required; type ISO14443 when empty). Prints a line per token; importing the same file again
+    changes nothing."""
+    from app.auth.imports import import_tokens_csv
+
+    text = file.read()
+    settings = _settings()
+    _migrate()
+    slug = _organization_slug(settings, organization_slug)
+    report = _with_unit_of_work(settings, lambda uow: import_tokens_csv(uow, slug, text))
+    _print_report(report, "uid", with_password=False)
 
 
 ROLES = click.Choice(["admin", "operator", "viewer", "driver"])
@@ -253,28 +392,27 @@ def user() -> None:
 
 @user.command("add")
 @click.argument("email")
-@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@organization_option()
 @click.option("--role", type=ROLES, default="viewer", show_default=True)
 @click.option("--name")
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="At least 8 characters; asked for when not given.",
-)
+@click.option("--password", help="At least 8 characters; asked for at a terminal when not given.")
 def user_add(
-    email: str, organization_slug: str, role: str, name: str | None, password: str
+    email: str, organization_slug: str | None, role: str, name: str | None, password: str | None
 ) -> None:
     """Add a user who can log in to the API (the first admin comes from here)."""
     from app.auth.models import Role
     from app.auth.service import provision_user
 
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("no terminal to ask for the password on: give --password")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     settings = _settings()
     _migrate()
+    slug = _organization_slug(settings, organization_slug)
     added = _with_unit_of_work(
         settings,
-        lambda uow: provision_user(uow, organization_slug, email, Role(role), password, name),
+        lambda uow: provision_user(uow, slug, email, Role(role), password, name),
     )
     click.echo(f"user {added.email} added (id {added.id}, role {added.role})")
 
@@ -286,17 +424,35 @@ def apikey() -> None:
 
 @apikey.command("add")
 @click.argument("name")
-@click.option("--organization", "organization_slug", default="demo", show_default=True)
+@organization_option()
 @click.option("--role", type=ROLES, default="viewer", show_default=True)
-def apikey_add(name: str, organization_slug: str, role: str) -> None:
+@click.option(
+    "--platform",
+    is_flag=True,
+    help="A platform key: manages organizations, sees inside none unless it acts for one.",
+)
+def apikey_add(name: str, organization_slug: str | None, role: str, platform: bool) -> None:
     """Create an API key; it is printed once and cannot be shown again."""
     from app.auth.models import Role
+    from app.auth.organizations import provision_platform_key
     from app.auth.service import provision_api_key
 
     settings = _settings()
     _migrate()
+    if platform:
+        if organization_slug is not None:
+            raise click.UsageError("a platform key belongs to no organization: drop --organization")
+        issued = _with_unit_of_work(settings, lambda uow: provision_platform_key(uow, name))
+        click.echo(issued.secret)
+        click.echo(
+            f"platform key {name!r} added (id {issued.principal.platform_key_id}); "
+            "store it now, it cannot be shown again",
+            err=True,
+        )
+        return
+    slug = _organization_slug(settings, organization_slug)
     issued = _with_unit_of_work(
-        settings, lambda uow: provision_api_key(uow, organization_slug, name, Role(role))
+        settings, lambda uow: provision_api_key(uow, slug, name, Role(role))
     )
     click.echo(issued.secret)
     click.echo(
@@ -332,7 +488,12 @@ def demo() -> None:
     help="Share of stations speaking OCPP 2.0.1; the others speak 1.6J.",
 )
 @click.option("--duration", type=float, default=60, show_default=True, help="Seconds to run.")
-@click.option("--prefix", default="SIM", show_default=True, help="Identities are PREFIX-000001...")
+@click.option(
+    "--prefix",
+    default="SIM",
+    show_default=True,
+    help="Identities are PREFIX-000000, PREFIX-000001...",
+)
 @click.option("--password", help="HTTP Basic password of every station (security profile 1).")
 @click.option("--heartbeat", type=float, default=300, show_default=True, help="Seconds.")
 @click.option("--meter-interval", type=float, default=60, show_default=True, help="Seconds.")
@@ -384,6 +545,14 @@ def demo() -> None:
     multiple=True,
     help="Loopback source addresses (127.0.0.2, ...), one per process in turn.",
 )
+@click.option(
+    "--progress-every",
+    "progress_s",
+    type=click.FloatRange(0),
+    default=5,
+    show_default=True,
+    help="Seconds between progress lines on stderr (0: none).",
+)
 def simulate(
     urls: tuple[str, ...],
     stations: int,
@@ -405,9 +574,11 @@ def simulate(
     no_validate: bool,
     processes: int,
     source_addresses: tuple[str, ...],
+    progress_s: float,
 ) -> None:
-    """Simulated charging stations against a CPMS (this one or any other); prints a JSON
-    report of what they sent and got back."""
+    """Simulated charging stations against a CPMS (this one or any other); prints progress on
+    stderr and a JSON report of what they sent and got back; exits 1 when no station could
+    connect."""
     import json
 
     from app.simulator.run import Plan, run
@@ -426,6 +597,7 @@ def simulate(
         validate=not no_validate,
         processes=processes,
         source_addresses=source_addresses,
+        progress_s=progress_s,
         behaviour=Behaviour(
             heartbeat_s=heartbeat,
             meter_interval_s=meter_interval,
@@ -438,7 +610,12 @@ def simulate(
             drop_s=drop_s,
         ),
     )
-    click.echo(json.dumps(run(plan), indent=2))
+    report = run(plan)
+    click.echo(json.dumps(report, indent=2))
+    if report["connects"] == 0:
+        reasons = report["connect_failure_reasons"]
+        why = max(reasons, key=reasons.get) if reasons else "the run ended first"
+        raise click.ClickException(f"no station could connect: {why}")
 
 
 if __name__ == "__main__":

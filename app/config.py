@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="redis://… for the scale-out bus; unset: in-memory bus"
     )
+    redis_prefix: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[\w.-]+$",
+        description="starts every Redis key and channel, beside the database number",
+    )
     host: str = Field(default="127.0.0.1", min_length=1)
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=256)
@@ -107,6 +113,9 @@ class Settings(BaseSettings):
         default=None,
         description="slug of the organization whose policy decides about unknown stations",
     )
+    import_max_lines: int = Field(
+        default=1000, ge=1, le=100_000, description="importStations: stations per request"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -156,6 +165,22 @@ class Settings(BaseSettings):
     @property
     def bus_url(self) -> str:
         return self.redis_url or "memory://"
+
+
+def redis_namespace(redis_url: str | None, prefix: str | None = None) -> str:
+    """What every Redis channel and key of an installation starts with: its optional prefix
+    and the database number of its Redis URL. Pub/sub channels ignore the database number, so
+    without this two installations on one Redis would hear each other."""
+    head = f"{prefix}:" if prefix else ""
+    if not redis_url or redis_url.startswith("memory"):
+        return head
+    parts = urlsplit(redis_url)
+    database = parts.path.strip("/") or "0"
+    for pair in parts.query.split("&"):
+        name, _, value = pair.partition("=")
+        if name == "db" and value:
+            database = value
+    return f"{head}db{database}:"
 
 
 def _check_port(parts: SplitResult) -> None:

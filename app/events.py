@@ -34,6 +34,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app import metrics
+from app.config import redis_namespace
 
 logger = logging.getLogger(__name__)
 
@@ -357,8 +358,10 @@ class SafeBroadcast(Broadcast):
 class EventBus:
     """Publish typed events and subscribe to them, on one process or across many."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str | None = None) -> None:
         self.url = url
+        # Every channel of this installation starts with it (see config.redis_namespace).
+        self.namespace = redis_namespace(url, prefix)
         self._broadcast = SafeBroadcast(url)
 
     async def connect(self) -> None:
@@ -374,17 +377,17 @@ class EventBus:
             await backend.ping()
 
     async def publish(self, event: DomainEvent) -> None:
-        await self._broadcast.publish(event.channel(), encode_event(event))
+        await self._broadcast.publish(self.namespace + event.channel(), encode_event(event))
         metrics.EVENTS_PUBLISHED.labels(kind=event.kind).inc()
 
     async def send(self, channel: str, message: str) -> None:
         """Publish a raw message on a channel (point-to-point traffic such as commands)."""
-        await self._broadcast.publish(channel, message)
+        await self._broadcast.publish(self.namespace + channel, message)
 
     @asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[MessageStream]:
         """Receive raw messages of one channel; live when this enters."""
-        async with self._broadcast.subscribe(channel) as subscription:
+        async with self._broadcast.subscribe(self.namespace + channel) as subscription:
             yield MessageStream(subscription.queue)
 
     @asynccontextmanager
@@ -395,11 +398,11 @@ class EventBus:
             forwarders = []
             for event_type in event_types:
                 subscription = await stack.enter_async_context(
-                    self._broadcast.subscribe(event_type.channel())
+                    self._broadcast.subscribe(self.namespace + event_type.channel())
                 )
                 forwarders.append(asyncio.create_task(_forward(subscription.queue, merged)))
             try:
-                yield EventStream(merged)
+                yield EventStream(merged, self.namespace)
             finally:
                 for forwarder in forwarders:
                     forwarder.cancel()
@@ -430,12 +433,13 @@ class MessageStream:
 class EventStream:
     """The events of a subscription; waiting on it can be cancelled (a timeout) safely."""
 
-    def __init__(self, queue: asyncio.Queue[Event]) -> None:
+    def __init__(self, queue: asyncio.Queue[Event], namespace: str) -> None:
         self._queue = queue
+        self._namespace = namespace
 
     def __aiter__(self) -> EventStream:
         return self
 
     async def __anext__(self) -> DomainEvent:
         event = await self._queue.get()
-        return decode_event(event.channel, event.message)
+        return decode_event(event.channel.removeprefix(self._namespace), event.message)

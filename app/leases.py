@@ -11,6 +11,8 @@ import logging
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from app.config import redis_namespace
+
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "cpms:lease:"
@@ -27,8 +29,9 @@ return 0
 
 
 class Leases:
-    def __init__(self, redis_url: str | None, node_id: str) -> None:
+    def __init__(self, redis_url: str | None, node_id: str, prefix: str | None = None) -> None:
         self._node_id = node_id
+        self._key_prefix = redis_namespace(redis_url, prefix) + KEY_PREFIX
         self._redis = aioredis.from_url(redis_url, decode_responses=True) if redis_url else None
 
     async def hold(self, name: str, ttl_s: float) -> bool:
@@ -37,7 +40,7 @@ class Leases:
             return True
         try:
             held = await self._redis.eval(
-                _HOLD, 1, KEY_PREFIX + name, self._node_id, int(ttl_s * 1000)
+                _HOLD, 1, self._key_prefix + name, self._node_id, int(ttl_s * 1000)
             )
         except RedisError as error:
             logger.warning("cannot take the lease %s: %s", name, error)

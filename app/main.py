@@ -15,6 +15,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -28,8 +29,10 @@ from app.config import Settings, get_settings
 from app.events import EventBus
 from app.healing import recovery, watch
 from app.healing import service as healing
+from app.http_metrics import RequestTimer
 from app.leases import Leases
 from app.log import configure_logging
+from app.monitoring import ClusterGauges
 from app.outbox import OutboxWorker
 from app.periodic import Periodic
 from app.runtime import Runtime
@@ -41,7 +44,8 @@ from db.group_commit import GroupCommit
 from ocpp_server.endpoint import ocpp_websocket
 from ocpp_server.gateway import OcppGateway
 from ocpp_server.server import OcppServer
-from schema.schema import GraphQLApp
+from schema.graphiql import ASSET_ROUTE, graphiql_asset
+from schema.schema import GraphQLApp, schema_file
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +74,13 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        await request.app.state.cluster_gauges.refresh(
+            runtime.engine, runtime.settings.node_id, request.app.state.ocpp.connected_count()
+        )
+    except Exception as error:  # the database being away must not hide the other metrics
+        logger.warning("cannot read the cluster gauges: %s", error)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -99,7 +110,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
     engine = configured_engine()
-    bus = EventBus(settings.bus_url)
+    bus = EventBus(settings.bus_url, settings.redis_prefix)
     grouped = GroupCommit(engine) if isinstance(engine, PostgresEngine) else None
     unit_of_work = UnitOfWorkFactory(engine, bus, grouped)
     provider = payment_provider(
@@ -125,7 +136,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await sessions.bill_unbilled(unit_of_work())
         await payments.flag_unsettled(unit_of_work())
 
-    leases = Leases(settings.redis_url, settings.node_id)
+    leases = Leases(settings.redis_url, settings.node_id, settings.redis_prefix)
     reconciliation = Periodic("billing reconciliation", 60, reconcile, leases)
     session_watch = Periodic(
         "session watch", 60, lambda: watch.check_sessions(unit_of_work), leases
@@ -172,12 +183,20 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
+        Route("/graphql/schema.graphql", schema_file),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         WebSocketRoute("/ocpp/{identity}", ocpp_websocket),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    if settings.graphiql:
+        routes.append(Route(ASSET_ROUTE, graphiql_asset))
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(RequestTimer, routes=routes)],
+    )
+    app.state.cluster_gauges = ClusterGauges()
     app.state.runtime = runtime
     app.state.ocpp = ocpp
     app.state.gateway = gateway

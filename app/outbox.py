@@ -13,10 +13,11 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.query.functions.aggregate import Count, Min
 
 from app.errors import CPMSError
 from app.timeparse import utcnow
@@ -59,6 +60,20 @@ async def enqueue(
             next_attempt_at=not_before or utcnow(),
         )
     )
+
+
+async def pending_stats() -> tuple[int, datetime | None]:
+    """How many messages wait for delivery, and since when the oldest."""
+    rows = await OutboxMessage.select(
+        Count(OutboxMessage.id, alias="pending"), Min(OutboxMessage.created_at, alias="oldest")
+    ).where(OutboxMessage.status == "pending")
+    row: dict[str, Any] = rows[0] if rows else {"pending": 0, "oldest": None}
+    oldest = row["oldest"]
+    if isinstance(oldest, str):  # SQLite gives aggregates back as text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(row["pending"] or 0), oldest
 
 
 def _claim_sql(postgres: bool) -> str:

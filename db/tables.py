@@ -62,6 +62,9 @@ class Organization(Table):
     default_currency = Varchar(length=3, default="EUR")
     settings = JSON(default="{}")  # per-organization rule thresholds (healing, billing)
     created_at = _created()
+    country_code = _optional_text(2)  # ISO 3166-1 alpha-2: the CPO's roaming identity
+    party_id = _optional_text(3)
+    suspended_at = _optional_time()  # its users, keys and stations are refused while set
 
 
 class User(Table, tablename="user_account"):
@@ -90,6 +93,18 @@ class ApiKey(Table):
     key_hash = Varchar(length=255)
     role = Varchar(length=16, default="viewer")
     created_by = _optional_fk(User)
+    created_at = _created()
+    last_used_at = _optional_time()
+    revoked_at = _optional_time()
+
+
+class PlatformKey(Table):
+    """A key of whoever hosts the installation: manages organizations, sees inside none."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200)
+    prefix = Varchar(length=16, unique=True)
+    key_hash = Varchar(length=255)
     created_at = _created()
     last_used_at = _optional_time()
     revoked_at = _optional_time()
@@ -600,6 +615,7 @@ TABLES: list[type[Table]] = [
     Organization,
     User,
     ApiKey,
+    PlatformKey,
     LoginToken,
     Site,
     ChargingStation,

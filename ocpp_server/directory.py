@@ -15,6 +15,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import RedisError
 
+from app.config import redis_namespace
+
 logger = logging.getLogger(__name__)
 
 ENTRY_TTL_S = 60
@@ -30,17 +32,22 @@ return 0
 """
 
 
-def entry_key(identity: str) -> str:
-    return KEY_PREFIX + identity
+def entry_key(identity: str, namespace: str = "") -> str:
+    return namespace + KEY_PREFIX + identity
 
 
 class StationDirectory:
     """Entries for the stations connected to this node; `locate` finds any node's."""
 
     def __init__(
-        self, redis_url: str | None, node_id: str, live_identities: Callable[[], Iterable[str]]
+        self,
+        redis_url: str | None,
+        node_id: str,
+        live_identities: Callable[[], Iterable[str]],
+        prefix: str | None = None,
     ) -> None:
         self._node_id = node_id
+        self._namespace = redis_namespace(redis_url, prefix)
         self._live_identities = live_identities
         # A bounded pool that makes callers wait: hundreds of stations connecting at once must
         # not open hundreds of Redis connections (redis-py's default pool raises at 100).
@@ -112,11 +119,15 @@ class StationDirectory:
                     if not written.done():
                         written.set_result(None)
 
+    def key(self, identity: str) -> str:
+        """The station's entry in this installation's namespace."""
+        return entry_key(identity, self._namespace)
+
     async def locate(self, identity: str) -> str | None:
         """The node serving this station, or None when no node does."""
         if self._redis is None:
             return None
-        node_id = await self._redis.get(entry_key(identity))
+        node_id = await self._redis.get(self.key(identity))
         return str(node_id) if node_id is not None else None
 
     async def renew(self) -> None:
@@ -127,10 +138,10 @@ class StationDirectory:
         await self._for_each_entry(self._release_in)
 
     def _claim_in(self, pipe: Pipeline, identity: str) -> None:
-        pipe.set(entry_key(identity), self._node_id, ex=ENTRY_TTL_S)
+        pipe.set(self.key(identity), self._node_id, ex=ENTRY_TTL_S)
 
     def _release_in(self, pipe: Pipeline, identity: str) -> None:
-        pipe.eval(_RELEASE_IF_OURS, 1, entry_key(identity), self._node_id)
+        pipe.eval(_RELEASE_IF_OURS, 1, self.key(identity), self._node_id)
 
     async def _for_each_entry(self, command: Callable[[Pipeline, str], None]) -> None:
         """One command per station of this node, in pipelines of RENEW_CHUNK: one pipeline of

@@ -49,7 +49,10 @@ class OcppServer:
         self._connector_watch: asyncio.Task[None] | None = None
         self._connections: dict[str, LiveConnection] = {}
         self.directory = StationDirectory(
-            runtime.settings.redis_url, runtime.settings.node_id, self._connections.keys
+            runtime.settings.redis_url,
+            runtime.settings.node_id,
+            self._connections.keys,
+            runtime.settings.redis_prefix,
         )
 
     async def start(self) -> None:
@@ -105,3 +108,7 @@ class OcppServer:
 
     def live(self, identity: str) -> LiveConnection | None:
         return self._connections.get(identity)
+
+    def connected_count(self) -> int:
+        """Stations connected to this node right now."""
+        return len(self._connections)

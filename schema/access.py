@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.auth import organizations
 from app.auth import service as auth
-from app.errors import NotAuthenticated
+from app.errors import CPMSError
 from app.runtime import Runtime
 from schema.context import Context
 
 BEARER = "bearer "
+ACTING_FOR_HEADER = "X-CPMS-Organization"
 
 
 def bearer_secret(value: object) -> str | None:
@@ -30,12 +32,30 @@ def connection_credential(params: dict[str, Any] | None) -> str | None:
     return None
 
 
-async def identify(context: Context, runtime: Runtime, secret: str | None) -> None:
-    """Set the context's caller from a credential; a refused one is remembered, not raised,
-    so that queries answer with a clear error and `login` still works."""
+async def identify(
+    context: Context, runtime: Runtime, secret: str | None, acting_for: str | None = None
+) -> None:
+    """Set the context's caller from a credential (a platform key acting for the organization
+    `acting_for` names); a refused one is remembered, not raised, so that queries answer with
+    a clear error and `login` still works."""
     if secret is None:
         return
     try:
-        context.caller = await auth.authenticate(runtime.unit_of_work(), secret)
-    except NotAuthenticated as refused:
+        caller = await auth.authenticate(runtime.unit_of_work(), secret)
+        if acting_for:
+            caller = await organizations.act_for(caller, acting_for)
+        context.caller = caller
+    except CPMSError as refused:
         context.refusal = refused.message
+
+
+def acting_for(headers: Any) -> str | None:
+    """The organization a platform key acts for: the X-CPMS-Organization header, or the same
+    name in a websocket's connection_init."""
+    if not headers:
+        return None
+    for name in (ACTING_FOR_HEADER, ACTING_FOR_HEADER.lower()):
+        value = headers.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None

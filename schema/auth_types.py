@@ -34,6 +34,13 @@ class Organization(relay.Node):
     slug: str = strawberry.field(description="Short name used at login and in station URLs.")
     unknown_station_policy: UnknownStationPolicy
     default_currency: str = strawberry.field(description="ISO 4217, e.g. EUR")
+    country_code: str | None = strawberry.field(
+        description="ISO 3166-1 alpha-2: with partyId, the operator's roaming identity."
+    )
+    party_id: str | None = strawberry.field(description="3 letters or digits, e.g. ABC.")
+    suspended_at: datetime | None = strawberry.field(
+        description="Set while suspended: its users and API keys are refused."
+    )
     created_at: datetime
     webhook_url: strawberry.Private[str | None]
 
@@ -45,6 +52,9 @@ class Organization(relay.Node):
             slug=model.slug,
             unknown_station_policy=model.unknown_station_policy,
             default_currency=model.default_currency,
+            country_code=model.country_code,
+            party_id=model.party_id,
+            suspended_at=model.suspended_at,
             created_at=model.created_at,
             webhook_url=model.alert_webhook_url,
         )
@@ -70,9 +80,17 @@ class Viewer:
 
     principal: strawberry.Private[Principal]
 
-    @strawberry.field(description="The caller's organization.")
-    async def organization(self) -> Organization:
+    @strawberry.field(
+        description="The caller's organization; null for a platform key acting for none."
+    )
+    async def organization(self) -> Organization | None:
+        if self.principal.is_platform:
+            return None
         return Organization.from_model(await auth.organization(self.principal))
+
+    @strawberry.field(description="A platform key (acting for an organization or not).")
+    def platform(self) -> bool:
+        return self.principal.platform_key_id is not None
 
     @strawberry.field(description="The signed-in user (none for an API key).")
     async def user(self) -> User | None:

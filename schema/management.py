@@ -12,7 +12,8 @@ from strawberry.types import Info
 from strawberry.types.unset import UNSET
 
 from app.errors import CPMSError
-from app.stations import management
+from app.imports import ImportLine, Outcome
+from app.stations import imports, management
 from app.stations.models import ConnectorFormat, ConnectorStandard, PowerType
 from schema.context import Context
 from schema.ids import local_id
@@ -89,6 +90,11 @@ class SiteSaved:
 @strawberry.type
 class StationSaved:
     station: ChargingStation
+    password: str | None = strawberry.field(
+        default=None,
+        description="The OCPP password generated for a new station: shown this once, never "
+        "again (null when the caller chose one or asked for security profile 0).",
+    )
 
 
 @strawberry.type
@@ -126,6 +132,65 @@ ConnectorResult = Annotated[
 DeleteResult = Annotated[
     Deleted | NotAuthenticatedError | NotPermittedError | InvalidInputError | NotFoundError,
     strawberry.union("DeleteResult"),
+]
+
+
+strawberry.enum(Outcome, name="ImportOutcome", description="What one imported line did.")
+
+
+@strawberry.input(description="One station to import; the same rules as createStation.")
+class StationImportInput:
+    identity: str
+    site: str | None = strawberry.field(default=None, description="The name of one of your sites.")
+    password: str | None = strawberry.field(
+        default=None, description="16 to 40 characters; generated when left out."
+    )
+    security_profile: int | None = strawberry.field(
+        default=None, description="1 when left out; 0 (no password) only when asked for."
+    )
+
+
+@strawberry.type(description="What one line of an import did.")
+class ImportReportLine:
+    line: int = strawberry.field(description="Its position in the list, from 1.")
+    key: str = strawberry.field(description="The station's identity.")
+    outcome: Outcome
+    message: str | None = strawberry.field(description="Why it failed.")
+    password: str | None = strawberry.field(
+        description="The generated OCPP password, shown this once."
+    )
+
+    @classmethod
+    def from_model(cls, line: ImportLine) -> ImportReportLine:
+        return cls(
+            line=line.line,
+            key=line.key,
+            outcome=line.outcome,
+            message=line.message,
+            password=line.password,
+        )
+
+
+@strawberry.type
+class StationsImported:
+    lines: list[ImportReportLine]
+
+    @strawberry.field(description="How many lines had each outcome.")
+    def created(self) -> int:
+        return sum(line.outcome is Outcome.CREATED for line in self.lines)
+
+    @strawberry.field
+    def existing(self) -> int:
+        return sum(line.outcome is Outcome.EXISTS for line in self.lines)
+
+    @strawberry.field
+    def failed(self) -> int:
+        return sum(line.outcome is Outcome.FAILED for line in self.lines)
+
+
+ImportStationsResult = Annotated[
+    StationsImported | NotAuthenticatedError | NotPermittedError | InvalidInputError,
+    strawberry.union("ImportStationsResult"),
 ]
 
 
@@ -169,13 +234,16 @@ class ManagementMutation:
             return problem(error)  # type: ignore[return-value]
         return Deleted(id=strawberry.ID(str(id)))
 
-    @strawberry.mutation(description="Register a station that may connect (admin).")
+    @strawberry.mutation(
+        description="Register a station that may connect (admin): security profile 1 with a "
+        "generated password (returned once) unless a password or profile 0 is given."
+    )
     async def create_station(
         self, info: Info[Context, None], identity: str, input: StationInput | None = None
     ) -> StationResult:
         context = info.context
         try:
-            station = await management.create_station(
+            created = await management.create_station(
                 context.runtime.unit_of_work(),
                 context.principal,
                 identity,
@@ -183,7 +251,29 @@ class ManagementMutation:
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
-        return StationSaved(station=ChargingStation.from_model(station))
+        return StationSaved(
+            station=ChargingStation.from_model(created.station), password=created.password
+        )
+
+    @strawberry.mutation(
+        description="Register many stations at once (admin), each by createStation's rules; "
+        "stations that exist are left as they are, so the same list can be sent again."
+    )
+    async def import_stations(
+        self, info: Info[Context, None], stations: list[StationImportInput]
+    ) -> ImportStationsResult:
+        context = info.context
+        rows = [vars(station) for station in stations]
+        try:
+            report = await imports.import_stations_for(
+                context.runtime.unit_of_work(),
+                context.principal,
+                rows,
+                context.runtime.settings.import_max_lines,
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return StationsImported(lines=[ImportReportLine.from_model(line) for line in report])
 
     @strawberry.mutation(
         description="Change a station: name, site, OCPP password, security profile, ... (admin)."

@@ -77,6 +77,10 @@ UpdateUserResult = Annotated[
 class OrganizationInput:
     name: str | None = UNSET
     default_currency: str | None = strawberry.field(default=UNSET, description="ISO 4217")
+    country_code: str | None = strawberry.field(
+        default=UNSET, description="ISO 3166-1 alpha-2; given together with partyId."
+    )
+    party_id: str | None = strawberry.field(default=UNSET, description="3 letters or digits.")
     unknown_station_policy: UnknownStationPolicy | None = UNSET
     alert_webhook_url: str | None = strawberry.field(
         default=UNSET, description="http(s) URL alerts are POSTed to; empty turns it off."
@@ -94,7 +98,12 @@ class OrganizationSaved:
 
 
 OrganizationResult = Annotated[
-    OrganizationSaved | NotAuthenticatedError | NotPermittedError | InvalidInputError,
+    OrganizationSaved
+    | NotAuthenticatedError
+    | NotPermittedError
+    | InvalidInputError
+    | NotFoundError
+    | AlreadyExistsError,
     strawberry.union("OrganizationResult"),
 ]
 
@@ -200,14 +209,20 @@ class AccountMutation:
             return problem(error)  # type: ignore[return-value]
         return UserCreated(user=User.from_model(updated))
 
-    @strawberry.mutation(description="Change the organization's settings (admin).")
+    @strawberry.mutation(
+        description="Change an organization's settings: an admin their own (id may be left "
+        "out), a platform key the one it names."
+    )
     async def update_organization(
-        self, info: Info[Context, None], input: OrganizationInput
+        self, info: Info[Context, None], input: OrganizationInput, id: relay.GlobalID | None = None
     ) -> OrganizationResult:
         context = info.context
         try:
             organization = await auth.update_organization(
-                context.runtime.unit_of_work(), context.principal, given(input)
+                context.runtime.unit_of_work(),
+                context.principal,
+                given(input),
+                local_id(id, "Organization") if id is not None else None,
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]

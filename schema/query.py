@@ -21,12 +21,13 @@ from app.stations import service as stations
 from app.stations.models import StationFilter, StationOrder
 from app.tariffs import service as tariffs
 from schema.alert_types import Alert, AlertFilterInput
-from schema.auth_types import ApiKey, User, Viewer
+from schema.auth_types import ApiKey, Organization, User, Viewer
 from schema.billing_types import Cdr, Payment
 from schema.context import Context
 from schema.dashboard import Dashboard
 from schema.id_tokens import IdToken
 from schema.ids import local_id
+from schema.organizations import all_organizations
 from schema.pagination import connection, page_request
 from schema.partners import Partner
 from schema.reservations import Reservation, ReservationFilterInput
@@ -99,6 +100,10 @@ class Query:
     @strawberry.field(description="Who is calling: organization, role, user or API key.")
     async def viewer(self, info: Info[Context, None]) -> Viewer:
         return Viewer.from_model(info.context.principal)
+
+    organizations: list[Organization] = strawberry.field(
+        resolver=all_organizations, description="Every organization (platform key)."
+    )
 
     @strawberry.field(description="The organization's API keys (admin).")
     async def api_keys(self, info: Info[Context, None]) -> list[ApiKey]:

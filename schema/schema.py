@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import strawberry
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -19,18 +19,21 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from app.commands.gateway import ChargerGateway
 from app.runtime import Runtime
-from schema.access import bearer_secret, connection_credential, identify
+from schema.access import acting_for, bearer_secret, connection_credential, identify
 from schema.alert_types import AlertMutation
 from schema.billing_types import PaymentMutation
 from schema.context import Context
 from schema.errors import PublicErrors
+from schema.graphiql import graphiql_page
 from schema.id_tokens import IdTokenMutation
 from schema.management import ManagementMutation
 from schema.mutation import AccountMutation
 from schema.operations import OperationMutation
+from schema.organizations import PlatformMutation
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.tariff_types import TariffMutation
+from schema.timing import OperationTimer
 from schema.uptime_types import MaintenanceMutation
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
@@ -57,6 +60,7 @@ Mutation = merge_types(
         TariffMutation,
         PaymentMutation,
         MaintenanceMutation,
+        PlatformMutation,
     ),
 )
 
@@ -69,13 +73,20 @@ schema = strawberry.Schema(
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         PublicErrors,
+        OperationTimer,
     ],
 )
 
 
+@cache
 def schema_sdl() -> str:
     """The schema in SDL, as committed in schema/schema.graphql."""
     return schema.as_str() + "\n"
+
+
+async def schema_file(request: Request) -> Response:
+    """`GET /graphql/schema.graphql`: the SDL, for integrators who diff it."""
+    return PlainTextResponse(schema_sdl(), media_type="application/graphql; charset=utf-8")
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -92,13 +103,21 @@ class GraphQLApp(GraphQL[Context, None]):
         self.runtime = runtime
         self.gateway = gateway
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_page())
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         context = Context(
             runtime=self.runtime, gateway=self.gateway, request=request, response=response
         )
-        await identify(context, self.runtime, bearer_secret(request.headers.get("authorization")))
+        await identify(
+            context,
+            self.runtime,
+            bearer_secret(request.headers.get("authorization")),
+            acting_for(request.headers),
+        )
         return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -107,7 +126,7 @@ class GraphQLApp(GraphQL[Context, None]):
         secret = connection_credential(context.connection_params)
         if secret is not None:
             context.caller, context.refusal = None, None
-            await identify(context, self.runtime, secret)
+            await identify(context, self.runtime, secret, acting_for(context.connection_params))
         if context.caller is None:
             raise ConnectionRejectionError({"message": context.refusal or "sign in first"})
         return UNSET

@@ -182,6 +182,14 @@ class ChargingStation(relay.Node):
     connected: bool
     last_seen_at: datetime | None
     security_profile: int = strawberry.field(description="0 none, 1 Basic auth, 2 TLS + Basic.")
+
+    @strawberry.field(
+        description="Connects without any password (security profile 0): anyone who knows "
+        "its identity can pose as it."
+    )
+    def insecure(self) -> bool:
+        return self.security_profile == 0
+
     free_vend: bool = strawberry.field(description="Unknown id tokens may charge here.")
     assumed_protocol: str | None
     firmware_status: str | None = strawberry.field(description="Last firmware update progress.")

@@ -104,7 +104,7 @@ async def clean_db(database: None) -> None:
 
 @pytest.fixture
 async def bus(settings: Settings) -> AsyncIterator[EventBus]:
-    event_bus = EventBus(settings.bus_url)
+    event_bus = EventBus(settings.bus_url, settings.redis_prefix)
     await event_bus.connect()
     yield event_bus
     await event_bus.disconnect()

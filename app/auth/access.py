@@ -18,10 +18,14 @@ class Permission(StrEnum):
     OPERATE = "operate stations"  # remote commands, approve stations, id tokens
     MANAGE = "manage the organization"  # stations' credentials, users, API keys
     CHARGE = "charge"  # start/stop one's own charging, see one's own sessions
+    MANAGE_ORGANIZATIONS = "manage organizations"  # create, change, suspend tenants: platform only
 
+
+# What a platform key may do on its own: nothing inside an organization.
+PLATFORM_GRANTS = frozenset({Permission.MANAGE_ORGANIZATIONS})
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset(Permission),
+    Role.ADMIN: frozenset(Permission) - PLATFORM_GRANTS,
     Role.OPERATOR: frozenset(
         {Permission.READ_STATIONS, Permission.READ_NETWORK, Permission.OPERATE, Permission.CHARGE}
     ),
@@ -31,12 +35,20 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 
 
 def may(principal: Principal, permission: Permission) -> bool:
+    if principal.is_platform:
+        return permission in PLATFORM_GRANTS
     return permission in GRANTS[principal.role]
 
 
 def require(principal: Principal, permission: Permission) -> None:
-    if not may(principal, permission):
-        raise NotPermitted(f"the {principal.role} role may not {permission}")
+    if may(principal, permission):
+        return
+    if principal.is_platform:
+        raise NotPermitted(
+            f"a platform key may not {permission} unless it acts on behalf of an organization "
+            "(header X-CPMS-Organization: <slug>)"
+        )
+    raise NotPermitted(f"the {principal.role} role may not {permission}")
 
 
 def visible_owner(principal: Principal) -> int | None:

@@ -12,6 +12,7 @@ import hmac
 import secrets
 
 API_KEY_KIND = "cpms_key"
+PLATFORM_KEY_KIND = "cpms_pk"
 LOGIN_TOKEN_KIND = "cpms_tok"
 LOOKUP_PREFIX_CHARS = 12
 
@@ -20,19 +21,19 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def new_api_key() -> tuple[str, str]:
-    """(key, lookup prefix): `cpms_key_<prefix>_<secret>`."""
+def new_api_key(kind: str = API_KEY_KIND) -> tuple[str, str]:
+    """(key, lookup prefix): `<kind>_<prefix>_<secret>`, kind `cpms_key` or `cpms_pk`."""
     prefix = secrets.token_hex(LOOKUP_PREFIX_CHARS // 2)
-    return f"{API_KEY_KIND}_{prefix}_{secrets.token_urlsafe(32)}", prefix
+    return f"{kind}_{prefix}_{secrets.token_urlsafe(32)}", prefix
 
 
 def new_login_token() -> str:
     return f"{LOGIN_TOKEN_KIND}_{secrets.token_urlsafe(32)}"
 
 
-def api_key_prefix(secret: str) -> str | None:
-    """The lookup prefix of something shaped like an API key, else None."""
-    head = f"{API_KEY_KIND}_"
+def api_key_prefix(secret: str, kind: str = API_KEY_KIND) -> str | None:
+    """The lookup prefix of something shaped like a key of this kind, else None."""
+    head = f"{kind}_"
     if not secret.startswith(head):
         return None
     prefix, separator, rest = secret[len(head) :].partition("_")

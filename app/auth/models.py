@@ -61,6 +61,9 @@ class OrganizationView:
     default_currency: str
     created_at: datetime
     settings: dict[str, Any] = field(default_factory=dict)  # alerts, healing (see service)
+    country_code: str | None = None
+    party_id: str | None = None
+    suspended_at: datetime | None = None
 
     @property
     def alert_webhook_url(self) -> str | None:
@@ -70,12 +73,23 @@ class OrganizationView:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: always of one organization, never of another."""
+    """Who is calling: always of one organization, never of another. A platform key calls
+    from above every organization (NO_ORGANIZATION) or, when it says so, on behalf of one."""
 
     organization_id: int
     role: Role
     user_id: int | None = None
     api_key_id: int | None = None
+    platform_key_id: int | None = None
+
+    @property
+    def is_platform(self) -> bool:
+        """A platform key not acting for any organization: it sees inside none."""
+        return self.platform_key_id is not None and self.organization_id == NO_ORGANIZATION
+
+
+# No organization has this id: a platform principal's queries of organization data find nothing.
+NO_ORGANIZATION = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from app.auth.models import (
 )
 from app.pagination import Page, PageRequest
 from db.paging import page_by_id
-from db.tables import ApiKey, IdToken, LoginToken, Organization, User
+from db.tables import ApiKey, IdToken, LoginToken, Organization, PlatformKey, User
 
 
 async def find_token(
@@ -36,31 +36,94 @@ async def find_token(
     return await query.order_by(IdToken.id).first()
 
 
+async def presented_token(
+    organization_id: int, uid: str, token_type: str | None
+) -> dict[str, Any] | None:
+    """The token a station presents: by its uid, the one of the type the station says when
+    there is one of that type, else the oldest one with that uid (stations report the same
+    card as ISO14443, Local or Central)."""
+    rows = await (
+        IdToken.select(
+            IdToken.id,
+            IdToken.type,
+            IdToken.status,
+            IdToken.expires_at,
+            IdToken.group_id,
+            IdToken.user,
+        )
+        .where((IdToken.organization == organization_id) & (IdToken.uid == uid))
+        .order_by(IdToken.id)
+    )
+    exact = [row for row in rows if row["type"] == token_type]
+    chosen = exact or rows
+    return chosen[0] if chosen else None
+
+
+async def token_types(organization_id: int, uids: Sequence[str]) -> dict[str, str]:
+    """The stored type of each uid (the oldest token's, when one uid has several)."""
+    if not uids:
+        return {}
+    rows = await (
+        IdToken.select(IdToken.uid, IdToken.type)
+        .where((IdToken.organization == organization_id) & IdToken.uid.is_in(list(uids)))
+        .order_by(IdToken.id, ascending=False)
+    )
+    return {row["uid"]: row["type"] for row in rows}
+
+
 async def organization_id_by_slug(slug: str) -> int | None:
     row = await Organization.select(Organization.id).where(Organization.slug == slug).first()
     return int(row["id"]) if row else None
 
 
-async def organization_by_id(organization_id: int) -> OrganizationView | None:
-    row = (
-        await Organization.select(
-            Organization.id,
-            Organization.name,
-            Organization.slug,
-            Organization.unknown_station_policy,
-            Organization.default_currency,
-            Organization.created_at,
-            Organization.settings,
-        )
-        .where(Organization.id == organization_id)
-        .first()
-    )
-    if row is None:
-        return None
+_ORGANIZATION_COLUMNS = (
+    Organization.id,
+    Organization.name,
+    Organization.slug,
+    Organization.unknown_station_policy,
+    Organization.default_currency,
+    Organization.created_at,
+    Organization.settings,
+    Organization.country_code,
+    Organization.party_id,
+    Organization.suspended_at,
+)
+
+
+def _organization(row: dict[str, Any]) -> OrganizationView:
     row["unknown_station_policy"] = UnknownStationPolicy(row["unknown_station_policy"])
     settings = row["settings"]
     row["settings"] = (json.loads(settings) if isinstance(settings, str) else settings) or {}
     return OrganizationView(**row)
+
+
+async def organization_by_id(organization_id: int) -> OrganizationView | None:
+    row = (
+        await Organization.select(*_ORGANIZATION_COLUMNS)
+        .where(Organization.id == organization_id)
+        .first()
+    )
+    return _organization(row) if row else None
+
+
+async def organizations() -> list[OrganizationView]:
+    """Every organization, oldest first (the platform's view)."""
+    rows = await Organization.select(*_ORGANIZATION_COLUMNS).order_by(Organization.id)
+    return [_organization(row) for row in rows]
+
+
+async def create_organization(values: dict[str, Any]) -> int:
+    rows = await Organization.insert(Organization(**values)).returning(Organization.id)
+    return int(rows[0]["id"])
+
+
+async def organization_suspended(organization_id: int) -> bool:
+    row = (
+        await Organization.select(Organization.suspended_at)
+        .where(Organization.id == organization_id)
+        .first()
+    )
+    return row is None or row["suspended_at"] is not None
 
 
 async def update_organization(organization_id: int, values: dict[str, Any]) -> None:
@@ -175,6 +238,7 @@ async def login_token_row(token_hash: str) -> dict[str, Any] | None:
             LoginToken.last_used_at,
             LoginToken.user.role.as_alias("role"),
             LoginToken.user.active.as_alias("active"),
+            LoginToken.organization.suspended_at.as_alias("suspended_at"),
         )
         .where(LoginToken.token_hash == token_hash)
         .first()
@@ -249,10 +313,35 @@ async def api_key_by_id(organization_id: int, key_id: int) -> ApiKeyView | None:
 
 async def api_key_row(prefix: str) -> dict[str, Any] | None:
     return (
-        await ApiKey.select(*_API_KEY_COLUMNS, ApiKey.key_hash)
+        await ApiKey.select(
+            *_API_KEY_COLUMNS,
+            ApiKey.key_hash,
+            ApiKey.organization.suspended_at.as_alias("suspended_at"),
+        )
         .where(ApiKey.prefix == prefix)
         .first()
     )
+
+
+async def create_platform_key(name: str, prefix: str, key_hash: str) -> int:
+    rows = await PlatformKey.insert(
+        PlatformKey(name=name, prefix=prefix, key_hash=key_hash)
+    ).returning(PlatformKey.id)
+    return int(rows[0]["id"])
+
+
+async def platform_key_row(prefix: str) -> dict[str, Any] | None:
+    return (
+        await PlatformKey.select(
+            PlatformKey.id, PlatformKey.key_hash, PlatformKey.last_used_at, PlatformKey.revoked_at
+        )
+        .where(PlatformKey.prefix == prefix)
+        .first()
+    )
+
+
+async def touch_platform_key(key_id: int, at: datetime) -> None:
+    await PlatformKey.update({PlatformKey.last_used_at: at}).where(PlatformKey.id == key_id)
 
 
 async def api_keys_of(organization_id: int) -> list[ApiKeyView]:

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.auth import credentials, repository
+from app.auth import credentials, organizations, repository
 from app.auth.access import Permission, may, require
 from app.auth.models import (
     ACCEPTED,
     EXPIRED,
     ID_TOKEN_STATUSES,
     ID_TOKEN_TYPES,
+    NO_ORGANIZATION,
     RFID,
     UNKNOWN,
     ApiKeyView,
@@ -23,7 +24,6 @@ from app.auth.models import (
     Principal,
     Role,
     TokenVerdict,
-    UnknownStationPolicy,
     UserView,
 )
 from app.auth.passwords import hash_password, verify_password
@@ -37,13 +37,15 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 8
 MIN_WEBHOOK_SECRET = 16
 BAD_LOGIN = "wrong organization, email or password"
+SUSPENDED = "the organization is suspended"
 
 
 async def authorize_token(
     organization_id: int, uid: str, token_type: str | None = None
 ) -> TokenVerdict:
-    """May this token charge at a station of this organization? Unknown tokens are refused."""
-    row = await repository.find_token(organization_id, uid, token_type)
+    """May this token charge at a station of this organization? Unknown tokens are refused.
+    A token is found by its uid whatever type the station reports (see presented_token)."""
+    row = await repository.presented_token(organization_id, uid, token_type)
     if row is None:
         return TokenVerdict(status=UNKNOWN)
     status = str(row["status"])
@@ -59,10 +61,25 @@ async def authorize_token(
     )
 
 
+async def token_types(organization_id: int, uids: Sequence[str]) -> dict[str, str]:
+    """The type each of these uids is registered with, to send to stations as it is."""
+    return await repository.token_types(organization_id, uids)
+
+
 async def token_owner(organization_id: int, uid: str) -> int | None:
     """The user an id token belongs to, if it belongs to one."""
     row = await repository.find_token(organization_id, uid, None)
     return row["user"] if row else None
+
+
+def checked_uid(uid: str, token_type: str) -> str:
+    """A token's uid and type by the API's rules (the command line applies the same)."""
+    uid = uid.strip()
+    if not 1 <= len(uid) <= 36:  # OCPP 2.0.1 IdToken: at most 36 characters (1.6: 20)
+        raise InvalidInput("a token uid has 1 to 36 characters")
+    if token_type not in ID_TOKEN_TYPES:
+        raise InvalidInput(f"type is one of {', '.join(ID_TOKEN_TYPES)}")
+    return uid
 
 
 async def add_token(
@@ -74,6 +91,7 @@ async def add_token(
     group_id: str | None = None,
 ) -> int:
     """Register an id token (RFID card, app token, ...) that may charge."""
+    uid = checked_uid(uid, token_type)
     async with uow:
         organization_id = await repository.organization_id_by_slug(organization_slug)
         if organization_id is None:
@@ -155,6 +173,8 @@ async def login(
         if row is None or not row["active"] or not stored or not verify_password(password, stored):
             raise NotAuthenticated(BAD_LOGIN)
         assert organization_id is not None
+        if await repository.organization_suspended(organization_id):
+            raise NotAuthenticated(SUSPENDED)
         token = credentials.new_login_token()
         now = utcnow()
         expires_at = now + lifetime
@@ -189,11 +209,28 @@ async def authenticate(uow: UnitOfWork, secret: str) -> Principal:
             or not credentials.same_digest(secret, row["key_hash"])
         ):
             raise NotAuthenticated("unknown or revoked API key")
+        if row["suspended_at"] is not None:
+            raise NotAuthenticated(SUSPENDED)
         if _stale(row["last_used_at"], now):
             async with uow:
                 await repository.touch_api_key(row["id"], now)
         return Principal(
             organization_id=row["organization"], role=Role(row["role"]), api_key_id=row["id"]
+        )
+    platform_prefix = credentials.api_key_prefix(secret, credentials.PLATFORM_KEY_KIND)
+    if platform_prefix is not None:
+        row = await repository.platform_key_row(platform_prefix)
+        if (
+            row is None
+            or row["revoked_at"] is not None
+            or not credentials.same_digest(secret, row["key_hash"])
+        ):
+            raise NotAuthenticated("unknown or revoked platform key")
+        if _stale(row["last_used_at"], now):
+            async with uow:
+                await repository.touch_platform_key(row["id"], now)
+        return Principal(
+            organization_id=NO_ORGANIZATION, role=Role.VIEWER, platform_key_id=row["id"]
         )
     if credentials.is_login_token(secret):
         row = await repository.login_token_row(credentials.digest(secret))
@@ -204,6 +241,8 @@ async def authenticate(uow: UnitOfWork, secret: str) -> Principal:
             or not row["active"]
         ):
             raise NotAuthenticated("unknown, expired or revoked login token")
+        if row["suspended_at"] is not None:
+            raise NotAuthenticated(SUSPENDED)
         if _stale(row["last_used_at"], now):
             async with uow:
                 await repository.touch_login_token(row["id"], now)
@@ -283,11 +322,7 @@ async def create_id_token(
     uow: UnitOfWork, principal: Principal, uid: str, token_type: str, values: dict[str, Any]
 ) -> IdTokenView:
     require(principal, Permission.OPERATE)
-    uid = uid.strip()
-    if not 1 <= len(uid) <= 36:  # OCPP 2.0.1 IdToken: at most 36 characters (1.6: 20)
-        raise InvalidInput("a token uid has 1 to 36 characters")
-    if token_type not in ID_TOKEN_TYPES:
-        raise InvalidInput(f"type is one of {', '.join(ID_TOKEN_TYPES)}")
+    uid = checked_uid(uid, token_type)
     values = _check_token_values(values)
     async with uow:
         await _own_user(principal.organization_id, values.get("user_id"))
@@ -417,50 +452,49 @@ async def organization(principal: Principal) -> OrganizationView:
 async def organizations_by_ids(
     principal: Principal, organization_ids: Sequence[int]
 ) -> dict[int, OrganizationView]:
+    """A platform key sees every organization; anyone else only their own."""
+    if principal.is_platform:
+        wanted = set(organization_ids)
+        return {found.id: found for found in await repository.organizations() if found.id in wanted}
     if principal.organization_id not in organization_ids:
         return {}
     return {principal.organization_id: await organization(principal)}
 
 
 async def update_organization(
-    uow: UnitOfWork, principal: Principal, changes: dict[str, Any]
+    uow: UnitOfWork,
+    principal: Principal,
+    changes: dict[str, Any],
+    organization_id: int | None = None,
 ) -> OrganizationView:
-    """Name, default currency, the policy for unknown stations, and where alerts are sent
-    (a webhook URL and the secret its requests are signed with) (admin)."""
-    require(principal, Permission.MANAGE)
+    """Name, default currency, roaming identity, the policy for unknown stations, and where
+    alerts are sent (a webhook URL and the secret its requests are signed with): an admin for
+    their own organization, a platform key for the one it names."""
+    current = await organizations.target(principal, organization_id)
     unknown = set(changes) - {
         "name",
         "default_currency",
+        "country_code",
+        "party_id",
         "unknown_station_policy",
         "alert_webhook_url",
         "alert_webhook_secret",
     }
     if unknown:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
-    values = {
-        name: value
-        for name, value in changes.items()
-        if value is not None and not name.startswith("alert_webhook")
-    }
-    if "name" in values and not values["name"].strip():
-        raise InvalidInput("an organization needs a name")
-    if "default_currency" in values:
-        currency = values["default_currency"].strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise InvalidInput("a currency is an ISO 4217 code, e.g. EUR")
-        values["default_currency"] = currency
-    if "unknown_station_policy" in values:
-        values["unknown_station_policy"] = UnknownStationPolicy(
-            values["unknown_station_policy"]
-        ).value
+    values = organizations.checked_values(
+        {name: value for name, value in changes.items() if not name.startswith("alert_webhook")}
+    )
     async with uow:
-        current = await organization(principal)
+        await organizations.check_update(values, current)
         alerts = _alert_settings(dict(current.settings.get("alerts") or {}), changes)
         if alerts is not None:
             values["settings"] = {**current.settings, "alerts": alerts}
         if values:
-            await repository.update_organization(principal.organization_id, values)
-    return await organization(principal)
+            await repository.update_organization(current.id, values)
+    found = await repository.organization_by_id(current.id)
+    assert found is not None
+    return found
 
 
 def _alert_settings(alerts: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any] | None:

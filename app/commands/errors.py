@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import CPMSError
+from app.errors import CPMSError, InvalidInput
 
 
 class StationOffline(CPMSError):
@@ -39,5 +39,6 @@ ERRORS_BY_CODE: dict[str, type[CPMSError]] = {
         CommandTimeout,
         CommandFailed,
         CommandNotSupported,
+        InvalidInput,
     )
 }

@@ -135,6 +135,7 @@ class SendLocalList(Command):
     version: int
     full: bool  # False: a differential update
     entries: tuple[tuple[str, str], ...] = ()  # (id token, authorization status)
+    token_types: tuple[tuple[str, str], ...] = ()  # (id token, its 2.0.1 IdTokenType)
 
 
 @dataclass(frozen=True)
@@ -243,5 +244,6 @@ def decode_command(encoded: dict[str, Any]) -> Command:
     if command_type is GetConfiguration:
         fields["keys"] = tuple(fields.get("keys", ()))
     if command_type is SendLocalList:
-        fields["entries"] = tuple(tuple(entry) for entry in fields.get("entries", ()))
+        for name in ("entries", "token_types"):
+            fields[name] = tuple(tuple(entry) for entry in fields.get(name, ()))
     return command_type(**fields)

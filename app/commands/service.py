@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from app import metrics
 from app.auth import service as auth
 from app.auth.access import Permission, may, require
 from app.auth.models import Principal
@@ -12,6 +15,7 @@ from app.commands import repository
 from app.commands.errors import StationOffline
 from app.commands.gateway import ChargerGateway
 from app.commands.models import (
+    CENTRAL_TOKEN,
     CancelReservation,
     ClearChargingProfile,
     Command,
@@ -21,6 +25,7 @@ from app.commands.models import (
     RemoteStart,
     RemoteStop,
     ReserveNow,
+    SendLocalList,
     SetChargingProfile,
     encode_command,
 )
@@ -52,6 +57,7 @@ async def send_command(
     station = await stations.get_station_record(identity)
     if station is None:
         raise StationOffline(f"no station {identity!r}")
+    command = await _with_token_types(station.organization_id, command)
     entry_id = await repository.log_request(
         station.organization_id, station.id, command.name, encode_command(command)["fields"], actor
     )
@@ -78,17 +84,41 @@ async def send_command(
                 )
             )
 
+    started = time.perf_counter()
+
+    def timed(outcome: str) -> None:
+        metrics.COMMAND_SECONDS.labels(action=command.name, result=outcome).observe(
+            time.perf_counter() - started
+        )
+
     try:
         result = await gateway.send(identity, command)
     except CPMSError as error:
+        timed("timeout" if error.code == "timeout" else "failed")
         await finish("timeout" if error.code == "timeout" else "failed", None, error)
         await _watch_failures(unit_of_work(), station, command.name, failed=True)
         raise
+    timed("accepted" if result.accepted else "rejected")
     await finish("accepted" if result.accepted else "rejected", result, None)
     await _watch_failures(unit_of_work(), station, command.name, failed=not result.accepted)
     if result.accepted:
         await _record_effect(unit_of_work(), station, command, result)
     return result
+
+
+async def _with_token_types(organization_id: int, command: Command) -> Command:
+    """The command with each id token typed as it is registered, so that a station that
+    checks the card it is later presented with finds the same token (a card registered as
+    ISO14443 goes out as ISO14443, not Central)."""
+    match command:
+        case RemoteStart() | ReserveNow() if command.token_type == CENTRAL_TOKEN:
+            types = await auth.token_types(organization_id, [command.id_token])
+            if command.id_token in types:
+                return dataclasses.replace(command, token_type=types[command.id_token])
+        case SendLocalList() if command.entries:
+            types = await auth.token_types(organization_id, [uid for uid, _ in command.entries])
+            return dataclasses.replace(command, token_types=tuple(types.items()))
+    return command
 
 
 async def _record_effect(

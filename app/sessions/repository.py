@@ -529,3 +529,8 @@ async def last_meter_at(session_id: int) -> datetime | None:
         .first()
     )
     return row["last_meter_at"] if row else None
+
+
+async def count_active() -> int:
+    """Sessions in progress, in every organization."""
+    return int(await ChargingSession.count().where(ChargingSession.state == "active"))

@@ -610,6 +610,11 @@ async def sessions_by_ids(
     return {session.id: session for session in found if _visible(principal, session)}
 
 
+async def active_session_count() -> int:
+    """Sessions in progress across the installation (for monitoring)."""
+    return await repository.count_active()
+
+
 async def active_sessions_of_connectors(
     principal: Principal, connector_rows: Sequence[int]
 ) -> dict[int, SessionView]:

@@ -22,6 +22,7 @@ class Tally:
     commands: Counter[str] = field(default_factory=Counter)  # received from the CPMS
     connects: int = 0
     connect_failures: int = 0
+    connect_failure_reasons: Counter[str] = field(default_factory=Counter)
     drops: int = 0
     replayed: int = 0  # queued while offline, sent after the reconnect
     sessions: int = 0
@@ -39,7 +40,15 @@ class Tally:
                 self.latencies_ms[slot] = ms
 
     def merge(self, other: Tally) -> None:
-        for name in ("sent", "answered", "call_errors", "timeouts", "lost", "commands"):
+        for name in (
+            "sent",
+            "answered",
+            "call_errors",
+            "timeouts",
+            "lost",
+            "commands",
+            "connect_failure_reasons",
+        ):
             getattr(self, name).update(getattr(other, name))
         self.last_errors.update(other.last_errors)
         for name in ("connects", "connect_failures", "drops", "replayed", "sessions", "faults"):
@@ -57,6 +66,7 @@ class Tally:
             "commands_received": dict(self.commands),
             "connects": self.connects,
             "connect_failures": self.connect_failures,
+            "connect_failure_reasons": dict(self.connect_failure_reasons),
             "network_drops": self.drops,
             "replayed_after_reconnect": self.replayed,
             "sessions": self.sessions,
@@ -76,6 +86,7 @@ class Tally:
         tally.commands.update(data["commands_received"])
         tally.connects = data["connects"]
         tally.connect_failures = data["connect_failures"]
+        tally.connect_failure_reasons.update(data["connect_failure_reasons"])
         tally.drops = data["network_drops"]
         tally.replayed = data["replayed_after_reconnect"]
         tally.sessions = data["sessions"]

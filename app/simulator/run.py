@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import sys
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,6 +35,7 @@ class Plan:
     source_addresses: tuple[str, ...] = ()  # one per process, in turn
     behaviour: Behaviour = field(default_factory=Behaviour)
     seed: int = 1
+    progress_s: float = 0.0  # a progress line on stderr this often (0: none)
 
 
 def identity(plan: Plan, index: int) -> str:
@@ -73,9 +75,37 @@ def stations(
     ]
 
 
-async def run_stations(plan: Plan, group: list[SimulatedStation]) -> None:
+def progress_line(elapsed_s: float, group: list[SimulatedStation], tally: Tally) -> str:
+    """Where the run stands: who is online and charging, what was answered, what failed."""
+    online = sum(station.online.is_set() for station in group)
+    charging = sum(station.transaction is not None for station in group)
+    errors = sum(tally.call_errors.values()) + sum(tally.timeouts.values())
+    line = (
+        f"{elapsed_s:.0f}s: {online}/{len(group)} online, {charging} charging, "
+        f"{sum(tally.answered.values())} answered, {errors} errors, "
+        f"{tally.connect_failures} failed connects"
+    )
+    if tally.connect_failure_reasons:
+        reason, count = tally.connect_failure_reasons.most_common(1)[0]
+        line += f" (most: {reason}, {count}x)"
+    return line
+
+
+async def _report_progress(
+    plan: Plan, group: list[SimulatedStation], tally: Tally, label: str
+) -> None:
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(plan.progress_s)
+        line = progress_line(time.monotonic() - started, group, tally)
+        print(f"{label}{line}", file=sys.stderr, flush=True)
+
+
+async def run_stations(
+    plan: Plan, group: list[SimulatedStation], tally: Tally | None = None, label: str = ""
+) -> None:
     """Run the stations until the plan's duration is over, their connections spread over its
-    ramp."""
+    ramp; with a tally and plan.progress_s, a progress line on stderr every so often."""
     until = time.monotonic() + plan.duration_s
     spacing = plan.ramp_s / max(1, len(group))
 
@@ -83,20 +113,33 @@ async def run_stations(plan: Plan, group: list[SimulatedStation]) -> None:
         await asyncio.sleep(position * spacing)
         await station.run(until)
 
-    await asyncio.gather(*(one(position, station) for position, station in enumerate(group)))
+    reporter = (
+        asyncio.create_task(_report_progress(plan, group, tally, label))
+        if tally is not None and plan.progress_s > 0
+        else None
+    )
+    try:
+        await asyncio.gather(*(one(position, station) for position, station in enumerate(group)))
+    finally:
+        if reporter is not None:
+            reporter.cancel()
 
 
-async def simulate(plan: Plan, indexes: range, source_address: str | None = None) -> Tally:
+async def simulate(
+    plan: Plan, indexes: range, source_address: str | None = None, label: str = ""
+) -> Tally:
     """Run the stations `indexes` of the plan until its duration is over."""
     tally = Tally()
-    await run_stations(plan, stations(plan, indexes, tally, source_address))
+    await run_stations(plan, stations(plan, indexes, tally, source_address), tally, label)
     return tally
 
 
-def _in_process(arguments: tuple[Plan, range, str | None]) -> tuple[dict[str, Any], list[float]]:
-    plan, indexes, address = arguments
+def _in_process(
+    arguments: tuple[Plan, range, str | None, str],
+) -> tuple[dict[str, Any], list[float]]:
+    plan, indexes, address, label = arguments
     settle_garbage_collector()
-    tally = asyncio.run(simulate(plan, indexes, address))
+    tally = asyncio.run(simulate(plan, indexes, address, label))
     return tally.as_dict(), tally.latencies_ms
 
 
@@ -116,8 +159,10 @@ def run(plan: Plan) -> dict[str, Any]:
         tally = asyncio.run(simulate(plan, shares[0], addresses[0]))
     else:
         with multiprocessing.get_context("spawn").Pool(processes) as pool:
+            labels = [f"[process {number + 1}] " for number in range(processes)]
             results = pool.map(
-                _in_process, list(zip([plan] * processes, shares, addresses, strict=True))
+                _in_process,
+                list(zip([plan] * processes, shares, addresses, labels, strict=True)),
             )
         tally = Tally()
         for data, latencies in results:

@@ -9,6 +9,7 @@ import base64
 import contextlib
 import logging
 import random
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 from websockets.typing import Subprotocol
 
 from app.simulator.report import Tally
@@ -164,8 +165,9 @@ class SimulatedStation:
                 if self._left() <= 0:
                     return  # the run ended while waiting for a turn to connect
                 websocket = await asyncio.wait_for(self._connect(), self._left())
-        except (OSError, WebSocketException, TimeoutError):
+        except (OSError, WebSocketException, TimeoutError) as error:
             self.tally.connect_failures += 1
+            self.tally.connect_failure_reasons[connect_failure_reason(error)] += 1
             await asyncio.sleep(min(5.0, self._left()))
             return
         self.tally.connects += 1
@@ -488,6 +490,26 @@ class SimulatedStation:
         )
         self.seq_no += 1
         return event
+
+
+def connect_failure_reason(error: BaseException) -> str:
+    """Why a connection could not be opened, in an operator's words."""
+    if isinstance(error, InvalidStatus):
+        status = error.response.status_code
+        if status in (401, 403):
+            return f"refused (HTTP {status}): not registered, or a wrong password"
+        if status == 404:
+            return "refused (HTTP 404): wrong path, the URL should end in /ocpp"
+        return f"refused (HTTP {status})"
+    if isinstance(error, InvalidURI):
+        return f"bad URL: {error.uri}"
+    if isinstance(error, socket.gaierror):
+        return "unknown host"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused: nothing listens at that address"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    return f"{type(error).__name__}: {error}"[:200]
 
 
 _LOST = object()  # the connection went away before the answer came

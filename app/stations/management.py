@@ -5,7 +5,10 @@ the caller's organization: another organization's site or station is simply not 
 
 from __future__ import annotations
 
+import asyncio
 import re
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from app.auth.access import Permission, require
@@ -35,6 +38,16 @@ SITE_FIELDS = (
     "grid_capacity_a",
 )
 STATION_FIELDS = ("name", "site_id", "security_profile", "free_vend", "assumed_protocol")
+
+
+@dataclass(frozen=True, slots=True)
+class NewStation:
+    """A station just created, and the password generated for it (shown once)."""
+
+    station: StationView
+    password: str | None
+
+
 CONNECTOR_FIELDS = (
     "standard",
     "format",
@@ -114,32 +127,74 @@ def _site_values(fields: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-async def create_station(
-    uow: UnitOfWork, principal: Principal, identity: str, fields: dict[str, Any]
-) -> StationView:
-    """A station that may connect right away (Accepted)."""
-    require(principal, Permission.MANAGE)
+def new_station_password() -> str:
+    """A random OCPP Basic-auth password: 32 URL-safe characters (192 bits)."""
+    return secrets.token_urlsafe(24)
+
+
+def new_station_values(identity: str, fields: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A new station's checked values and the password generated for it (None when the
+    caller chose one, or asked for security profile 0, which has none)."""
     if not IDENTITY.match(identity):
-        raise InvalidInput("an identity has 1 to 48 letters, digits or *-_=:+|@.")
-    values = _check_station_changes(fields)
+        raise InvalidInput("identity: 1 to 48 letters, digits or *-_=:+|@.")
+    profile = fields.get("security_profile")
+    password = fields.get("password")
+    generated = None
+    if profile == 0:
+        if password:
+            raise InvalidInput("securityProfile 0 connects without a password: leave it out")
+    elif not password:
+        generated = password = new_station_password()
+    values = _check_station_changes({**fields, "password": password})
     if values.get("security_profile") is None:
-        values["security_profile"] = 1 if values.get("password_hash") else 0
+        values["security_profile"] = 0 if profile == 0 else 1
+    return values, generated
+
+
+async def add_station(
+    uow: UnitOfWork, organization_id: int, identity: str, fields: dict[str, Any]
+) -> NewStation:
+    """A station that may connect right away (Accepted), by the API's rules: security profile
+    1 with a generated password unless the caller chose one or asked for profile 0."""
+    # The password hash (scrypt) is CPU work: off the event loop.
+    values, generated = await asyncio.to_thread(new_station_values, identity, fields)
     async with uow:
-        await _own_site(principal, values.get("site_id"))
+        if values.get("site_id") is not None and not await repository.sites_by_ids(
+            organization_id, [values["site_id"]]
+        ):
+            raise NotFound(f"no site {values['site_id']}")
         if await repository.get_station_record(identity) is not None:
             raise AlreadyExists(f"station {identity!r} already exists")
         await repository.create_station(
-            organization_id=principal.organization_id,
+            organization_id=organization_id,
             identity=identity,
             registration_status="Accepted",
             security_profile=values.pop("security_profile"),
             password_hash=values.pop("password_hash", None),
         )
         if values:
-            await repository.update_station(principal.organization_id, identity, values)
-        created = await repository.get_station_by_identity(principal.organization_id, identity)
+            await repository.update_station(organization_id, identity, values)
+        created = await repository.get_station_by_identity(organization_id, identity)
     assert created is not None
-    return created
+    return NewStation(created, generated)
+
+
+async def create_station(
+    uow: UnitOfWork, principal: Principal, identity: str, fields: dict[str, Any]
+) -> NewStation:
+    """A station that may connect right away (admin); see add_station."""
+    require(principal, Permission.MANAGE)
+    return await add_station(uow, principal.organization_id, identity, fields)
+
+
+async def provision_station(
+    uow: UnitOfWork, organization_slug: str, identity: str, fields: dict[str, Any]
+) -> NewStation:
+    """The command line's way to add a station: the same rules as the API's."""
+    organization_id = await repository.organization_id_by_slug(organization_slug)
+    if organization_id is None:
+        raise NotFound(f"no organization {organization_slug!r}")
+    return await add_station(uow, organization_id, identity, fields)
 
 
 async def update_station(

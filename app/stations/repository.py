@@ -354,6 +354,21 @@ async def get_station_record(identity: str) -> StationRecord | None:
     return _record(row) if row else None
 
 
+async def site_ids_by_name(organization_id: int) -> dict[str, int]:
+    rows = await Site.select(Site.id, Site.name).where(Site.organization == organization_id)
+    return {row["name"]: row["id"] for row in rows}
+
+
+async def owners_of_identities(identities: Sequence[str]) -> dict[str, int]:
+    """The organization of each identity already registered."""
+    if not identities:
+        return {}
+    rows = await ChargingStation.select(
+        ChargingStation.identity, ChargingStation.organization
+    ).where(ChargingStation.identity.is_in(list(identities)))
+    return {row["identity"]: row["organization"] for row in rows}
+
+
 async def organization_id_by_slug(slug: str) -> int | None:
     row = await Organization.select(Organization.id).where(Organization.slug == slug).first()
     return int(row["id"]) if row else None

@@ -8,6 +8,18 @@ from ocpp.v16 import call
 
 from app.commands import models
 from app.commands.errors import CommandNotSupported
+from app.errors import InvalidInput
+
+# OCPP 1.6 CiString20Type: a longer id tag cut short would be another card.
+MAX_ID_TAG = 20
+
+
+def _id_tag(uid: str) -> str:
+    if len(uid) > MAX_ID_TAG:
+        raise InvalidInput(
+            f"idToken: OCPP 1.6 stations take id tags of at most {MAX_ID_TAG} characters"
+        )
+    return uid
 
 
 def to_call(command: models.Command) -> Any:
@@ -15,7 +27,7 @@ def to_call(command: models.Command) -> Any:
     match command:
         case models.RemoteStart():
             return call.RemoteStartTransaction(
-                id_tag=command.id_token[:20], connector_id=command.evse_id
+                id_tag=_id_tag(command.id_token), connector_id=command.evse_id
             )
         case models.RemoteStop():
             try:
@@ -63,7 +75,7 @@ def to_call(command: models.Command) -> Any:
             return call.ReserveNow(
                 connector_id=command.evse_id,
                 expiry_date=command.expires_at,
-                id_tag=command.id_token[:20],
+                id_tag=_id_tag(command.id_token),
                 reservation_id=command.reservation_id,
             )
         case models.CancelReservation():
@@ -75,7 +87,7 @@ def to_call(command: models.Command) -> Any:
                 list_version=command.version,
                 update_type="Full" if command.full else "Differential",
                 local_authorization_list=[
-                    {"id_tag": uid, "id_tag_info": {"status": status}}
+                    {"id_tag": _id_tag(uid), "id_tag_info": {"status": status}}
                     for uid, status in command.entries
                 ],
             )

@@ -132,12 +132,13 @@ def to_call(command: models.Command) -> Any:
         case models.GetLocalListVersion():
             return call.GetLocalListVersion()
         case models.SendLocalList():
+            types = dict(command.token_types)
             return call.SendLocalList(
                 version_number=command.version,
                 update_type="Full" if command.full else "Differential",
                 local_authorization_list=[
                     {
-                        "id_token": {"id_token": uid, "type": models.CENTRAL_TOKEN},
+                        "id_token": {"id_token": uid, "type": types.get(uid, models.CENTRAL_TOKEN)},
                         "id_token_info": {"status": status},
                     }
                     for uid, status in command.entries

@@ -9,6 +9,7 @@ from db.tables import ChargingStation, IdToken, User
 
 
 def cpms(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command as a script runs it: no terminal on stdin."""
     env = {**os.environ, "CPMS_DATABASE_URL": settings.database_url}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
@@ -16,6 +17,7 @@ def cpms(settings, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -52,3 +54,81 @@ async def test_token_add_links_a_user(settings, organization):
 
     unknown = cpms(settings, "token", "add", "X", "--organization", "nope")
     assert unknown.returncode == 1 and "no organization 'nope'" in unknown.stderr
+
+
+async def test_station_add_generates_a_password_by_the_api_rules(settings, organization):
+    result = cpms(settings, "station", "add", "CP-GEN", "--organization", "acme")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "station CP-GEN added (id 1, security profile 1)"
+    secret = lines[1].removeprefix("password: ")
+    assert lines[1].startswith("password: ") and 16 <= len(secret) <= 40
+    row = await ChargingStation.select().where(ChargingStation.identity == "CP-GEN").first()
+    assert row["security_profile"] == 1 and verify_password(secret, row["password_hash"])
+
+    open_station = cpms(
+        settings, "station", "add", "CP-OPEN", "--organization", "acme", "--security-profile", "0"
+    )
+    assert open_station.returncode == 0, open_station.stderr
+    assert "password:" not in open_station.stdout
+    assert "security profile 0" in open_station.stdout
+
+
+async def test_station_add_refuses_what_the_api_refuses(settings, organization):
+    for args, message in (
+        (["CP-SHORT", "--password", "x"], "16 to 40 characters"),
+        (["A" * 30 + "/" + "B" * 29], "identity: 1 to 48"),
+        (["CP-BOTH", "--security-profile", "0", "--password", "p" * 20], "without a password"),
+    ):
+        result = cpms(settings, "station", "add", *args, "--organization", "acme")
+        assert result.returncode == 1, args
+        assert message in result.stderr.strip().splitlines()[-1], result.stderr
+    assert await ChargingStation.count() == 0
+
+
+async def test_organizations_from_the_command_line(settings, clean_db):
+    added = cpms(
+        settings,
+        "organization",
+        "add",
+        "volt",
+        "--name",
+        "Volt GmbH",
+        "--country-code",
+        "DE",
+        "--party-id",
+        "VLT",
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("organization volt added")
+    again = cpms(settings, "organization", "add", "volt", "--name", "Volt")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad = cpms(settings, "organization", "add", "Bad Slug", "--name", "X")
+    assert bad.returncode == 1 and "slug" in bad.stderr
+    # With one organization, --organization may be left out.
+    token = cpms(settings, "token", "add", "04BB22")
+    assert token.returncode == 0, token.stderr
+    cpms(settings, "organization", "add", "amp", "--name", "Amp", "--currency", "chf")
+    listed = cpms(settings, "organization", "list")
+    assert listed.stdout.splitlines() == [
+        "slug,name,currency,country_code,party_id,suspended",
+        "volt,Volt GmbH,EUR,DE,VLT,no",
+        "amp,Amp,CHF,,,no",
+    ]
+    ambiguous = cpms(settings, "token", "add", "04CC33")
+    assert ambiguous.returncode == 1 and "--organization" in ambiguous.stderr
+
+
+async def test_user_add_without_a_terminal_asks_for_password_option(settings, organization):
+    result = cpms(settings, "user", "add", "x@acme.example", "--organization", "acme")
+    assert result.returncode == 2
+    assert "give --password" in result.stderr
+    assert await User.count() == 0
+
+
+async def test_a_platform_key_belongs_to_no_organization(settings, organization):
+    both = cpms(settings, "apikey", "add", "host", "--platform", "--organization", "acme")
+    assert both.returncode == 2 and "drop --organization" in both.stderr
+    platform = cpms(settings, "apikey", "add", "host", "--platform")
+    assert platform.returncode == 0, platform.stderr
+    assert platform.stdout.startswith("cpms_pk_")

@@ -2,6 +2,8 @@
 replay, fault, and answer remote commands like real ones."""
 
 import asyncio
+import json
+import sys
 from dataclasses import replace
 
 import pytest
@@ -10,7 +12,7 @@ from app.simulator.report import Tally
 from app.simulator.run import Plan, run_stations, stations
 from app.simulator.station import Behaviour, SimulatedStation
 from db.tables import ChargingSession, IdToken, Organization
-from tests.conftest import REGISTRY_ORGANIZATION, graphql
+from tests.conftest import REGISTRY_ORGANIZATION, free_port, graphql
 
 QUICK = Behaviour(
     heartbeat_s=0.3,
@@ -111,3 +113,55 @@ def test_versions_are_interleaved_by_share():
     assert versions.count("ocpp2.0.1") == 2 and versions[3] == "ocpp2.0.1"
     assert [protocol(Plan("ws://x", 3, 1, share_201=1.0), i) for i in range(3)] == ["ocpp2.0.1"] * 3
     assert {protocol(Plan("ws://x", 3, 1, share_201=0.0), i) for i in range(3)} == {"ocpp1.6"}
+
+
+async def simulate_command(*args: str) -> tuple[int, str, str]:
+    """`cpms simulate` as a user runs it: its exit status, stdout and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        "simulate",
+        "--stations",
+        "2",
+        "--no-sessions",
+        "--progress-every",
+        "0.5",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_simulate_shows_progress_and_succeeds(live_server, stations_may_register):
+    status, stdout, stderr = await simulate_command(
+        "--url", f"{live_server.ws}/ocpp", "--duration", "2.5", "--prefix", "PROG"
+    )
+    assert status == 0, stderr
+    progress = [line for line in stderr.splitlines() if " online, " in line]
+    assert progress, stderr
+    assert "2/2 online" in progress[-1] and "0 failed connects" in progress[-1]
+    assert json.loads(stdout)["connects"] == 2
+
+
+async def test_simulate_says_why_stations_could_not_connect(live_server, organization):
+    status, _stdout, stderr = await simulate_command(
+        "--url", f"{live_server.ws}/ocpp", "--duration", "1.5", "--prefix", "NOBODY"
+    )
+    assert status == 1
+    assert "(most: refused (HTTP 403): not registered, or a wrong password" in stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "Error: no station could connect: refused (HTTP 403): not registered, or a wrong password"
+    )
+    status, _stdout, stderr = await simulate_command(
+        "--url", f"ws://127.0.0.1:{free_port()}/ocpp", "--duration", "1.5"
+    )
+    assert status == 1
+    assert (
+        stderr.strip()
+        .splitlines()[-1]
+        .startswith("Error: no station could connect: connection refused")
+    )

@@ -5,7 +5,7 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from ocpp_server.directory import ENTRY_TTL_S, RENEW_CHUNK, StationDirectory, entry_key
+from ocpp_server.directory import ENTRY_TTL_S, RENEW_CHUNK, StationDirectory
 
 
 @pytest.fixture
@@ -51,12 +51,12 @@ async def test_entries_expire_unless_renewed(redis_url):
     client = aioredis.Redis.from_url(redis_url)
     try:
         await directory.claim(identity)
-        await client.expire(entry_key(identity), 1)
+        await client.expire(directory.key(identity), 1)
         await directory.renew()
-        assert 1 < await client.ttl(entry_key(identity)) <= ENTRY_TTL_S
+        assert 1 < await client.ttl(directory.key(identity)) <= ENTRY_TTL_S
     finally:
         await directory.stop()  # stopping releases the node's entries
-        assert await client.exists(entry_key(identity)) == 0
+        assert await client.exists(directory.key(identity)) == 0
         await client.aclose()
 
 
@@ -75,7 +75,7 @@ async def test_a_big_node_renews_every_entry(redis_url):
     client = aioredis.Redis.from_url(redis_url)
     try:
         await directory.renew()
-        ttls = [await client.ttl(entry_key(identity)) for identity in identities]
+        ttls = [await client.ttl(directory.key(identity)) for identity in identities]
         assert all(1 < ttl <= ENTRY_TTL_S for ttl in ttls)
     finally:
         await directory.stop()

@@ -1,4 +1,5 @@
 import asyncio
+import re
 
 import httpx
 import pytest
@@ -79,11 +80,31 @@ async def test_invalid_query_is_a_graphql_error_not_a_crash(live_server, demo_ke
     assert "noSuchField" in result["errors"][0]["message"]
 
 
-async def test_graphiql_is_served_to_browsers(live_server):
+async def test_graphiql_is_served_to_browsers_with_no_external_address(live_server):
     async with httpx.AsyncClient(base_url=live_server.http) as client:
         response = await client.get("/graphql", headers={"Accept": "text/html"})
+        assert response.status_code == 200
+        page = response.text
+        assert "graphiql" in page.lower()
+        addresses = re.findall(r'(?:src|href)="([^"]+)"', page)
+        loaded = [address for address in addresses if not address.startswith("data:")]
+        assert len(loaded) == 7  # every script and style sheet the page needs
+        assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", page), "external address"
+        for address in loaded:
+            asset = await client.get(address)
+            assert asset.status_code == 200, address
+            assert asset.headers["content-type"].startswith(("text/javascript", "text/css"))
+            assert len(asset.content) > 500
+        missing = await client.get("/graphql/assets/..%2Fschema.py")
+        assert missing.status_code == 404
+
+
+async def test_the_schema_is_served_as_sdl(live_server):
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        response = await client.get("/graphql/schema.graphql")
     assert response.status_code == 200
-    assert "graphiql" in response.text.lower()
+    assert response.headers["content-type"].startswith("application/graphql")
+    assert response.text == SCHEMA_FILE.read_text()
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])

@@ -78,6 +78,24 @@ async def test_an_operator_starts_charging_and_the_command_is_logged(
     assert log[0]["actor"].startswith("api_key:")
 
 
+async def test_a_16_id_tag_over_20_characters_is_refused_not_cut(
+    live_server, station, api_key, connect_charger
+):
+    key = await api_key(role="operator")
+    async with connect_charger(station, client_class=Station16) as client:
+        await booted(client, "ocpp1.6")
+        result = await graphql(
+            live_server, REMOTE_START, {"identity": station, "token": "A" * 21}, key
+        )
+        exact = await graphql(
+            live_server, REMOTE_START, {"identity": station, "token": "B" * 20}, key
+        )
+    assert result["data"]["remoteStart"]["__typename"] == "InvalidInputError"
+    assert "at most 20 characters" in result["data"]["remoteStart"]["message"]
+    assert exact["data"]["remoteStart"]["__typename"] == "CommandAccepted"
+    assert client.received == [("RemoteStartTransaction", {"id_tag": "B" * 20, "connector_id": 1})]
+
+
 async def test_a_refusal_by_the_station_is_its_own_result(
     live_server, station, api_key, connect_charger
 ):
