@@ -138,12 +138,14 @@ async def simulate_command(*args: str) -> tuple[int, str, str]:
 
 async def test_simulate_shows_progress_and_succeeds(live_server, stations_may_register):
     status, stdout, stderr = await simulate_command(
-        "--url", f"{live_server.ws}/ocpp", "--duration", "2.5", "--prefix", "PROG"
+        "--url", f"{live_server.ws}/ocpp", "--duration", "4", "--prefix", "PROG"
     )
     assert status == 0, stderr
     progress = [line for line in stderr.splitlines() if " online, " in line]
     assert progress, stderr
-    assert "2/2 online" in progress[-1] and "0 failed connects" in progress[-1]
+    # The last line may come as the run ends and the stations go.
+    assert any("2/2 online" in line for line in progress), stderr
+    assert all("0 failed connects" in line for line in progress), stderr
     assert json.loads(stdout)["connects"] == 2
 
 
