@@ -304,3 +304,16 @@ async def graphql(
         )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def until_ready(server: LiveServer, process: Any, log_path: Any) -> None:
+    """Wait (up to 30 s) for a server process's /readyz; its log if it dies first."""
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        for _ in range(300):
+            assert process.returncode is None, log_path.read_text()
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)

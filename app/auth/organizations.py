@@ -141,9 +141,7 @@ async def target(principal: Principal, organization_id: int | None) -> Organizat
 
 
 async def check_update(values: dict[str, Any], current: OrganizationView) -> None:
-    """What an update may not do: take another tenant's roaming identity or slug."""
-    if "slug" in values and values["slug"] != current.slug:
-        raise InvalidInput("slug: an organization's slug does not change")
+    """What an update may not do: take another tenant's roaming identity."""
     await _check_roaming_identity(values, current)
 
 

@@ -7,13 +7,12 @@ import signal
 import subprocess
 import sys
 
-import httpx
 import pytest
 
 from app.commands import models
 from app.commands.service import send_command
 from app.events import StationConnectionChanged
-from tests.conftest import COMMAND_TIMEOUT_S, LiveServer, free_port, next_event_of
+from tests.conftest import COMMAND_TIMEOUT_S, LiveServer, free_port, next_event_of, until_ready
 from tests.ocpp_server.test_commands import Station16, booted
 
 
@@ -56,15 +55,7 @@ async def second_node(settings, tmp_path, database):
     node.stop = stop
     node.log_path = log_path
     try:
-        async with httpx.AsyncClient(base_url=node.http) as client:
-            for _ in range(300):
-                assert process.returncode is None, log_path.read_text()
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
+        await until_ready(node, process, log_path)
         yield node
     finally:
         await stop()

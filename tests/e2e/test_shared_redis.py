@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, charger, free_port
+from tests.conftest import LiveServer, charger, free_port, until_ready
 from tests.graphql_ws import graphql_ws
 
 LOGIN = (
@@ -57,15 +57,7 @@ async def installation(
         )
     server = LiveServer(port, app=None)
     try:
-        async with httpx.AsyncClient(base_url=server.http) as client:
-            for _ in range(300):
-                assert process.returncode is None, log_path.read_text()
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
+        await until_ready(server, process, log_path)
         yield server
     finally:
         process.send_signal(signal.SIGTERM)
