@@ -153,18 +153,20 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
     if not identity or len(identity) > MAX_IDENTITY_LENGTH:
         await websocket.close(code=POLICY_VIOLATION)
         return
-    admitted = await _admit(websocket, runtime, server, identity)
-    if admitted is None:
-        return
-    station, protocol = admitted
+    async with server.presence_turn(identity):
+        admitted = await _admit(websocket, runtime, server, identity)
+        if admitted is None:
+            return
+        station, protocol = admitted
+        link = StationLink(station=station, runtime=runtime, protocol=protocol)
+        connection = _Connection(websocket, server, station.id, identity)
+        charge_point = (ChargePoint201 if protocol == OCPP201 else ChargePoint16)(link, connection)
+        previous = server.take_over(identity, LiveConnection(websocket, link, charge_point))
     metrics.OCPP_CONNECTIONS.labels(protocol=protocol).inc()
-    link = StationLink(station=station, runtime=runtime, protocol=protocol)
-    connection = _Connection(websocket, server, station.id, identity)
-    charge_point = (ChargePoint201 if protocol == OCPP201 else ChargePoint16)(link, connection)
     throttle = FrameThrottle(identity, runtime.settings.ocpp_frames_per_s)
     try:
         # Inside the try: whatever happens from here on, the station is detached again.
-        await server.attach(identity, LiveConnection(websocket, link, charge_point))
+        await server.settle_take_over(identity, previous)
         while True:
             await throttle.admit()
             message = await websocket.receive()
@@ -185,10 +187,11 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
     finally:
         metrics.OCPP_CONNECTIONS.labels(protocol=protocol).dec()
         try:
-            if await server.detach(identity, websocket):
-                await registration.record_disconnect(
-                    runtime.unit_of_work(), station, runtime.settings.node_id
-                )
+            async with server.presence_turn(identity):
+                if await server.detach(identity, websocket):
+                    await registration.record_disconnect(
+                        runtime.unit_of_work(), station, runtime.settings.node_id
+                    )
         except asyncio.CancelledError:
             # Cut short by the node's shutdown (thousands of stations had left at once): the
             # node's `stop` marks every station it still holds offline, this one included.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -48,6 +49,8 @@ class OcppServer:
         self.draining = False
         self._connector_watch: asyncio.Task[None] | None = None
         self._connections: dict[str, LiveConnection] = {}
+        # A lock per station in a presence turn, with how many hold or wait for it.
+        self._presence_turns: dict[str, tuple[asyncio.Lock, int]] = {}
         self.directory = StationDirectory(
             runtime.settings.redis_url,
             runtime.settings.node_id,
@@ -84,10 +87,33 @@ class OcppServer:
         the server's shutdown grace and were cancelled halfway)."""
         self.draining = True
 
-    async def attach(self, identity: str, connection: LiveConnection) -> None:
-        """Make this the station's connection, closing an older one cleanly."""
+    @contextlib.asynccontextmanager
+    async def presence_turn(self, identity: str) -> AsyncIterator[None]:
+        """One station's admission-and-take-over or detach-and-record-offline at a time on
+        this node. Without it, a station that drops and reconnects at once could have the old
+        connection's "offline" written after the new connection's "connected", and read
+        offline (with an alert) while connected."""
+        lock, users = self._presence_turns.get(identity, (asyncio.Lock(), 0))
+        self._presence_turns[identity] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._presence_turns[identity]
+            if users == 1:
+                del self._presence_turns[identity]
+            else:
+                self._presence_turns[identity] = (lock, users - 1)
+
+    def take_over(self, identity: str, connection: LiveConnection) -> LiveConnection | None:
+        """Make this the station's connection (inside its `presence_turn`); the one it
+        replaces, to be closed by `settle_take_over`."""
         previous = self._connections.get(identity)
         self._connections[identity] = connection
+        return previous
+
+    async def settle_take_over(self, identity: str, previous: LiveConnection | None) -> None:
+        """Claim the station in the directory and close the connection it replaced cleanly."""
         await self.directory.claim(identity)
         if previous is not None:
             logger.info("station %s reconnected; closing its previous connection", identity)

@@ -2,7 +2,8 @@
 
 import asyncio
 
-from db.tables import Alert, Organization
+from app.stations import repository
+from db.tables import Alert, ChargingStation, Organization
 from tests.conftest import TEST_ORGANIZATION
 
 
@@ -48,3 +49,26 @@ async def test_a_short_drop_raises_nothing(live_server, organization, register, 
     async with connect_charger("CP-BLIP"):  # back within the delay
         await asyncio.sleep(3.5)  # the check comes due and finds it connected
         assert await alert_statuses() == []
+
+
+async def test_a_reconnect_during_the_old_connections_goodbye_reads_connected(
+    live_server, organization, register, connect_charger, monkeypatch
+):
+    # The old connection's "offline" is slow to write (a busy database): the reconnect that
+    # arrives meanwhile must not be marked offline by it.
+    slow_clear = repository.clear_presence
+
+    async def clear_presence_slowly(station_id: int, node_id: str) -> bool:
+        await asyncio.sleep(0.5)
+        return await slow_clear(station_id, node_id)
+
+    monkeypatch.setattr(repository, "clear_presence", clear_presence_slowly)
+    await register("CP-QUICK")
+    async with connect_charger("CP-QUICK"):
+        pass
+    async with connect_charger("CP-QUICK"):
+        await asyncio.sleep(1.0)  # the old connection's goodbye has been written by now
+        row = await ChargingStation.select(ChargingStation.connected).where(
+            ChargingStation.identity == "CP-QUICK"
+        )
+        assert row == [{"connected": True}]
