@@ -69,7 +69,7 @@ def main(command: list[str]) -> None:
                     sys.exit("smoke: /readyz did not answer 200 in time")
                 time.sleep(0.5)
         token = graphql(base, LOGIN)["login"]["token"]
-        sites = graphql(base, "{ sites { name } }", token)["sites"]
+        sites = graphql(base, "{ sites { edges { node { name } } } }", token)["sites"]["edges"]
         if not sites:
             sys.exit("smoke: the demo data has no sites")
         page = request(f"{base}/graphql").decode()

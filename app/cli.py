@@ -8,10 +8,11 @@ import csv
 import io
 import logging
 import os
+import socket
 import sys
 import warnings
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import uvicorn
@@ -22,15 +23,35 @@ from app.log import configure_logging
 
 logger = logging.getLogger("cpms")
 
+T = TypeVar("T")
+
 
 # A station that has not answered a websocket ping this long after it is taken for gone.
 PONG_TIMEOUT_S = 30
 
 
-class ConfigurationError(click.ClickException):
+class StartupError(click.ClickException):
+    """A failure before serving: one line on stderr and an exit status of its own (see
+    docs/operations.md, "Exit statuses")."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # type: ignore[misc]
+
+
+EXIT_REFUSED = 1  # asked not to, or not safe: nothing was changed
+EXIT_SETTINGS = 2
+EXIT_DATABASE = 3
+EXIT_REDIS = 4
+EXIT_LISTEN = 5
+EXIT_NO_SUCH_MIGRATION = 6
+
+
+class ConfigurationError(StartupError):
     """An invalid setting: printed as one line, exit status 2."""
 
-    exit_code = 2
+    def __init__(self, message: str) -> None:
+        super().__init__(message, EXIT_SETTINGS)
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -44,31 +65,82 @@ def _settings(**overrides: Any) -> Settings:
     return settings
 
 
-def _run_quietly(step: Callable[[], Coroutine[Any, Any, None]]) -> None:
+def _run_quietly(step: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run an async database step; Piccolo prints progress to stdout, which goes to the log."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        asyncio.run(step())
+        result = asyncio.run(step())
     for line in output.getvalue().splitlines():
         if line.strip():
             logger.debug("%s", line.strip())
+    return result
 
 
-def _migrate() -> None:
-    from db.migrate import migrate_forwards
+def _database_step(what: str, step: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """A database step whose failure (unreachable server, bad credentials, a failed migration)
+    ends the command with one line and EXIT_DATABASE, not a traceback."""
+    from db.migrate import UnknownMigration
 
     try:
         with warnings.catch_warnings():
             # Piccolo warns before failing on an unreachable server; the error says it all.
             warnings.simplefilter("ignore")
-            _run_quietly(migrate_forwards)
+            return _run_quietly(step)
+    except UnknownMigration as error:
+        raise StartupError(str(error), EXIT_NO_SUCH_MIGRATION) from None
     except Exception as error:
-        # Unreachable server, bad credentials, a failed migration: one line, not a traceback.
-        logger.debug("migration failed", exc_info=True)
-        raise click.ClickException(
-            f"cannot migrate the database: {type(error).__name__}: {error}"
+        logger.debug("%s failed", what, exc_info=True)
+        raise StartupError(
+            f"cannot {what}: {type(error).__name__}: {error}", EXIT_DATABASE
         ) from None
-    logger.info("database schema is up to date")
+
+
+def _migrate() -> None:
+    from db.migrate import migrate_forwards
+
+    applied = _database_step("migrate the database", migrate_forwards)
+    logger.info(
+        f"database schema is up to date ({applied} migration{'' if applied == 1 else 's'} applied)",
+        extra={"applied": applied},
+    )
+
+
+def _check_redis(settings: Settings) -> None:
+    """Fail before serving when the configured Redis does not answer."""
+    if settings.redis_url is None:
+        return
+    import redis.asyncio as aioredis
+    from redis.exceptions import RedisError
+
+    async def ping() -> None:
+        client = aioredis.from_url(settings.redis_url or "", socket_connect_timeout=5)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(ping())
+    except (RedisError, OSError) as error:
+        raise StartupError(
+            f"cannot reach Redis at CPMS_REDIS_URL: {type(error).__name__}: {error}", EXIT_REDIS
+        ) from None
+
+
+def _check_listen(settings: Settings) -> None:
+    """Fail before anything starts when the address cannot be listened on (in use, or not an
+    address of this machine), instead of after the application has started."""
+    try:
+        infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM)
+        family, kind, protocol, _, address = infos[0]
+        with socket.socket(family, kind, protocol) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        raise StartupError(
+            f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}",
+            EXIT_LISTEN,
+        ) from None
 
 
 def _with_unit_of_work(
@@ -146,6 +218,8 @@ def serve(
     for name, value in options.items():
         if value is not None:
             os.environ[f"{ENV_PREFIX}{name.upper()}"] = str(value)
+    _check_listen(settings)
+    _check_redis(settings)
     _migrate()
     if demo:
         _load_demo(settings)
@@ -170,21 +244,40 @@ def serve(
     "--backwards",
     "backwards_to",
     metavar="MIGRATION_ID",
-    help="Undo migrations down to and including this id ('all' for every one).",
+    help="Undo migrations down to and including this id ('all' for every one: every table "
+    "and all data go).",
 )
-def migrate(backwards_to: str | None) -> None:
+@click.option("--yes", is_flag=True, help="Undo everything without asking (--backwards all).")
+def migrate(backwards_to: str | None, yes: bool) -> None:
     """Bring the database schema up to date (or undo migrations)."""
     _settings()
     if backwards_to is None:
         _migrate()
         return
-    from db.migrate import migrate_backwards
+    from db.migrate import migrate_backwards, other_connections
 
-    async def step() -> None:
-        await migrate_backwards(backwards_to)
+    connected = _database_step("check the database", other_connections)
+    if connected:
+        raise StartupError(
+            f"{connected} other CPMS connection(s) use this database: stop the servers first",
+            EXIT_REFUSED,
+        )
+    if backwards_to == "all" and not yes:
+        if not sys.stdin.isatty():
+            raise StartupError(
+                "--backwards all drops every table: confirm with --yes (no terminal to ask on)",
+                EXIT_REFUSED,
+            )
+        if not click.confirm("Drop every table and all data?", default=False):
+            raise StartupError("nothing undone", EXIT_REFUSED)
 
-    _run_quietly(step)
-    logger.info("migrations undone", extra={"down_to": backwards_to})
+    async def step() -> int:
+        return await migrate_backwards(backwards_to)
+
+    undone = _database_step("undo migrations", step)
+    logger.info(
+        f"{undone} migration{'' if undone == 1 else 's'} undone", extra={"down_to": backwards_to}
+    )
 
 
 ORGANIZATION_HELP = "Slug of the organization; may be left out while there is only one."

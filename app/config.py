@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         default=None,
         description="slug of the organization whose policy decides about unknown stations",
     )
+    cors_origins: str = Field(
+        default="",
+        description="comma-separated origins of browser apps allowed to call the API "
+        "(CORS), e.g. https://dashboard.example.com; empty: none",
+    )
     import_max_lines: int = Field(
         default=1000, ge=1, le=100_000, description="importStations: stations per request"
     )
@@ -150,8 +155,25 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_pool(self) -> Settings:
         if self.db_pool_min_size > self.db_pool_max_size:
-            raise ValueError("db_pool_min_size must not exceed db_pool_max_size")
+            raise ValueError(
+                f"{ENV_PREFIX}DB_POOL_MIN_SIZE: must not exceed {ENV_PREFIX}DB_POOL_MAX_SIZE"
+            )
         return self
+
+    @model_validator(mode="after")
+    def _check_workers(self) -> Settings:
+        # Workers share stations, subscriptions and leases only through PostgreSQL and Redis.
+        if self.workers > 1 and (self.is_sqlite or self.redis_url is None):
+            raise ValueError(
+                f"{ENV_PREFIX}WORKERS: more than one worker needs PostgreSQL "
+                "(CPMS_DATABASE_URL) and Redis (CPMS_REDIS_URL): SQLite and the in-memory bus "
+                "serve one process"
+            )
+        return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @property
     def is_sqlite(self) -> bool:
@@ -199,10 +221,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         first = error.errors()[0]
-        # A model-level check has no field: name the pool variables it is about.
-        field = str(first["loc"][0]) if first["loc"] else "db_pool_min_size"
         message = first["msg"].removeprefix("Value error, ")
-        raise SettingsError(f"{ENV_PREFIX}{field.upper()}: {message}") from None
+        if not first["loc"]:  # a check across fields names its variables itself
+            raise SettingsError(message) from None
+        raise SettingsError(f"{ENV_PREFIX}{str(first['loc'][0]).upper()}: {message}") from None
 
 
 @lru_cache(maxsize=1)

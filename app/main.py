@@ -16,11 +16,12 @@ from piccolo.engine.postgres import PostgresEngine
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from app import __version__
+from app import __version__, tally
 from app.billing import payments
 from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
@@ -50,6 +51,8 @@ from schema.schema import GraphQLApp, schema_file
 logger = logging.getLogger(__name__)
 
 READINESS_TIMEOUT_S = 2.0
+# Reads sum what is not folded yet, so this only bounds how many changes a read adds up.
+TALLY_FOLD_INTERVAL_S = 5.0
 
 
 async def healthz(request: Request) -> Response:
@@ -141,6 +144,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     session_watch = Periodic(
         "session watch", 60, lambda: watch.check_sessions(unit_of_work), leases
     )
+    # Any node may fold the dashboard tallies; one at a time keeps it cheap.
+    tallies = Periodic("tally fold", TALLY_FOLD_INTERVAL_S, tally.fold, leases)
     graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager
@@ -155,6 +160,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await deliveries.start()
         await reconciliation.start()
         await session_watch.start()
+        await tallies.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -165,6 +171,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await tallies.stop()
             await session_watch.stop()
             await reconciliation.stop()
             await leases.close()
@@ -194,7 +201,18 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(RequestTimer, routes=routes)],
+        middleware=[
+            Middleware(RequestTimer, routes=routes),
+            # Browser apps on the listed origins only; the API authenticates with a bearer
+            # header, never cookies, so credentials are not allowed.
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origin_list,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-CPMS-Organization"],
+                max_age=600,
+            ),
+        ],
     )
     app.state.cluster_gauges = ClusterGauges()
     app.state.runtime = runtime

@@ -76,20 +76,23 @@ async def pending_stats() -> tuple[int, datetime | None]:
     return int(row["pending"] or 0), oldest
 
 
-def _claim_sql(postgres: bool) -> str:
-    # Only constants are formatted in; the times are parameters.
+def _claim_sql(postgres: bool, kinds: int) -> str:
+    # Only constants and placeholders are formatted in; the times and kinds are parameters.
     lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
+    placeholders = ", ".join(["{}"] * kinds)
     return (
         "UPDATE outbox_message SET next_attempt_at = {}, attempts = attempts + 1"  # noqa: S608
         " WHERE id IN (SELECT id FROM outbox_message"
-        " WHERE status = 'pending' AND next_attempt_at <= {}"
+        f" WHERE status = 'pending' AND next_attempt_at <= {{}} AND kind IN ({placeholders})"
         f" ORDER BY next_attempt_at, id LIMIT {BATCH}{lock})"
         " RETURNING id, kind, payload, attempts"
     )
 
 
 class OutboxWorker:
-    """Delivers due messages of the kinds it has handlers for, every `interval_s`."""
+    """Delivers due messages of the kinds it has handlers for, every `interval_s`. A kind it
+    does not know is left to a node that does (during a rolling upgrade an older node must not
+    give up a newer node's messages); until one claims it, it counts as pending."""
 
     def __init__(self, handlers: Mapping[str, Handler], interval_s: float = 1.0) -> None:
         self._handlers = dict(handlers)
@@ -123,9 +126,13 @@ class OutboxWorker:
 
     async def deliver_due(self) -> int:
         """Claim and deliver what is due; how many messages were claimed."""
+        if not self._handlers:
+            return 0
         now = utcnow()
         postgres = isinstance(OutboxMessage._meta.db, PostgresEngine)
-        claimed = await OutboxMessage.raw(_claim_sql(postgres), now + LEASE, now)
+        claimed = await OutboxMessage.raw(
+            _claim_sql(postgres, len(self._handlers)), now + LEASE, now, *self._handlers
+        )
         for row in claimed:
             payload = row["payload"]
             await self._deliver(
@@ -139,10 +146,7 @@ class OutboxWorker:
     async def _deliver(
         self, message_id: int, kind: str, payload: dict[str, Any], attempts: int
     ) -> None:
-        handler = self._handlers.get(kind)
-        if handler is None:
-            await self._failed(message_id, attempts, f"no handler for {kind!r}", final=True)
-            return
+        handler = self._handlers[kind]
         try:
             await handler(payload)
         except Retry as error:

@@ -1,11 +1,13 @@
 """Keyset pagination, shared by every list the API pages through. Pure: no I/O.
 
 A page starts after a position (the sort key of the last item seen, ending with the row id to
-break ties), so paging stays correct and fast however deep it goes, unlike an offset."""
+break ties), so paging stays correct and fast however deep it goes, unlike an offset. A page
+can also be read backwards: the `last` items before a position."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -21,11 +23,19 @@ Position = tuple[str | int, ...]
 class PageRequest:
     first: int = DEFAULT_PAGE_SIZE
     after: Position | None = None
+    last: int | None = None
+    before: Position | None = None
+
+    @property
+    def backwards(self) -> bool:
+        """`last` asks for the items just before `before` (or the end), still in list order."""
+        return self.last is not None
 
     @property
     def size(self) -> int:
         """The page size, capped: a client cannot ask for the whole table at once."""
-        return max(0, min(self.first, MAX_PAGE_SIZE))
+        wanted = self.last if self.last is not None else self.first
+        return max(0, min(wanted, MAX_PAGE_SIZE))
 
 
 @dataclass(frozen=True)
@@ -33,3 +43,6 @@ class Page(Generic[T]):
     items: list[T]
     positions: list[Position]
     has_next: bool
+    has_previous: bool
+    # how many items the whole list holds, filters applied; asked only when a client wants it
+    count: Callable[[], Awaitable[int]] = field(compare=False)

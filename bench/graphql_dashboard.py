@@ -146,7 +146,7 @@ FILL = [
     (
         "alerts",
         "INSERT INTO alert (organization, station, kind, severity, status, dedupe_key, message, "
-        "details, actions, opened_at) SELECT $1, s.id, 'offline', "
+        "details, actions, opened_at) SELECT $1, s.id, 'station_offline', "
         "(ARRAY['info','warning','critical'])[1 + s.id % 3], 'open', 'offline:' || s.id, "
         "'offline', '{}', '[]', now() FROM charging_station s WHERE s.organization = $1 "
         f"ORDER BY s.id LIMIT {OPEN_ALERTS}",
@@ -185,7 +185,7 @@ QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
         {},
     ),
     "active sessions page": (
-        '{ sessions(first: 50, filter: { state: "active" }) '
+        "{ sessions(first: 50, filter: { state: ACTIVE }) "
         "{ edges { node { transactionId energyWh powerW station { identity } } } } }",
         {},
     ),
@@ -195,6 +195,20 @@ QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
         {"id": "SESSION_ID"},
     ),
 }
+
+
+async def wait_folded(database_url: str, limit_s: float = 120.0) -> None:
+    """Wait until the server has folded the tally changes the fill left (a bulk load's
+    aftermath, not what a dashboard meets in steady operation)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + limit_s
+        while await connection.fetchval("SELECT EXISTS (SELECT 1 FROM tally_change)"):
+            if time.monotonic() > deadline:
+                raise SystemExit("the server did not fold the tally changes")
+            await asyncio.sleep(0.5)
+    finally:
+        await connection.close()
 
 
 async def fill(database_url: str) -> dict[str, Any]:
@@ -341,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = {}
     try:
         wait_ready(server)
+        asyncio.run(wait_folded(args.database_url))
         for name, (query, variables) in QUERIES.items():
             resolved = {
                 key: {"PERIOD_START": period_start, "SESSION_ID": session_node}.get(value, value)

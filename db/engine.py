@@ -11,6 +11,9 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from app.config import Settings
 
+# How a CPMS process names itself to PostgreSQL (pg_stat_activity.application_name).
+APPLICATION_NAME = "cpms"
+
 # Seconds a SQLite writer waits for the file lock before failing.
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -20,7 +23,13 @@ def create_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         return SQLiteEngine(path=str(settings.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_S)
-    return PostgresEngine(config={"dsn": settings.database_url}, log_queries=False)
+    return PostgresEngine(
+        config={
+            "dsn": settings.database_url,
+            "server_settings": {"application_name": APPLICATION_NAME},
+        },
+        log_queries=False,
+    )
 
 
 async def start_engine(engine: Engine, settings: Settings) -> bool:

@@ -611,7 +611,40 @@ class OutboxMessage(Table):
     delivered_at = _optional_time()
 
 
+class Tally(Table):
+    """Dashboard figures kept current: how many stations and connectors are in which state,
+    and the all-time count, energy and revenue of finished sessions, per organization and per
+    site (site 0: the whole organization). Triggers append each change to `TallyChange`, and a
+    periodic round folds those into these rows, so no write contends for a shared row."""
+
+    id = BigSerial(primary_key=True)
+    organization = Integer()  # no foreign key: rows of a deleted tenant go with a trigger
+    site = Integer(default=0)
+    measure = Varchar(length=16)  # station | connector | session | revenue
+    online = Boolean(default=False)  # the station's connection, for stations and connectors
+    label = Varchar(length=16, default="")  # status as reported, or currency
+    quantity = BigInt(default=0)  # stations, connectors, sessions or CDRs
+    amount = BigInt(default=0)  # session energy in Wh, revenue in minor units incl. VAT
+
+
+class TallyChange(Table):
+    """A change to a `Tally` row not folded in yet (same columns, signed)."""
+
+    id = BigSerial(primary_key=True)
+    organization = Integer()
+    site = Integer(default=0)
+    measure = Varchar(length=16)
+    online = Boolean(default=False)
+    label = Varchar(length=16, default="")
+    quantity = BigInt(default=0)  # stations, connectors, sessions or CDRs
+    amount = BigInt(default=0)
+
+
+# The tallies come first: SQLite empties tables in reverse order, and the triggers that keep
+# them must still find their rows while the rest are deleted.
 TABLES: list[type[Table]] = [
+    Tally,
+    TallyChange,
     Organization,
     User,
     ApiKey,
@@ -659,6 +692,8 @@ class Index:
 
 
 INDEXES: list[Index] = [
+    Index("tally_key", Tally, ("organization", "site", "measure", "online", "label"), unique=True),
+    Index("tally_change_scope", TallyChange, ("organization", "site")),
     # Natural keys: what makes a repeated message or request idempotent.
     Index("user_account_org_email", User, ("organization", "email"), unique=True),
     Index("evse_station_evse_id", Evse, ("station", "evse_id"), unique=True),

@@ -88,8 +88,9 @@ class OcppGateway:
         try:
             response = await live.charge_point.call(payload, suppress=False)
         except TimeoutError:
+            action = command.name.api_name
             raise CommandTimeout(
-                f"station {identity} did not answer {command.name} in {self._timeout_s:g} s"
+                f"station {identity} did not answer {action} in {self._timeout_s:g} s"
             ) from None
         except WebSocketDisconnect:
             raise StationOffline(f"station {identity} disconnected") from None

@@ -17,7 +17,9 @@ from app.events import AlertChanged
 from app.healing import service as healing
 from app.healing.models import AlertFilter, AlertView
 from schema.context import Context
+from schema.enums import AlertKind, AlertSeverity, AlertStatus
 from schema.ids import local_id, nodes_by_id
+from schema.json_keys import camel_keys
 from schema.problems import (
     InvalidInputError,
     NotAuthenticatedError,
@@ -31,9 +33,9 @@ from schema.types import ChargingStation
 @strawberry.type
 class Alert(relay.Node):
     id: relay.NodeID[int]
-    kind: str
-    severity: str = strawberry.field(description="info, warning or critical")
-    status: str = strawberry.field(description="open or resolved")
+    kind: AlertKind
+    severity: AlertSeverity
+    status: AlertStatus
     message: str
     details: dict[str, Any] = strawberry.field(graphql_type=JSON)
     opened_at: datetime
@@ -53,10 +55,10 @@ class Alert(relay.Node):
             severity=model.severity,
             status=model.status,
             message=model.message,
-            details=model.details,
+            details=camel_keys(model.details),
             opened_at=model.opened_at,
             resolved_at=model.resolved_at,
-            actions=model.actions,
+            actions=camel_keys(model.actions),
             station_id=model.station_id,
         )
 
@@ -64,11 +66,11 @@ class Alert(relay.Node):
     def from_event(cls, event: AlertChanged) -> Alert:
         return cls(
             id=event.alert_id,
-            kind=event.alert_kind,
-            severity=event.severity,
-            status=event.status,
+            kind=AlertKind(event.alert_kind),
+            severity=AlertSeverity(event.severity),
+            status=AlertStatus(event.status),
             message=event.message,
-            details=event.details,
+            details=camel_keys(event.details),
             opened_at=event.opened_at,
             resolved_at=event.resolved_at,
             actions=[],
@@ -93,15 +95,11 @@ class Alert(relay.Node):
 
 @strawberry.input
 class AlertFilterInput:
-    status: str | None = strawberry.field(default=None, description="open or resolved")
-    severity: str | None = None
+    status: AlertStatus | None = None
+    severity: AlertSeverity | None = None
     station_id: relay.GlobalID | None = None
     site_id: relay.GlobalID | None = None
-    kind: str | None = strawberry.field(
-        default=None,
-        description="connector_faulted, station_offline, ghost_session, stuck_session, "
-        "station_pending, boot_rejected, security_event, payment_not_settled",
-    )
+    kind: AlertKind | None = None
 
     def to_model(self) -> AlertFilter:
         return AlertFilter(

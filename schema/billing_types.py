@@ -19,6 +19,7 @@ from app.billing.models import CdrView, PaymentView
 from app.errors import CPMSError
 from app.sessions import service as sessions
 from schema.context import Context
+from schema.enums import PaymentKind, PaymentStatus
 from schema.ids import local_id, nodes_by_id
 from schema.problems import (
     InvalidInputError,
@@ -131,8 +132,8 @@ class Payment(relay.Node):
     id: relay.NodeID[int]
     provider: str
     provider_payment_id: str = strawberry.field(description="e.g. Stripe's PaymentIntent id")
-    kind: str = strawberry.field(description="preauth (ad hoc) or off_session (saved card)")
-    status: str
+    kind: PaymentKind
+    status: PaymentStatus
     currency: str
     authorized_minor: int
     captured_minor: int
@@ -150,8 +151,8 @@ class Payment(relay.Node):
             id=model.id,
             provider=model.provider,
             provider_payment_id=model.provider_payment_id,
-            kind=model.kind,
-            status=model.status,
+            kind=PaymentKind(model.kind),
+            status=PaymentStatus(model.status),
             currency=model.currency,
             authorized_minor=model.authorized_minor,
             captured_minor=model.captured_minor,

@@ -15,7 +15,14 @@ from strawberry.types import Info
 from app.smart_charging import service as smart_charging
 from app.smart_charging.models import ChargingProfileView
 from schema.context import Context
+from schema.enums import (
+    ChargingProfileKind,
+    ChargingProfileSource,
+    ChargingProfileStatus,
+    RecurrencyKind,
+)
 from schema.ids import nodes_by_id
+from schema.json_keys import camel_keys
 
 
 @strawberry.type(description="A charging profile the station accepted.")
@@ -27,16 +34,16 @@ class ChargingProfile(relay.Node):
     purpose: str = strawberry.field(
         description="ChargePointMaxProfile, TxDefaultProfile or TxProfile"
     )
-    kind: str = strawberry.field(description="Absolute, Recurring or Relative")
-    recurrency_kind: str | None
+    kind: ChargingProfileKind
+    recurrency_kind: RecurrencyKind | None
     valid_from: datetime | None
     valid_to: datetime | None
     transaction_id: str | None
     schedule: dict[str, Any] = strawberry.field(
         graphql_type=JSON, description="The chargingSchedule as sent (OCPP 1.6 JSON)."
     )
-    source: str = strawberry.field(description="operator, site_limit, ocpi or system")
-    status: str = strawberry.field(description="active, replaced or cleared")
+    source: ChargingProfileSource
+    status: ChargingProfileStatus
     created_at: datetime
 
     @classmethod
@@ -47,14 +54,16 @@ class ChargingProfile(relay.Node):
             profile_id=model.profile_id,
             stack_level=model.stack_level,
             purpose=model.purpose,
-            kind=model.kind,
-            recurrency_kind=model.recurrency_kind,
+            kind=ChargingProfileKind(model.kind),
+            recurrency_kind=RecurrencyKind(model.recurrency_kind)
+            if model.recurrency_kind
+            else None,
             valid_from=model.valid_from,
             valid_to=model.valid_to,
             transaction_id=model.transaction_id,
-            schedule=model.schedule,
-            source=model.source,
-            status=model.status,
+            schedule=camel_keys(model.schedule),
+            source=ChargingProfileSource(model.source),
+            status=ChargingProfileStatus(model.status),
             created_at=model.created_at,
         )
 

@@ -11,19 +11,8 @@ from app.billing import service as billing
 from app.healing import service as healing
 from app.sessions import service as sessions
 from app.stations import service as stations
-from app.stations.connector_status import ConnectorStatus
 from schema.context import Context
-
-strawberry.enum(
-    ConnectorStatus,
-    description="A connector's state, the same for OCPP 1.6 and 2.0.1 (see docs/graphql.md).",
-)
-
-
-@strawberry.type
-class StatusCount:
-    status: str
-    count: int
+from schema.enums import AlertSeverity, ConnectorStatus
 
 
 @strawberry.type
@@ -34,7 +23,7 @@ class ConnectorStatusCount:
 
 @strawberry.type
 class SeverityCount:
-    severity: str
+    severity: AlertSeverity
     count: int
 
 
@@ -58,10 +47,7 @@ class Dashboard:
             online=counts.stations_online,
             online_ratio=counts.stations_online / counts.stations if counts.stations else 0.0,
             by_status=_counts(counts.stations_by_status),
-            connectors_by_status=[
-                ConnectorStatusCount(status=ConnectorStatus(status), count=count)
-                for status, count in sorted(counts.connectors_by_status.items())
-            ],
+            connectors_by_status=_counts(counts.connectors_by_status),
         )
 
     @strawberry.field(description="Running sessions now; sessions and energy in the period.")
@@ -83,7 +69,9 @@ class Dashboard:
     @strawberry.field(description="Open alerts by severity.")
     async def open_alerts(self, info: Info[Context, None]) -> list[SeverityCount]:
         counts = await healing.open_alerts_by_severity(info.context.principal, self.site_id)
-        return [SeverityCount(severity=k, count=v) for k, v in sorted(counts.items())]
+        return [
+            SeverityCount(severity=AlertSeverity(k), count=v) for k, v in sorted(counts.items())
+        ]
 
 
 @strawberry.type
@@ -91,7 +79,9 @@ class StationFigures:
     total: int
     online: int
     online_ratio: float
-    by_status: list[StatusCount]
+    by_status: list[ConnectorStatusCount] = strawberry.field(
+        description="Stations by their own (EVSE 0) status, normalised as a connector's."
+    )
     connectors_by_status: list[ConnectorStatusCount] = strawberry.field(
         description="Connectors of offline stations count as OFFLINE, not as their last status."
     )
@@ -104,5 +94,8 @@ class SessionFigures:
     energy_wh: int = strawberry.field(description="Charged by the sessions started in it.")
 
 
-def _counts(by_status: dict[str, int]) -> list[StatusCount]:
-    return [StatusCount(status=status, count=count) for status, count in sorted(by_status.items())]
+def _counts(by_status: dict[str, int]) -> list[ConnectorStatusCount]:
+    return [
+        ConnectorStatusCount(status=ConnectorStatus(status), count=count)
+        for status, count in sorted(by_status.items())
+    ]

@@ -17,6 +17,7 @@ from app.auth.models import IdTokenView
 from app.errors import CPMSError
 from schema.auth_types import User
 from schema.context import Context
+from schema.enums import IdTokenStatus, IdTokenType
 from schema.ids import local_id, nodes_by_id
 from schema.inputs import given
 from schema.management import Deleted, DeleteResult
@@ -34,8 +35,8 @@ from schema.problems import (
 class IdToken(relay.Node):
     id: relay.NodeID[int]
     uid: str
-    type: str = strawberry.field(description="OCPP 2.0.1 IdTokenType, e.g. ISO14443, Central.")
-    status: str = strawberry.field(description="Accepted, Blocked, Expired or Invalid.")
+    type: IdTokenType
+    status: IdTokenStatus
     expires_at: datetime | None
     group_id: str | None
     user_id: strawberry.Private[int | None]
@@ -47,8 +48,8 @@ class IdToken(relay.Node):
         return cls(
             id=model.id,
             uid=model.uid,
-            type=model.type,
-            status=model.status,
+            type=IdTokenType(model.type),
+            status=IdTokenStatus(model.status),
             expires_at=model.expires_at,
             group_id=model.group_id,
             user_id=model.user_id,
@@ -74,7 +75,7 @@ class IdToken(relay.Node):
 
 @strawberry.input
 class IdTokenInput:
-    status: str | None = UNSET
+    status: IdTokenStatus | None = UNSET
     expires_at: datetime | None = UNSET
     group_id: str | None = UNSET
     user_id: relay.GlobalID | None = UNSET
@@ -115,7 +116,7 @@ class IdTokenMutation:
         self,
         info: Info[Context, None],
         uid: str,
-        type: str = "ISO14443",
+        type: IdTokenType = IdTokenType.ISO14443,
         input: IdTokenInput | None = None,
     ) -> IdTokenResult:
         context = info.context

@@ -14,8 +14,8 @@ from strawberry.types.unset import UNSET
 from app.errors import CPMSError
 from app.imports import ImportLine, Outcome
 from app.stations import imports, management
-from app.stations.models import ConnectorFormat, ConnectorStandard, PowerType
 from schema.context import Context
+from schema.enums import ConnectorFormat, ConnectorStandard, PowerType
 from schema.ids import local_id
 from schema.inputs import given
 from schema.problems import (
@@ -58,11 +58,6 @@ class StationInput:
     assumed_protocol: str | None = strawberry.field(
         default=UNSET, description="For stations that send no subprotocol: ocpp1.6 or ocpp2.0.1."
     )
-
-
-strawberry.enum(ConnectorStandard, description="OCPI ConnectorType.")
-strawberry.enum(ConnectorFormat, description="OCPI ConnectorFormat.")
-strawberry.enum(PowerType, description="OCPI PowerType.")
 
 
 @strawberry.input(description="A connector's description; fields left out stay as they are.")

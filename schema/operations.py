@@ -15,6 +15,7 @@ from app.commands import models
 from app.commands.service import operate
 from app.errors import CPMSError, InvalidInput
 from schema.context import Context
+from schema.enums import IdTokenStatus
 from schema.problems import (
     InvalidInputError,
     NotAuthenticatedError,
@@ -77,9 +78,7 @@ def _positive(value: int | None, name: str) -> None:
 @strawberry.input
 class LocalListEntry:
     id_token: str
-    status: str = strawberry.field(
-        default="Accepted", description="Accepted, Blocked, Expired or Invalid."
-    )
+    status: IdTokenStatus = IdTokenStatus.ACCEPTED
 
 
 @strawberry.type

@@ -13,6 +13,7 @@ from app.errors import CPMSError
 from schema.auth_types import Organization
 from schema.context import Context
 from schema.ids import local_id
+from schema.pagination import After, Before, Connection, First, Last, connection, page_request
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
@@ -91,7 +92,14 @@ class PlatformMutation:
         return OrganizationCreated(organization=Organization.from_model(changed))
 
 
-async def all_organizations(info: Info[Context, None]) -> list[Organization]:
-    """Every organization (platform key)."""
-    found = await organizations.list_organizations(info.context.principal)
-    return [Organization.from_model(organization) for organization in found]
+async def all_organizations(
+    info: Info[Context, None],
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+) -> Connection[Organization]:
+    """Every organization, oldest first (platform key)."""
+    request = page_request(first, after, last, before)
+    page = await organizations.page_organizations(info.context.principal, request)
+    return connection(page, Organization.from_model)

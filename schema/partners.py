@@ -13,6 +13,7 @@ from strawberry.types import Info
 from app.roaming import service as roaming
 from app.roaming.models import PartnerView
 from schema.context import Context
+from schema.enums import PartnerRole, PartnerStatus
 from schema.ids import nodes_by_id
 
 
@@ -22,9 +23,9 @@ class Partner(relay.Node):
     name: str
     country_code: str
     party_id: str
-    roles: list[str] = strawberry.field(description="OCPI roles, e.g. EMSP, HUB")
+    roles: list[PartnerRole]
     version: str | None = strawberry.field(description="OCPI version agreed on")
-    status: str = strawberry.field(description="pending, connected or suspended")
+    status: PartnerStatus
     created_at: datetime
 
     @classmethod
@@ -34,9 +35,9 @@ class Partner(relay.Node):
             name=model.name,
             country_code=model.country_code,
             party_id=model.party_id,
-            roles=model.roles,
+            roles=[PartnerRole(role) for role in model.roles],
             version=model.version,
-            status=model.status,
+            status=PartnerStatus(model.status),
             created_at=model.created_at,
         )
 

@@ -13,7 +13,6 @@ from strawberry.types import Info
 from app.auth import service as auth
 from app.billing import service as billing
 from app.healing import service as healing
-from app.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from app.roaming import service as roaming
 from app.sessions import service as sessions
 from app.sessions.models import SessionFilter, SessionOrder
@@ -25,10 +24,11 @@ from schema.auth_types import ApiKey, Organization, User, Viewer
 from schema.billing_types import Cdr, Payment
 from schema.context import Context
 from schema.dashboard import Dashboard
+from schema.enums import ConnectorStatus, PaymentStatus, RegistrationStatus, SessionLifecycle
 from schema.id_tokens import IdToken
 from schema.ids import local_id
 from schema.organizations import all_organizations
-from schema.pagination import connection, page_request
+from schema.pagination import After, Before, Connection, First, Last, connection, page_request
 from schema.partners import Partner
 from schema.reservations import Reservation, ReservationFilterInput
 from schema.session_types import ChargingSession
@@ -37,18 +37,15 @@ from schema.types import ChargingStation, Site
 
 strawberry.enum(StationOrder, description="Order of a station list.")
 
-FIRST_DESCRIPTION = f"Page size, at most {MAX_PAGE_SIZE}; larger values are capped."
-PageSize = Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)]
-
 
 @strawberry.input(description="Narrow a station list; every field is optional.")
 class StationFilterInput:
     site_id: relay.GlobalID | None = None
-    status: str | None = strawberry.field(
-        default=None, description="Station-level status, e.g. Available, Faulted."
+    status: ConnectorStatus | None = strawberry.field(
+        default=None, description="The station's own status, as `ChargingStation.status`."
     )
     online: bool | None = strawberry.field(default=None, description="Connected right now.")
-    registration_status: str | None = None
+    registration_status: RegistrationStatus | None = None
     vendor: str | None = None
     model: str | None = None
     firmware_version: str | None = None
@@ -71,7 +68,7 @@ class StationFilterInput:
 
 @strawberry.input(description="Narrow a session list; every field is optional.")
 class SessionFilterInput:
-    state: str | None = strawberry.field(default=None, description="active, completed, ...")
+    state: SessionLifecycle | None = None
     station_id: relay.GlobalID | None = None
     id_tag: str | None = strawberry.field(default=None, description="The token as sent.")
     user_id: relay.GlobalID | None = None
@@ -101,38 +98,53 @@ class Query:
     async def viewer(self, info: Info[Context, None]) -> Viewer:
         return Viewer.from_model(info.context.principal)
 
-    organizations: list[Organization] = strawberry.field(
-        resolver=all_organizations, description="Every organization (platform key)."
+    organizations: Connection[Organization] = strawberry.field(
+        resolver=all_organizations, description="Every organization, oldest first (platform key)."
     )
 
-    @strawberry.field(description="The organization's API keys (admin).")
-    async def api_keys(self, info: Info[Context, None]) -> list[ApiKey]:
-        return [ApiKey.from_model(key) for key in await auth.api_keys(info.context.principal)]
+    @strawberry.field(description="The organization's API keys, oldest first (admin).")
+    async def api_keys(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[ApiKey]:
+        request = page_request(first, after, last, before)
+        page = await auth.page_api_keys(info.context.principal, request)
+        return connection(page, ApiKey.from_model)
 
     @strawberry.field(description="Sites in creation order.")
     async def sites(
         self,
         info: Info[Context, None],
-        limit: PageSize = 50,
-        offset: int = 0,
-    ) -> list[Site]:
-        found = await stations.list_sites(info.context.principal, limit, offset)
-        return [Site.from_model(site) for site in found]
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Site]:
+        request = page_request(first, after, last, before)
+        return connection(
+            await stations.page_sites(info.context.principal, request), Site.from_model
+        )
 
     @strawberry.field(description="Charging stations: filtered, sorted, cursor-paginated.")
     async def stations(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: StationFilterInput | None = None,
         order_by: StationOrder = StationOrder.IDENTITY,
-    ) -> relay.Connection[ChargingStation]:
+    ) -> Connection[ChargingStation]:
         page = await stations.page_stations(
             info.context.principal,
             filter.to_model() if filter else None,
             order_by,
-            page_request(first, after),
+            page_request(first, after, last, before),
         )
         return connection(page, ChargingStation.from_model)
 
@@ -142,16 +154,18 @@ class Query:
     async def sessions(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: SessionFilterInput | None = None,
         order_by: SessionOrder = SessionOrder.NEWEST,
-    ) -> relay.Connection[ChargingSession]:
+    ) -> Connection[ChargingSession]:
         page = await sessions.page_sessions(
             info.context.principal,
             filter.to_model() if filter else None,
             order_by,
-            page_request(first, after),
+            page_request(first, after, last, before),
         )
         return connection(page, ChargingSession.from_model)
 
@@ -159,14 +173,16 @@ class Query:
     async def reservations(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: ReservationFilterInput | None = None,
-    ) -> relay.Connection[Reservation]:
+    ) -> Connection[Reservation]:
         page = await stations.page_reservations(
             info.context.principal,
             filter.to_model() if filter else None,
-            page_request(first, after),
+            page_request(first, after, last, before),
         )
         return connection(page, Reservation.from_model)
 
@@ -176,14 +192,16 @@ class Query:
     async def cdrs(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         session_id: relay.GlobalID | None = None,
-    ) -> relay.Connection[Cdr]:
+    ) -> Connection[Cdr]:
         page = await billing.page_cdrs(
             info.context.principal,
             local_id(session_id, "ChargingSession"),
-            page_request(first, after),
+            page_request(first, after, last, before),
         )
         return connection(page, Cdr.from_model)
 
@@ -191,12 +209,14 @@ class Query:
     async def payments(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        status: str | None = None,
-    ) -> relay.Connection[Payment]:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: PaymentStatus | None = None,
+    ) -> Connection[Payment]:
         page = await billing.page_payments(
-            info.context.principal, status, page_request(first, after)
+            info.context.principal, status, page_request(first, after, last, before)
         )
         return connection(page, Payment.from_model)
 
@@ -204,20 +224,28 @@ class Query:
     async def partners(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-    ) -> relay.Connection[Partner]:
-        page = await roaming.page_partners(info.context.principal, page_request(first, after))
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Partner]:
+        page = await roaming.page_partners(
+            info.context.principal, page_request(first, after, last, before)
+        )
         return connection(page, Partner.from_model)
 
     @strawberry.field(description="Tariffs in the order they were added (every role).")
     async def tariffs(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-    ) -> relay.Connection[Tariff]:
-        page = await tariffs.page_tariffs(info.context.principal, page_request(first, after))
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Tariff]:
+        page = await tariffs.page_tariffs(
+            info.context.principal, page_request(first, after, last, before)
+        )
         return connection(page, Tariff.from_model)
 
     @strawberry.field(
@@ -257,14 +285,16 @@ class Query:
     async def alerts(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         filter: AlertFilterInput | None = None,
-    ) -> relay.Connection[Alert]:
+    ) -> Connection[Alert]:
         page = await healing.page_alerts(
             info.context.principal,
             filter.to_model() if filter else None,
-            page_request(first, after),
+            page_request(first, after, last, before),
         )
         return connection(page, Alert.from_model)
 
@@ -272,20 +302,28 @@ class Query:
     async def users(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-    ) -> relay.Connection[User]:
-        page = await auth.page_users(info.context.principal, page_request(first, after))
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[User]:
+        page = await auth.page_users(
+            info.context.principal, page_request(first, after, last, before)
+        )
         return connection(page, User.from_model)
 
     @strawberry.field(description="Id tokens; a driver sees only their own.")
     async def id_tokens(
         self,
         info: Info[Context, None],
-        first: PageSize = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-    ) -> relay.Connection[IdToken]:
-        page = await auth.page_id_tokens(info.context.principal, page_request(first, after))
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[IdToken]:
+        page = await auth.page_id_tokens(
+            info.context.principal, page_request(first, after, last, before)
+        )
         return connection(page, IdToken.from_model)
 
     @strawberry.field(description="The station with this OCPP identity.")

@@ -14,6 +14,7 @@ from strawberry.types import Info
 from app.stations import service as stations
 from app.stations.models import ReservationFilter, ReservationView
 from schema.context import Context
+from schema.enums import ReservationStatus
 from schema.ids import local_id, nodes_by_id
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ class Reservation(relay.Node):
     evse_id: int | None = strawberry.field(description="EVSE number; null: any EVSE.")
     id_tag: str
     expires_at: datetime
-    status: str = strawberry.field(description="Active, Used, Cancelled or Expired")
+    status: ReservationStatus
     created_at: datetime
     station_id: strawberry.Private[int]
 
@@ -39,7 +40,7 @@ class Reservation(relay.Node):
             evse_id=model.evse_id,
             id_tag=model.id_tag,
             expires_at=model.expires_at,
-            status=model.status,
+            status=ReservationStatus(model.status),
             created_at=model.created_at,
             station_id=model.station_id,
         )
@@ -65,8 +66,8 @@ class Reservation(relay.Node):
 @strawberry.input
 class ReservationFilterInput:
     station_id: relay.GlobalID | None = None
-    status: str | None = strawberry.field(
-        default=None, description="Active, Used, Cancelled or Expired"
+    status: ReservationStatus | None = strawberry.field(
+        default=None, description="ACTIVE: not yet expired; EXPIRED: including lapsed ones."
     )
 
     def to_model(self) -> ReservationFilter:

@@ -15,6 +15,7 @@ from app.sessions import service as sessions
 from app.sessions.models import MeterPoint as MeterPointValue
 from app.sessions.models import SessionOrder, SessionView
 from schema.context import Context
+from schema.enums import SessionLifecycle
 from schema.ids import nodes_by_id
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class MeterPoint:
 class ChargingSession(relay.Node):
     id: relay.NodeID[int]
     transaction_id: str
-    state: str = strawberry.field(description="active | completed | failed | orphan")
+    state: SessionLifecycle
     charging_state: str | None
     evse_id: int | None
     connector_id: int | None
@@ -71,7 +72,7 @@ class ChargingSession(relay.Node):
         return cls(
             id=model.id,
             transaction_id=model.transaction_id,
-            state=model.state,
+            state=SessionLifecycle(model.state),
             charging_state=model.charging_state,
             evse_id=model.evse_id,
             connector_id=model.connector_id,

@@ -16,16 +16,18 @@ from app.commands import service as commands
 from app.commands.models import CommandLogEntry
 from app.stations.models import LoggedFrame
 from schema.context import Context
+from schema.enums import CommandAction, CommandStatus, FrameDirection
 from schema.ids import nodes_by_id
+from schema.json_keys import camel_keys
 
 
 @strawberry.type(description="A command sent to a station: who, what, and how it ended.")
 class CommandLog(relay.Node):
     id: relay.NodeID[int]
-    action: str
+    action: CommandAction
     request: dict[str, Any] = strawberry.field(graphql_type=JSON)
     response: dict[str, Any] | None = strawberry.field(graphql_type=JSON | None)
-    status: str = strawberry.field(description="pending, accepted, rejected, failed or timeout")
+    status: CommandStatus
     error_code: str | None
     error_message: str | None
     actor: str = strawberry.field(description="user:ID, api_key:ID or system")
@@ -36,10 +38,10 @@ class CommandLog(relay.Node):
     def from_model(cls, model: CommandLogEntry) -> CommandLog:
         return cls(
             id=model.id,
-            action=model.action,
-            request=model.request,
-            response=model.response,
-            status=model.status,
+            action=CommandAction(model.action),
+            request=camel_keys(model.request),
+            response=camel_keys(model.response),
+            status=CommandStatus(model.status),
             error_code=model.error_code,
             error_message=model.error_message,
             actor=model.actor,
@@ -58,7 +60,7 @@ class CommandLog(relay.Node):
 
 @strawberry.type(description="A raw OCPP frame, as it went over the wire.")
 class OcppFrame:
-    direction: str = strawberry.field(description="in (from the station) or out")
+    direction: FrameDirection
     message_type: int = strawberry.field(description="2 CALL, 3 CALLRESULT, 4 CALLERROR")
     message_id: str
     action: str | None
@@ -68,7 +70,7 @@ class OcppFrame:
     @classmethod
     def from_model(cls, model: LoggedFrame) -> OcppFrame:
         return cls(
-            direction=model.direction,
+            direction=FrameDirection(model.direction),
             message_type=model.message_type,
             message_id=model.message_id,
             action=model.action,

@@ -25,6 +25,7 @@ from app.events import (
 from app.stations import service as stations
 from schema.alert_types import Alert
 from schema.context import Context
+from schema.enums import AlertSeverity
 from schema.ids import local_id
 from schema.types import (
     CommandResultEvent,
@@ -157,7 +158,7 @@ class Subscription:
         info: Info[Context, None],
         identity: str | None = None,
         site_id: relay.GlobalID | None = None,
-        severity: str | None = None,
+        severity: AlertSeverity | None = None,
     ) -> AsyncGenerator[Alert, None]:
         station = await stations.get_station(info.context.principal, identity) if identity else None
         in_site = await _station_filter(info, None, site_id)

@@ -24,8 +24,10 @@ from app.tariffs.models import (
     TariffView,
 )
 from schema.context import Context
+from schema.enums import TariffType
 from schema.ids import global_id, local_id, nodes_by_id
 from schema.inputs import given
+from schema.json_keys import camel_keys, snake_keys
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
@@ -68,7 +70,7 @@ class Tariff(relay.Node):
     code: str = strawberry.field(description="The OCPI tariff id")
     name: str
     currency: str
-    type: str | None = strawberry.field(description="AD_HOC_PAYMENT, REGULAR, PROFILE_*, ...")
+    type: TariffType | None
     elements: list[dict[str, Any]] = strawberry.field(
         graphql_type=JSON, description="OCPI elements: price components and restrictions."
     )
@@ -86,11 +88,11 @@ class Tariff(relay.Node):
             code=model.code,
             name=model.name,
             currency=model.currency,
-            type=model.type,
-            elements=model.elements,
+            type=TariffType(model.type) if model.type else None,
+            elements=camel_keys(model.elements),
             min_price_minor=model.min_price_minor,
             max_price_minor=model.max_price_minor,
-            alt_text=model.alt_text,
+            alt_text=camel_keys(model.alt_text),
             start_at=model.start_at,
             end_at=model.end_at,
             updated_at=model.updated_at,
@@ -157,17 +159,25 @@ class TariffInput:
     code: str | None = strawberry.field(default=UNSET, description="The OCPI tariff id")
     name: str | None = UNSET
     currency: str | None = strawberry.field(default=UNSET, description="ISO 4217")
-    type: str | None = UNSET
+    type: TariffType | None = UNSET
     elements: JSON | None = strawberry.field(
         default=UNSET,
-        description="OCPI elements: [{price_components: [{type, price, vat, step_size}], "
-        "restrictions}]; prices excl. VAT.",
+        description="OCPI elements: [{priceComponents: [{type, price, vat, stepSize}], "
+        "restrictions: {startTime, dayOfWeek, minKwh, ...}}]; prices excl. VAT.",
     )
     min_price_minor: int | None = UNSET
     max_price_minor: int | None = UNSET
     alt_text: JSON | None = UNSET
     start_at: datetime | None = UNSET
     end_at: datetime | None = UNSET
+
+    def values(self) -> dict[str, Any]:
+        """The fields sent, OCPI objects with the core's snake_case keys."""
+        values = given(self)
+        for name in ("elements", "alt_text"):
+            if values.get(name) is not None:
+                values[name] = snake_keys(values[name])
+        return values
 
 
 @strawberry.input(description="Where a tariff applies: at most one place; none: everywhere.")
@@ -231,7 +241,7 @@ class TariffMutation:
         context = info.context
         try:
             tariff = await tariffs.create_tariff(
-                context.runtime.unit_of_work(), context.principal, given(input)
+                context.runtime.unit_of_work(), context.principal, input.values()
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
@@ -249,7 +259,7 @@ class TariffMutation:
                 context.runtime.unit_of_work(),
                 context.principal,
                 local_id(id, "Tariff") or 0,
-                given(input),
+                input.values(),
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]

@@ -21,10 +21,10 @@ from app.events import (
     StationStatusChanged,
 )
 from app.healing import service as healing
-from app.pagination import DEFAULT_PAGE_SIZE
 from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
 from app.stations import service as stations
+from app.stations.connector_status import normalise
 from app.stations.models import (
     ConnectorView,
     EvseView,
@@ -34,9 +34,17 @@ from app.stations.models import (
 )
 from schema.charging_profiles import ChargingProfile
 from schema.context import Context
-from schema.dashboard import ConnectorStatus
+from schema.enums import (
+    CommandAction,
+    CommandStatus,
+    ConnectorStatus,
+    PowerType,
+    RegistrationStatus,
+    ReservationStatus,
+    SessionLifecycle,
+)
 from schema.ids import global_id, nodes_by_id
-from schema.pagination import connection, page_request
+from schema.pagination import After, Before, Connection, First, Last, connection, page_request
 from schema.reservations import Reservation
 from schema.session_types import ChargingSession
 from schema.station_log_types import CommandLog, OcppFrame
@@ -52,7 +60,7 @@ class Connector(relay.Node):
     connector_id: int = strawberry.field(description="Connector number within the EVSE")
     standard: str = strawberry.field(description="OCPI ConnectorType, e.g. IEC_62196_T2")
     format: str = strawberry.field(description="SOCKET or CABLE")
-    power_type: str = strawberry.field(description="AC_1_PHASE, AC_3_PHASE, DC, ...")
+    power_type: PowerType
     max_voltage: int
     max_amperage: int
     max_power_w: int
@@ -80,7 +88,7 @@ class Connector(relay.Node):
             connector_id=model.connector_id,
             standard=model.standard,
             format=model.format,
-            power_type=model.power_type,
+            power_type=PowerType(model.power_type),
             max_voltage=model.max_voltage,
             max_amperage=model.max_amperage,
             max_power_w=model.max_power_w,
@@ -177,8 +185,12 @@ class ChargingStation(relay.Node):
     vendor: str | None
     model: str | None
     firmware_version: str | None
-    registration_status: str
-    status: str
+    registration_status: RegistrationStatus
+    status: ConnectorStatus = strawberry.field(
+        description="The station's own status (EVSE 0), normalised as a connector's; OFFLINE "
+        "while it is not connected."
+    )
+    raw_status: str = strawberry.field(description="The station's own value, as it reported it.")
     connected: bool
     last_seen_at: datetime | None
     security_profile: int = strawberry.field(description="0 none, 1 Basic auth, 2 TLS + Basic.")
@@ -208,8 +220,9 @@ class ChargingStation(relay.Node):
             vendor=model.vendor,
             model=model.model,
             firmware_version=model.firmware_version,
-            registration_status=model.registration_status,
-            status=model.status,
+            registration_status=RegistrationStatus(model.registration_status),
+            status=model.api_status,
+            raw_status=model.status,
             connected=model.connected,
             last_seen_at=model.last_seen_at,
             security_profile=model.security_profile,
@@ -240,10 +253,15 @@ class ChargingStation(relay.Node):
 
     @strawberry.field(description="Commands sent to this station, newest first.")
     async def commands(
-        self, info: Info[Context, None], first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> relay.Connection[CommandLog]:
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[CommandLog]:
         page = await command_service.command_log(
-            info.context.principal, int(self.id), page_request(first, after)
+            info.context.principal, int(self.id), page_request(first, after, last, before)
         )
         return connection(page, CommandLog.from_model)
 
@@ -260,14 +278,16 @@ class ChargingStation(relay.Node):
     async def reservations(
         self,
         info: Info[Context, None],
-        first: int = DEFAULT_PAGE_SIZE,
-        after: str | None = None,
-        status: str | None = None,
-    ) -> relay.Connection[Reservation]:
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        status: ReservationStatus | None = None,
+    ) -> Connection[Reservation]:
         page = await stations.page_reservations(
             info.context.principal,
             ReservationFilter(station_id=int(self.id), status=status),
-            page_request(first, after),
+            page_request(first, after, last, before),
         )
         return connection(page, Reservation.from_model)
 
@@ -292,10 +312,15 @@ class ChargingStation(relay.Node):
         "retention period)."
     )
     async def message_log(
-        self, info: Info[Context, None], first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> relay.Connection[OcppFrame]:  # type: ignore[type-var]  # not a Node: no node()
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[OcppFrame]:
         page = await stations.message_log(
-            info.context.principal, self.identity, page_request(first, after)
+            info.context.principal, self.identity, page_request(first, after, last, before)
         )
         return connection(page, OcppFrame.from_model)
 
@@ -386,7 +411,8 @@ class StationConnectionEvent:
 class StationStatusEvent:
     station_id: relay.GlobalID
     identity: str
-    status: str
+    status: ConnectorStatus
+    raw_status: str
     occurred_at: datetime
 
     @classmethod
@@ -394,7 +420,8 @@ class StationStatusEvent:
         return cls(
             station_id=global_id("ChargingStation", event.station_id),
             identity=event.identity,
-            status=event.status,
+            status=normalise(event.status),
+            raw_status=event.status,
             occurred_at=event.occurred_at,
         )
 
@@ -405,7 +432,11 @@ class ConnectorStatusEvent:
     identity: str
     evse_id: int
     connector_id: int
-    status: str
+    status: ConnectorStatus = strawberry.field(
+        description="As reported; a 2.0.1 Occupied is refined by its session's chargingState "
+        "in `Connector.status`, not here."
+    )
+    raw_status: str
     error_code: str | None
     occurred_at: datetime
 
@@ -416,7 +447,8 @@ class ConnectorStatusEvent:
             identity=event.identity,
             evse_id=event.evse_id,
             connector_id=event.connector_id,
-            status=event.status,
+            status=normalise(event.status),
+            raw_status=event.status,
             error_code=event.error_code,
             occurred_at=event.occurred_at,
         )
@@ -429,7 +461,7 @@ class SessionEvent:
     identity: str
     transaction_id: str
     phase: str = strawberry.field(description="started | updated | ended")
-    state: str
+    state: SessionLifecycle
     evse_id: int | None
     connector_id: int | None
     energy_wh: int
@@ -457,7 +489,7 @@ class SessionEvent:
             identity=event.identity,
             transaction_id=event.transaction_id,
             phase=event.phase,
-            state=event.state,
+            state=SessionLifecycle(event.state),
             evse_id=event.evse_id,
             connector_id=event.connector_id,
             energy_wh=event.energy_wh,
@@ -474,8 +506,8 @@ class CommandResultEvent:
     command_log_id: relay.GlobalID
     station_id: relay.GlobalID
     identity: str
-    action: str
-    status: str = strawberry.field(description="accepted | rejected | failed | timeout")
+    action: CommandAction
+    status: CommandStatus
     station_status: str | None
     error_code: str | None
     occurred_at: datetime
@@ -486,8 +518,8 @@ class CommandResultEvent:
             command_log_id=global_id("CommandLog", event.command_log_id),
             station_id=global_id("ChargingStation", event.station_id),
             identity=event.identity,
-            action=event.action,
-            status=event.status,
+            action=CommandAction(event.action),
+            status=CommandStatus(event.status),
             station_status=event.station_status,
             error_code=event.error_code,
             occurred_at=event.occurred_at,

@@ -53,7 +53,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def quietly(step: Callable[[], Awaitable[None]]) -> None:
+async def quietly(step: Callable[[], Awaitable[object]]) -> None:
     """Run a Piccolo migration step without its progress output."""
     with contextlib.redirect_stdout(io.StringIO()):
         await step()

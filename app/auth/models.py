@@ -140,15 +140,27 @@ class IdTokenView:
     created_at: datetime
 
 
-# OCPP 2.0.1 IdTokenType values (1.6 has only the id tag).
-ID_TOKEN_TYPES = (
-    "Central",
-    "eMAID",
-    "ISO14443",
-    "ISO15693",
-    "KeyCode",
-    "Local",
-    "MacAddress",
-    "NoAuthorization",
-)
-ID_TOKEN_STATUSES = (ACCEPTED, BLOCKED, EXPIRED, INVALID)
+class IdTokenType(StrEnum):
+    """OCPP 2.0.1 IdTokenEnumType (1.6 has only the id tag)."""
+
+    CENTRAL = "Central"
+    EMAID = "eMAID"
+    ISO14443 = "ISO14443"
+    ISO15693 = "ISO15693"
+    KEY_CODE = "KeyCode"
+    LOCAL = "Local"
+    MAC_ADDRESS = "MacAddress"
+    NO_AUTHORIZATION = "NoAuthorization"
+
+
+class IdTokenStatus(StrEnum):
+    """What a token is registered as; a station is told the same (OCPP AuthorizationStatus)."""
+
+    ACCEPTED = ACCEPTED
+    BLOCKED = BLOCKED
+    EXPIRED = EXPIRED
+    INVALID = INVALID
+
+
+ID_TOKEN_TYPES = tuple(IdTokenType)
+ID_TOKEN_STATUSES = tuple(IdTokenStatus)

@@ -20,6 +20,7 @@ from app.auth.models import (
     UnknownStationPolicy,
 )
 from app.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted
+from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -75,11 +76,9 @@ async def _check_roaming_identity(values: dict[str, Any], current: OrganizationV
         raise InvalidInput("countryCode and partyId are given together")
     if country is None:
         return
-    for other in await repository.organizations():
-        if (other.country_code, other.party_id) == (country, party) and (
-            current is None or other.id != current.id
-        ):
-            raise AlreadyExists(f"{country}*{party} is already the identity of {other.slug!r}")
+    other = await repository.organization_with_roaming_identity(str(country), str(party))
+    if other is not None and (current is None or other.id != current.id):
+        raise AlreadyExists(f"{country}*{party} is already the identity of {other.slug!r}")
 
 
 async def add_organization(uow: UnitOfWork, fields: dict[str, Any]) -> OrganizationView:
@@ -105,11 +104,15 @@ async def create_organization(
     return await add_organization(uow, fields)
 
 
-async def list_organizations(principal: Principal | None = None) -> list[OrganizationView]:
-    """Every organization (a platform key, or the command line when principal is None)."""
-    if principal is not None:
-        require(principal, Permission.MANAGE_ORGANIZATIONS)
+async def list_organizations() -> list[OrganizationView]:
+    """Every organization (the command line)."""
     return await repository.organizations()
+
+
+async def page_organizations(principal: Principal, request: PageRequest) -> Page[OrganizationView]:
+    """Every organization, a page at a time (a platform key)."""
+    require(principal, Permission.MANAGE_ORGANIZATIONS)
+    return await repository.page_organizations(request)
 
 
 async def default_organization_slug() -> str:

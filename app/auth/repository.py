@@ -107,9 +107,32 @@ async def organization_by_id(organization_id: int) -> OrganizationView | None:
 
 
 async def organizations() -> list[OrganizationView]:
-    """Every organization, oldest first (the platform's view)."""
+    """Every organization, oldest first (the command line's view)."""
     rows = await Organization.select(*_ORGANIZATION_COLUMNS).order_by(Organization.id)
     return [_organization(row) for row in rows]
+
+
+async def page_organizations(request: PageRequest) -> Page[OrganizationView]:
+    """Organizations oldest first (the platform's view)."""
+    return await page_by_id(
+        Organization.select(*_ORGANIZATION_COLUMNS), Organization.id, request, _organization
+    )
+
+
+async def organizations_by_ids(organization_ids: Sequence[int]) -> list[OrganizationView]:
+    rows = await Organization.select(*_ORGANIZATION_COLUMNS).where(
+        Organization.id.is_in(list(organization_ids))
+    )
+    return [_organization(row) for row in rows]
+
+
+async def organization_with_roaming_identity(
+    country_code: str, party_id: str
+) -> OrganizationView | None:
+    rows = await Organization.select(*_ORGANIZATION_COLUMNS).where(
+        (Organization.country_code == country_code) & (Organization.party_id == party_id)
+    )
+    return _organization(rows[0]) if rows else None
 
 
 async def create_organization(values: dict[str, Any]) -> int:
@@ -344,13 +367,9 @@ async def touch_platform_key(key_id: int, at: datetime) -> None:
     await PlatformKey.update({PlatformKey.last_used_at: at}).where(PlatformKey.id == key_id)
 
 
-async def api_keys_of(organization_id: int) -> list[ApiKeyView]:
-    rows = (
-        await ApiKey.select(*_API_KEY_COLUMNS)
-        .where(ApiKey.organization == organization_id)
-        .order_by(ApiKey.id)
-    )
-    return [_api_key(row) for row in rows]
+async def page_api_keys(organization_id: int, request: PageRequest) -> Page[ApiKeyView]:
+    query = ApiKey.select(*_API_KEY_COLUMNS).where(ApiKey.organization == organization_id)
+    return await page_by_id(query, ApiKey.id, request, _api_key)
 
 
 async def touch_api_key(key_id: int, at: datetime) -> None:

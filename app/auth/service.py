@@ -292,9 +292,9 @@ async def revoke_api_key(uow: UnitOfWork, principal: Principal, key_id: int) -> 
     return found
 
 
-async def api_keys(principal: Principal) -> list[ApiKeyView]:
+async def page_api_keys(principal: Principal, request: PageRequest) -> Page[ApiKeyView]:
     require(principal, Permission.MANAGE)
-    return await repository.api_keys_of(principal.organization_id)
+    return await repository.page_api_keys(principal.organization_id, request)
 
 
 # Id tokens from the API: operators manage every token of their organization; a driver sees
@@ -454,8 +454,8 @@ async def organizations_by_ids(
 ) -> dict[int, OrganizationView]:
     """A platform key sees every organization; anyone else only their own."""
     if principal.is_platform:
-        wanted = set(organization_ids)
-        return {found.id: found for found in await repository.organizations() if found.id in wanted}
+        found = await repository.organizations_by_ids(organization_ids)
+        return {organization.id: organization for organization in found}
     if principal.organization_id not in organization_ids:
         return {}
     return {principal.organization_id: await organization(principal)}

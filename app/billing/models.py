@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+
+class PaymentKind(StrEnum):
+    PREAUTH = "preauth"  # an ad hoc card hold, captured at the session's end
+    OFF_SESSION = "off_session"  # a saved card charged after the session
+
+
+class PaymentStatus(StrEnum):
+    """Only moves forward, whatever order the provider's webhooks arrive in."""
+
+    CREATED = "created"
+    AUTHORIZING = "authorizing"
+    CHARGING = "charging"
+    AUTHORIZED = "authorized"
+    DECLINED = "declined"
+    CAPTURED = "captured"
+    RELEASED = "released"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)

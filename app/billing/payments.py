@@ -24,7 +24,7 @@ from app.billing.provider import (
 )
 from app.errors import InvalidInput, NotFound
 from app.healing import service as healing
-from app.healing.models import AlertDraft
+from app.healing.models import AlertDraft, AlertKind, AlertSeverity
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -339,7 +339,7 @@ SETTLE_WITHIN = timedelta(hours=1)
 
 
 def _unsettled_key(payment_id: int) -> str:
-    return healing.alert_key("payment_not_settled", payment_id)
+    return healing.alert_key(AlertKind.PAYMENT_NOT_SETTLED, payment_id)
 
 
 async def flag_unsettled(uow: UnitOfWork) -> Sequence[PaymentView]:
@@ -350,8 +350,8 @@ async def flag_unsettled(uow: UnitOfWork) -> Sequence[PaymentView]:
         for payment in found:
             draft = AlertDraft(
                 organization_id=payment.organization_id,
-                kind="payment_not_settled",
-                severity="warning",
+                kind=AlertKind.PAYMENT_NOT_SETTLED,
+                severity=AlertSeverity.WARNING,
                 message=f"Payment {payment.id} is still {payment.status} after its session",
                 dedupe_key=_unsettled_key(payment.id),
                 details={"payment_id": payment.id, "status": payment.status},

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from app import tally
 from app.billing.models import CdrView, PaymentView
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
@@ -21,7 +22,13 @@ async def revenue_by_currency(
     ended_from: datetime | None,
     ended_before: datetime | None,
 ) -> list[dict[str, Any]]:
-    """Charged amounts incl. VAT of the CDRs that ended in the period, per currency."""
+    """Charged amounts incl. VAT of the CDRs that ended in the period, per currency; with no
+    period, from the tallies."""
+    if ended_from is None and ended_before is None:
+        return [
+            {"currency": figure.label, "amount": figure.amount}
+            for figure in await tally.figures(organization_id, site_id, "revenue")
+        ]
     clauses: list[str] = ["c.organization = {}"]
     arguments: list[Any] = [organization_id]
     join = ""

@@ -8,20 +8,62 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 # An id token issued by the CSMS itself (app users, remote starts).
 CENTRAL_TOKEN = "Central"
 
 
+class CommandStatus(StrEnum):
+    """How a command sent to a station ended, or that it has not yet."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"  # the station answered and said no
+    FAILED = "failed"  # a CallError, or the station is not connected
+    TIMEOUT = "timeout"
+
+
+class CommandAction(StrEnum):
+    """What a command asks of a station; the value is its stored name."""
+
+    REMOTE_START = "remote_start"
+    REMOTE_STOP = "remote_stop"
+    RESET = "reset"
+    UNLOCK_CONNECTOR = "unlock_connector"
+    CHANGE_AVAILABILITY = "change_availability"
+    TRIGGER_MESSAGE = "trigger_message"
+    CLEAR_CACHE = "clear_cache"
+    DATA_TRANSFER = "data_transfer"
+    GET_CONFIGURATION = "get_configuration"
+    CHANGE_CONFIGURATION = "change_configuration"
+    UPDATE_FIRMWARE = "update_firmware"
+    UPLOAD_LOGS = "upload_logs"
+    RESERVE_NOW = "reserve_now"
+    CANCEL_RESERVATION = "cancel_reservation"
+    GET_LOCAL_LIST_VERSION = "get_local_list_version"
+    SEND_LOCAL_LIST = "send_local_list"
+    SET_CHARGING_PROFILE = "set_charging_profile"
+    CLEAR_CHARGING_PROFILE = "clear_charging_profile"
+    GET_COMPOSITE_SCHEDULE = "get_composite_schedule"
+    GET_BASE_REPORT = "get_base_report"
+
+    @property
+    def api_name(self) -> str:
+        """As the API spells it (remoteStart), for messages a caller reads."""
+        first, *rest = self.value.split("_")
+        return first + "".join(word.title() for word in rest)
+
+
 @dataclass(frozen=True)
 class Command:
-    name: ClassVar[str]
+    name: ClassVar[CommandAction]
 
 
 @dataclass(frozen=True)
 class RemoteStart(Command):
-    name: ClassVar[str] = "remote_start"
+    name: ClassVar[CommandAction] = CommandAction.REMOTE_START
     id_token: str
     evse_id: int | None = None
     token_type: str = CENTRAL_TOKEN  # 2.0.1 IdTokenType
@@ -30,45 +72,45 @@ class RemoteStart(Command):
 
 @dataclass(frozen=True)
 class RemoteStop(Command):
-    name: ClassVar[str] = "remote_stop"
+    name: ClassVar[CommandAction] = CommandAction.REMOTE_STOP
     transaction_id: str
 
 
 @dataclass(frozen=True)
 class Reset(Command):
-    name: ClassVar[str] = "reset"
+    name: ClassVar[CommandAction] = CommandAction.RESET
     hard: bool = False  # 1.6 Hard/Soft; 2.0.1 Immediate/OnIdle
 
 
 @dataclass(frozen=True)
 class UnlockConnector(Command):
-    name: ClassVar[str] = "unlock_connector"
+    name: ClassVar[CommandAction] = CommandAction.UNLOCK_CONNECTOR
     evse_id: int
     connector_id: int = 1
 
 
 @dataclass(frozen=True)
 class ChangeAvailability(Command):
-    name: ClassVar[str] = "change_availability"
+    name: ClassVar[CommandAction] = CommandAction.CHANGE_AVAILABILITY
     operative: bool
     evse_id: int = 0  # 0: the whole station
 
 
 @dataclass(frozen=True)
 class TriggerMessage(Command):
-    name: ClassVar[str] = "trigger_message"
+    name: ClassVar[CommandAction] = CommandAction.TRIGGER_MESSAGE
     message: str  # BootNotification | Heartbeat | StatusNotification | MeterValues | ...
     evse_id: int | None = None
 
 
 @dataclass(frozen=True)
 class ClearCache(Command):
-    name: ClassVar[str] = "clear_cache"
+    name: ClassVar[CommandAction] = CommandAction.CLEAR_CACHE
 
 
 @dataclass(frozen=True)
 class DataTransfer(Command):
-    name: ClassVar[str] = "data_transfer"
+    name: ClassVar[CommandAction] = CommandAction.DATA_TRANSFER
     vendor_id: str
     message_id: str | None = None
     data: str | None = None
@@ -76,20 +118,20 @@ class DataTransfer(Command):
 
 @dataclass(frozen=True)
 class GetConfiguration(Command):
-    name: ClassVar[str] = "get_configuration"
+    name: ClassVar[CommandAction] = CommandAction.GET_CONFIGURATION
     keys: tuple[str, ...] = ()  # empty: everything (1.6 only)
 
 
 @dataclass(frozen=True)
 class ChangeConfiguration(Command):
-    name: ClassVar[str] = "change_configuration"
+    name: ClassVar[CommandAction] = CommandAction.CHANGE_CONFIGURATION
     key: str
     value: str
 
 
 @dataclass(frozen=True)
 class UpdateFirmware(Command):
-    name: ClassVar[str] = "update_firmware"
+    name: ClassVar[CommandAction] = CommandAction.UPDATE_FIRMWARE
     location: str
     retrieve_at: str  # ISO 8601
     retries: int | None = None
@@ -101,7 +143,7 @@ class UpdateFirmware(Command):
 class UploadLogs(Command):
     """1.6 GetDiagnostics, 2.0.1 GetLog of the diagnostics log."""
 
-    name: ClassVar[str] = "upload_logs"
+    name: ClassVar[CommandAction] = CommandAction.UPLOAD_LOGS
     location: str
     start: str | None = None  # ISO 8601
     stop: str | None = None
@@ -110,7 +152,7 @@ class UploadLogs(Command):
 
 @dataclass(frozen=True)
 class ReserveNow(Command):
-    name: ClassVar[str] = "reserve_now"
+    name: ClassVar[CommandAction] = CommandAction.RESERVE_NOW
     reservation_id: int
     evse_id: int
     id_token: str
@@ -120,18 +162,18 @@ class ReserveNow(Command):
 
 @dataclass(frozen=True)
 class CancelReservation(Command):
-    name: ClassVar[str] = "cancel_reservation"
+    name: ClassVar[CommandAction] = CommandAction.CANCEL_RESERVATION
     reservation_id: int
 
 
 @dataclass(frozen=True)
 class GetLocalListVersion(Command):
-    name: ClassVar[str] = "get_local_list_version"
+    name: ClassVar[CommandAction] = CommandAction.GET_LOCAL_LIST_VERSION
 
 
 @dataclass(frozen=True)
 class SendLocalList(Command):
-    name: ClassVar[str] = "send_local_list"
+    name: ClassVar[CommandAction] = CommandAction.SEND_LOCAL_LIST
     version: int
     full: bool  # False: a differential update
     entries: tuple[tuple[str, str], ...] = ()  # (id token, authorization status)
@@ -140,14 +182,14 @@ class SendLocalList(Command):
 
 @dataclass(frozen=True)
 class SetChargingProfile(Command):
-    name: ClassVar[str] = "set_charging_profile"
+    name: ClassVar[CommandAction] = CommandAction.SET_CHARGING_PROFILE
     evse_id: int
     profile: dict[str, Any]  # the OCPP 1.6 ChargingProfile, snake_case keys
 
 
 @dataclass(frozen=True)
 class ClearChargingProfile(Command):
-    name: ClassVar[str] = "clear_charging_profile"
+    name: ClassVar[CommandAction] = CommandAction.CLEAR_CHARGING_PROFILE
     profile_id: int | None = None
     evse_id: int | None = None
     purpose: str | None = None  # 1.6 ChargingProfilePurposeType
@@ -156,7 +198,7 @@ class ClearChargingProfile(Command):
 
 @dataclass(frozen=True)
 class GetCompositeSchedule(Command):
-    name: ClassVar[str] = "get_composite_schedule"
+    name: ClassVar[CommandAction] = CommandAction.GET_COMPOSITE_SCHEDULE
     evse_id: int
     duration_s: int
     rate_unit: str | None = None  # A | W
@@ -166,7 +208,7 @@ class GetCompositeSchedule(Command):
 class GetBaseReport(Command):
     """2.0.1 only: the station reports its device model in NotifyReport messages."""
 
-    name: ClassVar[str] = "get_base_report"
+    name: ClassVar[CommandAction] = CommandAction.GET_BASE_REPORT
     request_id: int
     report_base: str = "FullInventory"  # | ConfigurationInventory | SummaryInventory
 

@@ -32,7 +32,7 @@ from app.commands.models import (
 from app.errors import CPMSError, NotFound, NotPermitted
 from app.events import CommandCompleted
 from app.healing import service as healing
-from app.healing.models import AlertDraft
+from app.healing.models import AlertDraft, AlertKind, AlertSeverity
 from app.pagination import Page, PageRequest
 from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
@@ -197,7 +197,7 @@ async def operate(
     if not may(principal, Permission.OPERATE) and not (
         may(principal, Permission.CHARGE) and await _own_charging(principal, station.id, command)
     ):
-        raise NotPermitted(f"the {principal.role} role may not send {command.name} here")
+        raise NotPermitted(f"the {principal.role} role may not send {command.name.api_name} here")
     return await send_command(gateway, unit_of_work, identity, command, actor_of(principal))
 
 
@@ -238,7 +238,7 @@ async def _watch_failures(
 ) -> None:
     """A command that keeps failing on a station needs a person; one that works again
     resolves that."""
-    key = healing.alert_key("command_failures", station.id, action)
+    key = healing.alert_key(AlertKind.COMMAND_FAILURES, station.id, action)
     async with uow:
         if not failed:
             await healing.clear_alert(uow, station.organization_id, key)
@@ -247,8 +247,8 @@ async def _watch_failures(
         if recent >= REPEATED_FAILURES:
             draft = AlertDraft(
                 organization_id=station.organization_id,
-                kind="command_failures",
-                severity="warning",
+                kind=AlertKind.COMMAND_FAILURES,
+                severity=AlertSeverity.WARNING,
                 message=f"{action} failed {recent} times within an hour on {station.identity}",
                 dedupe_key=key,
                 station_id=station.id,

@@ -4,7 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+
+class AlertKind(StrEnum):
+    """What an alert is about."""
+
+    CONNECTOR_FAULTED = "connector_faulted"
+    STATION_OFFLINE = "station_offline"
+    STATION_PENDING = "station_pending"
+    BOOT_REJECTED = "boot_rejected"
+    GHOST_SESSION = "ghost_session"
+    STUCK_SESSION = "stuck_session"
+    INCOMPLETE_SESSION = "incomplete_session"
+    SECURITY_EVENT = "security_event"
+    FIRMWARE_FAILED = "firmware_failed"
+    COMMAND_FAILURES = "command_failures"
+    PAYMENT_NOT_SETTLED = "payment_not_settled"
+
+
+class AlertSeverity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class AlertStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,9 +41,9 @@ class AlertView:
 
     id: int
     station_id: int | None
-    kind: str
-    severity: str  # info | warning | critical
-    status: str  # open | resolved
+    kind: AlertKind
+    severity: AlertSeverity
+    status: AlertStatus
     message: str
     details: dict[str, Any]
     opened_at: datetime
@@ -25,11 +53,11 @@ class AlertView:
 
 @dataclass(frozen=True, slots=True)
 class AlertFilter:
-    status: str | None = None
-    severity: str | None = None
+    status: AlertStatus | None = None
+    severity: AlertSeverity | None = None
     station_id: int | None = None
     site_id: int | None = None
-    kind: str | None = None
+    kind: AlertKind | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +65,8 @@ class AlertDraft:
     """A condition to alert on; `dedupe_key` names it, so it is open at most once."""
 
     organization_id: int
-    kind: str
-    severity: str
+    kind: AlertKind
+    severity: AlertSeverity
     message: str
     dedupe_key: str
     station_id: int | None = None

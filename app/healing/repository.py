@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app.healing.models import AlertDraft, AlertFilter, AlertView, MaintenanceView
+from app.healing.models import (
+    AlertDraft,
+    AlertFilter,
+    AlertKind,
+    AlertSeverity,
+    AlertStatus,
+    AlertView,
+    MaintenanceView,
+)
 from app.healing.uptime import Interval, StatusReport
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
@@ -48,9 +56,9 @@ def _alert(row: dict[str, Any]) -> AlertView:
         actions=json.loads(actions) if isinstance(actions, str) else list(actions or []),
         id=row["id"],
         station_id=row["station"],
-        kind=row["kind"],
-        severity=row["severity"],
-        status=row["status"],
+        kind=AlertKind(row["kind"]),
+        severity=AlertSeverity(row["severity"]),
+        status=AlertStatus(row["status"]),
         message=row["message"],
         details=json.loads(details) if isinstance(details, str) else dict(details or {}),
         opened_at=row["opened_at"],

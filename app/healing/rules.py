@@ -33,6 +33,8 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
+from app.healing.models import AlertSeverity
+
 
 class FaultClass(StrEnum):
     """What a reported fault calls for."""
@@ -50,14 +52,6 @@ class RecoveryAction(StrEnum):
     UNLOCK = "unlock"  # UnlockConnector: the lock actuator tries again, a trapped cable is freed
     SOFT_RESET = "soft_reset"  # restart the station's software
     HARD_RESET = "hard_reset"  # reboot the station, hardware included
-
-
-class AlertSeverity(StrEnum):
-    """The severities of `app.healing.models.AlertView`."""
-
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
 
 
 # --- Fault codes -------------------------------------------------------------------------------

@@ -16,7 +16,14 @@ from app.auth.models import Principal
 from app.errors import InvalidInput, NotFound
 from app.events import AlertChanged
 from app.healing import notifications, repository
-from app.healing.models import AlertDraft, AlertFilter, AlertView, MaintenanceView
+from app.healing.models import (
+    AlertDraft,
+    AlertFilter,
+    AlertKind,
+    AlertSeverity,
+    AlertView,
+    MaintenanceView,
+)
 from app.healing.rules import FaultClass, HealingPolicy, classify_fault
 from app.healing.uptime import (
     NEVI_YEAR,
@@ -266,7 +273,9 @@ async def watch_offline(
 async def back_online(uow: UnitOfWork, organization_id: int, station_id: int) -> None:
     """The station connected: its offline alert, if any, resolves. Call inside `uow`, after
     `remember_open_alerts`."""
-    await clear_station_alert(uow, organization_id, alert_key("station_offline", station_id))
+    await clear_station_alert(
+        uow, organization_id, alert_key(AlertKind.STATION_OFFLINE, station_id)
+    )
 
 
 def outbox_handlers(unit_of_work: Callable[[], UnitOfWork]) -> dict[str, outbox.Handler]:
@@ -279,10 +288,10 @@ def outbox_handlers(unit_of_work: Callable[[], UnitOfWork]) -> dict[str, outbox.
                 uow,
                 AlertDraft(
                     organization_id=payload["organization_id"],
-                    kind="station_offline",
-                    severity="warning",
+                    kind=AlertKind.STATION_OFFLINE,
+                    severity=AlertSeverity.WARNING,
                     message=f"Station {payload['identity']} is offline",
-                    dedupe_key=alert_key("station_offline", station_id),
+                    dedupe_key=alert_key(AlertKind.STATION_OFFLINE, station_id),
                     station_id=station_id,
                 ),
             )
@@ -300,7 +309,7 @@ _OPEN_STATION_ALERTS: set[str] = set()
 
 
 def fault_key(station_id: int, evse_id: int, connector_id: int) -> str:
-    return alert_key("connector_faulted", station_id, evse_id, connector_id)
+    return alert_key(AlertKind.CONNECTOR_FAULTED, station_id, evse_id, connector_id)
 
 
 async def remember_open_alerts(station_id: int) -> None:
@@ -336,8 +345,8 @@ async def on_connector_status(
             uow,
             AlertDraft(
                 organization_id=organization_id,
-                kind="connector_faulted",
-                severity="critical" if safety else "warning",
+                kind=AlertKind.CONNECTOR_FAULTED,
+                severity=AlertSeverity.CRITICAL if safety else AlertSeverity.WARNING,
                 message=(
                     f"{identity} connector {report.evse_id}/{report.connector_id}: {code}"
                     + (" (safety fault: no remote action)" if safety else "")

@@ -19,7 +19,7 @@ from app.commands.gateway import ChargerGateway
 from app.commands.models import Command, RemoteStop, TriggerMessage
 from app.healing import repository
 from app.healing import service as healing
-from app.healing.models import AlertDraft
+from app.healing.models import AlertDraft, AlertKind, AlertSeverity
 from app.healing.rules import (
     DEFAULT_POLICY,
     HealingPolicy,
@@ -95,12 +95,12 @@ async def _alert_stuck(uow: UnitOfWork, row: dict[str, Any]) -> None:
             uow,
             AlertDraft(
                 organization_id=row["organization"],
-                kind="stuck_session",
-                severity="warning",
+                kind=AlertKind.STUCK_SESSION,
+                severity=AlertSeverity.WARNING,
                 message=(
                     f"Session {row['transaction_id']} on {row['identity']} sends no meter values"
                 ),
-                dedupe_key=healing.alert_key("stuck_session", row["id"]),
+                dedupe_key=healing.alert_key(AlertKind.STUCK_SESSION, row["id"]),
                 station_id=row["station"],
                 details={"session_id": row["id"]},
             ),
@@ -110,13 +110,13 @@ async def _alert_stuck(uow: UnitOfWork, row: dict[str, Any]) -> None:
 def _alert_draft(payload: dict[str, Any]) -> AlertDraft:
     return AlertDraft(
         organization_id=payload["organization_id"],
-        kind="ghost_session",
-        severity="warning",
+        kind=AlertKind.GHOST_SESSION,
+        severity=AlertSeverity.WARNING,
         message=(
             f"Session {payload['transaction_id']} on {payload['identity']} was running with "
             f"nothing flowing: {payload['reason']}"
         ),
-        dedupe_key=healing.alert_key("ghost_session", payload["session_id"]),
+        dedupe_key=healing.alert_key(AlertKind.GHOST_SESSION, payload["session_id"]),
         station_id=payload["station_id"],
         details={"session_id": payload["session_id"], "energy_wh": payload["energy_wh"]},
     )
@@ -133,7 +133,7 @@ def outbox_handlers(
             await healing.raise_alert(uow, _alert_draft(payload))
             alert = await repository.open_alert_by_key(
                 payload["organization_id"],
-                healing.alert_key("ghost_session", payload["session_id"]),
+                healing.alert_key(AlertKind.GHOST_SESSION, payload["session_id"]),
             )
             if alert is not None:
                 await repository.record_action(

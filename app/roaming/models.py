@@ -4,6 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+
+class PartnerRole(StrEnum):
+    """OCPI 2.2.1 Role."""
+
+    CPO = "CPO"
+    EMSP = "EMSP"
+    HUB = "HUB"
+    NAP = "NAP"
+    NSP = "NSP"
+    OTHER = "OTHER"
+    SCSP = "SCSP"
+
+
+class PartnerStatus(StrEnum):
+    PENDING = "pending"  # registered; the credentials handshake has not happened yet
+    CONNECTED = "connected"
+    SUSPENDED = "suspended"
 
 
 @dataclass(frozen=True, slots=True)

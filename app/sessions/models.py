@@ -9,9 +9,16 @@ from enum import StrEnum
 
 from app.auth.models import TokenVerdict
 
-ACTIVE = "active"
-COMPLETED = "completed"
-ORPHAN = "orphan"  # a stop for a transaction we never saw start; reconciled later
+
+class SessionLifecycle(StrEnum):
+    """Where a session is in its life: the `state` of a session."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ORPHAN = "orphan"  # a stop for a transaction we never saw start; reconciled later
+
+
+ACTIVE, COMPLETED, ORPHAN = SessionLifecycle
 
 
 @dataclass(slots=True)
@@ -80,7 +87,7 @@ class SessionOrder(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SessionFilter:
-    state: str | None = None
+    state: SessionLifecycle | None = None
     station_id: int | None = None
     user_id: int | None = None
     id_tag: str | None = None

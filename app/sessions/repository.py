@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from app import tally
 from app.pagination import Page, PageRequest
 from app.sessions.meter import Reading
 from app.sessions.models import (
@@ -371,7 +372,8 @@ async def session_totals(
     started_from: datetime | None,
     started_before: datetime | None,
 ) -> dict[str, Any]:
-    """Running sessions now, and sessions and energy of those started in the period."""
+    """Running sessions now, and sessions and energy of those started in the period; with no
+    period, the finished ones come from the tallies and the running ones are added."""
     clauses, arguments = ["cs.organization = {}"], [organization_id]
     join = ""
     if site_id is not None:
@@ -379,11 +381,23 @@ async def session_totals(
         clauses.append("st.site = {}")
         arguments.append(site_id)
     where = " AND ".join(clauses)
+    all_time = started_from is None and started_before is None
+    # Their energy only counts without a period (a period's sessions are summed below); the
+    # count alone is answered from the index.
+    energy = ", COALESCE(SUM(cs.energy_wh), 0) AS energy" if all_time else ""
     active = await ChargingSession.raw(
-        f"SELECT COUNT(*) AS count FROM charging_session cs{join} "  # noqa: S608
+        f"SELECT COUNT(*) AS count{energy} FROM charging_session cs{join} "  # noqa: S608
         f"WHERE {where} AND cs.state = 'active'",
         *arguments,
     )
+    running = int(active[0]["count"])
+    if all_time:
+        finished = await tally.figures(organization_id, site_id, "session")
+        return {
+            "active": running,
+            "sessions": running + sum(figure.quantity for figure in finished),
+            "energy_wh": int(active[0]["energy"]) + sum(figure.amount for figure in finished),
+        }
     period_clauses: list[str] = [where]
     period_arguments: list[Any] = list(arguments)
     if started_from is not None:
@@ -398,7 +412,7 @@ async def session_totals(
         *period_arguments,
     )
     return {
-        "active": int(active[0]["count"]),
+        "active": running,
         "sessions": int(period[0]["count"]),
         "energy_wh": int(period[0]["energy"]),
     }

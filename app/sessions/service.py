@@ -20,7 +20,7 @@ from app.billing.models import BillableSession, CdrView
 from app.errors import InvalidInput, NotFound
 from app.events import SessionChanged
 from app.healing import service as healing
-from app.healing.models import AlertDraft
+from app.healing.models import AlertDraft, AlertKind, AlertSeverity
 from app.pagination import Page, PageRequest
 from app.sessions import repository
 from app.sessions.meter import (
@@ -736,13 +736,13 @@ async def bill_unbilled(uow: UnitOfWork, now: datetime | None = None) -> int:
                 uow,
                 AlertDraft(
                     organization_id=facts["organization"],
-                    kind="incomplete_session",
-                    severity="warning",
+                    kind=AlertKind.INCOMPLETE_SESSION,
+                    severity=AlertSeverity.WARNING,
                     message=(
                         f"Session {facts['transaction_id']} on {facts['identity']} ended but "
                         "its data is incomplete: it cannot be billed yet"
                     ),
-                    dedupe_key=healing.alert_key("incomplete_session", session_id),
+                    dedupe_key=healing.alert_key(AlertKind.INCOMPLETE_SESSION, session_id),
                     station_id=facts["station"],
                     details={"session_id": session_id, "seq_nos": facts["seq_nos_seen"]},
                 ),

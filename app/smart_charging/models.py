@@ -4,7 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+
+class ChargingProfileKind(StrEnum):
+    """OCPP ChargingProfileKindType."""
+
+    ABSOLUTE = "Absolute"
+    RECURRING = "Recurring"
+    RELATIVE = "Relative"
+
+
+class RecurrencyKind(StrEnum):
+    DAILY = "Daily"
+    WEEKLY = "Weekly"
+
+
+class ChargingProfileStatus(StrEnum):
+    REQUESTED = "requested"  # sent, not yet accepted
+    ACTIVE = "active"
+    REPLACED = "replaced"  # a later profile took its place on the station
+    CLEARED = "cleared"
+
+
+class ChargingProfileSource(StrEnum):
+    """Who asked for a profile."""
+
+    OPERATOR = "operator"
+    SITE_LIMIT = "site_limit"
+    OCPI = "ocpi"
+    SYSTEM = "system"
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,14 @@ _CHARGING_STATE = {
 }
 
 
+REPORTED_STATUSES = tuple(_REPORTED)
+
+
+def reported_as(status: ConnectorStatus) -> tuple[str, ...]:
+    """The station values that read as `status` (ignoring chargingState), for filtering."""
+    return tuple(raw for raw, normalised in _REPORTED.items() if normalised is status)
+
+
 def normalise(
     raw_status: str | None, *, connected: bool = True, charging_state: str | None = None
 ) -> ConnectorStatus:

@@ -17,6 +17,7 @@ from app.auth.passwords import hash_password
 from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.events import ConnectorRemoved
 from app.healing import service as healing
+from app.healing.models import AlertKind
 from app.stations import repository
 from app.stations.models import ConnectorView, SiteView, StationView
 from app.unit_of_work import UnitOfWork
@@ -242,7 +243,9 @@ async def approve_station(uow: UnitOfWork, principal: Principal, identity: str) 
         approved = await repository.get_station_by_identity(principal.organization_id, identity)
         assert approved is not None
         await healing.clear_alert(
-            uow, principal.organization_id, healing.alert_key("station_pending", approved.id)
+            uow,
+            principal.organization_id,
+            healing.alert_key(AlertKind.STATION_PENDING, approved.id),
         )
     assert approved is not None
     return approved

@@ -46,6 +46,32 @@ class StationView:
     firmware_status: str | None = None
     diagnostics_status: str | None = None
 
+    @property
+    def api_status(self) -> ConnectorStatus:
+        """The station's own (EVSE 0) status, normalised: OFFLINE while not connected."""
+        return normalise(self.status, connected=self.connected)
+
+
+class RegistrationStatus(StrEnum):
+    """What a station's BootNotification is answered: OCPP RegistrationStatus."""
+
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+class ReservationStatus(StrEnum):
+    REQUESTED = "Requested"  # sent, not yet accepted
+    ACTIVE = "Active"
+    USED = "Used"
+    CANCELLED = "Cancelled"
+    EXPIRED = "Expired"
+
+
+class FrameDirection(StrEnum):
+    IN = "in"  # from the station
+    OUT = "out"
+
 
 class StationOrder(StrEnum):
     IDENTITY = "identity"
@@ -120,9 +146,9 @@ class StationFilter:
     """What a dashboard narrows a station list by; None: any."""
 
     site_id: int | None = None
-    status: str | None = None
+    status: ConnectorStatus | None = None  # the API status: OFFLINE while not connected
     connected: bool | None = None
-    registration_status: str | None = None
+    registration_status: RegistrationStatus | None = None
     vendor: str | None = None
     model: str | None = None
     firmware_version: str | None = None

@@ -11,7 +11,8 @@ from piccolo.columns import Varchar
 from piccolo.columns.combination import Combinable, Where
 from piccolo.engine.sqlite import SQLiteEngine
 
-from app.pagination import Page, PageRequest, Position
+from app.pagination import Page, PageRequest
+from app.stations.connector_status import REPORTED_STATUSES, ConnectorStatus, reported_as
 from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
@@ -28,7 +29,7 @@ from app.stations.models import (
     StatusReport,
 )
 from app.timeparse import utcnow
-from db.paging import page_by_id
+from db.paging import page_by_id, page_by_key
 from db.tables import (
     ChargingSession,
     ChargingStation,
@@ -124,15 +125,9 @@ def _evse(row: dict[str, Any]) -> EvseView:
 # organization never sees another's rows, whatever ids a request names.
 
 
-async def list_sites(organization_id: int, limit: int, offset: int) -> list[SiteView]:
-    rows = (
-        await Site.select(*_SITE_COLUMNS)
-        .where(Site.organization == organization_id)
-        .order_by(Site.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return [_site(row) for row in rows]
+async def page_sites(organization_id: int, request: PageRequest) -> Page[SiteView]:
+    query = Site.select(*_SITE_COLUMNS).where(Site.organization == organization_id)
+    return await page_by_id(query, Site.id, request, _site)
 
 
 async def sites_by_ids(organization_id: int, site_ids: Sequence[int]) -> list[SiteView]:
@@ -152,6 +147,18 @@ def _contains(column: Varchar, text: str) -> Where:
     return column.ilike(pattern)
 
 
+def _station_status_is(status: ConnectorStatus) -> Combinable:
+    """Stations whose API status is `status`: offline ones whatever they last said."""
+    station = ChargingStation
+    if status is ConnectorStatus.OFFLINE:
+        return station.connected == False  # noqa: E712 (a SQL comparison)
+    if status is ConnectorStatus.UNKNOWN:
+        reported = station.status.not_in(list(REPORTED_STATUSES))
+    else:
+        reported = station.status.is_in(list(reported_as(status)) or ["-"])
+    return (station.connected == True) & reported  # noqa: E712
+
+
 async def page_stations(
     organization_id: int, filters: StationFilter, order: StationOrder, request: PageRequest
 ) -> Page[StationView]:
@@ -160,7 +167,6 @@ async def page_stations(
     query = station.select(*_STATION_COLUMNS).where(station.organization == organization_id)
     exact = {
         station.site: filters.site_id,
-        station.status: filters.status,
         station.connected: filters.connected,
         station.registration_status: filters.registration_status,
         station.vendor: filters.vendor,
@@ -174,19 +180,12 @@ async def page_stations(
         query = query.where(
             _contains(station.identity, filters.search) | _contains(station.name, filters.search)
         )
-    if order is not StationOrder.IDENTITY:
-        newest = order is StationOrder.NEWEST
-        return await page_by_id(query, station.id, request, _station, newest_first=newest)
-    if request.after is not None:
-        identity, last_id = str(request.after[0]), int(request.after[-1])
-        query = query.where(
-            (station.identity > identity)
-            | ((station.identity == identity) & (station.id > last_id))
-        )
-    rows = await query.order_by(station.identity).order_by(station.id).limit(request.size + 1)
-    items = [_station(row) for row in rows[: request.size]]
-    positions: list[Position] = [(item.identity, item.id) for item in items]
-    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+    if filters.status is not None:
+        query = query.where(_station_status_is(filters.status))
+    if order is StationOrder.IDENTITY:
+        return await page_by_key(query, (station.identity, station.id), request, _station)
+    newest = order is StationOrder.NEWEST
+    return await page_by_id(query, station.id, request, _station, newest_first=newest)
 
 
 async def stations_by_ids(organization_id: int, station_ids: Sequence[int]) -> list[StationView]:
@@ -791,34 +790,21 @@ def _site_clause(site_id: int | None, column: str = "s.site") -> str:
     return f" AND {column} = {{}}" if site_id is not None else ""
 
 
-async def station_counts(organization_id: int, site_id: int | None) -> list[dict[str, Any]]:
-    """(connected, status, count) over the organization's stations (or one site's)."""
-    arguments: list[Any] = [organization_id] + ([site_id] if site_id is not None else [])
-    return list(
-        await ChargingStation.raw(
-            "SELECT s.connected AS connected, s.status AS status, COUNT(*) AS count "
-            "FROM charging_station s WHERE s.organization = {}"
-            + _site_clause(site_id)
-            + " GROUP BY s.connected, s.status",
-            *arguments,
-        )
-    )
-
-
-async def connector_counts(organization_id: int, site_id: int | None) -> list[dict[str, Any]]:
-    """(connected, status, charging_state, count) over the connectors of the organization's
-    stations (or one site's), connected being their station's."""
+async def occupied_by_charging_state(
+    organization_id: int, site_id: int | None
+) -> list[dict[str, Any]]:
+    """(charging_state, count) over the Occupied connectors of the organization's connected
+    stations (or one site's): a 2.0.1 Occupied connector reads as its session's chargingState,
+    one value per connector, so a connector with two running sessions still counts once."""
     arguments: list[Any] = [organization_id] + ([site_id] if site_id is not None else [])
     return list(
         await Connector.raw(
-            "SELECT s.connected AS connected, c.status AS status, "
-            # Only a 2.0.1 Occupied connector needs its session's chargingState; one value
-            # per connector, so a connector with two running sessions still counts once.
-            "CASE WHEN c.status = 'Occupied' THEN (SELECT MAX(x.charging_state) "
-            "FROM charging_session x WHERE x.connector = c.id AND x.state = 'active') "
-            "END AS charging_state, COUNT(*) AS count "
-            "FROM connector c JOIN charging_station s ON s.id = c.station "
-            "WHERE s.organization = {}" + _site_clause(site_id) + " GROUP BY 1, 2, 3",
+            "SELECT (SELECT MAX(x.charging_state) FROM charging_session x "  # noqa: S608
+            "WHERE x.connector = c.id AND x.state = 'active') AS charging_state, "
+            "COUNT(*) AS count FROM connector c JOIN charging_station s ON s.id = c.station "
+            "WHERE c.status = 'Occupied' AND s.connected AND s.organization = {}"
+            + _site_clause(site_id)
+            + " GROUP BY 1",
             *arguments,
         )
     )
@@ -899,14 +885,5 @@ async def page_message_log(
         log.frame,
         log.created_at,
     ).where((log.identity == identity) & (log.station.organization == organization_id))
-    if request.after is not None:
-        at, last_id = datetime.fromisoformat(str(request.after[0])), int(request.after[-1])
-        query = query.where((log.created_at < at) | ((log.created_at == at) & (log.id < last_id)))
-    rows = await (
-        query.order_by(log.created_at, ascending=False)
-        .order_by(log.id, ascending=False)
-        .limit(request.size + 1)
-    )
-    items = [LoggedFrame(**row) for row in rows[: request.size]]
-    positions: list[Position] = [(item.created_at.isoformat(), item.id) for item in items]
-    return Page(items=items, positions=positions, has_next=len(rows) > request.size)
+    key = (log.created_at, log.id)
+    return await page_by_key(query, key, request, lambda row: LoggedFrame(**row), descending=True)

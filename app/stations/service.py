@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from app import tally
 from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.events import (
@@ -20,9 +21,9 @@ from app.events import (
     StationStatusChanged,
 )
 from app.healing import service as healing
-from app.healing.models import AlertDraft
+from app.healing.models import AlertDraft, AlertKind, AlertSeverity
 from app.healing.rules import error_code_for_event
-from app.pagination import MAX_PAGE_SIZE, Page, PageRequest
+from app.pagination import Page, PageRequest
 from app.stations import repository
 from app.stations.connector_status import normalise
 from app.stations.models import (
@@ -51,14 +52,10 @@ logger = logging.getLogger(__name__)
 MIN_HEARTBEAT_INTERVAL_S = 10
 
 
-def _page(limit: int, offset: int) -> tuple[int, int]:
-    return max(0, min(limit, MAX_PAGE_SIZE)), max(0, offset)
-
-
-async def list_sites(principal: Principal, limit: int = 50, offset: int = 0) -> list[SiteView]:
-    """Sites in creation order, at most MAX_PAGE_SIZE at a time."""
+async def page_sites(principal: Principal, request: PageRequest | None = None) -> Page[SiteView]:
+    """Sites in creation order."""
     require(principal, Permission.READ_STATIONS)
-    return await repository.list_sites(principal.organization_id, *_page(limit, offset))
+    return await repository.page_sites(principal.organization_id, request or PageRequest())
 
 
 async def page_stations(
@@ -96,26 +93,32 @@ async def station_ids_of_site(principal: Principal, site_id: int) -> set[int]:
 
 
 async def network_counts(principal: Principal, site_id: int | None = None) -> NetworkCounts:
-    """How many stations and connectors are in which state: two grouped queries."""
+    """How many stations and connectors are in which state, from the tallies; Occupied
+    connectors are refined by their sessions' charging state as they are now."""
     require(principal, Permission.READ_NETWORK)
-    by_station = await repository.station_counts(principal.organization_id, site_id)
-    by_connector = await repository.connector_counts(principal.organization_id, site_id)
+    by_station = await tally.figures(principal.organization_id, site_id, "station")
+    by_connector = await tally.figures(principal.organization_id, site_id, "connector")
     stations_by_status: dict[str, int] = defaultdict(int)
-    for row in by_station:
-        stations_by_status[row["status"]] += int(row["count"])
+    for figure in by_station:
+        station_status = normalise(figure.label, connected=figure.online)
+        stations_by_status[station_status.value] += figure.quantity
     # Connectors of an offline station count as OFFLINE, so the figures agree with the
     # online count; 1.6 and 2.0.1 values are counted under one API status.
     connectors_by_status: dict[str, int] = defaultdict(int)
-    for row in by_connector:
-        status = normalise(
-            row["status"],
-            connected=bool(row["connected"]),
-            charging_state=row["charging_state"],
-        )
-        connectors_by_status[status.value] += int(row["count"])
+    occupied = 0
+    for figure in by_connector:
+        if figure.online and figure.label == "Occupied":
+            occupied += figure.quantity
+            continue
+        status = normalise(figure.label, connected=figure.online)
+        connectors_by_status[status.value] += figure.quantity
+    if occupied:
+        for row in await repository.occupied_by_charging_state(principal.organization_id, site_id):
+            status = normalise("Occupied", charging_state=row["charging_state"])
+            connectors_by_status[status.value] += int(row["count"])
     return NetworkCounts(
-        stations=sum(int(row["count"]) for row in by_station),
-        stations_online=sum(int(row["count"]) for row in by_station if row["connected"]),
+        stations=sum(figure.quantity for figure in by_station),
+        stations_online=sum(figure.quantity for figure in by_station if figure.online),
         stations_by_status=dict(stations_by_status),
         connectors_by_status=dict(connectors_by_status),
     )
@@ -219,8 +222,13 @@ async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -
 async def _alert_on_registration(uow: UnitOfWork, station: StationRecord, status: str) -> None:
     """A station waiting for approval, or refused, is something an operator must see."""
     for waiting, kind, severity, message in (
-        ("Pending", "station_pending", "info", "waits for an operator's approval"),
-        ("Rejected", "boot_rejected", "warning", "was refused at boot"),
+        (
+            "Pending",
+            AlertKind.STATION_PENDING,
+            AlertSeverity.INFO,
+            "waits for an operator's approval",
+        ),
+        ("Rejected", AlertKind.BOOT_REJECTED, AlertSeverity.WARNING, "was refused at boot"),
     ):
         key = healing.alert_key(kind, station.id)
         if status == waiting:
@@ -325,10 +333,10 @@ async def record_security_event(
         )
         draft = AlertDraft(
             organization_id=station.organization_id,
-            kind="security_event",
-            severity="warning",
+            kind=AlertKind.SECURITY_EVENT,
+            severity=AlertSeverity.WARNING,
             message=f"Station {station.identity} reported {kind}",
-            dedupe_key=healing.alert_key("security_event", station.id, kind),
+            dedupe_key=healing.alert_key(AlertKind.SECURITY_EVENT, station.id, kind),
             station_id=station.id,
             details={"type": kind, "techInfo": tech_info},
         )
@@ -357,12 +365,12 @@ async def record_transfer_status(
         await repository.set_transfer_status(station.id, kind, status, utcnow())
         if kind != "firmware":
             return
-        key = healing.alert_key("firmware_failed", station.id)
+        key = healing.alert_key(AlertKind.FIRMWARE_FAILED, station.id)
         if status in FIRMWARE_FAILURES:
             draft = AlertDraft(
                 organization_id=station.organization_id,
-                kind="firmware_failed",
-                severity="warning",
+                kind=AlertKind.FIRMWARE_FAILED,
+                severity=AlertSeverity.WARNING,
                 message=f"Firmware update of {station.identity} failed: {status}",
                 dedupe_key=key,
                 station_id=station.id,

@@ -20,6 +20,16 @@ from enum import StrEnum
 from typing import Any
 
 
+class TariffType(StrEnum):
+    """OCPI 2.2.1 TariffType: which drivers a tariff is for."""
+
+    AD_HOC_PAYMENT = "AD_HOC_PAYMENT"
+    PROFILE_CHEAP = "PROFILE_CHEAP"
+    PROFILE_FAST = "PROFILE_FAST"
+    PROFILE_GREEN = "PROFILE_GREEN"
+    REGULAR = "REGULAR"
+
+
 class Dimension(StrEnum):
     """What a price component is paid for (OCPI TariffDimensionType)."""
 

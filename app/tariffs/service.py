@@ -18,12 +18,13 @@ from app.tariffs.models import (
     ApplicablePrices,
     TariffAssignmentView,
     TariffSnapshot,
+    TariffType,
     TariffView,
 )
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
-TARIFF_TYPES = ("AD_HOC_PAYMENT", "PROFILE_CHEAP", "PROFILE_FAST", "PROFILE_GREEN", "REGULAR")
+TARIFF_TYPES = tuple(TariffType)
 TARIFF_FIELDS = (
     "code",
     "name",

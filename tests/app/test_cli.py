@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from app.auth.passwords import verify_password
 from db.tables import ChargingStation, IdToken, User
 
@@ -11,14 +13,18 @@ from db.tables import ChargingStation, IdToken, User
 def cpms(settings, *args: str) -> subprocess.CompletedProcess[str]:
     """The command as a script runs it: no terminal on stdin."""
     env = {**os.environ, "CPMS_DATABASE_URL": settings.database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as timeout:  # say what it was doing, not only that it hung
+        stderr = timeout.stderr.decode() if isinstance(timeout.stderr, bytes) else timeout.stderr
+        raise AssertionError(f"cpms {' '.join(args)} hung; it wrote:\n{stderr}") from None
 
 
 async def test_station_add_registers_with_a_hashed_password(settings, organization):
@@ -132,3 +138,14 @@ async def test_a_platform_key_belongs_to_no_organization(settings, organization)
     platform = cpms(settings, "apikey", "add", "host", "--platform")
     assert platform.returncode == 0, platform.stderr
     assert platform.stdout.startswith("cpms_pk_")
+
+
+async def test_migrating_back_is_refused_while_a_server_uses_the_database(
+    settings, live_server, organization
+):
+    if settings.is_sqlite:
+        pytest.skip("PostgreSQL shows who is connected (runs in the PostgreSQL + Redis pass)")
+    refused = cpms(settings, "migrate", "--backwards", "all", "--yes")
+    assert refused.returncode == 1
+    assert "stop the servers first" in refused.stderr
+    assert await ChargingStation.table_exists()

@@ -1,4 +1,7 @@
 import os
+import re
+import socket
+import sqlite3
 import subprocess
 import sys
 
@@ -89,9 +92,81 @@ def test_cli_reports_an_unreachable_database_in_one_line(tmp_path):
 
     port = free_port()
     result = run_cli(tmp_path, f"postgresql://cpms@127.0.0.1:{port}/cpms", "migrate")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "Error: cannot migrate the database: ConnectionRefusedError: "
         f"[Errno 111] Connect call failed ('127.0.0.1', {port})"
     ]
+
+
+def test_more_than_one_worker_needs_postgresql_and_redis(monkeypatch):
+    monkeypatch.setenv("CPMS_WORKERS", "4")
+    monkeypatch.setenv("CPMS_DATABASE_URL", "sqlite:///one.sqlite3")
+    monkeypatch.setenv("CPMS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    with pytest.raises(SettingsError, match=r"^CPMS_WORKERS: more than one worker needs"):
+        load_settings()
+    monkeypatch.setenv("CPMS_DATABASE_URL", "postgresql://cpms@127.0.0.1/cpms")
+    monkeypatch.delenv("CPMS_REDIS_URL")
+    with pytest.raises(SettingsError, match=r"^CPMS_WORKERS: "):
+        load_settings()
+    monkeypatch.setenv("CPMS_REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert load_settings().workers == 4
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_serve_with_redis_unreachable_ends_with_one_line_and_status_4(tmp_path, monkeypatch):
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("CPMS_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setenv("CPMS_PORT", str(free_port()))
+    result = run_cli(tmp_path, "sqlite:///cpms.sqlite3", "serve")
+    assert result.returncode == 4
+    assert one_error_line(result).startswith("Error: cannot reach Redis at CPMS_REDIS_URL: ")
+    assert "cpms started" not in result.stderr + result.stdout
+
+
+def test_serve_on_a_port_in_use_or_a_bad_host_ends_before_it_starts(tmp_path, monkeypatch):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setenv("CPMS_PORT", str(port))
+        result = run_cli(tmp_path, "sqlite:///cpms.sqlite3", "serve")
+    assert result.returncode == 5
+    assert one_error_line(result) == (
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    monkeypatch.setenv("CPMS_HOST", "203.0.113.7")  # not an address of this machine
+    result = run_cli(tmp_path, "sqlite:///cpms.sqlite3", "serve")
+    assert result.returncode == 5
+    assert "cannot listen on 203.0.113.7" in one_error_line(result)
+    assert "cpms started" not in result.stderr + result.stdout
+
+
+def test_migrate_counts_what_it_applies_and_undoes_only_what_it_is_told(tmp_path):
+    database = f"sqlite:///{tmp_path}/cpms.sqlite3"
+    first = run_cli(tmp_path, database, "migrate")
+    assert first.returncode == 0 and re.search(r"\(\d+ migrations applied\)", first.stderr)
+    again = run_cli(tmp_path, database, "migrate")
+    assert "(0 migrations applied)" in again.stderr
+    nonsense = run_cli(tmp_path, database, "migrate", "--backwards", "nonsense")
+    assert nonsense.returncode == 6
+    assert one_error_line(nonsense).startswith("Error: no applied migration 'nonsense'")
+    # No terminal and no --yes: nothing is dropped.
+    refused = run_cli(tmp_path, database, "migrate", "--backwards", "all")
+    assert refused.returncode == 1
+    assert "confirm with --yes" in one_error_line(refused)
+    with sqlite3.connect(tmp_path / "cpms.sqlite3") as kept:
+        assert kept.execute("SELECT COUNT(*) FROM charging_station").fetchone() == (0,)
+    undone = run_cli(tmp_path, database, "migrate", "--backwards", "all", "--yes")
+    assert undone.returncode == 0 and re.search(r"\d+ migrations undone", undone.stderr)
+    with sqlite3.connect(tmp_path / "cpms.sqlite3") as emptied:
+        tables = emptied.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    assert ("charging_station",) not in tables

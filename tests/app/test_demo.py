@@ -14,7 +14,7 @@ async def snapshot() -> dict[str, list[dict]]:
 async def test_demo_loads_an_operator_with_data(clean_db, unit_of_work):
     organization = await load_demo(unit_of_work())
     viewer = Principal(organization_id=organization.id, role=Role.VIEWER)
-    sites = await stations.list_sites(viewer)
+    sites = (await stations.page_sites(viewer)).items
     assert [site.name for site in sites] == [site["name"] for site in SITES]
     all_stations = (await stations.page_stations(viewer)).items
     assert {station.identity for station in all_stations} == {row[1] for row in STATIONS}

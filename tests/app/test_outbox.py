@@ -1,9 +1,10 @@
 """The outbox: each message delivered once, however many workers (nodes) are after it;
-failures retried later; a message nobody can deliver given up on."""
+failures retried later; a refusal given up on; a kind the worker does not know left alone."""
 
 import asyncio
 
 from app import outbox
+from app.errors import CPMSError
 from app.outbox import OutboxWorker
 from db.tables import OutboxMessage
 
@@ -38,18 +39,28 @@ async def test_a_failure_is_retried_later_and_a_refusal_given_up(organization, u
         calls += 1
         raise outbox.Retry("not now")
 
+    async def refuse(payload: dict) -> None:
+        raise CPMSError("the provider refused it")
+
     async with unit_of_work():
         await outbox.enqueue(organization, "test.flaky", {}, "flaky")
+        await outbox.enqueue(organization, "test.refused", {}, "refused")
         await outbox.enqueue(organization, "test.unknown", {}, "unknown")
-    worker = OutboxWorker({"test.flaky": flaky})
+    worker = OutboxWorker({"test.flaky": flaky, "test.refused": refuse})
     await worker.deliver_due()
     await worker.deliver_due()  # not due again yet: backed off
     assert calls == 1
     rows = {
         row["dedupe_key"]: row
         for row in await OutboxMessage.select(
-            OutboxMessage.dedupe_key, OutboxMessage.status, OutboxMessage.last_error
+            OutboxMessage.dedupe_key,
+            OutboxMessage.status,
+            OutboxMessage.last_error,
+            OutboxMessage.attempts,
         )
     }
     assert rows["flaky"]["status"] == "pending" and rows["flaky"]["last_error"] == "not now"
-    assert rows["unknown"]["status"] == "dead"  # no handler for its kind
+    assert rows["refused"]["status"] == "dead"
+    assert "the provider refused it" in rows["refused"]["last_error"]
+    # A kind this worker has no handler for is left, untouched, to a node that knows it.
+    assert rows["unknown"]["status"] == "pending" and rows["unknown"]["attempts"] == 0

@@ -128,7 +128,7 @@ async def test_a_subscriber_on_one_node_sees_a_station_on_the_other(
             ),
         )
     assert event["connectorStatus"]["identity"] == "CP-FAR"
-    assert event["connectorStatus"]["status"] == "Faulted"
+    assert event["connectorStatus"]["status"] == "FAULTED"
 
 
 async def test_a_stopping_node_takes_its_stations_offline_and_out_of_the_directory(

@@ -195,7 +195,7 @@ async def test_a_running_session_shows_its_cost_so_far(
         live_server, "{ sessions { edges { node { state costMinor currency } } } }", token=viewer
     )
     assert listed["data"]["sessions"]["edges"] == [
-        {"node": {"state": "active", "costMinor": 232, "currency": "EUR"}}
+        {"node": {"state": "ACTIVE", "costMinor": 232, "currency": "EUR"}}
     ]
 
 

@@ -47,8 +47,8 @@ async def test_a_security_event_alerts_live_once_and_an_operator_resolves_it(
             )
 
         opened = (await first_event(client, tamper))["alerts"]
-        assert opened["kind"] == "security_event"
-        assert (opened["severity"], opened["status"]) == ("warning", "open")
+        assert opened["kind"] == "SECURITY_EVENT"
+        assert (opened["severity"], opened["status"]) == ("WARNING", "OPEN")
         assert opened["station"] == {"identity": "CP-ALERT"}
         repeated = await Alert.count().where(Alert.kind == "security_event")
         await station.call(
@@ -60,11 +60,11 @@ async def test_a_security_event_alerts_live_once_and_an_operator_resolves_it(
         refused = await graphql(live_server, RESOLVE, {"id": opened["id"]}, viewer)
         assert refused["data"]["resolveAlert"]["__typename"] == "NotPermittedError"
         resolved = await graphql(live_server, RESOLVE, {"id": opened["id"]}, operator)
-        assert resolved["data"]["resolveAlert"]["alert"]["status"] == "resolved"
+        assert resolved["data"]["resolveAlert"]["alert"]["status"] == "RESOLVED"
         live = await client.next_data()
         while live["alerts"]["id"] != opened["id"]:  # later attempts' alerts, if any
             live = await client.next_data()
-        assert live["alerts"]["status"] == "resolved"
+        assert live["alerts"]["status"] == "RESOLVED"
 
 
 async def test_a_pending_station_alerts_until_an_operator_approves_it(
@@ -80,10 +80,10 @@ async def test_a_pending_station_alerts_until_an_operator_approves_it(
                 call.BootNotification(charge_point_vendor="V", charge_point_model="M")
             )
             assert boot.status == "Pending"
-    query = '{ alerts(filter: {status: "open"}) { edges { node { kind station { identity } } } } }'
+    query = "{ alerts(filter: {status: OPEN}) { edges { node { kind station { identity } } } } }"
     open_alerts = (await graphql(live_server, query, token=operator))["data"]["alerts"]["edges"]
     assert [edge["node"] for edge in open_alerts] == [
-        {"kind": "station_pending", "station": {"identity": "CP-NEWBIE"}}
+        {"kind": "STATION_PENDING", "station": {"identity": "CP-NEWBIE"}}
     ]
     approved = await graphql(
         live_server,

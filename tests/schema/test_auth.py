@@ -134,7 +134,7 @@ async def test_only_an_admin_manages_api_keys(live_server, demo, api_key, role):
     result = await graphql(live_server, CREATE_KEY, {"name": "x", "role": "ADMIN"}, caller)
     assert result["data"]["createApiKey"]["__typename"] == "NotPermittedError"
     assert result["data"]["createApiKey"]["code"] == "not_permitted"
-    listed = await graphql(live_server, "{ apiKeys { id } }", token=caller)
+    listed = await graphql(live_server, "{ apiKeys { edges { node { id } } } }", token=caller)
     assert listed["errors"][0]["extensions"]["code"] == "not_permitted"
 
 
@@ -145,7 +145,9 @@ async def test_only_an_admin_manages_api_keys(live_server, demo, api_key, role):
 async def test_the_role_matrix_for_reading(live_server, demo, api_key, role, may_read_network):
     caller = await api_key("demo", role)
     stations = await graphql(
-        live_server, "{ sites { name } stations { edges { node { identity } } } }", token=caller
+        live_server,
+        "{ sites { totalCount } stations { edges { node { identity } } } }",
+        token=caller,
     )
     assert "errors" not in stations  # every role sees the stations (a driver app maps them)
     assert len(stations["data"]["stations"]["edges"]) == 5
@@ -167,19 +169,22 @@ async def test_one_organization_never_sees_another(live_server, demo, api_key):
     theirs = await api_key("other", "admin")
     ours = await api_key("demo", "admin")
     query = (
-        "{ sites { name stations { identity } } stations { edges { node { identity } } }"
+        "{ sites { edges { node { name stations { identity } } } }"
+        " stations { edges { node { identity } } }"
         ' station(identity: "DEMO-BER-AC-01") { identity } }'
     )
     seen_by_them = (await graphql(live_server, query, token=theirs))["data"]
     assert seen_by_them == {
-        "sites": [{"name": "Other's site", "stations": [{"identity": "OTHER-01"}]}],
+        "sites": {
+            "edges": [{"node": {"name": "Other's site", "stations": [{"identity": "OTHER-01"}]}}]
+        },
         "stations": {"edges": [{"node": {"identity": "OTHER-01"}}]},
         "station": None,
     }
     seen_by_us = (await graphql(live_server, query, token=ours))["data"]
     assert "OTHER-01" not in json.dumps(seen_by_us)
-    their_keys = await graphql(live_server, "{ apiKeys { name } }", token=theirs)
-    assert [k["name"] for k in their_keys["data"]["apiKeys"]] == ["test admin"]
+    their_keys = await graphql(live_server, "{ apiKeys { edges { node { name } } } }", token=theirs)
+    assert [e["node"]["name"] for e in their_keys["data"]["apiKeys"]["edges"]] == ["test admin"]
     our_key_id = (await ApiKey.select(ApiKey.id).where(ApiKey.organization == demo))[0]["id"]
     our_key = str(relay.GlobalID("ApiKey", str(our_key_id)))
     revoked = await graphql(live_server, REVOKE_KEY, {"id": our_key}, theirs)
@@ -207,7 +212,7 @@ async def test_queries_nested_too_deep_are_refused_but_introspection_works(
     live_server, demo, api_key
 ):
     key = await api_key("demo", "viewer")
-    deep = "{ sites" + " { stations { site" * 5 + " { name }" + " } }" * 5 + " }"
+    deep = "{ sites { edges { node" + " { stations { site" * 5 + " { name }" + " } }" * 5 + " } } }"
     result = await graphql(live_server, deep, token=key)
     assert result["data"] is None
     assert "exceeds maximum operation depth" in result["errors"][0]["message"]

@@ -92,7 +92,8 @@ async def test_both_versions_charging_read_charging_and_a_lost_station_reads_off
         ]
         for _ in range(100):
             lost = await _overview(live_server, key)
-            if lost["online"] == 1:
+            # Each field reads at its own moment: wait until all of them saw the disconnect.
+            if lost["online"] == 1 and not lost["reachable"]["CP-16"]:
                 break
             await asyncio.sleep(0.05)
     # The 1.6 station went away: its connector is offline, its session unreachable, and the

@@ -31,7 +31,7 @@ async def test_the_network_at_a_glance_and_one_site(clean_db, unit_of_work, live
         ChargingStation.identity.is_in(["DEMO-HAM-DC-01", "DEMO-BER-AC-01"])
     )
     await ChargingStation.update({ChargingStation.status: "Faulted"}).where(
-        ChargingStation.identity == "DEMO-HAM-DC-02"
+        ChargingStation.identity.is_in(["DEMO-HAM-DC-01", "DEMO-HAM-DC-02"])
     )
     ham = await ChargingStation.select().where(ChargingStation.identity == "DEMO-HAM-DC-01").first()
     ber = await ChargingStation.select().where(ChargingStation.identity == "DEMO-BER-AC-01").first()
@@ -81,21 +81,21 @@ async def test_the_network_at_a_glance_and_one_site(clean_db, unit_of_work, live
         Alert(
             organization=organization,
             station=ham["id"],
-            kind="offline",
+            kind="station_offline",
             severity="critical",
             dedupe_key="a",
         ),
         Alert(
             organization=organization,
             station=ber["id"],
-            kind="faulted",
+            kind="connector_faulted",
             severity="warning",
             dedupe_key="b",
         ),
         Alert(
             organization=organization,
             station=ber["id"],
-            kind="old",
+            kind="stuck_session",
             severity="warning",
             dedupe_key="c",
             status="resolved",
@@ -105,7 +105,12 @@ async def test_the_network_at_a_glance_and_one_site(clean_db, unit_of_work, live
     assert everything["stations"]["total"] == 5
     assert everything["stations"]["online"] == 2
     assert everything["stations"]["onlineRatio"] == 0.4
-    assert {"status": "Faulted", "count": 1} in everything["stations"]["byStatus"]
+    # A station reads as its own last status while connected, OFFLINE while not.
+    assert everything["stations"]["byStatus"] == [
+        {"status": "FAULTED", "count": 1},
+        {"status": "OFFLINE", "count": 3},
+        {"status": "UNKNOWN", "count": 1},
+    ]
     # Connectors of the three offline stations count as OFFLINE, not as their last status.
     assert everything["stations"]["connectorsByStatus"] == [
         {"status": "CHARGING", "count": 2},
@@ -115,8 +120,8 @@ async def test_the_network_at_a_glance_and_one_site(clean_db, unit_of_work, live
     assert everything["sessions"] == {"active": 1, "started": 2, "energyWh": 20_000}
     assert everything["revenue"] == [{"amountMinor": 1729, "currency": "EUR"}]
     assert everything["openAlerts"] == [
-        {"severity": "critical", "count": 1},
-        {"severity": "warning", "count": 1},
+        {"severity": "CRITICAL", "count": 1},
+        {"severity": "WARNING", "count": 1},
     ]
     last_day = {
         "siteId": str(relay.GlobalID("Site", str(hamburg["id"]))),
@@ -127,7 +132,7 @@ async def test_the_network_at_a_glance_and_one_site(clean_db, unit_of_work, live
     assert (site["stations"]["total"], site["stations"]["online"]) == (2, 1)
     assert site["sessions"] == {"active": 1, "started": 1, "energyWh": 12_000}
     assert site["revenue"] == [{"amountMinor": 1250, "currency": "EUR"}]
-    assert site["openAlerts"] == [{"severity": "critical", "count": 1}]
+    assert site["openAlerts"] == [{"severity": "CRITICAL", "count": 1}]
 
 
 async def test_a_driver_gets_no_dashboard(clean_db, unit_of_work, live_server, api_key):
@@ -147,7 +152,7 @@ async def test_open_alerts_newest_first_with_their_station(
         Alert(
             organization=organization,
             station=ham["id"],
-            kind="offline",
+            kind="station_offline",
             severity="critical",
             dedupe_key="a",
             message="offline for 10 minutes",
@@ -155,7 +160,7 @@ async def test_open_alerts_newest_first_with_their_station(
         Alert(
             organization=organization,
             station=ham["id"],
-            kind="old",
+            kind="stuck_session",
             severity="info",
             dedupe_key="b",
             status="resolved",
@@ -163,7 +168,7 @@ async def test_open_alerts_newest_first_with_their_station(
         Alert(
             organization=organization,
             station=ham["id"],
-            kind="faulted",
+            kind="connector_faulted",
             severity="warning",
             dedupe_key="c",
             message="connector 2 faulted",
@@ -171,15 +176,15 @@ async def test_open_alerts_newest_first_with_their_station(
     )
     result = await graphql(
         live_server,
-        '{ alerts(filter: { status: "open" }) { edges { node { id kind severity message'
+        "{ alerts(filter: { status: OPEN }) { edges { node { id kind severity message"
         " station { identity } } } } }",
         {},
         await api_key("demo", "viewer"),
     )
     alerts = [edge["node"] for edge in result["data"]["alerts"]["edges"]]
     assert [(a["kind"], a["severity"]) for a in alerts] == [
-        ("faulted", "warning"),
-        ("offline", "critical"),
+        ("CONNECTOR_FAULTED", "WARNING"),
+        ("STATION_OFFLINE", "CRITICAL"),
     ]
     assert alerts[0]["station"] == {"identity": "DEMO-HAM-DC-01"}
     node = await graphql(
@@ -188,4 +193,4 @@ async def test_open_alerts_newest_first_with_their_station(
         {"id": alerts[1]["id"]},
         await api_key("demo", "operator"),
     )
-    assert node["data"]["node"] == {"kind": "offline"}
+    assert node["data"]["node"] == {"kind": "STATION_OFFLINE"}

@@ -1,8 +1,20 @@
 import asyncio
 import re
+from pathlib import Path
 
 import httpx
 import pytest
+from graphql import (
+    DocumentNode,
+    GraphQLList,
+    GraphQLObjectType,
+    build_schema,
+    get_named_type,
+    get_nullable_type,
+    parse,
+    print_ast,
+    validate,
+)
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
@@ -13,7 +25,8 @@ from tests.graphql_ws import LEGACY_WS, TRANSPORT_WS, graphql_ws
 
 STATIONS_QUERY = """
 query {
-  sites { name timeZone stations { identity connectors { evseId connectorId status } } }
+  sites { totalCount edges { node { name timeZone stations {
+    identity connectors { evseId connectorId status } } } } }
   stations(first: 100) { edges { node { identity site { name } } } }
 }
 """
@@ -32,15 +45,103 @@ def test_committed_schema_matches_the_code():
     )
 
 
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTED_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("path", DOCUMENTED_FILES, ids=lambda path: path.name)
+def test_documented_operations_are_valid_against_the_schema(path):
+    """Every ```graphql block a user copies from the README or docs runs against this schema."""
+    schema = build_schema(SCHEMA_FILE.read_text())
+    for block in re.findall(r"```graphql\n(.*?)```", path.read_text(), re.S):
+        for operation in parse(block).definitions:
+            document = DocumentNode(definitions=(operation,))
+            errors = validate(schema, document)
+            assert not errors, f"{path}: {print_ast(operation)[:200]}: {errors[0].message}"
+
+
+# Lists small and bounded by their parent, fetched whole: a station's EVSEs, a session's CDRs,
+# a report's days. Every other list of objects is a connection that pages.
+BOUNDED_LISTS = {
+    "Site.stations",
+    "ChargingStation.evses",
+    "ChargingStation.connectors",
+    "ChargingStation.maintenanceWindows",
+    "ChargingStation.chargingProfiles",
+    "Evse.connectors",
+    "UptimeReport.days",
+    "ChargingSession.cdrs",
+    "ChargingSession.meterValues",
+    "Tariff.assignments",
+    "PricePreview.prices",
+    "Dashboard.revenue",
+    "Dashboard.openAlerts",
+    "StationFigures.byStatus",
+    "StationFigures.connectorsByStatus",
+    "StationsImported.lines",
+}
+
+
+def test_every_unbounded_list_is_a_connection_with_a_total():
+    sdl = build_schema(schema_sdl())
+    unpaged = []
+    for type_name, graphql_type in sdl.type_map.items():
+        if type_name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        if type_name.endswith("Connection"):
+            assert "totalCount" in graphql_type.fields, type_name
+            assert {"edges", "pageInfo"} <= graphql_type.fields.keys(), type_name
+            continue
+        for field_name, field in graphql_type.fields.items():
+            item = get_named_type(field.type)
+            if not isinstance(get_nullable_type(field.type), GraphQLList):
+                continue
+            if isinstance(item, GraphQLObjectType) and not type_name.endswith("Edge"):
+                unpaged.append(f"{type_name}.{field_name}")
+    assert sorted(set(unpaged) - BOUNDED_LISTS) == []
+    assert sorted(BOUNDED_LISTS - set(unpaged)) == [], "allowlist names a field that is gone"
+
+
+# Free text the station itself chose, passed through beside the normalised enum.
+STATION_WORDS = {
+    "rawStatus",
+    "stationStatus",
+    "chargingState",
+    "stopReason",
+    "firmwareStatus",
+    "diagnosticsStatus",
+    "purpose",
+}
+CLOSED_SET = re.compile(r"(status|state|kind|severity|role|roles|type|direction|action)$", re.I)
+
+
+def test_closed_sets_are_enums_not_strings():
+    sdl = build_schema(schema_sdl())
+    strings = []
+    for type_name, graphql_type in sdl.type_map.items():
+        if type_name.startswith("__") or not hasattr(graphql_type, "fields"):
+            continue
+        for field_name, field in graphql_type.fields.items():
+            places = [(field_name, field.type)]
+            places += [(name, arg.type) for name, arg in getattr(field, "args", {}).items()]
+            for name, kind in places:
+                free_text = name in STATION_WORDS or type_name == "OcppFrame"
+                if get_named_type(kind).name == "String" and CLOSED_SET.search(name):
+                    strings += [] if free_text else [f"{type_name}.{field_name}:{name}"]
+    assert strings == []
+
+
 async def test_query_sites_stations_and_connectors(live_server, demo_key):
     result = await graphql(live_server, STATIONS_QUERY, token=demo_key)
     assert "errors" not in result
     data = result["data"]
-    assert data["sites"][0]["name"] == "Berlin Mitte Garage"
-    assert data["sites"][0]["timeZone"] == "Europe/Berlin"
-    berlin = [station["identity"] for station in data["sites"][0]["stations"]]
+    sites = [edge["node"] for edge in data["sites"]["edges"]]
+    assert data["sites"]["totalCount"] == len(sites)
+    assert sites[0]["name"] == "Berlin Mitte Garage"
+    assert sites[0]["timeZone"] == "Europe/Berlin"
+    berlin = [station["identity"] for station in sites[0]["stations"]]
     assert berlin == ["DEMO-BER-AC-01", "DEMO-BER-AC-02"]
-    connectors = data["sites"][0]["stations"][0]["connectors"]
+    connectors = sites[0]["stations"][0]["connectors"]
     assert [(c["evseId"], c["connectorId"]) for c in connectors] == [(1, 1), (2, 1)]
     assert len(data["stations"]["edges"]) == len(STATIONS)
     assert all(edge["node"]["site"]["name"] for edge in data["stations"]["edges"])

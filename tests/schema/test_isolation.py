@@ -27,12 +27,12 @@ from tests.conftest import TEST_ORGANIZATION, graphql
 
 LISTS = """
 {
-  sites { name }
+  sites { edges { node { name } } }
   stations { edges { node { identity } } }
   sessions { edges { node { transactionId } } }
   idTokens { edges { node { uid } } }
   users { edges { node { email } } }
-  apiKeys { name }
+  apiKeys { edges { node { name } } }
   alerts { edges { node { kind } } }
   reservations { edges { node { idTag } } }
   cdrs { edges { node { code } } }
@@ -104,7 +104,9 @@ async def ours(organization, api_key) -> dict[str, str]:
     await partner.save()
     tariff = Tariff(organization=organization, code="OURS", name="Ours", currency="EUR")
     await tariff.save()
-    alert = Alert(organization=organization, station=station.id, kind="offline", dedupe_key="x")
+    alert = Alert(
+        organization=organization, station=station.id, kind="station_offline", dedupe_key="x"
+    )
     await alert.save()
     await api_key(TEST_ORGANIZATION, "admin")
     key = await ApiKey.select(ApiKey.id).where(ApiKey.organization == organization).first()
@@ -174,12 +176,12 @@ async def test_no_lookup_by_global_id_crosses_organizations(
 async def test_no_list_or_figure_crosses_organizations(live_server, ours, theirs):
     seen = (await graphql(live_server, LISTS, token=theirs))["data"]
     assert seen == {
-        "sites": [],
+        "sites": {"edges": []},
         "stations": {"edges": []},
         "sessions": {"edges": []},
         "idTokens": {"edges": []},
         "users": {"edges": []},
-        "apiKeys": [{"name": "test admin"}],  # only their own
+        "apiKeys": {"edges": [{"node": {"name": "test admin"}}]},  # only their own
         "alerts": {"edges": []},
         "reservations": {"edges": []},
         "cdrs": {"edges": []},

@@ -118,7 +118,7 @@ async def test_operators_approve_but_do_not_create(live_server, organization, ap
         "... on StationSaved { station { registrationStatus } } } }",
         token=operator,
     )
-    assert approved["data"]["approveStation"]["station"]["registrationStatus"] == "Accepted"
+    assert approved["data"]["approveStation"]["station"]["registrationStatus"] == "ACCEPTED"
 
 
 async def test_a_station_with_sessions_is_kept_and_another_organizations_is_not_found(

@@ -223,7 +223,7 @@ async def test_smart_charging_and_local_lists_through_the_api(
         local_list = await graphql(
             live_server,
             "mutation ($i: String!) { sendLocalList(identity: $i, version: 3, entries: "
-            '[{idToken: "04AA", status: "Accepted"}, {idToken: "04BB", status: "Blocked"}])'
+            '[{idToken: "04AA", status: ACCEPTED}, {idToken: "04BB", status: BLOCKED}])'
             " {" + OUTCOME + "} }",
             {"i": station},
             key,
@@ -264,14 +264,14 @@ async def test_a_station_page_shows_its_commands_and_frames(
     """
     page = (await graphql(live_server, query, {"identity": station}, operator))["data"]["station"]
     command = page["commands"]["edges"][0]["node"]
-    assert (command["action"], command["status"]) == ("reset", "accepted")
+    assert (command["action"], command["status"]) == ("RESET", "ACCEPTED")
     assert command["actor"].startswith("api_key:")
     assert command["request"] == {"hard": True}
     assert command["response"] == {"status": "Accepted"}
     frames = [edge["node"] for edge in page["messageLog"]["edges"]]
     assert frames == [  # newest first: the station's answer to Reset, then our Reset
-        {"direction": "in", "messageType": 3, "action": None},
-        {"direction": "out", "messageType": 2, "action": "Reset"},
+        {"direction": "IN", "messageType": 3, "action": None},
+        {"direction": "OUT", "messageType": 2, "action": "Reset"},
     ]
     assert page["messageLog"]["pageInfo"]["hasNextPage"] is True
     older = await graphql(
@@ -282,7 +282,7 @@ async def test_a_station_page_shows_its_commands_and_frames(
         operator,
     )
     earlier = [e["node"] for e in older["data"]["station"]["messageLog"]["edges"]]
-    assert {"action": "BootNotification", "direction": "in"} in earlier
+    assert {"action": "BootNotification", "direction": "IN"} in earlier
     viewer = await api_key(role="viewer")
     hidden = await graphql(
         live_server,

@@ -140,7 +140,7 @@ async def test_an_ad_hoc_driver_pays_exactly_what_the_session_cost(
         assert result["__typename"] == "AdHocStarted", result
         assert result["payment"] == {
             "id": result["payment"]["id"],
-            "status": "authorized",
+            "status": "AUTHORIZED",
             "authorizedMinor": 5000,
             "currency": "EUR",
         }

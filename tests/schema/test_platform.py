@@ -47,6 +47,10 @@ async def ask(server, query, variables=None, token=None, acting_for=None) -> dic
     return response.json()
 
 
+def organizations(listed: dict) -> list[dict]:
+    return [edge["node"] for edge in listed["data"]["organizations"]["edges"]]
+
+
 async def test_a_platform_key_creates_organizations_and_sees_inside_none(
     live_server, platform_key, register
 ):
@@ -63,8 +67,10 @@ async def test_a_platform_key_creates_organizations_and_sees_inside_none(
         "DE",
         "VLT",
     )
-    listed = await graphql(live_server, "{ organizations { slug } }", token=platform_key)
-    assert [each["slug"] for each in listed["data"]["organizations"]] == [
+    listed = await graphql(
+        live_server, "{ organizations { edges { node { slug } } } }", token=platform_key
+    )
+    assert [edge["node"]["slug"] for edge in listed["data"]["organizations"]["edges"]] == [
         TEST_ORGANIZATION,
         "registry",
         "volt",
@@ -107,7 +113,9 @@ async def test_an_organization_admin_cannot_act_as_the_platform(live_server, api
     admin = await api_key(role="admin")
     result = await graphql(live_server, CREATE, {"input": {"slug": "x1", "name": "X"}}, admin)
     assert result["data"]["createOrganization"]["__typename"] == "NotPermittedError"
-    listed = await graphql(live_server, "{ organizations { slug } }", token=admin)
+    listed = await graphql(
+        live_server, "{ organizations { edges { node { slug } } } }", token=admin
+    )
     assert listed["errors"][0]["extensions"]["code"] == "not_permitted"
     acting = await ask(live_server, INSIDE, token=admin, acting_for="registry")
     assert acting["errors"][0]["extensions"]["code"] == "not_authenticated"
@@ -115,8 +123,10 @@ async def test_an_organization_admin_cannot_act_as_the_platform(live_server, api
 
 
 async def test_updates_and_bad_input(live_server, platform_key, api_key):
-    listed = await graphql(live_server, "{ organizations { id slug } }", token=platform_key)
-    acme = next(o for o in listed["data"]["organizations"] if o["slug"] == TEST_ORGANIZATION)
+    listed = await graphql(
+        live_server, "{ organizations { edges { node { id slug } } } }", token=platform_key
+    )
+    acme = next(o for o in organizations(listed) if o["slug"] == TEST_ORGANIZATION)
     no_id = await graphql(live_server, UPDATE, {"input": {"name": "X"}}, platform_key)
     assert no_id["data"]["updateOrganization"]["code"] == "invalid_input"
     identity = {"countryCode": "NL", "partyId": "ACM"}
@@ -152,7 +162,7 @@ async def test_updates_and_bad_input(live_server, platform_key, api_key):
     admin = await api_key(role="admin")
     own = await graphql(live_server, UPDATE, {"input": {"name": "Acme 2"}}, admin)
     assert own["data"]["updateOrganization"]["__typename"] == "OrganizationSaved"
-    registry = next(o for o in listed["data"]["organizations"] if o["slug"] == "registry")
+    registry = next(o for o in organizations(listed) if o["slug"] == "registry")
     other = await graphql(
         live_server, UPDATE, {"id": registry["id"], "input": {"name": "Mine"}}, admin
     )
@@ -163,8 +173,10 @@ async def test_a_suspended_organization_is_refused_until_the_suspension_is_lifte
     live_server, platform_key, api_key
 ):
     viewer = await api_key(role="viewer")
-    listed = await graphql(live_server, "{ organizations { id slug } }", token=platform_key)
-    acme = next(o for o in listed["data"]["organizations"] if o["slug"] == TEST_ORGANIZATION)
+    listed = await graphql(
+        live_server, "{ organizations { edges { node { id slug } } } }", token=platform_key
+    )
+    acme = next(o for o in organizations(listed) if o["slug"] == TEST_ORGANIZATION)
     assert "errors" not in await graphql(live_server, INSIDE, token=viewer)
     suspended = await graphql(
         live_server, SUSPEND, {"id": acme["id"], "suspended": True}, platform_key

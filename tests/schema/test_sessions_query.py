@@ -72,7 +72,7 @@ async def test_sessions_newest_first_with_filters_and_pages(
     await add_sessions(organization, "CP-S2", [("3", "completed", None, 7000, 1)])
     key = await api_key(role="viewer")
     assert transactions(await graphql(live_server, SESSIONS, token=key)) == ["3", "2", "1"]
-    active = await graphql(live_server, SESSIONS, {"filter": {"state": "active"}}, key)
+    active = await graphql(live_server, SESSIONS, {"filter": {"state": "ACTIVE"}}, key)
     assert transactions(active) == ["2"]
     recent = {"startedFrom": (utcnow() - timedelta(hours=3)).isoformat()}
     assert transactions(await graphql(live_server, SESSIONS, {"filter": recent}, key)) == [

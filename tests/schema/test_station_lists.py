@@ -58,7 +58,10 @@ async def test_newest_first(live_server, viewer):
         ({"search": "visitors"}, ["DEMO-AMS-AC-01"]),  # the name matches
         ({"online": True}, ["DEMO-AMS-AC-01"]),
         ({"online": False, "vendor": "Alfen"}, []),
-        ({"status": "Faulted"}, ["DEMO-BER-AC-02"]),
+        # The API status: a connected station's own, OFFLINE for the others whatever they said.
+        ({"status": "FAULTED"}, ["DEMO-AMS-AC-01"]),
+        ({"status": "OFFLINE", "search": "ber-ac"}, ["DEMO-BER-AC-01", "DEMO-BER-AC-02"]),
+        ({"status": "AVAILABLE"}, []),
     ],
 )
 async def test_filters(live_server, viewer, filter, expected):
@@ -66,7 +69,7 @@ async def test_filters(live_server, viewer, filter, expected):
         ChargingStation.identity == "DEMO-AMS-AC-01"
     )
     await ChargingStation.update({ChargingStation.status: "Faulted"}).where(
-        ChargingStation.identity == "DEMO-BER-AC-02"
+        ChargingStation.identity.is_in(["DEMO-AMS-AC-01", "DEMO-BER-AC-02"])
     )
     names, _ = await identities(live_server, viewer, filter=filter)
     assert names == expected
@@ -126,3 +129,63 @@ async def test_any_node_by_global_id_but_only_our_own(live_server, viewer, api_k
     await Organization.insert(Organization(name="Other", slug="other"))
     theirs = await graphql(live_server, query, variables, await api_key("other", "admin"))
     assert theirs["data"] == {"station": None, "site": None, "connector": None}
+
+
+BACKWARDS = """
+query ($last: Int, $before: String, $filter: StationFilterInput, $order: StationOrder!) {
+  stations(last: $last, before: $before, filter: $filter, orderBy: $order) {
+    totalCount
+    edges { node { identity } }
+    pageInfo { hasPreviousPage hasNextPage startCursor }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("order", ["IDENTITY", "NEWEST", "OLDEST"])
+async def test_pages_read_backwards_from_the_end(live_server, viewer, order):
+    forwards, _ = await identities(live_server, viewer, order=order)
+    seen, before = [], None
+    while True:
+        variables = {"last": 2, "before": before, "order": order}
+        result = await graphql(live_server, BACKWARDS, variables, viewer)
+        assert "errors" not in result, result
+        page = result["data"]["stations"]
+        seen = [edge["node"]["identity"] for edge in page["edges"]] + seen
+        assert page["pageInfo"]["hasNextPage"] is (before is not None)
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert seen == forwards
+    assert page["totalCount"] == len(STATIONS)
+
+
+async def test_the_total_count_applies_the_filters_not_the_page(live_server, viewer):
+    variables = {"last": 1, "filter": {"vendor": "Alpitronic"}, "order": "IDENTITY"}
+    result = await graphql(live_server, BACKWARDS, variables, viewer)
+    page = result["data"]["stations"]
+    assert [edge["node"]["identity"] for edge in page["edges"]] == ["DEMO-HAM-DC-02"]
+    assert page["totalCount"] == 2
+    assert page["pageInfo"]["hasPreviousPage"] is True
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ["first: 2, last: 2", "first: -1", "last: -3", 'before: "bm90LWEtY3Vyc29y"'],
+)
+async def test_contradictory_or_bad_page_arguments_are_invalid_input(
+    live_server, viewer, arguments
+):
+    result = await graphql(
+        live_server, f"{{ stations({arguments}) {{ edges {{ cursor }} }} }}", token=viewer
+    )
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "invalid_input"
+
+
+async def test_a_cursor_of_another_order_is_invalid_input(live_server, viewer):
+    _, info = await identities(live_server, viewer, first=1, order="IDENTITY")
+    result = await graphql(
+        live_server, PAGE, {"first": 2, "after": info["endCursor"], "order": "NEWEST"}, viewer
+    )
+    assert result["errors"][0]["extensions"]["code"] == "invalid_input"

@@ -47,7 +47,7 @@ async def test_a_reservation_is_kept_when_accepted_and_ends_when_cancelled(
             "reservationId": 12,
             "evseId": 1,
             "idTag": "04AA",
-            "status": "Active",
+            "status": "ACTIVE",
         }
         assert reservation["station"] == {"identity": "CP-PLAN"}
         cancelled = await graphql(
@@ -60,7 +60,7 @@ async def test_a_reservation_is_kept_when_accepted_and_ends_when_cancelled(
         assert cancelled["data"]["cancelReservation"]["__typename"] == "CommandAccepted"
     active = await graphql(
         live_server,
-        '{ reservations(filter: {status: "Active"}) { edges { node { id } } } }',
+        "{ reservations(filter: {status: ACTIVE}) { edges { node { id } } } }",
         token=operator,
     )
     assert active["data"]["reservations"]["edges"] == []
@@ -70,7 +70,7 @@ async def test_a_reservation_is_kept_when_accepted_and_ends_when_cancelled(
         {"id": reservation["id"]},
         operator,
     )
-    assert node["data"]["node"] == {"status": "Cancelled"}
+    assert node["data"]["node"] == {"status": "CANCELLED"}
 
 
 async def test_profiles_replace_each_other_like_on_the_station_and_clear(
@@ -110,7 +110,7 @@ async def test_profiles_replace_each_other_like_on_the_station_and_clear(
         assert cleared["data"]["clearChargingProfile"]["__typename"] == "CommandAccepted"
     assert (await _plans(live_server, operator))["chargingProfiles"] == []
     history = (await _plans(live_server, operator, inactive=True))["chargingProfiles"]
-    assert sorted(profile["status"] for profile in history) == ["cleared", "replaced"]
+    assert sorted(profile["status"] for profile in history) == ["CLEARED", "REPLACED"]
     viewer = await api_key(role="viewer")
     node = await graphql(
         live_server,
@@ -118,4 +118,4 @@ async def test_profiles_replace_each_other_like_on_the_station_and_clear(
         {"id": installed["id"]},
         viewer,
     )
-    assert node["data"]["node"] == {"status": "cleared"}
+    assert node["data"]["node"] == {"status": "CLEARED"}

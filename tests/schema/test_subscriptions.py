@@ -71,7 +71,7 @@ async def test_connector_status_of_a_site(
             "identity": "CP-SITE-A",
             "evseId": 1,
             "connectorId": 1,
-            "status": "Charging",
+            "status": "CHARGING",
             "errorCode": None,
         }
         await elsewhere.call(status(2, "Faulted"))
@@ -128,8 +128,8 @@ async def test_command_results_are_live(live_server, register, api_key, connect_
         event = await first_event(client, reset)
     assert event["commandResults"] == {
         "identity": "CP-CMD-FEED",
-        "action": "reset",
-        "status": "accepted",
+        "action": "RESET",
+        "status": "ACCEPTED",
         "stationStatus": "Accepted",
         "errorCode": None,
     }
@@ -184,7 +184,7 @@ async def test_a_session_feed_follows_energy_and_power(
     assert update["sessions"] == {
         "transactionId": str(started["id"]),
         "phase": "updated",
-        "state": "active",
+        "state": "ACTIVE",
         "energyWh": 2500,
         "powerW": 11000,
     }
