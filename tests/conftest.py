@@ -42,6 +42,7 @@ from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.migrate import migrate_forwards
 from db.tables import TABLES, Organization
+from tests.own_servers import OwnRedis
 
 REGISTRY_ORGANIZATION = "registry"
 COMMAND_TIMEOUT_S = 2.0
@@ -113,6 +114,20 @@ async def bus(settings: Settings) -> AsyncIterator[EventBus]:
 @pytest.fixture
 def unit_of_work(bus: EventBus, database: None) -> UnitOfWorkFactory:
     return UnitOfWorkFactory(configured_engine(), bus)
+
+
+@pytest.fixture
+async def own_redis(settings: Settings, tmp_path) -> AsyncIterator[OwnRedis]:
+    """A Redis of this test's own, to stop or cut off (never the shared one). Redis tests run
+    in the PostgreSQL + Redis pass."""
+    if settings.redis_url is None:
+        pytest.skip("CPMS_REDIS_URL not set: Redis tests run in the PostgreSQL + Redis pass")
+    server = OwnRedis(tmp_path, free_port())
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 class LiveServer:

@@ -1,7 +1,9 @@
 """The event bus on the configured backend (memory, or Redis when CPMS_REDIS_URL is set)."""
 
 import asyncio
+import contextlib
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from broadcaster import Broadcast
@@ -193,26 +195,45 @@ async def test_stock_subscribe_survives_racing_subscribers(redis_url):
     assert await racing_subscribers_delivery(broadcast) == ["to both"] * 2
 
 
-async def test_bus_recovers_when_redis_drops_the_connection(redis_url):
+async def delivered_again(bus: EventBus, events, identity: str) -> Any:
+    """Publish until the re-subscribed listener hears one; what it heard."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        with contextlib.suppress(ConnectionError, OSError):
+            await bus.publish(connection_event(identity))
+        try:
+            return await asyncio.wait_for(anext(events), 0.5)
+        except TimeoutError:
+            assert asyncio.get_running_loop().time() < deadline, "no delivery after the outage"
+
+
+async def test_bus_recovers_when_redis_drops_the_connection(own_redis):
     from redis import asyncio as aioredis
 
-    bus = EventBus(redis_url)
+    bus = EventBus(own_redis.url)
     await bus.connect()
-    admin = aioredis.Redis.from_url(redis_url)
+    admin = aioredis.Redis.from_url(own_redis.url)
     try:
         async with bus.subscribe(StationConnectionChanged) as events:
             await admin.client_kill_filter(_type="pubsub")
-            deadline = asyncio.get_running_loop().time() + 10
-            while True:  # publish until the re-subscribed listener hears one
-                await bus.publish(connection_event("CP-AFTER-DROP"))
-                try:
-                    received = await asyncio.wait_for(anext(events), 0.5)
-                    break
-                except TimeoutError:
-                    assert asyncio.get_running_loop().time() < deadline, "no delivery after drop"
+            received = await delivered_again(bus, events, "CP-AFTER-DROP")
         assert received.identity == "CP-AFTER-DROP"
     finally:
         await admin.aclose()
+        await bus.disconnect()
+
+
+async def test_bus_recovers_when_redis_restarts(own_redis):
+    bus = EventBus(own_redis.url)
+    await bus.connect()
+    try:
+        async with bus.subscribe(StationConnectionChanged) as events:
+            await own_redis.stop()
+            await asyncio.sleep(0.5)  # the listener notices the server is gone
+            await own_redis.start()
+            received = await delivered_again(bus, events, "CP-AFTER-RESTART")
+        assert received.identity == "CP-AFTER-RESTART"
+    finally:
         await bus.disconnect()
 
 
