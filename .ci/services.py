@@ -11,6 +11,10 @@ restarted them.
         run_id): CI compares it before and after the suite, which must not stop the shared
         servers (a test that needs an outage starts a server of its own).
 
+    python .ci/services.py create-database POSTGRES_SERVER_URL NAME
+    python .ci/services.py drop-database POSTGRES_SERVER_URL NAME
+        The run's own database, made empty before the suite and dropped after it.
+
 The start commands may be replaced with CI_START_POSTGRES and CI_START_REDIS (shell commands).
 """
 
@@ -116,8 +120,31 @@ async def fingerprint(postgres_url: str, redis_url: str) -> int:
     return 0
 
 
+async def create_database(postgres_url: str, name: str) -> int:
+    connection = await asyncpg.connect(f"{postgres_url}/postgres")
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return 0
+
+
+async def drop_database(postgres_url: str, name: str) -> int:
+    connection = await asyncpg.connect(f"{postgres_url}/postgres")
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    commands = {"up": up, "fingerprint": fingerprint}
+    commands = {
+        "up": up,
+        "fingerprint": fingerprint,
+        "create-database": create_database,
+        "drop-database": drop_database,
+    }
     if len(argv) != 3 or argv[0] not in commands:
         print(__doc__, file=sys.stderr)
         return 2

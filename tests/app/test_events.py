@@ -223,7 +223,19 @@ async def test_bus_recovers_when_redis_drops_the_connection(own_redis):
         await bus.disconnect()
 
 
-async def test_bus_recovers_when_redis_restarts(own_redis):
+async def run_id(url: str) -> str:
+    from redis import asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        return str((await client.info("server"))["run_id"])
+    finally:
+        await client.aclose()
+
+
+async def test_bus_recovers_when_redis_restarts(own_redis, settings):
+    shared_before = await run_id(settings.redis_url)
+    own_before = await run_id(own_redis.url)
     bus = EventBus(own_redis.url)
     await bus.connect()
     try:
@@ -235,6 +247,9 @@ async def test_bus_recovers_when_redis_restarts(own_redis):
         assert received.identity == "CP-AFTER-RESTART"
     finally:
         await bus.disconnect()
+    # The outage was of the test's own server: it restarted, the shared one did not.
+    assert await run_id(own_redis.url) != own_before
+    assert await run_id(settings.redis_url) == shared_before
 
 
 async def test_event_published_on_one_node_reaches_another(redis_url):
