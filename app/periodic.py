@@ -36,6 +36,8 @@ class Periodic:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._leases is not None:
+            await self._leases.release(self._name)
 
     async def _run(self) -> None:
         while True:

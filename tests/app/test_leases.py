@@ -4,6 +4,7 @@ import asyncio
 import uuid
 
 import pytest
+from redis import asyncio as aioredis
 
 from app.leases import Leases
 from app.periodic import Periodic
@@ -50,6 +51,33 @@ async def test_two_nodes_never_run_the_same_round(redis_url):
         await leases.close()
     assert len(runs) >= 5
     assert len(set(runs)) == 1  # the lease holder kept it; the other never ran
+
+
+async def test_a_stopping_node_hands_its_job_over_at_once_and_leaves_no_key(redis_url):
+    name = f"job-{uuid.uuid4().hex[:8]}"
+    first, second = Leases(redis_url, "node-a"), Leases(redis_url, "node-b")
+
+    async def job() -> None:
+        pass
+
+    periodic = Periodic(name, 30, job, first)
+    try:
+        await periodic.start()
+        assert await first.hold(name, 60)  # as its rounds do
+        await periodic.stop()
+        assert await second.hold(name, 60)  # not after the 60 s the lease had left
+        await second.release(name)
+        await first.release(name)  # no longer its: changes nothing
+        assert await second.hold(name, 1)
+        await second.release(name)
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            assert await client.keys(f"*{name}*") == []
+        finally:
+            await client.aclose()
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_without_redis_the_only_process_holds_every_lease():
