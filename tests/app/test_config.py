@@ -1,4 +1,6 @@
+import contextlib
 import os
+import pty
 import re
 import socket
 import sqlite3
@@ -69,6 +71,7 @@ def run_cli(tmp_path, database_url: str, *args: str) -> subprocess.CompletedProc
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         env={**os.environ, "CPMS_DATABASE_URL": database_url},
+        stdin=subprocess.DEVNULL,  # no terminal, as in a script or a container
         capture_output=True,
         text=True,
         timeout=60,
@@ -116,9 +119,24 @@ def test_more_than_one_worker_needs_postgresql_and_redis(monkeypatch):
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 3, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1, result.stderr
     return errors[0]
+
+
+def test_serve_with_workers_on_sqlite_ends_with_one_line_and_status_2(tmp_path, monkeypatch):
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("CPMS_WORKERS", "2")
+    monkeypatch.setenv("CPMS_PORT", str(free_port()))
+    result = run_cli(tmp_path, "sqlite:///cpms.sqlite3", "serve")
+    assert result.returncode == 2
+    assert one_error_line(result).startswith(
+        "Error: CPMS_WORKERS: more than one worker needs PostgreSQL"
+    )
+    assert "cpms started" not in result.stderr + result.stdout
+    assert not (tmp_path / "cpms.sqlite3").exists()  # refused before touching anything
 
 
 def test_serve_with_redis_unreachable_ends_with_one_line_and_status_4(tmp_path, monkeypatch):
@@ -170,3 +188,33 @@ def test_migrate_counts_what_it_applies_and_undoes_only_what_it_is_told(tmp_path
     with sqlite3.connect(tmp_path / "cpms.sqlite3") as emptied:
         tables = emptied.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     assert ("charging_station",) not in tables
+
+
+def test_migrate_backwards_on_a_terminal_asks_and_no_keeps_everything(tmp_path):
+    database = f"sqlite:///{tmp_path}/cpms.sqlite3"
+    assert run_cli(tmp_path, database, "migrate").returncode == 0
+    controller, terminal = pty.openpty()
+    try:
+        asking = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "migrate", "--backwards", "all"],
+            env={**os.environ, "CPMS_DATABASE_URL": database},
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+            cwd=tmp_path,
+        )
+        os.close(terminal)
+        question = b""
+        with contextlib.suppress(OSError):  # the terminal closes when the command ends
+            while b"[y/N]" not in question:
+                chunk = os.read(controller, 1024)
+                if not chunk:
+                    break
+                question += chunk
+            os.write(controller, b"n\n")
+        assert asking.wait(timeout=60) == 1
+    finally:
+        os.close(controller)
+    assert b"[y/N]" in question
+    with sqlite3.connect(tmp_path / "cpms.sqlite3") as kept:
+        assert kept.execute("SELECT COUNT(*) FROM charging_station").fetchone() == (0,)
