@@ -1,5 +1,6 @@
 """Provisioning from scripts: `cpms station add` and `cpms token add` on the test database."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,26 +10,42 @@ import pytest
 from app.auth.passwords import verify_password
 from db.tables import ChargingStation, IdToken, User
 
+COMMAND_TIMEOUT_S = 60
 
-def cpms(settings, *args: str) -> subprocess.CompletedProcess[str]:
-    """The command as a script runs it: no terminal on stdin."""
+
+async def cpms(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command as a script runs it: no terminal on stdin. Awaited, not run blocking: a
+    blocked event loop would stall the test process's own database work mid-transaction (a
+    live server's background writers), and on SQLite the command would then wait on its lock."""
     env = {**os.environ, "CPMS_DATABASE_URL": settings.database_url}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        *args,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
-        return subprocess.run(
-            [sys.executable, "-m", "app.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as timeout:  # say what it was doing, not only that it hung
-        stderr = timeout.stderr.decode() if isinstance(timeout.stderr, bytes) else timeout.stderr
-        raise AssertionError(f"cpms {' '.join(args)} hung; it wrote:\n{stderr}") from None
+        async with asyncio.timeout(COMMAND_TIMEOUT_S):
+            stdout, stderr = await process.communicate()
+    except TimeoutError:  # say what it was doing, not only that it hung
+        process.kill()
+        _, stderr = await process.communicate()
+        raise AssertionError(f"cpms {' '.join(args)} hung; it wrote:\n{stderr.decode()}") from None
+    assert process.returncode is not None
+    return subprocess.CompletedProcess(
+        [sys.executable, "-m", "app.cli", *args],
+        process.returncode,
+        stdout.decode(),
+        stderr.decode(),
+    )
 
 
 async def test_station_add_registers_with_a_hashed_password(settings, organization):
-    result = cpms(
+    result = await cpms(
         settings,
         "station",
         "add",
@@ -44,26 +61,26 @@ async def test_station_add_registers_with_a_hashed_password(settings, organizati
     assert row["security_profile"] == 1 and row["registration_status"] == "Accepted"
     assert verify_password("s3cret-s3cret-16", row["password_hash"])
 
-    again = cpms(settings, "station", "add", "CP-CLI", "--organization", "acme")
+    again = await cpms(settings, "station", "add", "CP-CLI", "--organization", "acme")
     assert again.returncode == 1
     assert again.stderr.strip().endswith("Error: station 'CP-CLI' already exists")
 
 
 async def test_token_add_links_a_user(settings, organization):
     await User.insert(User(organization=organization, email="ann@acme.example", role="driver"))
-    result = cpms(
+    result = await cpms(
         settings, "token", "add", "04AA11", "--organization", "acme", "--user", "ann@acme.example"
     )
     assert result.returncode == 0, result.stderr
     token = await IdToken.select(IdToken.uid, IdToken.user.email).first()
     assert token == {"uid": "04AA11", "user.email": "ann@acme.example"}
 
-    unknown = cpms(settings, "token", "add", "X", "--organization", "nope")
+    unknown = await cpms(settings, "token", "add", "X", "--organization", "nope")
     assert unknown.returncode == 1 and "no organization 'nope'" in unknown.stderr
 
 
 async def test_station_add_generates_a_password_by_the_api_rules(settings, organization):
-    result = cpms(settings, "station", "add", "CP-GEN", "--organization", "acme")
+    result = await cpms(settings, "station", "add", "CP-GEN", "--organization", "acme")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "station CP-GEN added (id 1, security profile 1)"
@@ -72,7 +89,7 @@ async def test_station_add_generates_a_password_by_the_api_rules(settings, organ
     row = await ChargingStation.select().where(ChargingStation.identity == "CP-GEN").first()
     assert row["security_profile"] == 1 and verify_password(secret, row["password_hash"])
 
-    open_station = cpms(
+    open_station = await cpms(
         settings, "station", "add", "CP-OPEN", "--organization", "acme", "--security-profile", "0"
     )
     assert open_station.returncode == 0, open_station.stderr
@@ -86,14 +103,14 @@ async def test_station_add_refuses_what_the_api_refuses(settings, organization):
         (["A" * 30 + "/" + "B" * 29], "identity: 1 to 48"),
         (["CP-BOTH", "--security-profile", "0", "--password", "p" * 20], "without a password"),
     ):
-        result = cpms(settings, "station", "add", *args, "--organization", "acme")
+        result = await cpms(settings, "station", "add", *args, "--organization", "acme")
         assert result.returncode == 1, args
         assert message in result.stderr.strip().splitlines()[-1], result.stderr
     assert await ChargingStation.count() == 0
 
 
 async def test_organizations_from_the_command_line(settings, clean_db):
-    added = cpms(
+    added = await cpms(
         settings,
         "organization",
         "add",
@@ -107,35 +124,35 @@ async def test_organizations_from_the_command_line(settings, clean_db):
     )
     assert added.returncode == 0, added.stderr
     assert added.stdout.startswith("organization volt added")
-    again = cpms(settings, "organization", "add", "volt", "--name", "Volt")
+    again = await cpms(settings, "organization", "add", "volt", "--name", "Volt")
     assert again.returncode == 1 and "already exists" in again.stderr
-    bad = cpms(settings, "organization", "add", "Bad Slug", "--name", "X")
+    bad = await cpms(settings, "organization", "add", "Bad Slug", "--name", "X")
     assert bad.returncode == 1 and "slug" in bad.stderr
     # With one organization, --organization may be left out.
-    token = cpms(settings, "token", "add", "04BB22")
+    token = await cpms(settings, "token", "add", "04BB22")
     assert token.returncode == 0, token.stderr
-    cpms(settings, "organization", "add", "amp", "--name", "Amp", "--currency", "chf")
-    listed = cpms(settings, "organization", "list")
+    await cpms(settings, "organization", "add", "amp", "--name", "Amp", "--currency", "chf")
+    listed = await cpms(settings, "organization", "list")
     assert listed.stdout.splitlines() == [
         "slug,name,currency,country_code,party_id,suspended",
         "volt,Volt GmbH,EUR,DE,VLT,no",
         "amp,Amp,CHF,,,no",
     ]
-    ambiguous = cpms(settings, "token", "add", "04CC33")
+    ambiguous = await cpms(settings, "token", "add", "04CC33")
     assert ambiguous.returncode == 1 and "--organization" in ambiguous.stderr
 
 
 async def test_user_add_without_a_terminal_asks_for_password_option(settings, organization):
-    result = cpms(settings, "user", "add", "x@acme.example", "--organization", "acme")
+    result = await cpms(settings, "user", "add", "x@acme.example", "--organization", "acme")
     assert result.returncode == 2
     assert "give --password" in result.stderr
     assert await User.count() == 0
 
 
 async def test_a_platform_key_belongs_to_no_organization(settings, organization):
-    both = cpms(settings, "apikey", "add", "host", "--platform", "--organization", "acme")
+    both = await cpms(settings, "apikey", "add", "host", "--platform", "--organization", "acme")
     assert both.returncode == 2 and "drop --organization" in both.stderr
-    platform = cpms(settings, "apikey", "add", "host", "--platform")
+    platform = await cpms(settings, "apikey", "add", "host", "--platform")
     assert platform.returncode == 0, platform.stderr
     assert platform.stdout.startswith("cpms_pk_")
 
@@ -145,7 +162,7 @@ async def test_migrating_back_is_refused_while_a_server_uses_the_database(
 ):
     if settings.is_sqlite:
         pytest.skip("PostgreSQL shows who is connected (runs in the PostgreSQL + Redis pass)")
-    refused = cpms(settings, "migrate", "--backwards", "all", "--yes")
+    refused = await cpms(settings, "migrate", "--backwards", "all", "--yes")
     assert refused.returncode == 1
     assert "stop the servers first" in refused.stderr
     assert await ChargingStation.table_exists()

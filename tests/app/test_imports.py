@@ -40,7 +40,7 @@ async def test_station_import_creates_reports_and_changes_nothing_the_second_tim
     file = tmp_path / "stations.csv"
     file.write_text("\n".join(lines) + "\n")
 
-    first = cpms(settings, "station", "import", str(file), "--organization", "acme")
+    first = await cpms(settings, "station", "import", str(file), "--organization", "acme")
     assert first.returncode == 1, first.stderr  # some lines failed; the others are in
     rows = report(first.stdout)
     assert [row["line"] for row in rows] == [str(n) for n in range(1, 53)]
@@ -60,7 +60,7 @@ async def test_station_import_creates_reports_and_changes_nothing_the_second_tim
     assert own["site"] is not None and verify_password("my-own-password-1234", own["password_hash"])
     assert await ChargingStation.count() == 49
 
-    again = cpms(settings, "station", "import", str(file), "--organization", "acme")
+    again = await cpms(settings, "station", "import", str(file), "--organization", "acme")
     rows = report(again.stdout)
     assert sum(row["outcome"] == "exists" for row in rows) == 49
     assert all(row["password"] == "" for row in rows)
@@ -72,7 +72,7 @@ async def test_station_import_creates_reports_and_changes_nothing_the_second_tim
 async def test_a_file_with_a_wrong_header_is_refused_whole(settings, organization, tmp_path):
     file = tmp_path / "stations.csv"
     file.write_text("id,site\nX-1,\n")
-    result = cpms(settings, "station", "import", str(file), "--organization", "acme")
+    result = await cpms(settings, "station", "import", str(file), "--organization", "acme")
     assert result.returncode == 1
     assert "the header is identity,site,password,security_profile" in result.stderr
     assert await ChargingStation.count() == 0
@@ -88,7 +88,7 @@ async def test_token_import(settings, organization, tmp_path):
         "04AA03,Bogus,,\n"
         "04AA04,,bob@acme.example,\n" + "X" * 40 + ",,,\n"
     )
-    first = cpms(settings, "token", "import", str(file), "--organization", "acme")
+    first = await cpms(settings, "token", "import", str(file), "--organization", "acme")
     assert first.returncode == 1
     rows = report(first.stdout)
     assert [row["outcome"] for row in rows] == ["created", "created", "failed", "failed", "failed"]
@@ -99,7 +99,7 @@ async def test_token_import(settings, organization, tmp_path):
         .first()
     )
     assert token == {"type": "ISO14443", "group_id": "FLEET", "user.email": "ann@acme.example"}
-    again = cpms(settings, "token", "import", str(file), "--organization", "acme")
+    again = await cpms(settings, "token", "import", str(file), "--organization", "acme")
     assert [row["outcome"] for row in report(again.stdout)][:2] == ["exists", "exists"]
     assert await IdToken.count() == 2
 
