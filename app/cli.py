@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import fcntl
 import io
 import logging
 import os
@@ -12,7 +13,8 @@ import socket
 import sys
 import warnings
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import IO, Any, TypeVar
 
 import click
 import uvicorn
@@ -177,6 +179,38 @@ def _load_demo(settings: Settings) -> None:
     logger.info("demo data loaded (organization 'demo')")
 
 
+# While `cpms serve` runs on SQLite, it holds a shared lock on a file beside the database, so that
+# `cpms migrate --backwards` can tell a server uses it (PostgreSQL lists its connections instead).
+SERVING_LOCK_SUFFIX = "-serving"
+_serving_lock: IO[str] | None = None
+
+
+def _serving_lock_path(settings: Settings) -> Path:
+    return settings.sqlite_path.with_name(settings.sqlite_path.name + SERVING_LOCK_SUFFIX)
+
+
+def _hold_serving_lock(settings: Settings) -> None:
+    global _serving_lock
+    if not settings.is_sqlite:
+        return
+    _serving_lock = _serving_lock_path(settings).open("a")  # held until the process ends
+    fcntl.flock(_serving_lock, fcntl.LOCK_SH)
+
+
+def _served_on_sqlite(settings: Settings) -> bool:
+    """Whether a `cpms serve` holds this SQLite database now."""
+    path = _serving_lock_path(settings)
+    if not settings.is_sqlite or not path.exists():
+        return False
+    with path.open("a") as probe:
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(probe, fcntl.LOCK_UN)
+    return False
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="cpms")
 def main() -> None:
@@ -223,6 +257,7 @@ def serve(
     _migrate()
     if demo:
         _load_demo(settings)
+    _hold_serving_lock(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -250,7 +285,7 @@ def serve(
 @click.option("--yes", is_flag=True, help="Undo everything without asking (--backwards all).")
 def migrate(backwards_to: str | None, yes: bool) -> None:
     """Bring the database schema up to date (or undo migrations)."""
-    _settings()
+    settings = _settings()
     if backwards_to is None:
         _migrate()
         return
@@ -262,6 +297,8 @@ def migrate(backwards_to: str | None, yes: bool) -> None:
             f"{connected} other CPMS connection(s) use this database: stop the servers first",
             EXIT_REFUSED,
         )
+    if _served_on_sqlite(settings):
+        raise StartupError("a cpms serve uses this database: stop it first", EXIT_REFUSED)
     if backwards_to == "all" and not yes:
         if not sys.stdin.isatty():
             raise StartupError(

@@ -1,3 +1,4 @@
+import asyncio
 import contextlib
 import os
 import pty
@@ -218,3 +219,36 @@ def test_migrate_backwards_on_a_terminal_asks_and_no_keeps_everything(tmp_path):
     assert b"[y/N]" in question
     with sqlite3.connect(tmp_path / "cpms.sqlite3") as kept:
         assert kept.execute("SELECT COUNT(*) FROM charging_station").fetchone() == (0,)
+
+
+async def test_migrate_backwards_is_refused_while_cpms_serve_uses_the_sqlite_database(tmp_path):
+    from tests.conftest import LiveServer, free_port, until_ready
+
+    database = f"sqlite:///{tmp_path}/cpms.sqlite3"
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "app.cli", "serve", "--port", str(port)),
+            env={**os.environ, "CPMS_DATABASE_URL": database},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            cwd=tmp_path,
+        )
+    try:
+        await until_ready(LiveServer(port, None), server, log_path)
+        refused = await asyncio.to_thread(
+            run_cli, tmp_path, database, "migrate", "--backwards", "all", "--yes"
+        )
+        assert refused.returncode == 1
+        assert one_error_line(refused) == "Error: a cpms serve uses this database: stop it first"
+    finally:
+        server.terminate()
+        await server.wait()
+    with sqlite3.connect(tmp_path / "cpms.sqlite3") as kept:
+        assert kept.execute("SELECT COUNT(*) FROM charging_station").fetchone() == (0,)
+    undone = await asyncio.to_thread(
+        run_cli, tmp_path, database, "migrate", "--backwards", "all", "--yes"
+    )
+    assert undone.returncode == 0, undone.stderr  # the server is gone: nothing holds it back
