@@ -30,6 +30,7 @@ import asyncpg
 from redis import asyncio as aioredis
 
 WAIT_S = 30.0
+RETRY_START_S = 5.0
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 START_REDIS = (
@@ -61,6 +62,31 @@ async def ensure(name: str, url: str, answers, start_command: str) -> str | None
     if urlsplit(url).hostname not in LOCAL_HOSTS:
         return f"CI: {name} at {url} does not answer ({first_error}); not on this machine"
     print(f"CI: {name} at {url} does not answer; starting it: {start_command}", flush=True)
+    deadline = time.monotonic() + WAIT_S
+    last_error: Exception = first_error
+    while True:
+        tried = await run_start(start_command)
+        # A server killed a moment ago may still be on its way out (its lock file, its port):
+        # the start is tried again every few seconds until it answers or the time is up.
+        next_try = min(deadline, time.monotonic() + RETRY_START_S)
+        while time.monotonic() < next_try:
+            try:
+                await answers(url)
+                print(f"CI: {name} answers", flush=True)
+                return None
+            except Exception as error:  # still starting
+                last_error = error
+                await asyncio.sleep(0.5)
+        if time.monotonic() >= deadline:
+            return (
+                f"CI: {name} at {url} did not answer within {WAIT_S:.0f} s after {tried}; "
+                f"last error: {last_error}"
+            )
+        print(f"CI: {name} does not answer yet ({tried}); trying again", flush=True)
+
+
+async def run_start(start_command: str) -> str:
+    """Run the start command; what it did, in a few words."""
     starting = await asyncio.create_subprocess_shell(
         start_command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
@@ -68,20 +94,7 @@ async def ensure(name: str, url: str, answers, start_command: str) -> str | None
     tried = f"`{start_command}` exited {starting.returncode}"
     if starting.returncode != 0 and output.strip():
         tried += f" ({output.decode(errors='replace').strip().splitlines()[-1]})"
-    deadline = time.monotonic() + WAIT_S
-    last_error: Exception = first_error
-    while time.monotonic() < deadline:
-        try:
-            await answers(url)
-            print(f"CI: {name} answers", flush=True)
-            return None
-        except Exception as error:  # still starting
-            last_error = error
-            await asyncio.sleep(0.5)
-    return (
-        f"CI: {name} at {url} did not answer within {WAIT_S:.0f} s after {tried}; "
-        f"last error: {last_error}"
-    )
+    return tried
 
 
 async def up(postgres_url: str, redis_url: str) -> int:
