@@ -24,6 +24,8 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -39,9 +41,19 @@ START_REDIS = (
 )
 
 
-async def postgres_answers(server_url: str) -> None:
+@asynccontextmanager
+async def maintenance_connection(server_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the server's `postgres` database, for what concerns the whole server."""
     connection = await asyncio.wait_for(asyncpg.connect(f"{server_url}/postgres"), 5)
-    await connection.close()
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+async def postgres_answers(server_url: str) -> None:
+    async with maintenance_connection(server_url):
+        pass
 
 
 async def redis_answers(redis_url: str) -> None:
@@ -119,11 +131,8 @@ async def up(postgres_url: str, redis_url: str) -> int:
 
 
 async def fingerprint(postgres_url: str, redis_url: str) -> int:
-    connection = await asyncpg.connect(f"{postgres_url}/postgres")
-    try:
+    async with maintenance_connection(postgres_url) as connection:
         postgres_started = await connection.fetchval("SELECT pg_postmaster_start_time()")
-    finally:
-        await connection.close()
     client = aioredis.Redis.from_url(redis_url)
     try:
         redis_run_id = (await client.info("server"))["run_id"]
@@ -134,20 +143,14 @@ async def fingerprint(postgres_url: str, redis_url: str) -> int:
 
 
 async def create_database(postgres_url: str, name: str) -> int:
-    connection = await asyncpg.connect(f"{postgres_url}/postgres")
-    try:
+    async with maintenance_connection(postgres_url) as connection:
         await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
     return 0
 
 
 async def drop_database(postgres_url: str, name: str) -> int:
-    connection = await asyncpg.connect(f"{postgres_url}/postgres")
-    try:
+    async with maintenance_connection(postgres_url) as connection:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
     return 0
 
 
