@@ -189,6 +189,16 @@ QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
         "{ edges { node { transactionId energyWh powerW station { identity } } } } }",
         {},
     ),
+    "stations total": ("{ stations(first: 1) { totalCount } }", {}),
+    "stations total (offline)": (
+        "{ stations(first: 1, filter: { online: false }) { totalCount } }",
+        {},
+    ),
+    "sessions total": ("{ sessions(first: 1) { totalCount } }", {}),
+    "sessions total (completed)": (
+        "{ sessions(first: 1, filter: { state: COMPLETED }) { totalCount } }",
+        {},
+    ),
     "session meter chart (500 points)": (
         "query ($id: ID!) { node(id: $id) { ... on ChargingSession "
         "{ meterValues(maxPoints: 500) { at energyWh powerW } } } }",

@@ -26,6 +26,7 @@ from app.stations.models import (
     PowerType,
     RegistrationStatus,
     ReservationStatus,
+    StationOrder,
 )
 from app.tariffs.models import TariffType
 
@@ -56,6 +57,7 @@ strawberry.enum(ChargingProfileSource, description="Who asked for a charging pro
 strawberry.enum(PartnerRole, description="An OCPI 2.2.1 role.")
 strawberry.enum(PartnerStatus, description="Where a roaming partner's connection is.")
 strawberry.enum(TariffType, description="OCPI 2.2.1 TariffType.")
+strawberry.enum(StationOrder, description="Order of a station list.")
 
 __all__ = [
     "AlertKind",
@@ -81,5 +83,6 @@ __all__ = [
     "RegistrationStatus",
     "ReservationStatus",
     "SessionLifecycle",
+    "StationOrder",
     "TariffType",
 ]

@@ -35,8 +35,6 @@ from schema.session_types import ChargingSession
 from schema.tariff_types import PricePreview, Tariff
 from schema.types import ChargingStation, Site
 
-strawberry.enum(StationOrder, description="Order of a station list.")
-
 
 @strawberry.input(description="Narrow a station list; every field is optional.")
 class StationFilterInput:

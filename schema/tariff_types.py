@@ -28,6 +28,7 @@ from schema.enums import TariffType
 from schema.ids import global_id, local_id, nodes_by_id
 from schema.inputs import given
 from schema.json_keys import camel_keys, snake_keys
+from schema.pagination import After, Before, Connection, First, Last, connection, page_request
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
@@ -106,10 +107,19 @@ class Tariff(relay.Node):
             node_ids, partial(tariffs.tariffs_by_ids, info.context.principal), cls.from_model
         )
 
-    @strawberry.field(description="Where it applies.")
-    async def assignments(self, info: Info[Context, None]) -> list[TariffAssignment]:
-        found = await tariffs.assignments_of_tariffs(info.context.principal, [int(self.id)])
-        return [TariffAssignment.from_model(item) for item in found.get(int(self.id), [])]
+    @strawberry.field(description="Where it applies, oldest assignment first.")
+    async def assignments(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[TariffAssignment]:
+        page = await tariffs.page_assignments(
+            info.context.principal, int(self.id), page_request(first, after, last, before)
+        )
+        return connection(page, TariffAssignment.from_model)
 
 
 @strawberry.type(description="One price of the tariff that applies now.")

@@ -30,6 +30,8 @@ from app.stations.models import (
     EvseView,
     ReservationFilter,
     SiteView,
+    StationFilter,
+    StationOrder,
     StationView,
 )
 from schema.charging_profiles import ChargingProfile
@@ -366,10 +368,23 @@ class Site(relay.Node):
             node_ids, partial(stations.sites_by_ids, info.context.principal), cls.from_model
         )
 
-    @strawberry.field
-    async def stations(self, info: Info[Context, None]) -> list[ChargingStation]:
-        stations = await info.context.loaders.stations_of_site.load(int(self.id))
-        return [ChargingStation.from_model(station) for station in stations]
+    @strawberry.field(description="The site's stations, by identity by default.")
+    async def stations(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        order_by: StationOrder = StationOrder.IDENTITY,
+    ) -> Connection[ChargingStation]:
+        page = await stations.page_stations(
+            info.context.principal,
+            StationFilter(site_id=int(self.id)),
+            order_by,
+            page_request(first, after, last, before),
+        )
+        return connection(page, ChargingStation.from_model)
 
     @strawberry.field(
         description="The site's availability: its connectors' times summed, per day and over "

@@ -545,6 +545,16 @@ async def last_meter_at(session_id: int) -> datetime | None:
     return row["last_meter_at"] if row else None
 
 
+async def count_of_organization(organization_id: int) -> int:
+    """All the organization's sessions: the finished ones from the tallies, the running ones
+    from the index."""
+    finished = await tally.figures(organization_id, None, "session")
+    running = await ChargingSession.count().where(
+        (ChargingSession.organization == organization_id) & (ChargingSession.state == "active")
+    )
+    return int(running) + sum(figure.quantity for figure in finished)
+
+
 async def count_active() -> int:
     """Sessions in progress, in every organization."""
     return int(await ChargingSession.count().where(ChargingSession.state == "active"))

@@ -6,6 +6,7 @@ their offline queue after a reboot, and a repeat must change nothing."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -592,8 +593,13 @@ async def page_sessions(
     request: PageRequest | None = None,
 ) -> Page[SessionView]:
     scoped = _own_scope(principal, filters or SessionFilter())
-    return await repository.page_sessions(
+    page = await repository.page_sessions(
         principal.organization_id, scoped, order, request or PageRequest()
+    )
+    if scoped != SessionFilter():
+        return page  # a filtered count reads an index
+    return dataclasses.replace(
+        page, count=functools.partial(repository.count_of_organization, principal.organization_id)
     )
 
 

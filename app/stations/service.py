@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -66,8 +68,33 @@ async def page_stations(
 ) -> Page[StationView]:
     """A page of stations for a dashboard: filtered, sorted, keyset-paginated."""
     require(principal, Permission.READ_STATIONS)
-    return await repository.page_stations(
-        principal.organization_id, filters or StationFilter(), order, request or PageRequest()
+    filters = filters or StationFilter()
+    page = await repository.page_stations(
+        principal.organization_id, filters, order, request or PageRequest()
+    )
+    if not _tallied(filters):
+        return page
+    return dataclasses.replace(
+        page, count=functools.partial(_tallied_count, principal.organization_id, filters)
+    )
+
+
+def _tallied(filters: StationFilter) -> bool:
+    """The tallies hold stations by site, connection and reported status: a list narrowed by
+    nothing else is counted there instead of row by row."""
+    if filters.site_id is not None and filters.site_id < 1:
+        return False  # site 0 is the organization's tally
+    return (
+        dataclasses.replace(filters, site_id=None, status=None, connected=None) == StationFilter()
+    )
+
+
+async def _tallied_count(organization_id: int, filters: StationFilter) -> int:
+    return sum(
+        figure.quantity
+        for figure in await tally.figures(organization_id, filters.site_id, "station")
+        if filters.connected in (None, figure.online)
+        and filters.status in (None, normalise(figure.label, connected=figure.online))
     )
 
 

@@ -160,18 +160,13 @@ async def unassign(organization_id: int, assignment_id: int) -> bool:
     return bool(deleted)
 
 
-async def assignments_of_tariffs(
-    organization_id: int, tariff_ids: Sequence[int]
-) -> list[TariffAssignmentView]:
-    rows = (
-        await TariffAssignment.select(*_ASSIGNMENT_COLUMNS)
-        .where(
-            (TariffAssignment.organization == organization_id)
-            & TariffAssignment.tariff.is_in(list(tariff_ids))
-        )
-        .order_by(TariffAssignment.id)
+async def page_assignments(
+    organization_id: int, tariff_id: int, request: PageRequest
+) -> Page[TariffAssignmentView]:
+    query = TariffAssignment.select(*_ASSIGNMENT_COLUMNS).where(
+        (TariffAssignment.organization == organization_id) & (TariffAssignment.tariff == tariff_id)
     )
-    return [_assignment(row) for row in rows]
+    return await page_by_id(query, TariffAssignment.id, request, _assignment)
 
 
 async def candidate_assignments(

@@ -59,16 +59,12 @@ async def tariffs_by_ids(principal: Principal, tariff_ids: Sequence[int]) -> dic
     return {tariff.id: tariff for tariff in found}
 
 
-async def assignments_of_tariffs(
-    principal: Principal, tariff_ids: Sequence[int]
-) -> dict[int, list[TariffAssignmentView]]:
+async def page_assignments(
+    principal: Principal, tariff_id: int, request: PageRequest
+) -> Page[TariffAssignmentView]:
+    """Where one tariff applies, oldest assignment first."""
     require(principal, Permission.READ_STATIONS)
-    grouped: dict[int, list[TariffAssignmentView]] = {}
-    for assignment in await repository.assignments_of_tariffs(
-        principal.organization_id, tariff_ids
-    ):
-        grouped.setdefault(assignment.tariff_id, []).append(assignment)
-    return grouped
+    return await repository.page_assignments(principal.organization_id, tariff_id, request)
 
 
 def _tariff_values(fields: dict[str, Any], current: TariffView | None) -> dict[str, Any]:

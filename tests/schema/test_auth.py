@@ -169,14 +169,21 @@ async def test_one_organization_never_sees_another(live_server, demo, api_key):
     theirs = await api_key("other", "admin")
     ours = await api_key("demo", "admin")
     query = (
-        "{ sites { edges { node { name stations { identity } } } }"
+        "{ sites { edges { node { name stations { edges { node { identity } } } } } }"
         " stations { edges { node { identity } } }"
         ' station(identity: "DEMO-BER-AC-01") { identity } }'
     )
     seen_by_them = (await graphql(live_server, query, token=theirs))["data"]
     assert seen_by_them == {
         "sites": {
-            "edges": [{"node": {"name": "Other's site", "stations": [{"identity": "OTHER-01"}]}}]
+            "edges": [
+                {
+                    "node": {
+                        "name": "Other's site",
+                        "stations": {"edges": [{"node": {"identity": "OTHER-01"}}]},
+                    }
+                }
+            ]
         },
         "stations": {"edges": [{"node": {"identity": "OTHER-01"}}]},
         "station": None,
@@ -212,7 +219,8 @@ async def test_queries_nested_too_deep_are_refused_but_introspection_works(
     live_server, demo, api_key
 ):
     key = await api_key("demo", "viewer")
-    deep = "{ sites { edges { node" + " { stations { site" * 5 + " { name }" + " } }" * 5 + " } } }"
+    deep = "{ sites { edges { node" + " { stations { edges { node { site" * 5
+    deep += " { name }" + " } } } }" * 5 + " } } }"
     result = await graphql(live_server, deep, token=key)
     assert result["data"] is None
     assert "exceeds maximum operation depth" in result["errors"][0]["message"]

@@ -25,8 +25,8 @@ from tests.graphql_ws import LEGACY_WS, TRANSPORT_WS, graphql_ws
 
 STATIONS_QUERY = """
 query {
-  sites { totalCount edges { node { name timeZone stations {
-    identity connectors { evseId connectorId status } } } } }
+  sites { totalCount edges { node { name timeZone stations { totalCount edges { node {
+    identity connectors { evseId connectorId status } } } } } } }
   stations(first: 100) { edges { node { identity site { name } } } }
 }
 """
@@ -63,7 +63,6 @@ def test_documented_operations_are_valid_against_the_schema(path):
 # Lists small and bounded by their parent, fetched whole: a station's EVSEs, a session's CDRs,
 # a report's days. Every other list of objects is a connection that pages.
 BOUNDED_LISTS = {
-    "Site.stations",
     "ChargingStation.evses",
     "ChargingStation.connectors",
     "ChargingStation.maintenanceWindows",
@@ -72,7 +71,6 @@ BOUNDED_LISTS = {
     "UptimeReport.days",
     "ChargingSession.cdrs",
     "ChargingSession.meterValues",
-    "Tariff.assignments",
     "PricePreview.prices",
     "Dashboard.revenue",
     "Dashboard.openAlerts",
@@ -139,9 +137,10 @@ async def test_query_sites_stations_and_connectors(live_server, demo_key):
     assert data["sites"]["totalCount"] == len(sites)
     assert sites[0]["name"] == "Berlin Mitte Garage"
     assert sites[0]["timeZone"] == "Europe/Berlin"
-    berlin = [station["identity"] for station in sites[0]["stations"]]
+    berlin = [edge["node"]["identity"] for edge in sites[0]["stations"]["edges"]]
     assert berlin == ["DEMO-BER-AC-01", "DEMO-BER-AC-02"]
-    connectors = sites[0]["stations"][0]["connectors"]
+    assert sites[0]["stations"]["totalCount"] == 2
+    connectors = sites[0]["stations"]["edges"][0]["node"]["connectors"]
     assert [(c["evseId"], c["connectorId"]) for c in connectors] == [(1, 1), (2, 1)]
     assert len(data["stations"]["edges"]) == len(STATIONS)
     assert all(edge["node"]["site"]["name"] for edge in data["stations"]["edges"])

@@ -25,6 +25,7 @@ query ($filter: SessionFilterInput, $first: Int! = 50, $after: String) {
   sessions(filter: $filter, first: $first, after: $after) {
     edges { node { transactionId state energyWh station { identity } } }
     pageInfo { hasNextPage endCursor }
+    totalCount
   }
 }
 """
@@ -94,6 +95,17 @@ async def test_sessions_newest_first_with_filters_and_pages(
     rest = await graphql(live_server, SESSIONS, {"first": 2, "after": after}, key)
     assert transactions(first) + transactions(rest) == ["3", "2", "1"]
     assert rest["data"]["sessions"]["pageInfo"]["hasNextPage"] is False
+    # The whole list's size, whichever page: finished ones from the tallies, running ones counted.
+    assert first["data"]["sessions"]["totalCount"] == 3
+    assert active["data"]["sessions"]["totalCount"] == 1
+    await ChargingSession.update({ChargingSession.state: "completed"}).where(
+        ChargingSession.transaction_id == "2"
+    )
+    await add_sessions(organization, "CP-S2", [("4", "active", None, 0, 0)])
+    totals = await graphql(live_server, SESSIONS, {"first": 1}, key)
+    assert totals["data"]["sessions"]["totalCount"] == 4
+    finished = await graphql(live_server, SESSIONS, {"filter": {"state": "COMPLETED"}}, key)
+    assert finished["data"]["sessions"]["totalCount"] == 3
 
 
 async def test_a_driver_sees_only_their_own_sessions(
@@ -115,6 +127,9 @@ async def test_a_driver_sees_only_their_own_sessions(
     someone_else = str(relay.GlobalID("User", "0"))
     mine = await graphql(live_server, SESSIONS, {"filter": {"userId": someone_else}}, token)
     assert transactions(mine) == ["10"]  # a filter for someone else is overridden
+    assert mine["data"]["sessions"]["totalCount"] == 1
+    all_mine = await graphql(live_server, SESSIONS, token=token)
+    assert all_mine["data"]["sessions"]["totalCount"] == 1  # not the organization's
     assert mine["data"]["sessions"]["edges"][0]["node"]["station"]["identity"] == "CP-D"
 
 

@@ -12,6 +12,7 @@ query ($first: Int!, $after: String, $filter: StationFilterInput, $order: Statio
   stations(first: $first, after: $after, filter: $filter, orderBy: $order) {
     edges { cursor node { id identity } }
     pageInfo { hasNextPage endCursor }
+    totalCount
   }
 }
 """
@@ -28,7 +29,8 @@ async def identities(server, token, first=50, after=None, filter=None, order="ID
     result = await graphql(server, PAGE, variables, token)
     assert "errors" not in result, result
     page = result["data"]["stations"]
-    return [edge["node"]["identity"] for edge in page["edges"]], page["pageInfo"]
+    info = {**page["pageInfo"], "totalCount": page["totalCount"]}
+    return [edge["node"]["identity"] for edge in page["edges"]], info
 
 
 async def test_pages_follow_each_other_without_gaps_or_repeats(live_server, viewer):
@@ -71,16 +73,26 @@ async def test_filters(live_server, viewer, filter, expected):
     await ChargingStation.update({ChargingStation.status: "Faulted"}).where(
         ChargingStation.identity.is_in(["DEMO-AMS-AC-01", "DEMO-BER-AC-02"])
     )
-    names, _ = await identities(live_server, viewer, filter=filter)
+    names, info = await identities(live_server, viewer, filter=filter)
     assert names == expected
+    assert info["totalCount"] == len(expected)
 
 
 async def test_filter_by_site_takes_its_global_id(live_server, viewer):
     site = await Site.select(Site.id).where(Site.name == "Hamburg Hafen Fast Hub").first()
     assert site is not None
     site_id = str(relay.GlobalID("Site", str(site["id"])))
-    names, _ = await identities(live_server, viewer, filter={"siteId": site_id})
+    names, info = await identities(live_server, viewer, filter={"siteId": site_id})
     assert names == ["DEMO-HAM-DC-01", "DEMO-HAM-DC-02"]
+    assert info["totalCount"] == 2
+    offline_there = {"siteId": site_id, "status": "OFFLINE"}
+    names, info = await identities(live_server, viewer, first=1, filter=offline_there)
+    assert (names, info["totalCount"]) == (["DEMO-HAM-DC-01"], 2)
+    await ChargingStation.update({ChargingStation.connected: True}).where(
+        ChargingStation.identity == "DEMO-HAM-DC-02"
+    )
+    names, info = await identities(live_server, viewer, filter=offline_there)
+    assert (names, info["totalCount"]) == (["DEMO-HAM-DC-01"], 1)
     wrong = await graphql(
         live_server,
         PAGE,

@@ -145,6 +145,36 @@ async def test_the_most_specific_tariff_applies_and_is_shown_in_words(
     assert price["description"] == "0.357 EUR per kWh incl. 19% VAT"
     assert preview["notes"]  # the minimum price per session
 
+    assignments = """
+    query ($id: ID!, $after: String) { node(id: $id) { ... on Tariff {
+      assignments(first: 1, after: $after) {
+        edges { node { stationId connectorId tokenGroupId } }
+        pageInfo { hasNextPage endCursor } totalCount } } } }
+    """
+    shown_where = []
+    after = None
+    for tariff in (default, station, connector, fleet):
+        page = (await graphql(live_server, assignments, {"id": tariff}, driver))["data"]
+        [edge] = page["node"]["assignments"]["edges"]
+        shown_where.append(edge["node"])
+        assert page["node"]["assignments"]["totalCount"] == 1
+    assert [where["tokenGroupId"] for where in shown_where] == [None, None, None, "FLEET-A"]
+    assert shown_where[1]["stationId"] == station_id
+    another = await graphql(
+        live_server, ASSIGN, {"tariff": default, "scope": {"connectorId": c2}}, admin
+    )
+    assert another["data"]["assignTariff"]["__typename"] == "TariffAssigned"
+    seen = []
+    while True:
+        page = await graphql(live_server, assignments, {"id": default, "after": after}, driver)
+        listed = page["data"]["node"]["assignments"]
+        assert listed["totalCount"] == 2
+        seen += [edge["node"]["connectorId"] for edge in listed["edges"]]
+        if not listed["pageInfo"]["hasNextPage"]:
+            break
+        after = listed["pageInfo"]["endCursor"]
+    assert seen == [None, c2]  # oldest first
+
     two_places = await graphql(
         live_server,
         ASSIGN,
