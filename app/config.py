@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     login_token_ttl_hours: float = Field(
         default=720, gt=0, le=24 * 366, description="how long a login token stays valid"
     )
+    credential_recheck_s: float = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="per node: seconds between checks of every open API websocket's credential "
+        "(a safety net: revocations on this installation close them at once)",
+    )
     ocpp_frames_per_s: float = Field(
         default=100,
         gt=0,

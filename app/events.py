@@ -128,6 +128,15 @@ class SecurityEventRaised(DomainEvent):
     source: str  # station | server
 
 
+class CredentialsChanged(DomainEvent):
+    """A credential stopped holding, or what it grants changed: an API key revoked, a user
+    signed out, deactivated or given another role, an organization suspended. Every node checks
+    the credentials of its open connections of that organization again."""
+
+    kind: ClassVar[str] = "auth.credentials"
+    organization_id: int
+
+
 class SessionChanged(DomainEvent):
     """A charging session started, progressed (energy, power) or ended."""
 
@@ -186,6 +195,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ConnectorRemoved,
         StationBooted,
         SecurityEventRaised,
+        CredentialsChanged,
         SessionChanged,
         CommandCompleted,
         AlertChanged,

@@ -14,6 +14,7 @@ from app.commands.gateway import ChargerGateway
 from app.errors import NotAuthenticated
 from app.runtime import Runtime
 from schema.dataloaders import Loaders
+from schema.open_sockets import OpenSocket, OpenSockets
 
 
 @dataclass
@@ -27,6 +28,9 @@ class Context:
     # Why the credential given was refused (None when none was given).
     refusal: str | None = None
     connection_params: dict[str, Any] | None = None
+    # A websocket's: the open sockets of this node, and this one's entry once authenticated.
+    sockets: OpenSockets | None = None
+    open_socket: OpenSocket | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property
@@ -35,6 +39,10 @@ class Context:
         if self.caller is None:
             raise NotAuthenticated(self.refusal or "sign in: send Authorization: Bearer <key>")
         return self.caller
+
+    def forget_loaded(self) -> None:
+        """A websocket's operations each load afresh: its context lives as long as it does."""
+        self._loaders = None
 
     @property
     def loaders(self) -> Loaders:

@@ -24,10 +24,12 @@ from schema.alert_types import AlertMutation
 from schema.billing_types import PaymentMutation
 from schema.context import Context
 from schema.errors import PublicErrors
+from schema.fresh_credentials import FreshCredentials
 from schema.graphiql import graphiql_page
 from schema.id_tokens import IdTokenMutation
 from schema.management import ManagementMutation
 from schema.mutation import AccountMutation
+from schema.open_sockets import OpenSockets
 from schema.operations import OperationMutation
 from schema.organizations import PlatformMutation
 from schema.query import Query
@@ -72,6 +74,7 @@ schema = strawberry.Schema(
         partial(QueryDepthLimiter, max_depth=MAX_QUERY_DEPTH, should_ignore=_introspection),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        FreshCredentials,
         PublicErrors,
         OperationTimer,
     ],
@@ -102,6 +105,7 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.runtime = runtime
         self.gateway = gateway
+        self.sockets = OpenSockets(runtime)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_page())
@@ -110,7 +114,11 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         context = Context(
-            runtime=self.runtime, gateway=self.gateway, request=request, response=response
+            runtime=self.runtime,
+            gateway=self.gateway,
+            request=request,
+            response=response,
+            sockets=self.sockets if isinstance(request, WebSocket) else None,
         )
         await identify(
             context,
@@ -124,9 +132,29 @@ class GraphQLApp(GraphQL[Context, None]):
         """Subscriptions authenticate in connection_init (browsers cannot set headers on a
         websocket); a header, where a client can send one, works as well."""
         secret = connection_credential(context.connection_params)
+        acting = acting_for(context.connection_params)
         if secret is not None:
             context.caller, context.refusal = None, None
-            await identify(context, self.runtime, secret, acting_for(context.connection_params))
-        if context.caller is None:
+            await identify(context, self.runtime, secret, acting)
+        else:
+            secret = bearer_secret(context.request.headers.get("authorization"))
+            acting = acting_for(context.request.headers)
+        if context.caller is None or secret is None:
             raise ConnectionRejectionError({"message": context.refusal or "sign in first"})
+        assert isinstance(context.request, WebSocket)
+        context.open_socket = await self.sockets.add(
+            context.request, secret, acting, context.caller
+        )
         return UNSET
+
+    async def run(  # type: ignore[override]
+        self,
+        request: Request | WebSocket,
+        context: Context | UnsetType = UNSET,
+        root_value: UnsetType | None = UNSET,
+    ) -> Response | WebSocket:
+        try:
+            return await super().run(request, context, root_value)  # type: ignore[arg-type]
+        finally:
+            if isinstance(request, WebSocket):
+                self.sockets.discard(request)

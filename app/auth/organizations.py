@@ -20,6 +20,7 @@ from app.auth.models import (
     UnknownStationPolicy,
 )
 from app.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted
+from app.events import CredentialsChanged
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
@@ -160,6 +161,7 @@ async def suspend_organization(
             organization_id, {"suspended_at": utcnow() if suspended else None}
         )
         found = await repository.organization_by_id(organization_id)
+        uow.emit(CredentialsChanged(organization_id=organization_id))
     assert found is not None
     return found
 

@@ -28,6 +28,7 @@ from app.auth.models import (
 )
 from app.auth.passwords import hash_password, verify_password
 from app.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, NotPermitted
+from app.events import CredentialsChanged
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
@@ -189,8 +190,20 @@ async def login(
 
 
 async def logout(uow: UnitOfWork, token: str) -> None:
+    digest = credentials.digest(token)
     async with uow:
-        await repository.revoke_login_token(credentials.digest(token), utcnow())
+        row = await repository.login_token_row(digest)
+        await repository.revoke_login_token(digest, utcnow())
+        if row is not None:
+            uow.emit(CredentialsChanged(organization_id=row["organization"]))
+
+
+async def expiry(secret: str) -> datetime | None:
+    """When a credential stops holding by itself: a login token's expiry (keys do not expire)."""
+    if not credentials.is_login_token(secret):
+        return None
+    row = await repository.login_token_row(credentials.digest(secret))
+    return row["expires_at"] if row is not None else None
 
 
 def _stale(last_used_at: datetime | None, now: datetime) -> bool:
@@ -287,6 +300,7 @@ async def revoke_api_key(uow: UnitOfWork, principal: Principal, key_id: int) -> 
         # Revoking twice is fine: the key stays revoked since the first time.
         await repository.revoke_api_key(principal.organization_id, key_id, utcnow())
         found = await repository.api_key_by_id(principal.organization_id, key_id)
+        uow.emit(CredentialsChanged(organization_id=principal.organization_id))
     if found is None:  # not ours, or no such key: the same answer, nothing leaks
         raise NotFound(f"no API key {key_id}")
     return found
@@ -422,6 +436,8 @@ async def update_user(
             raise NotFound(f"no user {user_id}")
         if values.get("active") is False or "password_hash" in values:
             await repository.revoke_login_tokens_of(user_id, utcnow())
+        if values.keys() & {"role", "active", "password_hash"}:
+            uow.emit(CredentialsChanged(organization_id=principal.organization_id))
         found = await repository.user_by_id(principal.organization_id, user_id)
     if found is None:
         raise NotFound(f"no user {user_id}")

@@ -12,7 +12,14 @@ import pytest
 from app.commands import models
 from app.commands.service import send_command
 from app.events import StationConnectionChanged
-from tests.conftest import COMMAND_TIMEOUT_S, LiveServer, free_port, next_event_of, until_ready
+from tests.conftest import (
+    COMMAND_TIMEOUT_S,
+    LiveServer,
+    free_port,
+    graphql,
+    next_event_of,
+    until_ready,
+)
 from tests.ocpp_server.test_commands import Station16, booted
 
 
@@ -169,3 +176,17 @@ async def test_a_stopping_node_takes_its_stations_offline_and_out_of_the_directo
     assert "Traceback" not in log and "cancelled" not in log, log
     # All at once as the node stopped, not one by one as each connection closed.
     assert "stopping: 3 stations of this node marked offline" in log, log
+
+
+async def test_a_key_revoked_on_one_node_closes_its_sockets_on_the_other(
+    live_server, second_node, api_key
+):
+    from tests.graphql_ws import graphql_ws
+    from tests.schema.test_open_sockets import CONNECTIONS, REVOKE_KEY, closed_code, key_id
+
+    admin, viewer = await api_key(), await api_key(role="viewer")
+    async with graphql_ws(f"{second_node.ws}/graphql", token=viewer) as client:
+        await client.subscribe(CONNECTIONS)
+        answer = await graphql(live_server, REVOKE_KEY, {"id": await key_id(viewer)}, admin)
+        assert answer["data"]["revokeApiKey"]["__typename"] == "ApiKeyRevoked"
+        assert await closed_code(client.connection) == 4403
