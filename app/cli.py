@@ -22,6 +22,7 @@ import uvicorn
 from app import __version__
 from app.config import ENV_PREFIX, LogLevel, Settings, SettingsError, load_settings
 from app.log import configure_logging
+from app.server_options import server_options
 
 logger = logging.getLogger("cpms")
 
@@ -29,7 +30,6 @@ T = TypeVar("T")
 
 
 # A station that has not answered a websocket ping this long after it is taken for gone.
-PONG_TIMEOUT_S = 30
 
 
 class StartupError(click.ClickException):
@@ -266,11 +266,7 @@ def serve(
         workers=settings.workers,
         log_config=None,
         log_level=settings.log_level.value,
-        proxy_headers=True,
-        timeout_graceful_shutdown=5,
-        ws_ping_interval=settings.ocpp_ping_interval_s,
-        ws_ping_timeout=PONG_TIMEOUT_S,
-        ws_per_message_deflate=settings.ws_compression,
+        **server_options(settings),
     )
 
 

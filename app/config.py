@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     login_token_ttl_hours: float = Field(
         default=720, gt=0, le=24 * 366, description="how long a login token stays valid"
     )
+    max_request_bytes: int = Field(
+        default=1_048_576,
+        ge=65_536,
+        le=1_073_741_824,
+        description="the largest HTTP request body and websocket message read, in bytes",
+    )
+    max_document_chars: int = Field(
+        default=32_768,
+        ge=1_024,
+        le=10_485_760,
+        description="the longest GraphQL document parsed, in characters (comments included)",
+    )
     credential_recheck_s: float = Field(
         default=60,
         ge=1,

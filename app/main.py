@@ -25,6 +25,7 @@ from app import __version__, tally
 from app.billing import payments
 from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
+from app.body_limit import BodyLimit
 from app.collector import settle_garbage_collector
 from app.config import Settings, get_settings
 from app.events import EventBus
@@ -205,6 +206,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         lifespan=lifespan,
         middleware=[
             Middleware(RequestTimer, routes=routes),
+            Middleware(BodyLimit, max_bytes=settings.max_request_bytes),
             # Browser apps on the listed origins only; the API authenticates with a bearer
             # header, never cookies, so credentials are not allowed.
             Middleware(

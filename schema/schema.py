@@ -23,6 +23,7 @@ from schema.access import acting_for, bearer_secret, connection_credential, iden
 from schema.alert_types import AlertMutation
 from schema.billing_types import PaymentMutation
 from schema.context import Context
+from schema.document_limit import DocumentLengthLimit
 from schema.errors import PublicErrors
 from schema.fresh_credentials import FreshCredentials
 from schema.graphiql import graphiql_page
@@ -71,6 +72,7 @@ schema = strawberry.Schema(
     mutation=Mutation,
     subscription=Subscription,
     extensions=[
+        DocumentLengthLimit,
         partial(QueryDepthLimiter, max_depth=MAX_QUERY_DEPTH, should_ignore=_introspection),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),

@@ -35,6 +35,7 @@ from websockets.typing import Subprotocol
 from app.config import Settings, get_settings
 from app.events import EventBus
 from app.main import create_app
+from app.server_options import server_options
 from app.sessions.service import forget_pricing
 from app.stations.registration import register_station
 from app.stations.service import forget_connector_rows
@@ -144,7 +145,14 @@ async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
     port = free_port()
     app = create_app(settings, configure_logs=False)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            **server_options(settings),
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -8,6 +8,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from db.tables import ChargingStation, Organization, SecurityEvent
+from ocpp_server.endpoint import MAX_FRAME_CHARS, framing_error
 from ocpp_server.subprotocols import choose_subprotocol
 from tests.conftest import REGISTRY_ORGANIZATION
 
@@ -78,9 +79,14 @@ async def test_malformed_frames_get_call_errors_and_keep_the_connection(live_ser
         assert json.loads(await websocket.recv())[:3] == [4, "m-2", "NotSupported"]
         await websocket.send(json.dumps([2, "m-3", "GetConfiguration", {}]))
         assert json.loads(await websocket.recv())[:3] == [4, "m-3", "NotImplemented"]
-        oversized = json.dumps([2, "m-4", "DataTransfer", {"vendorId": "x" * 1_100_000}])
-        await websocket.send(oversized)
-        assert json.loads(await websocket.recv())[:3] == [4, "-1", "FormationViolation"]
+
+
+def test_a_frame_longer_than_the_limit_is_a_framing_error_unparsed():
+    # Reached when CPMS_MAX_REQUEST_BYTES lets larger websocket messages in (by default the
+    # server closes the connection first: tests/app/test_request_limits.py).
+    oversized = json.dumps([2, "m-4", "DataTransfer", {"vendorId": "x" * MAX_FRAME_CHARS}])
+    error = framing_error("ocpp1.6", oversized)
+    assert error is not None and json.loads(error)[:3] == [4, "-1", "FormationViolation"]
 
 
 async def test_ocpp201_framing_error_uses_its_own_code(live_server, register):

@@ -1,0 +1,102 @@
+"""What one anonymous request may cost: a body, a websocket message and a GraphQL document each
+have a cap, enforced before the whole of it is read or parsed."""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
+
+from tests.graphql_ws import TRANSPORT_WS
+
+MAX_BYTES = 1_048_576  # the default CPMS_MAX_REQUEST_BYTES
+TOO_LARGE = 2 * MAX_BYTES
+
+
+async def test_a_body_announced_too_large_is_refused_before_it_is_sent(live_server):
+    reader, writer = await asyncio.open_connection("127.0.0.1", live_server.port)
+    try:
+        writer.write(
+            b"POST /graphql HTTP/1.1\r\nHost: cpms\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {TOO_LARGE}\r\n\r\n".encode()
+        )
+        await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), 5)  # not one byte of the body sent
+    finally:
+        writer.close()
+    assert status.split()[1] == b"413"
+
+
+async def test_a_body_of_unknown_length_is_refused_once_past_the_cap(live_server):
+    reader, writer = await asyncio.open_connection("127.0.0.1", live_server.port)
+    sent = 0
+
+    async def send_chunks() -> None:
+        nonlocal sent
+        chunk = b'{"query": "' + b"#" * (64 * 1024)
+        while sent < 4 * TOO_LARGE:
+            writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            await writer.drain()
+            sent += len(chunk)
+        await asyncio.sleep(10)  # the rest never comes: the answer must not wait for it
+
+    writer.write(
+        b"POST /graphql HTTP/1.1\r\nHost: cpms\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    sending = asyncio.create_task(send_chunks())
+    try:
+        status = await asyncio.wait_for(reader.readline(), 5)
+    finally:
+        sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
+        writer.close()
+    assert status.split()[1] == b"413"
+    assert sent < 4 * TOO_LARGE  # refused once past the cap, not read to the end
+
+
+async def test_a_document_longer_than_the_cap_is_refused_unparsed(live_server):
+    # Comments cost no tokens, so the token limit alone let this through.
+    document = "#" + "x" * 40_000 + "\n{ __typename }"
+    async with httpx.AsyncClient(base_url=live_server.http, timeout=10) as client:
+        reply = await client.post("/graphql", json={"query": document})
+        short = await client.post("/graphql", json={"query": "# fine\n{ __typename }"})
+    [error] = reply.json()["errors"]
+    assert "CPMS_MAX_DOCUMENT_CHARS" in error["message"]
+    assert error["extensions"]["code"] == "invalid_input"
+    assert short.json() == {"data": {"__typename": "Query"}}
+
+
+async def closed_code(connection) -> int:
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await asyncio.wait_for(connection.recv(), 5)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
+async def test_a_station_frame_larger_than_the_cap_closes_the_connection_unread(
+    live_server, register
+):
+    await register("CP-BIG")
+    async with connect(
+        f"{live_server.ws}/ocpp/CP-BIG", subprotocols=[Subprotocol("ocpp1.6")], max_size=None
+    ) as station:
+        frame = json.dumps([2, "1", "DataTransfer", {"vendorId": "X", "data": "y" * TOO_LARGE}])
+        await station.send(frame)
+        assert await closed_code(station) == 1009  # message too big
+
+
+async def test_a_graphql_websocket_message_larger_than_the_cap_closes_the_connection(
+    live_server,
+):
+    async with connect(
+        f"{live_server.ws}/graphql", subprotocols=[Subprotocol(TRANSPORT_WS)], max_size=None
+    ) as client:
+        await client.send(
+            json.dumps({"type": "connection_init", "payload": {"x": "y" * TOO_LARGE}})
+        )
+        assert await closed_code(client) == 1009
