@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import logging
+from typing import Any
 from urllib.parse import unquote
 
 from ocpp.exceptions import (
@@ -17,7 +18,7 @@ from ocpp.exceptions import (
     FormatViolationError,
     OCPPError,
 )
-from ocpp.messages import unpack
+from ocpp.messages import Call, CallError, CallResult, unpack
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app import metrics
@@ -40,6 +41,9 @@ ABNORMAL_CLOSURE = 1006
 TRY_AGAIN_LATER = 1013  # before the handshake is answered, uvicorn turns any close into a 403
 MAX_IDENTITY_LENGTH = 48  # OCPP 2.0.1 identity is at most 48 characters
 MAX_FRAME_CHARS = 1_048_576
+# Deeper than any OCPP message (vendor data included, in practice): deeper nesting only costs
+# recursion further on.
+MAX_FRAME_DEPTH = 32
 UNKNOWN_MESSAGE_ID = "-1"
 
 
@@ -59,14 +63,41 @@ def framing_error(protocol: str, text: str) -> str | None:
         )
     else:
         try:
-            unpack(text)
-            return None
+            message = unpack(text)
+            if _nesting_depth(_body(message)) <= MAX_FRAME_DEPTH:
+                return None
+            error = FormatViolationError(
+                description=f"frame nested deeper than {MAX_FRAME_DEPTH} levels", details={}
+            )
         except OCPPError as unpack_error:
             error = unpack_error
+        except RecursionError:  # the JSON decoder's own limit, far deeper than ours
+            error = FormatViolationError(
+                description=f"frame nested deeper than {MAX_FRAME_DEPTH} levels", details={}
+            )
     # 1.6 names it FormationViolation (sic), 2.0.1 FormatViolation; the library has both.
     if protocol == OCPP16 and isinstance(error, FormatViolationError):
         error = FormationViolationError(description=error.description, details=error.details)
     return call_error_frame(UNKNOWN_MESSAGE_ID, error)
+
+
+def _body(message: Call | CallResult | CallError) -> Any:
+    return message.error_details if isinstance(message, CallError) else message.payload
+
+
+def _nesting_depth(value: Any) -> int:
+    """How deeply a parsed JSON value's lists and objects nest, walked without recursion: the
+    work is one step per list or object, nothing for a frame's scalars."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while pending:
+        current, depth = pending.pop()
+        children = current.values() if isinstance(current, dict) else current
+        deepest = max(deepest, depth)
+        if deepest > MAX_FRAME_DEPTH:
+            break
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def basic_auth_password(websocket: WebSocket, identity: str) -> str | None:

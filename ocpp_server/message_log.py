@@ -34,7 +34,7 @@ def _describe(frame: str) -> tuple[int, str, str | None]:
         parsed = json.loads(frame)
         message_type = int(parsed[0])
         return message_type, str(parsed[1])[:64], str(parsed[2])[:48] if message_type == 2 else None
-    except (ValueError, TypeError, IndexError, KeyError):
+    except (ValueError, TypeError, IndexError, KeyError, RecursionError):
         return 0, "", None
 
 

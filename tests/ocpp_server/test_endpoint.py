@@ -8,7 +8,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from db.tables import ChargingStation, Organization, SecurityEvent
-from ocpp_server.endpoint import MAX_FRAME_CHARS, framing_error
+from ocpp_server.endpoint import MAX_FRAME_CHARS, MAX_FRAME_DEPTH, framing_error
 from ocpp_server.subprotocols import choose_subprotocol
 from tests.conftest import REGISTRY_ORGANIZATION
 
@@ -79,6 +79,21 @@ async def test_malformed_frames_get_call_errors_and_keep_the_connection(live_ser
         assert json.loads(await websocket.recv())[:3] == [4, "m-2", "NotSupported"]
         await websocket.send(json.dumps([2, "m-3", "GetConfiguration", {}]))
         assert json.loads(await websocket.recv())[:3] == [4, "m-3", "NotImplemented"]
+
+
+@pytest.mark.parametrize("depth", [MAX_FRAME_DEPTH + 5, 5_000])
+async def test_a_frame_nested_too_deeply_is_a_framing_error_and_the_connection_stays(
+    live_server, register, depth
+):
+    await register("CP-DEEP")
+    async with await open_station(live_server, "CP-DEEP", "ocpp1.6") as websocket:
+        nested = "[" * depth + "]" * depth
+        await websocket.send(f'[2,"m-5","DataTransfer",{{"vendorId":"x","data":{nested}}}]')
+        error = json.loads(await websocket.recv())
+        assert error[:3] == [4, "-1", "FormationViolation"]
+        assert str(MAX_FRAME_DEPTH) in error[3]
+        await websocket.send(json.dumps([2, "m-6", "Heartbeat", {}]))
+        assert json.loads(await websocket.recv())[:2] == [3, "m-6"]
 
 
 def test_a_frame_longer_than_the_limit_is_a_framing_error_unparsed():
