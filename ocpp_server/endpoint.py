@@ -64,7 +64,9 @@ def framing_error(protocol: str, text: str) -> str | None:
     else:
         try:
             message = unpack(text)
-            if _nesting_depth(_body(message)) <= MAX_FRAME_DEPTH:
+            # Cannot nest deeper than it has brackets: most frames skip the walk.
+            brackets = text.count("[") + text.count("{")
+            if brackets <= MAX_FRAME_DEPTH or _nesting_depth(_body(message)) <= MAX_FRAME_DEPTH:
                 return None
             error = FormatViolationError(
                 description=f"frame nested deeper than {MAX_FRAME_DEPTH} levels", details={}
