@@ -6,6 +6,7 @@ from functools import cache, partial
 from pathlib import Path
 
 import strawberry
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
@@ -15,6 +16,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 from strawberry.types.unset import UNSET, UnsetType
 
 from app.commands.gateway import ChargerGateway
@@ -24,7 +26,7 @@ from schema.alert_types import AlertMutation
 from schema.billing_types import PaymentMutation
 from schema.context import Context
 from schema.document_limit import DocumentLengthLimit
-from schema.errors import PublicErrors
+from schema.errors import PublicErrors, log_errors
 from schema.fresh_credentials import FreshCredentials
 from schema.graphiql import graphiql_page
 from schema.id_tokens import IdTokenMutation
@@ -67,7 +69,15 @@ Mutation = merge_types(
     ),
 )
 
-schema = strawberry.Schema(
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_errors(errors, execution_context)
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
