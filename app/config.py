@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         le=10_485_760,
         description="the longest GraphQL document parsed, in characters (comments included)",
     )
+    outbound_allow_private: bool = Field(
+        default=False,
+        description="let URLs that tenants and partners set use http and reach this machine "
+        "or private networks (tests and closed networks only)",
+    )
     credential_recheck_s: float = Field(
         default=60,
         ge=1,

@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     deliveries = OutboxWorker(
         {
             **payments.outbox_handlers(unit_of_work, provider),
-            **healing.outbox_handlers(unit_of_work),
+            **healing.outbox_handlers(unit_of_work, runtime.outbound),
             **recovery.outbox_handlers(gateway, unit_of_work),
             **watch.outbox_handlers(gateway, unit_of_work),
         }

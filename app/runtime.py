@@ -9,6 +9,7 @@ from piccolo.engine.base import Engine
 from app.billing.provider import PaymentProvider
 from app.config import Settings
 from app.events import EventBus
+from app.outbound import OutboundPolicy
 from app.unit_of_work import UnitOfWorkFactory
 
 
@@ -19,3 +20,8 @@ class Runtime:
     bus: EventBus
     unit_of_work: UnitOfWorkFactory
     payments: PaymentProvider
+
+    @property
+    def outbound(self) -> OutboundPolicy:
+        """The rule for URLs that tenants and partners set."""
+        return OutboundPolicy(allow_private=self.settings.outbound_allow_private)

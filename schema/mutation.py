@@ -223,6 +223,7 @@ class AccountMutation:
                 context.principal,
                 given(input),
                 local_id(id, "Organization") if id is not None else None,
+                outbound=context.runtime.outbound,
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]

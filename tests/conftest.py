@@ -206,6 +206,8 @@ def served_settings(settings: Settings, localstripe: str) -> Settings:
             "stripe_secret_key": STRIPE_KEY,
             "stripe_webhook_secret": STRIPE_WEBHOOK_SECRET,
             "stripe_api_base": localstripe,
+            # Webhook receivers and partners of the tests listen on 127.0.0.1, over http.
+            "outbound_allow_private": True,
         }
     )
 

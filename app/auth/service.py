@@ -29,6 +29,7 @@ from app.auth.models import (
 from app.auth.passwords import hash_password, verify_password
 from app.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, NotPermitted
 from app.events import CredentialsChanged
+from app.outbound import OutboundPolicy
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
@@ -482,6 +483,7 @@ async def update_organization(
     principal: Principal,
     changes: dict[str, Any],
     organization_id: int | None = None,
+    outbound: OutboundPolicy | None = None,
 ) -> OrganizationView:
     """Name, default currency, roaming identity, the policy for unknown stations, and where
     alerts are sent (a webhook URL and the secret its requests are signed with): an admin for
@@ -503,7 +505,9 @@ async def update_organization(
     )
     async with uow:
         await organizations.check_update(values, current)
-        alerts = _alert_settings(dict(current.settings.get("alerts") or {}), changes)
+        alerts = _alert_settings(
+            dict(current.settings.get("alerts") or {}), changes, outbound or OutboundPolicy()
+        )
         if alerts is not None:
             values["settings"] = {**current.settings, "alerts": alerts}
         if values:
@@ -513,14 +517,16 @@ async def update_organization(
     return found
 
 
-def _alert_settings(alerts: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any] | None:
+def _alert_settings(
+    alerts: dict[str, Any], changes: dict[str, Any], outbound: OutboundPolicy
+) -> dict[str, Any] | None:
     """The alert webhook after `changes` (None: untouched); an empty URL turns it off."""
     if "alert_webhook_url" not in changes and "alert_webhook_secret" not in changes:
         return None
     if "alert_webhook_url" in changes:
         url = (changes["alert_webhook_url"] or "").strip()
-        if url and not url.startswith(("https://", "http://")):
-            raise InvalidInput("the alert webhook is an http(s) URL")
+        if url:
+            outbound.check_url(url, "the alert webhook")
         alerts["webhook_url"] = url or None
     if changes.get("alert_webhook_secret") is not None:
         secret = changes["alert_webhook_secret"]

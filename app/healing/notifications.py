@@ -17,7 +17,9 @@ import httpx
 
 from app import outbox
 from app.auth import service as auth
+from app.errors import CPMSError
 from app.healing.models import AlertView
+from app.outbound import OutboundPolicy
 
 NOTIFY = "alert.notify"
 SIGNATURE_HEADER = "X-CPMS-Signature"
@@ -60,8 +62,16 @@ async def queue(organization_id: int, alert: AlertView) -> None:
     )
 
 
-async def deliver(payload: dict[str, Any]) -> None:
-    """POST the notification to the webhook configured now; anything but 2xx is retried."""
+def deliverer(outbound: OutboundPolicy) -> outbox.Handler:
+    async def deliver(payload: dict[str, Any]) -> None:
+        await _deliver(payload, outbound)
+
+    return deliver
+
+
+async def _deliver(payload: dict[str, Any], outbound: OutboundPolicy) -> None:
+    """POST the notification to the webhook configured now; anything but 2xx is retried, and
+    a webhook no longer allowed is not called (retried in case the rule is changed)."""
     settings = (await auth.organization_settings(payload["organization_id"])).get("alerts") or {}
     url, secret = settings.get("webhook_url"), settings.get("webhook_secret")
     if not url or not secret:
@@ -72,12 +82,10 @@ async def deliver(payload: dict[str, Any]) -> None:
         SIGNATURE_HEADER: signature(secret, body, int(time.time())),
     }
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_S) as client:
+        outbound.check_url(url, "the alert webhook")
+        async with outbound.client(TIMEOUT_S) as client:
             response = await client.post(url, content=body, headers=headers)
-    except httpx.HTTPError as error:
-        raise outbox.Retry(f"alert webhook unreachable: {error}") from error
+    except (httpx.HTTPError, CPMSError) as error:
+        raise outbox.Retry(f"alert webhook not reached: {error}") from error
     if not response.is_success:
         raise outbox.Retry(f"alert webhook answered {response.status_code}")
-
-
-HANDLERS: dict[str, outbox.Handler] = {NOTIFY: deliver}

@@ -36,6 +36,7 @@ from app.healing.uptime import (
     rolling_twelve_months,
     site_availability,
 )
+from app.outbound import OutboundPolicy
 from app.pagination import Page, PageRequest
 from app.stations.models import ConnectorView
 from app.stations.models import StatusReport as ConnectorReport
@@ -278,7 +279,9 @@ async def back_online(uow: UnitOfWork, organization_id: int, station_id: int) ->
     )
 
 
-def outbox_handlers(unit_of_work: Callable[[], UnitOfWork]) -> dict[str, outbox.Handler]:
+def outbox_handlers(
+    unit_of_work: Callable[[], UnitOfWork], outbound: OutboundPolicy
+) -> dict[str, outbox.Handler]:
     async def offline_check(payload: dict[str, Any]) -> None:
         station_id = payload["station_id"]
         if await repository.station_connected(station_id):
@@ -296,7 +299,7 @@ def outbox_handlers(unit_of_work: Callable[[], UnitOfWork]) -> dict[str, outbox.
                 ),
             )
 
-    return {OFFLINE_CHECK: offline_check, **notifications.HANDLERS}
+    return {OFFLINE_CHECK: offline_check, notifications.NOTIFY: notifications.deliverer(outbound)}
 
 
 # Connector faults ------------------------------------------------------------------------
