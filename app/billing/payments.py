@@ -210,7 +210,8 @@ def outbox_handlers(uow_factory: Any, provider: PaymentProvider) -> dict[str, ou
         if intent is not None:
             # Not every Stripe API version reports amount_received: we know the amount.
             received = intent.amount_received or payload.get("amount_minor", 0)
-            await _apply_intent(uow_factory(), payment, intent.status, received)
+            async with uow_factory() as uow:
+                await _apply_intent(uow, payment.id, intent.status, received)
 
     async def capture(payload: dict[str, Any]) -> None:
         await settle(
@@ -263,36 +264,79 @@ def outbox_handlers(uow_factory: Any, provider: PaymentProvider) -> dict[str, ou
     }
 
 
+# Where a payment ends: no event moves it anywhere else.
+FINAL_STATUSES = frozenset({"captured", "released", "failed"})
+
+
 async def _apply_intent(
-    uow: UnitOfWork, payment: PaymentView, intent_status: str, amount_received: int
+    uow: UnitOfWork, payment_id: int, intent_status: str, amount_received: int
 ) -> None:
+    """What the provider reports of a payment, inside `uow`. An older report arriving late
+    changes nothing; one that contradicts a final status or the authorized amount changes
+    nothing either, and raises an alert."""
+    payment = await repository.payment_by_id(payment_id)
     status = INTENT_STATUSES.get(intent_status)
-    if status is None or STATUS_RANK[status] < STATUS_RANK.get(payment.status, 0):
+    if status is None:
+        return
+    if payment.status in FINAL_STATUSES:
+        received_other = status == "captured" and amount_received not in (0, payment.captured_minor)
+        if status != payment.status or received_other:
+            await _conflict(
+                uow,
+                payment,
+                f"the provider reports it {intent_status}"
+                + (f" with {amount_received}" if status == "captured" else ""),
+            )
+        return
+    if STATUS_RANK[status] < STATUS_RANK.get(payment.status, 0):
+        return
+    if (
+        status == "captured"
+        and payment.kind == "preauth"
+        and amount_received > payment.authorized_minor
+    ):
+        await _conflict(
+            uow,
+            payment,
+            f"the provider reports {amount_received} captured of {payment.authorized_minor} held",
+        )
         return
     values: dict[str, Any] = {"status": status}
     if status == "captured" and amount_received > 0:
         values["captured_minor"] = amount_received
     if status == "captured" and payment.receipt_number is None:
         values["receipt_number"] = f"R{payment.id:010d}"
-    async with uow:
-        await repository.update_payment(payment.id, values)
-        if status in ("captured", "released"):
-            await healing.clear_alert(uow, payment.organization_id, _unsettled_key(payment.id))
+    await repository.update_payment(payment.id, values)
+    if status in ("captured", "released"):
+        await healing.clear_alert(uow, payment.organization_id, _unsettled_key(payment.id))
+
+
+async def _conflict(uow: UnitOfWork, payment: PaymentView, what: str) -> None:
+    logger.warning("payment %s is %s, but %s", payment.id, payment.status, what)
+    draft = AlertDraft(
+        organization_id=payment.organization_id,
+        kind=AlertKind.PAYMENT_CONFLICT,
+        severity=AlertSeverity.CRITICAL,
+        message=f"Payment {payment.id} is {payment.status}, but {what}: check it at the provider",
+        dedupe_key=healing.alert_key(AlertKind.PAYMENT_CONFLICT, payment.id),
+        details={"payment_id": payment.id, "status": payment.status, "reported": what},
+    )
+    await healing.raise_alert(uow, draft)
 
 
 async def record_webhook(uow: UnitOfWork, event: dict[str, Any]) -> bool:
-    """A Stripe event, once: stored by its id; a redelivery changes nothing. False if seen."""
+    """A Stripe event, once. It is stored, applied and marked in one transaction: an event
+    whose application fails is not taken for seen, and its redelivery applies it. False for a
+    redelivery (concurrent ones included: the unique event id decides)."""
+    intent = (event.get("data") or {}).get("object") or {}
     async with uow:
         if not await repository.store_webhook_event("stripe", event["id"], event["type"], event):
             return False
-    intent = (event.get("data") or {}).get("object") or {}
-    if event["type"].startswith("payment_intent.") and intent.get("id"):
-        payment = await repository.payment_by_provider_id(intent["id"])
-        if payment is not None:
-            await _apply_intent(
-                uow, payment, intent.get("status", ""), int(intent.get("amount_received") or 0)
-            )
-    async with uow:
+        if event["type"].startswith("payment_intent.") and intent.get("id"):
+            payment = await repository.payment_by_provider_id(intent["id"])
+            if payment is not None:
+                received = int(intent.get("amount_received") or 0)
+                await _apply_intent(uow, payment.id, intent.get("status", ""), received)
         await repository.mark_webhook_processed("stripe", event["id"])
     return True
 

@@ -5,6 +5,7 @@ a timeout is the same call to Stripe, never a second charge."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -202,15 +203,33 @@ class StripeProvider:
         """The event, if the signature is Stripe's for this endpoint's secret."""
         if not self._webhook_secret:
             raise PaymentsDisabled("no webhook signing secret: set CPMS_STRIPE_WEBHOOK_SECRET")
+        if _signed_at(signature) > time.time() + SIGNATURE_TOLERANCE_S:
+            # Stripe's check refuses old signatures only; a future one would stay replayable.
+            raise InvalidSignature("the signature is dated in the future")
         try:
-            event = stripe.Webhook.construct_event(payload, signature, self._webhook_secret)
+            event = stripe.Webhook.construct_event(
+                payload, signature, self._webhook_secret, tolerance=SIGNATURE_TOLERANCE_S
+            )
         except (ValueError, stripe.SignatureVerificationError) as error:
             raise InvalidSignature("not a valid Stripe signature") from error
         data: dict[str, Any] = event.to_dict()
+        if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
+            raise InvalidSignature("not a Stripe event: no id or type")
         return data
 
 
 DISABLED = "payments are disabled: set CPMS_STRIPE_SECRET_KEY"
+# How far a webhook signature's time may be from ours, either way (Stripe's default).
+SIGNATURE_TOLERANCE_S = 300
+
+
+def _signed_at(signature: str) -> int:
+    """The `t=` of a Stripe-Signature header, 0 if there is none (the check then fails)."""
+    for part in signature.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t" and value.isdigit():
+            return int(value)
+    return 0
 
 
 class InvalidSignature(CPMSError):

@@ -249,15 +249,18 @@ async def token_was_used(payment: PaymentView) -> bool:
 async def store_webhook_event(
     provider: str, event_id: str, event_type: str, payload: dict[str, Any]
 ) -> bool:
-    """False when this event was stored before (a redelivery)."""
-    if await WebhookEvent.exists().where(
-        (WebhookEvent.provider == provider) & (WebhookEvent.event_id == event_id)
-    ):
-        return False
-    await WebhookEvent.insert(
-        WebhookEvent(provider=provider, event_id=event_id, type=event_type[:100], payload=payload)
+    """False when this event was stored before (a redelivery). A concurrent delivery of the
+    same event waits on the unique index for this transaction, then finds it stored."""
+    stored = (
+        await WebhookEvent.insert(
+            WebhookEvent(
+                provider=provider, event_id=event_id, type=event_type[:100], payload=payload
+            )
+        )
+        .on_conflict(action="DO NOTHING")
+        .returning(WebhookEvent.id)
     )
-    return True
+    return bool(stored)
 
 
 async def mark_webhook_processed(provider: str, event_id: str) -> None:

@@ -22,6 +22,7 @@ class AlertKind(StrEnum):
     FIRMWARE_FAILED = "firmware_failed"
     COMMAND_FAILURES = "command_failures"
     PAYMENT_NOT_SETTLED = "payment_not_settled"
+    PAYMENT_CONFLICT = "payment_conflict"  # the provider reported what cannot be
 
 
 class AlertSeverity(StrEnum):

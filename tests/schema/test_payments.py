@@ -440,3 +440,110 @@ async def test_a_payment_left_open_raises_an_alert_until_it_settles(
         await client.post("/webhooks/stripe", content=body, headers=signed(body))
     assert await Alert.select(Alert.status) == [{"status": "resolved"}]
     assert (await Payment.select(Payment.captured_minor).first()) == {"captured_minor": 700}
+
+
+def intent_event(event_id: str, intent_id: str, status: str, received: int = 0) -> bytes:
+    intent = {"id": intent_id, "status": status, "amount_received": received}
+    return json.dumps(
+        {"id": event_id, "type": f"payment_intent.{status}", "data": {"object": intent}}
+    ).encode()
+
+
+async def deliver(server, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.http) as client:
+        return await client.post("/webhooks/stripe", content=body, headers=headers or signed(body))
+
+
+async def a_hold(organization: int, intent_id: str, authorized: int = 5000) -> int:
+    payment = Payment(
+        organization=organization,
+        provider_payment_id=intent_id,
+        kind="preauth",
+        currency="EUR",
+        status="authorized",
+        authorized_minor=authorized,
+    )
+    await payment.save()
+    return int(payment.id)
+
+
+async def the_payment(payment_id: int) -> dict[str, Any]:
+    row = await (
+        Payment.select(Payment.status, Payment.captured_minor).where(Payment.id == payment_id)
+    ).first()
+    assert row is not None
+    return row
+
+
+async def test_webhook_events_move_money_neither_backwards_nor_beyond_the_hold(
+    live_server, organization
+):
+    payment_id = await a_hold(organization, "pi_hold")
+    assert (
+        await deliver(live_server, intent_event("evt_1", "pi_hold", "succeeded", 999_999))
+    ).is_success
+    assert await the_payment(payment_id) == {"status": "authorized", "captured_minor": 0}
+    conflicts = Alert.select(Alert.status).where(Alert.kind == "payment_conflict")
+    assert await conflicts == [{"status": "open"}]
+
+    await deliver(live_server, intent_event("evt_2", "pi_hold", "succeeded", 4_000))
+    assert await the_payment(payment_id) == {"status": "captured", "captured_minor": 4_000}
+    await deliver(live_server, intent_event("evt_3", "pi_hold", "canceled"))
+    await deliver(live_server, intent_event("evt_4", "pi_hold", "succeeded", 777))
+    assert await the_payment(payment_id) == {"status": "captured", "captured_minor": 4_000}
+    await deliver(live_server, intent_event("evt_5", "pi_hold", "succeeded", 4_000))  # the same
+    assert await the_payment(payment_id) == {"status": "captured", "captured_minor": 4_000}
+    assert await conflicts == [{"status": "open"}]  # one alert per payment while open
+    ours = [f"evt_{n}" for n in range(1, 6)]
+    assert await WebhookEvent.count().where(WebhookEvent.event_id.is_in(ours)) == 5
+
+
+async def test_an_event_whose_application_failed_is_applied_when_redelivered(
+    live_server, organization, monkeypatch
+):
+    payment_id = await a_hold(organization, "pi_retry")
+    real_update = payments.repository.update_payment
+    failures = [RuntimeError("the database went away mid-way")]
+
+    async def update_once_failing(*args: Any, **kwargs: Any) -> None:
+        if failures:
+            raise failures.pop()
+        await real_update(*args, **kwargs)
+
+    monkeypatch.setattr(payments.repository, "update_payment", update_once_failing)
+    body = intent_event("evt_retry", "pi_retry", "succeeded", 5_000)
+    first = await deliver(live_server, body)
+    assert first.status_code == 500  # Stripe delivers it again later
+    assert await WebhookEvent.count().where(WebhookEvent.event_id == "evt_retry") == 0
+    again = await deliver(live_server, body)
+    assert again.json() == {"received": True, "duplicate": False}
+    assert await the_payment(payment_id) == {"status": "captured", "captured_minor": 5_000}
+
+
+async def test_concurrent_deliveries_of_one_event_apply_it_once(live_server, organization):
+    payment_id = await a_hold(organization, "pi_twice")
+    body = intent_event("evt_twice", "pi_twice", "succeeded", 3_000)
+    replies = await asyncio.gather(*(deliver(live_server, body) for _ in range(5)))
+    assert [reply.status_code for reply in replies] == [200] * 5
+    assert sorted(reply.json()["duplicate"] for reply in replies) == [False] + [True] * 4
+    assert await the_payment(payment_id) == {"status": "captured", "captured_minor": 3_000}
+
+
+@pytest.mark.parametrize("offset_s", [3_600, -3_600])
+async def test_a_signature_dated_far_from_now_is_refused(live_server, organization, offset_s):
+    await a_hold(organization, "pi_dated")
+    body = intent_event("evt_dated", "pi_dated", "succeeded", 100)
+    stamp = int(time.time()) + offset_s
+    digest = hmac.new(
+        STRIPE_WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    headers = {"Stripe-Signature": f"t={stamp},v1={digest}", "Content-Type": "application/json"}
+    reply = await deliver(live_server, body, headers)
+    assert reply.status_code == 400
+    assert await WebhookEvent.count().where(WebhookEvent.event_id == "evt_dated") == 0
+
+
+async def test_a_signed_event_without_an_id_is_refused_cleanly(live_server, organization):
+    body = json.dumps({"type": "payment_intent.succeeded", "data": {"object": {}}}).encode()
+    reply = await deliver(live_server, body)
+    assert reply.status_code == 400
