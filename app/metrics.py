@@ -20,7 +20,8 @@ GRAPHQL_SUBSCRIPTIONS = Gauge(
 )
 MESSAGE_LOG_DROPPED = Counter(
     "cpms_ocpp_message_log_dropped_total",
-    "OCPP frames left out of the message log (buffer full while the database was away)",
+    "OCPP frames left out of the message log: the oldest of a full buffer while the database "
+    "was away, or a frame the database refused",
 )
 OCPP_FRAMES_THROTTLED = Counter(
     "cpms_ocpp_frames_throttled_total",

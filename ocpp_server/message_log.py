@@ -1,7 +1,11 @@
 """Every raw OCPP frame in and out, kept per station for troubleshooting.
 
 Frames are buffered and written in batches off the reply path: the log is for people, and one
-insert per frame would double the database work of the hot path."""
+insert per frame would double the database work of the hot path. A frame is never lost for
+another's sake: what PostgreSQL cannot store (NUL) is replaced, a batch the database refuses is
+split until only the rows it refuses are left out, and while the database is away the frames
+wait in memory (the oldest left out first once the buffer is full). Every frame left out is
+counted in `cpms_ocpp_message_log_dropped_total`."""
 
 from __future__ import annotations
 
@@ -9,9 +13,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
+from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from app import metrics
@@ -51,6 +58,19 @@ _COLUMNS = (
 _Row = tuple[int | None, str, str, int, str, str | None, str, datetime]
 
 
+def _database_away(error: BaseException) -> bool:
+    """The database cannot be reached now (worth trying again), not refusing these rows."""
+    return isinstance(
+        error,
+        OSError
+        | TimeoutError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | sqlite3.OperationalError,
+    )
+
+
 def _as_kwargs(row: _Row) -> dict[str, Any]:
     return dict(zip(_COLUMNS, row, strict=True))
 
@@ -59,7 +79,7 @@ class MessageLog:
     def __init__(self, retention: timedelta, enabled: bool = True) -> None:
         self._retention = retention
         self._enabled = enabled
-        self._buffer: list[_Row] = []
+        self._buffer: deque[_Row] = deque()
         self._task: asyncio.Task[None] | None = None
         self._chunk_ready = asyncio.Event()
         self.dropped = 0
@@ -68,9 +88,10 @@ class MessageLog:
         if not self._enabled:
             return
         if len(self._buffer) >= MAX_BUFFERED:
-            self.dropped += 1
-            metrics.MESSAGE_LOG_DROPPED.inc()
-            return
+            self._buffer.popleft()  # the oldest goes first: the newest say what is happening
+            self._lose(1)
+        if "\x00" in frame:  # valid JSON text, but PostgreSQL stores no NUL
+            frame = frame.replace("\x00", "\ufffd")
         message_type, message_id, action = _describe(frame)
         self._buffer.append(
             (
@@ -87,16 +108,49 @@ class MessageLog:
         if len(self._buffer) >= INSERT_CHUNK:
             self._chunk_ready.set()
 
+    def _lose(self, count: int) -> None:
+        self.dropped += count
+        metrics.MESSAGE_LOG_DROPPED.inc(count)
+
     async def flush(self) -> None:
-        batch, self._buffer = self._buffer, []
-        # Chunks: PostgreSQL takes at most 32767 parameters per statement, and one bad row
-        # should not lose the whole buffer.
+        batch = list(self._buffer)
+        self._buffer.clear()
+        # Chunks: PostgreSQL takes at most 32767 parameters per statement.
         for start in range(0, len(batch), INSERT_CHUNK):
-            chunk = batch[start : start + INSERT_CHUNK]
             try:
-                await self._write(chunk)
-            except Exception:
-                logger.exception("could not write %d OCPP frames to the message log", len(chunk))
+                await self._write_or_split(batch[start : start + INSERT_CHUNK])
+            except Exception as error:
+                if not _database_away(error):
+                    logger.exception("could not write OCPP frames to the message log")
+                    self._lose(min(INSERT_CHUNK, len(batch) - start))
+                    continue
+                # Kept, oldest first, for the next round.
+                self._buffer.extendleft(reversed(batch[start:]))
+                while len(self._buffer) > MAX_BUFFERED:
+                    self._buffer.popleft()
+                    self._lose(1)
+                logger.warning(
+                    "the message log waits for the database: %d frames buffered (%s)",
+                    len(self._buffer),
+                    error,
+                )
+                return
+
+    async def _write_or_split(self, rows: list[_Row]) -> None:
+        """Write the rows; if the database refuses them, write the halves, down to the rows it
+        refuses one by one, which are left out."""
+        try:
+            await self._write(rows)
+        except Exception as error:
+            if _database_away(error):
+                raise
+            if len(rows) == 1:
+                logger.warning("an OCPP frame of %s was left out of the log: %s", rows[0][1], error)
+                self._lose(1)
+                return
+            middle = len(rows) // 2
+            await self._write_or_split(rows[:middle])
+            await self._write_or_split(rows[middle:])
 
     @staticmethod
     async def _write(rows: list[_Row]) -> None:
@@ -124,6 +178,10 @@ class MessageLog:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.flush()
+        if self._buffer:  # the database is still away, and this process ends
+            logger.warning("%d OCPP frames never reached the message log", len(self._buffer))
+            self._lose(len(self._buffer))
+            self._buffer.clear()
 
     async def _run(self) -> None:
         last_pruned = 0.0
