@@ -13,13 +13,26 @@ M = TypeVar("M")
 T = TypeVar("T")
 
 
+# Row ids are PostgreSQL `integer`s: a larger number names no row, and would not fit the query.
+MAX_ROW_ID = 2**31 - 1
+
+
+def row_id(node_id: str) -> int | None:
+    """The row id a global id's node part names, None unless it is one (ASCII digits, in range)."""
+    if not (node_id.isascii() and node_id.isdigit()) or len(node_id) > 10:
+        return None
+    value = int(node_id)
+    return value if 0 < value <= MAX_ROW_ID else None
+
+
 def local_id(global_id: relay.GlobalID | None, type_name: str) -> int | None:
     """The row id inside a global id of the given type (None stays None)."""
     if global_id is None:
         return None
-    if global_id.type_name != type_name or not global_id.node_id.isdigit():
+    found = row_id(global_id.node_id)
+    if global_id.type_name != type_name or found is None:
         raise InvalidInput(f"{global_id} is not a {type_name} id")
-    return int(global_id.node_id)
+    return found
 
 
 def global_id(type_name: str, row_id: int) -> relay.GlobalID:
@@ -33,6 +46,11 @@ async def nodes_by_id(
 ) -> list[T | None]:
     """`resolve_nodes` of every node type: row ids in, a node or None (not found, or not the
     caller's) per id, in order."""
-    ids = [int(node_id) for node_id in node_ids]
+    ids = []
+    for node_id in node_ids:
+        found_id = row_id(node_id)
+        if found_id is None:
+            raise InvalidInput(f"{node_id!r} is not a valid id")
+        ids.append(found_id)
     found = await load(ids)
     return [convert(found[i]) if i in found else None for i in ids]

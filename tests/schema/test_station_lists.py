@@ -201,3 +201,23 @@ async def test_a_cursor_of_another_order_is_invalid_input(live_server, viewer):
         live_server, PAGE, {"first": 2, "after": info["endCursor"], "order": "NEWEST"}, viewer
     )
     assert result["errors"][0]["extensions"]["code"] == "invalid_input"
+
+
+@pytest.mark.parametrize(
+    "node_id", ["abc", "99999999999999999999", "2147483648", "0", "-1", "1e3", "١٢"]
+)
+async def test_a_malformed_global_id_is_invalid_input_not_an_unexpected_error(
+    live_server, viewer, node_id
+):
+    malformed = str(relay.GlobalID("Site", node_id))
+    node = await graphql(
+        live_server, "query ($id: ID!) { node(id: $id) { id } }", {"id": malformed}, viewer
+    )
+    assert node["errors"][0]["extensions"]["code"] == "invalid_input", node
+    listed = await graphql(
+        live_server,
+        PAGE,
+        {"first": 1, "filter": {"siteId": malformed}, "order": "IDENTITY"},
+        viewer,
+    )
+    assert listed["errors"][0]["extensions"]["code"] == "invalid_input", listed
