@@ -11,7 +11,6 @@ import binascii
 import json
 import logging
 from typing import Any
-from urllib.parse import unquote
 
 from ocpp.exceptions import (
     FormationViolationError,
@@ -182,8 +181,10 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
     """Serve one station's websocket."""
     runtime: Runtime = websocket.app.state.runtime
     server: OcppServer = websocket.app.state.ocpp
-    identity = unquote(websocket.path_params["identity"])
-    if not identity or len(identity) > MAX_IDENTITY_LENGTH:
+    # Decoded once already, by the server (ASGI paths are): decoding again would let
+    # `%2541` name station `A`.
+    identity = websocket.path_params["identity"]
+    if not identity or len(identity) > MAX_IDENTITY_LENGTH or not identity.isprintable():
         await websocket.close(code=POLICY_VIOLATION)
         return
     async with server.presence_turn(identity):

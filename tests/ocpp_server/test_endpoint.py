@@ -274,3 +274,17 @@ async def test_a_node_busy_admitting_turns_a_station_away_to_retry(live_server, 
         await turn.__aexit__(None, None, None)
     async with await open_station(live_server, "CP-PATIENT", "ocpp1.6"):
         assert (await station_row("CP-PATIENT"))["connected"] is True
+
+
+@pytest.mark.parametrize("path", ["X%00", "X%0A", "%2541"])
+async def test_an_identity_with_control_characters_or_double_encoding_is_refused(
+    live_server, register, path
+):
+    await register("A")  # `%2541` must not be taken for station A
+    with pytest.raises(InvalidStatus) as refused:
+        async with await open_station(live_server, path, "ocpp1.6"):
+            pass
+    assert refused.value.response.status_code == 403
+    assert not await ChargingStation.exists().where(
+        ChargingStation.identity.is_in(["X\x00", "%41"])
+    )
