@@ -201,3 +201,8 @@ class ApiKeyRevoked:
 @strawberry.type
 class UserCreated:
     user: User
+
+
+@strawberry.type
+class UserUpdated:
+    user: User

@@ -23,6 +23,7 @@ from schema.auth_types import (
     Organization,
     User,
     UserCreated,
+    UserUpdated,
     Viewer,
 )
 from schema.context import Context
@@ -68,7 +69,7 @@ class UserInput:
 
 
 UpdateUserResult = Annotated[
-    UserCreated | NotAuthenticatedError | NotPermittedError | InvalidInputError | NotFoundError,
+    UserUpdated | NotAuthenticatedError | NotPermittedError | InvalidInputError | NotFoundError,
     strawberry.union("UpdateUserResult"),
 ]
 
@@ -207,7 +208,7 @@ class AccountMutation:
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
-        return UserCreated(user=User.from_model(updated))
+        return UserUpdated(user=User.from_model(updated))
 
     @strawberry.mutation(
         description="Change an organization's settings: an admin their own (id may be left "

@@ -241,7 +241,7 @@ def test_unexpected_errors_reach_clients_without_internals():
 
 UPDATE_USER = """
 mutation ($id: ID!, $input: UserInput!) { updateUser(id: $id, input: $input) {
-  __typename ... on UserCreated { user { role active } } ... on UserError { code message } } }
+  __typename ... on UserUpdated { user { role active } } ... on UserError { code message } } }
 """
 
 
