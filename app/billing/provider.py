@@ -5,6 +5,7 @@ a timeout is the same call to Stripe, never a second charge."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -12,6 +13,10 @@ from typing import Any, Protocol
 import stripe
 
 from app.errors import CPMSError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = "the payment provider cannot be reached: try again later"
 
 
 class PaymentDeclined(CPMSError):
@@ -122,7 +127,10 @@ class StripeProvider:
         except stripe.CardError as error:
             raise PaymentDeclined(error.user_message or "the card was declined") from error
         except stripe.StripeError as error:
-            raise ProviderUnavailable(f"Stripe: {error.user_message or error}") from error
+            # Its text can name hosts and network details: logged for us, not shown to drivers.
+            logger.warning("Stripe call failed: %s", error)
+            shown = None if isinstance(error, stripe.APIConnectionError) else error.user_message
+            raise ProviderUnavailable(shown or UNREACHABLE) from error
 
     async def authorize(
         self, amount_minor: int, currency: str, payment_method: str, key: str

@@ -547,3 +547,16 @@ async def test_a_signed_event_without_an_id_is_refused_cleanly(live_server, orga
     body = json.dumps({"type": "payment_intent.succeeded", "data": {"object": {}}}).encode()
     reply = await deliver(live_server, body)
     assert reply.status_code == 400
+
+
+async def test_a_provider_network_error_reaches_the_driver_without_its_details():
+    from app.billing.provider import ProviderUnavailable, StripeProvider
+    from tests.conftest import free_port
+
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    provider = StripeProvider(STRIPE_KEY, None, nowhere)
+    with pytest.raises(ProviderUnavailable) as failed:
+        await provider.authorize(500, "EUR", "pm_card_visa", "cpms-test-unreachable")
+    assert "127.0.0.1" not in failed.value.message
+    assert "refused" not in failed.value.message.lower()
+    assert failed.value.message == "the payment provider cannot be reached: try again later"
