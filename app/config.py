@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     db_pool_min_size: int = Field(default=2, ge=1, le=1000)
     db_pool_max_size: int = Field(default=20, ge=1, le=1000)
     graphiql: bool = True
+    anonymous_introspection: bool = Field(
+        default=True,
+        description="let callers without a credential introspect the schema and see "
+        "'Did you mean' suggestions (the schema is published anyway; keys always may)",
+    )
+    metrics_token: str | None = Field(
+        default=None, description="when set, GET /metrics needs `Authorization: Bearer <it>`"
+    )
     command_timeout_s: float = Field(
         default=30.0, gt=0, le=600, description="how long to wait for a station's answer"
     )

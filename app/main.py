@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 import signal
@@ -18,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from app import __version__, tally
@@ -79,6 +80,15 @@ async def readyz(request: Request) -> Response:
 
 async def metrics_endpoint(request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
+    token = runtime.settings.metrics_token
+    if token and not hmac.compare_digest(
+        request.headers.get("authorization", "").encode(), f"Bearer {token}".encode()
+    ):
+        return PlainTextResponse(
+            "send Authorization: Bearer <CPMS_METRICS_TOKEN>",
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     try:
         await request.app.state.cluster_gauges.refresh(
             runtime.engine, runtime.settings.node_id, request.app.state.ocpp.connected_count()

@@ -19,10 +19,13 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.unset import UNSET, UnsetType
 
+from app.auth import service as auth
 from app.commands.gateway import ChargerGateway
+from app.errors import CPMSError, NotAuthenticated
 from app.runtime import Runtime
 from schema.access import acting_for, bearer_secret, connection_credential, identify
 from schema.alert_types import AlertMutation
+from schema.anonymous import AnonymousSchemaLimits
 from schema.billing_types import PaymentMutation
 from schema.context import Context
 from schema.document_limit import DocumentLengthLimit
@@ -83,6 +86,7 @@ schema = Schema(
     subscription=Subscription,
     extensions=[
         DocumentLengthLimit,
+        AnonymousSchemaLimits,
         partial(QueryDepthLimiter, max_depth=MAX_QUERY_DEPTH, should_ignore=_introspection),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
@@ -100,7 +104,17 @@ def schema_sdl() -> str:
 
 
 async def schema_file(request: Request) -> Response:
-    """`GET /graphql/schema.graphql`: the SDL, for integrators who diff it."""
+    """`GET /graphql/schema.graphql`: the SDL, for integrators who diff it; with a credential
+    only, like introspection, when CPMS_ANONYMOUS_INTROSPECTION is false."""
+    runtime: Runtime = request.app.state.runtime
+    if not runtime.settings.anonymous_introspection:
+        secret = bearer_secret(request.headers.get("authorization"))
+        try:
+            if secret is None:
+                raise NotAuthenticated("sign in: send Authorization: Bearer <key>")
+            await auth.authenticate(runtime.unit_of_work(), secret)
+        except CPMSError as refused:
+            return PlainTextResponse(refused.message, status_code=401)
     return PlainTextResponse(schema_sdl(), media_type="application/graphql; charset=utf-8")
 
 
