@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -15,6 +16,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import ConnectionInitMessage
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 from strawberry.types.unset import UNSET, UnsetType
@@ -118,8 +121,39 @@ async def schema_file(request: Request) -> Response:
     return PlainTextResponse(schema_sdl(), media_type="application/graphql; charset=utf-8")
 
 
+class _RefusingSocket:
+    """A websocket whose "internal error" close (1011) reads 4403 Forbidden: what the legacy
+    protocol's handler sends after refusing a connection_init's credential."""
+
+    def __init__(self, websocket: Any) -> None:
+        self._websocket = websocket
+
+    async def close(self, code: int, reason: str) -> None:
+        if code == 1011:
+            code, reason = 4403, "Forbidden"
+        await self._websocket.close(code, reason)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._websocket, name)
+
+
+class LegacyProtocolHandler(BaseGraphQLWSHandler[Context, None]):
+    """subscriptions-transport-ws: a refused credential closes with 4403, as on the current
+    protocol, not with 1011 (which says the server failed)."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        websocket = self.websocket
+        self.websocket = _RefusingSocket(websocket)  # type: ignore[assignment]
+        try:
+            await super().handle_connection_init(message)
+        finally:
+            self.websocket = websocket
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """strawberry's ASGI app with our context, both websocket protocols and keep-alive."""
+
+    graphql_ws_handler_class = LegacyProtocolHandler
 
     def __init__(self, runtime: Runtime, gateway: ChargerGateway) -> None:
         super().__init__(

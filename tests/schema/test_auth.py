@@ -206,8 +206,7 @@ async def test_a_subscription_without_credentials_is_refused(live_server, demo, 
             while True:
                 message = json.loads(await ws.recv())
                 assert message["type"] != "connection_ack"
-    if protocol == TRANSPORT_WS:
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403  # not 1011
 
 
 async def test_a_subscription_with_a_key_is_accepted(live_server, demo, api_key):
