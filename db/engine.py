@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import asyncpg
 from piccolo.engine import engine_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -72,3 +74,17 @@ def configured_engine() -> Engine:
     if engine is None:
         raise RuntimeError("no Piccolo engine configured (PICCOLO_CONF)")
     return engine
+
+
+def unreachable(error: BaseException) -> bool:
+    """The database cannot be reached now (worth trying again later), as opposed to refusing
+    what was asked of it."""
+    return isinstance(
+        error,
+        OSError
+        | TimeoutError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.InterfaceError
+        | asyncpg.CannotConnectNowError
+        | sqlite3.OperationalError,
+    )

@@ -18,6 +18,7 @@ from ocpp.exceptions import (
     OCPPError,
 )
 from ocpp.messages import Call, CallError, CallResult, unpack
+from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app import metrics
@@ -25,6 +26,7 @@ from app.runtime import Runtime
 from app.stations import registration
 from app.stations import service as stations
 from app.stations.models import StationRecord
+from db.engine import unreachable
 from ocpp_server.link import StationLink
 from ocpp_server.server import LiveConnection, OcppServer
 from ocpp_server.subprotocols import OCPP16, OCPP201, choose_subprotocol
@@ -44,6 +46,7 @@ MAX_FRAME_CHARS = 1_048_576
 # recursion further on.
 MAX_FRAME_DEPTH = 32
 UNKNOWN_MESSAGE_ID = "-1"
+UNAVAILABLE_RETRY_AFTER_S = 30
 
 
 def call_error_frame(message_id: str, error: OCPPError) -> str:
@@ -177,6 +180,20 @@ async def _admit(
         return admission.station, protocol
 
 
+async def _unavailable(websocket: WebSocket) -> None:
+    """HTTP 503 with Retry-After to a handshake we cannot serve now; a server without denial
+    responses turns the close into a 403 instead."""
+    answer = PlainTextResponse(
+        "the database is unavailable: retry later",
+        status_code=503,
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+    )
+    try:
+        await websocket.send_denial_response(answer)
+    except RuntimeError:
+        await websocket.close(code=TRY_AGAIN_LATER)
+
+
 async def ocpp_websocket(websocket: WebSocket) -> None:
     """Serve one station's websocket."""
     runtime: Runtime = websocket.app.state.runtime
@@ -188,7 +205,16 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION)
         return
     async with server.presence_turn(identity):
-        admitted = await _admit(websocket, runtime, server, identity)
+        try:
+            admitted = await _admit(websocket, runtime, server, identity)
+        except Exception as failure:
+            if not unreachable(failure):
+                raise
+            logger.warning(
+                "refused %s for now: the database is unreachable (%s)", identity, failure
+            )
+            await _unavailable(websocket)
+            return
         if admitted is None:
             return
         station, protocol = admitted

@@ -13,16 +13,15 @@ import asyncio
 import contextlib
 import json
 import logging
-import sqlite3
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from app import metrics
 from app.timeparse import utcnow
+from db.engine import unreachable
 from db.tables import OcppMessageLog
 
 logger = logging.getLogger(__name__)
@@ -56,19 +55,6 @@ _COLUMNS = (
     "created_at",
 )
 _Row = tuple[int | None, str, str, int, str, str | None, str, datetime]
-
-
-def _database_away(error: BaseException) -> bool:
-    """The database cannot be reached now (worth trying again), not refusing these rows."""
-    return isinstance(
-        error,
-        OSError
-        | TimeoutError
-        | asyncpg.PostgresConnectionError
-        | asyncpg.InterfaceError
-        | asyncpg.CannotConnectNowError
-        | sqlite3.OperationalError,
-    )
 
 
 def _as_kwargs(row: _Row) -> dict[str, Any]:
@@ -120,7 +106,7 @@ class MessageLog:
             try:
                 await self._write_or_split(batch[start : start + INSERT_CHUNK])
             except Exception as error:
-                if not _database_away(error):
+                if not unreachable(error):
                     logger.exception("could not write OCPP frames to the message log")
                     self._lose(min(INSERT_CHUNK, len(batch) - start))
                     continue
@@ -142,7 +128,7 @@ class MessageLog:
         try:
             await self._write(rows)
         except Exception as error:
-            if _database_away(error):
+            if unreachable(error):
                 raise
             if len(rows) == 1:
                 logger.warning("an OCPP frame of %s was left out of the log: %s", rows[0][1], error)

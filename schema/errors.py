@@ -12,13 +12,17 @@ import logging
 from collections.abc import Iterator
 
 from graphql import GraphQLError
+from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from app.errors import CPMSError
+from db.engine import unreachable
 
 UNEXPECTED = "Unexpected error."
+UNAVAILABLE = "the database is unavailable: try again in a few seconds"
+RETRY_AFTER_S = 5
 
 logger = logging.getLogger("cpms.graphql")
 
@@ -32,6 +36,9 @@ def expected(error: GraphQLError) -> bool:
 
 def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
     for error in errors:
+        if error.original_error is not None and unreachable(error.original_error):
+            logger.warning("the database is unreachable: %s", error.original_error)
+            continue
         if not expected(error):
             StrawberryLogger.error(error, execution_context)
             continue
@@ -48,6 +55,15 @@ def _public(error: GraphQLError) -> GraphQLError:
     if isinstance(original, CPMSError):
         error.extensions = {**(error.extensions or {}), "code": original.code}
         return error
+    if unreachable(original):
+        return GraphQLError(
+            UNAVAILABLE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "unavailable", "retryAfterS": RETRY_AFTER_S},
+        )
     return GraphQLError(
         UNEXPECTED,
         nodes=error.nodes,
@@ -65,3 +81,16 @@ class PublicErrors(SchemaExtension):
         errors = getattr(result, "errors", None)
         if result is not None and errors:
             result.errors = [_public(error) for error in errors]
+            if any(
+                e.extensions and e.extensions.get("code") == "unavailable" for e in result.errors
+            ):
+                _answer_unavailable(self.execution_context.context)
+
+
+def _answer_unavailable(context: object) -> None:
+    """Over HTTP, a request the database could not serve is a 503 with Retry-After: clients
+    and proxies know to try again."""
+    response = getattr(context, "response", None)
+    if isinstance(response, Response):
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from tests.graphql_ws import TRANSPORT_WS
@@ -100,3 +100,41 @@ async def test_a_graphql_websocket_message_larger_than_the_cap_closes_the_connec
             json.dumps({"type": "connection_init", "payload": {"x": "y" * TOO_LARGE}})
         )
         assert await closed_code(client) == 1009
+
+
+async def test_a_database_outage_is_a_503_with_a_retry_hint_not_an_unexpected_error(
+    live_server, organization, api_key, register, monkeypatch
+):
+    from app.stations import registration
+    from app.stations import service as stations
+    from tests.conftest import graphql
+
+    key = await api_key(role="viewer")
+    await register("CP-OUTAGE")
+
+    async def database_away(*args, **kwargs):
+        raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+    monkeypatch.setattr(stations, "page_stations", database_away)
+    monkeypatch.setattr(registration, "admit_connection", database_away)
+    async with httpx.AsyncClient(base_url=live_server.http) as client:
+        reply = await client.post(
+            "/graphql",
+            json={"query": "{ stations { totalCount } }"},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "5"
+    [error] = reply.json()["errors"]
+    assert error["extensions"] == {"code": "unavailable", "retryAfterS": 5}
+    assert "5432" not in error["message"]
+
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(
+            f"{live_server.ws}/ocpp/CP-OUTAGE", subprotocols=[Subprotocol("ocpp1.6")]
+        ):
+            pass
+    assert refused.value.response.status_code == 503
+    assert refused.value.response.headers["Retry-After"] == "30"
+    assert await graphql(live_server, "{ __typename }", token=key) == {
+        "data": {"__typename": "Query"}
+    }
