@@ -124,7 +124,7 @@ async def test_a_driver_sees_only_their_own_sessions(
         'password: "password-1") { ... on LoginSuccess { token } } }',
     )
     token = login["data"]["login"]["token"]
-    someone_else = str(relay.GlobalID("User", "0"))
+    someone_else = str(relay.GlobalID("User", "999999"))
     mine = await graphql(live_server, SESSIONS, {"filter": {"userId": someone_else}}, token)
     assert transactions(mine) == ["10"]  # a filter for someone else is overridden
     assert mine["data"]["sessions"]["totalCount"] == 1
