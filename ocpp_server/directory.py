@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import Pipeline
@@ -30,6 +30,15 @@ _RELEASE_IF_OURS = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+# Renew the entry unless another node has claimed the station since (its connection here is
+# being closed): a renewal must not take the station back.
+_RENEW_UNLESS_TAKEN = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return 0
+"""
 
 
 def entry_key(identity: str, namespace: str = "") -> str:
@@ -45,8 +54,11 @@ class StationDirectory:
         node_id: str,
         live_identities: Callable[[], Iterable[str]],
         prefix: str | None = None,
+        on_taken: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
+        """`on_taken(identity, node_id)`: this node's claim replaced another node's entry."""
         self._node_id = node_id
+        self._on_taken = on_taken
         self._namespace = redis_namespace(redis_url, prefix)
         self._live_identities = live_identities
         # A bounded pool that makes callers wait: hundreds of stations connecting at once must
@@ -107,17 +119,34 @@ class StationDirectory:
         assert self._redis is not None
         while self._changes:
             batch, self._changes = self._changes[:RENEW_CHUNK], self._changes[RENEW_CHUNK:]
+            taken: list[tuple[str, str]] = []
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
                     for identity, claim, _written in batch:
-                        (self._claim_in if claim else self._release_in)(pipe, identity)
-                    await pipe.execute()
+                        if claim:  # the previous holder comes back: it may be another node
+                            pipe.set(self.key(identity), self._node_id, ex=ENTRY_TTL_S, get=True)
+                        else:
+                            self._release_in(pipe, identity)
+                    results = await pipe.execute()
+                taken = [
+                    (identity, str(previous))
+                    for (identity, claim, _written), previous in zip(batch, results, strict=True)
+                    if claim and previous not in (None, self._node_id)
+                ]
             except RedisError as error:
                 logger.warning("cannot update %d directory entries: %s", len(batch), error)
             finally:
                 for _identity, _claim, written in batch:
                     if not written.done():
                         written.set_result(None)
+            for identity, node_id in taken:
+                if self._on_taken is not None:
+                    try:
+                        await self._on_taken(identity, node_id)
+                    except Exception:
+                        logger.warning(
+                            "cannot tell %s to let %s go", node_id, identity, exc_info=True
+                        )
 
     def key(self, identity: str) -> str:
         """The station's entry in this installation's namespace."""
@@ -131,14 +160,15 @@ class StationDirectory:
         return str(node_id) if node_id is not None else None
 
     async def renew(self) -> None:
-        """Every entry of this node, written again with a fresh expiry."""
-        await self._for_each_entry(self._claim_in)
+        """Every entry of this node, written again with a fresh expiry (unless another node
+        holds the station now)."""
+        await self._for_each_entry(self._renew_in)
 
     async def _release_all(self) -> None:
         await self._for_each_entry(self._release_in)
 
-    def _claim_in(self, pipe: Pipeline, identity: str) -> None:
-        pipe.set(self.key(identity), self._node_id, ex=ENTRY_TTL_S)
+    def _renew_in(self, pipe: Pipeline, identity: str) -> None:
+        pipe.eval(_RENEW_UNLESS_TAKEN, 1, self.key(identity), self._node_id, ENTRY_TTL_S)
 
     def _release_in(self, pipe: Pipeline, identity: str) -> None:
         pipe.eval(_RELEASE_IF_OURS, 1, self.key(identity), self._node_id)

@@ -26,6 +26,11 @@ logger = logging.getLogger(__name__)
 REPLACED_CLOSE_CODE = 4001
 
 
+def let_go_channel(node_id: str) -> str:
+    """Where a node hears that a station of its has connected to another node."""
+    return f"cpms:station-let-go:{node_id}"
+
+
 @dataclass(frozen=True)
 class LiveConnection:
     websocket: WebSocket
@@ -56,17 +61,27 @@ class OcppServer:
             runtime.settings.node_id,
             self._connections.keys,
             runtime.settings.redis_prefix,
+            on_taken=self._tell_previous_holder,
         )
+        self._let_go_listener: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.message_log.start()
         await self.presence.start()
         await self.directory.start()
+        listening = asyncio.Event()
+        self._let_go_listener = asyncio.create_task(
+            self._let_go_when_told(listening), name="station-let-go"
+        )
+        await asyncio.wait_for(listening.wait(), 10)
         self._connector_watch = asyncio.create_task(
             stations.forget_removed_connectors(self._runtime.bus)
         )
 
     async def stop(self) -> None:
+        if self._let_go_listener is not None:
+            self._let_go_listener.cancel()
+            await asyncio.gather(self._let_go_listener, return_exceptions=True)
         if self._connector_watch is not None:
             self._connector_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -122,6 +137,34 @@ class OcppServer:
                 await previous.websocket.close(
                     code=REPLACED_CLOSE_CODE, reason="replaced by a new connection"
                 )
+
+    async def _tell_previous_holder(self, identity: str, node_id: str) -> None:
+        """This node took the station over from another one: that node closes its
+        connection, so that commands do not go to whichever of the two an API call reaches."""
+        logger.info("station %s moved here from node %s; telling it to let go", identity, node_id)
+        await self._runtime.bus.send(let_go_channel(node_id), identity)
+
+    async def _let_go_when_told(self, listening: asyncio.Event) -> None:
+        channel = let_go_channel(self._runtime.settings.node_id)
+        while True:
+            try:
+                async with self._runtime.bus.listen(channel) as requests:
+                    listening.set()
+                    async for identity in requests:
+                        await self._let_go(identity)
+            except Exception:  # the bus away: listen again
+                logger.warning("lost the station hand-over channel; listening again", exc_info=True)
+                await asyncio.sleep(1)
+
+    async def _let_go(self, identity: str) -> None:
+        live = self._connections.get(identity)
+        if live is None:
+            return
+        logger.info("station %s connected to another node; closing its connection here", identity)
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await live.websocket.close(
+                code=REPLACED_CLOSE_CODE, reason="replaced by a connection on another node"
+            )
 
     async def detach(self, identity: str, websocket: WebSocket) -> bool:
         """Forget this connection; False if a newer one had replaced it."""

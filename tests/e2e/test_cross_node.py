@@ -190,3 +190,22 @@ async def test_a_key_revoked_on_one_node_closes_its_sockets_on_the_other(
         answer = await graphql(live_server, REVOKE_KEY, {"id": await key_id(viewer)}, admin)
         assert answer["data"]["revokeApiKey"]["__typename"] == "ApiKeyRevoked"
         assert await closed_code(client.connection) == 4403
+
+
+async def test_a_station_that_connects_to_another_node_is_let_go_by_the_first(
+    live_server, second_node, register
+):
+    from tests.conftest import charger
+
+    await register("CP-TWICE")
+    directory = live_server.app.state.ocpp.directory
+    async with charger(live_server, "CP-TWICE", client_class=Station16) as first:
+        await booted(first, "ocpp1.6")
+        async with charger(second_node, "CP-TWICE", client_class=Station16) as second:
+            await booted(second, "ocpp1.6")
+            await asyncio.wait_for(first._connection.wait_closed(), 5)
+            assert first._connection.close_code == 4001
+            assert live_server.app.state.ocpp.live("CP-TWICE") is None
+            assert await directory.locate("CP-TWICE") == "node-2"
+            await directory.renew()  # the first node's renewal does not take it back
+            assert await directory.locate("CP-TWICE") == "node-2"
