@@ -26,7 +26,7 @@ from app.auth.models import (
     TokenVerdict,
     UserView,
 )
-from app.auth.passwords import hash_password, verify_password
+from app.auth.passwords import hash_password_async, verify_password_async
 from app.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, NotPermitted
 from app.events import CredentialsChanged
 from app.outbound import OutboundPolicy
@@ -130,7 +130,7 @@ async def _new_user(
         raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
     if await repository.user_id_by_email(organization_id, email) is not None:
         raise AlreadyExists(f"user {email!r} already exists")
-    password_hash = hash_password(password) if password is not None else None
+    password_hash = await hash_password_async(password) if password is not None else None
     return await repository.create_user(organization_id, email, role, name, password_hash)
 
 
@@ -163,18 +163,20 @@ async def create_user(
 async def login(
     uow: UnitOfWork, organization_slug: str, email: str, password: str, lifetime: timedelta
 ) -> IssuedCredential:
-    """A login token for a user with a password; the same error whatever was wrong."""
+    """A login token for a user with a password; the same error, after the same time,
+    whatever was wrong. The password is checked outside any transaction and off the event
+    loop."""
+    organization_id = await repository.organization_id_by_slug(organization_slug)
+    row = (
+        await repository.user_login_row(organization_id, email.strip().lower())
+        if organization_id is not None
+        else None
+    )
+    stored = row["password_hash"] if row is not None and row["active"] else None
+    if not await verify_password_async(password, stored) or row is None:
+        raise NotAuthenticated(BAD_LOGIN)
+    assert organization_id is not None
     async with uow:
-        organization_id = await repository.organization_id_by_slug(organization_slug)
-        row = (
-            await repository.user_login_row(organization_id, email.strip().lower())
-            if organization_id is not None
-            else None
-        )
-        stored = row["password_hash"] if row else None
-        if row is None or not row["active"] or not stored or not verify_password(password, stored):
-            raise NotAuthenticated(BAD_LOGIN)
-        assert organization_id is not None
         if await repository.organization_suspended(organization_id):
             raise NotAuthenticated(SUSPENDED)
         token = credentials.new_login_token()
@@ -427,7 +429,7 @@ async def update_user(
     if password is not None:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
-        values["password_hash"] = hash_password(password)
+        values["password_hash"] = await hash_password_async(password)
     if principal.user_id == user_id and (
         values.get("active") is False or values.get("role", Role.ADMIN) != Role.ADMIN
     ):

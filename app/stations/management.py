@@ -13,7 +13,7 @@ from typing import Any
 
 from app.auth.access import Permission, require
 from app.auth.models import Principal
-from app.auth.passwords import hash_password
+from app.auth.passwords import hash_station_password
 from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.events import ConnectorRemoved
 from app.healing import service as healing
@@ -63,7 +63,7 @@ def _check_password(password: str) -> str:
     low, high = PASSWORD_LENGTH
     if not low <= len(password) <= high:
         raise InvalidInput(f"an OCPP password has {low} to {high} characters")
-    return hash_password(password)
+    return hash_station_password(password)
 
 
 def _check_station_changes(changes: dict[str, Any]) -> dict[str, Any]:

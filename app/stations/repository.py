@@ -421,6 +421,12 @@ async def record_connections(station_ids: Sequence[int], status: str, at: dateti
     )
 
 
+async def set_password_hash(station_id: int, password_hash: str) -> None:
+    await ChargingStation.update({ChargingStation.password_hash: password_hash}).where(
+        ChargingStation.id == station_id
+    )
+
+
 async def set_presence(station_id: int, *, connected: bool, protocol: str, node_id: str) -> None:
     now = utcnow()
     await record_connections([station_id], CONNECTED if connected else DISCONNECTED, now)
