@@ -260,8 +260,9 @@ async def test_a_dashboard_page_costs_the_same_queries_for_10_or_50_stations(
     await network(organization, 50)
     key = await api_key(role="viewer")
     await graphql(live_server, "{ viewer { role } }", token=key)  # last-used written once
-    small = await queries_for(live_server, key, 10, monkeypatch)
-    large = await queries_for(live_server, key, 50, monkeypatch)
+    # The fewest of three: a background task's read (the tally fold's) may fall in a window.
+    small = min([await queries_for(live_server, key, 10, monkeypatch) for _ in range(3)])
+    large = min([await queries_for(live_server, key, 50, monkeypatch) for _ in range(3)])
     assert small == large
     assert large <= 5  # key, stations, sites, connectors, sessions
 
