@@ -29,9 +29,6 @@ logger = logging.getLogger("cpms")
 T = TypeVar("T")
 
 
-# A station that has not answered a websocket ping this long after it is taken for gone.
-
-
 class StartupError(click.ClickException):
     """A failure before serving: one line on stderr and an exit status of its own (see
     docs/operations.md, "Exit statuses")."""

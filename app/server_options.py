@@ -6,6 +6,7 @@ from typing import Any
 
 from app.config import Settings
 
+# A station that has not answered a websocket ping this long after it is taken for gone.
 PONG_TIMEOUT_S = 30
 
 

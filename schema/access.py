@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.auth import organizations
 from app.auth import service as auth
 from app.errors import CPMSError
 from app.runtime import Runtime
@@ -41,10 +40,9 @@ async def identify(
     if secret is None:
         return
     try:
-        caller = await auth.authenticate(runtime.unit_of_work(), secret)
-        if acting_for:
-            caller = await organizations.act_for(caller, acting_for)
-        context.caller = caller
+        context.caller = await auth.authenticate_acting_for(
+            runtime.unit_of_work(), secret, acting_for
+        )
     except CPMSError as refused:
         context.refusal = refused.message
 

@@ -19,7 +19,6 @@ from datetime import datetime
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from app.auth import organizations
 from app.auth import service as auth
 from app.auth.models import Principal
 from app.errors import CPMSError
@@ -69,9 +68,9 @@ class OpenSockets:
         if socket.closing:
             return False
         try:
-            principal = await auth.authenticate(self._runtime.unit_of_work(), socket.secret)
-            if socket.acting_for:
-                principal = await organizations.act_for(principal, socket.acting_for)
+            principal: Principal | None = await auth.authenticate_acting_for(
+                self._runtime.unit_of_work(), socket.secret, socket.acting_for
+            )
         except CPMSError:
             principal = None
         if principal == socket.principal:

@@ -40,7 +40,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, stored: str) -> bool:
     """Whether the password matches the stored hash (constant time; blocking for scrypt)."""
-    if stored.startswith(STATION_SCHEME + "$"):
+    if _is_station_hash(stored):
         return _verify_station_hash(password, stored)
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
@@ -82,6 +82,10 @@ def hash_station_password(password: str) -> str:
     return f"{STATION_SCHEME}${_b64(salt)}${_b64(digest)}"
 
 
+def _is_station_hash(stored: str) -> bool:
+    return stored.startswith(STATION_SCHEME + "$")
+
+
 def _verify_station_hash(password: str, stored: str) -> bool:
     try:
         _scheme, salt, digest = stored.split("$")
@@ -95,7 +99,7 @@ def _verify_station_hash(password: str, stored: str) -> bool:
 async def verify_station_password(password: str, stored: str) -> tuple[bool, str | None]:
     """Whether a station's password matches, and the fast hash to store instead when it was
     still kept with scrypt (None: nothing to change)."""
-    if stored.startswith(STATION_SCHEME + "$"):
+    if _is_station_hash(stored):
         return _verify_station_hash(password, stored), None
     if not await verify_password_async(password, stored):
         return False, None

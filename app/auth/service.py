@@ -209,6 +209,15 @@ async def expiry(secret: str) -> datetime | None:
     return row["expires_at"] if row is not None else None
 
 
+async def authenticate_acting_for(
+    uow: UnitOfWork, secret: str, acting_for: str | None
+) -> Principal:
+    """The principal behind a credential; a platform key acts for the organization whose slug
+    `acting_for` names, when given."""
+    principal = await authenticate(uow, secret)
+    return await organizations.act_for(principal, acting_for) if acting_for else principal
+
+
 def _stale(last_used_at: datetime | None, now: datetime) -> bool:
     return last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION
 

@@ -211,7 +211,8 @@ def outbox_handlers(uow_factory: Any, provider: PaymentProvider) -> dict[str, ou
             # Not every Stripe API version reports amount_received: we know the amount.
             received = intent.amount_received or payload.get("amount_minor", 0)
             async with uow_factory() as uow:
-                await _apply_intent(uow, payment.id, intent.status, received)
+                fresh = await repository.payment_by_id(payment.id)
+                await _apply_intent(uow, fresh, intent.status, received)
 
     async def capture(payload: dict[str, Any]) -> None:
         await settle(
@@ -269,12 +270,11 @@ FINAL_STATUSES = frozenset({"captured", "released", "failed"})
 
 
 async def _apply_intent(
-    uow: UnitOfWork, payment_id: int, intent_status: str, amount_received: int
+    uow: UnitOfWork, payment: PaymentView, intent_status: str, amount_received: int
 ) -> None:
-    """What the provider reports of a payment, inside `uow`. An older report arriving late
-    changes nothing; one that contradicts a final status or the authorized amount changes
-    nothing either, and raises an alert."""
-    payment = await repository.payment_by_id(payment_id)
+    """What the provider reports of a payment (as read inside `uow`). An older report
+    arriving late changes nothing; one that contradicts a final status or the authorized
+    amount changes nothing either, and raises an alert."""
     status = INTENT_STATUSES.get(intent_status)
     if status is None:
         return
@@ -336,7 +336,7 @@ async def record_webhook(uow: UnitOfWork, event: dict[str, Any]) -> bool:
             payment = await repository.payment_by_provider_id(intent["id"])
             if payment is not None:
                 received = int(intent.get("amount_received") or 0)
-                await _apply_intent(uow, payment.id, intent.get("status", ""), received)
+                await _apply_intent(uow, payment, intent.get("status", ""), received)
         await repository.mark_webhook_processed("stripe", event["id"])
     return True
 
