@@ -64,14 +64,13 @@ async def admit_connection(
                 await _refuse(uow, known, identity, "InvalidCredentials", reason)
             return Admission(None, reason)
     async with uow:
-        station = await repository.get_station_record(identity)
+        station = known or await repository.get_station_record(identity)
         if station is None:
             station = await _register_unknown(identity, password, registration_organization)
             if station is None:
                 await _refuse(uow, None, identity, "UnknownStation", "not registered")
                 return Admission(None, "unknown station")
-        elif known is None or station.password_hash != known.password_hash:
-            # Registered or given another password meanwhile: check against what holds now.
+        elif known is None:  # registered meanwhile by a concurrent first connection
             reason, faster_hash = await _credential_problem(station, password, tls)
             if reason is not None:
                 await _refuse(uow, station, identity, "InvalidCredentials", reason)
