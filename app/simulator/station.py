@@ -166,6 +166,8 @@ class SimulatedStation:
                     return  # the run ended while waiting for a turn to connect
                 websocket = await asyncio.wait_for(self._connect(), self._left())
         except (OSError, WebSocketException, TimeoutError) as error:
+            if isinstance(error, TimeoutError) and self._left() <= 0:
+                return  # the run ended while connecting: not the server's failure
             self.tally.connect_failures += 1
             self.tally.connect_failure_reasons[connect_failure_reason(error)] += 1
             await asyncio.sleep(min(5.0, self._left()))
