@@ -94,6 +94,33 @@ class Settings(BaseSettings):
         description="per node: seconds between checks of every open API websocket's credential "
         "(a safety net: revocations on this installation close them at once)",
     )
+    auth_max_failures: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        description="per account and per station identity: failed credential checks within "
+        "CPMS_AUTH_FAILURE_WINDOW_S before further attempts are locked out",
+    )
+    auth_address_max_failures: int = Field(
+        default=50,
+        ge=1,
+        le=1_000_000,
+        description="per source address: failed credential checks within "
+        "CPMS_AUTH_FAILURE_WINDOW_S before its attempts are locked out (higher: many users "
+        "or stations may share one address)",
+    )
+    auth_failure_window_s: float = Field(
+        default=300, gt=0, le=86_400, description="how long a failed credential check counts"
+    )
+    auth_lockout_s: float = Field(
+        default=300,
+        gt=0,
+        le=86_400,
+        description="how long a locked-out account, station identity or address is refused",
+    )
+    security_event_retention_days: float = Field(
+        default=90, gt=0, le=3650, description="how long stations' security events are kept"
+    )
     ocpp_frames_per_s: float = Field(
         default=100,
         gt=0,

@@ -10,6 +10,7 @@ import signal
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
@@ -23,6 +24,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from app import __version__, tally
+from app.attempts import FailedAttempts, Limits
 from app.billing import payments
 from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
@@ -40,6 +42,7 @@ from app.outbox import OutboxWorker
 from app.periodic import Periodic
 from app.runtime import Runtime
 from app.sessions import service as sessions
+from app.stations import service as stations
 from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.engine import ping as ping_database
@@ -55,6 +58,7 @@ logger = logging.getLogger(__name__)
 READINESS_TIMEOUT_S = 2.0
 # Reads sum what is not folded yet, so this only bounds how many changes a read adds up.
 TALLY_FOLD_INTERVAL_S = 5.0
+SECURITY_EVENT_PRUNE_INTERVAL_S = 3600.0
 
 
 async def healthz(request: Request) -> Response:
@@ -130,8 +134,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     provider = payment_provider(
         settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
     )
+    attempts = FailedAttempts(Limits.of(settings), settings.redis_url, settings.redis_prefix)
     runtime = Runtime(
-        settings=settings, engine=engine, bus=bus, unit_of_work=unit_of_work, payments=provider
+        settings=settings,
+        engine=engine,
+        bus=bus,
+        unit_of_work=unit_of_work,
+        payments=provider,
+        attempts=attempts,
     )
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)
@@ -157,6 +167,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     # Any node may fold the dashboard tallies; one at a time keeps it cheap.
     tallies = Periodic("tally fold", TALLY_FOLD_INTERVAL_S, tally.fold, leases)
+    security_retention = Periodic(
+        "security event retention",
+        SECURITY_EVENT_PRUNE_INTERVAL_S,
+        lambda: stations.prune_security_events(
+            timedelta(days=settings.security_event_retention_days)
+        ),
+        leases,
+    )
     graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager
@@ -173,6 +191,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await reconciliation.start()
         await session_watch.start()
         await tallies.start()
+        await security_retention.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -183,10 +202,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await security_retention.stop()
             await tallies.stop()
             await session_watch.stop()
             await reconciliation.stop()
             await leases.close()
+            await attempts.close()
             await deliveries.stop()
             await graphql.sockets.stop()
             await gateway.stop()

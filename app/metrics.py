@@ -27,6 +27,16 @@ OCPP_FRAMES_THROTTLED = Counter(
     "cpms_ocpp_frames_throttled_total",
     "OCPP frames read late because their station exceeded CPMS_OCPP_FRAMES_PER_S",
 )
+AUTH_LOCKOUTS = Counter(
+    "cpms_auth_lockouts_total",
+    "Accounts, station identities and source addresses locked out after too many failed "
+    "credential checks",
+    ["kind"],
+)
+AUTH_REFUSED_WHILE_LOCKED = Counter(
+    "cpms_auth_refused_while_locked_total",
+    "Logins and station connections refused unchecked because their key was locked out",
+)
 
 # Request latencies. Labels stay bounded: routes are the app's own, operation names are capped
 # (see operation_label), actions and results are the command set's.

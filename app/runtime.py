@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from piccolo.engine.base import Engine
 
+from app.attempts import FailedAttempts
 from app.billing.provider import PaymentProvider
 from app.config import Settings
 from app.events import EventBus
@@ -20,6 +21,7 @@ class Runtime:
     bus: EventBus
     unit_of_work: UnitOfWorkFactory
     payments: PaymentProvider
+    attempts: FailedAttempts
 
     @property
     def outbound(self) -> OutboundPolicy:

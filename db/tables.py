@@ -590,8 +590,12 @@ class SecurityEvent(Table):
     type = Varchar(length=64)
     tech_info = Text(null=True, default=None)
     source = Varchar(length=8, default="station")  # station | server
-    occurred_at = Timestamptz()
+    # Indexed: refusals are counted on a recent event, and old events are pruned.
+    occurred_at = Timestamptz(index=True)
     received_at = _created()
+    # A refusal repeated soon after is counted here rather than written again.
+    repeats = Integer(default=1)
+    last_occurred_at = Timestamptz(null=True, default=None)
 
 
 class OutboxMessage(Table):

@@ -165,13 +165,23 @@ async def _admit(
             return None
         admission = await registration.admit_connection(
             runtime.unit_of_work(),
+            runtime.attempts,
             identity=identity,
             password=basic_auth_password(websocket, identity),
             tls=websocket.url.scheme == "wss",
             protocol=protocol,
             node_id=runtime.settings.node_id,
             registration_organization=runtime.settings.registration_organization,
+            address=websocket.client.host if websocket.client is not None else None,
         )
+        if admission.retry_after_s is not None:
+            await _deny(
+                websocket,
+                429,
+                "too many failed attempts: retry later",
+                admission.retry_after_s,
+            )
+            return None
         if admission.station is None:
             await websocket.close(code=POLICY_VIOLATION)
             return None
@@ -180,13 +190,11 @@ async def _admit(
         return admission.station, protocol
 
 
-async def _unavailable(websocket: WebSocket) -> None:
-    """HTTP 503 with Retry-After to a handshake we cannot serve now; a server without denial
-    responses turns the close into a 403 instead."""
+async def _deny(websocket: WebSocket, status: int, text: str, retry_after_s: int) -> None:
+    """An HTTP answer with Retry-After to a handshake we will not serve now; a server without
+    denial responses turns the close into a 403 instead."""
     answer = PlainTextResponse(
-        "the database is unavailable: retry later",
-        status_code=503,
-        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+        text, status_code=status, headers={"Retry-After": str(retry_after_s)}
     )
     try:
         await websocket.send_denial_response(answer)
@@ -213,7 +221,12 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
             logger.warning(
                 "refused %s for now: the database is unreachable (%s)", identity, failure
             )
-            await _unavailable(websocket)
+            await _deny(
+                websocket,
+                503,
+                "the database is unavailable: retry later",
+                UNAVAILABLE_RETRY_AFTER_S,
+            )
             return
         if admitted is None:
             return

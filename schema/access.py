@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import HTTPConnection
+
 from app.auth import service as auth
 from app.errors import CPMSError
 from app.runtime import Runtime
@@ -19,6 +21,12 @@ def bearer_secret(value: object) -> str | None:
         return None
     secret = value[len(BEARER) :].strip()
     return secret or None
+
+
+def client_address(connection: HTTPConnection) -> str | None:
+    """The caller's address: the peer's, or the one a trusted proxy forwarded (uvicorn's
+    proxy headers, trusted from FORWARDED_ALLOW_IPS, default 127.0.0.1)."""
+    return connection.client.host if connection.client is not None else None
 
 
 def connection_credential(params: dict[str, Any] | None) -> str | None:

@@ -13,7 +13,7 @@ from strawberry.types.unset import UNSET
 from app.auth import service as auth
 from app.auth.models import Role, UnknownStationPolicy
 from app.errors import CPMSError, NotAuthenticated
-from schema.access import bearer_secret
+from schema.access import bearer_secret, client_address
 from schema.auth_types import (
     ApiKey,
     ApiKeyCreated,
@@ -35,10 +35,13 @@ from schema.problems import (
     NotAuthenticatedError,
     NotFoundError,
     NotPermittedError,
+    RateLimitedError,
     problem,
 )
 
-LoginResult = Annotated[LoginSuccess | NotAuthenticatedError, strawberry.union("LoginResult")]
+LoginResult = Annotated[
+    LoginSuccess | NotAuthenticatedError | RateLimitedError, strawberry.union("LoginResult")
+]
 LogoutResult = Annotated[LogoutSuccess | NotAuthenticatedError, strawberry.union("LogoutResult")]
 CreateApiKeyResult = Annotated[
     ApiKeyCreated | NotAuthenticatedError | NotPermittedError | InvalidInputError,
@@ -119,7 +122,13 @@ class AccountMutation:
         lifetime = timedelta(hours=runtime.settings.login_token_ttl_hours)
         try:
             issued = await auth.login(
-                runtime.unit_of_work(), organization, email, password, lifetime
+                runtime.unit_of_work(),
+                runtime.attempts,
+                organization,
+                email,
+                password,
+                lifetime,
+                address=client_address(info.context.request),
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]

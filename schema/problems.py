@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.attempts import RateLimited
 from app.billing.provider import PaymentDeclined, PaymentsDisabled, ProviderUnavailable
 from app.commands.errors import (
     CommandFailed,
@@ -48,6 +49,14 @@ class AlreadyExistsError(UserError):
     pass
 
 
+@strawberry.type(
+    description="Too many failed attempts lately (an account or an address locked out for a "
+    "while); nothing was checked. Try again after `retryAfterS` seconds."
+)
+class RateLimitedError(UserError):
+    retry_after_s: int
+
+
 PROBLEM_TYPES: dict[type[CPMSError], type[UserError]] = {
     NotAuthenticated: NotAuthenticatedError,
     NotPermittedFailure: NotPermittedError,
@@ -59,6 +68,10 @@ PROBLEM_TYPES: dict[type[CPMSError], type[UserError]] = {
 
 def problem(error: CPMSError) -> UserError:
     """The typed error for an expected failure; unmapped ones are re-raised (a bug to fix)."""
+    if isinstance(error, RateLimited):
+        return RateLimitedError(
+            code=error.code, message=error.message, retry_after_s=error.retry_after_s
+        )
     for failure_type in type(error).__mro__:
         problem_type = PROBLEM_TYPES.get(failure_type)
         if problem_type is not None:

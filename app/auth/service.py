@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.attempts import FailedAttempts
 from app.auth import credentials, organizations, repository
 from app.auth.access import Permission, may, require
 from app.auth.models import (
@@ -161,21 +162,35 @@ async def create_user(
 
 
 async def login(
-    uow: UnitOfWork, organization_slug: str, email: str, password: str, lifetime: timedelta
+    uow: UnitOfWork,
+    attempts: FailedAttempts,
+    organization_slug: str,
+    email: str,
+    password: str,
+    lifetime: timedelta,
+    address: str | None = None,
 ) -> IssuedCredential:
     """A login token for a user with a password; the same error, after the same time,
     whatever was wrong. The password is checked outside any transaction and off the event
-    loop."""
+    loop, and not at all while the account or the caller's address is locked out after too
+    many failures (RateLimited). Unknown accounts are counted like known ones, so a lockout
+    tells nothing about who exists."""
+    email = email.strip().lower()
+    account = attempts.account(organization_slug, email)
+    from_address = attempts.address("login", address)
+    await attempts.check(account, from_address)
     organization_id = await repository.organization_id_by_slug(organization_slug)
     row = (
-        await repository.user_login_row(organization_id, email.strip().lower())
+        await repository.user_login_row(organization_id, email)
         if organization_id is not None
         else None
     )
     stored = row["password_hash"] if row is not None and row["active"] else None
     if not await verify_password_async(password, stored) or row is None:
+        await attempts.failed(account, from_address)
         raise NotAuthenticated(BAD_LOGIN)
     assert organization_id is not None
+    await attempts.succeeded(account)
     async with uow:
         if await repository.organization_suspended(organization_id):
             raise NotAuthenticated(SUSPENDED)

@@ -224,6 +224,7 @@ class Admission:
 
     station: StationRecord | None
     refused_reason: str | None = None
+    retry_after_s: int | None = None  # refused for now: locked out after too many failures
 
 
 @dataclass(frozen=True, slots=True)

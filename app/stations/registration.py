@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from app.attempts import FailedAttempts, RateLimited
 from app.auth.models import UnknownStationPolicy
 from app.auth.passwords import hash_station_password, verify_station_password
 from app.errors import AlreadyExists, NotFound
@@ -15,6 +17,8 @@ from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
+
+REPEATS_COUNTED_WITHIN = timedelta(minutes=5)
 
 
 async def register_station(
@@ -43,6 +47,7 @@ async def register_station(
 
 async def admit_connection(
     uow: UnitOfWork,
+    attempts: FailedAttempts,
     *,
     identity: str,
     password: str | None,
@@ -50,16 +55,25 @@ async def admit_connection(
     protocol: str,
     node_id: str,
     registration_organization: str | None,
+    address: str | None = None,
 ) -> Admission:
     """Decide whether a websocket may stay open, and record the station as connected. The
     credentials are checked before the transaction: a password kept with scrypt (from an
     earlier version) takes its ~50 ms off the event loop, and is then replaced by the fast
-    hash."""
+    hash. While the identity or the address is locked out after too many failures (wrong
+    passwords, unknown identities) nothing is checked, and the station is told when to retry."""
+    by_identity = attempts.station(identity)
+    from_address = attempts.address("station", address)
+    try:
+        await attempts.check(by_identity, from_address)
+    except RateLimited as locked:
+        return Admission(None, "locked out", retry_after_s=locked.retry_after_s)
     known = await repository.get_station_record(identity)
     faster_hash = None
     if known is not None:
         reason, faster_hash = await _credential_problem(known, password, tls)
         if reason is not None:
+            await attempts.failed(by_identity, from_address)
             async with uow:
                 await _refuse(uow, known, identity, "InvalidCredentials", reason)
             return Admission(None, reason)
@@ -68,11 +82,14 @@ async def admit_connection(
         if station is None:
             station = await _register_unknown(identity, password, registration_organization)
             if station is None:
+                # Only the address counts: random identities would each start a count.
+                await attempts.failed(from_address)
                 await _refuse(uow, None, identity, "UnknownStation", "not registered")
                 return Admission(None, "unknown station")
         elif known is None:  # registered meanwhile by a concurrent first connection
             reason, faster_hash = await _credential_problem(station, password, tls)
             if reason is not None:
+                await attempts.failed(by_identity, from_address)
                 await _refuse(uow, station, identity, "InvalidCredentials", reason)
                 return Admission(None, reason)
         if faster_hash is not None:
@@ -80,6 +97,8 @@ async def admit_connection(
         await repository.set_presence(
             station.id, connected=True, protocol=protocol, node_id=node_id
         )
+        if station.password_hash is not None:
+            await attempts.succeeded(by_identity)
         await healing.remember_open_alerts(station.id)
         await healing.back_online(uow, station.organization_id, station.id)
         uow.emit(
@@ -156,14 +175,28 @@ async def _register_unknown(
 async def _refuse(
     uow: UnitOfWork, station: StationRecord | None, identity: str, kind: str, reason: str
 ) -> None:
+    """Record a refusal as a security event. Repeats within REPEATS_COUNTED_WITHIN are
+    counted on the event already written (for unknown stations: one event whatever the
+    identity), so a storm of refused connections writes one row, not one per attempt."""
     logger.warning("refused station %s: %s", identity, reason)
+    now = utcnow()
+    station_id = station.id if station else None
+    if await repository.repeat_security_event(
+        station_id=station_id,
+        identity=identity,
+        kind=kind,
+        tech_info=reason,
+        since=now - REPEATS_COUNTED_WITHIN,
+        at=now,
+    ):
+        return
     await repository.add_security_event(
-        station_id=station.id if station else None,
+        station_id=station_id,
         identity=identity,
         kind=kind,
         tech_info=reason,
         source="server",
-        occurred_at=utcnow(),
+        occurred_at=now,
     )
     uow.emit(
         SecurityEventRaised(

@@ -508,6 +508,57 @@ async def add_security_event(
     )
 
 
+async def repeat_security_event(
+    *,
+    station_id: int | None,
+    identity: str,
+    kind: str,
+    tech_info: str | None,
+    since: datetime,
+    at: datetime,
+) -> bool:
+    """Count one more occurrence on the latest event we wrote since `since` of this kind
+    about this station, for the same reason (about any unknown station, whatever the reason,
+    when `station_id` is None); whether there was one."""
+    about = (
+        (SecurityEvent.station.is_null(),)
+        if station_id is None
+        else (SecurityEvent.station == station_id, SecurityEvent.tech_info == tech_info)
+    )
+    latest = (
+        await SecurityEvent.select(SecurityEvent.id)
+        .where(
+            *about,
+            SecurityEvent.type == kind[:64],
+            SecurityEvent.source == "server",
+            SecurityEvent.occurred_at >= since,
+        )
+        .order_by(SecurityEvent.id, ascending=False)
+        .first()
+    )
+    if latest is None:
+        return False
+    # The unknown station seen last, in case it is the one an operator is looking for.
+    changes: dict[Any, Any] = {
+        SecurityEvent.repeats: SecurityEvent.repeats + 1,
+        SecurityEvent.last_occurred_at: at,
+    }
+    if station_id is None:
+        changes[SecurityEvent.tech_info] = f"{tech_info} (latest: {identity[:64]})"
+    await SecurityEvent.update(changes).where(SecurityEvent.id == latest["id"])
+    return True
+
+
+async def prune_security_events(before: datetime) -> int:
+    """Delete security events that happened before `before`; how many."""
+    deleted = (
+        await SecurityEvent.delete()
+        .where(SecurityEvent.occurred_at < before)
+        .returning(SecurityEvent.id)
+    )
+    return len(deleted)
+
+
 async def set_transfer_status(station_id: int, kind: str, status: str, at: datetime) -> None:
     """Progress of a firmware update (`kind` firmware) or diagnostics/log upload (diagnostics)."""
     columns = {

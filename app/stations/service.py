@@ -335,6 +335,11 @@ async def record_status(uow: UnitOfWork, station: StationRecord, report: StatusR
         )
 
 
+async def prune_security_events(retention: timedelta) -> int:
+    """Forget security events older than `retention`; how many went."""
+    return await repository.prune_security_events(utcnow() - retention)
+
+
 async def record_security_event(
     uow: UnitOfWork, station: StationRecord, kind: str, tech_info: str | None, occurred_at: datetime
 ) -> None:

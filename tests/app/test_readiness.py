@@ -5,6 +5,7 @@ import pytest
 from piccolo.engine.postgres import PostgresEngine
 from starlette.applications import Starlette
 
+from app.attempts import FailedAttempts, Limits
 from app.billing.provider import DisabledProvider
 from app.config import load_settings
 from app.events import EventBus
@@ -26,6 +27,7 @@ async def test_readyz_is_503_when_the_database_is_down(settings):
         bus=bus,
         unit_of_work=UnitOfWorkFactory(unreachable, bus),
         payments=DisabledProvider(),
+        attempts=FailedAttempts(Limits.of(load_settings()), None),
     )
     try:
         transport = httpx.ASGITransport(app=app)
