@@ -16,6 +16,10 @@ and Redis, in four phases on one fleet.
    until all are booted and online again, what went wrong meanwhile, and whether every session
    open before it is still open (and the same one) after it.
 
+Every station authenticates with HTTP Basic, as most fleets do (security profile 1): it is
+registered with its password on its first connection (trust on first use) and its password is
+checked again at each connection, the storm's included.
+
 The database is dropped and created anew. Simulators run in processes of their own, each on its
 own loopback source address (127.0.0.2, …), since one address has ~28,000 source ports and one
 process 20,000 open files. Result: bench/results/scale.json (and docs/benchmarks.md through
@@ -65,6 +69,7 @@ from bench.runner import recreate_database
 from bench.summary import row, write_result
 
 PREFIX = "SCALE"  # station identities SCALE-000000, ...
+STATION_PASSWORD = "scale-bench-basic-auth-0123456789"  # 16 to 40 characters
 PROBE_RATE_PER_S = 5.0  # status changes and remote commands, each
 STORM_TIMEOUT_S = 900.0
 RAMP_TIMEOUT_S = 1800.0
@@ -167,6 +172,7 @@ def start_simulators(fleet: Fleet, urls: list[str]) -> Simulators:
         duration_s=86_400,  # the bench stops them
         share_201=0.5,
         prefix=PREFIX,
+        password=STATION_PASSWORD,
         ramp_s=fleet.ramp_s,
         session_share=fleet.charging / fleet.stations,
         validate=False,  # the servers check what they get; the simulators' CPU is scarce
@@ -429,7 +435,7 @@ async def run(args: argparse.Namespace, fleet: Fleet) -> dict[str, Any]:
     )
     servers = start_servers(env, fleet.servers)
     simulators = Simulators()
-    result: dict[str, Any] = {"fleet": fleet.__dict__}
+    result: dict[str, Any] = {"fleet": {**fleet.__dict__, "station_auth": "HTTP Basic"}}
     try:
         ocpp_urls = [f"{server.url}/ocpp" for server in servers]
         idle_memory = Usage(servers, simulators).memory()
@@ -619,7 +625,7 @@ def summarize(result: dict[str, Any]) -> list[dict[str, Any]]:
             command_outcomes.get("CommandAccepted", 0) == steady_["remote_commands"]["commands"],
         ),
         row(
-            "reconnect storm: all back online",
+            f"reconnect storm: all back online ({fleet.get('station_auth', 'no auth')})",
             storm_s,
             "s",
             "< 120 s",

@@ -162,6 +162,9 @@ class ChargingStation(Table):
     security_profile = Integer(default=1)
     free_vend = Boolean(default=False)  # charges for any id token it does not know
     password_hash = _optional_text(255)
+    # A new password sent to the station: valid beside password_hash until the station first
+    # connects with it, which makes it the only one.
+    pending_password_hash = _optional_text(255)
     registration_status = Varchar(length=16, default="Accepted", index=True)
     heartbeat_interval = Integer(default=300)
     status = Varchar(length=16, default="Unknown")  # connector 0 / station-level status

@@ -24,7 +24,13 @@ from app.commands.errors import (
     StationNotReady,
     StationOffline,
 )
-from app.commands.models import Command, CommandResult, decode_command, encode_command
+from app.commands.models import (
+    Command,
+    CommandResult,
+    decode_command,
+    encode_command,
+    secrets_of,
+)
 from app.errors import CPMSError
 from app.runtime import Runtime
 from ocpp_server.server import LiveConnection, OcppServer
@@ -85,8 +91,10 @@ class OcppGateway:
         translation: Any = v201_commands if live.link.protocol == OCPP201 else v16_commands
         payload = translation.to_call(command)
         live.charge_point._response_timeout = self._timeout_s
+        station_id = live.link.station.id
         try:
-            response = await live.charge_point.call(payload, suppress=False)
+            with self._server.message_log.masking(station_id, secrets_of(command)):
+                response = await live.charge_point.call(payload, suppress=False)
         except TimeoutError:
             action = command.name.api_name
             raise CommandTimeout(

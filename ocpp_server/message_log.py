@@ -14,12 +14,14 @@ import contextlib
 import json
 import logging
 from collections import deque
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
 from app import metrics
+from app.commands.models import SECRET_MASK
 from app.timeparse import utcnow
 from db.engine import unreachable
 from db.tables import OcppMessageLog
@@ -69,6 +71,20 @@ class MessageLog:
         self._task: asyncio.Task[None] | None = None
         self._chunk_ready = asyncio.Event()
         self.dropped = 0
+        # Per station: secrets on their way to it (a new password), masked in what is kept.
+        self._secrets: dict[int, tuple[str, ...]] = {}
+
+    @contextlib.contextmanager
+    def masking(self, station_id: int, secrets: tuple[str, ...]) -> Iterator[None]:
+        """While in the block, `secrets` in the station's frames are kept as SECRET_MASK."""
+        if not secrets:
+            yield
+            return
+        self._secrets[station_id] = secrets
+        try:
+            yield
+        finally:
+            self._secrets.pop(station_id, None)
 
     def record(self, station_id: int | None, identity: str, direction: str, frame: str) -> None:
         if not self._enabled:
@@ -76,6 +92,9 @@ class MessageLog:
         if len(self._buffer) >= MAX_BUFFERED:
             self._buffer.popleft()  # the oldest goes first: the newest say what is happening
             self._lose(1)
+        if self._secrets and station_id in self._secrets:
+            for secret in self._secrets[station_id]:
+                frame = frame.replace(secret, SECRET_MASK)
         if "\x00" in frame:  # valid JSON text, but PostgreSQL stores no NUL
             frame = frame.replace("\x00", "\ufffd")
         message_type, message_id, action = _describe(frame)

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.commands import models
-from app.commands.service import operate
+from app.commands.service import operate, rotate_station_password
 from app.errors import CPMSError, InvalidInput
 from schema.context import Context
 from schema.enums import IdTokenStatus
@@ -61,6 +61,10 @@ async def _send(
         )
     except CPMSError as error:
         return problem(error)  # type: ignore[return-value]
+    return _outcome(identity, result)
+
+
+def _outcome(identity: str, result: models.CommandResult) -> CommandOutcome:
     if not result.accepted:
         return RejectedByStationError(
             code="rejected",
@@ -152,6 +156,25 @@ class OperationMutation:
         self, info: Info[Context, None], identity: str, key: str, value: str
     ) -> CommandOutcome:
         return await _send(info, identity, models.ChangeConfiguration(key=key, value=value))
+
+    @strawberry.mutation(
+        description="Give the station a new random password (admins): 1.6 ChangeConfiguration "
+        "AuthorizationKey, 2.0.1 SetVariables SecurityCtrlr.BasicAuthPassword. The new "
+        "password is valid once sent and is shown to no one; the old one keeps working until "
+        "the station first connects with the new one. If the station refuses, only the old "
+        "one stays valid."
+    )
+    async def rotate_station_password(
+        self, info: Info[Context, None], identity: str
+    ) -> CommandOutcome:
+        context = info.context
+        try:
+            result = await rotate_station_password(
+                context.gateway, context.runtime.unit_of_work, context.principal, identity
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return _outcome(identity, result)
 
     @strawberry.mutation(description="Install firmware from a URL at a time.")
     async def update_firmware(

@@ -48,6 +48,7 @@ class CommandAction(StrEnum):
     CLEAR_CHARGING_PROFILE = "clear_charging_profile"
     GET_COMPOSITE_SCHEDULE = "get_composite_schedule"
     GET_BASE_REPORT = "get_base_report"
+    SET_STATION_PASSWORD = "set_station_password"
 
     @property
     def api_name(self) -> str:
@@ -127,6 +128,23 @@ class ChangeConfiguration(Command):
     name: ClassVar[CommandAction] = CommandAction.CHANGE_CONFIGURATION
     key: str
     value: str
+
+
+# The station's HTTP Basic password, in either version: write-only, changed only through
+# SetStationPassword, which keeps it out of every log and keeps our hash in step.
+PASSWORD_KEYS = frozenset(
+    {"AuthorizationKey", "SecurityCtrlr.BasicAuthPassword", "BasicAuthPassword"}
+)
+SECRET_MASK = "(secret)"
+
+
+@dataclass(frozen=True)
+class SetStationPassword(Command):
+    """1.6 ChangeConfiguration AuthorizationKey, 2.0.1 SetVariables
+    SecurityCtrlr.BasicAuthPassword."""
+
+    name: ClassVar[CommandAction] = CommandAction.SET_STATION_PASSWORD
+    password: str
 
 
 @dataclass(frozen=True)
@@ -271,8 +289,22 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         ClearChargingProfile,
         GetCompositeSchedule,
         GetBaseReport,
+        SetStationPassword,
     )
 }
+
+
+def secrets_of(command: Command) -> tuple[str, ...]:
+    """Values a command carries that no log may keep."""
+    return (command.password,) if isinstance(command, SetStationPassword) else ()
+
+
+def logged_fields(command: Command) -> dict[str, Any]:
+    """The command's fields as the command log keeps them: secrets masked."""
+    fields = dataclasses.asdict(command)
+    if isinstance(command, SetStationPassword):
+        fields["password"] = SECRET_MASK
+    return fields
 
 
 def encode_command(command: Command) -> dict[str, Any]:

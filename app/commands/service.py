@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -11,12 +12,15 @@ from app import metrics
 from app.auth import service as auth
 from app.auth.access import Permission, may, require
 from app.auth.models import Principal
+from app.auth.passwords import hash_station_password
 from app.commands import repository
 from app.commands.errors import StationOffline
 from app.commands.gateway import ChargerGateway
 from app.commands.models import (
     CENTRAL_TOKEN,
+    PASSWORD_KEYS,
     CancelReservation,
+    ChangeConfiguration,
     ClearChargingProfile,
     Command,
     CommandLogEntry,
@@ -27,9 +31,10 @@ from app.commands.models import (
     ReserveNow,
     SendLocalList,
     SetChargingProfile,
-    encode_command,
+    SetStationPassword,
+    logged_fields,
 )
-from app.errors import CPMSError, NotFound, NotPermitted
+from app.errors import CPMSError, InvalidInput, NotFound, NotPermitted
 from app.events import CommandCompleted
 from app.healing import service as healing
 from app.healing.models import AlertDraft, AlertKind, AlertSeverity
@@ -59,7 +64,7 @@ async def send_command(
         raise StationOffline(f"no station {identity!r}")
     command = await _with_token_types(station.organization_id, command)
     entry_id = await repository.log_request(
-        station.organization_id, station.id, command.name, encode_command(command)["fields"], actor
+        station.organization_id, station.id, command.name, logged_fields(command), actor
     )
 
     async def finish(status: str, result: CommandResult | None, error: CPMSError | None) -> None:
@@ -190,7 +195,13 @@ async def operate(
     command: Command,
 ) -> CommandResult:
     """A command from the API. Staff who operate may send anything to their organization's
-    stations; a driver may only start with their own id token and stop their own session."""
+    stations; a driver may only start with their own id token and stop their own session.
+    The station's password is changed only by rotate_station_password."""
+    if isinstance(command, ChangeConfiguration) and command.key in PASSWORD_KEYS:
+        raise InvalidInput(
+            f"{command.key} is the station's password: rotateStationPassword changes it "
+            "without losing the station"
+        )
     station = await stations.get_station_record(identity)
     if station is None or station.organization_id != principal.organization_id:
         raise NotFound(f"no station {identity!r}")
@@ -199,6 +210,44 @@ async def operate(
     ):
         raise NotPermitted(f"the {principal.role} role may not send {command.name.api_name} here")
     return await send_command(gateway, unit_of_work, identity, command, actor_of(principal))
+
+
+async def rotate_station_password(
+    gateway: ChargerGateway,
+    unit_of_work: Callable[[], UnitOfWork],
+    principal: Principal,
+    identity: str,
+) -> CommandResult:
+    """Give a station a new random password (admins). It is valid from the moment it is sent,
+    so a station that applies it and reconnects at once is let in; the old one keeps working
+    until the station first connects with the new one. A station that refuses it (or cannot
+    be reached) keeps its old one only. The new password is never shown nor logged: only
+    the station and our hash know it."""
+    require(principal, Permission.MANAGE)
+    station = await stations.get_station_record(identity)
+    if station is None or station.organization_id != principal.organization_id:
+        raise NotFound(f"no station {identity!r}")
+    if station.security_profile not in (1, 2):
+        raise InvalidInput(
+            f"station {identity} uses security profile {station.security_profile}, "
+            "which has no password (profiles 1 and 2 have)"
+        )
+    # 20 random bytes as 40 hex digits: what a 1.6 AuthorizationKey holds, and a 2.0.1
+    # BasicAuthPassword (16 to 40 characters) too.
+    password = secrets.token_hex(20)
+    password_hash = hash_station_password(password)
+    await stations.offer_password(unit_of_work(), station.id, password_hash)
+    command = SetStationPassword(password=password)
+    try:
+        result = await send_command(gateway, unit_of_work, identity, command, actor_of(principal))
+    except CPMSError as error:
+        # Without an answer the station may have taken it: it stays valid beside the old.
+        if error.code != "timeout":
+            await stations.withdraw_password(unit_of_work(), station.id, password_hash)
+        raise
+    if not result.accepted:
+        await stations.withdraw_password(unit_of_work(), station.id, password_hash)
+    return result
 
 
 async def _own_charging(principal: Principal, station_id: int, command: Command) -> bool:

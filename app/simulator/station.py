@@ -617,7 +617,9 @@ class Client16(ChargePoint16):
         )
 
     @on(Action16.change_configuration)
-    def change(self, **_: Any) -> result16.ChangeConfiguration:
+    def change(self, key: str, value: str, **_: Any) -> result16.ChangeConfiguration:
+        if key == "AuthorizationKey":  # a new password: the next connection uses it
+            self.station.password = value
         return _accept(
             "ChangeConfiguration",
             self.station,

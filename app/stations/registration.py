@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from app.attempts import FailedAttempts, RateLimited
@@ -69,9 +70,9 @@ async def admit_connection(
     except RateLimited as locked:
         return Admission(None, "locked out", retry_after_s=locked.retry_after_s)
     known = await repository.get_station_record(identity)
-    faster_hash = None
+    keep: _KeptHash | None = None
     if known is not None:
-        reason, faster_hash = await _credential_problem(known, password, tls)
+        reason, keep = await _credential_problem(known, password, tls)
         if reason is not None:
             await attempts.failed(by_identity, from_address)
             async with uow:
@@ -87,13 +88,15 @@ async def admit_connection(
                 await _refuse(uow, None, identity, "UnknownStation", "not registered")
                 return Admission(None, "unknown station")
         elif known is None:  # registered meanwhile by a concurrent first connection
-            reason, faster_hash = await _credential_problem(station, password, tls)
+            reason, keep = await _credential_problem(station, password, tls)
             if reason is not None:
                 await attempts.failed(by_identity, from_address)
                 await _refuse(uow, station, identity, "InvalidCredentials", reason)
                 return Admission(None, reason)
-        if faster_hash is not None:
-            await repository.set_password_hash(station.id, faster_hash)
+        if keep is not None:
+            await repository.set_password_hash(
+                station.id, keep.password_hash, was_pending=keep.was_pending
+            )
         await repository.set_presence(
             station.id, connected=True, protocol=protocol, node_id=node_id
         )
@@ -129,11 +132,20 @@ async def record_disconnect(uow: UnitOfWork, station: StationRecord, node_id: st
             )
 
 
+@dataclass(frozen=True, slots=True)
+class _KeptHash:
+    """The hash to keep the station's password with from now on."""
+
+    password_hash: str
+    was_pending: bool  # the new password it was sent: the old one stops working
+
+
 async def _credential_problem(
     station: StationRecord, password: str | None, tls: bool
-) -> tuple[str | None, str | None]:
-    """Why the station may not connect (None: it may), and the fast hash to keep its
-    password with from now on, if it was still kept with scrypt."""
+) -> tuple[str | None, _KeptHash | None]:
+    """Why the station may not connect (None: it may), and the hash to keep its password with
+    from now on: the fast hash of one still kept with scrypt, or the new password it was sent
+    and uses for the first time (until then the old one works too)."""
     if station.security_profile >= 2 and not tls:
         return f"security profile {station.security_profile} requires TLS", None
     if station.security_profile == 1 and tls:
@@ -143,9 +155,12 @@ async def _credential_problem(
     if password is None:
         return "no credentials", None
     matches, faster_hash = await verify_station_password(password, station.password_hash)
-    if not matches:
-        return "wrong password", None
-    return None, faster_hash
+    if matches:
+        return None, _KeptHash(faster_hash, was_pending=False) if faster_hash else None
+    pending = await repository.pending_password_hash(station.id)
+    if pending is not None and (await verify_station_password(password, pending))[0]:
+        return None, _KeptHash(pending, was_pending=True)
+    return "wrong password", None
 
 
 async def _register_unknown(

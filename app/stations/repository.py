@@ -421,10 +421,35 @@ async def record_connections(station_ids: Sequence[int], status: str, at: dateti
     )
 
 
-async def set_password_hash(station_id: int, password_hash: str) -> None:
-    await ChargingStation.update({ChargingStation.password_hash: password_hash}).where(
+async def set_password_hash(station_id: int, password_hash: str, *, was_pending: bool) -> None:
+    """Keep the station's password as `password_hash`; `was_pending`: it is the new one it
+    was sent, so the rotation is complete."""
+    changes: dict[Any, Any] = {ChargingStation.password_hash: password_hash}
+    if was_pending:
+        changes[ChargingStation.pending_password_hash] = None
+    await ChargingStation.update(changes).where(ChargingStation.id == station_id)
+
+
+async def pending_password_hash(station_id: int) -> str | None:
+    row = (
+        await ChargingStation.select(ChargingStation.pending_password_hash)
+        .where(ChargingStation.id == station_id)
+        .first()
+    )
+    return row["pending_password_hash"] if row else None
+
+
+async def set_pending_password_hash(
+    station_id: int, password_hash: str | None, *, replacing: str | None = None
+) -> None:
+    """Set (or, with None, withdraw) the password sent to the station; with `replacing`, only
+    while that is still the pending one (a later rotation wins)."""
+    query = ChargingStation.update({ChargingStation.pending_password_hash: password_hash}).where(
         ChargingStation.id == station_id
     )
+    if replacing is not None:
+        query = query.where(ChargingStation.pending_password_hash == replacing)
+    await query
 
 
 async def set_presence(station_id: int, *, connected: bool, protocol: str, node_id: str) -> None:
@@ -879,11 +904,13 @@ _STATION_UPDATABLE = {
 
 
 async def update_station(organization_id: int, identity: str, values: dict[str, Any]) -> bool:
-    """Whether a station of this organization was updated."""
+    """Whether a station of this organization was updated. A password set by hand voids a
+    rotation under way."""
+    changes: dict[Any, Any] = {_STATION_UPDATABLE[name]: value for name, value in values.items()}
+    if "password_hash" in values:
+        changes[ChargingStation.pending_password_hash] = None
     updated = (
-        await ChargingStation.update(
-            {_STATION_UPDATABLE[name]: value for name, value in values.items()}
-        )
+        await ChargingStation.update(changes)
         .where(
             (ChargingStation.organization == organization_id)
             & (ChargingStation.identity == identity)

@@ -335,6 +335,19 @@ async def record_status(uow: UnitOfWork, station: StationRecord, report: StatusR
         )
 
 
+async def offer_password(uow: UnitOfWork, station_id: int, password_hash: str) -> None:
+    """A new password is on its way to the station: from now on it may connect with it (and
+    with its old one until it does)."""
+    async with uow:
+        await repository.set_pending_password_hash(station_id, password_hash)
+
+
+async def withdraw_password(uow: UnitOfWork, station_id: int, password_hash: str) -> None:
+    """The station did not take the new password: it is void (unless another replaced it)."""
+    async with uow:
+        await repository.set_pending_password_hash(station_id, None, replacing=password_hash)
+
+
 async def prune_security_events(retention: timedelta) -> int:
     """Forget security events older than `retention`; how many went."""
     return await repository.prune_security_events(utcnow() - retention)

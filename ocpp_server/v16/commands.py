@@ -60,6 +60,8 @@ def to_call(command: models.Command) -> Any:
             return call.GetConfiguration(key=list(command.keys) or None)
         case models.ChangeConfiguration():
             return call.ChangeConfiguration(key=command.key, value=command.value)
+        case models.SetStationPassword():
+            return call.ChangeConfiguration(key="AuthorizationKey", value=command.password)
         case models.UpdateFirmware():
             return call.UpdateFirmware(
                 location=command.location,

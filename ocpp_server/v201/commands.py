@@ -103,6 +103,15 @@ def to_call(command: models.Command) -> Any:
                     {"attribute_value": command.value, **_component_variable(command.key)}
                 ]
             )
+        case models.SetStationPassword():
+            return call.SetVariables(
+                set_variable_data=[
+                    {
+                        "attribute_value": command.password,
+                        **_component_variable("SecurityCtrlr.BasicAuthPassword"),
+                    }
+                ]
+            )
         case models.UpdateFirmware():
             return call.UpdateFirmware(
                 request_id=command.request_id,
@@ -185,7 +194,7 @@ def to_result(command: models.Command, response: Any) -> models.CommandResult:
             return models.CommandResult(
                 status="Accepted", data={"values": values, "unknown": unknown}
             )
-        case models.ChangeConfiguration():
+        case models.ChangeConfiguration() | models.SetStationPassword():
             status = response.set_variable_result[0]["attribute_status"]
             return models.CommandResult(status=str(status))
         case models.DataTransfer() if response.data is not None:

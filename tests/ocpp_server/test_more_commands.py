@@ -445,6 +445,7 @@ SAMPLES: list[models.Command] = [
     models.ClearChargingProfile(profile_id=7, evse_id=1, purpose="TxProfile", stack_level=0),
     models.GetCompositeSchedule(evse_id=1, duration_s=600, rate_unit="A"),
     models.GetBaseReport(request_id=13, report_base="SummaryInventory"),
+    models.SetStationPassword(password="0123456789abcdef0123456789abcdef01234567"),
 ]
 
 
