@@ -102,13 +102,16 @@ class FailedAttempts:
             return None
         return Key(f"{surface}-address:{address}", self.limits.address_max_failures)
 
-    async def check(self, *keys: Key | None) -> None:
-        """Raise RateLimited while any of `keys` is locked."""
+    async def check(self, *keys: Key | None) -> frozenset[str]:
+        """Raise RateLimited while any of `keys` is locked; otherwise the names of those with
+        failures counted (only they need `succeeded`: one round trip, not two, for the usual
+        attempt that never failed)."""
         names = [key.name for key in keys if key is not None]
-        remaining_s = await self._locked_for(names)
+        remaining_s, failing = await self._standing(names)
         if remaining_s > 0:
             metrics.AUTH_REFUSED_WHILE_LOCKED.inc()
             raise RateLimited(max(1, round(remaining_s + 0.5)))
+        return failing
 
     async def failed(self, *keys: Key | None) -> None:
         """Count one failure against each key; lock those that reached their limit."""
@@ -137,21 +140,28 @@ class FailedAttempts:
         if self._redis is not None:
             await self._redis.aclose()
 
-    async def _locked_for(self, names: list[str]) -> float:
+    async def _standing(self, names: list[str]) -> tuple[float, frozenset[str]]:
+        """Seconds until the longest lock among `names` ends (0 or less: none), and which of
+        them have failures counted."""
         if not names:
-            return 0.0
+            return 0.0, frozenset()
         if self._redis is None:
             now = time.monotonic()
-            return max((self._locks.get(name, now) - now for name in names), default=0.0)
+            remaining_s = max(self._locks.get(name, now) - now for name in names)
+            failing = frozenset(n for n in names if self._failures.get(n, (0, now))[1] > now)
+            return remaining_s, failing
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for name in names:
                     pipe.pttl(self._key_prefix + "lock:" + name)
-                remaining_ms = await pipe.execute()
+                    pipe.exists(self._key_prefix + "failures:" + name)
+                answers = await pipe.execute()
         except RedisError as error:
             logger.warning("cannot read lockouts, attempts go through: %s", error)
-            return 0.0
-        return max(remaining_ms) / 1000  # -2: no lock
+            return 0.0, frozenset()
+        remaining_ms, exists = answers[0::2], answers[1::2]
+        counted = frozenset(name for name, found in zip(names, exists, strict=True) if found)
+        return max(remaining_ms) / 1000, counted  # PTTL -2: no lock
 
     async def _count(self, key: Key) -> bool:
         """Count a failure; whether it locked the key."""

@@ -20,6 +20,7 @@ from ocpp.exceptions import (
 from ocpp.messages import Call, CallError, CallResult, unpack
 from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from uvicorn.protocols.utils import ClientDisconnected
 
 from app import metrics
 from app.runtime import Runtime
@@ -186,7 +187,14 @@ async def _admit(
             await websocket.close(code=POLICY_VIOLATION)
             return None
         offered_any = bool(websocket.scope.get("subprotocols"))
-        await websocket.accept(subprotocol=protocol if offered_any else None)
+        try:
+            await websocket.accept(subprotocol=protocol if offered_any else None)
+        except (ClientDisconnected, WebSocketDisconnect):
+            # Gone before it heard the answer: recorded as connected a moment ago, it is not.
+            await registration.record_disconnect(
+                runtime.unit_of_work(), admission.station, runtime.settings.node_id
+            )
+            return None
         return admission.station, protocol
 
 
@@ -215,6 +223,10 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
     async with server.presence_turn(identity):
         try:
             admitted = await _admit(websocket, runtime, server, identity)
+        except (ClientDisconnected, WebSocketDisconnect):
+            # The station gave up during the handshake (a reconnect storm's impatient ones):
+            # nothing to answer, and not the database's doing.
+            return
         except Exception as failure:
             if not unreachable(failure):
                 raise

@@ -178,7 +178,7 @@ async def login(
     email = email.strip().lower()
     account = attempts.account(organization_slug, email)
     from_address = attempts.address("login", address)
-    await attempts.check(account, from_address)
+    failing = await attempts.check(account, from_address)
     organization_id = await repository.organization_id_by_slug(organization_slug)
     row = (
         await repository.user_login_row(organization_id, email)
@@ -190,7 +190,8 @@ async def login(
         await attempts.failed(account, from_address)
         raise NotAuthenticated(BAD_LOGIN)
     assert organization_id is not None
-    await attempts.succeeded(account)
+    if account.name in failing:
+        await attempts.succeeded(account)
     async with uow:
         if await repository.organization_suspended(organization_id):
             raise NotAuthenticated(SUSPENDED)

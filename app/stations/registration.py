@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -65,11 +66,18 @@ async def admit_connection(
     passwords, unknown identities) nothing is checked, and the station is told when to retry."""
     by_identity = attempts.station(identity)
     from_address = attempts.address("station", address)
-    try:
-        await attempts.check(by_identity, from_address)
-    except RateLimited as locked:
-        return Admission(None, "locked out", retry_after_s=locked.retry_after_s)
-    known = await repository.get_station_record(identity)
+    # Both at once: a reconnect storm waits for neither in turn.
+    standing, known = await asyncio.gather(
+        attempts.check(by_identity, from_address),
+        repository.get_station_record(identity),
+        return_exceptions=True,
+    )
+    if isinstance(standing, RateLimited):
+        return Admission(None, "locked out", retry_after_s=standing.retry_after_s)
+    if isinstance(standing, BaseException):
+        raise standing
+    if isinstance(known, BaseException):
+        raise known
     keep: _KeptHash | None = None
     if known is not None:
         reason, keep = await _credential_problem(known, password, tls)
@@ -100,7 +108,7 @@ async def admit_connection(
         await repository.set_presence(
             station.id, connected=True, protocol=protocol, node_id=node_id
         )
-        if station.password_hash is not None:
+        if by_identity.name in standing:
             await attempts.succeeded(by_identity)
         await healing.remember_open_alerts(station.id)
         await healing.back_online(uow, station.organization_id, station.id)

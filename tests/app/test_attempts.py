@@ -65,9 +65,13 @@ async def test_a_key_is_locked_after_its_limit_and_others_are_not(attempts):
 async def test_success_forgets_the_failures_of_its_key_but_not_of_the_address(attempts):
     account = attempts.account("acme", unique("forgetful"))
     address = attempts.address("login", unique("198.51.100"))
+    assert await attempts.check(account, address) == frozenset()
     for _ in range(LIMITS.max_failures - 1):
         await attempts.failed(account, address)
+    # What has failures counted: only those need clearing after a success.
+    assert await attempts.check(account, address) == {account.name, address.name}
     await attempts.succeeded(account)
+    assert await attempts.check(account, address) == {address.name}
     await attempts.failed(account, address)  # counted from one again
     await attempts.check(account)
     for _ in range(LIMITS.address_max_failures - LIMITS.max_failures):

@@ -286,3 +286,47 @@ async def test_an_identity_with_control_characters_or_double_encoding_is_refused
             pass
     assert refused.value.response.status_code == 403
     assert await ChargingStation.select(ChargingStation.identity) == [{"identity": "A"}]
+
+
+async def test_a_station_gone_before_its_handshake_is_answered_is_not_left_online(
+    live_server, register, monkeypatch, caplog
+):
+    """A station of a reconnect storm gives up while its connection waits for admission: the
+    admission finds nobody to answer, records it offline again and raises nothing."""
+    from app.stations import registration
+
+    await register("CP-IMPATIENT")
+    admitted = asyncio.Event()
+    client_gone = asyncio.Event()
+    real_admit = registration.admit_connection
+
+    async def admit_after_the_client_left(*args, **kwargs):
+        await client_gone.wait()
+        await asyncio.sleep(0.2)  # the server has seen the socket close
+        admission = await real_admit(*args, **kwargs)
+        admitted.set()
+        return admission
+
+    monkeypatch.setattr(registration, "admit_connection", admit_after_the_client_left)
+    _, writer = await asyncio.open_connection("127.0.0.1", live_server.port)
+    writer.write(
+        b"GET /ocpp/CP-IMPATIENT HTTP/1.1\r\nHost: cpms\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+    )
+    await writer.drain()
+    await asyncio.sleep(0.2)  # the request reached the app
+    writer.close()
+    client_gone.set()
+    await asyncio.wait_for(admitted.wait(), 10)
+    async with asyncio.timeout(10):
+        while True:
+            row = await ChargingStation.select(ChargingStation.connected).where(
+                ChargingStation.identity == "CP-IMPATIENT"
+            )
+            if row[0]["connected"] is False:
+                break
+            await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)  # whatever the endpoint does next has happened
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "database is unreachable" not in caplog.text
