@@ -202,9 +202,7 @@ async def operate(
             f"{command.key} is the station's password: rotateStationPassword changes it "
             "without losing the station"
         )
-    station = await stations.get_station_record(identity)
-    if station is None or station.organization_id != principal.organization_id:
-        raise NotFound(f"no station {identity!r}")
+    station = await _station_of(principal, identity)
     if not may(principal, Permission.OPERATE) and not (
         may(principal, Permission.CHARGE) and await _own_charging(principal, station.id, command)
     ):
@@ -224,9 +222,7 @@ async def rotate_station_password(
     be reached) keeps its old one only. The new password is never shown nor logged: only
     the station and our hash know it."""
     require(principal, Permission.MANAGE)
-    station = await stations.get_station_record(identity)
-    if station is None or station.organization_id != principal.organization_id:
-        raise NotFound(f"no station {identity!r}")
+    station = await _station_of(principal, identity)
     if station.security_profile not in (1, 2):
         raise InvalidInput(
             f"station {identity} uses security profile {station.security_profile}, "
@@ -248,6 +244,14 @@ async def rotate_station_password(
     if not result.accepted:
         await stations.withdraw_password(unit_of_work(), station.id, password_hash)
     return result
+
+
+async def _station_of(principal: Principal, identity: str) -> StationRecord:
+    """The caller's organization's station; another's is as unknown as a missing one."""
+    station = await stations.get_station_record(identity)
+    if station is None or station.organization_id != principal.organization_id:
+        raise NotFound(f"no station {identity!r}")
+    return station
 
 
 async def _own_charging(principal: Principal, station_id: int, command: Command) -> bool:
