@@ -67,17 +67,12 @@ async def admit_connection(
     by_identity = attempts.station(identity)
     from_address = attempts.address("station", address)
     # Both at once: a reconnect storm waits for neither in turn.
-    standing, known = await asyncio.gather(
-        attempts.check(by_identity, from_address),
-        repository.get_station_record(identity),
-        return_exceptions=True,
-    )
-    if isinstance(standing, RateLimited):
-        return Admission(None, "locked out", retry_after_s=standing.retry_after_s)
-    if isinstance(standing, BaseException):
-        raise standing
-    if isinstance(known, BaseException):
-        raise known
+    try:
+        standing, known = await asyncio.gather(
+            attempts.check(by_identity, from_address), repository.get_station_record(identity)
+        )
+    except RateLimited as locked:
+        return Admission(None, "locked out", retry_after_s=locked.retry_after_s)
     keep: _KeptHash | None = None
     if known is not None:
         reason, keep = await _credential_problem(known, password, tls)
