@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +40,21 @@ class Retry(CPMSError):
     code = "retry"
 
 
+@dataclass(frozen=True)
+class Message:
+    """One message to queue: `dedupe_key` makes queuing it twice one message."""
+
+    organization_id: int
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str
+    not_before: datetime | None = None
+
+
+# Rows per INSERT: well under either engine's limit on one statement's parameters.
+INSERT_CHUNK = 500
+
+
 async def enqueue(
     organization_id: int,
     kind: str,
@@ -48,18 +64,28 @@ async def enqueue(
 ) -> None:
     """Queue a message, inside the caller's transaction; the same `dedupe_key` twice is one
     message."""
-    if await OutboxMessage.exists().where(OutboxMessage.dedupe_key == dedupe_key):
-        return
-    await OutboxMessage.insert(
-        OutboxMessage(
-            organization=organization_id,
-            kind=kind,
-            destination=kind,
-            payload=payload,
-            dedupe_key=dedupe_key,
-            next_attempt_at=not_before or utcnow(),
+    await enqueue_many([Message(organization_id, kind, payload, dedupe_key, not_before)])
+
+
+async def enqueue_many(messages: Sequence[Message]) -> None:
+    """Queue many messages in a few statements (a node taking thousands of stations offline
+    at once), inside the caller's transaction; a `dedupe_key` already queued is skipped."""
+    now = utcnow()
+    for start in range(0, len(messages), INSERT_CHUNK):
+        rows = [
+            OutboxMessage(
+                organization=message.organization_id,
+                kind=message.kind,
+                destination=message.kind,
+                payload=message.payload,
+                dedupe_key=message.dedupe_key,
+                next_attempt_at=message.not_before or now,
+            )
+            for message in messages[start : start + INSERT_CHUNK]
+        ]
+        await OutboxMessage.insert(*rows).on_conflict(
+            target=OutboxMessage.dedupe_key, action="DO NOTHING"
         )
-    )
 
 
 async def pending_stats() -> tuple[int, datetime | None]:

@@ -255,19 +255,42 @@ async def policy_of(organization_id: int) -> HealingPolicy:
         return HealingPolicy()
 
 
+@dataclass(frozen=True)
+class OfflineStation:
+    organization_id: int
+    station_id: int
+    identity: str
+
+
 async def watch_offline(
     uow: UnitOfWork, organization_id: int, station_id: int, identity: str
 ) -> None:
     """A station went offline: if it is still offline after the organization's delay, an
     alert opens. Call inside `uow`."""
-    delay = (await policy_of(organization_id)).offline_alert_after
+    await watch_offline_many(uow, [OfflineStation(organization_id, station_id, identity)])
+
+
+async def watch_offline_many(uow: UnitOfWork, stations: Sequence[OfflineStation]) -> None:
+    """`watch_offline` for many stations at once, in a few statements. Call inside `uow`."""
+    delays: dict[int, timedelta] = {}
+    for organization_id in {station.organization_id for station in stations}:
+        delays[organization_id] = (await policy_of(organization_id)).offline_alert_after
     now = utcnow()
-    await outbox.enqueue(
-        organization_id,
-        OFFLINE_CHECK,
-        {"organization_id": organization_id, "station_id": station_id, "identity": identity},
-        f"offline-check:{station_id}:{now.isoformat()}",
-        not_before=now + delay,
+    await outbox.enqueue_many(
+        [
+            outbox.Message(
+                station.organization_id,
+                OFFLINE_CHECK,
+                {
+                    "organization_id": station.organization_id,
+                    "station_id": station.station_id,
+                    "identity": station.identity,
+                },
+                f"offline-check:{station.station_id}:{now.isoformat()}",
+                not_before=now + delays[station.organization_id],
+            )
+            for station in stations
+        ]
     )
 
 

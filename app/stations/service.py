@@ -560,8 +560,11 @@ async def _take_offline(uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> None
     if not rows:
         return
     await repository.mark_offline([row["id"] for row in rows])
+    await healing.watch_offline_many(
+        uow,
+        [healing.OfflineStation(row["organization"], row["id"], row["identity"]) for row in rows],
+    )
     for row in rows:
-        await healing.watch_offline(uow, row["organization"], row["id"], row["identity"])
         uow.emit(
             StationConnectionChanged(
                 organization_id=row["organization"],
