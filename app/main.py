@@ -30,6 +30,7 @@ from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
 from app.body_limit import BodyLimit
 from app.collector import settle_garbage_collector
+from app.commands import service as commands
 from app.config import Settings, get_settings
 from app.events import EventBus
 from app.healing import recovery, watch
@@ -59,6 +60,7 @@ READINESS_TIMEOUT_S = 2.0
 # Reads sum what is not folded yet, so this only bounds how many changes a read adds up.
 TALLY_FOLD_INTERVAL_S = 5.0
 SECURITY_EVENT_PRUNE_INTERVAL_S = 3600.0
+COMMAND_LOG_SWEEP_INTERVAL_S = 60.0
 
 
 async def healthz(request: Request) -> Response:
@@ -175,6 +177,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         ),
         leases,
     )
+    # Commands whose node stopped or died before their outcome was written: settled as
+    # interrupted, at start-up and then every minute.
+    command_log_sweep = Periodic(
+        "command log sweep",
+        COMMAND_LOG_SWEEP_INTERVAL_S,
+        lambda: commands.settle_abandoned(settings.command_timeout_s),
+        leases,
+    )
     graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager
@@ -192,6 +202,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await session_watch.start()
         await tallies.start()
         await security_retention.start()
+        await commands.settle_abandoned(settings.command_timeout_s)
+        await command_log_sweep.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -202,6 +214,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await command_log_sweep.stop()
             await security_retention.stop()
             await tallies.stop()
             await session_watch.stop()

@@ -3,7 +3,13 @@
 With Redis, each node keeps one key per station it serves, with a short expiry that it keeps
 renewing. A node that dies stops renewing, so its stations stop being routed to it within
 `ENTRY_TTL_S` and a command for them fails at once as offline instead of timing out. Without
-Redis there is one node, and a station not connected here is not connected anywhere."""
+Redis there is one node, and a station not connected here is not connected anywhere.
+
+Each node also beats: every `NODE_BEAT_S` it writes Redis's own clock into a key of its own.
+A node whose beat is older than `NODE_SILENT_S` (it died, or it stopped) holds no station,
+whatever its entries still say, so a command does not wait for an answer that cannot come.
+A beat that finds its key gone (Redis restarted empty) or follows a failed one (Redis was
+away) writes every entry of the node again at once, rather than at the next renewal."""
 
 from __future__ import annotations
 
@@ -23,6 +29,14 @@ ENTRY_TTL_S = 60
 RENEW_INTERVAL_S = 20.0
 RENEW_CHUNK = 500
 KEY_PREFIX = "cpms:station-node:"
+NODE_KEY_PREFIX = "cpms:node-beat:"
+NODE_BEAT_S = 2.0
+# Long enough that a node's stalled event loop (a reconnect storm) is not taken for its death.
+NODE_SILENT_S = 15
+# A beat outlives its node long enough to be read as "gone"; a node without any beat key is one
+# that never beat (an older version during a rolling upgrade): its entries are trusted.
+NODE_KEY_TTL_S = 3600
+STOPPED_BEAT = "0"
 MAX_REDIS_CONNECTIONS = 16
 
 # Delete the entry only if it is still ours: the station may have moved to another node since.
@@ -38,6 +52,23 @@ if holder == false or holder == ARGV[1] then
   return redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
 return 0
+"""
+# The node's beat, in Redis's clock (one clock for every node); the previous one, or nil.
+_BEAT = """
+local previous = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], redis.call('TIME')[1], 'EX', ARGV[1])
+return previous
+"""
+# The station's holder, unless its beat says it is gone. The beat key's name is built here from
+# the holder found: fine on one Redis (not a cluster), as the leases' scripts also assume.
+_LOCATE = """
+local node = redis.call('GET', KEYS[1])
+if not node then return false end
+local beat = redis.call('GET', ARGV[1] .. node)
+if beat and tonumber(redis.call('TIME')[1]) - tonumber(beat) > tonumber(ARGV[2]) then
+  return false
+end
+return node
 """
 
 
@@ -72,23 +103,30 @@ class StationDirectory:
             if redis_url
             else None
         )
-        self._renewer: asyncio.Task[None] | None = None
+        self._beating: asyncio.Task[None] | None = None
+        self._renewed_at: float | None = None
+        self._reachable = True
+        self._has_beaten = False
         self._changes: list[tuple[str, bool, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self._redis is not None:
-            self._renewer = asyncio.create_task(self._keep_renewing(), name="directory-renew")
+            self._beating = asyncio.create_task(self._keep_beating(), name="directory-beat")
 
     async def stop(self) -> None:
-        if self._renewer is not None:
-            self._renewer.cancel()
-            await asyncio.gather(self._renewer, return_exceptions=True)
+        if self._beating is not None:
+            self._beating.cancel()
+            await asyncio.gather(self._beating, return_exceptions=True)
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
         if self._redis is not None:
             try:
                 await self._release_all()
+                if self._has_beaten:  # it said it was alive: now it says it stopped
+                    await self._redis.set(
+                        self.node_key(self._node_id), STOPPED_BEAT, ex=NODE_KEY_TTL_S
+                    )
             except RedisError as error:  # the entries expire on their own
                 logger.warning("cannot remove this node's stations from the directory: %s", error)
             await self._redis.aclose()
@@ -152,12 +190,27 @@ class StationDirectory:
         """The station's entry in this installation's namespace."""
         return entry_key(identity, self._namespace)
 
+    def node_key(self, node_id: str) -> str:
+        """A node's beat in this installation's namespace."""
+        return self._namespace + NODE_KEY_PREFIX + node_id
+
     async def locate(self, identity: str) -> str | None:
-        """The node serving this station, or None when no node does."""
+        """The node serving this station, or None when no node does (or its node is gone).
+        Raises RedisError when Redis cannot be reached."""
         if self._redis is None:
             return None
-        node_id = await self._redis.get(self.key(identity))
+        node_id = await self._redis.eval(
+            _LOCATE, 1, self.key(identity), self.node_key(""), NODE_SILENT_S
+        )
         return str(node_id) if node_id is not None else None
+
+    async def beat(self) -> bool:
+        """Say this node is alive; True when its beat key had been lost (Redis restarted, or
+        the node is new), so its entries may be lost too."""
+        assert self._redis is not None
+        previous = await self._redis.eval(_BEAT, 1, self.node_key(self._node_id), NODE_KEY_TTL_S)
+        self._has_beaten = True
+        return previous is None
 
     async def renew(self) -> None:
         """Every entry of this node, written again with a fresh expiry (unless another node
@@ -186,10 +239,27 @@ class StationDirectory:
                     command(pipe, identity)
                 await pipe.execute()
 
-    async def _keep_renewing(self) -> None:
-        while True:
-            await asyncio.sleep(RENEW_INTERVAL_S)
-            try:
+    async def tend(self) -> None:
+        """One beat; every entry written again when it is time to renew, when Redis lost the
+        beat key (restarted empty) or when the last beat failed (claims made meanwhile were
+        lost). Failures are logged once per outage."""
+        assert self._redis is not None
+        loop = asyncio.get_running_loop()
+        try:
+            lost = await self.beat()
+            due = self._renewed_at is None or loop.time() - self._renewed_at >= RENEW_INTERVAL_S
+            if lost or due or not self._reachable:
                 await self.renew()
-            except RedisError as error:
-                logger.warning("cannot renew the station directory: %s", error)
+                self._renewed_at = loop.time()
+                if not self._reachable:
+                    logger.info("the station directory is reachable again; entries renewed")
+            self._reachable = True
+        except RedisError as error:
+            if self._reachable:
+                logger.warning("cannot beat or renew the station directory: %s", error)
+            self._reachable = False
+
+    async def _keep_beating(self) -> None:
+        while True:
+            await self.tend()
+            await asyncio.sleep(NODE_BEAT_S)

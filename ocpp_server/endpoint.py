@@ -246,7 +246,8 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         link = StationLink(station=station, runtime=runtime, protocol=protocol)
         connection = _Connection(websocket, server, station.id, identity)
         charge_point = (ChargePoint201 if protocol == OCPP201 else ChargePoint16)(link, connection)
-        previous = server.take_over(identity, LiveConnection(websocket, link, charge_point))
+        live = LiveConnection(websocket, link, charge_point)
+        previous = server.take_over(identity, live)
     metrics.OCPP_CONNECTIONS.labels(protocol=protocol).inc()
     throttle = FrameThrottle(identity, runtime.settings.ocpp_frames_per_s)
     try:
@@ -270,6 +271,7 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        live.closed.set()
         metrics.OCPP_CONNECTIONS.labels(protocol=protocol).dec()
         try:
             async with server.presence_turn(identity):

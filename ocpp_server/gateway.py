@@ -3,7 +3,12 @@
 Each node listens on its own command channel. A command for a station connected elsewhere is
 published to that node's channel with a reply channel; the owning node sends it to the station
 and publishes the answer (or the error) back. Where a station is connected comes from the
-station directory (`ocpp_server.directory`)."""
+station directory (`ocpp_server.directory`).
+
+A command gives up as soon as its answer cannot come, instead of waiting out its timeout: when
+the station's connection closes, when its node stops or dies, or when the station turns up on
+another node. A request carries the moment its sender gives up; a node that receives it later
+(it waited in the bus while Redis was away) drops it rather than act on it late."""
 
 from __future__ import annotations
 
@@ -11,14 +16,19 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
+import time
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from ocpp.exceptions import OCPPError
+from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
 
 from app.commands.errors import (
     ERRORS_BY_CODE,
+    BusUnavailable,
     CommandFailed,
     CommandTimeout,
     StationNotReady,
@@ -32,6 +42,7 @@ from app.commands.models import (
     secrets_of,
 )
 from app.errors import CPMSError
+from app.events import MessageStream
 from app.runtime import Runtime
 from ocpp_server.server import LiveConnection, OcppServer
 from ocpp_server.subprotocols import OCPP201
@@ -42,6 +53,9 @@ logger = logging.getLogger(__name__)
 
 # Extra wait for a remote node's answer beyond the station timeout it applies itself.
 REMOTE_GRACE_S = 5.0
+# How often a command waiting for another node's answer checks that the node still holds the
+# station (one Redis round trip).
+HOLDER_CHECK_S = 1.0
 
 
 def command_channel(node_id: str) -> str:
@@ -79,10 +93,20 @@ class OcppGateway:
         live = self._server.live(identity)
         if live is not None:
             return await self._send_local(live, command)
-        node_id = await self._server.directory.locate(identity)
+        try:
+            node_id = await self._server.directory.locate(identity)
+        except RedisError as error:
+            raise self._unreachable(identity, error) from None
         if node_id is None or node_id == self._node_id:
             raise StationOffline(f"station {identity} is not connected")
         return await self._send_remote(node_id, identity, command)
+
+    def _unreachable(self, identity: str, error: RedisError) -> BusUnavailable:
+        logger.warning("cannot route a command for station %s: Redis: %s", identity, error)
+        return BusUnavailable(
+            f"station {identity} is not connected to this node, and the other nodes cannot be"
+            " reached right now; nothing was sent, try again shortly"
+        )
 
     async def _send_local(self, live: LiveConnection, command: Command) -> CommandResult:
         identity = live.link.station.identity
@@ -94,7 +118,9 @@ class OcppGateway:
         station_id = live.link.station.id
         try:
             with self._server.message_log.masking(station_id, secrets_of(command)):
-                response = await live.charge_point.call(payload, suppress=False)
+                response = await _unless_closed(
+                    live, live.charge_point.call(payload, suppress=False)
+                )
         except TimeoutError:
             action = command.name.api_name
             raise CommandTimeout(
@@ -110,25 +136,52 @@ class OcppGateway:
 
     async def _send_remote(self, node_id: str, identity: str, command: Command) -> CommandResult:
         reply_channel = f"cpms:command-replies:{uuid.uuid4().hex}"
+        within_s = self._timeout_s + REMOTE_GRACE_S
         request = {
             "identity": identity,
             "command": encode_command(command),
             "reply_to": reply_channel,
+            "expires_at": time.time() + within_s,
         }
-        async with self._bus.listen(reply_channel) as replies:
-            await self._bus.send(command_channel(node_id), json.dumps(request))
-            try:
-                reply = json.loads(
-                    await asyncio.wait_for(anext(replies), self._timeout_s + REMOTE_GRACE_S)
-                )
-            except TimeoutError:
-                raise CommandTimeout(
-                    f"node {node_id} did not answer for station {identity}"
-                ) from None
+        try:
+            async with self._bus.listen(reply_channel) as replies:
+                await self._bus.send(command_channel(node_id), json.dumps(request))
+                reply = json.loads(await self._reply(replies, node_id, identity, within_s))
+        except RedisError as error:
+            raise self._unreachable(identity, error) from None
         if "error" in reply:
             error_type = ERRORS_BY_CODE.get(reply["error"]["code"], CommandFailed)
             raise error_type(reply["error"]["message"])
         return CommandResult(**reply["result"])
+
+    async def _reply(
+        self, replies: MessageStream, node_id: str, identity: str, within_s: float
+    ) -> str:
+        """The holder's answer; StationOffline as soon as the holder no longer holds the
+        station (it stopped or died, or the station connected elsewhere): no answer can come."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + within_s
+        answer = asyncio.ensure_future(anext(replies))
+        try:
+            while not answer.done():
+                remaining = give_up_at - loop.time()
+                if remaining <= 0:
+                    raise CommandTimeout(f"node {node_id} did not answer for station {identity}")
+                await asyncio.wait({answer}, timeout=min(HOLDER_CHECK_S, remaining))
+                if not answer.done() and not await self._still_holds(node_id, identity):
+                    raise StationOffline(
+                        f"station {identity} left node {node_id} before it answered; the"
+                        " command may or may not have reached it"
+                    )
+            return answer.result()
+        finally:
+            answer.cancel()
+
+    async def _still_holds(self, node_id: str, identity: str) -> bool:
+        try:
+            return await self._server.directory.locate(identity) == node_id
+        except RedisError:
+            return True  # cannot tell: wait for the answer (or the timeout)
 
     async def _serve_other_nodes(self) -> None:
         async with self._bus.listen(command_channel(self._node_id)) as requests:
@@ -139,17 +192,47 @@ class OcppGateway:
                 task.add_done_callback(self._answers.discard)
 
     async def _answer(self, request: dict[str, Any]) -> None:
+        identity = request["identity"]
+        if time.time() > request.get("expires_at", math.inf):
+            logger.info("dropped a command for station %s: its sender gave up before", identity)
+            return
         reply: dict[str, Any]
         try:
             command = decode_command(request["command"])
-            live = self._server.live(request["identity"])
+            live = self._server.live(identity)
             if live is None:
-                raise StationOffline(f"station {request['identity']} is not connected")
+                raise StationOffline(f"station {identity} is not connected")
             result = await self._send_local(live, command)
             reply = {"result": {"status": result.status, "data": result.data}}
         except CPMSError as error:
             reply = {"error": {"code": error.code, "message": error.message}}
+        except asyncio.CancelledError:  # this node is stopping: its sender need not wait
+            stopped = StationOffline(
+                f"node {self._node_id} stopped before station {identity} answered"
+            )
+            await self._bus.send(
+                request["reply_to"],
+                json.dumps({"error": {"code": stopped.code, "message": stopped.message}}),
+            )
+            raise
         except Exception as error:  # never leave a caller waiting on another node
             logger.exception("command from another node failed")
             reply = {"error": {"code": "call_error", "message": str(error)}}
         await self._bus.send(request["reply_to"], json.dumps(reply))
+
+
+async def _unless_closed(live: LiveConnection, call: Awaitable[Any]) -> Any:
+    """The station's answer to a call; StationOffline as soon as its connection ends (the
+    OCPP library would otherwise wait out the timeout for an answer that cannot come)."""
+    answer = asyncio.ensure_future(call)
+    closed = asyncio.ensure_future(live.closed.wait())
+    try:
+        await asyncio.wait({answer, closed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        closed.cancel()
+        if not answer.done():
+            answer.cancel()
+    if not answer.done():
+        identity = live.link.station.identity
+        raise StationOffline(f"station {identity} disconnected before it answered")
+    return answer.result()

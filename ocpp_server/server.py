@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -36,6 +36,8 @@ class LiveConnection:
     websocket: WebSocket
     link: StationLink
     charge_point: Any  # ChargePoint16 | ChargePoint201
+    # Set when the connection has ended: a command waiting for its answer gives up at once.
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class OcppServer:

@@ -22,6 +22,7 @@ from schema.context import Context
 from schema.enums import PaymentKind, PaymentStatus
 from schema.ids import local_id, nodes_by_id
 from schema.problems import (
+    BusUnavailableError,
     InvalidInputError,
     NotAuthenticatedError,
     NotFoundError,
@@ -220,6 +221,7 @@ AdHocResult = Annotated[
     | RejectedByStationError
     | StationOfflineError
     | StationNotReadyError
+    | BusUnavailableError
     | TimedOutError
     | StationCallError
     | NotAuthenticatedError

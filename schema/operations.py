@@ -17,6 +17,7 @@ from app.errors import CPMSError, InvalidInput
 from schema.context import Context
 from schema.enums import IdTokenStatus
 from schema.problems import (
+    BusUnavailableError,
     InvalidInputError,
     NotAuthenticatedError,
     NotFoundError,
@@ -41,6 +42,7 @@ CommandOutcome = Annotated[
     | RejectedByStationError
     | StationOfflineError
     | StationNotReadyError
+    | BusUnavailableError
     | TimedOutError
     | StationCallError
     | NotAuthenticatedError

@@ -8,6 +8,7 @@ import strawberry
 from app.attempts import RateLimited
 from app.billing.provider import PaymentDeclined, PaymentsDisabled, ProviderUnavailable
 from app.commands.errors import (
+    BusUnavailable,
     CommandFailed,
     CommandNotSupported,
     CommandTimeout,
@@ -89,6 +90,14 @@ class StationNotReadyError(UserError):
     pass
 
 
+@strawberry.type(
+    description="The station is connected to another node, and the nodes cannot reach each"
+    " other right now (Redis is unavailable). Nothing was sent; try again shortly."
+)
+class BusUnavailableError(UserError):
+    pass
+
+
 @strawberry.type(description="The station did not answer in time (CPMS_COMMAND_TIMEOUT_S).")
 class TimedOutError(UserError):
     pass
@@ -126,6 +135,7 @@ PROBLEM_TYPES.update(
         ProviderUnavailable: PaymentProviderError,
         StationOffline: StationOfflineError,
         StationNotReady: StationNotReadyError,
+        BusUnavailable: BusUnavailableError,
         CommandTimeout: TimedOutError,
         CommandFailed: StationCallError,
         CommandNotSupported: StationCallError,

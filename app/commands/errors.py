@@ -15,6 +15,19 @@ class StationNotReady(CPMSError):
     code = "station_not_ready"
 
 
+class BusUnavailable(CPMSError):
+    """The station is held by another node, and the nodes cannot reach each other (Redis is
+    unavailable); nothing was sent."""
+
+    code = "bus_unavailable"
+
+
+class CommandInterrupted(CPMSError):
+    """No answer was recorded: the node sending the command stopped, or a fault ended it."""
+
+    code = "interrupted"
+
+
 class CommandTimeout(CPMSError):
     code = "timeout"
 
@@ -36,6 +49,7 @@ ERRORS_BY_CODE: dict[str, type[CPMSError]] = {
     for error in (
         StationOffline,
         StationNotReady,
+        BusUnavailable,
         CommandTimeout,
         CommandFailed,
         CommandNotSupported,

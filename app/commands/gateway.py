@@ -11,6 +11,6 @@ class ChargerGateway(Protocol):
     async def send(self, identity: str, command: Command) -> CommandResult:
         """Deliver a command to the station wherever it is connected and return its answer.
 
-        Raises StationOffline, StationNotReady, CommandTimeout, CommandFailed or
-        CommandNotSupported."""
+        Raises StationOffline, StationNotReady, BusUnavailable, CommandTimeout, CommandFailed
+        or CommandNotSupported."""
         ...

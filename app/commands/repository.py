@@ -46,6 +46,24 @@ async def log_outcome(
     ).where(CommandLog.id == entry_id)
 
 
+async def settle_pending(created_before: datetime, error_code: str, error_message: str) -> int:
+    """Entries still pending that were sent before then: failed, with this reason; how many.
+    (A partial index holds only pending entries, so this reads none of the rest.)"""
+    settled = (
+        await CommandLog.update(
+            {
+                CommandLog.status: "failed",
+                CommandLog.error_code: error_code,
+                CommandLog.error_message: error_message,
+                CommandLog.completed_at: utcnow(),
+            }
+        )
+        .where((CommandLog.status == "pending") & (CommandLog.created_at < created_before))
+        .returning(CommandLog.id)
+    )
+    return len(settled)
+
+
 _ENTRY_COLUMNS = (
     CommandLog.id,
     CommandLog.station,

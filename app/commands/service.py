@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -14,7 +16,7 @@ from app.auth.access import Permission, may, require
 from app.auth.models import Principal
 from app.auth.passwords import hash_station_password
 from app.commands import repository
-from app.commands.errors import StationOffline
+from app.commands.errors import CommandInterrupted, StationOffline
 from app.commands.gateway import ChargerGateway
 from app.commands.models import (
     CENTRAL_TOKEN,
@@ -46,6 +48,8 @@ from app.stations import service as stations
 from app.stations.models import ConfigurationEntry, StationRecord
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
 
 
 async def send_command(
@@ -103,12 +107,43 @@ async def send_command(
         await finish("timeout" if error.code == "timeout" else "failed", None, error)
         await _watch_failures(unit_of_work(), station, command.name, failed=True)
         raise
+    except BaseException as error:  # cancelled (this node is stopping) or a fault
+        timed("failed")
+        reason = (
+            "the node sending it stopped before the station answered"
+            if isinstance(error, asyncio.CancelledError)
+            else "an unexpected error ended it"
+        )
+        try:  # shielded: a second cancellation must not leave the entry pending
+            await asyncio.shield(finish("failed", None, CommandInterrupted(reason)))
+        except Exception:
+            logger.warning("command log entry %s left pending for the sweep", entry_id)
+        raise
     timed("accepted" if result.accepted else "rejected")
     await finish("accepted" if result.accepted else "rejected", result, None)
     await _watch_failures(unit_of_work(), station, command.name, failed=not result.accepted)
     if result.accepted:
         await _record_effect(unit_of_work(), station, command, result)
     return result
+
+
+# A command's sender gives up after CPMS_COMMAND_TIMEOUT_S and a few seconds of routing grace;
+# an entry still pending this long after that has no sender left to settle it.
+ABANDONED_MARGIN = timedelta(minutes=1)
+
+
+async def settle_abandoned(command_timeout_s: float) -> int:
+    """Command log entries whose sender stopped or died mid-command (killed, or cut off
+    before it could write the outcome): failed as interrupted instead of pending forever."""
+    created_before = utcnow() - timedelta(seconds=command_timeout_s) - ABANDONED_MARGIN
+    settled = await repository.settle_pending(
+        created_before,
+        CommandInterrupted.code,
+        "no answer was recorded: the node sending it stopped before the station answered",
+    )
+    if settled:
+        logger.info("settled %d command log entries left pending by a stopped node", settled)
+    return settled
 
 
 async def _with_token_types(organization_id: int, command: Command) -> Command:

@@ -209,3 +209,24 @@ async def test_a_station_that_connects_to_another_node_is_let_go_by_the_first(
             assert await directory.locate("CP-TWICE") == "node-2"
             await directory.renew()  # the first node's renewal does not take it back
             assert await directory.locate("CP-TWICE") == "node-2"
+
+
+async def test_a_command_in_flight_ends_at_once_when_its_station_moves_to_another_node(
+    live_server, second_node, register
+):
+    """The node holding the station loses it mid-command (the station reconnected elsewhere,
+    as after that node died): the command ends as offline, not after its timeout."""
+    from app.commands.errors import StationOffline
+    from tests.conftest import charger
+    from tests.ocpp_server.test_command_interruptions import SilentOnReset
+
+    await register("CP-MOVES")
+    gateway = live_server.app.state.gateway
+    async with charger(second_node, "CP-MOVES", client_class=SilentOnReset) as first:
+        await booted(first, "ocpp1.6")
+        sending = asyncio.create_task(gateway.send("CP-MOVES", models.Reset()))
+        await asyncio.wait_for(first.reset_received.wait(), 5)
+        async with charger(live_server, "CP-MOVES", client_class=Station16) as second:
+            await booted(second, "ocpp1.6")
+            with pytest.raises(StationOffline):
+                await sending

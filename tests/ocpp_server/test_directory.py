@@ -103,3 +103,59 @@ async def test_changes_made_at_once_are_written_in_the_order_they_were_made(redi
         for identity in identities:
             await directory.release(identity)
         await directory.stop()
+
+
+async def test_a_node_whose_beat_stopped_or_went_stale_holds_no_station(redis_url):
+    """A stopped or dead node's entries outlive it (up to their expiry): a command must not
+    be sent to it and wait for an answer that cannot come."""
+    from ocpp_server.directory import NODE_SILENT_S
+
+    identity = f"CP-DIR-{uuid.uuid4().hex[:8]}"
+    here = StationDirectory(redis_url, "node-here", lambda: [])
+    there = StationDirectory(redis_url, f"node-{uuid.uuid4().hex[:8]}", lambda: [identity])
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    beat_key = there.node_key(there._node_id)
+    try:
+        await there.claim(identity)
+        # A node that never beat (an older version in a rolling upgrade) is trusted.
+        assert await here.locate(identity) == there._node_id
+        await there.tend()
+        assert await here.locate(identity) == there._node_id
+        seconds, _micro = await client.time()
+        await client.set(beat_key, seconds - NODE_SILENT_S - 1)  # it died a while ago
+        assert await here.locate(identity) is None
+        await there.tend()  # alive again
+        assert await here.locate(identity) == there._node_id
+        await there.stop()  # a stop says so, even if an entry were left behind
+        await client.set(there.key(identity), there._node_id)
+        assert await here.locate(identity) is None
+    finally:
+        await client.delete(beat_key, there.key(identity))
+        await client.aclose()
+        await here.stop()
+
+
+async def test_entries_lost_with_redis_are_written_again_at_the_next_beat(own_redis):
+    """Redis restarted empty, or away while stations connected: the node's entries are back
+    one beat later, not at the next renewal twenty seconds on."""
+    directory = StationDirectory(own_redis.url, "node-a", lambda: ["CP-KEPT", "CP-NEW"])
+    try:
+        await directory.claim("CP-KEPT")
+        await directory.tend()
+        assert await directory.locate("CP-KEPT") == "node-a"
+
+        await own_redis.stop()
+        await own_redis.start()  # empty: no persistence
+        assert await directory.locate("CP-KEPT") is None
+        await directory.tend()
+        assert await directory.locate("CP-KEPT") == "node-a"
+
+        await own_redis.stop()
+        await directory.claim("CP-NEW")  # fails while Redis is away (logged)
+        await directory.tend()  # fails too
+        await own_redis.start()
+        await directory.tend()
+        assert await directory.locate("CP-NEW") == "node-a"
+        assert await directory.locate("CP-KEPT") == "node-a"
+    finally:
+        await directory.stop()
