@@ -107,6 +107,7 @@ class StationDirectory:
         self._renewed_at: float | None = None
         self._reachable = True
         self._has_beaten = False
+        self._beat_lost = False
         self._changes: list[tuple[str, bool, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -165,10 +166,20 @@ class StationDirectory:
                             pipe.set(self.key(identity), self._node_id, ex=ENTRY_TTL_S, get=True)
                         else:
                             self._release_in(pipe, identity)
+                    beats = any(claim for _identity, claim, _written in batch)
+                    if beats:
+                        # A claim is a sign of life: an earlier run of a node with this id
+                        # (a restart) may have left its beat saying "stopped", and the claim
+                        # must not be read as a dead node's before this node's first beat.
+                        self._beat_in(pipe)
                     results = await pipe.execute()
+                if beats:
+                    self._has_beaten = True
+                    # Its key was gone (Redis restarted empty): the next tend writes it all.
+                    self._beat_lost = self._beat_lost or results[-1] is None
                 taken = [
                     (identity, str(previous))
-                    for (identity, claim, _written), previous in zip(batch, results, strict=True)
+                    for (identity, claim, _written), previous in zip(batch, results, strict=False)
                     if claim and previous not in (None, self._node_id)
                 ]
             except RedisError as error:
@@ -208,9 +219,14 @@ class StationDirectory:
         """Say this node is alive; True when its beat key had been lost (Redis restarted, or
         the node is new), so its entries may be lost too."""
         assert self._redis is not None
-        previous = await self._redis.eval(_BEAT, 1, self.node_key(self._node_id), NODE_KEY_TTL_S)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            self._beat_in(pipe)
+            (previous,) = await pipe.execute()
         self._has_beaten = True
         return previous is None
+
+    def _beat_in(self, pipe: Pipeline) -> None:
+        pipe.eval(_BEAT, 1, self.node_key(self._node_id), NODE_KEY_TTL_S)
 
     async def renew(self) -> None:
         """Every entry of this node, written again with a fresh expiry (unless another node
@@ -246,11 +262,12 @@ class StationDirectory:
         assert self._redis is not None
         loop = asyncio.get_running_loop()
         try:
-            lost = await self.beat()
+            lost = await self.beat() or self._beat_lost
             due = self._renewed_at is None or loop.time() - self._renewed_at >= RENEW_INTERVAL_S
             if lost or due or not self._reachable:
                 await self.renew()
                 self._renewed_at = loop.time()
+                self._beat_lost = False
                 if not self._reachable:
                     logger.info("the station directory is reachable again; entries renewed")
             self._reachable = True

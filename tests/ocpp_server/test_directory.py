@@ -116,8 +116,10 @@ async def test_a_node_whose_beat_stopped_or_went_stale_holds_no_station(redis_ur
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     beat_key = there.node_key(there._node_id)
     try:
-        await there.claim(identity)
         # A node that never beat (an older version in a rolling upgrade) is trusted.
+        await client.set(there.key(identity), "node-of-an-older-version")
+        assert await here.locate(identity) == "node-of-an-older-version"
+        await there.claim(identity)
         assert await here.locate(identity) == there._node_id
         await there.tend()
         assert await here.locate(identity) == there._node_id
@@ -159,3 +161,24 @@ async def test_entries_lost_with_redis_are_written_again_at_the_next_beat(own_re
         assert await directory.locate("CP-KEPT") == "node-a"
     finally:
         await directory.stop()
+
+
+async def test_a_restarted_node_holds_what_it_claims_before_its_first_beat(redis_url):
+    """A node restarting under the same id finds its earlier run's beat saying "stopped":
+    its first claims must not be read as a dead node's until its first beat."""
+    node_id = f"node-{uuid.uuid4().hex[:8]}"
+    identity = f"CP-DIR-{uuid.uuid4().hex[:8]}"
+    earlier = StationDirectory(redis_url, node_id, lambda: [])
+    await earlier.tend()
+    await earlier.stop()
+    here = StationDirectory(redis_url, "node-here", lambda: [])
+    restarted = StationDirectory(redis_url, node_id, lambda: [identity])
+    try:
+        await restarted.claim(identity)
+        assert await here.locate(identity) == node_id
+    finally:
+        await restarted.stop()
+        await here.stop()
+        client = aioredis.Redis.from_url(redis_url)
+        await client.delete(restarted.node_key(node_id))
+        await client.aclose()
