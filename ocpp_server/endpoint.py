@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import logging
+import re
 from typing import Any
 
 from ocpp.exceptions import (
@@ -24,6 +25,7 @@ from uvicorn.protocols.utils import ClientDisconnected
 
 from app import metrics
 from app.runtime import Runtime
+from app.sanitize import storable
 from app.stations import registration
 from app.stations import service as stations
 from app.stations.models import StationRecord
@@ -48,6 +50,9 @@ MAX_FRAME_CHARS = 1_048_576
 MAX_FRAME_DEPTH = 32
 UNKNOWN_MESSAGE_ID = "-1"
 UNAVAILABLE_RETRY_AFTER_S = 30
+# A JSON escape for NUL or a surrogate: the only way either reaches a string of a text frame
+# (raw control characters are not JSON, and a text frame is valid UTF-8).
+_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
 def call_error_frame(message_id: str, error: OCPPError) -> str:
@@ -84,6 +89,29 @@ def framing_error(protocol: str, text: str) -> str | None:
     if protocol == OCPP16 and isinstance(error, FormatViolationError):
         error = FormationViolationError(description=error.description, details=error.details)
     return call_error_frame(UNKNOWN_MESSAGE_ID, error)
+
+
+def storable_frame(text: str) -> str:
+    """A well-formed frame whose strings hold only what a database can store: NUL and unpaired
+    surrogates become U+FFFD, as in every other text from chargers. Firmware that pads its
+    strings with NULs keeps working instead of failing on every write; an identifier carrying
+    one matches nothing registered. Frames without such an escape (nearly all) are returned
+    as they are, unparsed."""
+    if _ESCAPED_UNSTORABLE.search(text) is None:
+        return text
+    cleaned = _storable_value(json.loads(text))
+    return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"))
+
+
+def _storable_value(value: Any) -> Any:
+    """Recursive: only for frames `framing_error` accepted, so at most MAX_FRAME_DEPTH deep."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, list):
+        return [_storable_value(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(key): _storable_value(item) for key, item in value.items()}
+    return value
 
 
 def _body(message: Call | CallResult | CallError) -> Any:
@@ -267,7 +295,7 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
             if error is not None:
                 await connection.send(error)
                 continue
-            await charge_point.route_message(text)
+            await charge_point.route_message(storable_frame(text))
     except WebSocketDisconnect:
         pass
     finally:
