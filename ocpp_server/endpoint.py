@@ -10,7 +10,6 @@ import base64
 import binascii
 import json
 import logging
-import re
 from typing import Any
 
 from ocpp.exceptions import (
@@ -25,7 +24,7 @@ from uvicorn.protocols.utils import ClientDisconnected
 
 from app import metrics
 from app.runtime import Runtime
-from app.sanitize import storable
+from app.sanitize import may_hold_unstorable, storable
 from app.stations import registration
 from app.stations import service as stations
 from app.stations.models import StationRecord
@@ -50,9 +49,6 @@ MAX_FRAME_CHARS = 1_048_576
 MAX_FRAME_DEPTH = 32
 UNKNOWN_MESSAGE_ID = "-1"
 UNAVAILABLE_RETRY_AFTER_S = 30
-# A JSON escape for NUL or a surrogate: the only way either reaches a string of a text frame
-# (raw control characters are not JSON, and a text frame is valid UTF-8).
-_ESCAPED_UNSTORABLE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
 def call_error_frame(message_id: str, error: OCPPError) -> str:
@@ -97,7 +93,7 @@ def storable_frame(text: str) -> str:
     strings with NULs keeps working instead of failing on every write; an identifier carrying
     one matches nothing registered. Frames without such an escape (nearly all) are returned
     as they are, unparsed."""
-    if _ESCAPED_UNSTORABLE.search(text) is None:
+    if not may_hold_unstorable(text):
         return text
     cleaned = _storable_value(json.loads(text))
     return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"))

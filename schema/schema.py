@@ -42,6 +42,7 @@ from schema.open_sockets import OpenSockets
 from schema.operations import OperationMutation
 from schema.organizations import PlatformMutation
 from schema.query import Query
+from schema.storable_text import StorableText
 from schema.subscription import Subscription
 from schema.tariff_types import TariffMutation
 from schema.timing import OperationTimer
@@ -89,6 +90,7 @@ schema = Schema(
     subscription=Subscription,
     extensions=[
         DocumentLengthLimit,
+        StorableText,
         AnonymousSchemaLimits,
         partial(QueryDepthLimiter, max_depth=MAX_QUERY_DEPTH, should_ignore=_introspection),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
