@@ -68,6 +68,13 @@ async def ping(engine: Engine) -> None:
     await engine.run_ddl("SELECT 1")
 
 
+def locking_rows(query: Any) -> Any:
+    """A SELECT whose rows stay locked until the transaction ends, so that two transactions
+    deciding from the same row take turns. On PostgreSQL: FOR UPDATE; a SQLite transaction
+    holds the whole database's write lock already (the unit of work begins IMMEDIATE)."""
+    return query if isinstance(query.table._meta.db, SQLiteEngine) else query.lock_rows()
+
+
 def configured_engine() -> Engine:
     """The engine every table uses (Piccolo resolves it through db.piccolo_conf)."""
     engine = engine_finder()

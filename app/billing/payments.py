@@ -211,7 +211,8 @@ def outbox_handlers(uow_factory: Any, provider: PaymentProvider) -> dict[str, ou
             # Not every Stripe API version reports amount_received: we know the amount.
             received = intent.amount_received or payload.get("amount_minor", 0)
             async with uow_factory() as uow:
-                fresh = await repository.payment_by_id(payment.id)
+                # Locked: a webhook for this payment may be deciding from the same row.
+                fresh = await repository.payment_by_id(payment.id, lock=True)
                 await _apply_intent(uow, fresh, intent.status, received)
 
     async def capture(payload: dict[str, Any]) -> None:
@@ -290,17 +291,15 @@ async def _apply_intent(
         return
     if STATUS_RANK[status] < STATUS_RANK.get(payment.status, 0):
         return
-    if (
-        status == "captured"
-        and payment.kind == "preauth"
-        and amount_received > payment.authorized_minor
-    ):
-        await _conflict(
-            uow,
-            payment,
-            f"the provider reports {amount_received} captured of {payment.authorized_minor} held",
-        )
-        return
+    if status == "captured":
+        ceiling = await _most_capturable(payment)
+        if ceiling is not None and amount_received > ceiling[0]:
+            await _conflict(
+                uow,
+                payment,
+                f"the provider reports {amount_received} captured of {ceiling[0]} {ceiling[1]}",
+            )
+            return
     values: dict[str, Any] = {"status": status}
     if status == "captured" and amount_received > 0:
         values["captured_minor"] = amount_received
@@ -309,6 +308,17 @@ async def _apply_intent(
     await repository.update_payment(payment.id, values)
     if status in ("captured", "released"):
         await healing.clear_alert(uow, payment.organization_id, _unsettled_key(payment.id))
+
+
+async def _most_capturable(payment: PaymentView) -> tuple[int, str] | None:
+    """The most a payment may capture, and what sets it: a hold, what it held; a charge on a
+    saved card, its session's CDR total (None before it is linked to one)."""
+    if payment.kind == "preauth":
+        return payment.authorized_minor, "held"
+    if payment.cdr_id is None:
+        return None
+    cdr = await repository.cdr_by_id(payment.cdr_id)
+    return cdr.total_cost_incl_vat_minor, "billed"
 
 
 async def _conflict(uow: UnitOfWork, payment: PaymentView, what: str) -> None:
@@ -333,7 +343,7 @@ async def record_webhook(uow: UnitOfWork, event: dict[str, Any]) -> bool:
         if not await repository.store_webhook_event("stripe", event["id"], event["type"], event):
             return False
         if event["type"].startswith("payment_intent.") and intent.get("id"):
-            payment = await repository.payment_by_provider_id(intent["id"])
+            payment = await repository.payment_by_provider_id(intent["id"], lock=True)
             if payment is not None:
                 received = int(intent.get("amount_received") or 0)
                 await _apply_intent(uow, payment, intent.get("status", ""), received)

@@ -12,6 +12,7 @@ from app import tally
 from app.billing.models import CdrView, PaymentView
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
+from db.engine import locking_rows
 from db.paging import page_by_id
 from db.tables import Cdr, ChargingSession, Payment, Refund, WebhookEvent
 
@@ -205,18 +206,22 @@ async def update_payment(payment_id: int, values: dict[str, Any]) -> None:
     )
 
 
-async def payment_by_id(payment_id: int) -> PaymentView:
-    row = await Payment.select(*_PAYMENT_COLUMNS).where(Payment.id == payment_id).first()
+async def payment_by_id(payment_id: int, *, lock: bool = False) -> PaymentView:
+    """`lock`: inside a transaction, held until it ends (a status about to be changed from
+    what is read)."""
+    query = Payment.select(*_PAYMENT_COLUMNS).where(Payment.id == payment_id)
+    row = await (locking_rows(query) if lock else query).first()
     assert row is not None
     return _payment(row)
 
 
-async def payment_by_provider_id(provider_payment_id: str) -> PaymentView | None:
-    row = (
-        await Payment.select(*_PAYMENT_COLUMNS)
-        .where(Payment.provider_payment_id == provider_payment_id)
-        .first()
+async def payment_by_provider_id(
+    provider_payment_id: str, *, lock: bool = False
+) -> PaymentView | None:
+    query = Payment.select(*_PAYMENT_COLUMNS).where(
+        Payment.provider_payment_id == provider_payment_id
     )
+    row = await (locking_rows(query) if lock else query).first()
     return _payment(row) if row else None
 
 

@@ -19,6 +19,7 @@ from app.billing import payments
 from app.timeparse import utcnow
 from db.tables import (
     Alert,
+    Cdr,
     ChargingSession,
     ChargingStation,
     IdToken,
@@ -560,3 +561,79 @@ async def test_a_provider_network_error_reaches_the_driver_without_its_details()
     assert "127.0.0.1" not in failed.value.message
     assert "refused" not in failed.value.message.lower()
     assert failed.value.message == "the payment provider cannot be reached: try again later"
+
+
+async def test_two_different_events_for_one_payment_at_once_take_turns(
+    live_server, organization, monkeypatch
+):
+    """A cancellation and a capture reported at the same moment: the one applied second reads
+    the first's final status (the row is locked while an event decides from it) and raises a
+    conflict, instead of both deciding from "authorized" and the last write winning."""
+    payment_id = await a_hold(organization, "pi_both")
+    real_read = payments.repository.payment_by_provider_id
+
+    async def read_then_dawdle(*args: Any, **kwargs: Any) -> Any:
+        found = await real_read(*args, **kwargs)
+        await asyncio.sleep(0.3)  # both deliveries have read before either writes
+        return found
+
+    monkeypatch.setattr(payments.repository, "payment_by_provider_id", read_then_dawdle)
+    replies = await asyncio.gather(
+        deliver(live_server, intent_event("evt_cancel", "pi_both", "canceled")),
+        deliver(live_server, intent_event("evt_capture", "pi_both", "succeeded", 4_000)),
+    )
+    assert [reply.status_code for reply in replies] == [200, 200]
+    final = await the_payment(payment_id)
+    assert final in (
+        {"status": "released", "captured_minor": 0},
+        {"status": "captured", "captured_minor": 4_000},
+    )
+    conflicts = Alert.select(Alert.status).where(Alert.kind == "payment_conflict")
+    assert await conflicts == [{"status": "open"}]
+
+
+async def test_a_saved_card_charge_never_captures_more_than_its_cdr(
+    live_server, organization, register
+):
+    station = await register("CP-SAVED-CAP")
+    ended = utcnow()
+    session = ChargingSession(
+        organization=organization,
+        station=station.id,
+        transaction_id="saved-cap",
+        state="completed",
+        started_at=ended - timedelta(hours=1),
+        ended_at=ended,
+    )
+    await session.save()
+    cdr = Cdr(
+        organization=organization,
+        session=session.id,
+        code="CDR-SAVED-CAP",
+        currency="EUR",
+        started_at=session.started_at,
+        ended_at=ended,
+        total_cost_incl_vat_minor=464,
+    )
+    await cdr.save()
+    payment = Payment(
+        organization=organization,
+        session=session.id,
+        cdr=cdr.id,
+        provider_payment_id="pi_saved_cap",
+        kind="off_session",
+        currency="EUR",
+        status="charging",
+    )
+    await payment.save()
+
+    await deliver(live_server, intent_event("evt_over", "pi_saved_cap", "succeeded", 999_999))
+    assert await the_payment(payment.id) == {"status": "charging", "captured_minor": 0}
+    conflict = await Alert.select(Alert.status, Alert.message).where(
+        Alert.kind == "payment_conflict"
+    )
+    assert [row["status"] for row in conflict] == ["open"]
+    assert "999999 captured of 464 billed" in conflict[0]["message"]
+
+    await deliver(live_server, intent_event("evt_right", "pi_saved_cap", "succeeded", 464))
+    assert await the_payment(payment.id) == {"status": "captured", "captured_minor": 464}
