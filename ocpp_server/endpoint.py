@@ -32,7 +32,6 @@ from db.engine import unreachable
 from ocpp_server.link import StationLink
 from ocpp_server.server import LiveConnection, OcppServer
 from ocpp_server.subprotocols import OCPP16, OCPP201, choose_subprotocol
-from ocpp_server.throttle import FrameThrottle
 from ocpp_server.v16.charge_point import ChargePoint16
 from ocpp_server.v201.charge_point import ChargePoint201
 
@@ -273,7 +272,7 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         live = LiveConnection(websocket, link, charge_point)
         previous = server.take_over(identity, live)
     metrics.OCPP_CONNECTIONS.labels(protocol=protocol).inc()
-    throttle = FrameThrottle(identity, runtime.settings.ocpp_frames_per_s)
+    throttle = server.frame_budgets.take(identity)
     try:
         # Inside the try: whatever happens from here on, the station is detached again.
         await server.settle_take_over(identity, previous)
@@ -296,6 +295,7 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         pass
     finally:
         live.closed.set()
+        server.frame_budgets.give_back(identity)
         metrics.OCPP_CONNECTIONS.labels(protocol=protocol).dec()
         try:
             async with server.presence_turn(identity):

@@ -19,6 +19,7 @@ from ocpp_server.directory import StationDirectory
 from ocpp_server.link import StationLink
 from ocpp_server.message_log import MessageLog
 from ocpp_server.presence import PresenceTracker
+from ocpp_server.throttle import FrameBudgets
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class OcppServer:
         self.admission = AdmissionGate(
             runtime.settings.ocpp_admissions_at_once, runtime.settings.ocpp_admission_wait_s
         )
+        self.frame_budgets = FrameBudgets(runtime.settings.ocpp_frames_per_s)
         self._runtime = runtime
         self.draining = False
         self._connector_watch: asyncio.Task[None] | None = None

@@ -7,7 +7,7 @@ import pytest
 import websockets
 
 from app.metrics import OCPP_FRAMES_THROTTLED
-from ocpp_server.throttle import BURST_SECONDS, FrameThrottle
+from ocpp_server.throttle import BURST_SECONDS, FrameBudgets, FrameThrottle
 from tests.conftest import serving
 
 
@@ -67,3 +67,55 @@ async def test_a_flooding_station_does_not_hold_up_another(settings, database, r
     # Beyond its burst, the flooder's frames were read at its rate, not as fast as it sent.
     burst = int(rate * BURST_SECONDS)
     assert OCPP_FRAMES_THROTTLED._value.get() - throttled_before >= flood_size - burst - rate
+
+
+async def test_a_station_keeps_its_budget_across_its_connections():
+    clock = FakeClock()
+    budgets = FrameBudgets(rate=10, clock=clock)
+    first = budgets.take("CP-1")
+    for _ in range(int(10 * BURST_SECONDS)):
+        first.delay()
+    budgets.give_back("CP-1")
+    clock.now += 0.15  # back at once: a frame and a half refilled, not a new burst
+    again = budgets.take("CP-1")
+    assert again is first
+    assert again.delay() == 0.0
+    assert again.delay() > 0
+    # A second connection of the same station (before the first has ended) shares it.
+    assert budgets.take("CP-1") is first
+    budgets.give_back("CP-1")
+    budgets.give_back("CP-1")
+    assert len(budgets) == 1
+
+
+async def test_a_station_away_until_its_budget_is_full_again_is_forgotten():
+    budgets = FrameBudgets(rate=1_000)  # the real clock: a few frames refill in milliseconds
+    throttle = budgets.take("CP-1")
+    for _ in range(5):
+        throttle.delay()
+    budgets.give_back("CP-1")
+    await asyncio.sleep(0.1)
+    assert len(budgets) == 0
+    assert budgets.take("CP-1") is not throttle
+
+
+async def test_reconnecting_buys_no_fresh_burst(settings, database, register):
+    """A station that spends its burst, hangs up and connects again is read at its rate, as
+    if it had stayed: a reconnect loop used to be read at a burst per connection."""
+    rate = 2  # a burst of 10 frames
+    burst = int(rate * BURST_SECONDS)
+    await register("CP-LOOP")
+    throttled_before = OCPP_FRAMES_THROTTLED._value.get()
+    async with serving(settings.model_copy(update={"ocpp_frames_per_s": rate})) as server:
+        url = f"{server.ws}/ocpp/CP-LOOP"
+        async with websockets.connect(url, subprotocols=["ocpp1.6"]) as station:
+            # The server takes a frame's token before reading it: the burst's last is taken
+            # for a frame this connection never sends.
+            for n in range(burst - 1):
+                await station.send(json.dumps([2, f"a{n}", "Heartbeat", {}]))
+                assert json.loads(await station.recv())[1] == f"a{n}"
+        assert OCPP_FRAMES_THROTTLED._value.get() == throttled_before
+        async with websockets.connect(url, subprotocols=["ocpp1.6"]) as station:
+            await station.send(json.dumps([2, "b0", "Heartbeat", {}]))
+            assert json.loads(await station.recv())[1] == "b0"
+    assert OCPP_FRAMES_THROTTLED._value.get() > throttled_before
