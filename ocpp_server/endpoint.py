@@ -214,9 +214,7 @@ async def _admit(
             await websocket.accept(subprotocol=protocol if offered_any else None)
         except (ClientDisconnected, WebSocketDisconnect):
             # Gone before it heard the answer: recorded as connected a moment ago, it is not.
-            await registration.record_disconnect(
-                runtime.unit_of_work(), admission.station, runtime.settings.node_id
-            )
+            await server.disconnects.record(admission.station)
             return None
         return admission.station, protocol
 
@@ -300,9 +298,7 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         try:
             async with server.presence_turn(identity):
                 if await server.detach(identity, websocket):
-                    await registration.record_disconnect(
-                        runtime.unit_of_work(), station, runtime.settings.node_id
-                    )
+                    await server.disconnects.record(station)
         except asyncio.CancelledError:
             # Cut short by the node's shutdown (thousands of stations had left at once): the
             # node's `stop` marks every station it still holds offline, this one included.

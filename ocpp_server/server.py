@@ -14,6 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.runtime import Runtime
 from app.stations import service as stations
+from app.stations.disconnects import DisconnectRecorder
 from ocpp_server.admission import AdmissionGate
 from ocpp_server.directory import StationDirectory
 from ocpp_server.link import StationLink
@@ -54,6 +55,7 @@ class OcppServer:
             runtime.settings.ocpp_admissions_at_once, runtime.settings.ocpp_admission_wait_s
         )
         self.frame_budgets = FrameBudgets(runtime.settings.ocpp_frames_per_s)
+        self.disconnects = DisconnectRecorder(runtime.unit_of_work, runtime.settings.node_id)
         self._runtime = runtime
         self.draining = False
         self._connector_watch: asyncio.Task[None] | None = None
@@ -72,6 +74,7 @@ class OcppServer:
     async def start(self) -> None:
         await self.message_log.start()
         await self.presence.start()
+        await self.disconnects.start()
         await self.directory.start()
         listening = asyncio.Event()
         self._let_go_listener = asyncio.create_task(
@@ -92,6 +95,7 @@ class OcppServer:
                 await self._connector_watch
         await self.directory.stop()
         await self.presence.stop()
+        await self.disconnects.stop()
         if self.draining:
             offline = await stations.mark_node_offline(
                 self._runtime.unit_of_work(), self._runtime.settings.node_id

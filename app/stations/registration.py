@@ -119,22 +119,6 @@ async def admit_connection(
         return Admission(station)
 
 
-async def record_disconnect(uow: UnitOfWork, station: StationRecord, node_id: str) -> None:
-    """The websocket closed: the station is offline unless it reconnected elsewhere meanwhile."""
-    async with uow:
-        if await repository.clear_presence(station.id, node_id):
-            await healing.watch_offline(uow, station.organization_id, station.id, station.identity)
-            uow.emit(
-                StationConnectionChanged(
-                    organization_id=station.organization_id,
-                    identity=station.identity,
-                    connected=False,
-                    protocol=None,
-                    node_id=node_id,
-                )
-            )
-
-
 @dataclass(frozen=True, slots=True)
 class _KeptHash:
     """The hash to keep the station's password with from now on."""

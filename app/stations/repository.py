@@ -466,19 +466,24 @@ async def set_presence(station_id: int, *, connected: bool, protocol: str, node_
     ).where(ChargingStation.id == station_id)
 
 
-async def clear_presence(station_id: int, node_id: str) -> bool:
-    """Mark offline if this node still holds the station; whether it did."""
+async def clear_presence(station_ids: Sequence[int], node_id: str) -> list[int]:
+    """Mark offline those of these stations this node still holds; which ones it did (the
+    others have connected elsewhere meanwhile, or were offline already)."""
+    if not station_ids:
+        return []
+    now = utcnow()
     rows = (
         await ChargingStation.update(
-            {ChargingStation.connected: False, ChargingStation.updated_at: utcnow()}
+            {ChargingStation.connected: False, ChargingStation.updated_at: now}
         )
-        .where((ChargingStation.id == station_id) & (ChargingStation.node_id == node_id))
+        .where(ChargingStation.id.is_in(list(station_ids)) & (ChargingStation.node_id == node_id))
         .where(ChargingStation.connected == True)  # noqa: E712
         .returning(ChargingStation.id)
     )
-    if rows:
-        await record_connections([station_id], DISCONNECTED, utcnow())
-    return bool(rows)
+    cleared = sorted(int(row["id"]) for row in rows)
+    if cleared:
+        await record_connections(cleared, DISCONNECTED, now)
+    return cleared
 
 
 async def touch(station_ids: Sequence[int]) -> None:

@@ -58,9 +58,9 @@ async def test_a_reconnect_during_the_old_connections_goodbye_reads_connected(
     # arrives meanwhile must not be marked offline by it.
     slow_clear = repository.clear_presence
 
-    async def clear_presence_slowly(station_id: int, node_id: str) -> bool:
+    async def clear_presence_slowly(station_ids: list[int], node_id: str) -> list[int]:
         await asyncio.sleep(0.5)
-        return await slow_clear(station_id, node_id)
+        return await slow_clear(station_ids, node_id)
 
     monkeypatch.setattr(repository, "clear_presence", clear_presence_slowly)
     await register("CP-QUICK")
