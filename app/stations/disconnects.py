@@ -12,9 +12,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from app.events import StationConnectionChanged
 from app.healing import service as healing
-from app.stations import repository
+from app.stations import repository, service
 from app.stations.models import StationRecord
 from app.unit_of_work import UnitOfWork
 from db.batching import BatchRunner
@@ -60,26 +59,20 @@ class DisconnectRecorder:
             async with self._unit_of_work() as uow:
                 stations = {station.id: station for station, _written in batch}
                 cleared = await repository.clear_presence(sorted(stations), self._node_id)
-                gone = [stations[station_id] for station_id in cleared]
-                await healing.watch_offline_many(
+                await service.went_offline(
                     uow,
                     [
-                        healing.OfflineStation(
-                            station.organization_id, station.id, station.identity
+                        (
+                            healing.OfflineStation(
+                                stations[station_id].organization_id,
+                                station_id,
+                                stations[station_id].identity,
+                            ),
+                            self._node_id,
                         )
-                        for station in gone
+                        for station_id in cleared
                     ],
                 )
-                for station in gone:
-                    uow.emit(
-                        StationConnectionChanged(
-                            organization_id=station.organization_id,
-                            identity=station.identity,
-                            connected=False,
-                            protocol=None,
-                            node_id=self._node_id,
-                        )
-                    )
         except Exception as error:  # each waiting connection hears it
             for _station, written in batch:
                 if not written.done():

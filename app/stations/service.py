@@ -560,18 +560,32 @@ async def _take_offline(uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> None
     if not rows:
         return
     await repository.mark_offline([row["id"] for row in rows])
-    await healing.watch_offline_many(
+    await went_offline(
         uow,
-        [healing.OfflineStation(row["organization"], row["id"], row["identity"]) for row in rows],
+        [
+            (
+                healing.OfflineStation(row["organization"], row["id"], row["identity"]),
+                row["node_id"] or "unknown",
+            )
+            for row in rows
+        ],
     )
-    for row in rows:
+
+
+async def went_offline(
+    uow: UnitOfWork, stations: Sequence[tuple[healing.OfflineStation, str]]
+) -> None:
+    """These stations, recorded offline (each with the node that held it), are watched for
+    staying so and announced, an event each. Inside `uow`."""
+    await healing.watch_offline_many(uow, [station for station, _node_id in stations])
+    for station, node_id in stations:
         uow.emit(
             StationConnectionChanged(
-                organization_id=row["organization"],
-                identity=row["identity"],
+                organization_id=station.organization_id,
+                identity=station.identity,
                 connected=False,
                 protocol=None,
-                node_id=row["node_id"] or "unknown",
+                node_id=node_id,
             )
         )
 

@@ -402,20 +402,28 @@ async def test_a_registered_driver_is_charged_on_their_saved_card(
         assert row["captured_minor"] == 464
 
 
-async def test_a_payment_left_open_raises_an_alert_until_it_settles(
-    live_server, organization, register, unit_of_work
-):
-    station = await register("CP-OPEN")
-    ended = utcnow() - timedelta(hours=2)
+async def a_finished_session(
+    organization: int, station_id: int, transaction_id: str, hours_ago: float = 0
+) -> ChargingSession:
+    """An hour-long session that ended `hours_ago`."""
+    ended = utcnow() - timedelta(hours=hours_ago)
     session = ChargingSession(
         organization=organization,
-        station=station.id,
-        transaction_id="open-payment",
+        station=station_id,
+        transaction_id=transaction_id,
         state="completed",
         started_at=ended - timedelta(hours=1),
         ended_at=ended,
     )
     await session.save()
+    return session
+
+
+async def test_a_payment_left_open_raises_an_alert_until_it_settles(
+    live_server, organization, register, unit_of_work
+):
+    station = await register("CP-OPEN")
+    session = await a_finished_session(organization, station.id, "open-payment", hours_ago=2)
     payment = Payment(
         organization=organization,
         session=session.id,
@@ -596,23 +604,14 @@ async def test_a_saved_card_charge_never_captures_more_than_its_cdr(
     live_server, organization, register
 ):
     station = await register("CP-SAVED-CAP")
-    ended = utcnow()
-    session = ChargingSession(
-        organization=organization,
-        station=station.id,
-        transaction_id="saved-cap",
-        state="completed",
-        started_at=ended - timedelta(hours=1),
-        ended_at=ended,
-    )
-    await session.save()
+    session = await a_finished_session(organization, station.id, "saved-cap")
     cdr = Cdr(
         organization=organization,
         session=session.id,
         code="CDR-SAVED-CAP",
         currency="EUR",
         started_at=session.started_at,
-        ended_at=ended,
+        ended_at=session.ended_at,
         total_cost_incl_vat_minor=464,
     )
     await cdr.save()
