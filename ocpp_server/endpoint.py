@@ -24,7 +24,7 @@ from uvicorn.protocols.utils import ClientDisconnected
 
 from app import metrics
 from app.runtime import Runtime
-from app.sanitize import may_hold_unstorable, storable
+from app.sanitize import may_hold_unstorable, storable_json
 from app.stations import registration
 from app.stations import service as stations
 from app.stations.models import StationRecord
@@ -94,19 +94,8 @@ def storable_frame(text: str) -> str:
     as they are, unparsed."""
     if not may_hold_unstorable(text):
         return text
-    cleaned = _storable_value(json.loads(text))
+    cleaned = storable_json(json.loads(text))  # framing_error has bounded its depth
     return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"))
-
-
-def _storable_value(value: Any) -> Any:
-    """Recursive: only for frames `framing_error` accepted, so at most MAX_FRAME_DEPTH deep."""
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, list):
-        return [_storable_value(item) for item in value]
-    if isinstance(value, dict):
-        return {storable(key): _storable_value(item) for key, item in value.items()}
-    return value
 
 
 def _body(message: Call | CallResult | CallError) -> Any:

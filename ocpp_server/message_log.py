@@ -22,6 +22,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from app import metrics
 from app.commands.models import SECRET_MASK
+from app.sanitize import storable
 from app.timeparse import utcnow
 from db.engine import unreachable
 from db.tables import OcppMessageLog
@@ -95,8 +96,8 @@ class MessageLog:
         if self._secrets and station_id in self._secrets:
             for secret in self._secrets[station_id]:
                 frame = frame.replace(secret, SECRET_MASK)
-        if "\x00" in frame:  # valid JSON text, but PostgreSQL stores no NUL
-            frame = frame.replace("\x00", "\ufffd")
+        if "\x00" in frame:  # cheap first: a raw frame can hold NUL, never a surrogate
+            frame = storable(frame)
         message_type, message_id, action = _describe(frame)
         self._buffer.append(
             (

@@ -95,7 +95,8 @@ class FrameBudgets:
 
     def _forget(self, identity: str) -> None:
         self._forgetting.pop(identity, None)
-        if self._buckets.get(identity, (None, 1))[1] == 0:
+        _throttle, users = self._buckets[identity]
+        if users == 0:  # no connection took it back meanwhile
             del self._buckets[identity]
 
     def __len__(self) -> int:

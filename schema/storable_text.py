@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from app.sanitize import holds_unstorable, may_hold_unstorable
+from app.sanitize import holds_unstorable, json_holds_unstorable, may_hold_unstorable
 
 REFUSAL = (
     "text may not hold a NUL character (\\u0000) or an unpaired surrogate (\\ud800 to \\udfff): "
@@ -26,23 +25,7 @@ class StorableText(SchemaExtension):
         if (
             may_hold_unstorable(query)
             or holds_unstorable(query)
-            or _any_unstorable(self.execution_context.variables)
+            or json_holds_unstorable(self.execution_context.variables)
         ):
             raise GraphQLError(REFUSAL, extensions={"code": "invalid_input"})
         yield
-
-
-def _any_unstorable(value: Any) -> bool:
-    """Walked without recursion: variables may nest as deeply as the JSON decoder allows."""
-    pending = [value]
-    while pending:
-        current = pending.pop()
-        if isinstance(current, str):
-            if holds_unstorable(current):
-                return True
-        elif isinstance(current, dict):
-            pending.extend(current.keys())
-            pending.extend(current.values())
-        elif isinstance(current, list):
-            pending.extend(current)
-    return False

@@ -9,7 +9,6 @@ a 14,000-station reconnect storm and held back the reconnects behind them."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 
 from app.healing import service as healing
@@ -17,8 +16,6 @@ from app.stations import repository, service
 from app.stations.models import StationRecord
 from app.unit_of_work import UnitOfWork
 from db.batching import BatchRunner
-
-logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500  # stations per transaction: well within a statement's parameters
 BATCHES_AT_ONCE = 2

@@ -12,9 +12,7 @@ from db.tables import ChargingStation, OutboxMessage
 NODE = "node-here"
 
 
-async def test_stations_dropping_together_are_written_together(
-    register, unit_of_work, bus, monkeypatch
-):
+async def test_stations_dropping_together_are_written_together(register, unit_of_work, bus):
     stations = [await register(f"CP-DROP-{n:02d}") for n in range(40)]
     for station in stations:
         await repository.set_presence(station.id, connected=True, protocol="ocpp1.6", node_id=NODE)
