@@ -167,6 +167,9 @@ class ChargingStation(Table):
     pending_password_hash = _optional_text(255)
     registration_status = Varchar(length=16, default="Accepted", index=True)
     heartbeat_interval = Integer(default=300)
+    # The last id the CPMS handed this station in a request it echoes back (2.0.1
+    # remoteStartId, firmware and log requestIds): each request gets the next one.
+    last_request_id = Integer(default=0)
     status = Varchar(length=16, default="Unknown")  # connector 0 / station-level status
     error_code = _optional_text(50)
     connected = Boolean(default=False, index=True)
@@ -540,11 +543,16 @@ class CommandLog(Table):
     station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade)
     action = Varchar(length=48)
     message_id = _optional_text(36)
+    # The id the station echoes in what follows (remoteStartId, requestId), when it has one.
+    request_id = Integer(null=True, default=None)
     request = JSON(default="{}")
     response = JSON(null=True, default=None)
     status = Varchar(length=16, default="pending")  # pending|accepted|rejected|failed|timeout
     error_code = _optional_text(48)
     error_message = Text(null=True, default=None)
+    # The latest status the station reported for this request (firmware, log upload).
+    progress = _optional_text(32)
+    progress_at = _optional_time()
     actor = Varchar(length=16, default="system")  # user | api_key | system | partner
     user = _optional_fk(User, index=False)
     api_key = _optional_fk(ApiKey, index=False)
@@ -767,6 +775,7 @@ INDEXES: list[Index] = [
     ),
     Index("alert_org_status_opened", Alert, ("organization", "status", "opened_at")),
     Index("command_log_station_time", CommandLog, ("station", "created_at")),
+    Index("command_log_station_request", CommandLog, ("station", "request_id")),
     Index("ocpp_message_log_identity_time", OcppMessageLog, ("identity", "created_at")),
     Index("outbox_message_due", OutboxMessage, ("status", "next_attempt_at")),
 ]

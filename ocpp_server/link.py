@@ -12,6 +12,7 @@ from ocpp.exceptions import (
     TypeConstraintViolationError,
 )
 
+from app.commands import service as commands_service
 from app.runtime import Runtime
 from app.sanitize import clean_text
 from app.sessions import service as sessions_service
@@ -49,9 +50,23 @@ class StationLink:
         """Firmware (`kind` firmware) or diagnostics/log upload progress, in either version.
         Lenient: a status value from a newer firmware is stored as sent rather than refused."""
         require(payload, missing_error, "status")
-        await self.stations.record_transfer_status(
-            self.unit_of_work(), self.station, kind, text(payload["status"], 32)
+        status = text(payload["status"], 32) or ""
+        await self.stations.record_transfer_status(self.unit_of_work(), self.station, kind, status)
+        if self.runtime.settings.ocpp_dry_run:
+            return
+        request_id = payload.get("request_id")
+        await commands_service.record_progress(
+            self.station.id,
+            kind,
+            as_int(request_id, "requestId") if request_id is not None else None,
+            status,
         )
+
+    async def remote_start_token(self, remote_start_id: int) -> tuple[str, str] | None:
+        """The id token (uid, type) we asked the station to start this remoteStartId with."""
+        if self.runtime.settings.ocpp_dry_run:
+            return None
+        return await commands_service.remote_start_token(self.station.id, remote_start_id)
 
 
 def require(payload: Mapping[str, Any], missing_error: type[OCPPError], *names: str) -> None:

@@ -35,6 +35,14 @@ from schema.problems import (
 class CommandAccepted:
     station_status: str
     data: dict[str, Any] = strawberry.field(graphql_type=JSON)
+    request_id: int | None = strawberry.field(
+        default=None,
+        description="The id the CPMS gave this request, which the station echoes in what "
+        "follows: a 2.0.1 remote start's remoteStartId (in its TransactionEvents), the "
+        "requestId of a firmware update, log upload or base report (in their status "
+        "notifications and reports). Positive and unique per station; the command log "
+        "entry carries it too. Null for commands without one.",
+    )
 
 
 CommandOutcome = Annotated[
@@ -73,7 +81,9 @@ def _outcome(identity: str, result: models.CommandResult) -> CommandOutcome:
             message=f"station {identity} answered {result.status}",
             station_status=result.status,
         )
-    return CommandAccepted(station_status=result.status, data=result.data)
+    return CommandAccepted(
+        station_status=result.status, data=result.data, request_id=result.request_id
+    )
 
 
 def _positive(value: int | None, name: str) -> None:
@@ -307,10 +317,16 @@ class OperationMutation:
         self,
         info: Info[Context, None],
         identity: str,
-        request_id: int,
+        request_id: Annotated[
+            int | None,
+            strawberry.argument(
+                deprecation_reason="The CPMS gives every report its own requestId (returned "
+                "as CommandAccepted.requestId); a value given here is not used."
+            ),
+        ] = None,
         report_base: str = "FullInventory",
     ) -> CommandOutcome:
-        command = models.GetBaseReport(request_id=request_id, report_base=report_base)
+        command = models.GetBaseReport(report_base=report_base)
         return await _send(info, identity, command)
 
     @strawberry.mutation(description="A vendor-specific DataTransfer.")

@@ -33,6 +33,15 @@ class CommandLog(relay.Node):
     actor: str = strawberry.field(description="user:ID, api_key:ID or system")
     created_at: datetime
     completed_at: datetime | None
+    request_id: int | None = strawberry.field(
+        description="The id the CPMS gave this request and the station echoes in what follows "
+        "(2.0.1 remoteStartId; the requestId of a firmware update, log upload or report)"
+    )
+    progress: str | None = strawberry.field(
+        description="The latest status the station reported for this request: a firmware "
+        "update's FirmwareStatus, a log upload's LogStatus or DiagnosticsStatus"
+    )
+    progress_at: datetime | None
 
     @classmethod
     def from_model(cls, model: CommandLogEntry) -> CommandLog:
@@ -47,6 +56,9 @@ class CommandLog(relay.Node):
             actor=model.actor,
             created_at=model.created_at,
             completed_at=model.completed_at,
+            request_id=model.request_id,
+            progress=model.progress,
+            progress_at=model.progress_at,
         )
 
     @classmethod

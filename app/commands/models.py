@@ -60,6 +60,14 @@ class CommandAction(StrEnum):
 @dataclass(frozen=True)
 class Command:
     name: ClassVar[CommandAction]
+    # The field holding the id the station echoes in the messages that follow (2.0.1
+    # remoteStartId, requestId): the CPMS fills it with the station's next request id.
+    request_id_field: ClassVar[str | None] = None
+
+    @property
+    def echoed_id(self) -> int | None:
+        """The id the station echoes back, once allocated."""
+        return getattr(self, self.request_id_field) if self.request_id_field else None
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ class RemoteStart(Command):
     evse_id: int | None = None
     token_type: str = CENTRAL_TOKEN  # 2.0.1 IdTokenType
     remote_start_id: int = 0  # 2.0.1: echoed in the TransactionEvent that follows
+    request_id_field: ClassVar[str | None] = "remote_start_id"
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,7 @@ class UpdateFirmware(Command):
     retries: int | None = None
     retry_interval_s: int | None = None
     request_id: int = 0  # 2.0.1: echoed in FirmwareStatusNotification
+    request_id_field: ClassVar[str | None] = "request_id"
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,7 @@ class UploadLogs(Command):
     start: str | None = None  # ISO 8601
     stop: str | None = None
     request_id: int = 0  # 2.0.1: echoed in LogStatusNotification
+    request_id_field: ClassVar[str | None] = "request_id"
 
 
 @dataclass(frozen=True)
@@ -227,8 +238,9 @@ class GetBaseReport(Command):
     """2.0.1 only: the station reports its device model in NotifyReport messages."""
 
     name: ClassVar[CommandAction] = CommandAction.GET_BASE_REPORT
-    request_id: int
     report_base: str = "FullInventory"  # | ConfigurationInventory | SummaryInventory
+    request_id: int = 0  # echoed in every NotifyReport of the report
+    request_id_field: ClassVar[str | None] = "request_id"
 
 
 # Answers that mean "done": Unlocked (UnlockConnector), RebootRequired (a configuration change
@@ -251,6 +263,9 @@ class CommandLogEntry:
     actor: str
     created_at: datetime
     completed_at: datetime | None
+    request_id: int | None = None  # the id the station echoes (remoteStartId, requestId)
+    progress: str | None = None  # the latest status it reported for this request
+    progress_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +274,7 @@ class CommandResult:
 
     status: str
     data: dict[str, Any] = field(default_factory=dict)
+    request_id: int | None = None  # the id the station echoes in what follows, if any
 
     @property
     def accepted(self) -> bool:

@@ -15,7 +15,12 @@ from db.tables import CommandLog
 
 
 async def log_request(
-    organization_id: int, station_id: int, action: str, request: dict[str, Any], actor: str
+    organization_id: int,
+    station_id: int,
+    action: str,
+    request: dict[str, Any],
+    actor: str,
+    request_id: int | None = None,
 ) -> int:
     entry = CommandLog(
         organization=organization_id,
@@ -23,6 +28,7 @@ async def log_request(
         action=action,
         request=request,
         actor=actor,
+        request_id=request_id,
     )
     await entry.save()
     return int(entry.id)
@@ -44,6 +50,31 @@ async def log_outcome(
             CommandLog.completed_at: utcnow(),
         }
     ).where(CommandLog.id == entry_id)
+
+
+async def echoed_request(
+    station_id: int, action: str, request_id: int | None
+) -> dict[str, Any] | None:
+    """The fields of the station's `action` command with this request id, whatever its
+    outcome (a station that echoes the id took the command, even if its answer is still on
+    its way or was lost); without an id, its latest accepted one (1.6 echoes none)."""
+    query = CommandLog.select(CommandLog.id, CommandLog.request).where(
+        (CommandLog.station == station_id) & (CommandLog.action == action)
+    )
+    if request_id is not None:
+        query = query.where(CommandLog.request_id == request_id)
+    else:
+        query = query.where(CommandLog.status == "accepted")
+    row = await query.order_by(CommandLog.id, ascending=False).first()
+    if row is None:
+        return None
+    return {**(_json(row["request"]) or {}), "command_log_id": row["id"]}
+
+
+async def record_progress(entry_id: int, progress: str, at: datetime) -> None:
+    await CommandLog.update({CommandLog.progress: progress[:32], CommandLog.progress_at: at}).where(
+        CommandLog.id == entry_id
+    )
 
 
 async def settle_pending(created_before: datetime, error_code: str, error_message: str) -> int:
@@ -76,6 +107,9 @@ _ENTRY_COLUMNS = (
     CommandLog.actor,
     CommandLog.created_at,
     CommandLog.completed_at,
+    CommandLog.request_id,
+    CommandLog.progress,
+    CommandLog.progress_at,
 )
 
 
@@ -115,6 +149,9 @@ def _entry(row: dict[str, Any]) -> CommandLogEntry:
         actor=row["actor"],
         created_at=row["created_at"],
         completed_at=row["completed_at"],
+        request_id=row["request_id"],
+        progress=row["progress"],
+        progress_at=row["progress_at"],
     )
 
 

@@ -25,6 +25,7 @@ from app.commands.models import (
     ChangeConfiguration,
     ClearChargingProfile,
     Command,
+    CommandAction,
     CommandLogEntry,
     CommandResult,
     GetConfiguration,
@@ -67,8 +68,16 @@ async def send_command(
     if station is None:
         raise StationOffline(f"no station {identity!r}")
     command = await _with_token_types(station.organization_id, command)
+    if command.request_id_field:
+        request_id = await stations.next_request_id(station.id)
+        command = dataclasses.replace(command, **{command.request_id_field: request_id})
     entry_id = await repository.log_request(
-        station.organization_id, station.id, command.name, logged_fields(command), actor
+        station.organization_id,
+        station.id,
+        command.name,
+        logged_fields(command),
+        actor,
+        command.echoed_id,
     )
 
     async def finish(status: str, result: CommandResult | None, error: CPMSError | None) -> None:
@@ -120,6 +129,7 @@ async def send_command(
             logger.warning("command log entry %s left pending for the sweep", entry_id)
         raise
     timed("accepted" if result.accepted else "rejected")
+    result = dataclasses.replace(result, request_id=command.echoed_id)
     await finish("accepted" if result.accepted else "rejected", result, None)
     await _watch_failures(unit_of_work(), station, command.name, failed=not result.accepted)
     if result.accepted:
@@ -130,6 +140,35 @@ async def send_command(
 # A command's sender gives up after CPMS_COMMAND_TIMEOUT_S and a few seconds of routing grace;
 # an entry still pending this long after that has no sender left to settle it.
 ABANDONED_MARGIN = timedelta(minutes=1)
+
+
+async def remote_start_token(station_id: int, remote_start_id: int) -> tuple[str, str] | None:
+    """The id token (uid, 2.0.1 type) of the remote start the station echoes this
+    remoteStartId of: a transaction it reports without a token is still the driver's."""
+    request = await repository.echoed_request(
+        station_id, CommandAction.REMOTE_START, remote_start_id
+    )
+    if request is None:
+        return None
+    return str(request["id_token"]), str(request.get("token_type") or CENTRAL_TOKEN)
+
+
+# The command whose progress each kind of transfer status report tells.
+_TRANSFER_COMMANDS = {
+    "firmware": CommandAction.UPDATE_FIRMWARE,
+    "diagnostics": CommandAction.UPLOAD_LOGS,
+}
+
+
+async def record_progress(station_id: int, kind: str, request_id: int | None, status: str) -> bool:
+    """A firmware (`kind` firmware) or log upload (diagnostics) status report, kept on the
+    command it reports about: the one with its requestId (2.0.1), else the station's latest
+    accepted one (1.6 reports carry no id). False when none matches."""
+    request = await repository.echoed_request(station_id, _TRANSFER_COMMANDS[kind], request_id)
+    if request is None:
+        return False
+    await repository.record_progress(request["command_log_id"], status, utcnow())
+    return True
 
 
 async def settle_abandoned(command_timeout_s: float) -> int:

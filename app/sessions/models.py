@@ -34,6 +34,7 @@ class SessionState:
     meter_start_wh: int | None
     energy_wh: int
     seq_nos_seen: list[int] = field(default_factory=list)
+    id_tag: str | None = None  # the id token the session is for, once known
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from db.tables import ChargingSession, MeterSample
 _STATE_COLUMNS = """
 s.id, s.organization, s.station, e.evse_id AS evse_number,
 c.connector_id AS connector_number, s.transaction_id, s.state, s.started_at,
-s.meter_start_wh, s.energy_wh, s.seq_nos_seen
+s.meter_start_wh, s.energy_wh, s.seq_nos_seen, s.id_tag
 """
 _STATE_FROM = """
 FROM charging_session s
@@ -51,6 +51,7 @@ def _state(row: dict[str, Any]) -> SessionState:
         meter_start_wh=row["meter_start_wh"],
         energy_wh=row["energy_wh"],
         seq_nos_seen=json.loads(seen) if isinstance(seen, str) else list(seen or []),
+        id_tag=row["id_tag"],
     )
 
 

@@ -366,14 +366,24 @@ async def transaction_event(
     charging_state: str | None,
     stopped_reason: str | None,
     meter_values: Sequence[Mapping[str, Any]],
+    remote_start_token: tuple[str, str] | None = None,
 ) -> TransactionAnswer:
-    """OCPP 2.0.1 TransactionEvent: the station's id and seqNo; a repeated seqNo is a no-op."""
+    """OCPP 2.0.1 TransactionEvent: the station's id and seqNo; a repeated seqNo is a no-op.
+
+    The session is for the first id token it is reported with, or else for the token of
+    the remote start the event echoes (`remote_start_token`: uid and type); a token
+    presented later (a card that stops it) does not change whose it is. Only a token the
+    station presented is answered with its verdict."""
     readings = readings_from_meter_values(meter_values)
+    presented = bool(id_token)
+    if not presented and remote_start_token is not None:
+        id_token, token_type = remote_start_token
     async with uow:
         verdict = await _verdict(station, id_token, token_type) if id_token else None
+        answered = verdict if presented else None
         session = await repository.by_transaction(station.id, transaction_id[:64])
         if session is not None and seq_no in session.seq_nos_seen:
-            return TransactionAnswer(verdict)
+            return TransactionAnswer(answered)
         phase = UPDATED
         if session is None:
             session = await _open_session_201(
@@ -396,7 +406,10 @@ async def transaction_event(
             values["offline"] = True
         if charging_state:
             values["charging_state"] = charging_state[:16]
-        if verdict is not None and verdict.token_id is not None:
+        if id_token and session.id_tag is None:
+            values["id_tag"] = id_token[:255]
+        for_this_token = session.id_tag is None or session.id_tag == id_token
+        if verdict is not None and verdict.token_id is not None and for_this_token:
             values["id_token"] = verdict.token_id
             values["user"] = verdict.user_id
         connector_row = await repository.connector_row_of_session(session.id)
@@ -412,12 +425,12 @@ async def transaction_event(
         energy = await _apply_readings(uow, station, session, readings, phase, values)
     if event_type == "Ended" or session.state == COMPLETED:  # the end, or a late message
         await _bill_safely(uow, session.id)
-        return TransactionAnswer(verdict, await _final_cost(session.id))
+        return TransactionAnswer(answered, await _final_cost(session.id))
     costs = await running_costs([(session.id, session.started_at, energy)])
     if session.id not in costs:
-        return TransactionAnswer(verdict)
+        return TransactionAnswer(answered)
     cost_minor, currency = costs[session.id]
-    return TransactionAnswer(verdict, from_minor_units(cost_minor, currency))
+    return TransactionAnswer(answered, from_minor_units(cost_minor, currency))
 
 
 async def _final_cost(session_id: int) -> Decimal | None:

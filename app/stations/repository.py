@@ -589,6 +589,19 @@ async def prune_security_events(before: datetime) -> int:
     return len(deleted)
 
 
+async def next_request_id(station_id: int) -> int:
+    """The station's next request id: one atomic increment, so concurrent commands (on any
+    node) never share one."""
+    rows = (
+        await ChargingStation.update(
+            {ChargingStation.last_request_id: ChargingStation.last_request_id + 1}
+        )
+        .where(ChargingStation.id == station_id)
+        .returning(ChargingStation.last_request_id)
+    )
+    return int(rows[0]["last_request_id"])
+
+
 async def set_transfer_status(station_id: int, kind: str, status: str, at: datetime) -> None:
     """Progress of a firmware update (`kind` firmware) or diagnostics/log upload (diagnostics)."""
     columns = {

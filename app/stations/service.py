@@ -401,6 +401,12 @@ FIRMWARE_FAILURES = frozenset(
 )
 
 
+async def next_request_id(station_id: int) -> int:
+    """A positive id, unique for this station, for a request it echoes back (2.0.1
+    remoteStartId, firmware, log and report requestIds)."""
+    return await repository.next_request_id(station_id)
+
+
 async def record_transfer_status(
     uow: UnitOfWork, station: StationRecord, kind: str, status: str
 ) -> None:

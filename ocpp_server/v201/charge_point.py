@@ -141,6 +141,11 @@ class ChargePoint201(ChargePoint):
         require(info, MissingField, "transaction_id")
         evse = payload.get("evse") or {}
         id_token = payload.get("id_token") or {}
+        remote_start = None
+        if not id_token.get("id_token") and info.get("remote_start_id") is not None:
+            remote_start = await self.link.remote_start_token(
+                as_int(info["remote_start_id"], "transactionInfo.remoteStartId")
+            )
         answer = await self.link.sessions.transaction_event(
             self.link.unit_of_work(),
             self.station,
@@ -158,6 +163,7 @@ class ChargePoint201(ChargePoint):
             charging_state=text(info.get("charging_state"), 16),
             stopped_reason=text(info.get("stopped_reason"), 32),
             meter_values=payload.get("meter_value") or [],
+            remote_start_token=remote_start,
         )
         return call_result.TransactionEvent(
             # Running cost (Updated) or final cost (Ended), incl. VAT: stations that can show

@@ -180,7 +180,7 @@ async def test_commands_reach_a_201_station(register, connect_charger, gateway, 
             "RequestStartTransaction",
             {
                 "id_token": {"id_token": "APPUSER", "type": "Central"},
-                "remote_start_id": 0,
+                "remote_start_id": 1,  # the station's first request id
                 "evse_id": 1,
             },
         ),

@@ -50,7 +50,6 @@ FIRMWARE = models.UpdateFirmware(
     retrieve_at="2025-06-01T02:00:00Z",
     retries=3,
     retry_interval_s=60,
-    request_id=11,
 )
 RESERVE = models.ReserveNow(
     reservation_id=5, evse_id=1, id_token="APPUSER", expires_at="2025-06-01T03:00:00Z"
@@ -277,7 +276,6 @@ async def test_more_commands_reach_a_201_station(register, connect_charger, gate
             location="ftp://logs.example/",
             start="2025-05-01T00:00:00Z",
             stop="2025-05-02T00:00:00Z",
-            request_id=12,
         ),
         RESERVE,
         models.CancelReservation(reservation_id=5),
@@ -288,7 +286,7 @@ async def test_more_commands_reach_a_201_station(register, connect_charger, gate
         models.ClearChargingProfile(profile_id=7),
         models.ClearChargingProfile(evse_id=0, purpose="ChargePointMaxProfile", stack_level=1),
         models.GetCompositeSchedule(evse_id=1, duration_s=3600),
-        models.GetBaseReport(request_id=13),
+        models.GetBaseReport(),
     ]
     async with connect_charger("CP-MORE-201", "ocpp2.0.1", client_class=MoreStation201) as client:
         await booted(client, "ocpp2.0.1")
@@ -309,7 +307,7 @@ async def test_more_commands_reach_a_201_station(register, connect_charger, gate
         (
             "UpdateFirmware",
             {
-                "request_id": 11,
+                "request_id": 1,  # the station's request ids, in order
                 "firmware": {
                     "location": "https://fw.example/2.1.bin",
                     "retrieve_date_time": "2025-06-01T02:00:00Z",
@@ -322,7 +320,7 @@ async def test_more_commands_reach_a_201_station(register, connect_charger, gate
             "GetLog",
             {
                 "log_type": "DiagnosticsLog",
-                "request_id": 12,
+                "request_id": 2,
                 "log": {
                     "remote_location": "ftp://logs.example/",
                     "oldest_timestamp": "2025-05-01T00:00:00Z",
@@ -414,7 +412,7 @@ async def test_more_commands_reach_a_201_station(register, connect_charger, gate
             },
         ),
         ("GetCompositeSchedule", {"duration": 3600, "evse_id": 1}),
-        ("GetBaseReport", {"request_id": 13, "report_base": "FullInventory"}),
+        ("GetBaseReport", {"request_id": 3, "report_base": "FullInventory"}),
     ]
 
 
