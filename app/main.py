@@ -153,6 +153,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             **healing.outbox_handlers(unit_of_work, runtime.outbound),
             **recovery.outbox_handlers(gateway, unit_of_work),
             **watch.outbox_handlers(gateway, unit_of_work),
+            **commands.outbox_handlers(gateway, unit_of_work),
         }
     )
 

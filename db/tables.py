@@ -60,6 +60,8 @@ class Organization(Table):
     # An unregistered station that connects is: reject | pending | auto_register.
     unknown_station_policy = Varchar(length=16, default="reject")
     default_currency = Varchar(length=3, default="EUR")
+    # The heartbeat interval a station gets when it is created without its own.
+    heartbeat_interval_s = Integer(default=300)
     settings = JSON(default="{}")  # per-organization rule thresholds (healing, billing)
     created_at = _created()
     country_code = _optional_text(2)  # ISO 3166-1 alpha-2: the CPO's roaming identity

@@ -13,7 +13,7 @@ from typing import Any
 from app.auth.models import ACCEPTED, TokenVerdict
 from app.events import StationBooted
 from app.sessions.models import StartResult, TransactionAnswer
-from app.stations.models import BootInfo, StationRecord, StatusReport
+from app.stations.models import BootAnswer, BootInfo, StationRecord, StatusReport
 from app.stations.service import status_event
 from app.unit_of_work import UnitOfWork
 
@@ -23,7 +23,9 @@ _transaction_ids = itertools.count(1)
 class DryRunStations:
     """Answers like app.stations.service and publishes its events, storing nothing."""
 
-    async def record_boot(self, uow: UnitOfWork, station: StationRecord, boot: BootInfo) -> str:
+    async def record_boot(
+        self, uow: UnitOfWork, station: StationRecord, boot: BootInfo
+    ) -> BootAnswer:
         await uow.publish(
             StationBooted(
                 organization_id=station.organization_id,
@@ -34,7 +36,7 @@ class DryRunStations:
                 model=boot.model,
             )
         )
-        return ACCEPTED
+        return BootAnswer(ACCEPTED, station.heartbeat_interval)
 
     async def record_status(
         self, uow: UnitOfWork, station: StationRecord, report: StatusReport

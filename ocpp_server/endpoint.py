@@ -287,6 +287,7 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
         try:
             async with server.presence_turn(identity):
                 if await server.detach(identity, websocket):
+                    server.presence.forget(station.id)
                     await server.disconnects.record(station)
         except asyncio.CancelledError:
             # Cut short by the node's shutdown (thousands of stations had left at once): the

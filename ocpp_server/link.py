@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,12 +13,13 @@ from ocpp.exceptions import (
     TypeConstraintViolationError,
 )
 
+from app.auth.models import ACCEPTED
 from app.commands import service as commands_service
 from app.runtime import Runtime
 from app.sanitize import clean_text
 from app.sessions import service as sessions_service
 from app.stations import service as stations_service
-from app.stations.models import StationRecord
+from app.stations.models import BootAnswer, StationRecord
 from app.unit_of_work import UnitOfWork
 from ocpp_server.dry_run import DryRunSessions, DryRunStations
 
@@ -40,6 +42,14 @@ class StationLink:
             self.stations, self.sessions = DryRunStations(), DryRunSessions()
         else:
             self.stations, self.sessions = stations_service, sessions_service
+
+    def answered_boot(self, answer: BootAnswer) -> None:
+        """Commands may follow an accepted boot; the heartbeat interval it told is the one
+        this connection's silence is measured by."""
+        self.boot_accepted = answer.status == ACCEPTED
+        self.station = dataclasses.replace(
+            self.station, heartbeat_interval=answer.heartbeat_interval
+        )
 
     def unit_of_work(self) -> UnitOfWork:
         return self.runtime.unit_of_work()

@@ -1,17 +1,21 @@
 """Who was heard from, written in batches; stations silent for too long are marked offline.
 
 Every frame counts as a sign of life, but writing `last_seen_at` per frame would add a database
-write to every message: the tracker collects station ids and writes them once per interval."""
+write to every message: the tracker collects station ids and writes them once per interval.
+A pong counts too: a station that answers the websocket pings is alive, even if it sends its
+heartbeats late or not at all."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from app.runtime import Runtime
+from app.server_options import PONG_TIMEOUT_S
 from app.stations import service as stations
 from app.timeparse import utcnow
 
@@ -24,6 +28,9 @@ FLUSH_INTERVAL_S = 10.0
 SWEEP_INTERVAL_S = 30.0
 # Close code for a connection whose station went silent (private range 4000-4999).
 SILENT_CLOSE_CODE = 4002
+# A station quiet this long (or its heartbeat interval, if shorter) that answers the pings is
+# recorded as heard: no more often than a station at the default interval sends heartbeats.
+PONGS_RECORDED_EVERY_S = 300
 
 
 class PresenceTracker:
@@ -31,18 +38,43 @@ class PresenceTracker:
         self._server = server
         self._runtime = runtime
         self._heard: set[int] = set()
+        # When each station connected here was last recorded as heard (monotonic seconds).
+        self._recorded_at: dict[int, float] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self.clock: Callable[[], float] = time.monotonic  # the connections' clock
 
     def heard(self, station_id: int) -> None:
         self._heard.add(station_id)
 
+    def forget(self, station_id: int) -> None:
+        """The station's connection here has ended."""
+        self._recorded_at.pop(station_id, None)
+
     async def flush(self) -> None:
         heard, self._heard = self._heard, set()
         if heard:
+            now = self.clock()
+            for station_id in heard:
+                self._recorded_at[station_id] = now
             await stations.record_heartbeat(sorted(heard))
+
+    def hear_pongs(self) -> None:
+        """Stations connected here that answer the websocket pings but have been quiet: heard.
+        uvicorn closes a connection whose pong is more than PONG_TIMEOUT_S late, so one open
+        longer than a ping interval plus that has answered its pings."""
+        now = self.clock()
+        answered_a_ping_after = self._runtime.settings.ocpp_ping_interval_s + PONG_TIMEOUT_S
+        for live in self._server.connections():
+            station = live.link.station
+            if now - live.connected_at < answered_a_ping_after:
+                continue
+            quiet_for = now - self._recorded_at.get(station.id, live.connected_at)
+            if quiet_for >= min(station.heartbeat_interval, PONGS_RECORDED_EVERY_S):
+                self._heard.add(station.id)
 
     async def sweep(self) -> list[str]:
         """Mark silent stations offline; close their sockets here if any are still open."""
+        self.hear_pongs()
         await self.flush()
         silent = await stations.mark_silent_stations_offline(self._runtime.unit_of_work(), utcnow())
         for identity in silent:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -40,6 +41,7 @@ class LiveConnection:
     charge_point: Any  # ChargePoint16 | ChargePoint201
     # Set when the connection has ended: a command waiting for its answer gives up at once.
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    connected_at: float = field(default_factory=time.monotonic)
 
 
 class OcppServer:
@@ -185,6 +187,10 @@ class OcppServer:
 
     def live(self, identity: str) -> LiveConnection | None:
         return self._connections.get(identity)
+
+    def connections(self) -> Iterable[LiveConnection]:
+        """Every station connected to this node (do not await while iterating)."""
+        return self._connections.values()
 
     def connected_count(self) -> int:
         """Stations connected to this node right now."""

@@ -41,6 +41,10 @@ class Organization(relay.Node):
     suspended_at: datetime | None = strawberry.field(
         description="Set while suspended: its users and API keys are refused."
     )
+    heartbeat_interval_s: int = strawberry.field(
+        description="The heartbeat interval, in seconds, a station created here gets unless "
+        "it is given its own."
+    )
     created_at: datetime
     webhook_url: strawberry.Private[str | None]
 
@@ -55,6 +59,7 @@ class Organization(relay.Node):
             country_code=model.country_code,
             party_id=model.party_id,
             suspended_at=model.suspended_at,
+            heartbeat_interval_s=model.heartbeat_interval_s,
             created_at=model.created_at,
             webhook_url=model.alert_webhook_url,
         )

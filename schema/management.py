@@ -58,6 +58,11 @@ class StationInput:
     assumed_protocol: str | None = strawberry.field(
         default=UNSET, description="For stations that send no subprotocol: ocpp1.6 or ocpp2.0.1."
     )
+    heartbeat_interval_s: int | None = strawberry.field(
+        default=UNSET,
+        description="Seconds between heartbeats, 10 to 86400 (a new station: its "
+        "organization's heartbeatIntervalS). A connected station is sent it at once.",
+    )
 
 
 @strawberry.input(description="A connector's description; fields left out stay as they are.")

@@ -86,6 +86,11 @@ class OrganizationInput:
     )
     party_id: str | None = strawberry.field(default=UNSET, description="3 letters or digits.")
     unknown_station_policy: UnknownStationPolicy | None = UNSET
+    heartbeat_interval_s: int | None = strawberry.field(
+        default=UNSET,
+        description="The heartbeat interval (10 to 86400 s) stations created from now on "
+        "get; a station's own setting is StationInput.heartbeatIntervalS.",
+    )
     alert_webhook_url: str | None = strawberry.field(
         default=UNSET, description="http(s) URL alerts are POSTed to; empty turns it off."
     )

@@ -210,6 +210,11 @@ class ChargingStation(relay.Node):
     diagnostics_status: str | None = strawberry.field(
         description="Last diagnostics or log upload progress."
     )
+    heartbeat_interval_s: int = strawberry.field(
+        description="Seconds between the station's heartbeats: sent to it when changed while "
+        "it is connected, and in every BootNotification answer; it is taken for offline "
+        "after twice this plus a minute without a sign of life."
+    )
     site_id: strawberry.Private[int | None]
 
     @classmethod
@@ -232,6 +237,7 @@ class ChargingStation(relay.Node):
             assumed_protocol=model.assumed_protocol,
             firmware_status=model.firmware_status,
             diagnostics_status=model.diagnostics_status,
+            heartbeat_interval_s=model.heartbeat_interval,
             site_id=model.site_id,
         )
 

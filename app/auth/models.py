@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from app.heartbeat import DEFAULT_HEARTBEAT_INTERVAL_S
+
 # Token statuses, as OCPP 2.0.1 names them (1.6 maps Unknown to Invalid).
 ACCEPTED = "Accepted"
 BLOCKED = "Blocked"
@@ -64,6 +66,7 @@ class OrganizationView:
     country_code: str | None = None
     party_id: str | None = None
     suspended_at: datetime | None = None
+    heartbeat_interval_s: int = DEFAULT_HEARTBEAT_INTERVAL_S  # new stations get this one
 
     @property
     def alert_webhook_url(self) -> str | None:

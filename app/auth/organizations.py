@@ -21,6 +21,7 @@ from app.auth.models import (
 )
 from app.errors import AlreadyExists, InvalidInput, NotFound, NotPermitted
 from app.events import CredentialsChanged
+from app.heartbeat import checked_interval
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
@@ -62,6 +63,8 @@ def checked_values(changes: dict[str, Any]) -> dict[str, Any]:
         if not re.fullmatch(r"[A-Z0-9]{3}", party):
             raise InvalidInput("partyId: 3 letters or digits, e.g. ABC")
         values["party_id"] = party
+    if "heartbeat_interval_s" in given:
+        values["heartbeat_interval_s"] = checked_interval(given["heartbeat_interval_s"])
     if "unknown_station_policy" in given:
         values["unknown_station_policy"] = UnknownStationPolicy(
             given["unknown_station_policy"]

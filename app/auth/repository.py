@@ -87,6 +87,7 @@ _ORGANIZATION_COLUMNS = (
     Organization.country_code,
     Organization.party_id,
     Organization.suspended_at,
+    Organization.heartbeat_interval_s,
 )
 
 

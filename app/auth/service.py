@@ -522,6 +522,7 @@ async def update_organization(
         "country_code",
         "party_id",
         "unknown_station_policy",
+        "heartbeat_interval_s",
         "alert_webhook_url",
         "alert_webhook_secret",
     }

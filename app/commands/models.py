@@ -139,6 +139,16 @@ class ChangeConfiguration(Command):
     value: str
 
 
+# The heartbeat interval's key in each version; a station that accepts a new value heartbeats
+# (and is answered at boot) with it from then on.
+HEARTBEAT_KEYS = {"ocpp1.6": "HeartbeatInterval", "ocpp2.0.1": "OCPPCommCtrlr.HeartbeatInterval"}
+
+
+def heartbeat_key(protocol: str | None) -> str:
+    """The heartbeat interval's configuration key for a station of this OCPP version."""
+    return HEARTBEAT_KEYS.get(protocol or "", HEARTBEAT_KEYS["ocpp1.6"])
+
+
 # The station's HTTP Basic password, in either version: write-only, changed only through
 # SetStationPassword, which keeps it out of every log and keeps our hash in step.
 PASSWORD_KEYS = frozenset(

@@ -9,17 +9,25 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from app import metrics
+from app import metrics, outbox
 from app.auth import service as auth
 from app.auth.access import Permission, may, require
 from app.auth.models import Principal
 from app.auth.passwords import hash_station_password
 from app.commands import repository
-from app.commands.errors import CommandInterrupted, StationOffline
+from app.commands.errors import (
+    BusUnavailable,
+    CommandInterrupted,
+    CommandTimeout,
+    StationNotReady,
+    StationOffline,
+)
 from app.commands.gateway import ChargerGateway
 from app.commands.models import (
     CENTRAL_TOKEN,
+    HEARTBEAT_KEYS,
     PASSWORD_KEYS,
     CancelReservation,
     ChangeConfiguration,
@@ -35,18 +43,20 @@ from app.commands.models import (
     SendLocalList,
     SetChargingProfile,
     SetStationPassword,
+    heartbeat_key,
     logged_fields,
 )
 from app.errors import CPMSError, InvalidInput, NotFound, NotPermitted
 from app.events import CommandCompleted
 from app.healing import service as healing
 from app.healing.models import AlertDraft, AlertKind, AlertSeverity
+from app.heartbeat import checked_interval
 from app.pagination import Page, PageRequest
 from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
 from app.smart_charging.models import ProfileSelector
 from app.stations import service as stations
-from app.stations.models import ConfigurationEntry, StationRecord
+from app.stations.models import SEND_HEARTBEAT_INTERVAL, ConfigurationEntry, StationRecord
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -208,6 +218,13 @@ async def _record_effect(
         case GetConfiguration():
             entries = configuration_entries(result.data.get("values", {}))
             await stations.record_configuration(uow, station, entries)
+        case ChangeConfiguration():
+            seconds = _heartbeat_interval(command)
+            if seconds is not None:
+                await stations.record_heartbeat_interval(uow, station, seconds)
+            else:
+                entries = configuration_entries({command.key: command.value})
+                await stations.record_configuration(uow, station, entries, values_only=True)
         case ReserveNow():
             await stations.record_reservation(
                 uow,
@@ -245,6 +262,50 @@ async def system_action(
     return result.status
 
 
+_HEARTBEAT_KEYS = frozenset({*HEARTBEAT_KEYS.values(), "HeartbeatInterval"})
+
+
+def _heartbeat_interval(command: ChangeConfiguration) -> int | None:
+    """The seconds a change of the heartbeat interval sets; None for any other key, or a
+    value that is not a whole number (the station will refuse it)."""
+    if command.key not in _HEARTBEAT_KEYS:
+        return None
+    try:
+        return _as_seconds(command.value)
+    except InvalidInput:
+        return None
+
+
+def _as_seconds(value: str) -> int:
+    if not value.strip().isdigit():
+        raise InvalidInput("value: a heartbeat interval is a whole number of seconds")
+    return int(value)
+
+
+def outbox_handlers(
+    gateway: ChargerGateway, unit_of_work: Callable[[], UnitOfWork]
+) -> dict[str, outbox.Handler]:
+    """Settings the CPMS sends to stations on its own."""
+
+    async def send_heartbeat_interval(payload: dict[str, Any]) -> None:
+        station = await stations.station_of_organization(
+            payload["organization_id"], payload["identity"]
+        )
+        if station is None or not station.connected:
+            return  # its next boot is answered with the interval
+        change = ChangeConfiguration(
+            key=heartbeat_key(station.protocol), value=str(payload["seconds"])
+        )
+        try:
+            await send_command(gateway, unit_of_work, station.identity, change)
+        except (StationOffline, StationNotReady):
+            return  # likewise
+        except (CommandTimeout, BusUnavailable, CommandInterrupted) as error:
+            raise outbox.Retry(error.message) from error
+
+    return {SEND_HEARTBEAT_INTERVAL: send_heartbeat_interval}
+
+
 def configuration_entries(values: dict[str, str | None]) -> list[ConfigurationEntry]:
     """Keys read with GetConfiguration: `Key` (1.6) or `Component.Variable` (2.0.1)."""
     entries = []
@@ -276,6 +337,8 @@ async def operate(
             f"{command.key} is the station's password: rotateStationPassword changes it "
             "without losing the station"
         )
+    if isinstance(command, ChangeConfiguration) and command.key in _HEARTBEAT_KEYS:
+        checked_interval(_as_seconds(command.value), "value")
     station = await _station_of(principal, identity)
     if not may(principal, Permission.OPERATE) and not (
         may(principal, Permission.CHARGE) and await _own_charging(principal, station.id, command)

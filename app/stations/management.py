@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from app import outbox
 from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.auth.passwords import hash_station_password
@@ -18,8 +19,10 @@ from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.events import ConnectorRemoved
 from app.healing import service as healing
 from app.healing.models import AlertKind
+from app.heartbeat import checked_interval
 from app.stations import repository
-from app.stations.models import ConnectorView, SiteView, StationView
+from app.stations.models import SEND_HEARTBEAT_INTERVAL, ConnectorView, SiteView, StationView
+from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
 # OCPP-J: the identity is the last URL path segment; 2.0.1 allows at most 48 characters.
@@ -38,7 +41,14 @@ SITE_FIELDS = (
     "longitude",
     "grid_capacity_a",
 )
-STATION_FIELDS = ("name", "site_id", "security_profile", "free_vend", "assumed_protocol")
+STATION_FIELDS = (
+    "name",
+    "site_id",
+    "security_profile",
+    "free_vend",
+    "assumed_protocol",
+    "heartbeat_interval_s",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,10 @@ def _check_station_changes(changes: dict[str, Any]) -> dict[str, Any]:
     protocol = values.get("assumed_protocol")
     if protocol is not None and protocol not in PROTOCOLS:
         raise InvalidInput(f"assumedProtocol is one of {', '.join(PROTOCOLS)}")
+    if "heartbeat_interval_s" in values:
+        seconds = values.pop("heartbeat_interval_s")
+        if seconds is not None:
+            values["heartbeat_interval"] = checked_interval(seconds)
     if "password" in changes:
         password = changes["password"]
         values["password_hash"] = _check_password(password) if password else None
@@ -201,19 +215,34 @@ async def provision_station(
 async def update_station(
     uow: UnitOfWork, principal: Principal, identity: str, changes: dict[str, Any]
 ) -> StationView:
-    """Name, site, OCPP password and security profile, free vend, assumed protocol; a new
-    password or profile applies from the station's next connection."""
+    """Name, site, OCPP password and security profile, free vend, assumed protocol, heartbeat
+    interval; a new password or profile applies from the station's next connection, a new
+    heartbeat interval is sent to a connected station at once (through the outbox, so it is
+    not lost if this node stops) and answers its every boot."""
     require(principal, Permission.MANAGE)
     values = _check_station_changes(changes)
     async with uow:
         await _own_site(principal, values.get("site_id"))
-        if values and not await repository.update_station(
-            principal.organization_id, identity, values
+        before = await repository.get_station_by_identity(principal.organization_id, identity)
+        if before is None or (
+            values
+            and not await repository.update_station(principal.organization_id, identity, values)
         ):
             raise NotFound(f"no station {identity!r}")
+        seconds = values.get("heartbeat_interval")
+        if seconds is not None and seconds != before.heartbeat_interval and before.connected:
+            await outbox.enqueue(
+                principal.organization_id,
+                SEND_HEARTBEAT_INTERVAL,
+                {
+                    "organization_id": principal.organization_id,
+                    "identity": identity,
+                    "seconds": seconds,
+                },
+                f"{SEND_HEARTBEAT_INTERVAL}:{before.id}:{utcnow().isoformat()}",
+            )
         updated = await repository.get_station_by_identity(principal.organization_id, identity)
-    if updated is None:
-        raise NotFound(f"no station {identity!r}")
+    assert updated is not None
     return updated
 
 

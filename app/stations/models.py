@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from app.heartbeat import DEFAULT_HEARTBEAT_INTERVAL_S
 from app.stations.connector_status import ConnectorStatus, normalise
 
 
@@ -45,11 +46,17 @@ class StationView:
     assumed_protocol: str | None = None
     firmware_status: str | None = None
     diagnostics_status: str | None = None
+    heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL_S  # seconds
 
     @property
     def api_status(self) -> ConnectorStatus:
         """The station's own (EVSE 0) status, normalised: OFFLINE while not connected."""
         return normalise(self.status, connected=self.connected)
+
+
+# The outbox message that sends a station its new heartbeat interval: {organization_id,
+# identity, seconds}.
+SEND_HEARTBEAT_INTERVAL = "station.heartbeat_interval"
 
 
 class RegistrationStatus(StrEnum):
@@ -216,6 +223,15 @@ class StationRecord:
         """Commands before an accepted boot upset some firmware; after one they are safe,
         also across reconnects (1.6 stations do not boot again on a plain reconnect)."""
         return self.booted and self.registration_status == "Accepted"
+
+
+@dataclass(frozen=True, slots=True)
+class BootAnswer:
+    """What a BootNotification is answered: the registration status, and the heartbeat
+    interval as it is stored now (changed since the station connected, perhaps)."""
+
+    status: str
+    heartbeat_interval: int
 
 
 @dataclass(frozen=True, slots=True)

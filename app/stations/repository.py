@@ -11,6 +11,7 @@ from piccolo.columns import Varchar
 from piccolo.columns.combination import Combinable, Where
 from piccolo.engine.sqlite import SQLiteEngine
 
+from app.heartbeat import DEFAULT_HEARTBEAT_INTERVAL_S
 from app.pagination import Page, PageRequest
 from app.stations.connector_status import REPORTED_STATUSES, ConnectorStatus, reported_as
 from app.stations.models import (
@@ -76,6 +77,7 @@ _STATION_COLUMNS = (
     ChargingStation.assumed_protocol,
     ChargingStation.firmware_status,
     ChargingStation.diagnostics_status,
+    ChargingStation.heartbeat_interval,
 )
 _CONNECTOR_COLUMNS = (
     Connector.id,
@@ -391,14 +393,23 @@ async def create_station(
     security_profile: int,
     password_hash: str | None,
 ) -> StationRecord:
-    """The new station; or the one a concurrent connection of the same identity (a station
-    retrying while its first attempt registers it) created a moment before."""
+    """The new station, with its organization's heartbeat interval; or the one a concurrent
+    connection of the same identity (a station retrying while its first attempt registers it)
+    created a moment before."""
+    organization = (
+        await Organization.select(Organization.heartbeat_interval_s)
+        .where(Organization.id == organization_id)
+        .first()
+    )
     station = ChargingStation(
         organization=organization_id,
         identity=identity,
         registration_status=registration_status,
         security_profile=security_profile,
         password_hash=password_hash,
+        heartbeat_interval=organization["heartbeat_interval_s"]
+        if organization
+        else DEFAULT_HEARTBEAT_INTERVAL_S,
     )
     await ChargingStation.insert(station).on_conflict(
         target=ChargingStation.identity, action="DO NOTHING"
@@ -493,7 +504,8 @@ async def touch(station_ids: Sequence[int]) -> None:
     )
 
 
-async def record_boot(station_id: int, boot: BootInfo, status: str) -> None:
+async def record_boot(station_id: int, boot: BootInfo, status: str) -> int:
+    """Store the boot; the station's heartbeat interval."""
     now = utcnow()
     values: dict[Any, Any] = {
         ChargingStation.last_boot_at: now,
@@ -514,7 +526,12 @@ async def record_boot(station_id: int, boot: BootInfo, status: str) -> None:
     for column, value in fields.items():
         if value is not None:
             values[column] = value[: column.length]
-    await ChargingStation.update(values).where(ChargingStation.id == station_id)
+    rows = (
+        await ChargingStation.update(values)
+        .where(ChargingStation.id == station_id)
+        .returning(ChargingStation.heartbeat_interval)
+    )
+    return int(rows[0]["heartbeat_interval"])
 
 
 async def add_security_event(
@@ -860,6 +877,21 @@ async def upsert_configuration(
         )
 
 
+async def set_configured_value(
+    station_id: int, components: Sequence[str], variable: str, value: str
+) -> None:
+    """A new value of a variable already in the station's stored configuration, under
+    whichever of these component names it was reported."""
+    await StationConfiguration.update(
+        {StationConfiguration.value: value, StationConfiguration.updated_at: utcnow()}
+    ).where(
+        (StationConfiguration.station == station_id)
+        & StationConfiguration.component.is_in(list(components))
+        & (StationConfiguration.variable == variable)
+        & (StationConfiguration.attribute_type == "Actual")
+    )
+
+
 async def configuration_of(station_id: int) -> list[ConfigurationEntry]:
     rows = (
         await StationConfiguration.select()
@@ -918,6 +950,7 @@ _STATION_UPDATABLE = {
     "free_vend": ChargingStation.free_vend,
     "assumed_protocol": ChargingStation.assumed_protocol,
     "registration_status": ChargingStation.registration_status,
+    "heartbeat_interval": ChargingStation.heartbeat_interval,
 }
 
 

@@ -25,10 +25,12 @@ from app.events import (
 from app.healing import service as healing
 from app.healing.models import AlertDraft, AlertKind, AlertSeverity
 from app.healing.rules import error_code_for_event
+from app.heartbeat import MIN_HEARTBEAT_INTERVAL_S
 from app.pagination import Page, PageRequest
 from app.stations import repository
 from app.stations.connector_status import normalise
 from app.stations.models import (
+    BootAnswer,
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
@@ -50,8 +52,6 @@ from app.unit_of_work import UnitOfWork
 from db.group_commit import StatusWrite
 
 logger = logging.getLogger(__name__)
-
-MIN_HEARTBEAT_INTERVAL_S = 10
 
 
 async def page_sites(principal: Principal, request: PageRequest | None = None) -> Page[SiteView]:
@@ -110,6 +110,23 @@ async def get_station(principal: Principal, identity: str) -> StationView | None
     """The station with this OCPP identity, if any."""
     require(principal, Permission.READ_STATIONS)
     return await repository.get_station_by_identity(principal.organization_id, identity)
+
+
+async def station_of_organization(organization_id: int, identity: str) -> StationView | None:
+    """The station with this identity in this organization, for the system's own work."""
+    return await repository.get_station_by_identity(organization_id, identity)
+
+
+async def record_heartbeat_interval(uow: UnitOfWork, station: StationRecord, seconds: int) -> None:
+    """The station accepted this heartbeat interval: it answers its boots from now on and
+    tells when it is silent too long; its stored configuration says so too."""
+    async with uow:
+        await repository.update_station(
+            station.organization_id, station.identity, {"heartbeat_interval": seconds}
+        )
+        await repository.set_configured_value(
+            station.id, ("", "OCPPCommCtrlr"), "HeartbeatInterval", str(seconds)
+        )
 
 
 async def station_ids_of_site(principal: Principal, site_id: int) -> set[int]:
@@ -222,14 +239,15 @@ async def evses_by_station_ids(
     return grouped
 
 
-async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -> str:
-    """Store what a booting station says about itself; the registration status to answer."""
+async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -> BootAnswer:
+    """Store what a booting station says about itself; the registration status and heartbeat
+    interval to answer."""
     async with uow:
         status = station.registration_status
         if status != "Accepted":  # approved since it connected? (only approval changes it)
             current = await repository.get_station_record(station.identity)
             status = current.registration_status if current else status
-        await repository.record_boot(station.id, boot, status)
+        interval = await repository.record_boot(station.id, boot, status)
         await _alert_on_registration(uow, station, status)
         uow.emit(
             StationBooted(
@@ -243,7 +261,7 @@ async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -
                 reason=boot.reason,
             )
         )
-        return status
+        return BootAnswer(status, interval)
 
 
 async def _alert_on_registration(uow: UnitOfWork, station: StationRecord, status: str) -> None:
@@ -597,13 +615,18 @@ async def went_offline(
 
 
 async def record_configuration(
-    uow: UnitOfWork, station: StationRecord, entries: Sequence[ConfigurationEntry]
+    uow: UnitOfWork,
+    station: StationRecord,
+    entries: Sequence[ConfigurationEntry],
+    *,
+    values_only: bool = False,
 ) -> None:
-    """What a station reported about its configuration (2.0.1 NotifyReport, 1.6 keys)."""
+    """What a station reported about its configuration (2.0.1 NotifyReport, 1.6 keys), or
+    (`values_only`) values it accepted to change."""
     if not entries:
         return
     async with uow:
-        await repository.upsert_configuration(station.id, entries)
+        await repository.upsert_configuration(station.id, entries, values_only=values_only)
 
 
 async def record_events(

@@ -9,7 +9,7 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
-from app.auth.models import ACCEPTED, UNKNOWN, TokenVerdict
+from app.auth.models import UNKNOWN, TokenVerdict
 from app.healing.rules import OCPP16_ERROR_CODES
 from app.stations.models import BootInfo, StatusReport
 from app.timeparse import parse_timestamp, utcnow
@@ -64,12 +64,12 @@ class ChargePoint16(ChargePoint):
             meter_serial_number=text(payload.get("meter_serial_number"), 50),
             reason=None,
         )
-        status = await self.link.stations.record_boot(self.link.unit_of_work(), self.station, boot)
-        self.link.boot_accepted = status == ACCEPTED
+        answer = await self.link.stations.record_boot(self.link.unit_of_work(), self.station, boot)
+        self.link.answered_boot(answer)
         return call_result.BootNotification(
             current_time=utcnow().isoformat(),
-            interval=self.station.heartbeat_interval,
-            status=status,
+            interval=answer.heartbeat_interval,
+            status=answer.status,
         )
 
     @on(Action.heartbeat)

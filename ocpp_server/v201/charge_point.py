@@ -9,7 +9,7 @@ from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
-from app.auth.models import ACCEPTED, TokenVerdict
+from app.auth.models import TokenVerdict
 from app.stations.models import BootInfo, ConfigurationEntry, StationEvent, StatusReport
 from app.timeparse import parse_timestamp, utcnow
 from ocpp_server.link import StationLink, as_int, require, text
@@ -99,12 +99,12 @@ class ChargePoint201(ChargePoint):
             meter_serial_number=None,
             reason=text(payload.get("reason"), 32),
         )
-        status = await self.link.stations.record_boot(self.link.unit_of_work(), self.station, boot)
-        self.link.boot_accepted = status == ACCEPTED
+        answer = await self.link.stations.record_boot(self.link.unit_of_work(), self.station, boot)
+        self.link.answered_boot(answer)
         return call_result.BootNotification(
             current_time=utcnow().isoformat(),
-            interval=self.station.heartbeat_interval,
-            status=status,
+            interval=answer.heartbeat_interval,
+            status=answer.status,
         )
 
     @on(Action.heartbeat)
