@@ -58,6 +58,12 @@ def call_error_frame(message_id: str, error: OCPPError) -> str:
     )
 
 
+def call_action(text: str) -> str | None:
+    """The action of a well-formed CALL frame; None for an answer or an error."""
+    message = unpack(text)
+    return message.action if isinstance(message, Call) else None
+
+
 def framing_error(protocol: str, text: str) -> str | None:
     """A CALLERROR for a frame that is not OCPP-J, or None for a well-formed frame."""
     if len(text) > MAX_FRAME_CHARS:
@@ -277,6 +283,8 @@ async def ocpp_websocket(websocket: WebSocket) -> None:
             if error is not None:
                 await connection.send(error)
                 continue
+            if link.undecided:  # its first call tells whether it boots or runs
+                link.first_frame(call_action(text))
             await charge_point.route_message(storable_frame(text))
     except WebSocketDisconnect:
         pass

@@ -110,8 +110,10 @@ class OcppGateway:
 
     async def _send_local(self, live: LiveConnection, command: Command) -> CommandResult:
         identity = live.link.station.identity
-        if not live.link.boot_accepted:
-            raise StationNotReady(f"station {identity} has not been accepted by a boot yet")
+        if not live.link.ready_for(command.name):
+            raise StationNotReady(
+                f"station {identity} has not been accepted by a boot on this connection yet"
+            )
         translation: Any = v201_commands if live.link.protocol == OCPP201 else v16_commands
         payload = translation.to_call(command)
         live.charge_point._response_timeout = self._timeout_s

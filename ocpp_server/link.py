@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,15 +14,23 @@ from ocpp.exceptions import (
     TypeConstraintViolationError,
 )
 
-from app.auth.models import ACCEPTED
 from app.commands import service as commands_service
+from app.commands.models import CommandAction
 from app.runtime import Runtime
 from app.sanitize import clean_text
 from app.sessions import service as sessions_service
 from app.stations import service as stations_service
-from app.stations.models import BootAnswer, StationRecord
+from app.stations.models import BootAnswer, RegistrationStatus, StationRecord
 from app.unit_of_work import UnitOfWork
 from ocpp_server.dry_run import DryRunSessions, DryRunStations
+
+# A station that boots sends its BootNotification as soon as it is connected: one accepted
+# before that has sent none this long after connecting is running, not booting.
+BOOT_GRACE_S = 10.0
+BOOTING = "booting"  # a BootNotification arrived on this connection and is being answered
+# What a station whose boot was answered Pending may be sent: 1.6 and 2.0.1 allow a CSMS to
+# ask it to boot again (once it is accepted) while it waits.
+WHILE_PENDING = frozenset({CommandAction.TRIGGER_MESSAGE})
 
 
 @dataclass
@@ -31,22 +40,50 @@ class StationLink:
     station: StationRecord
     runtime: Runtime
     protocol: str
-    boot_accepted: bool = False
     # app.stations.service and app.sessions.service, or their dry-run stand-ins.
     stations: Any = field(default=None)
     sessions: Any = field(default=None)
+    # Readiness is per connection: the answer to a boot on it (or BOOTING), and whether the
+    # station has sent anything else on it (a station that reconnects without booting).
+    boot_status: str | None = None
+    running: bool = False
+    connected_at: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
-        self.boot_accepted = self.station.ready_for_commands
         if self.runtime.settings.ocpp_dry_run:
             self.stations, self.sessions = DryRunStations(), DryRunSessions()
         else:
             self.stations, self.sessions = stations_service, sessions_service
 
+    @property
+    def undecided(self) -> bool:
+        """Nothing yet on this connection says whether the station boots or runs."""
+        return self.boot_status is None and not self.running
+
+    def first_frame(self, action: str | None) -> None:
+        """A call (its action) or any other frame arrived while undecided."""
+        if action == "BootNotification":
+            self.boot_status = BOOTING
+        elif action is not None:
+            self.running = True
+
+    def ready_for(self, action: CommandAction) -> bool:
+        """Whether the station may be sent this command now: after its boot on this
+        connection was accepted; or, if it was accepted before and does not boot again (a
+        1.6 station reconnecting), once it has sent something else or BOOT_GRACE_S passed.
+        A station answered Pending may be asked to boot again."""
+        if self.boot_status is not None:
+            return self.boot_status == RegistrationStatus.ACCEPTED or (
+                self.boot_status == RegistrationStatus.PENDING and action in WHILE_PENDING
+            )
+        return self.station.ready_for_commands and (
+            self.running or time.monotonic() - self.connected_at >= BOOT_GRACE_S
+        )
+
     def answered_boot(self, answer: BootAnswer) -> None:
         """Commands may follow an accepted boot; the heartbeat interval it told is the one
         this connection's silence is measured by."""
-        self.boot_accepted = answer.status == ACCEPTED
+        self.boot_status = answer.status
         self.station = dataclasses.replace(
             self.station, heartbeat_interval=answer.heartbeat_interval
         )

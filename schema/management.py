@@ -301,7 +301,10 @@ class ManagementMutation:
             return problem(error)  # type: ignore[return-value]
         return Deleted(id=strawberry.ID(str(relay.GlobalID("ChargingStation", str(station_id)))))
 
-    @strawberry.mutation(description="Accept a station that connected as Pending (operators).")
+    @strawberry.mutation(
+        description="Accept a station that connected as Pending (operators); a connected one is "
+        "asked to boot again at once (TriggerMessage BootNotification) and is accepted."
+    )
     async def approve_station(self, info: Info[Context, None], identity: str) -> StationResult:
         context = info.context
         try:

@@ -43,6 +43,7 @@ from app.commands.models import (
     SendLocalList,
     SetChargingProfile,
     SetStationPassword,
+    TriggerMessage,
     heartbeat_key,
     logged_fields,
 )
@@ -56,7 +57,13 @@ from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
 from app.smart_charging.models import ProfileSelector
 from app.stations import service as stations
-from app.stations.models import SEND_HEARTBEAT_INTERVAL, ConfigurationEntry, StationRecord
+from app.stations.models import (
+    ASK_TO_BOOT,
+    SEND_HEARTBEAT_INTERVAL,
+    ConfigurationEntry,
+    StationRecord,
+    StationView,
+)
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -285,25 +292,35 @@ def _as_seconds(value: str) -> int:
 def outbox_handlers(
     gateway: ChargerGateway, unit_of_work: Callable[[], UnitOfWork]
 ) -> dict[str, outbox.Handler]:
-    """Settings the CPMS sends to stations on its own."""
+    """What the CPMS tells stations on its own: a new heartbeat interval, and that a station
+    waiting for approval is approved. Either is also told at the station's next boot, so a
+    station that is gone meanwhile is skipped; one not yet ready is tried again."""
 
-    async def send_heartbeat_interval(payload: dict[str, Any]) -> None:
+    async def send(payload: dict[str, Any], command_of: Callable[[StationView], Command]) -> None:
         station = await stations.station_of_organization(
             payload["organization_id"], payload["identity"]
         )
         if station is None or not station.connected:
-            return  # its next boot is answered with the interval
-        change = ChangeConfiguration(
-            key=heartbeat_key(station.protocol), value=str(payload["seconds"])
-        )
+            return
         try:
-            await send_command(gateway, unit_of_work, station.identity, change)
-        except (StationOffline, StationNotReady):
-            return  # likewise
-        except (CommandTimeout, BusUnavailable, CommandInterrupted) as error:
+            await send_command(gateway, unit_of_work, station.identity, command_of(station))
+        except StationOffline:
+            return
+        except (StationNotReady, CommandTimeout, BusUnavailable, CommandInterrupted) as error:
             raise outbox.Retry(error.message) from error
 
-    return {SEND_HEARTBEAT_INTERVAL: send_heartbeat_interval}
+    async def send_heartbeat_interval(payload: dict[str, Any]) -> None:
+        await send(
+            payload,
+            lambda station: ChangeConfiguration(
+                key=heartbeat_key(station.protocol), value=str(payload["seconds"])
+            ),
+        )
+
+    async def ask_to_boot(payload: dict[str, Any]) -> None:
+        await send(payload, lambda _station: TriggerMessage(message="BootNotification"))
+
+    return {SEND_HEARTBEAT_INTERVAL: send_heartbeat_interval, ASK_TO_BOOT: ask_to_boot}
 
 
 def configuration_entries(values: dict[str, str | None]) -> list[ConfigurationEntry]:

@@ -21,7 +21,13 @@ from app.healing import service as healing
 from app.healing.models import AlertKind
 from app.heartbeat import checked_interval
 from app.stations import repository
-from app.stations.models import SEND_HEARTBEAT_INTERVAL, ConnectorView, SiteView, StationView
+from app.stations.models import (
+    ASK_TO_BOOT,
+    SEND_HEARTBEAT_INTERVAL,
+    ConnectorView,
+    SiteView,
+    StationView,
+)
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -262,15 +268,25 @@ async def delete_station(uow: UnitOfWork, principal: Principal, identity: str) -
 
 
 async def approve_station(uow: UnitOfWork, principal: Principal, identity: str) -> StationView:
-    """Accept a station that connected as Pending; it is told at its next BootNotification."""
+    """Accept a station that connected as Pending. A connected one is asked to boot again
+    (TriggerMessage BootNotification, through the outbox), which is answered Accepted; one
+    that is not connected is told at its next BootNotification."""
     require(principal, Permission.OPERATE)
     async with uow:
-        if not await repository.update_station(
+        before = await repository.get_station_by_identity(principal.organization_id, identity)
+        if before is None or not await repository.update_station(
             principal.organization_id, identity, {"registration_status": "Accepted"}
         ):
             raise NotFound(f"no station {identity!r}")
         approved = await repository.get_station_by_identity(principal.organization_id, identity)
         assert approved is not None
+        if before.registration_status != "Accepted" and approved.connected:
+            await outbox.enqueue(
+                principal.organization_id,
+                ASK_TO_BOOT,
+                {"organization_id": principal.organization_id, "identity": identity},
+                f"{ASK_TO_BOOT}:{approved.id}:{utcnow().isoformat()}",
+            )
         await healing.clear_alert(
             uow,
             principal.organization_id,

@@ -54,9 +54,11 @@ class StationView:
         return normalise(self.status, connected=self.connected)
 
 
-# The outbox message that sends a station its new heartbeat interval: {organization_id,
-# identity, seconds}.
+# Outbox messages that tell a connected station something: its new heartbeat interval
+# {organization_id, identity, seconds}; that it is approved, by asking it to boot again
+# {organization_id, identity}.
 SEND_HEARTBEAT_INTERVAL = "station.heartbeat_interval"
+ASK_TO_BOOT = "station.ask_to_boot"
 
 
 class RegistrationStatus(StrEnum):
