@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import math
 import time
 import uuid
 from collections.abc import Awaitable
+from decimal import Decimal
 from typing import Any
 
 from ocpp.exceptions import OCPPError
@@ -134,7 +136,8 @@ class OcppGateway:
             raise CommandFailed(
                 f"station {identity} answered {error.code}: {error.description}"
             ) from None
-        return translation.to_result(command, response)
+        result = translation.to_result(command, response)
+        return dataclasses.replace(result, data=plain_json(result.data))
 
     async def _send_remote(self, node_id: str, identity: str, command: Command) -> CommandResult:
         reply_channel = f"cpms:command-replies:{uuid.uuid4().hex}"
@@ -238,3 +241,15 @@ async def _unless_closed(live: LiveConnection, call: Awaitable[Any]) -> Any:
         identity = live.link.station.identity
         raise StationOffline(f"station {identity} disconnected before it answered")
     return answer.result()
+
+
+def plain_json(value: Any) -> Any:
+    """A station's answer as plain JSON: the ocpp library reads numbers with a fraction as
+    Decimal, which neither the API's JSON, the command log nor another node can carry."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: plain_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(item) for item in value]
+    return value

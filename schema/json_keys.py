@@ -20,6 +20,20 @@ def camel_keys(value: Any) -> Any:
     return value
 
 
+# Maps whose keys are the station's own names (configuration keys such as Meter_Type), kept
+# as the station spells them.
+_STATION_NAMED = frozenset({"values"})
+
+
+def station_answer(data: dict[str, Any]) -> dict[str, Any]:
+    """What a station answered a command, with camelCase keys like the rest of the API,
+    except the names it gave its own configuration keys."""
+    return {
+        to_camel_case(key): value if key in _STATION_NAMED else camel_keys(value)
+        for key, value in data.items()
+    }
+
+
 def snake_keys(value: Any) -> Any:
     """`value` with every mapping key, at any depth, in snake_case (`stepSize` -> `step_size`)."""
     if isinstance(value, dict):

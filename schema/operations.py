@@ -16,6 +16,7 @@ from app.commands.service import operate, rotate_station_password
 from app.errors import CPMSError, InvalidInput
 from schema.context import Context
 from schema.enums import IdTokenStatus
+from schema.json_keys import station_answer
 from schema.problems import (
     BusUnavailableError,
     InvalidInputError,
@@ -31,7 +32,11 @@ from schema.problems import (
 )
 
 
-@strawberry.type(description="The station accepted the command; `data` is what it answered.")
+@strawberry.type(
+    description="The station accepted the command; `data` is what else it answered, with "
+    "camelCase keys (a composite schedule in 2.0.1's CompositeScheduleType fields in either "
+    "version; getConfiguration's `values` keyed by the station's own key names)."
+)
 class CommandAccepted:
     station_status: str
     data: dict[str, Any] = strawberry.field(graphql_type=JSON)
@@ -75,15 +80,18 @@ async def _send(
 
 
 def _outcome(identity: str, result: models.CommandResult) -> CommandOutcome:
+    data = station_answer(result.data)
     if not result.accepted:
+        reason = (result.data.get("status_info") or {}).get("reason_code")
         return RejectedByStationError(
             code="rejected",
-            message=f"station {identity} answered {result.status}",
+            message=f"station {identity} answered {result.status}"
+            + (f" ({reason})" if reason else ""),
             station_status=result.status,
+            reason=reason,
+            data=data,
         )
-    return CommandAccepted(
-        station_status=result.status, data=result.data, request_id=result.request_id
-    )
+    return CommandAccepted(station_status=result.status, data=data, request_id=result.request_id)
 
 
 def _positive(value: int | None, name: str) -> None:

@@ -3,7 +3,10 @@ stable `code` and a `message` for people, never a generic GraphQL error."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from strawberry.scalars import JSON
 
 from app.attempts import RateLimited
 from app.billing.provider import PaymentDeclined, PaymentsDisabled, ProviderUnavailable
@@ -111,6 +114,17 @@ class StationCallError(UserError):
 @strawberry.type(description="The station answered but refused; `stationStatus` is its word.")
 class RejectedByStationError(UserError):
     station_status: str
+    reason: str | None = strawberry.field(
+        default=None,
+        description="The station's reason, when it gives one (2.0.1 statusInfo.reasonCode, "
+        "e.g. InvalidIdToken).",
+    )
+    data: dict[str, Any] = strawberry.field(
+        default_factory=dict,
+        graphql_type=JSON,
+        description="Whatever else the station answered (2.0.1 statusInfo with its "
+        "additionalInfo).",
+    )
 
 
 @strawberry.type(description="The card was declined or could not be held.")

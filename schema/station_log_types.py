@@ -18,7 +18,7 @@ from app.stations.models import LoggedFrame
 from schema.context import Context
 from schema.enums import CommandAction, CommandStatus, FrameDirection
 from schema.ids import nodes_by_id
-from schema.json_keys import camel_keys
+from schema.json_keys import camel_keys, station_answer
 
 
 @strawberry.type(description="A command sent to a station: who, what, and how it ended.")
@@ -49,7 +49,7 @@ class CommandLog(relay.Node):
             id=model.id,
             action=CommandAction(model.action),
             request=camel_keys(model.request),
-            response=camel_keys(model.response),
+            response=station_answer(model.response) if model.response else None,
             status=CommandStatus(model.status),
             error_code=model.error_code,
             error_message=model.error_message,

@@ -114,13 +114,18 @@ def to_call(command: models.Command) -> Any:
 
 
 def _composite_schedule(response: Any) -> dict[str, Any] | None:
-    """The schedule with its start, in the fields of 2.0.1's CompositeScheduleType."""
-    if response.charging_schedule is None:
+    """The schedule in the fields of 2.0.1's CompositeScheduleType, whatever the version:
+    1.6's own start of the schedule (startSchedule) is its scheduleStart when the answer
+    gives none, and its minimum rate has no place there."""
+    schedule = response.charging_schedule
+    if schedule is None:
         return None
     return {
         "evse_id": response.connector_id,
-        "schedule_start": response.schedule_start,
-        **response.charging_schedule,
+        "duration": schedule.get("duration"),
+        "schedule_start": response.schedule_start or schedule.get("start_schedule"),
+        "charging_rate_unit": schedule.get("charging_rate_unit"),
+        "charging_schedule_period": schedule.get("charging_schedule_period") or [],
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ocpp.v201 import call
@@ -181,7 +182,16 @@ def _key(entry: dict[str, Any]) -> str:
 
 
 def to_result(command: models.Command, response: Any) -> models.CommandResult:
-    """The domain result of a 2.0.1 call result."""
+    """The domain result of a 2.0.1 call result, with the station's reason (statusInfo)
+    when it gives one."""
+    result = _result(command, response)
+    status_info = getattr(response, "status_info", None)
+    if status_info:
+        return dataclasses.replace(result, data={**result.data, "status_info": status_info})
+    return result
+
+
+def _result(command: models.Command, response: Any) -> models.CommandResult:
     match command:
         case models.GetConfiguration():
             entries = response.get_variable_result
@@ -195,8 +205,12 @@ def to_result(command: models.Command, response: Any) -> models.CommandResult:
                 status="Accepted", data={"values": values, "unknown": unknown}
             )
         case models.ChangeConfiguration() | models.SetStationPassword():
-            status = response.set_variable_result[0]["attribute_status"]
-            return models.CommandResult(status=str(status))
+            result = response.set_variable_result[0]
+            reason = result.get("attribute_status_info")
+            return models.CommandResult(
+                status=str(result["attribute_status"]),
+                data={"status_info": reason} if reason else {},
+            )
         case models.DataTransfer() if response.data is not None:
             return models.CommandResult(status=str(response.status), data={"data": response.data})
         case models.UploadLogs():
