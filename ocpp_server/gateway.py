@@ -24,7 +24,9 @@ from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Any
 
+from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import OCPPError
+from ocpp.messages import Call, validate_payload
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
 
@@ -43,7 +45,7 @@ from app.commands.models import (
     encode_command,
     secrets_of,
 )
-from app.errors import CPMSError
+from app.errors import CPMSError, InvalidInput
 from app.events import MessageStream
 from app.runtime import Runtime
 from ocpp_server.server import LiveConnection, OcppServer
@@ -118,6 +120,7 @@ class OcppGateway:
             )
         translation: Any = v201_commands if live.link.protocol == OCPP201 else v16_commands
         payload = translation.to_call(command)
+        await _refuse_unsendable(live, payload)
         live.charge_point._response_timeout = self._timeout_s
         station_id = live.link.station.id
         try:
@@ -253,3 +256,18 @@ def plain_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain_json(item) for item in value]
     return value
+
+
+async def _refuse_unsendable(live: LiveConnection, payload: Any) -> None:
+    """The version's schema check of a call, before it is sent: what the domain's own checks
+    let through is still the caller's InvalidInput, not an answer the station never gave (the
+    library would raise the same OCPP error for it as for a station's CallError)."""
+    call = Call(
+        unique_id="-",
+        action=type(payload).__name__,
+        payload=remove_nones(snake_to_camel_case(serialize_as_dict(payload))),
+    )
+    try:
+        await validate_payload(call, live.charge_point._ocpp_version)
+    except OCPPError as error:
+        raise InvalidInput(f"{call.action} cannot be sent: {error.description}") from None

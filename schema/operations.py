@@ -235,18 +235,26 @@ class OperationMutation:
         )
         return await _send(info, identity, command)
 
-    @strawberry.mutation(description="Reserve an EVSE for an id token until a time.")
+    @strawberry.mutation(
+        description="Reserve an EVSE (0: any) for an id token until a time; the reservation's "
+        "id is CommandAccepted.requestId."
+    )
     async def reserve_now(
         self,
         info: Info[Context, None],
         identity: str,
-        reservation_id: int,
         evse_id: int,
         id_token: str,
         expires_at: datetime,
+        reservation_id: Annotated[
+            int | None,
+            strawberry.argument(
+                deprecation_reason="The CPMS gives every reservation its own id (returned as "
+                "CommandAccepted.requestId); a value given here is not used."
+            ),
+        ] = None,
     ) -> CommandOutcome:
         command = models.ReserveNow(
-            reservation_id=reservation_id,
             evse_id=evse_id,
             id_token=id_token,
             expires_at=expires_at.isoformat(),

@@ -192,11 +192,12 @@ class UploadLogs(Command):
 @dataclass(frozen=True)
 class ReserveNow(Command):
     name: ClassVar[CommandAction] = CommandAction.RESERVE_NOW
-    reservation_id: int
     evse_id: int
     id_token: str
     expires_at: str  # ISO 8601
     token_type: str = CENTRAL_TOKEN  # 2.0.1 IdTokenType
+    reservation_id: int = 0  # the station's next request id, like every id it echoes
+    request_id_field: ClassVar[str | None] = "reservation_id"
 
 
 @dataclass(frozen=True)

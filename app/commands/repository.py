@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from app.commands.models import CommandLogEntry
+from app.errors import InvalidInput
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from db.paging import page_by_id
@@ -156,10 +157,12 @@ def _entry(row: dict[str, Any]) -> CommandLogEntry:
 
 
 async def recent_failures(station_id: int, action: str, since: datetime) -> int:
-    """Commands of this kind to this station that failed, timed out or were refused since."""
+    """Commands of this kind to this station that failed, timed out or were refused since
+    (an input that could not be sent is the caller's failure, not the station's)."""
     return await CommandLog.count().where(
         (CommandLog.station == station_id)
         & (CommandLog.action == action)
         & CommandLog.status.is_in(["failed", "timeout", "rejected"])
+        & (CommandLog.error_code.is_null() | (CommandLog.error_code != InvalidInput.code))
         & (CommandLog.created_at >= since)
     )

@@ -16,7 +16,7 @@ from app.auth import service as auth
 from app.auth.access import Permission, may, require
 from app.auth.models import Principal
 from app.auth.passwords import hash_station_password
-from app.commands import repository
+from app.commands import repository, validation
 from app.commands.errors import (
     BusUnavailable,
     CommandInterrupted,
@@ -80,7 +80,9 @@ async def send_command(
     """Send a command through the gateway; the command log holds the request and the outcome,
     and a CommandCompleted event tells subscribers how it ended.
 
-    The log entry is written before sending, so a crash mid-command still leaves a trace."""
+    The log entry is written before sending, so a crash mid-command still leaves a trace; an
+    input no station may be sent is refused before either."""
+    validation.check(command)
     station = await stations.get_station_record(identity)
     if station is None:
         raise StationOffline(f"no station {identity!r}")
@@ -131,7 +133,8 @@ async def send_command(
     except CPMSError as error:
         timed("timeout" if error.code == "timeout" else "failed")
         await finish("timeout" if error.code == "timeout" else "failed", None, error)
-        await _watch_failures(unit_of_work(), station, command.name, failed=True)
+        if not isinstance(error, InvalidInput):  # the caller's, not the station's
+            await _watch_failures(unit_of_work(), station, command.name, failed=True)
         raise
     except BaseException as error:  # cancelled (this node is stopping) or a fault
         timed("failed")

@@ -14,6 +14,26 @@ from app.errors import InvalidInput
 MAX_ID_TAG = 20
 
 
+# 1.6 MessageTrigger; the log upload's progress is DiagnosticsStatusNotification here.
+TRIGGERS = frozenset(
+    {
+        "BootNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "MeterValues",
+        "StatusNotification",
+    }
+)
+
+
+def _trigger(message: str) -> str:
+    message = "DiagnosticsStatusNotification" if message == "LogStatusNotification" else message
+    if message not in TRIGGERS:
+        raise CommandNotSupported(f"OCPP 1.6 cannot trigger {message}")
+    return message
+
+
 def _id_tag(uid: str) -> str:
     if len(uid) > MAX_ID_TAG:
         raise InvalidInput(
@@ -48,7 +68,7 @@ def to_call(command: models.Command) -> Any:
             )
         case models.TriggerMessage():
             return call.TriggerMessage(
-                requested_message=command.message, connector_id=command.evse_id
+                requested_message=_trigger(command.message), connector_id=command.evse_id
             )
         case models.ClearCache():
             return call.ClearCache()

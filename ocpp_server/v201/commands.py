@@ -22,6 +22,31 @@ def _component_variable(key: str) -> dict[str, Any]:
     return {"component": {"name": component or DEFAULT_COMPONENT}, "variable": {"name": variable}}
 
 
+# 2.0.1 MessageTriggerEnumType; the log upload's progress is LogStatusNotification here.
+TRIGGERS = frozenset(
+    {
+        "BootNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "LogStatusNotification",
+        "MeterValues",
+        "PublishFirmwareStatusNotification",
+        "SignChargingStationCertificate",
+        "SignCombinedCertificate",
+        "SignV2GCertificate",
+        "StatusNotification",
+        "TransactionEvent",
+    }
+)
+
+
+def _trigger(message: str) -> str:
+    message = "LogStatusNotification" if message == "DiagnosticsStatusNotification" else message
+    if message not in TRIGGERS:
+        raise CommandNotSupported(f"OCPP 2.0.1 cannot trigger {message}")
+    return message
+
+
 def _purpose(purpose: str | None) -> str | None:
     return None if purpose is None else PURPOSES.get(purpose, purpose)
 
@@ -83,7 +108,7 @@ def to_call(command: models.Command) -> Any:
             )
         case models.TriggerMessage():
             return call.TriggerMessage(
-                requested_message=command.message,
+                requested_message=_trigger(command.message),
                 evse={"id": command.evse_id} if command.evse_id else None,
             )
         case models.ClearCache():

@@ -51,9 +51,7 @@ FIRMWARE = models.UpdateFirmware(
     retries=3,
     retry_interval_s=60,
 )
-RESERVE = models.ReserveNow(
-    reservation_id=5, evse_id=1, id_token="APPUSER", expires_at="2025-06-01T03:00:00Z"
-)
+RESERVE = models.ReserveNow(evse_id=1, id_token="APPUSER", expires_at="2099-06-01T03:00:00Z")
 LOCAL_LIST = models.SendLocalList(
     version=4, full=True, entries=(("CARD1", "Accepted"), ("CARD2", "Blocked"))
 )
@@ -191,7 +189,7 @@ async def test_more_commands_reach_a_16_station(register, connect_charger, gatew
         FIRMWARE,
         models.UploadLogs(location="ftp://logs.example/", start="2025-05-01T00:00:00Z"),
         RESERVE,
-        models.CancelReservation(reservation_id=5),
+        models.CancelReservation(reservation_id=3),  # the id the reservation was given
         models.GetLocalListVersion(),
         LOCAL_LIST,
         models.SetChargingProfile(evse_id=0, profile=MAX_PROFILE),
@@ -239,12 +237,12 @@ async def test_more_commands_reach_a_16_station(register, connect_charger, gatew
             "ReserveNow",
             {
                 "connector_id": 1,
-                "expiry_date": "2025-06-01T03:00:00Z",
+                "expiry_date": "2099-06-01T03:00:00Z",
                 "id_tag": "APPUSER",
-                "reservation_id": 5,
+                "reservation_id": 3,  # after the firmware update's and the log upload's
             },
         ),
-        ("CancelReservation", {"reservation_id": 5}),
+        ("CancelReservation", {"reservation_id": 3}),
         ("GetLocalListVersion", {}),
         (
             "SendLocalList",
@@ -278,7 +276,7 @@ async def test_more_commands_reach_a_201_station(register, connect_charger, gate
             stop="2025-05-02T00:00:00Z",
         ),
         RESERVE,
-        models.CancelReservation(reservation_id=5),
+        models.CancelReservation(reservation_id=3),  # the id the reservation was given
         models.GetLocalListVersion(),
         LOCAL_LIST,
         models.SetChargingProfile(evse_id=0, profile=MAX_PROFILE),
@@ -331,13 +329,13 @@ async def test_more_commands_reach_a_201_station(register, connect_charger, gate
         (
             "ReserveNow",
             {
-                "id": 5,
-                "expiry_date_time": "2025-06-01T03:00:00Z",
+                "id": 3,  # after the firmware update's and the log upload's
+                "expiry_date_time": "2099-06-01T03:00:00Z",
                 "id_token": {"id_token": "APPUSER", "type": "Central"},
                 "evse_id": 1,
             },
         ),
-        ("CancelReservation", {"reservation_id": 5}),
+        ("CancelReservation", {"reservation_id": 3}),
         ("GetLocalListVersion", {}),
         (
             "SendLocalList",
@@ -412,7 +410,7 @@ async def test_more_commands_reach_a_201_station(register, connect_charger, gate
             },
         ),
         ("GetCompositeSchedule", {"duration": 3600, "evse_id": 1}),
-        ("GetBaseReport", {"request_id": 3, "report_base": "FullInventory"}),
+        ("GetBaseReport", {"request_id": 4, "report_base": "FullInventory"}),
     ]
 
 

@@ -35,7 +35,7 @@ async def test_a_reservation_is_kept_when_accepted_and_ends_when_cancelled(
         await booted(client, "ocpp1.6")
         reserved = await graphql(
             live_server,
-            'mutation ($e: DateTime!) { reserveNow(identity: "CP-PLAN", reservationId: 12,'
+            'mutation ($e: DateTime!) { reserveNow(identity: "CP-PLAN",'
             ' evseId: 1, idToken: "04AA", expiresAt: $e) ' + OUTCOME + " }",
             {"e": expires},
             operator,
@@ -44,7 +44,7 @@ async def test_a_reservation_is_kept_when_accepted_and_ends_when_cancelled(
         [edge] = (await _plans(live_server, operator))["reservations"]["edges"]
         reservation = edge["node"]
         assert {k: reservation[k] for k in ("reservationId", "evseId", "idTag", "status")} == {
-            "reservationId": 12,
+            "reservationId": 1,  # the station's first request id
             "evseId": 1,
             "idTag": "04AA",
             "status": "ACTIVE",
@@ -52,9 +52,7 @@ async def test_a_reservation_is_kept_when_accepted_and_ends_when_cancelled(
         assert reservation["station"] == {"identity": "CP-PLAN"}
         cancelled = await graphql(
             live_server,
-            'mutation { cancelReservation(identity: "CP-PLAN", reservationId: 12) '
-            + OUTCOME
-            + " }",
+            'mutation { cancelReservation(identity: "CP-PLAN", reservationId: 1) ' + OUTCOME + " }",
             token=operator,
         )
         assert cancelled["data"]["cancelReservation"]["__typename"] == "CommandAccepted"

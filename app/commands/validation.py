@@ -1,0 +1,191 @@
+"""What a command may carry, checked before anything is logged or sent: OCPP's own limits (the
+stricter of 1.6 and 2.0.1 where they differ), so a bad input is the caller's InvalidInput
+naming the API's field, never a station's FormatViolation for a frame that was not sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from app.commands.models import (
+    ChangeAvailability,
+    ChangeConfiguration,
+    ClearChargingProfile,
+    Command,
+    DataTransfer,
+    GetBaseReport,
+    GetCompositeSchedule,
+    GetConfiguration,
+    RemoteStart,
+    ReserveNow,
+    SendLocalList,
+    SetChargingProfile,
+    TriggerMessage,
+    UnlockConnector,
+    UpdateFirmware,
+    UploadLogs,
+)
+from app.errors import InvalidInput
+from app.timeparse import utcnow
+
+# 1.6 MessageTrigger and 2.0.1 MessageTriggerEnumType: a version without the message answers
+# that it does not support it (DiagnosticsStatusNotification and LogStatusNotification are
+# the same message in either).
+TRIGGERS = frozenset(
+    {
+        "BootNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "LogStatusNotification",
+        "MeterValues",
+        "PublishFirmwareStatusNotification",
+        "SignChargingStationCertificate",
+        "SignCombinedCertificate",
+        "SignV2GCertificate",
+        "StatusNotification",
+        "TransactionEvent",
+    }
+)
+REPORT_BASES = frozenset({"ConfigurationInventory", "FullInventory", "SummaryInventory"})
+# 1.6 ChargingProfilePurposeType; 2.0.1 names the first ChargingStationMaxProfile.
+PURPOSES = frozenset(
+    {"ChargePointMaxProfile", "ChargingStationMaxProfile", "TxDefaultProfile", "TxProfile"}
+)
+PROFILE_KINDS = frozenset({"Absolute", "Recurring", "Relative"})
+RATE_UNITS = frozenset({"A", "W"})
+TOKEN_STATUSES = frozenset(
+    {
+        "Accepted",
+        "Blocked",
+        "ConcurrentTx",
+        "Expired",
+        "Invalid",
+        "NoCredit",
+        "NotAllowedTypeEVSE",
+        "NotAtThisLocation",
+        "NotAtThisTime",
+        "Unknown",
+    }
+)
+KEY_LENGTH = 50  # 1.6 CiString50 key; a 2.0.1 component or variable name
+VALUE_LENGTH = 500  # 1.6 CiString500 (2.0.1 allows 1000)
+URL_LENGTH = 512  # 2.0.1 firmware location and log remoteLocation
+VENDOR_ID_LENGTH = 255
+MESSAGE_ID_LENGTH = 50
+ID_TOKEN_LENGTH = 36  # 2.0.1 IdToken (1.6 idTag: 20, checked when it is sent)
+
+
+def check(command: Command) -> None:
+    """InvalidInput, naming the first field that no station may be sent."""
+    match command:
+        case RemoteStart():
+            _id_token(command.id_token, "idToken")
+            _at_least(command.evse_id, 1, "evseId")
+        case UnlockConnector():
+            _at_least(command.evse_id, 1, "evseId")
+            _at_least(command.connector_id, 1, "connectorId")
+        case ChangeAvailability():
+            _at_least(command.evse_id, 0, "evseId")
+        case TriggerMessage():
+            _one_of(command.message, TRIGGERS, "message")
+            _at_least(command.evse_id, 0, "evseId")
+        case DataTransfer():
+            _text(command.vendor_id, VENDOR_ID_LENGTH, "vendorId")
+            if command.message_id is not None:
+                _text(command.message_id, MESSAGE_ID_LENGTH, "messageId")
+        case GetConfiguration():
+            for key in command.keys:
+                _key(key, "keys")
+        case ChangeConfiguration():
+            _key(command.key, "key")
+            if len(command.value) > VALUE_LENGTH:
+                raise InvalidInput(f"value: at most {VALUE_LENGTH} characters")
+        case UpdateFirmware():
+            _url(command.location, "location")
+        case UploadLogs():
+            _url(command.location, "location")
+            if command.start and command.stop and command.start > command.stop:
+                raise InvalidInput("start: not after stop")
+        case ReserveNow():
+            _id_token(command.id_token, "idToken")
+            _at_least(command.evse_id, 0, "evseId")
+            if datetime.fromisoformat(command.expires_at) <= utcnow():
+                raise InvalidInput("expiresAt: in the future")
+        case SendLocalList():
+            for uid, status in command.entries:
+                _id_token(uid, "entries.idToken")
+                _one_of(status, TOKEN_STATUSES, "entries.status")
+        case SetChargingProfile():
+            _at_least(command.evse_id, 0, "evseId")
+            _profile(command.profile)
+        case ClearChargingProfile():
+            _at_least(command.evse_id, 0, "evseId")
+            _at_least(command.stack_level, 0, "stackLevel")
+            if command.purpose is not None:
+                _one_of(command.purpose, PURPOSES, "purpose")
+        case GetCompositeSchedule():
+            _at_least(command.evse_id, 0, "evseId")
+            _at_least(command.duration_s, 1, "durationS")
+            if command.rate_unit is not None:
+                _one_of(command.rate_unit, RATE_UNITS, "rateUnit")
+        case GetBaseReport():
+            _one_of(command.report_base, REPORT_BASES, "reportBase")
+
+
+def _profile(profile: dict[str, object]) -> None:
+    """The parts of a (1.6, snake_case) ChargingProfile a station would refuse."""
+    _one_of(profile.get("charging_profile_purpose"), PURPOSES, "profile.chargingProfilePurpose")
+    _one_of(profile.get("charging_profile_kind"), PROFILE_KINDS, "profile.chargingProfileKind")
+    for name, field in (
+        ("charging_profile_id", "profile.chargingProfileId"),
+        ("stack_level", "profile.stackLevel"),
+    ):
+        value = profile.get(name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidInput(f"{field}: a whole number")
+        _at_least(value, 0, field)
+    schedule = profile.get("charging_schedule")
+    if not isinstance(schedule, dict):
+        raise InvalidInput("profile.chargingSchedule: an object")
+    _one_of(
+        schedule.get("charging_rate_unit"), RATE_UNITS, "profile.chargingSchedule.chargingRateUnit"
+    )
+    periods = schedule.get("charging_schedule_period")
+    if not isinstance(periods, list) or not periods:
+        raise InvalidInput("profile.chargingSchedule.chargingSchedulePeriod: at least one period")
+
+
+def _at_least(value: int | None, minimum: int, field: str) -> None:
+    if value is not None and value < minimum:
+        raise InvalidInput(f"{field}: at least {minimum}")
+
+
+def _one_of(value: object, allowed: frozenset[str], field: str) -> None:
+    if value not in allowed:
+        raise InvalidInput(f"{field}: one of {', '.join(sorted(allowed))}")
+
+
+def _text(value: str, limit: int, field: str) -> None:
+    if not value.strip() or len(value) > limit:
+        raise InvalidInput(f"{field}: 1 to {limit} characters")
+
+
+def _id_token(value: str, field: str) -> None:
+    _text(value, ID_TOKEN_LENGTH, field)
+
+
+def _key(key: str, field: str) -> None:
+    """A 1.6 key, or a 2.0.1 Component.Variable whose parts each fit."""
+    if not key.strip() or any(len(part) > KEY_LENGTH for part in key.rsplit(".", 1)):
+        raise InvalidInput(
+            f"{field}: 1 to {KEY_LENGTH} characters (each part of Component.Variable)"
+        )
+
+
+def _url(url: str, field: str) -> None:
+    if len(url) > URL_LENGTH:
+        raise InvalidInput(f"{field}: at most {URL_LENGTH} characters")
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        raise InvalidInput(f"{field}: an absolute URL, e.g. https://files.example/diagnostics")
