@@ -102,13 +102,32 @@ def _reading(sampled_at: datetime, sample: Mapping[str, Any]) -> Reading:
     return Reading(**common, value=value)
 
 
+# Where a session's energy and power are measured, best first: at the outlet (OCPP's default
+# when a reading names no location), where the EV is charged and billed; then on the cable,
+# what the EV reports, and last at the grid inlet, which adds the station's own losses. The
+# station's own consumption (Body) never counts.
+LOCATIONS = ("Outlet", "Cable", "EV", "Inlet")
+_COUNTED = frozenset(LOCATIONS)
+
+
+def _location(reading: Reading) -> str:
+    return reading.location or "Outlet"
+
+
 def _latest_total(readings: Iterable[Reading], measurand: str) -> Decimal | None:
-    """The measurand's latest value: the unphased one, else the sum of its line phases."""
+    """The measurand's latest value at the best location it was measured at (LOCATIONS):
+    the unphased one, else the sum of its line phases."""
     matching = [r for r in readings if r.measurand == measurand and r.in_base_unit() is not None]
     if not matching:
         return None
     latest_at = max(r.sampled_at for r in matching)
     latest = [r for r in matching if r.sampled_at == latest_at]
+    locations = {_location(r) for r in latest}
+    if len(locations) > 1 or not locations <= _COUNTED:  # most stations meter at one place
+        location = next((place for place in LOCATIONS if place in locations), None)
+        if location is None:
+            return None
+        latest = [r for r in latest if _location(r) == location]
     unphased = [r.in_base_unit() for r in latest if r.phase is None]
     if unphased:
         return max(v for v in unphased if v is not None)

@@ -357,3 +357,60 @@ async def test_notify_report_stores_the_device_model(station, connect_charger):
         ("OCPPCommCtrlr", "HeartbeatInterval", "60", False),
         ("OCPPCommCtrlr", "NetworkProfileConnectionAttempts", "3", True),
     ]
+
+
+def located(measurand: str, value: float, at: str, location: str | None, **extra) -> dict:
+    sampled = {"value": value, "measurand": measurand, **extra}
+    if location is not None:
+        sampled["location"] = location
+    return {"timestamp": at, "sampledValue": [sampled]}
+
+
+async def test_energy_and_power_are_measured_at_the_outlet_and_every_reading_is_kept(
+    station, connect_charger
+):
+    """A station that meters at its outlet and at its grid inlet is billed for the outlet;
+    a reading that names no location is at the outlet (OCPP's default)."""
+    energy, power = "Energy.Active.Import.Register", "Power.Active.Import"
+    later = "2026-11-23T10:30:00Z"
+    async with connect_charger(station, V201) as client:
+        await client.call(
+            transaction_event(
+                "Started",
+                0,
+                NOW,
+                evse={"id": 1},
+                meter_value=[
+                    located(energy, 10_150, NOW, "Inlet"),
+                    located(energy, 10_000, NOW, "Outlet"),
+                    located(energy, 700, NOW, "Body"),
+                ],
+            )
+        )
+        await client.call(
+            transaction_event(
+                "Updated",
+                1,
+                later,
+                meter_value=[
+                    located(energy, 15_750, later, "Inlet"),
+                    located(energy, 15_500, later, None),
+                    located(power, 11.2, later, "Inlet", unitOfMeasure={"unit": "kW"}),
+                    located(power, 11_040, later, "Outlet", unitOfMeasure={"unit": "W"}),
+                ],
+            )
+        )
+    session = await ChargingSession.select(
+        ChargingSession.meter_start_wh, ChargingSession.energy_wh, ChargingSession.power_w
+    ).first()
+    assert session == {"meter_start_wh": 10_000, "energy_wh": 5_500, "power_w": 11_040}
+    kept = await MeterSample.select(MeterSample.location).order_by(MeterSample.id)
+    assert [row["location"] for row in kept] == [
+        "Inlet",
+        "Outlet",
+        "Body",
+        "Inlet",
+        None,
+        "Inlet",
+        "Outlet",
+    ]
