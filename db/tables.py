@@ -486,6 +486,18 @@ class ChargingProfile(Table):
     created_at = _created()
 
 
+class CompositeSchedule(Table):
+    """The latest composite schedule a station reported for an EVSE (0: the whole station):
+    the limits in force there, whoever set them."""
+
+    id = Serial(primary_key=True)
+    organization = _owner()
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade)
+    evse_id = Integer(default=0)
+    schedule = JSON(default="{}")  # 2.0.1 CompositeScheduleType, snake_case, either version
+    received_at = _created()
+
+
 class SiteLimit(Table):
     """A site's grid limit shared by its sessions."""
 
@@ -685,6 +697,7 @@ TABLES: list[type[Table]] = [
     Refund,
     WebhookEvent,
     ChargingProfile,
+    CompositeSchedule,
     SiteLimit,
     DemandResponseEvent,
     Alert,
@@ -719,6 +732,9 @@ INDEXES: list[Index] = [
     Index("id_token_org_uid_type", IdToken, ("organization", "uid", "type"), unique=True),
     Index("tariff_org_code", Tariff, ("organization", "code"), unique=True),
     Index("reservation_station_id", Reservation, ("station", "reservation_id"), unique=True),
+    Index(
+        "composite_schedule_station_evse", CompositeSchedule, ("station", "evse_id"), unique=True
+    ),
     Index(
         "charging_session_station_tx",
         ChargingSession,

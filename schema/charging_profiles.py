@@ -13,7 +13,8 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from app.smart_charging import service as smart_charging
-from app.smart_charging.models import ChargingProfileView
+from app.smart_charging.models import ChargingProfileView, CompositeScheduleView
+from app.timeparse import parse_timestamp
 from schema.context import Context
 from schema.enums import (
     ChargingProfileKind,
@@ -75,4 +76,33 @@ class ChargingProfile(relay.Node):
             node_ids,
             partial(smart_charging.profiles_by_ids, info.context.principal),
             cls.from_model,
+        )
+
+
+@strawberry.type(
+    description="The limits in force at an EVSE (0: the whole station) as the station last "
+    "reported them (getCompositeSchedule), whoever set them."
+)
+class CompositeSchedule:
+    evse_id: int = strawberry.field(description="0: the whole station")
+    schedule_start: datetime | None
+    duration_s: int | None
+    charging_rate_unit: str | None = strawberry.field(description="A or W")
+    periods: list[dict[str, Any]] = strawberry.field(
+        graphql_type=JSON,
+        description="chargingSchedulePeriod as reported: startPeriod (s), limit, numberPhases.",
+    )
+    received_at: datetime
+
+    @classmethod
+    def from_model(cls, model: CompositeScheduleView) -> CompositeSchedule:
+        schedule = model.schedule
+        start = schedule.get("schedule_start")
+        return cls(
+            evse_id=model.evse_id,
+            schedule_start=parse_timestamp(start) if start else None,
+            duration_s=schedule.get("duration"),
+            charging_rate_unit=schedule.get("charging_rate_unit"),
+            periods=camel_keys(schedule.get("charging_schedule_period") or []),
+            received_at=model.received_at,
         )

@@ -15,7 +15,7 @@ from app.billing.models import CdrView
 from app.sessions import service as sessions
 from app.sessions.models import SessionView
 from app.smart_charging import service as smart_charging
-from app.smart_charging.models import ChargingProfileView
+from app.smart_charging.models import ChargingProfileView, CompositeScheduleView
 from app.stations import service as stations
 from app.stations.models import ConnectorView, EvseView, SiteView, StationView
 
@@ -40,6 +40,12 @@ class Loaders:
 
         async def load_profiles(station_ids: Sequence[int]) -> list[list[ChargingProfileView]]:
             found = await smart_charging.profiles_of_stations(principal, station_ids)
+            return [found.get(station_id, []) for station_id in station_ids]
+
+        async def load_composites(
+            station_ids: Sequence[int],
+        ) -> list[list[CompositeScheduleView]]:
+            found = await smart_charging.composite_schedules(principal, station_ids)
             return [found.get(station_id, []) for station_id in station_ids]
 
         async def load_sessions(session_ids: Sequence[int]) -> list[SessionView | None]:
@@ -98,6 +104,9 @@ class Loaders:
         self.evses_of_station: DataLoader[int, list[EvseView]] = DataLoader(load_fn=load_evses)
         self.profiles_of_station: DataLoader[int, list[ChargingProfileView]] = DataLoader(
             load_fn=load_profiles
+        )
+        self.composites_of_station: DataLoader[int, list[CompositeScheduleView]] = DataLoader(
+            load_fn=load_composites
         )
         self.connectors_of_station: DataLoader[int, list[ConnectorView]] = DataLoader(
             load_fn=load_connectors

@@ -34,7 +34,7 @@ from app.stations.models import (
     StationOrder,
     StationView,
 )
-from schema.charging_profiles import ChargingProfile
+from schema.charging_profiles import ChargingProfile, CompositeSchedule
 from schema.context import Context
 from schema.enums import (
     CommandAction,
@@ -314,6 +314,14 @@ class ChargingStation(relay.Node):
         else:
             profiles = await info.context.loaders.profiles_of_station.load(int(self.id))
         return [ChargingProfile.from_model(profile) for profile in profiles]
+
+    @strawberry.field(
+        description="The latest composite schedule the station reported for each EVSE it was "
+        "asked about (getCompositeSchedule; evseId 0 is the whole station)."
+    )
+    async def composite_schedules(self, info: Info[Context, None]) -> list[CompositeSchedule]:
+        found = await info.context.loaders.composites_of_station.load(int(self.id))
+        return [CompositeSchedule.from_model(schedule) for schedule in found]
 
     @strawberry.field(
         description="Raw OCPP frames in and out, newest first (operators; kept for the "

@@ -36,6 +36,7 @@ from app.commands.models import (
     CommandAction,
     CommandLogEntry,
     CommandResult,
+    GetCompositeSchedule,
     GetConfiguration,
     RemoteStart,
     RemoteStop,
@@ -250,6 +251,10 @@ async def _record_effect(
             )
         case SetChargingProfile():
             await smart_charging.record_installed(uow, station, command.evse_id, command.profile)
+        case GetCompositeSchedule() if result.data.get("schedule"):
+            await smart_charging.record_composite_schedule(
+                uow, station, command.evse_id, result.data["schedule"]
+            )
         case ClearChargingProfile():
             selector = ProfileSelector(
                 command.profile_id, command.evse_id, command.purpose, command.stack_level

@@ -66,3 +66,14 @@ class ProfileSelector:
     evse_id: int | None = None
     purpose: str | None = None
     stack_level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeScheduleView:
+    """The limits in force at an EVSE (0: the whole station) as the station last reported
+    them, whoever set them (its own, ours, a local controller)."""
+
+    station_id: int
+    evse_id: int
+    schedule: dict[str, Any]  # 2.0.1 CompositeScheduleType fields, snake_case
+    received_at: datetime

@@ -9,8 +9,13 @@ from typing import Any
 
 from piccolo.columns.combination import Combinable
 
-from app.smart_charging.models import ChargingProfileView, ProfileSelector
-from db.tables import ChargingProfile
+from app.smart_charging.models import (
+    ChargingProfileView,
+    CompositeScheduleView,
+    ProfileSelector,
+)
+from app.timeparse import utcnow
+from db.tables import ChargingProfile, CompositeSchedule
 
 ACTIVE = "active"
 
@@ -135,3 +140,50 @@ async def profiles_by_ids(
         & ChargingProfile.id.is_in(list(profile_ids))
     )
     return [_profile(row) for row in rows]
+
+
+async def keep_composite(
+    organization_id: int, station_id: int, evse_id: int, schedule: dict[str, Any]
+) -> None:
+    """The EVSE's latest composite schedule, in place of the one before."""
+    await CompositeSchedule.delete().where(
+        (CompositeSchedule.station == station_id) & (CompositeSchedule.evse_id == evse_id)
+    )
+    await CompositeSchedule.insert(
+        CompositeSchedule(
+            organization=organization_id,
+            station=station_id,
+            evse_id=evse_id,
+            schedule=schedule,
+            received_at=utcnow(),
+        )
+    )
+
+
+async def composites_of_stations(
+    organization_id: int, station_ids: Sequence[int]
+) -> list[CompositeScheduleView]:
+    rows = (
+        await CompositeSchedule.select(
+            CompositeSchedule.station,
+            CompositeSchedule.evse_id,
+            CompositeSchedule.schedule,
+            CompositeSchedule.received_at,
+        )
+        .where(
+            (CompositeSchedule.organization == organization_id)
+            & CompositeSchedule.station.is_in(list(station_ids))
+        )
+        .order_by(CompositeSchedule.station, CompositeSchedule.evse_id)
+    )
+    return [
+        CompositeScheduleView(
+            station_id=row["station"],
+            evse_id=row["evse_id"],
+            schedule=json.loads(row["schedule"])
+            if isinstance(row["schedule"], str)
+            else row["schedule"] or {},
+            received_at=row["received_at"],
+        )
+        for row in rows
+    ]

@@ -12,7 +12,11 @@ from ocpp.charge_point import snake_to_camel_case
 from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.smart_charging import repository
-from app.smart_charging.models import ChargingProfileView, ProfileSelector
+from app.smart_charging.models import (
+    ChargingProfileView,
+    CompositeScheduleView,
+    ProfileSelector,
+)
 from app.stations.models import StationRecord
 from app.unit_of_work import UnitOfWork
 
@@ -68,3 +72,23 @@ async def profiles_by_ids(
     require(principal, Permission.READ_NETWORK)
     found = await repository.profiles_by_ids(principal.organization_id, profile_ids)
     return {profile.id: profile for profile in found}
+
+
+async def record_composite_schedule(
+    uow: UnitOfWork, station: StationRecord, evse_id: int, schedule: dict[str, Any]
+) -> None:
+    """A composite schedule the station reported (GetCompositeSchedule): kept per EVSE, the
+    latest in place of the one before."""
+    async with uow:
+        await repository.keep_composite(station.organization_id, station.id, evse_id, schedule)
+
+
+async def composite_schedules(
+    principal: Principal, station_ids: Sequence[int]
+) -> dict[int, list[CompositeScheduleView]]:
+    """Each station's latest composite schedules, by EVSE."""
+    require(principal, Permission.READ_NETWORK)
+    grouped: dict[int, list[CompositeScheduleView]] = defaultdict(list)
+    for schedule in await repository.composites_of_stations(principal.organization_id, station_ids):
+        grouped[schedule.station_id].append(schedule)
+    return grouped

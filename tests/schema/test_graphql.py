@@ -67,6 +67,7 @@ BOUNDED_LISTS = {
     "ChargingStation.connectors",
     "ChargingStation.maintenanceWindows",
     "ChargingStation.chargingProfiles",
+    "ChargingStation.compositeSchedules",  # one per EVSE at most
     "Evse.connectors",
     "UptimeReport.days",
     "ChargingSession.cdrs",

@@ -130,3 +130,61 @@ async def test_a_refusal_carries_the_stations_reason(
         "data": {"statusInfo": {"reasonCode": "InvalidIdToken", "additionalInfo": "card unknown"}},
         "message": "station CP-REFUSES answered Rejected (InvalidIdToken)",
     }
+
+
+class ScheduledStation201(Client201):
+    """Reports the station-wide limit it is under, a lower one the second time."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = [32.0, 16.0]
+
+    @on(Action201.get_composite_schedule)
+    def composite(self, evse_id: int, duration: int, **_: Any) -> Any:
+        return result201.GetCompositeSchedule(
+            status="Accepted",
+            schedule={
+                "evse_id": evse_id,
+                "duration": duration,
+                "schedule_start": "2026-12-06T10:00:00Z",
+                "charging_rate_unit": "A",
+                "charging_schedule_period": [
+                    {"start_period": 0, "limit": self.limits.pop(0), "number_phases": 3}
+                ],
+            },
+        )
+
+
+async def test_the_stations_composite_schedule_is_kept_and_shown(
+    register, connect_charger, live_server, api_key
+):
+    token = await api_key()
+    await register("CP-COMPOSITE")
+    ask = (
+        'mutation { getCompositeSchedule(identity: "CP-COMPOSITE", evseId: 0, durationS: 600) {'
+        + OUTCOME
+        + "} }"
+    )
+    shown = """{ station(identity: "CP-COMPOSITE") { compositeSchedules {
+        evseId scheduleStart durationS chargingRateUnit periods } } }"""
+    async with connect_charger(
+        "CP-COMPOSITE", "ocpp2.0.1", client_class=ScheduledStation201
+    ) as station:
+        await booted(station, "ocpp2.0.1")
+        first = await graphql(live_server, ask, None, token)
+        assert first["data"]["getCompositeSchedule"]["__typename"] == "CommandAccepted"
+        kept = (await graphql(live_server, shown, None, token))["data"]["station"]
+        second = await graphql(live_server, ask, None, token)
+        assert second["data"]["getCompositeSchedule"]["__typename"] == "CommandAccepted"
+        latest = (await graphql(live_server, shown, None, token))["data"]["station"]
+    assert kept["compositeSchedules"] == [
+        {
+            "evseId": 0,
+            "scheduleStart": "2026-12-06T10:00:00+00:00",
+            "durationS": 600,
+            "chargingRateUnit": "A",
+            "periods": [{"startPeriod": 0, "limit": 32.0, "numberPhases": 3}],
+        }
+    ]
+    [schedule] = latest["compositeSchedules"]
+    assert schedule["periods"] == [{"startPeriod": 0, "limit": 16.0, "numberPhases": 3}]
