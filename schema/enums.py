@@ -8,7 +8,7 @@ import strawberry
 
 from app.auth.models import IdTokenStatus, IdTokenType
 from app.billing.models import PaymentKind, PaymentStatus
-from app.commands.models import CommandAction, CommandStatus
+from app.commands.models import CertificateUse, CommandAction, CommandStatus
 from app.healing.models import AlertKind, AlertSeverity, AlertStatus
 from app.roaming.models import PartnerRole, PartnerStatus
 from app.sessions.models import SessionLifecycle
@@ -50,6 +50,10 @@ strawberry.enum(IdTokenType, description="OCPP 2.0.1 IdTokenEnumType.")
 strawberry.enum(IdTokenStatus, description="What a token is registered as, and stations told.")
 strawberry.enum(CommandAction, description="What a command asks of a station.")
 strawberry.enum(CommandStatus, description="How a command sent to a station ended.")
+strawberry.enum(
+    CertificateUse,
+    description="What a certificate on a station is for (OCPP 2.0.1; 1.6 knows the first two).",
+)
 strawberry.enum(ChargingProfileKind, description="OCPP ChargingProfileKindType.")
 strawberry.enum(RecurrencyKind, description="OCPP RecurrencyKindType.")
 strawberry.enum(ChargingProfileStatus, description="Whether a profile is in force.")
@@ -63,6 +67,7 @@ __all__ = [
     "AlertKind",
     "AlertSeverity",
     "AlertStatus",
+    "CertificateUse",
     "ChargingProfileKind",
     "ChargingProfileSource",
     "ChargingProfileStatus",

@@ -15,7 +15,7 @@ from app.commands import models
 from app.commands.service import operate, rotate_station_password
 from app.errors import CPMSError, InvalidInput
 from schema.context import Context
-from schema.enums import IdTokenStatus
+from schema.enums import CertificateUse, IdTokenStatus
 from schema.json_keys import station_answer
 from schema.problems import (
     BusUnavailableError,
@@ -343,6 +343,58 @@ class OperationMutation:
         report_base: str = "FullInventory",
     ) -> CommandOutcome:
         command = models.GetBaseReport(report_base=report_base)
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(
+        description="Install a root certificate (PEM) the station is to trust (admins); 1.6 "
+        "stations, with their security extension, take CSMS and manufacturer roots."
+    )
+    async def install_certificate(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        certificate_type: CertificateUse,
+        certificate: str,
+    ) -> CommandOutcome:
+        command = models.InstallCertificate(
+            certificate_type=certificate_type.value, certificate=certificate
+        )
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(
+        description="The certificates installed on the station, as `data.certificates` "
+        "(type and hash data: what deleteCertificate takes); certificateTypes left out: all "
+        "(1.6: exactly one type)."
+    )
+    async def get_installed_certificates(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        certificate_types: list[CertificateUse] | None = None,
+    ) -> CommandOutcome:
+        command = models.GetInstalledCertificates(
+            certificate_types=tuple(use.value for use in certificate_types or ())
+        )
+        return await _send(info, identity, command)
+
+    @strawberry.mutation(
+        description="Delete an installed certificate, named by its hash data (admins)."
+    )
+    async def delete_certificate(
+        self,
+        info: Info[Context, None],
+        identity: str,
+        hash_algorithm: str,
+        issuer_name_hash: str,
+        issuer_key_hash: str,
+        serial_number: str,
+    ) -> CommandOutcome:
+        command = models.DeleteCertificate(
+            hash_algorithm=hash_algorithm,
+            issuer_name_hash=issuer_name_hash,
+            issuer_key_hash=issuer_key_hash,
+            serial_number=serial_number,
+        )
         return await _send(info, identity, command)
 
     @strawberry.mutation(description="A vendor-specific DataTransfer.")

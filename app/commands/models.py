@@ -49,6 +49,9 @@ class CommandAction(StrEnum):
     GET_COMPOSITE_SCHEDULE = "get_composite_schedule"
     GET_BASE_REPORT = "get_base_report"
     SET_STATION_PASSWORD = "set_station_password"
+    INSTALL_CERTIFICATE = "install_certificate"
+    GET_INSTALLED_CERTIFICATES = "get_installed_certificates"
+    DELETE_CERTIFICATE = "delete_certificate"
 
     @property
     def api_name(self) -> str:
@@ -254,6 +257,54 @@ class GetBaseReport(Command):
     request_id_field: ClassVar[str | None] = "request_id"
 
 
+class CertificateUse(StrEnum):
+    """What a certificate on a station is for: 2.0.1 GetCertificateIdUseEnumType (all but
+    the V2G chain can be installed)."""
+
+    CSMS_ROOT_CERTIFICATE = "CSMSRootCertificate"
+    MANUFACTURER_ROOT_CERTIFICATE = "ManufacturerRootCertificate"
+    MO_ROOT_CERTIFICATE = "MORootCertificate"
+    V2G_ROOT_CERTIFICATE = "V2GRootCertificate"
+    V2G_CERTIFICATE_CHAIN = "V2GCertificateChain"
+
+
+@dataclass(frozen=True)
+class InstallCertificate(Command):
+    """A root certificate the station is to trust (2.0.1 InstallCertificate; 1.6 with the
+    security extension)."""
+
+    name: ClassVar[CommandAction] = CommandAction.INSTALL_CERTIFICATE
+    certificate_type: str  # 2.0.1 InstallCertificateUseEnumType
+    certificate: str  # PEM
+
+
+@dataclass(frozen=True)
+class GetInstalledCertificates(Command):
+    """2.0.1 GetInstalledCertificateIds (1.6: one type at a time)."""
+
+    name: ClassVar[CommandAction] = CommandAction.GET_INSTALLED_CERTIFICATES
+    certificate_types: tuple[str, ...] = ()  # 2.0.1 GetCertificateIdUseEnumType; (): all
+
+
+@dataclass(frozen=True)
+class DeleteCertificate(Command):
+    """An installed certificate, named by its hash data as GetInstalledCertificates gave it."""
+
+    name: ClassVar[CommandAction] = CommandAction.DELETE_CERTIFICATE
+    hash_algorithm: str  # SHA256 | SHA384 | SHA512
+    issuer_name_hash: str
+    issuer_key_hash: str
+    serial_number: str
+
+    def hash_data(self) -> dict[str, str]:
+        return {
+            "hash_algorithm": self.hash_algorithm,
+            "issuer_name_hash": self.issuer_name_hash,
+            "issuer_key_hash": self.issuer_key_hash,
+            "serial_number": self.serial_number,
+        }
+
+
 # Answers that mean "done": Unlocked (UnlockConnector), RebootRequired (a configuration change
 # that takes effect after a reboot), Scheduled (2.0.1 availability change once idle).
 SUCCESS_STATUSES = frozenset({"Accepted", "Unlocked", "RebootRequired", "Scheduled"})
@@ -317,6 +368,9 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         GetCompositeSchedule,
         GetBaseReport,
         SetStationPassword,
+        InstallCertificate,
+        GetInstalledCertificates,
+        DeleteCertificate,
     )
 }
 
@@ -344,6 +398,8 @@ def decode_command(encoded: dict[str, Any]) -> Command:
     fields = dict(encoded["fields"])
     if command_type is GetConfiguration:
         fields["keys"] = tuple(fields.get("keys", ()))
+    if command_type is GetInstalledCertificates:
+        fields["certificate_types"] = tuple(fields.get("certificate_types", ()))
     if command_type is SendLocalList:
         for name in ("entries", "token_types"):
             fields[name] = tuple(tuple(entry) for entry in fields.get(name, ()))

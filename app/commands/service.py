@@ -36,8 +36,10 @@ from app.commands.models import (
     CommandAction,
     CommandLogEntry,
     CommandResult,
+    DeleteCertificate,
     GetCompositeSchedule,
     GetConfiguration,
+    InstallCertificate,
     RemoteStart,
     RemoteStop,
     ReserveNow,
@@ -355,8 +357,9 @@ async def operate(
     command: Command,
 ) -> CommandResult:
     """A command from the API. Staff who operate may send anything to their organization's
-    stations; a driver may only start with their own id token and stop their own session.
-    The station's password is changed only by rotate_station_password."""
+    stations, except which certificates a station trusts (admins); a driver may only start
+    with their own id token and stop their own session. The station's password is changed
+    only by rotate_station_password."""
     if isinstance(command, ChangeConfiguration) and command.key in PASSWORD_KEYS:
         raise InvalidInput(
             f"{command.key} is the station's password: rotateStationPassword changes it "
@@ -364,6 +367,8 @@ async def operate(
         )
     if isinstance(command, ChangeConfiguration) and command.key in _HEARTBEAT_KEYS:
         checked_interval(_as_seconds(command.value), "value")
+    if isinstance(command, InstallCertificate | DeleteCertificate):
+        require(principal, Permission.MANAGE)  # which certificates a station trusts
     station = await _station_of(principal, identity)
     if not may(principal, Permission.OPERATE) and not (
         may(principal, Permission.CHARGE) and await _own_charging(principal, station.id, command)

@@ -13,9 +13,12 @@ from app.commands.models import (
     ClearChargingProfile,
     Command,
     DataTransfer,
+    DeleteCertificate,
     GetBaseReport,
     GetCompositeSchedule,
     GetConfiguration,
+    GetInstalledCertificates,
+    InstallCertificate,
     RemoteStart,
     ReserveNow,
     SendLocalList,
@@ -68,6 +71,20 @@ TOKEN_STATUSES = frozenset(
         "Unknown",
     }
 )
+# 2.0.1 InstallCertificateUseEnumType and GetCertificateIdUseEnumType (1.6 knows the CSMS's
+# and the manufacturer's root certificates only).
+INSTALLABLE = frozenset(
+    {
+        "CSMSRootCertificate",
+        "ManufacturerRootCertificate",
+        "MORootCertificate",
+        "V2GRootCertificate",
+    }
+)
+LISTABLE = INSTALLABLE | {"V2GCertificateChain"}
+HASH_ALGORITHMS = frozenset({"SHA256", "SHA384", "SHA512"})
+CERTIFICATE_LENGTH = 5500  # 2.0.1 InstallCertificate certificate
+PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
 KEY_LENGTH = 50  # 1.6 CiString50 key; a 2.0.1 component or variable name
 VALUE_LENGTH = 500  # 1.6 CiString500 (2.0.1 allows 1000)
 URL_LENGTH = 512  # 2.0.1 firmware location and log remoteLocation
@@ -131,6 +148,22 @@ def check(command: Command) -> None:
                 _one_of(command.rate_unit, RATE_UNITS, "rateUnit")
         case GetBaseReport():
             _one_of(command.report_base, REPORT_BASES, "reportBase")
+        case InstallCertificate():
+            _one_of(command.certificate_type, INSTALLABLE, "certificateType")
+            if len(command.certificate) > CERTIFICATE_LENGTH or PEM_CERTIFICATE not in (
+                command.certificate
+            ):
+                raise InvalidInput(
+                    f"certificate: one PEM certificate of at most {CERTIFICATE_LENGTH} characters"
+                )
+        case GetInstalledCertificates():
+            for certificate_type in command.certificate_types:
+                _one_of(certificate_type, LISTABLE, "certificateTypes")
+        case DeleteCertificate():
+            _one_of(command.hash_algorithm, HASH_ALGORITHMS, "hashAlgorithm")
+            _text(command.issuer_name_hash, 128, "issuerNameHash")
+            _text(command.issuer_key_hash, 128, "issuerKeyHash")
+            _text(command.serial_number, 40, "serialNumber")
 
 
 def _profile(profile: dict[str, object]) -> None:

@@ -130,7 +130,33 @@ def to_call(command: models.Command) -> Any:
                 duration=command.duration_s,
                 charging_rate_unit=command.rate_unit,
             )
+        case models.InstallCertificate():
+            return call.InstallCertificate(
+                certificate_type=_certificate_use(command.certificate_type),
+                certificate=command.certificate,
+            )
+        case models.GetInstalledCertificates():
+            if len(command.certificate_types) != 1:
+                raise CommandNotSupported("OCPP 1.6 lists one certificate type at a time")
+            return call.GetInstalledCertificateIds(
+                certificate_type=_certificate_use(command.certificate_types[0])
+            )
+        case models.DeleteCertificate():
+            return call.DeleteCertificate(certificate_hash_data=command.hash_data())
     raise CommandNotSupported(f"{command.name} is not available on OCPP 1.6")
+
+
+# The 1.6 security extension's CertificateUseEnumType, by its 2.0.1 name.
+CERTIFICATE_USES = {
+    "CSMSRootCertificate": "CentralSystemRootCertificate",
+    "ManufacturerRootCertificate": "ManufacturerRootCertificate",
+}
+
+
+def _certificate_use(certificate_type: str) -> str:
+    if certificate_type not in CERTIFICATE_USES:
+        raise CommandNotSupported(f"OCPP 1.6 has no {certificate_type} certificates")
+    return CERTIFICATE_USES[certificate_type]
 
 
 def _composite_schedule(response: Any) -> dict[str, Any] | None:
@@ -171,5 +197,13 @@ def to_result(command: models.Command, response: Any) -> models.CommandResult:
         case models.GetCompositeSchedule():
             return models.CommandResult(
                 status=str(response.status), data={"schedule": _composite_schedule(response)}
+            )
+        case models.GetInstalledCertificates():
+            certificates = [
+                {"certificate_type": command.certificate_types[0], **hash_data}
+                for hash_data in response.certificate_hash_data or []
+            ]
+            return models.CommandResult(
+                status=str(response.status), data={"certificates": certificates}
             )
     return models.CommandResult(status=str(response.status))

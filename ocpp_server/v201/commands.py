@@ -199,6 +199,16 @@ def to_call(command: models.Command) -> Any:
             return call.GetBaseReport(
                 request_id=command.request_id, report_base=command.report_base
             )
+        case models.InstallCertificate():
+            return call.InstallCertificate(
+                certificate_type=command.certificate_type, certificate=command.certificate
+            )
+        case models.GetInstalledCertificates():
+            return call.GetInstalledCertificateIds(
+                certificate_type=list(command.certificate_types) or None
+            )
+        case models.DeleteCertificate():
+            return call.DeleteCertificate(certificate_hash_data=command.hash_data())
     raise CommandNotSupported(f"{command.name} is not available on OCPP 2.0.1")
 
 
@@ -248,5 +258,16 @@ def _result(command: models.Command, response: Any) -> models.CommandResult:
         case models.GetCompositeSchedule():
             return models.CommandResult(
                 status=str(response.status), data={"schedule": response.schedule}
+            )
+        case models.GetInstalledCertificates():
+            certificates = [
+                {
+                    "certificate_type": chain.get("certificate_type"),
+                    **chain["certificate_hash_data"],
+                }
+                for chain in response.certificate_hash_data_chain or []
+            ]
+            return models.CommandResult(
+                status=str(response.status), data={"certificates": certificates}
             )
     return models.CommandResult(status=str(response.status))

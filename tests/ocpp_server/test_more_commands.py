@@ -442,6 +442,11 @@ SAMPLES: list[models.Command] = [
     models.GetCompositeSchedule(evse_id=1, duration_s=600, rate_unit="A"),
     models.GetBaseReport(request_id=13, report_base="SummaryInventory"),
     models.SetStationPassword(password="0123456789abcdef0123456789abcdef01234567"),
+    models.InstallCertificate(certificate_type="CSMSRootCertificate", certificate="PEM"),
+    models.GetInstalledCertificates(certificate_types=("ManufacturerRootCertificate",)),
+    models.DeleteCertificate(
+        hash_algorithm="SHA256", issuer_name_hash="a", issuer_key_hash="b", serial_number="1"
+    ),
 ]
 
 
