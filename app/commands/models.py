@@ -116,6 +116,35 @@ class TriggerMessage(Command):
     evse_id: int | None = None
 
 
+# The messages a station can be asked to send, in each version (the log upload's progress is
+# DiagnosticsStatusNotification in 1.6, LogStatusNotification in 2.0.1).
+TRIGGERS_16 = frozenset(
+    {
+        "BootNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "MeterValues",
+        "StatusNotification",
+    }
+)
+TRIGGERS_201 = frozenset(
+    {
+        "BootNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "LogStatusNotification",
+        "MeterValues",
+        "PublishFirmwareStatusNotification",
+        "SignChargingStationCertificate",
+        "SignCombinedCertificate",
+        "SignV2GCertificate",
+        "StatusNotification",
+        "TransactionEvent",
+    }
+)
+
+
 @dataclass(frozen=True)
 class ClearCache(Command):
     name: ClassVar[CommandAction] = CommandAction.CLEAR_CACHE

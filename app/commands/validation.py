@@ -8,6 +8,8 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from app.commands.models import (
+    TRIGGERS_16,
+    TRIGGERS_201,
     ChangeAvailability,
     ChangeConfiguration,
     ClearChargingProfile,
@@ -31,25 +33,8 @@ from app.commands.models import (
 from app.errors import InvalidInput
 from app.timeparse import utcnow
 
-# 1.6 MessageTrigger and 2.0.1 MessageTriggerEnumType: a version without the message answers
-# that it does not support it (DiagnosticsStatusNotification and LogStatusNotification are
-# the same message in either).
-TRIGGERS = frozenset(
-    {
-        "BootNotification",
-        "DiagnosticsStatusNotification",
-        "FirmwareStatusNotification",
-        "Heartbeat",
-        "LogStatusNotification",
-        "MeterValues",
-        "PublishFirmwareStatusNotification",
-        "SignChargingStationCertificate",
-        "SignCombinedCertificate",
-        "SignV2GCertificate",
-        "StatusNotification",
-        "TransactionEvent",
-    }
-)
+# A version without the message answers that it does not support it.
+TRIGGERS = TRIGGERS_16 | TRIGGERS_201
 REPORT_BASES = frozenset({"ConfigurationInventory", "FullInventory", "SummaryInventory"})
 # 1.6 ChargingProfilePurposeType; 2.0.1 names the first ChargingStationMaxProfile.
 PURPOSES = frozenset(

@@ -14,22 +14,9 @@ from app.errors import InvalidInput
 MAX_ID_TAG = 20
 
 
-# 1.6 MessageTrigger; the log upload's progress is DiagnosticsStatusNotification here.
-TRIGGERS = frozenset(
-    {
-        "BootNotification",
-        "DiagnosticsStatusNotification",
-        "FirmwareStatusNotification",
-        "Heartbeat",
-        "MeterValues",
-        "StatusNotification",
-    }
-)
-
-
 def _trigger(message: str) -> str:
     message = "DiagnosticsStatusNotification" if message == "LogStatusNotification" else message
-    if message not in TRIGGERS:
+    if message not in models.TRIGGERS_16:
         raise CommandNotSupported(f"OCPP 1.6 cannot trigger {message}")
     return message
 

@@ -22,27 +22,9 @@ def _component_variable(key: str) -> dict[str, Any]:
     return {"component": {"name": component or DEFAULT_COMPONENT}, "variable": {"name": variable}}
 
 
-# 2.0.1 MessageTriggerEnumType; the log upload's progress is LogStatusNotification here.
-TRIGGERS = frozenset(
-    {
-        "BootNotification",
-        "FirmwareStatusNotification",
-        "Heartbeat",
-        "LogStatusNotification",
-        "MeterValues",
-        "PublishFirmwareStatusNotification",
-        "SignChargingStationCertificate",
-        "SignCombinedCertificate",
-        "SignV2GCertificate",
-        "StatusNotification",
-        "TransactionEvent",
-    }
-)
-
-
 def _trigger(message: str) -> str:
     message = "LogStatusNotification" if message == "DiagnosticsStatusNotification" else message
-    if message not in TRIGGERS:
+    if message not in models.TRIGGERS_201:
         raise CommandNotSupported(f"OCPP 2.0.1 cannot trigger {message}")
     return message
 
