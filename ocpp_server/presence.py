@@ -65,10 +65,10 @@ class PresenceTracker:
         now = self.clock()
         answered_a_ping_after = self._runtime.settings.ocpp_ping_interval_s + PONG_TIMEOUT_S
         for live in self._server.connections():
-            station = live.link.station
-            if now - live.connected_at < answered_a_ping_after:
+            station, connected_at = live.link.station, live.link.connected_at
+            if now - connected_at < answered_a_ping_after:
                 continue
-            quiet_for = now - self._recorded_at.get(station.id, live.connected_at)
+            quiet_for = now - self._recorded_at.get(station.id, connected_at)
             if quiet_for >= min(station.heartbeat_interval, PONGS_RECORDED_EVERY_S):
                 self._heard.add(station.id)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,7 +40,6 @@ class LiveConnection:
     charge_point: Any  # ChargePoint16 | ChargePoint201
     # Set when the connection has ended: a command waiting for its answer gives up at once.
     closed: asyncio.Event = field(default_factory=asyncio.Event)
-    connected_at: float = field(default_factory=time.monotonic)
 
 
 class OcppServer:

@@ -174,6 +174,8 @@ class ChangeConfiguration(Command):
 # The heartbeat interval's key in each version; a station that accepts a new value heartbeats
 # (and is answered at boot) with it from then on.
 HEARTBEAT_KEYS = {"ocpp1.6": "HeartbeatInterval", "ocpp2.0.1": "OCPPCommCtrlr.HeartbeatInterval"}
+# Any key that names it (a key without a component is OCPPCommCtrlr's on 2.0.1).
+HEARTBEAT_KEY_NAMES = frozenset(HEARTBEAT_KEYS.values())
 
 
 def heartbeat_key(protocol: str | None) -> str:

@@ -27,7 +27,7 @@ from app.commands.errors import (
 from app.commands.gateway import ChargerGateway
 from app.commands.models import (
     CENTRAL_TOKEN,
-    HEARTBEAT_KEYS,
+    HEARTBEAT_KEY_NAMES,
     PASSWORD_KEYS,
     CancelReservation,
     ChangeConfiguration,
@@ -54,7 +54,6 @@ from app.errors import CPMSError, InvalidInput, NotFound, NotPermitted
 from app.events import CommandCompleted
 from app.healing import service as healing
 from app.healing.models import AlertDraft, AlertKind, AlertSeverity
-from app.heartbeat import checked_interval
 from app.pagination import Page, PageRequest
 from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
@@ -232,9 +231,8 @@ async def _record_effect(
             entries = configuration_entries(result.data.get("values", {}))
             await stations.record_configuration(uow, station, entries)
         case ChangeConfiguration():
-            seconds = _heartbeat_interval(command)
-            if seconds is not None:
-                await stations.record_heartbeat_interval(uow, station, seconds)
+            if command.key in HEARTBEAT_KEY_NAMES:  # a whole number of seconds, checked
+                await stations.record_heartbeat_interval(uow, station, int(command.value))
             else:
                 entries = configuration_entries({command.key: command.value})
                 await stations.record_configuration(uow, station, entries, values_only=True)
@@ -277,26 +275,6 @@ async def system_action(
     except CPMSError as error:
         return error.code
     return result.status
-
-
-_HEARTBEAT_KEYS = frozenset({*HEARTBEAT_KEYS.values(), "HeartbeatInterval"})
-
-
-def _heartbeat_interval(command: ChangeConfiguration) -> int | None:
-    """The seconds a change of the heartbeat interval sets; None for any other key, or a
-    value that is not a whole number (the station will refuse it)."""
-    if command.key not in _HEARTBEAT_KEYS:
-        return None
-    try:
-        return _as_seconds(command.value)
-    except InvalidInput:
-        return None
-
-
-def _as_seconds(value: str) -> int:
-    if not value.strip().isdigit():
-        raise InvalidInput("value: a heartbeat interval is a whole number of seconds")
-    return int(value)
 
 
 def outbox_handlers(
@@ -365,8 +343,6 @@ async def operate(
             f"{command.key} is the station's password: rotateStationPassword changes it "
             "without losing the station"
         )
-    if isinstance(command, ChangeConfiguration) and command.key in _HEARTBEAT_KEYS:
-        checked_interval(_as_seconds(command.value), "value")
     if isinstance(command, InstallCertificate | DeleteCertificate):
         require(principal, Permission.MANAGE)  # which certificates a station trusts
     station = await _station_of(principal, identity)

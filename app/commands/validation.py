@@ -8,6 +8,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from app.commands.models import (
+    HEARTBEAT_KEY_NAMES,
     TRIGGERS_16,
     TRIGGERS_201,
     ChangeAvailability,
@@ -31,6 +32,7 @@ from app.commands.models import (
     UploadLogs,
 )
 from app.errors import InvalidInput
+from app.heartbeat import checked_interval
 from app.timeparse import utcnow
 
 # A version without the message answers that it does not support it.
@@ -103,6 +105,10 @@ def check(command: Command) -> None:
             _key(command.key, "key")
             if len(command.value) > VALUE_LENGTH:
                 raise InvalidInput(f"value: at most {VALUE_LENGTH} characters")
+            if command.key in HEARTBEAT_KEY_NAMES:
+                if not command.value.strip().isdigit():
+                    raise InvalidInput("value: a heartbeat interval is a whole number of seconds")
+                checked_interval(int(command.value), "value")
         case UpdateFirmware():
             _url(command.location, "location")
         case UploadLogs():

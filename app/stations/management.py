@@ -237,19 +237,21 @@ async def update_station(
             raise NotFound(f"no station {identity!r}")
         seconds = values.get("heartbeat_interval")
         if seconds is not None and seconds != before.heartbeat_interval and before.connected:
-            await outbox.enqueue(
-                principal.organization_id,
-                SEND_HEARTBEAT_INTERVAL,
-                {
-                    "organization_id": principal.organization_id,
-                    "identity": identity,
-                    "seconds": seconds,
-                },
-                f"{SEND_HEARTBEAT_INTERVAL}:{before.id}:{utcnow().isoformat()}",
-            )
+            await _tell_station(before, SEND_HEARTBEAT_INTERVAL, seconds=seconds)
         updated = await repository.get_station_by_identity(principal.organization_id, identity)
     assert updated is not None
     return updated
+
+
+async def _tell_station(station: StationView, kind: str, **details: Any) -> None:
+    """Queue a message for a connected station (inside the caller's transaction): the
+    outbox's handler sends it, so it is not lost if this node stops."""
+    await outbox.enqueue(
+        station.organization_id,
+        kind,
+        {"organization_id": station.organization_id, "identity": station.identity, **details},
+        f"{kind}:{station.id}:{utcnow().isoformat()}",
+    )
 
 
 async def delete_station(uow: UnitOfWork, principal: Principal, identity: str) -> int:
@@ -281,12 +283,7 @@ async def approve_station(uow: UnitOfWork, principal: Principal, identity: str) 
         approved = await repository.get_station_by_identity(principal.organization_id, identity)
         assert approved is not None
         if before.registration_status != "Accepted" and approved.connected:
-            await outbox.enqueue(
-                principal.organization_id,
-                ASK_TO_BOOT,
-                {"organization_id": principal.organization_id, "identity": identity},
-                f"{ASK_TO_BOOT}:{approved.id}:{utcnow().isoformat()}",
-            )
+            await _tell_station(approved, ASK_TO_BOOT)
         await healing.clear_alert(
             uow,
             principal.organization_id,
