@@ -126,6 +126,16 @@ def _check_redis(settings: Settings) -> None:
         ) from None
 
 
+def _check_files(settings: Settings) -> None:
+    """The files settings name (the station CA) are read before anything starts."""
+    from app.main import station_ca
+
+    try:
+        station_ca(settings)
+    except SettingsError as error:
+        raise ConfigurationError(str(error)) from None
+
+
 def _check_listen(settings: Settings) -> None:
     """Fail before anything starts when the address cannot be listened on (in use, or not an
     address of this machine), instead of after the application has started."""
@@ -250,6 +260,7 @@ def serve(
         if value is not None:
             os.environ[f"{ENV_PREFIX}{name.upper()}"] = str(value)
     _check_listen(settings)
+    _check_files(settings)
     _check_redis(settings)
     _migrate()
     if demo:

@@ -149,6 +149,17 @@ class Settings(BaseSettings):
         default=True,
         description="offer permessage-deflate on websockets (about 40 KiB per connection)",
     )
+    station_ca_cert_file: Path | None = Field(
+        default=None,
+        description="PEM certificate of the CA that signs stations' client certificates "
+        "(SignCertificate); unset: stations' signing requests are rejected",
+    )
+    station_ca_key_file: Path | None = Field(
+        default=None, description="the station CA's private key (PEM, unencrypted)"
+    )
+    station_certificate_days: int = Field(
+        default=365, ge=1, le=3650, description="how long a station certificate we sign is valid"
+    )
     ocpp_dry_run: bool = Field(
         default=False,
         description="benchmarks only: answer stations without storing anything",
@@ -228,6 +239,15 @@ class Settings(BaseSettings):
                 "(CPMS_DATABASE_URL) and Redis (CPMS_REDIS_URL): SQLite and the in-memory bus "
                 "serve one process"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> Settings:
+        for first, second in (("station_ca_cert_file", "station_ca_key_file"),):
+            if (getattr(self, first) is None) != (getattr(self, second) is None):
+                raise ValueError(
+                    f"{ENV_PREFIX}{first.upper()} and {ENV_PREFIX}{second.upper()} are set together"
+                )
         return self
 
     @property

@@ -31,7 +31,7 @@ from app.billing.webhook import stripe_webhook
 from app.body_limit import BodyLimit
 from app.collector import settle_garbage_collector
 from app.commands import service as commands
-from app.config import Settings, get_settings
+from app.config import ENV_PREFIX, Settings, SettingsError, get_settings
 from app.events import EventBus
 from app.healing import recovery, watch
 from app.healing import service as healing
@@ -44,6 +44,7 @@ from app.periodic import Periodic
 from app.runtime import Runtime
 from app.sessions import service as sessions
 from app.stations import service as stations
+from app.stations.certificates import StationCA, load_station_ca
 from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.engine import ping as ping_database
@@ -120,6 +121,20 @@ def on_exit_signals(callback: Callable[[], None]) -> None:
         signal.signal(number, handle)
 
 
+def station_ca(settings: Settings) -> StationCA | None:
+    """The CA that signs stations' certificates, if one is configured."""
+    if settings.station_ca_cert_file is None or settings.station_ca_key_file is None:
+        return None
+    try:
+        return load_station_ca(
+            settings.station_ca_cert_file,
+            settings.station_ca_key_file,
+            settings.station_certificate_days,
+        )
+    except ValueError as error:
+        raise SettingsError(f"{ENV_PREFIX}STATION_CA_CERT_FILE: {error}") from None
+
+
 def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> Starlette:
     """Build the ASGI app; `cpms serve` runs it through uvicorn's factory mode (one call per
     worker process, hence the logging set-up here)."""
@@ -144,6 +159,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         unit_of_work=unit_of_work,
         payments=provider,
         attempts=attempts,
+        station_ca=station_ca(settings),
     )
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)

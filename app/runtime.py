@@ -11,6 +11,7 @@ from app.billing.provider import PaymentProvider
 from app.config import Settings
 from app.events import EventBus
 from app.outbound import OutboundPolicy
+from app.stations.certificates import StationCA
 from app.unit_of_work import UnitOfWorkFactory
 
 
@@ -22,6 +23,7 @@ class Runtime:
     unit_of_work: UnitOfWorkFactory
     payments: PaymentProvider
     attempts: FailedAttempts
+    station_ca: StationCA | None = None  # signs stations' certificates, when configured
 
     @property
     def outbound(self) -> OutboundPolicy:

@@ -20,7 +20,7 @@ from app.runtime import Runtime
 from app.sanitize import clean_text
 from app.sessions import service as sessions_service
 from app.stations import service as stations_service
-from app.stations.models import BootAnswer, RegistrationStatus, StationRecord
+from app.stations.models import BootAnswer, RegistrationStatus, SigningRefusal, StationRecord
 from app.unit_of_work import UnitOfWork
 from ocpp_server.dry_run import DryRunSessions, DryRunStations
 
@@ -107,6 +107,17 @@ class StationLink:
             kind,
             as_int(request_id, "requestId") if request_id is not None else None,
             status,
+        )
+
+    async def sign_certificate(
+        self, csr: str, certificate_type: str | None
+    ) -> SigningRefusal | None:
+        """Sign the station's certificate signing request (the certificate follows as
+        CertificateSigned), or why not."""
+        if self.runtime.settings.ocpp_dry_run:
+            return SigningRefusal("NotSupported", "nothing is signed in a dry run")
+        return await stations_service.sign_certificate(
+            self.unit_of_work(), self.station, self.runtime.station_ca, csr, certificate_type
         )
 
     async def remote_start_token(self, remote_start_id: int) -> tuple[str, str] | None:

@@ -19,6 +19,7 @@ os.environ.setdefault(
 
 import base64
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -196,11 +197,26 @@ def localstripe() -> str:
 
 
 @pytest.fixture(scope="session")
-def served_settings(settings: Settings, localstripe: str) -> Settings:
+def station_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, Path]:
+    """The CA that signs stations' certificates on the shared server: its certificate, and
+    the files of the certificate and its key."""
+    from tests.pki import make_ca, write_pem
+
+    certificate, key = make_ca("Acme Station CA")
+    return certificate, *write_pem(tmp_path_factory.mktemp("station-ca"), "ca", certificate, key)
+
+
+@pytest.fixture(scope="session")
+def served_settings(settings: Settings, localstripe: str, station_ca: tuple) -> Settings:
     """Unknown stations follow the registry organization's policy, a silent station fails a
-    command in seconds, not half a minute, and payments go to localstripe."""
+    command in seconds, not half a minute, payments go to localstripe, and a station CA signs
+    stations' certificates."""
+    _, ca_cert_file, ca_key_file = station_ca
     return settings.model_copy(
         update={
+            "station_ca_cert_file": ca_cert_file,
+            "station_ca_key_file": ca_key_file,
+            "station_certificate_days": 30,
             "registration_organization": REGISTRY_ORGANIZATION,
             "command_timeout_s": COMMAND_TIMEOUT_S,
             "stripe_secret_key": STRIPE_KEY,

@@ -52,6 +52,7 @@ class CommandAction(StrEnum):
     INSTALL_CERTIFICATE = "install_certificate"
     GET_INSTALLED_CERTIFICATES = "get_installed_certificates"
     DELETE_CERTIFICATE = "delete_certificate"
+    CERTIFICATE_SIGNED = "certificate_signed"
 
     @property
     def api_name(self) -> str:
@@ -336,6 +337,16 @@ class DeleteCertificate(Command):
         }
 
 
+@dataclass(frozen=True)
+class CertificateSigned(Command):
+    """The certificate our CA signed for the station's request (2.0.1 CertificateSigned;
+    1.6 with the security extension): the station's own first, then the CA's (PEM)."""
+
+    name: ClassVar[CommandAction] = CommandAction.CERTIFICATE_SIGNED
+    certificate_chain: str
+    certificate_type: str | None = None  # 2.0.1 CertificateSigningUseEnumType
+
+
 # Answers that mean "done": Unlocked (UnlockConnector), RebootRequired (a configuration change
 # that takes effect after a reboot), Scheduled (2.0.1 availability change once idle).
 SUCCESS_STATUSES = frozenset({"Accepted", "Unlocked", "RebootRequired", "Scheduled"})
@@ -402,6 +413,7 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         InstallCertificate,
         GetInstalledCertificates,
         DeleteCertificate,
+        CertificateSigned,
     )
 }
 

@@ -30,6 +30,7 @@ from app.commands.models import (
     HEARTBEAT_KEY_NAMES,
     PASSWORD_KEYS,
     CancelReservation,
+    CertificateSigned,
     ChangeConfiguration,
     ClearChargingProfile,
     Command,
@@ -62,6 +63,7 @@ from app.stations import service as stations
 from app.stations.models import (
     ASK_TO_BOOT,
     SEND_HEARTBEAT_INTERVAL,
+    SEND_SIGNED_CERTIFICATE,
     ConfigurationEntry,
     StationRecord,
     StationView,
@@ -280,9 +282,11 @@ async def system_action(
 def outbox_handlers(
     gateway: ChargerGateway, unit_of_work: Callable[[], UnitOfWork]
 ) -> dict[str, outbox.Handler]:
-    """What the CPMS tells stations on its own: a new heartbeat interval, and that a station
-    waiting for approval is approved. Either is also told at the station's next boot, so a
-    station that is gone meanwhile is skipped; one not yet ready is tried again."""
+    """What the CPMS tells stations on its own: a new heartbeat interval, that a station
+    waiting for approval is approved, the certificate signed for its request. The first two
+    are also told at the station's next boot, and a station asks again for a certificate it
+    did not get, so a station that is gone meanwhile is skipped; one not yet ready is tried
+    again."""
 
     async def send(payload: dict[str, Any], command_of: Callable[[StationView], Command]) -> None:
         station = await stations.station_of_organization(
@@ -308,7 +312,18 @@ def outbox_handlers(
     async def ask_to_boot(payload: dict[str, Any]) -> None:
         await send(payload, lambda _station: TriggerMessage(message="BootNotification"))
 
-    return {SEND_HEARTBEAT_INTERVAL: send_heartbeat_interval, ASK_TO_BOOT: ask_to_boot}
+    async def send_signed_certificate(payload: dict[str, Any]) -> None:
+        certificate = CertificateSigned(
+            certificate_chain=payload["certificate_chain"],
+            certificate_type=payload["certificate_type"],
+        )
+        await send(payload, lambda _station: certificate)
+
+    return {
+        SEND_HEARTBEAT_INTERVAL: send_heartbeat_interval,
+        ASK_TO_BOOT: ask_to_boot,
+        SEND_SIGNED_CERTIFICATE: send_signed_certificate,
+    }
 
 
 def configuration_entries(values: dict[str, str | None]) -> list[ConfigurationEntry]:

@@ -11,6 +11,7 @@ from app.commands.models import (
     HEARTBEAT_KEY_NAMES,
     TRIGGERS_16,
     TRIGGERS_201,
+    CertificateSigned,
     ChangeAvailability,
     ChangeConfiguration,
     ClearChargingProfile,
@@ -72,6 +73,7 @@ LISTABLE = INSTALLABLE | {"V2GCertificateChain"}
 HASH_ALGORITHMS = frozenset({"SHA256", "SHA384", "SHA512"})
 CERTIFICATE_LENGTH = 5500  # 2.0.1 InstallCertificate certificate
 PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
+CHAIN_LENGTH = 10_000  # CertificateSigned certificateChain, both versions
 KEY_LENGTH = 50  # 1.6 CiString50 key; a 2.0.1 component or variable name
 VALUE_LENGTH = 500  # 1.6 CiString500 (2.0.1 allows 1000)
 URL_LENGTH = 512  # 2.0.1 firmware location and log remoteLocation
@@ -150,6 +152,12 @@ def check(command: Command) -> None:
         case GetInstalledCertificates():
             for certificate_type in command.certificate_types:
                 _one_of(certificate_type, LISTABLE, "certificateTypes")
+        case CertificateSigned():
+            chain = command.certificate_chain
+            if len(chain) > CHAIN_LENGTH or PEM_CERTIFICATE not in chain:
+                raise InvalidInput(
+                    f"certificateChain: PEM certificates, at most {CHAIN_LENGTH} characters"
+                )
         case DeleteCertificate():
             _one_of(command.hash_algorithm, HASH_ALGORITHMS, "hashAlgorithm")
             _text(command.issuer_name_hash, 128, "issuerNameHash")

@@ -59,6 +59,21 @@ class StationView:
 # {organization_id, identity}.
 SEND_HEARTBEAT_INTERVAL = "station.heartbeat_interval"
 ASK_TO_BOOT = "station.ask_to_boot"
+# The certificate signed for a station's request {organization_id, identity,
+# certificate_chain, certificate_type}.
+SEND_SIGNED_CERTIFICATE = "station.certificate_signed"
+# The only certificate our CA signs: the station's TLS client certificate. ISO 15118 (V2G)
+# certificates come from the V2G PKI.
+STATION_CERTIFICATE = "ChargingStationCertificate"
+
+
+@dataclass(frozen=True, slots=True)
+class SigningRefusal:
+    """Why a station's certificate signing request is refused: an OCPP reason code
+    (`InvalidCSR`, `NotSupported`) and words for the station's log."""
+
+    code: str
+    reason: str
 
 
 class RegistrationStatus(StrEnum):

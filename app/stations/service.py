@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import logging
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from app import tally
+from app import outbox, tally
 from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.events import (
@@ -28,8 +29,11 @@ from app.healing.rules import error_code_for_event
 from app.heartbeat import MIN_HEARTBEAT_INTERVAL_S
 from app.pagination import Page, PageRequest
 from app.stations import repository
+from app.stations.certificates import CsrRefused, StationCA, sign_station_csr
 from app.stations.connector_status import normalise
 from app.stations.models import (
+    SEND_SIGNED_CERTIFICATE,
+    STATION_CERTIFICATE,
     BootAnswer,
     BootInfo,
     ConfigurationEntry,
@@ -39,6 +43,7 @@ from app.stations.models import (
     NetworkCounts,
     ReservationFilter,
     ReservationView,
+    SigningRefusal,
     SiteView,
     StationEvent,
     StationFilter,
@@ -667,3 +672,43 @@ async def record_events(
 async def configuration_of(station_id: int) -> list[ConfigurationEntry]:
     """The configuration last reported by a station."""
     return await repository.configuration_of(station_id)
+
+
+# A signed certificate is sent this long after the request is answered, so a station hears
+# its answer first, as OCPP orders them.
+SIGNED_CERTIFICATE_DELAY = timedelta(seconds=1)
+
+
+async def sign_certificate(
+    uow: UnitOfWork,
+    station: StationRecord,
+    ca: StationCA | None,
+    csr: str,
+    certificate_type: str | None,
+) -> SigningRefusal | None:
+    """Why a station's certificate signing request is refused; None when it is signed, and the
+    certificate on its way to the station (CertificateSigned, through the outbox)."""
+    if certificate_type not in (None, STATION_CERTIFICATE):
+        return SigningRefusal("NotSupported", f"{certificate_type} is signed by the V2G PKI")
+    if ca is None:
+        return SigningRefusal("NotSupported", "no CA signs station certificates here")
+    try:
+        # A signature check and a signature: CPU work, off the event loop.
+        chain = await asyncio.to_thread(sign_station_csr, ca, csr, station.identity, utcnow())
+    except CsrRefused as refused:
+        logger.warning("refused to sign for %s: %s", station.identity, refused)
+        return SigningRefusal("InvalidCSR", str(refused))
+    async with uow:
+        await outbox.enqueue(
+            station.organization_id,
+            SEND_SIGNED_CERTIFICATE,
+            {
+                "organization_id": station.organization_id,
+                "identity": station.identity,
+                "certificate_chain": chain,
+                "certificate_type": certificate_type,
+            },
+            f"{SEND_SIGNED_CERTIFICATE}:{station.id}:{utcnow().isoformat()}",
+            not_before=utcnow() + SIGNED_CERTIFICATE_DELAY,
+        )
+    return None

@@ -192,3 +192,9 @@ class ChargePoint16(ChargePoint):
     async def on_log_status_notification(self, **payload: Any) -> call_result.LogStatusNotification:
         await self.link.record_transfer_status("diagnostics", payload, MissingField)
         return call_result.LogStatusNotification()
+
+    @on(Action.sign_certificate)
+    async def on_sign_certificate(self, csr: str, **_: Any) -> call_result.SignCertificate:
+        # The security extension's answer has no room for a reason: the log has it.
+        refusal = await self.link.sign_certificate(csr, None)
+        return call_result.SignCertificate(status="Accepted" if refusal is None else "Rejected")

@@ -130,6 +130,8 @@ def to_call(command: models.Command) -> Any:
             )
         case models.DeleteCertificate():
             return call.DeleteCertificate(certificate_hash_data=command.hash_data())
+        case models.CertificateSigned():
+            return call.CertificateSigned(certificate_chain=command.certificate_chain)
     raise CommandNotSupported(f"{command.name} is not available on OCPP 1.6")
 
 

@@ -258,3 +258,15 @@ class ChargePoint201(ChargePoint):
     async def on_log_status_notification(self, **payload: Any) -> call_result.LogStatusNotification:
         await self.link.record_transfer_status("diagnostics", payload, MissingField)
         return call_result.LogStatusNotification()
+
+    @on(Action.sign_certificate)
+    async def on_sign_certificate(
+        self, csr: str, certificate_type: str | None = None, **_: Any
+    ) -> call_result.SignCertificate:
+        refusal = await self.link.sign_certificate(csr, certificate_type)
+        if refusal is None:
+            return call_result.SignCertificate(status="Accepted")
+        return call_result.SignCertificate(
+            status="Rejected",
+            status_info={"reason_code": refusal.code, "additional_info": refusal.reason[:512]},
+        )

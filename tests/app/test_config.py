@@ -252,3 +252,30 @@ async def test_migrate_backwards_is_refused_while_cpms_serve_uses_the_sqlite_dat
         run_cli, tmp_path, database, "migrate", "--backwards", "all", "--yes"
     )
     assert undone.returncode == 0, undone.stderr  # the server is gone: nothing holds it back
+
+
+def test_the_station_ca_is_set_whole(monkeypatch):
+    monkeypatch.setenv("CPMS_STATION_CA_CERT_FILE", "/etc/cpms/ca.pem")
+    with pytest.raises(SettingsError, match=r"^CPMS_STATION_CA_CERT_FILE and .* together"):
+        load_settings()
+
+
+def test_serve_with_an_unusable_station_ca_ends_with_one_line(tmp_path, monkeypatch):
+    from tests.conftest import free_port
+    from tests.pki import make_ca, write_pem
+
+    first, first_key = make_ca("first")
+    second, second_key = make_ca("second")
+    cert_file, _ = write_pem(tmp_path, "first", first, first_key)
+    _, other_key_file = write_pem(tmp_path, "second", second, second_key)
+    monkeypatch.setenv("CPMS_PORT", str(free_port()))
+    monkeypatch.setenv("CPMS_STATION_CA_CERT_FILE", str(cert_file))
+    for key_file, expected in (
+        (other_key_file, "the station CA's key does not belong to its certificate"),
+        (tmp_path / "missing.pem", "cannot read the station CA: [Errno 2]"),
+    ):
+        monkeypatch.setenv("CPMS_STATION_CA_KEY_FILE", str(key_file))
+        result = run_cli(tmp_path, "sqlite:///cpms.sqlite3", "serve")
+        assert result.returncode == 2
+        assert one_error_line(result).startswith(f"Error: CPMS_STATION_CA_CERT_FILE: {expected}")
+        assert not (tmp_path / "cpms.sqlite3").exists()

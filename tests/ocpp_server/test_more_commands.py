@@ -447,6 +447,9 @@ SAMPLES: list[models.Command] = [
     models.DeleteCertificate(
         hash_algorithm="SHA256", issuer_name_hash="a", issuer_key_hash="b", serial_number="1"
     ),
+    models.CertificateSigned(
+        certificate_chain="PEM", certificate_type="ChargingStationCertificate"
+    ),
 ]
 
 
