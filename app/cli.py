@@ -10,6 +10,7 @@ import io
 import logging
 import os
 import socket
+import ssl
 import sys
 import warnings
 from collections.abc import Callable, Coroutine
@@ -127,13 +128,27 @@ def _check_redis(settings: Settings) -> None:
 
 
 def _check_files(settings: Settings) -> None:
-    """The files settings name (the station CA) are read before anything starts."""
+    """The files settings name (TLS, the station CA) are read before anything starts."""
     from app.main import station_ca
 
     try:
         station_ca(settings)
     except SettingsError as error:
         raise ConfigurationError(str(error)) from None
+    if settings.tls_cert_file is None:
+        return
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(settings.tls_cert_file, settings.tls_key_file)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(f"{ENV_PREFIX}TLS_CERT_FILE: cannot use it: {error}") from None
+    if settings.tls_client_ca_file is not None:
+        try:
+            context.load_verify_locations(settings.tls_client_ca_file)
+        except (OSError, ssl.SSLError) as error:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}TLS_CLIENT_CA_FILE: cannot use it: {error}"
+            ) from None
 
 
 def _check_listen(settings: Settings) -> None:
@@ -405,8 +420,8 @@ def station() -> None:
 )
 @click.option(
     "--security-profile",
-    type=click.IntRange(0, 2),
-    help="0: none (must be asked for), 1: Basic (default), 2: TLS+Basic",
+    type=click.IntRange(0, 3),
+    help="0: none (must be asked for), 1: Basic (default), 2: TLS+Basic, 3: TLS+client certificate",
 )
 def station_add(
     identity: str,

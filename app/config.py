@@ -160,6 +160,17 @@ class Settings(BaseSettings):
     station_certificate_days: int = Field(
         default=365, ge=1, le=3650, description="how long a station certificate we sign is valid"
     )
+    tls_cert_file: Path | None = Field(
+        default=None,
+        description="`cpms serve` terminates TLS with this certificate chain (PEM); unset: "
+        "plain http and ws (TLS at a proxy)",
+    )
+    tls_key_file: Path | None = Field(default=None, description="the TLS certificate's key (PEM)")
+    tls_client_ca_file: Path | None = Field(
+        default=None,
+        description="with TLS: CA certificates (PEM) that stations' client certificates are "
+        "checked against (security profile 3); unset: no client certificates are asked for",
+    )
     ocpp_dry_run: bool = Field(
         default=False,
         description="benchmarks only: answer stations without storing anything",
@@ -243,11 +254,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_pairs(self) -> Settings:
-        for first, second in (("station_ca_cert_file", "station_ca_key_file"),):
+        pairs = (("station_ca_cert_file", "station_ca_key_file"), ("tls_cert_file", "tls_key_file"))
+        for first, second in pairs:
             if (getattr(self, first) is None) != (getattr(self, second) is None):
                 raise ValueError(
                     f"{ENV_PREFIX}{first.upper()} and {ENV_PREFIX}{second.upper()} are set together"
                 )
+        if self.tls_client_ca_file is not None and self.tls_cert_file is None:
+            raise ValueError(
+                f"{ENV_PREFIX}TLS_CLIENT_CA_FILE: client certificates need TLS "
+                f"({ENV_PREFIX}TLS_CERT_FILE and {ENV_PREFIX}TLS_KEY_FILE)"
+            )
         return self
 
     @property

@@ -27,7 +27,9 @@ from app.runtime import Runtime
 from app.sanitize import may_hold_unstorable, storable_json
 from app.stations import registration
 from app.stations import service as stations
+from app.stations.certificates import certificate_common_name
 from app.stations.models import StationRecord
+from app.tls import client_certificate
 from db.engine import unreachable
 from ocpp_server.link import StationLink
 from ocpp_server.server import LiveConnection, OcppServer
@@ -136,6 +138,12 @@ def basic_auth_password(websocket: WebSocket, identity: str) -> str | None:
     return password if username == identity else None
 
 
+def _certificate_name(websocket: WebSocket) -> str | None:
+    """The common name of the client certificate the TLS handshake verified, if any."""
+    certificate = client_certificate(websocket.scope)
+    return certificate_common_name(certificate) if certificate else None
+
+
 class _Connection:
     """The `ocpp` library's view of the websocket: sends go out and into the message log."""
 
@@ -188,6 +196,7 @@ async def _admit(
             identity=identity,
             password=basic_auth_password(websocket, identity),
             tls=websocket.url.scheme == "wss",
+            certificate_name=_certificate_name(websocket),
             protocol=protocol,
             node_id=runtime.settings.node_id,
             registration_organization=runtime.settings.registration_organization,

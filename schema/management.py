@@ -50,7 +50,9 @@ class StationInput:
         default=UNSET, description="OCPP Basic-auth password, 16-40 characters; null removes it."
     )
     security_profile: int | None = strawberry.field(
-        default=UNSET, description="0 none, 1 Basic auth, 2 TLS + Basic auth."
+        default=UNSET,
+        description="0 none, 1 Basic auth, 2 TLS + Basic auth, 3 TLS + client certificate "
+        "(no password needed).",
     )
     free_vend: bool | None = strawberry.field(
         default=UNSET, description="Let unknown id tokens charge here."

@@ -195,7 +195,9 @@ class ChargingStation(relay.Node):
     raw_status: str = strawberry.field(description="The station's own value, as it reported it.")
     connected: bool
     last_seen_at: datetime | None
-    security_profile: int = strawberry.field(description="0 none, 1 Basic auth, 2 TLS + Basic.")
+    security_profile: int = strawberry.field(
+        description="0 none, 1 Basic auth, 2 TLS + Basic, 3 TLS + client certificate."
+    )
 
     @strawberry.field(
         description="Connects without any password (security profile 0): anyone who knows "

@@ -8,6 +8,7 @@ import contextlib
 import io
 import os
 import socket
+import ssl
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -133,11 +134,11 @@ async def own_redis(settings: Settings, tmp_path) -> AsyncIterator[OwnRedis]:
 
 
 class LiveServer:
-    def __init__(self, port: int, app: Starlette | None) -> None:
+    def __init__(self, port: int, app: Starlette | None, tls: bool = False) -> None:
         self.app = app
         self.port = port
-        self.http = f"http://127.0.0.1:{port}"
-        self.ws = f"ws://127.0.0.1:{port}"
+        self.http = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        self.ws = f"{'wss' if tls else 'ws'}://127.0.0.1:{port}"
 
 
 @asynccontextmanager
@@ -161,7 +162,7 @@ async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
             task.result()
         await asyncio.sleep(0.01)
     try:
-        yield LiveServer(port, app)
+        yield LiveServer(port, app, tls=settings.tls_cert_file is not None)
     finally:
         server.should_exit = True
         await task
@@ -282,13 +283,16 @@ async def charger(
     protocol: str = "ocpp1.6",
     password: str | None = None,
     client_class: type | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[Any]:
-    """A connected client charge point of the given version, its receive loop running."""
+    """A connected client charge point of the given version, its receive loop running;
+    `tls` for a server that serves TLS."""
     headers = basic_auth(identity, password) if password else None
     async with connect(
         f"{server.ws}/ocpp/{identity}",
         subprotocols=[Subprotocol(protocol)],
         additional_headers=headers,
+        ssl=tls,
     ) as websocket:
         client_class = client_class or (Client201 if protocol == "ocpp2.0.1" else Client16)
         client = client_class(identity, websocket, response_timeout=10)

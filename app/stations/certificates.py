@@ -84,6 +84,14 @@ def sign_station_csr(ca: StationCA, csr_pem: str, identity: str, now: datetime) 
     return signed.public_bytes(serialization.Encoding.PEM).decode() + ca.pem
 
 
+def certificate_common_name(pem: str) -> str | None:
+    """The common name of a certificate's subject (None: none, or more than one)."""
+    try:
+        return common_name(x509.load_pem_x509_certificate(pem.encode()).subject)
+    except ValueError:
+        return None
+
+
 def common_name(name: x509.Name) -> str | None:
     values = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(values[0].value) if len(values) == 1 else None

@@ -23,6 +23,7 @@ from app.heartbeat import checked_interval
 from app.stations import repository
 from app.stations.models import (
     ASK_TO_BOOT,
+    CLIENT_CERTIFICATE_PROFILE,
     SEND_HEARTBEAT_INTERVAL,
     ConnectorView,
     SiteView,
@@ -88,8 +89,11 @@ def _check_station_changes(changes: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"cannot change {', '.join(sorted(unknown))}")
     values = {name: value for name, value in changes.items() if name != "password"}
     profile = values.get("security_profile")
-    if profile is not None and profile not in (0, 1, 2):
-        raise InvalidInput("securityProfile is 0 (none), 1 (Basic auth) or 2 (TLS + Basic)")
+    if profile is not None and profile not in (0, 1, 2, 3):
+        raise InvalidInput(
+            "securityProfile is 0 (none), 1 (Basic auth), 2 (TLS + Basic) "
+            "or 3 (TLS + client certificate)"
+        )
     protocol = values.get("assumed_protocol")
     if protocol is not None and protocol not in PROTOCOLS:
         raise InvalidInput(f"assumedProtocol is one of {', '.join(PROTOCOLS)}")
@@ -164,7 +168,7 @@ def new_station_values(identity: str, fields: dict[str, Any]) -> tuple[dict[str,
     if profile == 0:
         if password:
             raise InvalidInput("securityProfile 0 connects without a password: leave it out")
-    elif not password:
+    elif not password and profile != CLIENT_CERTIFICATE_PROFILE:  # profile 3 needs none
         generated = password = new_station_password()
     values = _check_station_changes({**fields, "password": password})
     if values.get("security_profile") is None:

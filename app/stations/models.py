@@ -54,6 +54,9 @@ class StationView:
         return normalise(self.status, connected=self.connected)
 
 
+# Security profile 3: TLS, and the station's client certificate instead of a password.
+CLIENT_CERTIFICATE_PROFILE = 3
+
 # Outbox messages that tell a connected station something: its new heartbeat interval
 # {organization_id, identity, seconds}; that it is approved, by asking it to boot again
 # {organization_id, identity}.

@@ -14,7 +14,7 @@ from app.errors import AlreadyExists, NotFound
 from app.events import SecurityEventRaised, StationConnectionChanged
 from app.healing import service as healing
 from app.stations import repository
-from app.stations.models import Admission, StationRecord
+from app.stations.models import CLIENT_CERTIFICATE_PROFILE, Admission, StationRecord
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -56,6 +56,7 @@ async def admit_connection(
     tls: bool,
     protocol: str,
     node_id: str,
+    certificate_name: str | None = None,
     registration_organization: str | None,
     address: str | None = None,
 ) -> Admission:
@@ -63,7 +64,9 @@ async def admit_connection(
     credentials are checked before the transaction: a password kept with scrypt (from an
     earlier version) takes its ~50 ms off the event loop, and is then replaced by the fast
     hash. While the identity or the address is locked out after too many failures (wrong
-    passwords, unknown identities) nothing is checked, and the station is told when to retry."""
+    passwords, unknown identities) nothing is checked, and the station is told when to retry.
+    `certificate_name` is the common name of the client certificate the TLS handshake
+    verified, if the station presented one."""
     by_identity = attempts.station(identity)
     from_address = attempts.address("station", address)
     # Both at once: a reconnect storm waits for neither in turn.
@@ -75,7 +78,7 @@ async def admit_connection(
         return Admission(None, "locked out", retry_after_s=locked.retry_after_s)
     keep: _KeptHash | None = None
     if known is not None:
-        reason, keep = await _credential_problem(known, password, tls)
+        reason, keep = await _credential_problem(known, password, tls, certificate_name)
         if reason is not None:
             await attempts.failed(by_identity, from_address)
             async with uow:
@@ -91,7 +94,7 @@ async def admit_connection(
                 await _refuse(uow, None, identity, "UnknownStation", "not registered")
                 return Admission(None, "unknown station")
         elif known is None:  # registered meanwhile by a concurrent first connection
-            reason, keep = await _credential_problem(station, password, tls)
+            reason, keep = await _credential_problem(station, password, tls, certificate_name)
             if reason is not None:
                 await attempts.failed(by_identity, from_address)
                 await _refuse(uow, station, identity, "InvalidCredentials", reason)
@@ -128,15 +131,22 @@ class _KeptHash:
 
 
 async def _credential_problem(
-    station: StationRecord, password: str | None, tls: bool
+    station: StationRecord, password: str | None, tls: bool, certificate_name: str | None
 ) -> tuple[str | None, _KeptHash | None]:
     """Why the station may not connect (None: it may), and the hash to keep its password with
     from now on: the fast hash of one still kept with scrypt, or the new password it was sent
-    and uses for the first time (until then the old one works too)."""
+    and uses for the first time (until then the old one works too). A security profile 3
+    station authenticates with its client certificate alone."""
     if station.security_profile >= 2 and not tls:
         return f"security profile {station.security_profile} requires TLS", None
     if station.security_profile == 1 and tls:
         return "security profile 1 station connected over TLS", None
+    if station.security_profile == CLIENT_CERTIFICATE_PROFILE:
+        if certificate_name is None:
+            return "no client certificate", None
+        if certificate_name != station.identity:
+            return f"client certificate issued to {certificate_name[:64]!r}", None
+        return None, None
     if station.password_hash is None:
         return None, None
     if password is None:

@@ -279,3 +279,24 @@ def test_serve_with_an_unusable_station_ca_ends_with_one_line(tmp_path, monkeypa
         assert result.returncode == 2
         assert one_error_line(result).startswith(f"Error: CPMS_STATION_CA_CERT_FILE: {expected}")
         assert not (tmp_path / "cpms.sqlite3").exists()
+
+
+def test_client_certificates_need_tls(monkeypatch):
+    monkeypatch.setenv("CPMS_TLS_CLIENT_CA_FILE", "/etc/cpms/station-ca.pem")
+    with pytest.raises(SettingsError, match=r"^CPMS_TLS_CLIENT_CA_FILE: client certificates need"):
+        load_settings()
+    monkeypatch.setenv("CPMS_TLS_CERT_FILE", "/etc/cpms/fullchain.pem")
+    with pytest.raises(SettingsError, match=r"^CPMS_TLS_CERT_FILE and CPMS_TLS_KEY_FILE"):
+        load_settings()
+
+
+def test_serve_with_an_unusable_tls_certificate_ends_with_one_line(tmp_path, monkeypatch):
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("CPMS_PORT", str(free_port()))
+    monkeypatch.setenv("CPMS_TLS_CERT_FILE", str(tmp_path / "missing.pem"))
+    monkeypatch.setenv("CPMS_TLS_KEY_FILE", str(tmp_path / "missing-key.pem"))
+    result = run_cli(tmp_path, "sqlite:///cpms.sqlite3", "serve")
+    assert result.returncode == 2
+    assert one_error_line(result).startswith("Error: CPMS_TLS_CERT_FILE: cannot use it: [Errno 2]")
+    assert not (tmp_path / "cpms.sqlite3").exists()
