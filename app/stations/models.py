@@ -54,6 +54,9 @@ class StationView:
         return normalise(self.status, connected=self.connected)
 
 
+# The largest id a station can echo (OCPP integers are 32-bit): request ids wrap after it.
+LARGEST_REQUEST_ID = 2**31 - 1
+
 # Security profile 3: TLS, and the station's client certificate instead of a password.
 CLIENT_CERTIFICATE_PROFILE = 3
 

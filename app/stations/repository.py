@@ -15,6 +15,7 @@ from app.heartbeat import DEFAULT_HEARTBEAT_INTERVAL_S
 from app.pagination import Page, PageRequest
 from app.stations.connector_status import REPORTED_STATUSES, ConnectorStatus, reported_as
 from app.stations.models import (
+    LARGEST_REQUEST_ID,
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
@@ -608,13 +609,12 @@ async def prune_security_events(before: datetime) -> int:
 
 async def next_request_id(station_id: int) -> int:
     """The station's next request id: one atomic increment, so concurrent commands (on any
-    node) never share one."""
-    rows = (
-        await ChargingStation.update(
-            {ChargingStation.last_request_id: ChargingStation.last_request_id + 1}
-        )
-        .where(ChargingStation.id == station_id)
-        .returning(ChargingStation.last_request_id)
+    node) never share one; after 2^31 - 1, OCPP's largest, it starts again at 1."""
+    rows = await ChargingStation.raw(
+        "UPDATE charging_station SET last_request_id = last_request_id % {} + 1 "
+        "WHERE id = {} RETURNING last_request_id",
+        LARGEST_REQUEST_ID,
+        station_id,
     )
     return int(rows[0]["last_request_id"])
 

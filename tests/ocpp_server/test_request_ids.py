@@ -15,7 +15,7 @@ from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
 
-from db.tables import ChargingSession, IdToken, User
+from db.tables import ChargingSession, ChargingStation, IdToken, User
 from tests.conftest import graphql
 from tests.ocpp_server.test_commands import booted
 
@@ -298,3 +298,23 @@ async def test_a_16_firmware_report_is_kept_on_the_latest_update(
         await station.call(call16.FirmwareStatusNotification(status="Installing"))
     entries = _by_request(await graphql(live_server, COMMAND_LOG, variables, token))
     assert [entries[request_id]["progress"] for request_id in ids] == [None, "Installing"]
+
+
+async def test_request_ids_start_again_at_1_after_the_largest_a_station_can_echo(
+    register, connect_charger, live_server, api_key
+):
+    token = await api_key()
+    station_record = await register("CP-REQWRAP")
+    await ChargingStation.update({ChargingStation.last_request_id: 2**31 - 2}).where(
+        ChargingStation.id == station_record.id
+    )
+    async with connect_charger("CP-REQWRAP", "ocpp2.0.1", client_class=RemoteStation201) as station:
+        await booted(station, "ocpp2.0.1")
+        ids = [
+            (await graphql(live_server, UPLOAD_LOGS, {"identity": "CP-REQWRAP"}, token))["data"][
+                "uploadLogs"
+            ]["requestId"]
+            for _ in range(2)
+        ]
+    assert ids == [2**31 - 1, 1]
+    assert [request["request_id"] for request in station.requests] == ids
