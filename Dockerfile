@@ -11,6 +11,7 @@ COPY schema ./schema
 COPY ocpp_server ./ocpp_server
 COPY db ./db
 COPY migrations ./migrations
+COPY simulator ./simulator
 RUN python -m venv /opt/cpms \
     && /opt/cpms/bin/pip install --upgrade pip \
     && /opt/cpms/bin/pip install .

@@ -173,6 +173,7 @@ def _with_unit_of_work(
     """Run one use case against the configured database and bus, as the server would."""
     from app.errors import CPMSError
     from app.events import EventBus
+    from app.main import reactions
     from app.unit_of_work import UnitOfWorkFactory
     from db.engine import configured_engine
 
@@ -183,7 +184,7 @@ def _with_unit_of_work(
         bus = EventBus(settings.bus_url, settings.redis_prefix)
         await bus.connect()
         try:
-            result.append(await use_case(UnitOfWorkFactory(engine, bus)()))
+            result.append(await use_case(UnitOfWorkFactory(engine, bus, reactions=reactions())()))
         finally:
             await bus.disconnect()
 
@@ -730,8 +731,8 @@ def simulate(
     connect."""
     import json
 
-    from app.simulator.run import Plan, run
-    from app.simulator.station import Behaviour
+    from simulator.run import Plan, run
+    from simulator.station import Behaviour
 
     plan = Plan(
         url=urls[0],

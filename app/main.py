@@ -32,8 +32,8 @@ from app.body_limit import BodyLimit
 from app.collector import settle_garbage_collector
 from app.commands import service as commands
 from app.config import ENV_PREFIX, Settings, SettingsError, get_settings
-from app.events import EventBus
-from app.healing import recovery, watch
+from app.events import CommandCompleted, EventBus
+from app.healing import command_failures, recovery, watch
 from app.healing import service as healing
 from app.http_metrics import RequestTimer
 from app.leases import Leases
@@ -41,8 +41,10 @@ from app.log import configure_logging
 from app.monitoring import ClusterGauges
 from app.outbox import OutboxWorker
 from app.periodic import Periodic
+from app.reactions import Reactions
 from app.runtime import Runtime
 from app.sessions import service as sessions
+from app.smart_charging import service as smart_charging
 from app.stations import service as stations
 from app.stations.certificates import StationCA, load_station_ca
 from app.unit_of_work import UnitOfWorkFactory
@@ -121,6 +123,16 @@ def on_exit_signals(callback: Callable[[], None]) -> None:
         signal.signal(number, handle)
 
 
+def reactions() -> Reactions:
+    """Who reacts to what the core records (docs/architecture.md#reactions). In the
+    transaction: the reaction commits or rolls back with the fact."""
+    registry = Reactions()
+    # A command's outcome, in the transaction that logs it:
+    registry.in_transaction(CommandCompleted, command_failures.watch_command_failures)
+    registry.in_transaction(CommandCompleted, smart_charging.record_accepted_command)
+    return registry
+
+
 def station_ca(settings: Settings) -> StationCA | None:
     """The CA that signs stations' certificates, if one is configured."""
     if settings.station_ca_cert_file is None or settings.station_ca_key_file is None:
@@ -147,7 +159,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     engine = configured_engine()
     bus = EventBus(settings.bus_url, settings.redis_prefix)
     grouped = GroupCommit(engine) if isinstance(engine, PostgresEngine) else None
-    unit_of_work = UnitOfWorkFactory(engine, bus, grouped)
+    unit_of_work = UnitOfWorkFactory(engine, bus, grouped, reactions())
     provider = payment_provider(
         settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
     )

@@ -10,12 +10,14 @@ from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from app.events import DomainEvent, EventBus
+from app.reactions import NO_REACTIONS, Reactions
 from db.group_commit import GroupCommit
 
 
 class UnitOfWork:
     """`async with uow:` runs one transaction; events emitted inside are published only if it
-    commits, so subscribers never see work that rolled back."""
+    commits, so subscribers never see work that rolled back. Before it commits, the reactions
+    registered for its events run inside it (app.reactions)."""
 
     def __init__(
         self,
@@ -23,10 +25,12 @@ class UnitOfWork:
         bus: EventBus,
         write_lock: asyncio.Lock | None,
         grouped: GroupCommit | None = None,
+        reactions: Reactions = NO_REACTIONS,
     ) -> None:
         self._engine = engine
         self._bus = bus
         self._write_lock = write_lock
+        self._reactions = reactions
         # For the hottest writes: many stations' writes share one commit (PostgreSQL only).
         self.grouped = grouped
         self._events: list[DomainEvent] = []
@@ -64,14 +68,32 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        failed_reaction: BaseException | None = None
+        if exc_type is None:
+            try:
+                await self._react()
+            except BaseException as error:  # the fact rolls back with what reacted to it
+                failed_reaction = error
+                exc_type, exc, traceback = type(error), error, error.__traceback__
         try:
             await self._transaction.__aexit__(exc_type, exc, traceback)
         finally:
             self._release()
+        events, self._events = self._events, []
+        if failed_reaction is not None:
+            raise failed_reaction
         if exc_type is None:
-            events, self._events = self._events, []
             for event in events:
                 await self._bus.publish(event)
+
+    async def _react(self) -> None:
+        """Run the in-transaction reactions to each event, and to the events they emit."""
+        handled = 0
+        while handled < len(self._events):
+            event = self._events[handled]
+            handled += 1
+            for handler in self._reactions.handlers_in_transaction(event):
+                await handler(self, event)
 
     def _release(self) -> None:
         if self._write_lock is not None and self._write_lock.locked():
@@ -81,11 +103,18 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """Makes units of work; on SQLite, writes in this process are serialised (one file lock)."""
 
-    def __init__(self, engine: Engine, bus: EventBus, grouped: GroupCommit | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        bus: EventBus,
+        grouped: GroupCommit | None = None,
+        reactions: Reactions = NO_REACTIONS,
+    ) -> None:
         self._engine = engine
         self._bus = bus
         self._write_lock = asyncio.Lock() if isinstance(engine, SQLiteEngine) else None
         self._grouped = grouped
+        self.reactions = reactions
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._engine, self._bus, self._write_lock, self._grouped)
+        return UnitOfWork(self._engine, self._bus, self._write_lock, self._grouped, self.reactions)

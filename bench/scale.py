@@ -50,9 +50,6 @@ import asyncpg
 import httpx
 
 from app.collector import settle_garbage_collector
-from app.simulator.report import Tally, percentiles
-from app.simulator.run import Plan, identity, run_stations, stations
-from app.simulator.station import OCPP16, Behaviour, SimulatedStation
 from bench.ocpp_ingest import (
     ORGANIZATION_SLUG,
     Server,
@@ -67,6 +64,9 @@ from bench.ocpp_ingest import (
 )
 from bench.runner import recreate_database
 from bench.summary import row, write_result
+from simulator.report import Tally, percentiles
+from simulator.run import Plan, identity, run_stations, stations
+from simulator.station import OCPP16, Behaviour, SimulatedStation
 
 PREFIX = "SCALE"  # station identities SCALE-000000, ...
 STATION_PASSWORD = "scale-bench-basic-auth-0123456789"  # 16 to 40 characters

@@ -36,7 +36,7 @@ from websockets.typing import Subprotocol
 
 from app.config import Settings, get_settings
 from app.events import EventBus
-from app.main import create_app
+from app.main import create_app, reactions
 from app.server_options import server_options
 from app.sessions.service import forget_pricing
 from app.stations.registration import register_station
@@ -116,7 +116,7 @@ async def bus(settings: Settings) -> AsyncIterator[EventBus]:
 
 @pytest.fixture
 def unit_of_work(bus: EventBus, database: None) -> UnitOfWorkFactory:
-    return UnitOfWorkFactory(configured_engine(), bus)
+    return UnitOfWorkFactory(configured_engine(), bus, reactions=reactions())
 
 
 @pytest.fixture

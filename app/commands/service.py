@@ -27,38 +27,33 @@ from app.commands.errors import (
 from app.commands.gateway import ChargerGateway
 from app.commands.models import (
     CENTRAL_TOKEN,
+    COMMAND_TYPES,
     HEARTBEAT_KEY_NAMES,
     PASSWORD_KEYS,
     CancelReservation,
     CertificateSigned,
     ChangeConfiguration,
-    ClearChargingProfile,
     Command,
     CommandAction,
     CommandLogEntry,
     CommandResult,
     DeleteCertificate,
-    GetCompositeSchedule,
     GetConfiguration,
     InstallCertificate,
     RemoteStart,
     RemoteStop,
     ReserveNow,
     SendLocalList,
-    SetChargingProfile,
     SetStationPassword,
     TriggerMessage,
+    decode_command,
     heartbeat_key,
     logged_fields,
 )
 from app.errors import CPMSError, InvalidInput, NotFound, NotPermitted
 from app.events import CommandCompleted
-from app.healing import service as healing
-from app.healing.models import AlertDraft, AlertKind, AlertSeverity
 from app.pagination import Page, PageRequest
 from app.sessions import service as sessions
-from app.smart_charging import service as smart_charging
-from app.smart_charging.models import ProfileSelector
 from app.stations import service as stations
 from app.stations.models import (
     ASK_TO_BOOT,
@@ -137,8 +132,6 @@ async def send_command(
     except CPMSError as error:
         timed("timeout" if error.code == "timeout" else "failed")
         await finish("timeout" if error.code == "timeout" else "failed", None, error)
-        if not isinstance(error, InvalidInput):  # the caller's, not the station's
-            await _watch_failures(unit_of_work(), station, command.name, failed=True)
         raise
     except BaseException as error:  # cancelled (this node is stopping) or a fault
         timed("failed")
@@ -155,7 +148,6 @@ async def send_command(
     timed("accepted" if result.accepted else "rejected")
     result = dataclasses.replace(result, request_id=command.echoed_id)
     await finish("accepted" if result.accepted else "rejected", result, None)
-    await _watch_failures(unit_of_work(), station, command.name, failed=not result.accepted)
     if result.accepted:
         await _record_effect(unit_of_work(), station, command, result)
     return result
@@ -251,17 +243,6 @@ async def _record_effect(
             await stations.record_reservation_status(
                 uow, station, command.reservation_id, "Cancelled"
             )
-        case SetChargingProfile():
-            await smart_charging.record_installed(uow, station, command.evse_id, command.profile)
-        case GetCompositeSchedule() if result.data.get("schedule"):
-            await smart_charging.record_composite_schedule(
-                uow, station, command.evse_id, result.data["schedule"]
-            )
-        case ClearChargingProfile():
-            selector = ProfileSelector(
-                command.profile_id, command.evse_id, command.purpose, command.stack_level
-            )
-            await smart_charging.record_cleared(uow, station, selector)
 
 
 async def system_action(
@@ -432,6 +413,17 @@ async def command_log(
     return await repository.page_command_log(principal.organization_id, station_id, request)
 
 
+async def logged_command(
+    organization_id: int, entry_id: int
+) -> tuple[Command, dict[str, Any]] | None:
+    """A logged command as it was sent, and the station's answer (for reactions to it)."""
+    found = await repository.command_log_by_ids(organization_id, [entry_id])
+    if not found or found[0].action not in COMMAND_TYPES:
+        return None
+    entry = found[0]
+    return decode_command({"name": entry.action, "fields": entry.request}), entry.response or {}
+
+
 async def command_log_by_ids(
     principal: Principal, entry_ids: Sequence[int]
 ) -> dict[int, CommandLogEntry]:
@@ -440,29 +432,6 @@ async def command_log_by_ids(
     return {entry.id: entry for entry in found}
 
 
-# This many failures of one command on one station within the hour is an alert.
-REPEATED_FAILURES = 3
-
-
-async def _watch_failures(
-    uow: UnitOfWork, station: StationRecord, action: str, *, failed: bool
-) -> None:
-    """A command that keeps failing on a station needs a person; one that works again
-    resolves that."""
-    key = healing.alert_key(AlertKind.COMMAND_FAILURES, station.id, action)
-    async with uow:
-        if not failed:
-            await healing.clear_alert(uow, station.organization_id, key)
-            return
-        recent = await repository.recent_failures(station.id, action, utcnow() - timedelta(hours=1))
-        if recent >= REPEATED_FAILURES:
-            draft = AlertDraft(
-                organization_id=station.organization_id,
-                kind=AlertKind.COMMAND_FAILURES,
-                severity=AlertSeverity.WARNING,
-                message=f"{action} failed {recent} times within an hour on {station.identity}",
-                dedupe_key=key,
-                station_id=station.id,
-                details={"action": action, "failures": recent},
-            )
-            await healing.raise_alert(uow, draft)
+async def recent_failures(station_id: int, action: str, since: datetime) -> int:
+    """How often this command failed, timed out or was refused on this station since."""
+    return await repository.recent_failures(station_id, action, since)

@@ -11,46 +11,76 @@ from ocpp.charge_point import snake_to_camel_case
 
 from app.auth.access import Permission, require
 from app.auth.models import Principal
+from app.commands import service as commands
+from app.commands.models import (
+    ClearChargingProfile,
+    CommandAction,
+    CommandStatus,
+    GetCompositeSchedule,
+    SetChargingProfile,
+)
+from app.events import CommandCompleted
 from app.smart_charging import repository
 from app.smart_charging.models import (
     ChargingProfileView,
     CompositeScheduleView,
     ProfileSelector,
 )
-from app.stations.models import StationRecord
 from app.unit_of_work import UnitOfWork
+
+# The commands whose acceptance changes what is kept here.
+PROFILE_COMMANDS = frozenset(
+    {
+        CommandAction.SET_CHARGING_PROFILE,
+        CommandAction.CLEAR_CHARGING_PROFILE,
+        CommandAction.GET_COMPOSITE_SCHEDULE,
+    }
+)
 
 
 def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-async def record_installed(
-    uow: UnitOfWork,
-    station: StationRecord,
-    evse_id: int,
-    profile: dict[str, Any],
-    source: str = "operator",
+async def record_accepted_command(uow: UnitOfWork, event: CommandCompleted) -> None:
+    """Reaction, in the transaction that logs a command's answer: what a station accepted
+    changes the profiles and schedules kept for it."""
+    if event.status != CommandStatus.ACCEPTED or event.action not in PROFILE_COMMANDS:
+        return
+    logged = await commands.logged_command(event.organization_id, event.command_log_id)
+    if logged is None:
+        return
+    command, response = logged
+    match command:
+        case SetChargingProfile():
+            await _record_installed(event.organization_id, event.station_id, command)
+        case ClearChargingProfile():
+            selector = ProfileSelector(
+                command.profile_id, command.evse_id, command.purpose, command.stack_level
+            )
+            await repository.clear(event.station_id, selector)
+        case GetCompositeSchedule() if response.get("schedule"):
+            await repository.keep_composite(
+                event.organization_id, event.station_id, command.evse_id, response["schedule"]
+            )
+
+
+async def _record_installed(
+    organization_id: int, station_id: int, command: SetChargingProfile
 ) -> None:
     """A profile (1.6 ChargingProfile, snake_case keys) the station accepted. Its schedule is
     kept as it went on the wire (camelCase)."""
+    profile = command.profile
     schedule = snake_to_camel_case(profile["charging_schedule"])
-    async with uow:
-        await repository.install(
-            station.organization_id,
-            station.id,
-            evse_id,
-            {**profile, "charging_schedule": schedule},
-            _time(profile.get("valid_from")),
-            _time(profile.get("valid_to")),
-            source,
-        )
-
-
-async def record_cleared(uow: UnitOfWork, station: StationRecord, selector: ProfileSelector) -> int:
-    """The station accepted a ClearChargingProfile: its matching profiles are gone."""
-    async with uow:
-        return await repository.clear(station.id, selector)
+    await repository.install(
+        organization_id,
+        station_id,
+        command.evse_id,
+        {**profile, "charging_schedule": schedule},
+        _time(profile.get("valid_from")),
+        _time(profile.get("valid_to")),
+        "operator",
+    )
 
 
 async def profiles_of_stations(
@@ -72,15 +102,6 @@ async def profiles_by_ids(
     require(principal, Permission.READ_NETWORK)
     found = await repository.profiles_by_ids(principal.organization_id, profile_ids)
     return {profile.id: profile for profile in found}
-
-
-async def record_composite_schedule(
-    uow: UnitOfWork, station: StationRecord, evse_id: int, schedule: dict[str, Any]
-) -> None:
-    """A composite schedule the station reported (GetCompositeSchedule): kept per EVSE, the
-    latest in place of the one before."""
-    async with uow:
-        await repository.keep_composite(station.organization_id, station.id, evse_id, schedule)
 
 
 async def composite_schedules(

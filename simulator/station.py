@@ -31,7 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 from websockets.typing import Subprotocol
 
-from app.simulator.report import Tally
+from simulator.report import Tally
 
 OCPP16, OCPP201 = "ocpp1.6", "ocpp2.0.1"
 CALL_TIMEOUT_S = 30

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.collector import settle_garbage_collector
-from app.simulator.report import Tally
-from app.simulator.station import OCPP16, OCPP201, Behaviour, SimulatedStation
+from simulator.report import Tally
+from simulator.station import OCPP16, OCPP201, Behaviour, SimulatedStation
 
 # Connections opened at once: a storm of thousands would only time out.
 CONNECTS_AT_ONCE = 200

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from app.simulator.report import Tally
-from app.simulator.run import Plan, run_stations, stations
-from app.simulator.station import Behaviour, SimulatedStation
 from db.tables import ChargingSession, IdToken, Organization
+from simulator.report import Tally
+from simulator.run import Plan, run_stations, stations
+from simulator.station import Behaviour, SimulatedStation
 from tests.conftest import REGISTRY_ORGANIZATION, free_port, graphql
 
 QUICK = Behaviour(
@@ -106,7 +106,7 @@ def test_charging_share_and_urls_are_spread_evenly():
 
 
 def test_versions_are_interleaved_by_share():
-    from app.simulator.run import protocol
+    from simulator.run import protocol
 
     plan = Plan(url="ws://x", stations=8, duration_s=1, share_201=0.25)
     versions = [protocol(plan, index) for index in range(8)]

@@ -1,0 +1,49 @@
+"""A command that keeps failing on a station needs a person: a reaction to every command's
+outcome, in the transaction that logs it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.commands import service as commands
+from app.commands.errors import CommandInterrupted
+from app.commands.models import CommandStatus
+from app.errors import InvalidInput
+from app.events import CommandCompleted
+from app.healing.models import AlertDraft, AlertKind, AlertSeverity
+from app.healing.service import alert_key, clear_alert, raise_alert
+from app.timeparse import utcnow
+from app.unit_of_work import UnitOfWork
+
+# This many failures of one command on one station within WITHIN is an alert.
+REPEATED_FAILURES = 3
+WITHIN = timedelta(hours=1)
+# Outcomes that say nothing about the station: an input that could not be sent (the
+# caller's), and a command whose sender stopped before the station answered.
+NOT_THE_STATIONS = frozenset({InvalidInput.code, CommandInterrupted.code})
+
+
+async def watch_command_failures(uow: UnitOfWork, event: CommandCompleted) -> None:
+    """An alert once a command failed, timed out or was refused REPEATED_FAILURES times within
+    the hour on one station; resolved by the next one that works."""
+    if event.error_code in NOT_THE_STATIONS:
+        return
+    key = alert_key(AlertKind.COMMAND_FAILURES, event.station_id, event.action)
+    if event.status == CommandStatus.ACCEPTED:
+        await clear_alert(uow, event.organization_id, key)
+        return
+    recent = await commands.recent_failures(event.station_id, event.action, utcnow() - WITHIN)
+    if recent < REPEATED_FAILURES:
+        return
+    await raise_alert(
+        uow,
+        AlertDraft(
+            organization_id=event.organization_id,
+            kind=AlertKind.COMMAND_FAILURES,
+            severity=AlertSeverity.WARNING,
+            message=f"{event.action} failed {recent} times within an hour on {event.identity}",
+            dedupe_key=key,
+            station_id=event.station_id,
+            details={"action": event.action, "failures": recent},
+        ),
+    )

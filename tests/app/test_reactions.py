@@ -1,0 +1,89 @@
+"""Reactions in the transaction: they run inside the unit of work that emitted the event, so
+what they write commits with the fact, and a failing reaction takes the fact back with it."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+
+from app import outbox
+from app.events import DomainEvent
+from app.main import reactions as wired_reactions
+from app.reactions import Reactions
+from app.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from db.engine import configured_engine
+from db.tables import OutboxMessage
+
+
+class Noticed(DomainEvent):
+    kind: ClassVar[str] = "test.noticed"
+    organization_id: int
+    n: int
+
+
+class Echoed(DomainEvent):
+    kind: ClassVar[str] = "test.echoed"
+    organization_id: int
+    n: int
+
+
+async def queued() -> list[int]:
+    rows = (
+        await OutboxMessage.select(OutboxMessage.payload)
+        .order_by(OutboxMessage.id)
+        .output(load_json=True)
+    )
+    return [row["payload"]["n"] for row in rows]
+
+
+def factory_with(bus, registry: Reactions) -> UnitOfWorkFactory:
+    return UnitOfWorkFactory(configured_engine(), bus, reactions=registry)
+
+
+async def test_a_reaction_commits_with_the_fact_and_may_emit_more(organization, bus):
+    seen: list[DomainEvent] = []
+
+    async def note(uow: UnitOfWork, event: Noticed) -> None:
+        await outbox.enqueue(event.organization_id, "test.reacted", {"n": event.n + 1}, "r")
+        uow.emit(Echoed(organization_id=event.organization_id, n=event.n + 1))
+
+    async def echo(_uow: UnitOfWork, event: Echoed) -> None:
+        seen.append(event)
+
+    registry = Reactions()
+    registry.in_transaction(Noticed, note)
+    registry.in_transaction(Echoed, echo)
+    async with factory_with(bus, registry)() as uow:
+        await outbox.enqueue(organization, "test.fact", {"n": 1}, "fact")
+        uow.emit(Noticed(organization_id=organization, n=1))
+    assert await queued() == [1, 2]
+    assert [event.n for event in seen] == [2]
+
+
+async def test_a_failing_reaction_rolls_the_fact_back(organization, bus):
+    async def refuse(_uow: UnitOfWork, _event: Noticed) -> None:
+        raise RuntimeError("cannot")
+
+    registry = Reactions()
+    registry.in_transaction(Noticed, refuse)
+    with pytest.raises(RuntimeError, match="cannot"):
+        async with factory_with(bus, registry)() as uow:
+            await outbox.enqueue(organization, "test.fact", {"n": 1}, "fact")
+            uow.emit(Noticed(organization_id=organization, n=1))
+    assert await queued() == []
+
+
+def test_main_shows_who_reacts_to_what():
+    assert wired_reactions().table() == [
+        (
+            "CommandCompleted",
+            "in transaction",
+            "app.healing.command_failures.watch_command_failures",
+        ),
+        (
+            "CommandCompleted",
+            "in transaction",
+            "app.smart_charging.service.record_accepted_command",
+        ),
+    ]
