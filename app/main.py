@@ -129,7 +129,7 @@ def reactions() -> Reactions:
     registry = Reactions()
     # A command's outcome, in the transaction that logs it:
     registry.in_transaction(CommandCompleted, command_failures.watch_command_failures)
-    registry.in_transaction(CommandCompleted, smart_charging.record_accepted_command)
+    registry.in_transaction(CommandCompleted, smart_charging.record_accepted_commands)
     return registry
 
 

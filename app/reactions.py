@@ -10,7 +10,7 @@ a fact, after it committed, are still direct calls; see docs/architecture.md.)""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.events import DomainEvent
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the unit of work runs the reactions: each module names the 
     from app.unit_of_work import UnitOfWork
 
 E = TypeVar("E", bound=DomainEvent)
-InTransaction = Callable[["UnitOfWork", Any], Awaitable[None]]
+InTransaction = Callable[["UnitOfWork", Sequence[Any]], Awaitable[None]]
 
 
 class Reactions:
@@ -29,14 +29,16 @@ class Reactions:
         self._in_transaction: dict[type[DomainEvent], list[InTransaction]] = defaultdict(list)
 
     def in_transaction(
-        self, event_type: type[E], handler: Callable[[UnitOfWork, E], Awaitable[None]]
+        self, event_type: type[E], handler: Callable[[UnitOfWork, Sequence[E]], Awaitable[None]]
     ) -> None:
-        """Run `handler` inside the emitting unit of work, before it commits."""
+        """Run `handler` inside the emitting unit of work, before it commits, with the events
+        of this type it emitted (in order: a unit that records many stations at once, a
+        batch of disconnects, is reacted to in one call)."""
         self._in_transaction[event_type].append(handler)
 
-    def handlers_in_transaction(self, event: DomainEvent) -> list[InTransaction]:
+    def handlers_in_transaction(self, event_type: type[DomainEvent]) -> list[InTransaction]:
         # A dict lookup: an event nobody reacts to costs nothing more.
-        return self._in_transaction.get(type(event), [])
+        return self._in_transaction.get(event_type, [])
 
     def table(self) -> list[tuple[str, str, str]]:
         """(event, kind, handler) for every registration, for the docs and the tests."""

@@ -87,13 +87,17 @@ class UnitOfWork:
                 await self._bus.publish(event)
 
     async def _react(self) -> None:
-        """Run the in-transaction reactions to each event, and to the events they emit."""
+        """Run the in-transaction reactions to the events, by type, and then to the events
+        the reactions emitted."""
         handled = 0
         while handled < len(self._events):
-            event = self._events[handled]
-            handled += 1
-            for handler in self._reactions.handlers_in_transaction(event):
-                await handler(self, event)
+            by_type: dict[type[DomainEvent], list[DomainEvent]] = {}
+            for event in self._events[handled:]:
+                by_type.setdefault(type(event), []).append(event)
+            handled = len(self._events)
+            for event_type, events in by_type.items():
+                for handler in self._reactions.handlers_in_transaction(event_type):
+                    await handler(self, events)
 
     def _release(self) -> None:
         if self._write_lock is not None and self._write_lock.locked():

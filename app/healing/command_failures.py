@@ -3,6 +3,7 @@ outcome, in the transaction that logs it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from app.commands import service as commands
@@ -23,9 +24,14 @@ WITHIN = timedelta(hours=1)
 NOT_THE_STATIONS = frozenset({InvalidInput.code, CommandInterrupted.code})
 
 
-async def watch_command_failures(uow: UnitOfWork, event: CommandCompleted) -> None:
+async def watch_command_failures(uow: UnitOfWork, events: Sequence[CommandCompleted]) -> None:
     """An alert once a command failed, timed out or was refused REPEATED_FAILURES times within
     the hour on one station; resolved by the next one that works."""
+    for event in events:
+        await _watch(uow, event)
+
+
+async def _watch(uow: UnitOfWork, event: CommandCompleted) -> None:
     if event.error_code in NOT_THE_STATIONS:
         return
     key = alert_key(AlertKind.COMMAND_FAILURES, event.station_id, event.action)

@@ -42,9 +42,14 @@ def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
-async def record_accepted_command(uow: UnitOfWork, event: CommandCompleted) -> None:
+async def record_accepted_commands(_uow: UnitOfWork, events: Sequence[CommandCompleted]) -> None:
     """Reaction, in the transaction that logs a command's answer: what a station accepted
     changes the profiles and schedules kept for it."""
+    for event in events:
+        await _record_accepted(event)
+
+
+async def _record_accepted(event: CommandCompleted) -> None:
     if event.status != CommandStatus.ACCEPTED or event.action not in PROFILE_COMMANDS:
         return
     logged = await commands.logged_command(event.organization_id, event.command_log_id)

@@ -3,6 +3,7 @@ what they write commits with the fact, and a failing reaction takes the fact bac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import pytest
@@ -43,13 +44,17 @@ def factory_with(bus, registry: Reactions) -> UnitOfWorkFactory:
 
 async def test_a_reaction_commits_with_the_fact_and_may_emit_more(organization, bus):
     seen: list[DomainEvent] = []
+    calls: list[int] = []
 
-    async def note(uow: UnitOfWork, event: Noticed) -> None:
-        await outbox.enqueue(event.organization_id, "test.reacted", {"n": event.n + 1}, "r")
-        uow.emit(Echoed(organization_id=event.organization_id, n=event.n + 1))
+    async def note(uow: UnitOfWork, events: Sequence[Noticed]) -> None:
+        calls.append(len(events))  # the unit's events of a type come in one call
+        for event in events:
+            n = event.n + 1
+            await outbox.enqueue(event.organization_id, "test.reacted", {"n": n}, f"r{n}")
+            uow.emit(Echoed(organization_id=event.organization_id, n=event.n + 1))
 
-    async def echo(_uow: UnitOfWork, event: Echoed) -> None:
-        seen.append(event)
+    async def echo(_uow: UnitOfWork, events: Sequence[Echoed]) -> None:
+        seen.extend(events)
 
     registry = Reactions()
     registry.in_transaction(Noticed, note)
@@ -57,12 +62,14 @@ async def test_a_reaction_commits_with_the_fact_and_may_emit_more(organization, 
     async with factory_with(bus, registry)() as uow:
         await outbox.enqueue(organization, "test.fact", {"n": 1}, "fact")
         uow.emit(Noticed(organization_id=organization, n=1))
-    assert await queued() == [1, 2]
-    assert [event.n for event in seen] == [2]
+        uow.emit(Noticed(organization_id=organization, n=10))
+    assert await queued() == [1, 2, 11]
+    assert calls == [2]
+    assert [event.n for event in seen] == [2, 11]
 
 
 async def test_a_failing_reaction_rolls_the_fact_back(organization, bus):
-    async def refuse(_uow: UnitOfWork, _event: Noticed) -> None:
+    async def refuse(_uow: UnitOfWork, _events: Sequence[Noticed]) -> None:
         raise RuntimeError("cannot")
 
     registry = Reactions()
@@ -84,6 +91,6 @@ def test_main_shows_who_reacts_to_what():
         (
             "CommandCompleted",
             "in transaction",
-            "app.smart_charging.service.record_accepted_command",
+            "app.smart_charging.service.record_accepted_commands",
         ),
     ]
