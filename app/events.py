@@ -67,6 +67,7 @@ class StationConnectionChanged(DomainEvent):
     connected: bool
     protocol: str | None = None
     node_id: str
+    station_id: int | None = None  # None only from nodes of an earlier version
 
 
 class StationStatusChanged(DomainEvent):
@@ -126,6 +127,25 @@ class SecurityEventRaised(DomainEvent):
     type: str
     tech_info: str | None = None
     source: str  # station | server
+
+
+class StationApproved(DomainEvent):
+    """An operator accepted a station that waited for approval (or was refused)."""
+
+    kind: ClassVar[str] = "station.approved"
+    organization_id: int
+    station_id: int
+    identity: str
+
+
+class FirmwareStatusReported(DomainEvent):
+    """A station reported how its firmware update goes (FirmwareStatusNotification)."""
+
+    kind: ClassVar[str] = "station.firmware_status"
+    organization_id: int
+    station_id: int
+    identity: str
+    status: str
 
 
 class CredentialsChanged(DomainEvent):

@@ -32,8 +32,16 @@ from app.body_limit import BodyLimit
 from app.collector import settle_garbage_collector
 from app.commands import service as commands
 from app.config import ENV_PREFIX, Settings, SettingsError, get_settings
-from app.events import CommandCompleted, EventBus
-from app.healing import command_failures, recovery, watch
+from app.events import (
+    CommandCompleted,
+    EventBus,
+    FirmwareStatusReported,
+    SecurityEventRaised,
+    StationApproved,
+    StationBooted,
+    StationConnectionChanged,
+)
+from app.healing import command_failures, recovery, station_alerts, watch
 from app.healing import service as healing
 from app.http_metrics import RequestTimer
 from app.leases import Leases
@@ -127,6 +135,12 @@ def reactions() -> Reactions:
     """Who reacts to what the core records (docs/architecture.md#reactions). In the
     transaction: the reaction commits or rolls back with the fact."""
     registry = Reactions()
+    # What the stations domain records, in the transaction that records it:
+    registry.in_transaction(StationBooted, station_alerts.on_boots)
+    registry.in_transaction(StationApproved, station_alerts.on_approvals)
+    registry.in_transaction(StationConnectionChanged, station_alerts.on_connections)
+    registry.in_transaction(SecurityEventRaised, station_alerts.on_security_events)
+    registry.in_transaction(FirmwareStatusReported, station_alerts.on_firmware_statuses)
     # A command's outcome, in the transaction that logs it:
     registry.in_transaction(CommandCompleted, command_failures.watch_command_failures)
     registry.in_transaction(CommandCompleted, smart_charging.record_accepted_commands)

@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from app.healing import service as healing
 from app.stations import repository, service
-from app.stations.models import StationRecord
+from app.stations.models import Disconnected, StationRecord
 from app.unit_of_work import UnitOfWork
 from db.batching import BatchRunner
 
@@ -59,12 +58,10 @@ class DisconnectRecorder:
                 await service.went_offline(
                     uow,
                     [
-                        (
-                            healing.OfflineStation(
-                                stations[station_id].organization_id,
-                                station_id,
-                                stations[station_id].identity,
-                            ),
+                        Disconnected(
+                            stations[station_id].organization_id,
+                            station_id,
+                            stations[station_id].identity,
                             self._node_id,
                         )
                         for station_id in cleared

@@ -16,9 +16,7 @@ from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.auth.passwords import hash_station_password
 from app.errors import AlreadyExists, InvalidInput, NotFound
-from app.events import ConnectorRemoved
-from app.healing import service as healing
-from app.healing.models import AlertKind
+from app.events import ConnectorRemoved, StationApproved
 from app.heartbeat import checked_interval
 from app.stations import repository
 from app.stations.models import (
@@ -288,10 +286,12 @@ async def approve_station(uow: UnitOfWork, principal: Principal, identity: str) 
         assert approved is not None
         if before.registration_status != "Accepted" and approved.connected:
             await _tell_station(approved, ASK_TO_BOOT)
-        await healing.clear_alert(
-            uow,
-            principal.organization_id,
-            healing.alert_key(AlertKind.STATION_PENDING, approved.id),
+        uow.emit(
+            StationApproved(
+                organization_id=approved.organization_id,
+                station_id=approved.id,
+                identity=approved.identity,
+            )
         )
     assert approved is not None
     return approved

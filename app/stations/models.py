@@ -74,6 +74,16 @@ STATION_CERTIFICATE = "ChargingStationCertificate"
 
 
 @dataclass(frozen=True, slots=True)
+class Disconnected:
+    """A station recorded offline, and the node that held its connection (None: unknown)."""
+
+    organization_id: int
+    station_id: int
+    identity: str
+    node_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SigningRefusal:
     """Why a station's certificate signing request is refused: an OCPP reason code
     (`InvalidCSR`, `NotSupported`) and words for the station's log."""

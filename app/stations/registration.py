@@ -12,7 +12,6 @@ from app.auth.models import UnknownStationPolicy
 from app.auth.passwords import hash_station_password, verify_station_password
 from app.errors import AlreadyExists, NotFound
 from app.events import SecurityEventRaised, StationConnectionChanged
-from app.healing import service as healing
 from app.stations import repository
 from app.stations.models import CLIENT_CERTIFICATE_PROFILE, Admission, StationRecord
 from app.timeparse import utcnow
@@ -108,11 +107,10 @@ async def admit_connection(
         )
         if by_identity.name in standing:
             await attempts.succeeded(by_identity)
-        await healing.remember_open_alerts(station.id)
-        await healing.back_online(uow, station.organization_id, station.id)
         uow.emit(
             StationConnectionChanged(
                 organization_id=station.organization_id,
+                station_id=station.id,
                 identity=identity,
                 connected=True,
                 protocol=protocol,

@@ -18,13 +18,13 @@ from app.events import (
     ConnectorRemoved,
     ConnectorStatusChanged,
     EventBus,
+    FirmwareStatusReported,
     SecurityEventRaised,
     StationBooted,
     StationConnectionChanged,
     StationStatusChanged,
 )
 from app.healing import service as healing
-from app.healing.models import AlertDraft, AlertKind, AlertSeverity
 from app.healing.rules import error_code_for_event
 from app.heartbeat import MIN_HEARTBEAT_INTERVAL_S
 from app.pagination import Page, PageRequest
@@ -38,6 +38,7 @@ from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
+    Disconnected,
     EvseView,
     LoggedFrame,
     NetworkCounts,
@@ -253,7 +254,6 @@ async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -
             current = await repository.get_station_record(station.identity)
             status = current.registration_status if current else status
         interval = await repository.record_boot(station.id, boot, status)
-        await _alert_on_registration(uow, station, status)
         uow.emit(
             StationBooted(
                 organization_id=station.organization_id,
@@ -267,32 +267,6 @@ async def record_boot(uow: UnitOfWork, station: StationRecord, boot: BootInfo) -
             )
         )
         return BootAnswer(status, interval)
-
-
-async def _alert_on_registration(uow: UnitOfWork, station: StationRecord, status: str) -> None:
-    """A station waiting for approval, or refused, is something an operator must see."""
-    for waiting, kind, severity, message in (
-        (
-            "Pending",
-            AlertKind.STATION_PENDING,
-            AlertSeverity.INFO,
-            "waits for an operator's approval",
-        ),
-        ("Rejected", AlertKind.BOOT_REJECTED, AlertSeverity.WARNING, "was refused at boot"),
-    ):
-        key = healing.alert_key(kind, station.id)
-        if status == waiting:
-            draft = AlertDraft(
-                organization_id=station.organization_id,
-                kind=kind,
-                severity=severity,
-                message=f"Station {station.identity} {message}",
-                dedupe_key=key,
-                station_id=station.id,
-            )
-            await healing.raise_alert(uow, draft)
-        else:
-            await healing.clear_station_alert(uow, station.organization_id, key)
 
 
 async def record_heartbeat(station_ids: Sequence[int]) -> None:
@@ -399,29 +373,6 @@ async def record_security_event(
                 source="station",
             )
         )
-        draft = AlertDraft(
-            organization_id=station.organization_id,
-            kind=AlertKind.SECURITY_EVENT,
-            severity=AlertSeverity.WARNING,
-            message=f"Station {station.identity} reported {kind}",
-            dedupe_key=healing.alert_key(AlertKind.SECURITY_EVENT, station.id, kind),
-            station_id=station.id,
-            details={"type": kind, "techInfo": tech_info},
-        )
-        await healing.raise_alert(uow, draft)
-
-
-# 1.6 FirmwareStatus and 2.0.1 FirmwareStatusEnumType values that mean the update failed.
-FIRMWARE_FAILURES = frozenset(
-    {
-        "DownloadFailed",
-        "InstallationFailed",
-        "InstallVerificationFailed",
-        "InvalidSignature",
-        "InstallRebooting_Failed",
-        "SignatureError",
-    }
-)
 
 
 async def next_request_id(station_id: int) -> int:
@@ -433,26 +384,18 @@ async def next_request_id(station_id: int) -> int:
 async def record_transfer_status(
     uow: UnitOfWork, station: StationRecord, kind: str, status: str
 ) -> None:
-    """A firmware (`kind` firmware) or diagnostics/log upload (diagnostics) progress report;
-    a failed firmware update is an alert until one is installed."""
+    """A firmware (`kind` firmware) or diagnostics/log upload (diagnostics) progress report."""
     async with uow:
         await repository.set_transfer_status(station.id, kind, status, utcnow())
-        if kind != "firmware":
-            return
-        key = healing.alert_key(AlertKind.FIRMWARE_FAILED, station.id)
-        if status in FIRMWARE_FAILURES:
-            draft = AlertDraft(
-                organization_id=station.organization_id,
-                kind=AlertKind.FIRMWARE_FAILED,
-                severity=AlertSeverity.WARNING,
-                message=f"Firmware update of {station.identity} failed: {status}",
-                dedupe_key=key,
-                station_id=station.id,
-                details={"status": status},
+        if kind == "firmware":
+            uow.emit(
+                FirmwareStatusReported(
+                    organization_id=station.organization_id,
+                    station_id=station.id,
+                    identity=station.identity,
+                    status=status,
+                )
             )
-            await healing.raise_alert(uow, draft)
-        elif status == "Installed":
-            await healing.clear_station_alert(uow, station.organization_id, key)
 
 
 async def record_reservation(
@@ -592,29 +535,23 @@ async def _take_offline(uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> None
     await went_offline(
         uow,
         [
-            (
-                healing.OfflineStation(row["organization"], row["id"], row["identity"]),
-                row["node_id"] or "unknown",
-            )
+            Disconnected(row["organization"], row["id"], row["identity"], row["node_id"])
             for row in rows
         ],
     )
 
 
-async def went_offline(
-    uow: UnitOfWork, stations: Sequence[tuple[healing.OfflineStation, str]]
-) -> None:
-    """These stations, recorded offline (each with the node that held it), are watched for
-    staying so and announced, an event each. Inside `uow`."""
-    await healing.watch_offline_many(uow, [station for station, _node_id in stations])
-    for station, node_id in stations:
+async def went_offline(uow: UnitOfWork, stations: Sequence[Disconnected]) -> None:
+    """These stations, recorded offline, are announced, an event each. Inside `uow`."""
+    for station in stations:
         uow.emit(
             StationConnectionChanged(
                 organization_id=station.organization_id,
+                station_id=station.station_id,
                 identity=station.identity,
                 connected=False,
                 protocol=None,
-                node_id=node_id,
+                node_id=station.node_id or "unknown",
             )
         )
 
