@@ -91,6 +91,35 @@ class ConnectorStatusChanged(DomainEvent):
     connector_id: int
     status: str
     error_code: str | None = None
+    vendor_error_code: str | None = None
+    info: str | None = None
+
+
+class ReportedVariableEvent(BaseModel):
+    """One item of a 2.0.1 NotifyEvent: a device-model variable's value when the event fired."""
+
+    model_config = ConfigDict(frozen=True)
+
+    component: str
+    variable: str
+    value: str | None = None
+    evse_id: int = 0
+    connector_id: int = 0
+    trigger: str | None = None
+    cleared: bool = False
+    tech_code: str | None = None
+    tech_info: str | None = None
+
+
+class StationEventsReported(DomainEvent):
+    """A station reported events of its device model (2.0.1 NotifyEvent), kept as its
+    configuration's current values."""
+
+    kind: ClassVar[str] = "station.events"
+    organization_id: int
+    station_id: int
+    identity: str
+    events: list[ReportedVariableEvent]
 
 
 class ConnectorRemoved(DomainEvent):

@@ -34,12 +34,14 @@ from app.commands import service as commands
 from app.config import ENV_PREFIX, Settings, SettingsError, get_settings
 from app.events import (
     CommandCompleted,
+    ConnectorStatusChanged,
     EventBus,
     FirmwareStatusReported,
     SecurityEventRaised,
     StationApproved,
     StationBooted,
     StationConnectionChanged,
+    StationEventsReported,
 )
 from app.healing import command_failures, recovery, station_alerts, watch
 from app.healing import service as healing
@@ -141,6 +143,9 @@ def reactions() -> Reactions:
     registry.in_transaction(StationConnectionChanged, station_alerts.on_connections)
     registry.in_transaction(SecurityEventRaised, station_alerts.on_security_events)
     registry.in_transaction(FirmwareStatusReported, station_alerts.on_firmware_statuses)
+    # Once a status is stored (group commit writes many stations' statuses at once):
+    registry.after_commit(ConnectorStatusChanged, station_alerts.on_connector_statuses)
+    registry.after_commit(StationEventsReported, station_alerts.on_station_events)
     # A command's outcome, in the transaction that logs it:
     registry.in_transaction(CommandCompleted, command_failures.watch_command_failures)
     registry.in_transaction(CommandCompleted, smart_charging.record_accepted_commands)

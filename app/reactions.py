@@ -3,9 +3,14 @@
 The core says what happened as the typed events of `app.events` and knows nobody who cares.
 Consumers (healing, billing, smart charging, roaming) register handlers for the events they
 care about, all in the composition root (`app/main.py`), so that one file shows who reacts to
-what. A reaction *in the transaction* runs inside the unit of work that emitted the event,
-before it commits: what it writes commits or rolls back with the fact. (Reactions that may lag
-a fact, after it committed, are still direct calls; see docs/architecture.md.)"""
+what. Two kinds:
+
+- *in transaction*: runs inside the unit of work that emitted the event, before it commits;
+  what it writes commits or rolls back with the fact, and its failure fails the fact;
+- *after commit*: runs once the fact is durable (after the commit, or after a group commit
+  wrote it), with a fresh unit of work of its own; its failure is logged and leaves the fact
+  as it is, so what must not be lost is caught up from stored state (the next report, a
+  periodic round) or queued in the outbox by an in-transaction reaction."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ class Reactions:
 
     def __init__(self) -> None:
         self._in_transaction: dict[type[DomainEvent], list[InTransaction]] = defaultdict(list)
+        self._after_commit: dict[type[DomainEvent], list[InTransaction]] = defaultdict(list)
 
     def in_transaction(
         self, event_type: type[E], handler: Callable[[UnitOfWork, Sequence[E]], Awaitable[None]]
@@ -36,6 +42,16 @@ class Reactions:
         batch of disconnects, is reacted to in one call)."""
         self._in_transaction[event_type].append(handler)
 
+    def after_commit(
+        self, event_type: type[E], handler: Callable[[UnitOfWork, Sequence[E]], Awaitable[None]]
+    ) -> None:
+        """Run `handler` once the events are durable, with a unit of work of its own (not yet
+        entered) and the events of this type."""
+        self._after_commit[event_type].append(handler)
+
+    def handlers_after_commit(self, event_type: type[DomainEvent]) -> list[InTransaction]:
+        return self._after_commit.get(event_type, [])
+
     def handlers_in_transaction(self, event_type: type[DomainEvent]) -> list[InTransaction]:
         # A dict lookup: an event nobody reacts to costs nothing more.
         return self._in_transaction.get(event_type, [])
@@ -43,8 +59,12 @@ class Reactions:
     def table(self) -> list[tuple[str, str, str]]:
         """(event, kind, handler) for every registration, for the docs and the tests."""
         return [
-            (event_type.__name__, "in transaction", f"{h.__module__}.{h.__qualname__}")
-            for event_type, handlers in self._in_transaction.items()
+            (event_type.__name__, kind, f"{h.__module__}.{h.__qualname__}")
+            for kind, registry in (
+                ("in transaction", self._in_transaction),
+                ("after commit", self._after_commit),
+            )
+            for event_type, handlers in registry.items()
             for h in handlers
         ]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -12,6 +14,8 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from app.events import DomainEvent, EventBus
 from app.reactions import NO_REACTIONS, Reactions
 from db.group_commit import GroupCommit
+
+logger = logging.getLogger(__name__)
 
 
 class UnitOfWork:
@@ -37,9 +41,11 @@ class UnitOfWork:
         self._transaction: Any = None
 
     async def publish(self, *events: DomainEvent) -> None:
-        """Publish events of a write that has committed outside this unit (group commit)."""
+        """Publish events of a write that has committed outside this unit (group commit), and
+        run their after-commit reactions."""
         for event in events:
             await self._bus.publish(event)
+        await self._react_after_commit(events)
 
     def emit(self, event: DomainEvent) -> None:
         """Queue an event to publish once the transaction has committed."""
@@ -85,6 +91,7 @@ class UnitOfWork:
         if exc_type is None:
             for event in events:
                 await self._bus.publish(event)
+            await self._react_after_commit(events)
 
     async def _react(self) -> None:
         """Run the in-transaction reactions to the events, by type, and then to the events
@@ -98,6 +105,23 @@ class UnitOfWork:
             for event_type, events in by_type.items():
                 for handler in self._reactions.handlers_in_transaction(event_type):
                     await handler(self, events)
+
+    async def _react_after_commit(self, events: Sequence[DomainEvent]) -> None:
+        """Run the after-commit reactions, each with a unit of work of its own; a failure is
+        logged: the fact is durable whatever its reactions do."""
+        by_type: dict[type[DomainEvent], list[DomainEvent]] = {}
+        for event in events:
+            if self._reactions.handlers_after_commit(type(event)):
+                by_type.setdefault(type(event), []).append(event)
+        for event_type, batch in by_type.items():
+            for handler in self._reactions.handlers_after_commit(event_type):
+                try:
+                    await handler(self._sibling(), batch)
+                except Exception:
+                    logger.exception("a reaction to %s failed", event_type.__name__)
+
+    def _sibling(self) -> UnitOfWork:
+        return UnitOfWork(self._engine, self._bus, self._write_lock, self.grouped, self._reactions)
 
     def _release(self) -> None:
         if self._write_lock is not None and self._write_lock.locked():

@@ -1,29 +1,36 @@
-"""What an operator must see about a station, as reactions to what the stations domain records,
-in the transaction that records it: a station waiting for approval or refused at boot, a
-security event it reported, a failed firmware update, a station that went offline."""
+"""What an operator must see about a station, as reactions to what the stations domain records:
+a station waiting for approval or refused at boot, a security event it reported, a failed
+firmware update, a station that went offline (in the transaction that records it); a faulted
+connector (once its status is stored: statuses are written by group commit)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from app.events import (
+    ConnectorStatusChanged,
     FirmwareStatusReported,
     SecurityEventRaised,
     StationApproved,
     StationBooted,
     StationConnectionChanged,
+    StationEventsReported,
 )
 from app.healing.models import AlertDraft, AlertKind, AlertSeverity
+from app.healing.rules import error_code_for_event
 from app.healing.service import (
     OfflineStation,
     alert_key,
     back_online,
     clear_alert,
     clear_station_alert,
+    on_connector_status,
     raise_alert,
     remember_open_alerts,
     watch_offline_many,
 )
+from app.stations.models import StatusReport
+from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
 # What a boot is answered, and the alert it keeps open until the station is accepted.
@@ -122,3 +129,50 @@ async def on_connections(uow: UnitOfWork, changes: Sequence[StationConnectionCha
             gone.append(OfflineStation(change.organization_id, change.station_id, change.identity))
     if gone:
         await watch_offline_many(uow, gone)
+
+
+async def on_connector_statuses(uow: UnitOfWork, changes: Sequence[ConnectorStatusChanged]) -> None:
+    """A fault opens an alert (and a recovery, when a remote action may clear it); any other
+    status resolves the connector's open fault alert. Most statuses find no open alert in
+    this node's set and cost nothing more."""
+    for change in changes:
+        report = StatusReport(
+            evse_id=change.evse_id,
+            connector_id=change.connector_id,
+            status=change.status,
+            error_code=change.error_code,
+            vendor_error_code=change.vendor_error_code,
+            info=change.info,
+            occurred_at=change.occurred_at,
+        )
+        await on_connector_status(
+            uow, change.organization_id, change.station_id, change.identity, report
+        )
+
+
+async def on_station_events(uow: UnitOfWork, reports: Sequence[StationEventsReported]) -> None:
+    """A problem a station reports as a device-model event (or its clearing) is handled like
+    a connector's fault."""
+    for reported in reports:
+        for event in reported.events:
+            code = error_code_for_event(
+                event.component,
+                event.variable,
+                event.value,
+                trigger=event.trigger,
+                cleared=event.cleared,
+            )
+            if code is None:
+                continue
+            report = StatusReport(
+                evse_id=event.evse_id,
+                connector_id=event.connector_id or (1 if event.evse_id else 0),
+                status="Available" if code == "NoError" else "Faulted",
+                error_code=None if code == "NoError" else code,
+                vendor_error_code=event.tech_code,
+                info=event.tech_info,
+                occurred_at=utcnow(),
+            )
+            await on_connector_status(
+                uow, reported.organization_id, reported.station_id, reported.identity, report
+            )

@@ -19,13 +19,13 @@ from app.events import (
     ConnectorStatusChanged,
     EventBus,
     FirmwareStatusReported,
+    ReportedVariableEvent,
     SecurityEventRaised,
     StationBooted,
     StationConnectionChanged,
+    StationEventsReported,
     StationStatusChanged,
 )
-from app.healing import service as healing
-from app.healing.rules import error_code_for_event
 from app.heartbeat import MIN_HEARTBEAT_INTERVAL_S
 from app.pagination import Page, PageRequest
 from app.stations import repository
@@ -296,6 +296,8 @@ def status_event(
         connector_id=report.connector_id,
         status=report.status,
         error_code=report.error_code,
+        vendor_error_code=report.vendor_error_code,
+        info=report.info,
         occurred_at=report.occurred_at,
     )
 
@@ -326,10 +328,6 @@ async def record_status(uow: UnitOfWork, station: StationRecord, report: StatusR
         async with uow:
             await repository.record_status(station.id, connector_row, report)
             uow.emit(event)
-    if report.evse_id != 0:
-        await healing.on_connector_status(
-            uow, station.organization_id, station.id, station.identity, report
-        )
 
 
 async def offer_password(uow: UnitOfWork, station_id: int, password_hash: str) -> None:
@@ -575,34 +573,33 @@ async def record_events(
     uow: UnitOfWork, station: StationRecord, events: Sequence[StationEvent]
 ) -> None:
     """What a station reported as events (2.0.1 NotifyEvent): the variables' values are kept,
-    and a problem it reports (or clears) is handled like a connector fault."""
+    and the events announced."""
     if not events:
         return
     async with uow:
         await repository.upsert_configuration(
             station.id, [event.entry for event in events], values_only=True
         )
-    for event in events:
-        code = error_code_for_event(
-            event.entry.component,
-            event.entry.variable,
-            event.entry.value,
-            trigger=event.trigger,
-            cleared=event.cleared,
-        )
-        if code is None:
-            continue
-        report = StatusReport(
-            evse_id=event.entry.evse_id,
-            connector_id=event.entry.connector_id or (1 if event.entry.evse_id else 0),
-            status="Available" if code == "NoError" else "Faulted",
-            error_code=None if code == "NoError" else code,
-            vendor_error_code=event.tech_code,
-            info=event.tech_info,
-            occurred_at=utcnow(),
-        )
-        await healing.on_connector_status(
-            uow, station.organization_id, station.id, station.identity, report
+        uow.emit(
+            StationEventsReported(
+                organization_id=station.organization_id,
+                station_id=station.id,
+                identity=station.identity,
+                events=[
+                    ReportedVariableEvent(
+                        component=event.entry.component,
+                        variable=event.entry.variable,
+                        value=event.entry.value,
+                        evse_id=event.entry.evse_id,
+                        connector_id=event.entry.connector_id,
+                        trigger=event.trigger,
+                        cleared=event.cleared,
+                        tech_code=event.tech_code,
+                        tech_info=event.tech_info,
+                    )
+                    for event in events
+                ],
+            )
         )
 
 

@@ -83,6 +83,30 @@ async def test_a_failing_reaction_rolls_the_fact_back(organization, bus):
     assert await queued() == []
 
 
+async def test_an_after_commit_reaction_sees_the_fact_and_its_failure_leaves_it(
+    organization, bus, caplog
+):
+    seen: list[list[int]] = []
+
+    async def look(uow: UnitOfWork, events: Sequence[Noticed]) -> None:
+        async with uow:  # a unit of work of its own: the fact has committed
+            seen.append(await queued())
+        raise RuntimeError("lagging")
+
+    registry = Reactions()
+    registry.after_commit(Noticed, look)
+    async with factory_with(bus, registry)() as uow:
+        await outbox.enqueue(organization, "test.fact", {"n": 1}, "fact")
+        uow.emit(Noticed(organization_id=organization, n=1))
+        assert seen == []  # not before the commit
+    assert seen == [[1]]
+    assert await queued() == [1]
+    assert "a reaction to Noticed failed" in caplog.text
+    # Events written by group commit, published afterwards, get them too.
+    await factory_with(bus, registry)().publish(Noticed(organization_id=organization, n=2))
+    assert seen == [[1], [1]]
+
+
 def test_the_architecture_page_lists_every_reaction_main_wires():
     """docs/architecture.md's reaction table is the registry of app/main.py, row for row."""
     page = (Path(__file__).parents[2] / "docs" / "architecture.md").read_text()
