@@ -24,15 +24,15 @@ if TYPE_CHECKING:  # the unit of work runs the reactions: each module names the 
     from app.unit_of_work import UnitOfWork
 
 E = TypeVar("E", bound=DomainEvent)
-InTransaction = Callable[["UnitOfWork", Sequence[Any]], Awaitable[None]]
+Handler = Callable[["UnitOfWork", Sequence[Any]], Awaitable[None]]
 
 
 class Reactions:
     """The handlers registered per event type."""
 
     def __init__(self) -> None:
-        self._in_transaction: dict[type[DomainEvent], list[InTransaction]] = defaultdict(list)
-        self._after_commit: dict[type[DomainEvent], list[InTransaction]] = defaultdict(list)
+        self._in_transaction: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+        self._after_commit: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
 
     def in_transaction(
         self, event_type: type[E], handler: Callable[[UnitOfWork, Sequence[E]], Awaitable[None]]
@@ -49,10 +49,10 @@ class Reactions:
         entered) and the events of this type."""
         self._after_commit[event_type].append(handler)
 
-    def handlers_after_commit(self, event_type: type[DomainEvent]) -> list[InTransaction]:
+    def handlers_after_commit(self, event_type: type[DomainEvent]) -> list[Handler]:
         return self._after_commit.get(event_type, [])
 
-    def handlers_in_transaction(self, event_type: type[DomainEvent]) -> list[InTransaction]:
+    def handlers_in_transaction(self, event_type: type[DomainEvent]) -> list[Handler]:
         # A dict lookup: an event nobody reacts to costs nothing more.
         return self._in_transaction.get(event_type, [])
 

@@ -12,7 +12,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from app.events import DomainEvent, EventBus
-from app.reactions import NO_REACTIONS, Reactions
+from app.reactions import NO_REACTIONS, Handler, Reactions
 from db.group_commit import GroupCommit
 
 logger = logging.getLogger(__name__)
@@ -107,18 +107,30 @@ class UnitOfWork:
                     await handler(self, events)
 
     async def _react_after_commit(self, events: Sequence[DomainEvent]) -> None:
-        """Run the after-commit reactions, each with a unit of work of its own; a failure is
+        """Run the after-commit reactions, with a unit of work of their own; a failure is
         logged: the fact is durable whatever its reactions do."""
+        if len(events) == 1:  # the hot path: one status, one message
+            handlers = self._reactions.handlers_after_commit(type(events[0]))
+            if handlers:
+                await self._run_after_commit(handlers, events)
+            return
         by_type: dict[type[DomainEvent], list[DomainEvent]] = {}
         for event in events:
-            if self._reactions.handlers_after_commit(type(event)):
-                by_type.setdefault(type(event), []).append(event)
+            by_type.setdefault(type(event), []).append(event)
         for event_type, batch in by_type.items():
-            for handler in self._reactions.handlers_after_commit(event_type):
-                try:
-                    await handler(self._sibling(), batch)
-                except Exception:
-                    logger.exception("a reaction to %s failed", event_type.__name__)
+            handlers = self._reactions.handlers_after_commit(event_type)
+            if handlers:
+                await self._run_after_commit(handlers, batch)
+
+    async def _run_after_commit(
+        self, handlers: Sequence[Handler], events: Sequence[DomainEvent]
+    ) -> None:
+        sibling = self._sibling()
+        for handler in handlers:
+            try:
+                await handler(sibling, events)
+            except Exception:
+                logger.exception("a reaction to %s failed", type(events[0]).__name__)
 
     def _sibling(self) -> UnitOfWork:
         return UnitOfWork(self._engine, self._bus, self._write_lock, self.grouped, self._reactions)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from app import outbox
@@ -39,7 +39,6 @@ from app.healing.uptime import (
 from app.outbound import OutboundPolicy
 from app.pagination import Page, PageRequest
 from app.stations.models import ConnectorView
-from app.stations.models import StatusReport as ConnectorReport
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -332,6 +331,24 @@ RECOVER = "healing.recover"
 # connects, added when one opens): a status, boot or reconnect resolves one only if it is
 # here, so the hot paths cost a set lookup otherwise.
 _OPEN_STATION_ALERTS: set[str] = set()
+
+
+class ConnectorReport(Protocol):
+    """What a connector said: a stored status (ConnectorStatusChanged) or a problem reported
+    otherwise (a NotifyEvent), in the same fields."""
+
+    @property
+    def evse_id(self) -> int: ...
+    @property
+    def connector_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def vendor_error_code(self) -> str | None: ...
+    @property
+    def info(self) -> str | None: ...
 
 
 def fault_key(station_id: int, evse_id: int, connector_id: int) -> str:

@@ -136,17 +136,8 @@ async def on_connector_statuses(uow: UnitOfWork, changes: Sequence[ConnectorStat
     status resolves the connector's open fault alert. Most statuses find no open alert in
     this node's set and cost nothing more."""
     for change in changes:
-        report = StatusReport(
-            evse_id=change.evse_id,
-            connector_id=change.connector_id,
-            status=change.status,
-            error_code=change.error_code,
-            vendor_error_code=change.vendor_error_code,
-            info=change.info,
-            occurred_at=change.occurred_at,
-        )
         await on_connector_status(
-            uow, change.organization_id, change.station_id, change.identity, report
+            uow, change.organization_id, change.station_id, change.identity, change
         )
 
 
