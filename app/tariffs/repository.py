@@ -11,7 +11,7 @@ from piccolo.columns.combination import Combinable
 from app.pagination import Page, PageRequest
 from app.tariffs.models import TariffAssignmentView, TariffView
 from db.paging import page_by_id
-from db.tables import Tariff, TariffAssignment
+from db.tables import Partner, Tariff, TariffAssignment
 
 _TARIFF_COLUMNS = (
     Tariff.id,
@@ -191,3 +191,12 @@ async def candidate_assignments(
         )
     rows = await TariffAssignment.select(*_ASSIGNMENT_COLUMNS).where(where)
     return [_assignment(row) for row in rows]
+
+
+async def own_partner_ids(organization_id: int, partner_ids: Sequence[int]) -> set[int]:
+    """Which of these roaming partners are the organization's (a tariff may be a partner's
+    own: the assignment names the partner's row, as it names a site's or a station's)."""
+    rows = await Partner.select(Partner.id).where(
+        (Partner.organization == organization_id) & Partner.id.is_in(list(partner_ids))
+    )
+    return {row["id"] for row in rows}

@@ -11,7 +11,6 @@ from app.auth.access import Permission, require
 from app.auth.models import Principal
 from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.pagination import Page, PageRequest
-from app.roaming import service as roaming
 from app.stations import service as stations
 from app.tariffs import calculator, repository
 from app.tariffs.models import (
@@ -167,6 +166,12 @@ async def assign_tariff(
     )
 
 
+async def _own_partners(principal: Principal, partner_ids: Sequence[int]) -> dict[int, Any]:
+    require(principal, Permission.READ_NETWORK)
+    found = await repository.own_partner_ids(principal.organization_id, partner_ids)
+    return dict.fromkeys(found)
+
+
 async def _own_places(principal: Principal, scope: TariffAssignmentView) -> None:
     """Every place and partner named must be the caller's organization's."""
     checks: list[
@@ -175,7 +180,7 @@ async def _own_places(principal: Principal, scope: TariffAssignmentView) -> None
         (stations.sites_by_ids, scope.site_id, "site"),
         (stations.stations_by_ids, scope.station_id, "station"),
         (stations.connectors_by_ids, scope.connector_id, "connector"),
-        (roaming.partners_by_ids, scope.partner_id, "partner"),
+        (_own_partners, scope.partner_id, "partner"),
     ]
     for lookup, wanted, name in checks:
         if wanted is not None and wanted not in await lookup(principal, [wanted]):

@@ -3,7 +3,7 @@
 import pytest
 from strawberry import relay
 
-from db.tables import Connector, Evse, Tariff
+from db.tables import Connector, Evse, Organization, Partner, Tariff
 from tests.conftest import graphql
 
 SAVE = """
@@ -197,3 +197,22 @@ async def test_a_connector_without_a_tariff_has_no_preview(
     [connector] = await connectors_of((await register("CP-FREE")).id, 1)
     result = await graphql(live_server, PREVIEW, {"connector": connector}, await api_key())
     assert result == {"data": {"pricePreview": None}}
+
+
+async def test_a_tariff_is_a_partners_own_only_for_a_partner_of_the_organization(
+    live_server, organization, api_key
+):
+    admin = await api_key()
+    tariff = await create(live_server, admin, "ROAMING", "0.45")
+    ours = Partner(organization=organization, name="Our eMSP", country_code="DE", party_id="OUR")
+    await ours.save()
+    other_organization = Organization(name="Other", slug="other-tariffs")
+    await other_organization.save()
+    theirs = Partner(
+        organization=other_organization.id, name="Their eMSP", country_code="DE", party_id="THR"
+    )
+    await theirs.save()
+    for partner, outcome in ((theirs, "NotFoundError"), (ours, "TariffAssigned")):
+        scope = {"partnerId": str(relay.GlobalID("Partner", str(partner.id)))}
+        assigned = await graphql(live_server, ASSIGN, {"tariff": tariff, "scope": scope}, admin)
+        assert assigned["data"]["assignTariff"]["__typename"] == outcome
