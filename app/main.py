@@ -25,7 +25,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from app import __version__, tally
 from app.attempts import FailedAttempts, Limits
-from app.billing import payments
+from app.billing import payments, session_billing
 from app.billing.provider import payment_provider
 from app.billing.webhook import stripe_webhook
 from app.body_limit import BodyLimit
@@ -38,6 +38,7 @@ from app.events import (
     EventBus,
     FirmwareStatusReported,
     SecurityEventRaised,
+    SessionChanged,
     StationApproved,
     StationBooted,
     StationConnectionChanged,
@@ -53,7 +54,6 @@ from app.outbox import OutboxWorker
 from app.periodic import Periodic
 from app.reactions import Reactions
 from app.runtime import Runtime
-from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
 from app.stations import service as stations
 from app.stations.certificates import StationCA, load_station_ca
@@ -146,6 +146,8 @@ def reactions() -> Reactions:
     # Once a status is stored (group commit writes many stations' statuses at once):
     registry.after_commit(ConnectorStatusChanged, station_alerts.on_connector_statuses)
     registry.after_commit(StationEventsReported, station_alerts.on_station_events)
+    # A session's completion, once stored (a CDR never fails the station's message):
+    registry.after_commit(SessionChanged, session_billing.on_sessions)
     # A command's outcome, in the transaction that logs it:
     registry.in_transaction(CommandCompleted, command_failures.watch_command_failures)
     registry.in_transaction(CommandCompleted, smart_charging.record_accepted_commands)
@@ -207,7 +209,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     # Sessions left without a CDR (billing failed, or late data completed them) are billed,
     # and payments not settled an hour after their session raise an alert.
     async def reconcile() -> None:
-        await sessions.bill_unbilled(unit_of_work())
+        await session_billing.bill_unbilled(unit_of_work())
         await payments.flag_unsettled(unit_of_work())
 
     leases = Leases(settings.redis_url, settings.node_id, settings.redis_prefix)

@@ -13,11 +13,10 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from app.billing import ad_hoc, payments
+from app.billing import ad_hoc, payments, session_billing
 from app.billing import service as billing
 from app.billing.models import CdrView, PaymentView
 from app.errors import CPMSError
-from app.sessions import service as sessions
 from schema.context import Context
 from schema.enums import PaymentKind, PaymentStatus
 from schema.ids import local_id, nodes_by_id
@@ -281,7 +280,7 @@ class PaymentMutation:
     ) -> CorrectCdrResult:
         context = info.context
         try:
-            cdr = await sessions.correct_charge(
+            cdr = await session_billing.correct_charge(
                 context.runtime.unit_of_work(),
                 context.principal,
                 local_id(cdr_id, "Cdr") or 0,

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from app.billing.models import BillableSession
+from app.sessions.models import BillableSession
 from app.tariffs.calculator import price_session
 from app.tariffs.models import (
     ChargingPeriod,

@@ -9,10 +9,11 @@ from app.auth import service as auth
 from app.auth.access import Permission, require, visible_owner
 from app.auth.models import Principal
 from app.billing import cdrs, payments, repository
-from app.billing.models import BillableSession, CdrView, Money, PaymentView
+from app.billing.models import CdrView, Money, PaymentView
 from app.billing.receipts import ReceiptData, render_receipt
 from app.errors import InvalidInput
 from app.pagination import Page, PageRequest
+from app.sessions.models import BillableSession
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 

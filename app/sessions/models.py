@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from app.auth.models import TokenVerdict
 
@@ -110,3 +111,22 @@ class SessionTotals:
     active: int  # running now
     sessions: int  # started in the period
     energy_wh: int  # charged by the sessions started in the period
+
+
+@dataclass(frozen=True, slots=True)
+class BillableSession:
+    """Everything a CDR is made of: the session's facts, its timeline and its tariff."""
+
+    session_id: int
+    organization_id: int
+    user_id: int | None  # a registered driver, charged on their saved card if they have one
+    started_at: datetime
+    ended_at: datetime
+    energy_wh: int  # charged in the session, from the start and stop registers
+    points: tuple[tuple[datetime, int | None, int | None], ...]  # (at, Wh so far, W)
+    tariff_snapshot: dict[str, Any] | None  # None: no tariff applied, the charge is free
+    currency: str
+    time_zone: str
+    token: dict[str, Any] | None  # OCPI CdrToken: uid, type, contract_id
+    location: dict[str, Any]  # station identity, EVSE and connector, the site's address
+    signed_data: list[dict[str, Any]]  # signed meter values, byte-exact as the station sent

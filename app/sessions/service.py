@@ -9,19 +9,15 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from app.auth import service as auth
 from app.auth.access import Permission, may, require, visible_owner
 from app.auth.models import ACCEPTED, UNKNOWN, Principal, TokenVerdict
-from app.billing import service as billing
-from app.billing.models import BillableSession, CdrView
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
 from app.events import SessionChanged
-from app.healing import service as healing
-from app.healing.models import AlertDraft, AlertKind, AlertSeverity
 from app.pagination import Page, PageRequest
 from app.sessions import repository
 from app.sessions.meter import (
@@ -35,6 +31,7 @@ from app.sessions.models import (
     ACTIVE,
     COMPLETED,
     ORPHAN,
+    BillableSession,
     MeterPoint,
     SessionFilter,
     SessionOrder,
@@ -178,7 +175,6 @@ async def stop_transaction(
         uow.emit(
             _event(station, session, ENDED, state=COMPLETED, energy_wh=energy, stop_reason=reason)
         )
-    await _bill_safely(uow, session.id)
     return verdict
 
 
@@ -424,7 +420,7 @@ async def transaction_event(
                 values["meter_stop_wh"] = register
         energy = await _apply_readings(uow, station, session, readings, phase, values)
     if event_type == "Ended" or session.state == COMPLETED:  # the end, or a late message
-        await _bill_safely(uow, session.id)
+        # Billing reacted to the session's completion (after commit): its cost is kept.
         return TransactionAnswer(answered, await _final_cost(session.id))
     costs = await running_costs([(session.id, session.started_at, energy)])
     if session.id not in costs:
@@ -491,16 +487,7 @@ def _complete(facts: Mapping[str, Any]) -> bool:
     return not seen or seen == set(range(min(seen), max(seen) + 1))
 
 
-async def _bill_safely(uow: UnitOfWork, session_id: int) -> None:
-    """Billing never fails the station's message: the stop is stored whatever happens here,
-    and a session left without its CDR is found and billed again later."""
-    try:
-        await bill_session(uow, session_id)
-    except Exception:
-        logger.exception("could not bill session %s; it stays without a CDR for now", session_id)
-
-
-async def _billable(
+async def billable(
     session_id: int, tariff_snapshot: dict[str, Any] | None = None
 ) -> BillableSession | None:
     """A complete session as billing prices it (with its own tariff, or the one given)."""
@@ -544,41 +531,10 @@ async def _billable(
     )
 
 
-async def _keep_cost(uow: UnitOfWork, session_id: int, cdr: CdrView) -> None:
+async def keep_cost(uow: UnitOfWork, session_id: int, cost_minor: int, currency: str) -> None:
+    """The session's charge, as its CDR says (shown with the session, told to 2.0.1 stations)."""
     async with uow:
-        await repository.update(
-            session_id, {"cost_minor": cdr.total_cost_incl_vat_minor, "currency": cdr.currency}
-        )
-
-
-async def bill_session(uow: UnitOfWork, session_id: int) -> None:
-    """Once a session is complete, its CDR is issued (once) and its cost kept."""
-    billable = await _billable(session_id)
-    if billable is None:
-        return
-    cdr = await billing.issue_cdr(uow, billable)
-    if cdr is not None:
-        await _keep_cost(uow, session_id, cdr)
-
-
-async def correct_charge(
-    uow: UnitOfWork, principal: Principal, cdr_id: int, tariff_id: int
-) -> CdrView:
-    """Price a session again with another tariff (e.g. the wrong one was assigned): its CDR
-    is credited and a new one issued; the driver's payment is adjusted by hand (a refund)."""
-    require(principal, Permission.MANAGE)
-    original = (await billing.cdrs_by_ids(principal, [cdr_id])).get(cdr_id)
-    if original is None or original.session_id is None:
-        raise NotFound(f"no CDR {cdr_id} of a session")
-    tariff = (await tariffs.tariffs_by_ids(principal, [tariff_id])).get(tariff_id)
-    if tariff is None:
-        raise NotFound(f"no tariff {tariff_id}")
-    billable = await _billable(original.session_id, tariff.snapshot().to_ocpi())
-    if billable is None:
-        raise InvalidInput("the session is not complete")
-    corrected = await billing.correct_cdr(uow, original, billable)
-    await _keep_cost(uow, original.session_id, corrected)
-    return corrected
+        await repository.update(session_id, {"cost_minor": cost_minor, "currency": currency})
 
 
 async def authorize(station: StationRecord, uid: str, token_type: str | None) -> TokenVerdict:
@@ -726,47 +682,15 @@ async def running_costs(
     return costs
 
 
-# Reconciliation looks back this far: a session still incomplete after that needs a person.
-RECONCILE_WINDOW = timedelta(days=7)
-# Left alone this long after its end, so a normal stop bills it first.
-RECONCILE_GRACE = timedelta(minutes=2)
-INCOMPLETE_AFTER = timedelta(hours=1)
+async def completed_without_cdr(since: datetime, until: datetime) -> list[int]:
+    """Sessions that ended between `since` and `until` and have no CDR yet."""
+    return await repository.completed_without_cdr(since, until)
 
 
-async def bill_unbilled(uow: UnitOfWork, now: datetime | None = None) -> int:
-    """Bill the sessions that ended without a CDR (billing failed, or data came late and
-    completed them); idempotent, so every node may run it. How many were looked at."""
-    moment = now or utcnow()
-    pending = await repository.completed_without_cdr(
-        moment - RECONCILE_WINDOW, moment - RECONCILE_GRACE
-    )
-    for session_id in pending:
-        await _bill_safely(uow, session_id)
-    # What is still unbilled an hour after its end misses data (a TransactionEvent that
-    # never came): a person decides.
-    for session_id in await repository.completed_without_cdr(
-        moment - RECONCILE_WINDOW, moment - INCOMPLETE_AFTER
-    ):
-        facts = await repository.billing_facts(session_id)
-        if facts is None:
-            continue
-        async with uow:
-            await healing.raise_alert(
-                uow,
-                AlertDraft(
-                    organization_id=facts["organization"],
-                    kind=AlertKind.INCOMPLETE_SESSION,
-                    severity=AlertSeverity.WARNING,
-                    message=(
-                        f"Session {facts['transaction_id']} on {facts['identity']} ended but "
-                        "its data is incomplete: it cannot be billed yet"
-                    ),
-                    dedupe_key=healing.alert_key(AlertKind.INCOMPLETE_SESSION, session_id),
-                    station_id=facts["station"],
-                    details={"session_id": session_id, "seq_nos": facts["seq_nos_seen"]},
-                ),
-            )
-    return len(pending)
+async def billing_facts(session_id: int) -> Mapping[str, Any] | None:
+    """What is stored about a session for billing and reconciliation (its organization,
+    station, identity, transaction id, the sequence numbers seen)."""
+    return await repository.billing_facts(session_id)
 
 
 # Watching running sessions (the healing domain decides what is a ghost) -----------------
@@ -801,5 +725,4 @@ async def close_on_our_side(uow: UnitOfWork, session_id: int, reason: str) -> bo
             {"state": COMPLETED, "ended_at": ended_at, "stop_reason": reason[:32]},
         )
         uow.emit(_event(station, session, ENDED, state=COMPLETED, stop_reason=reason))
-    await _bill_safely(uow, session_id)
     return True

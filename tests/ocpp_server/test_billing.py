@@ -9,8 +9,8 @@ import pytest
 from ocpp.v16 import call as call16
 from strawberry import relay
 
+from app.billing import session_billing
 from app.demo import TARIFFS
-from app.sessions import service as sessions
 from app.tariffs.models import TariffSnapshot
 from app.timeparse import utcnow
 from db.tables import Cdr, ChargingSession, ChargingStation, Site, Tariff, TariffAssignment
@@ -217,10 +217,10 @@ async def test_a_session_left_without_its_cdr_is_billed_by_reconciliation(
         currency="EUR",
     )
     await session.save()
-    assert await sessions.bill_unbilled(unit_of_work()) == 1
+    assert await session_billing.bill_unbilled(unit_of_work()) == 1
     [cdr] = await Cdr.select(Cdr.total_cost_incl_vat_minor)
     assert cdr == {"total_cost_incl_vat_minor": 464}
-    assert await sessions.bill_unbilled(unit_of_work()) == 0  # billed once
+    assert await session_billing.bill_unbilled(unit_of_work()) == 0  # billed once
 
 
 async def test_a_correction_credits_the_cdr_and_issues_a_new_one(

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from ocpp.v16 import call
 
-from app.sessions import service as sessions
+from app.billing import session_billing
 from app.timeparse import utcnow
 from db.tables import Alert
 from tests.conftest import graphql
@@ -69,5 +69,5 @@ async def test_a_session_missing_an_event_an_hour_on_is_flagged(
                 meter_value=[register_reading(9000, at[1], "Transaction.End")],
             )
         )
-    await sessions.bill_unbilled(unit_of_work())
+    await session_billing.bill_unbilled(unit_of_work())
     assert await alerts("incomplete_session") == ["open"]
