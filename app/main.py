@@ -144,10 +144,16 @@ def reactions() -> Reactions:
     registry.in_transaction(SecurityEventRaised, station_alerts.on_security_events)
     registry.in_transaction(FirmwareStatusReported, station_alerts.on_firmware_statuses)
     # Once a status is stored (group commit writes many stations' statuses at once):
-    registry.after_commit(ConnectorStatusChanged, station_alerts.on_connector_statuses)
+    registry.after_commit(
+        ConnectorStatusChanged,
+        station_alerts.on_connector_statuses,
+        when=station_alerts.may_change_a_fault_alert,
+    )
     registry.after_commit(StationEventsReported, station_alerts.on_station_events)
     # A session's completion, once stored (a CDR never fails the station's message):
-    registry.after_commit(SessionChanged, session_billing.on_sessions)
+    registry.after_commit(
+        SessionChanged, session_billing.on_sessions, when=session_billing.is_complete
+    )
     # A command's outcome, in the transaction that logs it:
     registry.in_transaction(CommandCompleted, command_failures.watch_command_failures)
     registry.in_transaction(CommandCompleted, smart_charging.record_accepted_commands)

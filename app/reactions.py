@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # the unit of work runs the reactions: each module names the 
 
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[["UnitOfWork", Sequence[Any]], Awaitable[None]]
+# An after-commit handler, and which events it wants (None: all of its type). The hot path
+# publishes an event per message: a reaction to few of them says so, and the others cost a
+# call of `when`, not a unit of work and a coroutine.
+AfterCommit = tuple[Handler, Callable[[Any], bool] | None]
 
 
 class Reactions:
@@ -32,7 +36,7 @@ class Reactions:
 
     def __init__(self) -> None:
         self._in_transaction: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
-        self._after_commit: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+        self._after_commit: dict[type[DomainEvent], list[AfterCommit]] = defaultdict(list)
 
     def in_transaction(
         self, event_type: type[E], handler: Callable[[UnitOfWork, Sequence[E]], Awaitable[None]]
@@ -43,13 +47,16 @@ class Reactions:
         self._in_transaction[event_type].append(handler)
 
     def after_commit(
-        self, event_type: type[E], handler: Callable[[UnitOfWork, Sequence[E]], Awaitable[None]]
+        self,
+        event_type: type[E],
+        handler: Callable[[UnitOfWork, Sequence[E]], Awaitable[None]],
+        when: Callable[[E], bool] | None = None,
     ) -> None:
         """Run `handler` once the events are durable, with a unit of work of its own (not yet
-        entered) and the events of this type."""
-        self._after_commit[event_type].append(handler)
+        entered) and the events of this type (those `when` accepts, if given)."""
+        self._after_commit[event_type].append((handler, when))
 
-    def handlers_after_commit(self, event_type: type[DomainEvent]) -> list[Handler]:
+    def handlers_after_commit(self, event_type: type[DomainEvent]) -> list[AfterCommit]:
         return self._after_commit.get(event_type, [])
 
     def handlers_in_transaction(self, event_type: type[DomainEvent]) -> list[Handler]:
@@ -58,15 +65,20 @@ class Reactions:
 
     def table(self) -> list[tuple[str, str, str]]:
         """(event, kind, handler) for every registration, for the docs and the tests."""
-        return [
-            (event_type.__name__, kind, f"{h.__module__}.{h.__qualname__}")
-            for kind, registry in (
-                ("in transaction", self._in_transaction),
-                ("after commit", self._after_commit),
-            )
-            for event_type, handlers in registry.items()
-            for h in handlers
+        rows = [
+            (event_type.__name__, "in transaction", _name(handler))
+            for event_type, handlers in self._in_transaction.items()
+            for handler in handlers
         ]
+        return rows + [
+            (event_type.__name__, "after commit", _name(handler))
+            for event_type, registered in self._after_commit.items()
+            for handler, _when in registered
+        ]
+
+
+def _name(handler: Handler) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"
 
 
 NO_REACTIONS = Reactions()

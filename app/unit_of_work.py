@@ -107,30 +107,28 @@ class UnitOfWork:
                     await handler(self, events)
 
     async def _react_after_commit(self, events: Sequence[DomainEvent]) -> None:
-        """Run the after-commit reactions, with a unit of work of their own; a failure is
+        """Run the after-commit reactions, each with a unit of work of its own; a failure is
         logged: the fact is durable whatever its reactions do."""
-        if len(events) == 1:  # the hot path: one status, one message
-            handlers = self._reactions.handlers_after_commit(type(events[0]))
-            if handlers:
-                await self._run_after_commit(handlers, events)
+        if len(events) == 1:  # the hot path: one status or meter value, one message
+            event = events[0]
+            for handler, when in self._reactions.handlers_after_commit(type(event)):
+                if when is None or when(event):
+                    await self._run_after_commit(handler, events)
             return
         by_type: dict[type[DomainEvent], list[DomainEvent]] = {}
         for event in events:
             by_type.setdefault(type(event), []).append(event)
         for event_type, batch in by_type.items():
-            handlers = self._reactions.handlers_after_commit(event_type)
-            if handlers:
-                await self._run_after_commit(handlers, batch)
+            for handler, when in self._reactions.handlers_after_commit(event_type):
+                wanted = batch if when is None else [event for event in batch if when(event)]
+                if wanted:
+                    await self._run_after_commit(handler, wanted)
 
-    async def _run_after_commit(
-        self, handlers: Sequence[Handler], events: Sequence[DomainEvent]
-    ) -> None:
-        sibling = self._sibling()
-        for handler in handlers:
-            try:
-                await handler(sibling, events)
-            except Exception:
-                logger.exception("a reaction to %s failed", type(events[0]).__name__)
+    async def _run_after_commit(self, handler: Handler, events: Sequence[DomainEvent]) -> None:
+        try:
+            await handler(self._sibling(), events)
+        except Exception:
+            logger.exception("a reaction to %s failed", type(events[0]).__name__)
 
     def _sibling(self) -> UnitOfWork:
         return UnitOfWork(self._engine, self._bus, self._write_lock, self.grouped, self._reactions)

@@ -31,6 +31,10 @@ RECONCILE_GRACE = timedelta(minutes=2)
 INCOMPLETE_AFTER = timedelta(hours=1)
 
 
+def is_complete(change: SessionChanged) -> bool:
+    return change.state == COMPLETED
+
+
 async def on_sessions(uow: UnitOfWork, changes: Sequence[SessionChanged]) -> None:
     """Reaction, after commit: a session that is complete (its end, or a late message that
     completes its data) is billed. Billing never fails the station's message: a session left

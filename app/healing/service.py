@@ -355,6 +355,11 @@ def fault_key(station_id: int, evse_id: int, connector_id: int) -> str:
     return alert_key(AlertKind.CONNECTOR_FAULTED, station_id, evse_id, connector_id)
 
 
+def has_open_fault_alert(station_id: int, evse_id: int, connector_id: int) -> bool:
+    """Whether this node knows an open fault alert of the connector (a set lookup)."""
+    return fault_key(station_id, evse_id, connector_id) in _OPEN_STATION_ALERTS
+
+
 async def remember_open_alerts(station_id: int) -> None:
     """A station connected here: learn its open alerts (opened on another node, or before a
     restart), so that what ends them here resolves them."""

@@ -24,6 +24,7 @@ from app.healing.service import (
     back_online,
     clear_alert,
     clear_station_alert,
+    has_open_fault_alert,
     on_connector_status,
     raise_alert,
     remember_open_alerts,
@@ -129,6 +130,14 @@ async def on_connections(uow: UnitOfWork, changes: Sequence[StationConnectionCha
             gone.append(OfflineStation(change.organization_id, change.station_id, change.identity))
     if gone:
         await watch_offline_many(uow, gone)
+
+
+def may_change_a_fault_alert(change: ConnectorStatusChanged) -> bool:
+    """A fault, or another status of a connector this node knows an open fault alert of:
+    the statuses that need on_connector_statuses."""
+    return change.status == "Faulted" or has_open_fault_alert(
+        change.station_id, change.evse_id, change.connector_id
+    )
 
 
 async def on_connector_statuses(uow: UnitOfWork, changes: Sequence[ConnectorStatusChanged]) -> None:
