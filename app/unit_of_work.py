@@ -98,11 +98,9 @@ class UnitOfWork:
         the reactions emitted."""
         handled = 0
         while handled < len(self._events):
-            by_type: dict[type[DomainEvent], list[DomainEvent]] = {}
-            for event in self._events[handled:]:
-                by_type.setdefault(type(event), []).append(event)
+            batch = self._events[handled:]
             handled = len(self._events)
-            for event_type, events in by_type.items():
+            for event_type, events in _by_type(batch).items():
                 for handler in self._reactions.handlers_in_transaction(event_type):
                     await handler(self, events)
 
@@ -115,10 +113,7 @@ class UnitOfWork:
                 if when is None or when(event):
                     await self._run_after_commit(handler, events)
             return
-        by_type: dict[type[DomainEvent], list[DomainEvent]] = {}
-        for event in events:
-            by_type.setdefault(type(event), []).append(event)
-        for event_type, batch in by_type.items():
+        for event_type, batch in _by_type(events).items():
             for handler, when in self._reactions.handlers_after_commit(event_type):
                 wanted = batch if when is None else [event for event in batch if when(event)]
                 if wanted:
@@ -136,6 +131,14 @@ class UnitOfWork:
     def _release(self) -> None:
         if self._write_lock is not None and self._write_lock.locked():
             self._write_lock.release()
+
+
+def _by_type(events: Sequence[DomainEvent]) -> dict[type[DomainEvent], list[DomainEvent]]:
+    """The events by type, each type's in the order they were emitted."""
+    grouped: dict[type[DomainEvent], list[DomainEvent]] = {}
+    for event in events:
+        grouped.setdefault(type(event), []).append(event)
+    return grouped
 
 
 class UnitOfWorkFactory:

@@ -88,11 +88,17 @@ def issue(
 
 
 def write_pem(
-    folder: Path, stem: str, certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey
+    folder: Path,
+    stem: str,
+    certificate: x509.Certificate | str,
+    key: ec.EllipticCurvePrivateKey,
 ) -> tuple[Path, Path]:
-    """The certificate and its (unencrypted) key as PEM files."""
+    """A certificate (or a PEM chain) and its (unencrypted) key as PEM files."""
     cert_file, key_file = folder / f"{stem}.pem", folder / f"{stem}-key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    if isinstance(certificate, str):
+        cert_file.write_text(certificate)
+    else:
+        cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,

@@ -64,19 +64,6 @@ def station_tls(server_pki: dict[str, Path], chain: Path | None = None, key: Pat
     return context
 
 
-def write_station_files(folder: Path, name: str, chain: str, key: Any) -> tuple[Path, Path]:
-    chain_file, key_file = folder / f"{name}.pem", folder / f"{name}-key.pem"
-    chain_file.write_text(chain)
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return chain_file, key_file
-
-
 async def refusal_reason(identity: str) -> str:
     [event] = await SecurityEvent.select(SecurityEvent.tech_info).where(
         (SecurityEvent.identity == identity) & (SecurityEvent.type == "InvalidCredentials")
@@ -95,7 +82,7 @@ async def test_a_station_connects_with_the_certificate_it_had_signed(
         key, csr = signing_request(identity)
         assert (await client.call(call16.SignCertificate(csr=csr))).status == "Accepted"
         chain, _ = await asyncio.wait_for(client.chains.get(), 10)
-    chain_file, key_file = write_station_files(tmp_path, identity, chain, key)
+    chain_file, key_file = write_pem(tmp_path, identity, chain, key)
     admin = await api_key()
     changed = await graphql(
         live_server, UPDATE_PROFILE, {"identity": identity, "profile": 3}, admin
