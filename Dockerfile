@@ -9,6 +9,7 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY schema ./schema
 COPY ocpp_server ./ocpp_server
+COPY ocpi ./ocpi
 COPY db ./db
 COPY migrations ./migrations
 COPY simulator ./simulator

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import fcntl
 import io
+import json
 import logging
 import os
 import socket
@@ -565,6 +566,47 @@ def user_add(
         lambda uow: provision_user(uow, slug, email, Role(role), password, name),
     )
     click.echo(f"user {added.email} added (id {added.id}, role {added.role})")
+
+
+@main.group()
+def partner() -> None:
+    """Connect roaming partners (OCPI eMSPs and hubs)."""
+
+
+@partner.command("add")
+@click.argument("name")
+@click.option("--country-code", required=True, help="ISO 3166-1 alpha-2 of the partner's party.")
+@click.option("--party-id", required=True, help="The partner's 3-character party id.")
+@click.option(
+    "--role",
+    type=click.Choice(["EMSP", "HUB", "NSP", "SCSP"], case_sensitive=False),
+    default="EMSP",
+    show_default=True,
+)
+@organization_option()
+def partner_add(
+    name: str, country_code: str, party_id: str, role: str, organization_slug: str | None
+) -> None:
+    """Add a partner who will register with us: prints one JSON object with its id, our
+    versions URL and the token A to hand over (shown only here)."""
+    from app.roaming.service import provision_partner
+    from ocpi.peers import VERSIONS_PATH
+    from schema.ids import global_id
+
+    settings = _settings()
+    _migrate()
+    slug = _organization_slug(settings, organization_slug)
+    fields = {"name": name, "country_code": country_code, "party_id": party_id, "role": role}
+    issued = _with_unit_of_work(settings, lambda uow: provision_partner(uow, slug, fields))
+    click.echo(
+        json.dumps(
+            {
+                "id": str(global_id("Partner", issued.partner.id)),
+                "versions_url": settings.public_base_url + VERSIONS_PATH,
+                "token_a": issued.token_a,
+            }
+        )
+    )
 
 
 @main.group()

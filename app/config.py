@@ -194,6 +194,21 @@ class Settings(BaseSettings):
         default=None,
         description="slug of the organization whose policy decides about unknown stations",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="the address partners reach this installation at, e.g. "
+        "https://cpms.example.com: the base of every URL handed to roaming partners (OCPI "
+        "versions, endpoints); unset: http://<CPMS_HOST>:<CPMS_PORT>",
+    )
+    ocpi_timeout_s: float = Field(
+        default=15, gt=0, le=120, description="how long one call to a roaming partner may take"
+    )
+    ocpi_max_response_bytes: int = Field(
+        default=16_777_216,
+        ge=65_536,
+        le=1_073_741_824,
+        description="the largest answer read from a roaming partner, in bytes",
+    )
     cors_origins: str = Field(
         default="",
         description="comma-separated origins of browser apps allowed to call the API "
@@ -266,6 +281,26 @@ class Settings(BaseSettings):
                 f"({ENV_PREFIX}TLS_CERT_FILE and {ENV_PREFIX}TLS_KEY_FILE)"
             )
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError("an http(s) URL without a query, e.g. https://cpms.example.com")
+        _check_port(parts)
+        return value.strip().rstrip("/")
+
+    @property
+    def public_base_url(self) -> str:
+        """Where partners reach this installation (no trailing slash)."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        scheme = "https" if self.tls_cert_file is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def cors_origin_list(self) -> list[str]:

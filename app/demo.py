@@ -160,7 +160,12 @@ async def load_demo(uow: UnitOfWork) -> Organization:
         organization = await _find_or_create(
             Organization,
             {"slug": DEMO_ORGANIZATION_SLUG},
-            {"name": "Demo Charging GmbH", "unknown_station_policy": "pending"},
+            {
+                "name": "Demo Charging GmbH",
+                "unknown_station_policy": "pending",
+                "country_code": "DE",
+                "party_id": "DMO",
+            },
         )
         owner = {"organization": organization.id}
         users = {

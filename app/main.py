@@ -50,6 +50,7 @@ from app.http_metrics import RequestTimer
 from app.leases import Leases
 from app.log import configure_logging
 from app.monitoring import ClusterGauges
+from app.outbound import OutboundPolicy
 from app.outbox import OutboxWorker
 from app.periodic import Periodic
 from app.reactions import Reactions
@@ -61,6 +62,8 @@ from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.engine import ping as ping_database
 from db.group_commit import GroupCommit
+from ocpi.peers import OcpiPeers
+from ocpi.routes import ocpi_routes
 from ocpp_server.endpoint import ocpp_websocket
 from ocpp_server.gateway import OcppGateway
 from ocpp_server.server import OcppServer
@@ -199,6 +202,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         payments=provider,
         attempts=attempts,
         station_ca=station_ca(settings),
+        roaming_peers=OcpiPeers(
+            OutboundPolicy(allow_private=settings.outbound_allow_private),
+            settings.public_base_url,
+            settings.ocpi_timeout_s,
+            settings.ocpi_max_response_bytes,
+        ),
     )
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)
@@ -298,6 +307,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         WebSocketRoute("/graphql", graphql),
         WebSocketRoute("/ocpp/{identity}", ocpp_websocket),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+        *ocpi_routes(),
     ]
     if settings.graphiql:
         routes.append(Route(ASSET_ROUTE, graphiql_asset))

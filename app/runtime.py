@@ -11,6 +11,7 @@ from app.billing.provider import PaymentProvider
 from app.config import Settings
 from app.events import EventBus
 from app.outbound import OutboundPolicy
+from app.roaming.peers import RoamingPeers
 from app.stations.certificates import StationCA
 from app.unit_of_work import UnitOfWorkFactory
 
@@ -24,6 +25,7 @@ class Runtime:
     payments: PaymentProvider
     attempts: FailedAttempts
     station_ca: StationCA | None = None  # signs stations' certificates, when configured
+    roaming_peers: RoamingPeers | None = None  # calls partners' roaming platforms (OCPI)
 
     @property
     def outbound(self) -> OutboundPolicy:

@@ -262,6 +262,9 @@ class Partner(Table):
     outgoing_token = _optional_text(255)
     status = Varchar(length=16, default="pending")
     created_at = _created()
+    # Hash of the token A we handed over, until they register with it.
+    registration_token_hash = _optional_text(64)
+    registered_at = _optional_time()  # the last credentials handshake
 
 
 class IdToken(Table):
@@ -729,6 +732,9 @@ INDEXES: list[Index] = [
     Index("evse_station_evse_id", Evse, ("station", "evse_id"), unique=True),
     Index("connector_evse_connector_id", Connector, ("evse", "connector_id"), unique=True),
     Index("partner_party", Partner, ("organization", "country_code", "party_id"), unique=True),
+    # A partner's every request is authenticated by its token's hash.
+    Index("partner_incoming_token", Partner, ("incoming_token_hash",)),
+    Index("partner_registration_token", Partner, ("registration_token_hash",)),
     Index("id_token_org_uid_type", IdToken, ("organization", "uid", "type"), unique=True),
     Index("tariff_org_code", Tariff, ("organization", "code"), unique=True),
     Index("reservation_station_id", Reservation, ("station", "reservation_id"), unique=True),

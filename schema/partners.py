@@ -1,20 +1,37 @@
-"""Roaming partners (OCPI)."""
+"""Roaming partners (OCPI): the list, and the two ways of connecting one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
+from app.errors import CPMSError
 from app.roaming import service as roaming
 from app.roaming.models import PartnerView
 from schema.context import Context
-from schema.enums import PartnerRole, PartnerStatus
+from schema.enums import EndpointRole, PartnerRole, PartnerStatus
 from schema.ids import nodes_by_id
+from schema.problems import (
+    AlreadyExistsError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotPermittedError,
+    PartnerError,
+    problem,
+)
+
+
+@strawberry.type(description="A module a partner offers, from its OCPI version details.")
+class PartnerEndpoint:
+    module: str = strawberry.field(description="OCPI module id, e.g. locations, tokens")
+    role: EndpointRole
+    url: str
 
 
 @strawberry.type(description="A roaming partner: an eMSP or a hub.")
@@ -27,6 +44,15 @@ class Partner(relay.Node):
     version: str | None = strawberry.field(description="OCPI version agreed on")
     status: PartnerStatus
     created_at: datetime
+    versions_url: str | None = strawberry.field(
+        description="The partner's OCPI versions endpoint (known once it registered)"
+    )
+    endpoints: list[PartnerEndpoint] = strawberry.field(
+        description="The modules the partner offers, from its version details"
+    )
+    registered_at: datetime | None = strawberry.field(
+        description="When the last credentials handshake completed"
+    )
 
     @classmethod
     def from_model(cls, model: PartnerView) -> Partner:
@@ -35,10 +61,16 @@ class Partner(relay.Node):
             name=model.name,
             country_code=model.country_code,
             party_id=model.party_id,
-            roles=[PartnerRole(role) for role in model.roles],
+            roles=[PartnerRole(role) for role in model.roles if role in PartnerRole.__members__],
             version=model.version,
             status=PartnerStatus(model.status),
             created_at=model.created_at,
+            versions_url=model.versions_url,
+            endpoints=[
+                PartnerEndpoint(module=each.identifier, role=EndpointRole(each.role), url=each.url)
+                for each in model.endpoints
+            ],
+            registered_at=model.registered_at,
         )
 
     @classmethod
@@ -48,3 +80,107 @@ class Partner(relay.Node):
         return await nodes_by_id(
             node_ids, partial(roaming.partners_by_ids, info.context.principal), cls.from_model
         )
+
+
+@strawberry.input(description="A partner who will register with us using the token A we issue.")
+class CreatePartnerInput:
+    name: str
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2 of the partner's party")
+    party_id: str = strawberry.field(description="The partner's 3-character party id")
+    role: PartnerRole = strawberry.field(
+        default=PartnerRole.EMSP, description="EMSP, HUB, NSP or SCSP"
+    )
+
+
+@strawberry.input(description="A partner who gave us its versions URL and a token A.")
+class RegisterPartnerInput:
+    name: str
+    country_code: str
+    party_id: str
+    role: PartnerRole = PartnerRole.EMSP
+    versions_url: str = strawberry.field(description="The partner's OCPI versions endpoint")
+    token_a: str = strawberry.field(description="The token the partner gave us to register")
+
+
+@strawberry.type
+class PartnerCreated:
+    partner: Partner
+    token_a: str = strawberry.field(
+        description="Hand it to the partner with `versionsUrl`; it is never shown again and "
+        "stops working once the partner registered."
+    )
+    versions_url: str = strawberry.field(description="Our OCPI versions endpoint")
+
+
+@strawberry.type
+class PartnerRegistered:
+    partner: Partner
+
+
+CreatePartnerResult = Annotated[
+    PartnerCreated
+    | NotAuthenticatedError
+    | NotPermittedError
+    | InvalidInputError
+    | AlreadyExistsError,
+    strawberry.union("CreatePartnerResult"),
+]
+RegisterPartnerResult = Annotated[
+    PartnerRegistered
+    | NotAuthenticatedError
+    | NotPermittedError
+    | InvalidInputError
+    | AlreadyExistsError
+    | PartnerError,
+    strawberry.union("RegisterPartnerResult"),
+]
+
+
+def _fields(input: CreatePartnerInput | RegisterPartnerInput) -> dict[str, object]:
+    return {name: getattr(input, name) for name in vars(input)}
+
+
+@strawberry.type
+class PartnerMutation:
+    @strawberry.mutation(
+        description="Add a roaming partner who will call us first (admin): it registers at "
+        "`versionsUrl` with `tokenA`, shown only here."
+    )
+    async def create_partner(
+        self, info: Info[Context, None], input: CreatePartnerInput
+    ) -> CreatePartnerResult:
+        runtime = info.context.runtime
+        try:
+            issued = await roaming.create_partner(
+                runtime.unit_of_work(), info.context.principal, _fields(input)
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        assert runtime.roaming_peers is not None
+        return PartnerCreated(
+            partner=Partner.from_model(issued.partner),
+            token_a=issued.token_a,
+            versions_url=runtime.roaming_peers.own_versions_url(),
+        )
+
+    @strawberry.mutation(
+        description="Register with a roaming partner that gave us its versions URL and a token "
+        "A (admin): the OCPI credentials handshake runs now; the partner exists only if it "
+        "succeeds."
+    )
+    async def register_partner(
+        self, info: Info[Context, None], input: RegisterPartnerInput
+    ) -> RegisterPartnerResult:
+        runtime = info.context.runtime
+        assert runtime.roaming_peers is not None
+        try:
+            partner = await roaming.register_partner(
+                runtime.unit_of_work,
+                info.context.principal,
+                runtime.roaming_peers,
+                runtime.outbound,
+                _fields(input),
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return PartnerRegistered(partner=Partner.from_model(partner))

@@ -20,6 +20,7 @@ from app.commands.errors import (
 )
 from app.errors import AlreadyExists, CPMSError, InvalidInput, NotAuthenticated, NotFound
 from app.errors import NotPermitted as NotPermittedFailure
+from app.roaming.errors import MissingEndpoints, NoCommonVersion, PartnerUnreachable
 
 
 @strawberry.interface(description="An expected failure: switch on the type or on `code`.")
@@ -142,8 +143,20 @@ class PaymentProviderError(UserError):
     pass
 
 
+@strawberry.type(
+    description="The partner's platform could not be used: it did not answer as OCPI says "
+    "(`partner_unreachable`), offers no version we speak (`unsupported_version`) or lacks an "
+    "endpoint the handshake needs (`missing_endpoints`); `message` says what it answered."
+)
+class PartnerError(UserError):
+    pass
+
+
 PROBLEM_TYPES.update(
     {
+        PartnerUnreachable: PartnerError,
+        NoCommonVersion: PartnerError,
+        MissingEndpoints: PartnerError,
         PaymentDeclined: PaymentDeclinedError,
         PaymentsDisabled: PaymentsDisabledError,
         ProviderUnavailable: PaymentProviderError,

@@ -145,6 +145,9 @@ class LiveServer:
 async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
     """The real app under a real uvicorn server, in the test event loop."""
     port = free_port()
+    if settings.public_url is None:  # what partners are told: the port really listened on
+        scheme = "https" if settings.tls_cert_file is not None else "http"
+        settings = settings.model_copy(update={"public_url": f"{scheme}://127.0.0.1:{port}"})
     app = create_app(settings, configure_logs=False)
     server = uvicorn.Server(
         uvicorn.Config(

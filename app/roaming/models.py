@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+# The OCPI version this installation speaks (the handshake agrees on it).
+OCPI_VERSION = "2.2.1"
 
 
 class PartnerRole(StrEnum):
@@ -25,6 +28,32 @@ class PartnerStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class EndpointRole(StrEnum):
+    """OCPI InterfaceRole: what the partner is for a module."""
+
+    SENDER = "SENDER"
+    RECEIVER = "RECEIVER"
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerEndpoint:
+    """One module a partner offers, from its version details."""
+
+    identifier: str  # OCPI ModuleID: locations, tokens, ...
+    role: str  # SENDER | RECEIVER (what the partner is for that module)
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRole:
+    """A role a platform plays, with the party it plays it as (OCPI CredentialsRole)."""
+
+    role: str
+    country_code: str
+    party_id: str
+    name: str  # business name
+
+
 @dataclass(frozen=True, slots=True)
 class PartnerView:
     """A roaming partner (an eMSP or a hub); its credentials tokens never leave the domain."""
@@ -37,3 +66,54 @@ class PartnerView:
     version: str | None  # the OCPI version agreed on
     status: str  # pending | connected | suspended
     created_at: datetime
+    versions_url: str | None = None
+    endpoints: list[PartnerEndpoint] = field(default_factory=list)
+    registered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedPartner:
+    """A partner just added, with the token A it registers with (shown only once)."""
+
+    partner: PartnerView
+    token_a: str
+
+
+@dataclass(frozen=True, slots=True)
+class PeerVersion:
+    """What a partner's versions endpoint and version details say."""
+
+    version: str
+    endpoints: tuple[PartnerEndpoint, ...]
+
+    def url_of(self, identifier: str) -> str | None:
+        return next((each.url for each in self.endpoints if each.identifier == identifier), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PeerCredentials:
+    """A platform's credentials: the token to call it with, its versions URL, its roles."""
+
+    token: str
+    url: str
+    roles: tuple[PartyRole, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallingPartner:
+    """Who an incoming OCPI request comes from, as its token says."""
+
+    partner_id: int
+    organization_id: int
+    registered: bool  # False: it called with the token A it registers with
+    country_code: str
+    party_id: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """Our side of a handshake: the token the partner calls us with, and who we are."""
+
+    token: str
+    identity: PartyRole

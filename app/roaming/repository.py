@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.pagination import Page, PageRequest
-from app.roaming.models import PartnerView
+from app.roaming.models import CallingPartner, PartnerEndpoint, PartnerView, PartyRole
 from db.paging import page_by_id
-from db.tables import Partner
+from db.tables import Organization, Partner
 
 _COLUMNS = (
     Partner.id,
@@ -20,14 +20,39 @@ _COLUMNS = (
     Partner.version,
     Partner.status,
     Partner.created_at,
+    Partner.versions_url,
+    Partner.endpoints,
+    Partner.registered_at,
 )
 
 
+def _json_list(value: Any) -> list[Any]:
+    found = json.loads(value) if isinstance(value, str) else value
+    return list(found or [])
+
+
 def _partner(row: dict[str, Any]) -> PartnerView:
-    roles = row.pop("roles")
-    roles = json.loads(roles) if isinstance(roles, str) else roles or []
+    roles = _json_list(row.pop("roles"))
+    endpoints = [PartnerEndpoint(**each) for each in _json_list(row.pop("endpoints"))]
     return PartnerView(
-        **row, roles=[role if isinstance(role, str) else role["role"] for role in roles]
+        **row,
+        roles=[role if isinstance(role, str) else role["role"] for role in roles],
+        endpoints=endpoints,
+    )
+
+
+def endpoints_json(endpoints: Sequence[PartnerEndpoint]) -> str:
+    return json.dumps(
+        [{"identifier": e.identifier, "role": e.role, "url": e.url} for e in endpoints]
+    )
+
+
+def roles_json(roles: Sequence[PartyRole]) -> str:
+    return json.dumps(
+        [
+            {"role": r.role, "country_code": r.country_code, "party_id": r.party_id, "name": r.name}
+            for r in roles
+        ]
     )
 
 
@@ -41,3 +66,106 @@ async def partners_by_ids(organization_id: int, partner_ids: Sequence[int]) -> l
         (Partner.organization == organization_id) & Partner.id.is_in(list(partner_ids))
     )
     return [_partner(row) for row in rows]
+
+
+async def partner_by_id(partner_id: int) -> PartnerView | None:
+    row = await Partner.select(*_COLUMNS).where(Partner.id == partner_id).first()
+    return _partner(row) if row else None
+
+
+async def party_taken(organization_id: int, country_code: str, party_id: str) -> bool:
+    return await Partner.exists().where(
+        (Partner.organization == organization_id)
+        & (Partner.country_code == country_code)
+        & (Partner.party_id == party_id)
+    )
+
+
+async def create_partner(organization_id: int, values: dict[str, Any]) -> int:
+    rows = await Partner.insert(Partner(organization=organization_id, **values)).returning(
+        Partner.id
+    )
+    return int(rows[0]["id"])
+
+
+async def partner_with_token(digests: Sequence[str]) -> tuple[CallingPartner, str] | None:
+    """The unsuspended partner one of these token digests belongs to, and that digest."""
+    rows = await Partner.select(
+        Partner.id,
+        Partner.organization,
+        Partner.country_code,
+        Partner.party_id,
+        Partner.roles,
+        Partner.incoming_token_hash,
+        Partner.registration_token_hash,
+    ).where(
+        (
+            (Partner.incoming_token_hash.is_in(list(digests)))
+            | (Partner.registration_token_hash.is_in(list(digests)))
+        )
+        & (Partner.status != "suspended")
+    )
+    for row in rows:
+        if row["incoming_token_hash"] in digests:
+            registered, digest = True, row["incoming_token_hash"]
+        else:
+            registered, digest = False, row["registration_token_hash"]
+        roles = _json_list(row["roles"])
+        caller = CallingPartner(
+            partner_id=row["id"],
+            organization_id=row["organization"],
+            registered=registered,
+            country_code=row["country_code"],
+            party_id=row["party_id"],
+            roles=tuple(role if isinstance(role, str) else role["role"] for role in roles),
+        )
+        return caller, digest
+    return None
+
+
+async def partner_status(partner_id: int) -> str | None:
+    row = await Partner.select(Partner.status).where(Partner.id == partner_id).first()
+    return str(row["status"]) if row else None
+
+
+async def update_partner(partner_id: int, values: dict[Any, Any], *, token_digest: str) -> bool:
+    """Change a partner's row if the token it authenticated with is still its token (two
+    handshakes at once: one wins); whether it did."""
+    rows = (
+        await Partner.update(values)
+        .where(
+            (Partner.id == partner_id)
+            & (
+                (Partner.incoming_token_hash == token_digest)
+                | (Partner.registration_token_hash == token_digest)
+            )
+        )
+        .returning(Partner.id)
+    )
+    return bool(rows)
+
+
+async def set_partner(partner_id: int, values: dict[Any, Any]) -> None:
+    await Partner.update(values).where(Partner.id == partner_id)
+
+
+async def delete_partner(partner_id: int) -> None:
+    await Partner.delete().where(Partner.id == partner_id)
+
+
+async def organization_identity(organization_id: int) -> tuple[str, str | None, str | None]:
+    """An organization's name, country code and party id."""
+    row = (
+        await Organization.select(
+            Organization.name, Organization.country_code, Organization.party_id
+        )
+        .where(Organization.id == organization_id)
+        .first()
+    )
+    assert row is not None
+    return row["name"], row["country_code"], row["party_id"]
+
+
+async def organization_id_by_slug(slug: str) -> int | None:
+    row = await Organization.select(Organization.id).where(Organization.slug == slug).first()
+    return int(row["id"]) if row else None

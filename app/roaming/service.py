@@ -1,14 +1,50 @@
-"""Use cases of the roaming domain."""
+"""Use cases of the roaming domain: partners and the credentials handshake (OCPI 2.2.1 §7)
+in both directions.
+
+A partner who calls us first gets a token A from `create_partner`; with it they send their
+credentials, we look up their endpoints with the token they gave us and answer with a token
+of our own for them, and token A stops working. In the other direction (`register_partner`)
+we do the same with the token A a partner gave us. Tokens partners call us with are kept only
+as digests; the token we call a partner with is kept as it is, since we must send it."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from app.auth.access import Permission, require
+from app.auth.credentials import digest
 from app.auth.models import Principal
+from app.errors import AlreadyExists, InvalidInput, NotFound
+from app.outbound import OutboundPolicy
 from app.pagination import Page, PageRequest
 from app.roaming import repository
-from app.roaming.models import PartnerView
+from app.roaming.errors import MissingEndpoints, RegistrationState
+from app.roaming.models import (
+    CallingPartner,
+    IssuedPartner,
+    PartnerRole,
+    PartnerStatus,
+    PartnerView,
+    PartyRole,
+    PeerCredentials,
+    PeerVersion,
+    Registration,
+)
+from app.roaming.peers import RoamingPeers, own_credentials
+from app.timeparse import utcnow
+from app.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+MAX_NAME_LENGTH = 200
+# The roles a partner of a CPO plays (a CPO's partners are never CPOs themselves here).
+PARTNER_ROLES = frozenset({PartnerRole.EMSP, PartnerRole.HUB, PartnerRole.NSP, PartnerRole.SCSP})
+
+
+def new_token() -> str:
+    """A credentials token: 256 random bits as 43 printable characters (OCPI allows 64)."""
+    return secrets.token_urlsafe(32)
 
 
 async def page_partners(principal: Principal, request: PageRequest) -> Page[PartnerView]:
@@ -23,3 +59,235 @@ async def partners_by_ids(
     require(principal, Permission.READ_NETWORK)
     found = await repository.partners_by_ids(principal.organization_id, partner_ids)
     return {partner.id: partner for partner in found}
+
+
+def _checked_party(fields: dict[str, Any]) -> dict[str, Any]:
+    name = str(fields.get("name") or "").strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"name: 1 to {MAX_NAME_LENGTH} characters")
+    country = str(fields.get("country_code") or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise InvalidInput("countryCode: an ISO 3166-1 alpha-2 code, e.g. NL")
+    party = str(fields.get("party_id") or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{3}", party):
+        raise InvalidInput("partyId: 3 letters or digits, e.g. ABC")
+    role = PartnerRole(fields.get("role") or PartnerRole.EMSP)
+    if role not in PARTNER_ROLES:
+        raise InvalidInput("role: EMSP, HUB, NSP or SCSP")
+    return {
+        "name": name,
+        "country_code": country,
+        "party_id": party,
+        "roles": repository.roles_json(
+            [PartyRole(role=role.value, country_code=country, party_id=party, name=name)]
+        ),
+    }
+
+
+async def _own_identity(organization_id: int) -> PartyRole:
+    name, country, party = await repository.organization_identity(organization_id)
+    if country is None or party is None:
+        raise InvalidInput(
+            "the organization has no roaming identity yet: set its countryCode and partyId"
+        )
+    return PartyRole(role=PartnerRole.CPO.value, country_code=country, party_id=party, name=name)
+
+
+async def _add_partner(
+    uow: UnitOfWork, organization_id: int, fields: dict[str, Any]
+) -> IssuedPartner:
+    values = _checked_party(fields)
+    token_a = new_token()
+    async with uow:
+        await _own_identity(organization_id)
+        if await repository.party_taken(
+            organization_id, values["country_code"], values["party_id"]
+        ):
+            raise AlreadyExists(
+                f"{values['country_code']}*{values['party_id']} is a partner already"
+            )
+        partner_id = await repository.create_partner(
+            organization_id,
+            {
+                **values,
+                "status": PartnerStatus.PENDING.value,
+                "registration_token_hash": digest(token_a),
+            },
+        )
+        partner = await repository.partner_by_id(partner_id)
+    assert partner is not None
+    return IssuedPartner(partner=partner, token_a=token_a)
+
+
+async def create_partner(
+    uow: UnitOfWork, principal: Principal, fields: dict[str, Any]
+) -> IssuedPartner:
+    """A partner who will register with us: the token A to hand over (shown only here)."""
+    require(principal, Permission.MANAGE)
+    return await _add_partner(uow, principal.organization_id, fields)
+
+
+async def provision_partner(
+    uow: UnitOfWork, organization_slug: str, fields: dict[str, Any]
+) -> IssuedPartner:
+    """The same, from the command line."""
+    async with uow:
+        organization_id = await repository.organization_id_by_slug(organization_slug)
+    if organization_id is None:
+        raise NotFound(f"no organization {organization_slug!r}")
+    return await _add_partner(uow, organization_id, fields)
+
+
+async def calling_partner(tokens: Sequence[str]) -> tuple[CallingPartner, str] | None:
+    """Who calls with one of these tokens (the header's value, decoded or as it is) and the
+    token that matched; None for no partner or a suspended one."""
+    digests = {digest(token): token for token in tokens}
+    found = await repository.partner_with_token(list(digests))
+    if found is None:
+        return None
+    caller, matched = found
+    return caller, digests[matched]
+
+
+def _party_of(caller: CallingPartner, theirs: PeerCredentials) -> PartyRole:
+    """The role in their credentials that is the party the token was issued to."""
+    for role in theirs.roles:
+        same = (role.country_code.upper(), role.party_id.upper())
+        if same == (caller.country_code, caller.party_id):
+            return role
+    raise InvalidInput(
+        f"roles: none is {caller.country_code}*{caller.party_id}, the party this token is for"
+    )
+
+
+async def accept_registration(
+    unit_of_work: UnitOfWorkFactory,
+    peers: RoamingPeers,
+    caller: CallingPartner,
+    token: str,
+    theirs: PeerCredentials,
+    *,
+    update: bool,
+) -> Registration:
+    """The partner's credentials (POST with token A, or PUT to update once registered): their
+    endpoints are looked up with their token, then ours are answered with a new token for
+    them; the token they called with stops working."""
+    if update != caller.registered:
+        raise RegistrationState(
+            "registered already: update the credentials with PUT"
+            if caller.registered
+            else "not registered yet: register with POST"
+        )
+    party = _party_of(caller, theirs)
+    version = await peers.discover(theirs.url, theirs.token)
+    identity = await _own_identity(caller.organization_id)
+    ours = new_token()
+    async with unit_of_work():
+        changed = await repository.update_partner(
+            caller.partner_id,
+            {
+                **_registered_values(version, theirs),
+                "name": party.name[:MAX_NAME_LENGTH] or caller.party_id,
+                "incoming_token_hash": digest(ours),
+                "registration_token_hash": None,
+            },
+            token_digest=digest(token),
+        )
+    if not changed:
+        raise RegistrationState("the token was replaced meanwhile by another handshake")
+    return Registration(token=ours, identity=identity)
+
+
+def _registered_values(version: PeerVersion, theirs: PeerCredentials) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "versions_url": theirs.url,
+        "endpoints": repository.endpoints_json(version.endpoints),
+        "roles": repository.roles_json(theirs.roles),
+        "outgoing_token": theirs.token,
+        "status": PartnerStatus.CONNECTED.value,
+        "registered_at": utcnow(),
+    }
+
+
+async def current_registration(caller: CallingPartner, token: str) -> Registration:
+    """Our credentials as the partner sees them: the token it calls us with."""
+    if not caller.registered:
+        raise RegistrationState("not registered yet: register with POST")
+    return Registration(token=token, identity=await _own_identity(caller.organization_id))
+
+
+async def unregister(unit_of_work: UnitOfWorkFactory, caller: CallingPartner, token: str) -> None:
+    """The partner ends the connection: no token works any more, in either direction, until
+    a new token A is issued."""
+    if not caller.registered:
+        raise RegistrationState("not registered yet: nothing to unregister")
+    async with unit_of_work():
+        await repository.update_partner(
+            caller.partner_id,
+            {
+                "incoming_token_hash": None,
+                "outgoing_token": None,
+                "status": PartnerStatus.PENDING.value,
+            },
+            token_digest=digest(token),
+        )
+
+
+async def register_partner(
+    unit_of_work: UnitOfWorkFactory,
+    principal: Principal,
+    peers: RoamingPeers,
+    outbound: OutboundPolicy,
+    fields: dict[str, Any],
+) -> PartnerView:
+    """Register with a partner who gave us its versions URL and a token A: we find its
+    credentials endpoint, send our credentials with a new token for it, and keep the token
+    it answers with for our calls. The partner exists only if the handshake succeeds."""
+    require(principal, Permission.MANAGE)
+    values = _checked_party(fields)
+    versions_url = str(fields.get("versions_url") or "").strip()
+    outbound.check_url(versions_url, "versionsUrl")
+    token_a = str(fields.get("token_a") or "").strip()
+    if not re.fullmatch(r"[\x21-\x7e]{1,64}", token_a):
+        raise InvalidInput("tokenA: 1 to 64 printable characters without spaces")
+    organization_id = principal.organization_id
+    async with unit_of_work():
+        identity = await _own_identity(organization_id)
+        if await repository.party_taken(
+            organization_id, values["country_code"], values["party_id"]
+        ):
+            raise AlreadyExists(
+                f"{values['country_code']}*{values['party_id']} is a partner already"
+            )
+    version = await peers.discover(versions_url, token_a)
+    credentials_url = version.url_of("credentials")
+    if credentials_url is None:
+        raise MissingEndpoints("the partner's version details list no credentials endpoint")
+    token_b = new_token()
+    # The partner checks our endpoints with token B before it answers: the row must exist.
+    async with unit_of_work():
+        partner_id = await repository.create_partner(
+            organization_id,
+            {
+                **values,
+                "status": PartnerStatus.PENDING.value,
+                "versions_url": versions_url,
+                "incoming_token_hash": digest(token_b),
+            },
+        )
+    try:
+        theirs = await peers.exchange_credentials(
+            credentials_url, token_a, own_credentials(peers, token_b, identity)
+        )
+    except BaseException:
+        async with unit_of_work():
+            await repository.delete_partner(partner_id)
+        raise
+    async with unit_of_work():
+        await repository.set_partner(
+            partner_id, {**_registered_values(version, theirs), "versions_url": versions_url}
+        )
+        partner = await repository.partner_by_id(partner_id)
+    assert partner is not None
+    return partner

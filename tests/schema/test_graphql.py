@@ -78,6 +78,7 @@ BOUNDED_LISTS = {
     "StationFigures.byStatus",
     "StationFigures.connectorsByStatus",
     "StationsImported.lines",
+    "Partner.endpoints",  # one per OCPI module, at most 64 kept
 }
 
 

@@ -1,0 +1,30 @@
+"""Expected failures of the roaming domain; the OCPI adapter maps each to its status code."""
+
+from __future__ import annotations
+
+from app.errors import CPMSError
+
+
+class PartnerUnreachable(CPMSError):
+    """The partner's platform did not answer as OCPI says (down, refused, not OCPI)."""
+
+    code = "partner_unreachable"
+
+
+class NoCommonVersion(CPMSError):
+    """The partner offers no OCPI version this installation speaks."""
+
+    code = "unsupported_version"
+
+
+class MissingEndpoints(CPMSError):
+    """The partner's version details lack an endpoint the handshake needs."""
+
+    code = "missing_endpoints"
+
+
+class RegistrationState(CPMSError):
+    """A credentials call that does not fit the partner's state: POST when registered
+    already, PUT or DELETE before registering."""
+
+    code = "registration_state"

@@ -1,0 +1,34 @@
+"""The port through which the roaming domain talks to partners' platforms.
+
+The domain decides whom to call and what to keep; the protocol adapter (`ocpi/`) implements
+this port (the wire format, the HTTP calls, the outbound URL rule) and `app/main.py` wires it
+in, as `ChargerGateway` is for chargers."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from app.roaming.models import PartyRole, PeerCredentials, PeerVersion
+
+
+class RoamingPeers(Protocol):
+    async def discover(self, versions_url: str, token: str) -> PeerVersion:
+        """The version both sides speak and the partner's endpoints for it; raises
+        PartnerUnreachable or NoCommonVersion."""
+        ...
+
+    async def exchange_credentials(
+        self, credentials_url: str, token: str, ours: PeerCredentials, *, update: bool = False
+    ) -> PeerCredentials:
+        """Send our credentials to the partner's credentials endpoint (POST, or PUT to update),
+        authenticated with `token`; the partner's credentials in return. Raises
+        PartnerUnreachable."""
+        ...
+
+    def own_versions_url(self) -> str:
+        """Where partners find our versions."""
+        ...
+
+
+def own_credentials(peers: RoamingPeers, token: str, identity: PartyRole) -> PeerCredentials:
+    return PeerCredentials(token=token, url=peers.own_versions_url(), roles=(identity,))

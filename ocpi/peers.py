@@ -1,0 +1,172 @@
+"""Our calls to partners' OCPI platforms: the roaming domain's `RoamingPeers` port.
+
+Every call goes through the outbound rule (`app.outbound`: https, no inward address, checked
+again at send time), carries `Authorization: Token <base64>` and fresh request and correlation
+ids, and reads at most `CPMS_OCPI_MAX_RESPONSE_BYTES` of the answer, which must be an OCPI
+envelope with status 1000 whose data is the object the spec says."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from app.outbound import OutboundPolicy
+from app.roaming.errors import NoCommonVersion, PartnerUnreachable
+from app.roaming.models import PartnerEndpoint, PartyRole, PeerCredentials, PeerVersion
+from ocpi.envelope import CORRELATION_ID, REQUEST_ID
+from ocpi.v221.models import (
+    VERSION,
+    BusinessDetails,
+    Credentials,
+    CredentialsRole,
+    Envelope,
+    Role,
+    Version,
+    VersionDetails,
+)
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+_VERSIONS = TypeAdapter(list[Version])
+VERSIONS_PATH = "/ocpi/versions"
+
+
+def authorization(token: str) -> str:
+    return "Token " + base64.b64encode(token.encode()).decode()
+
+
+def credentials_of(model: Credentials) -> PeerCredentials:
+    return PeerCredentials(
+        token=model.token,
+        url=model.url,
+        roles=tuple(
+            PartyRole(
+                role=role.role.value,
+                country_code=role.country_code.upper(),
+                party_id=role.party_id.upper(),
+                name=role.business_details.name,
+            )
+            for role in model.roles
+        ),
+    )
+
+
+def credentials_model(credentials: PeerCredentials) -> Credentials:
+    return Credentials(
+        token=credentials.token,
+        url=credentials.url,
+        roles=[
+            CredentialsRole(
+                role=Role(role.role),
+                business_details=BusinessDetails(name=role.name[:100]),
+                party_id=role.party_id,
+                country_code=role.country_code,
+            )
+            for role in credentials.roles
+        ],
+    )
+
+
+class OcpiPeers:
+    def __init__(
+        self,
+        outbound: OutboundPolicy,
+        public_base_url: str,
+        timeout_s: float,
+        max_response_bytes: int,
+    ) -> None:
+        self._outbound = outbound
+        self._base = public_base_url
+        self._timeout_s = timeout_s
+        self._max_bytes = max_response_bytes
+
+    def own_versions_url(self) -> str:
+        return self._base + VERSIONS_PATH
+
+    async def discover(self, versions_url: str, token: str) -> PeerVersion:
+        self._outbound.check_url(versions_url, "the versions URL")
+        async with self._outbound.client(self._timeout_s) as client:
+            listed = await self._call(client, "GET", versions_url, token)
+            versions = self._parse(_VERSIONS, listed, versions_url)
+            chosen = next((each for each in versions if each.version == VERSION), None)
+            if chosen is None:
+                offered = ", ".join(each.version for each in versions) or "none"
+                raise NoCommonVersion(f"the partner offers OCPI {offered}; we speak {VERSION}")
+            self._outbound.check_url(chosen.url, "the version details URL")
+            details = self._parse(
+                TypeAdapter(VersionDetails),
+                await self._call(client, "GET", chosen.url, token),
+                chosen.url,
+            )
+        endpoints = []
+        for each in details.endpoints:
+            self._outbound.check_url(each.url, f"the {each.identifier} endpoint")
+            endpoints.append(PartnerEndpoint(each.identifier, each.role.value, each.url))
+        return PeerVersion(version=VERSION, endpoints=tuple(endpoints))
+
+    async def exchange_credentials(
+        self, credentials_url: str, token: str, ours: PeerCredentials, *, update: bool = False
+    ) -> PeerCredentials:
+        body = credentials_model(ours).model_dump(mode="json", exclude_none=True)
+        async with self._outbound.client(self._timeout_s) as client:
+            answer = await self._call(
+                client, "PUT" if update else "POST", credentials_url, token, body
+            )
+        return credentials_of(self._parse(TypeAdapter(Credentials), answer, credentials_url))
+
+    async def _call(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        token: str,
+        body: Any = None,
+    ) -> Any:
+        """The `data` of a successful OCPI answer; PartnerUnreachable for anything else."""
+        request_id = str(uuid.uuid4())
+        headers = {
+            "Authorization": authorization(token),
+            REQUEST_ID: request_id,
+            CORRELATION_ID: request_id,
+        }
+        try:
+            async with client.stream(method, url, headers=headers, json=body) as response:
+                raw = await self._read(response, url)
+        except httpx.HTTPError as error:
+            raise PartnerUnreachable(f"{method} {url}: {error or type(error).__name__}") from None
+        try:
+            answer = Envelope.model_validate(json.loads(raw))
+        except (ValueError, ValidationError):
+            raise PartnerUnreachable(
+                f"{method} {url}: HTTP {response.status_code}, not an OCPI answer"
+            ) from None
+        if response.status_code != 200 or answer.status_code != 1000:
+            raise PartnerUnreachable(
+                f"{method} {url}: HTTP {response.status_code}, OCPI {answer.status_code}"
+                + (f" ({answer.status_message})" if answer.status_message else "")
+            )
+        return answer.data
+
+    async def _read(self, response: httpx.Response, url: str) -> bytes:
+        chunks = bytearray()
+        async for chunk in response.aiter_bytes():
+            chunks += chunk
+            if len(chunks) > self._max_bytes:
+                raise PartnerUnreachable(f"{url}: the answer exceeds {self._max_bytes} bytes")
+        return bytes(chunks)
+
+    @staticmethod
+    def _parse(adapter: TypeAdapter[Any], data: Any, url: str) -> Any:
+        try:
+            return adapter.validate_python(data)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "data"
+            raise PartnerUnreachable(f"{url}: {where}: {first['msg']}") from None

@@ -1,0 +1,22 @@
+"""The OCPI endpoints, mounted under /ocpi by the composition root."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from ocpi.envelope import endpoint
+from ocpi.v221 import handlers
+from ocpi.v221.models import VERSION
+
+
+def ocpi_routes() -> list[Route]:
+    base = f"{handlers.PREFIX}/{VERSION}"
+    return [
+        Route(f"{handlers.PREFIX}/versions", endpoint(handlers.versions), methods=["GET"]),
+        Route(base, endpoint(handlers.version_details), methods=["GET"]),
+        Route(
+            f"{base}/credentials",
+            endpoint(handlers.credentials),
+            methods=["GET", "POST", "PUT", "DELETE"],
+        ),
+    ]

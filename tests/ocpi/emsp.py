@@ -1,0 +1,151 @@
+"""A test eMSP: a real HTTP server that speaks OCPI 2.2.1 from the other side, checks every
+object the CPMS sends against the OCPI object definitions, and calls the CPMS as an eMSP
+would."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+import httpx
+from aiohttp import web
+
+from ocpi.v221.models import Credentials, Envelope, VersionDetails
+from tests.conftest import free_port
+
+COUNTRY = "NL"
+PARTY = "TNM"
+
+
+def token_header(token: str, *, encoded: bool = True) -> dict[str, str]:
+    value = base64.b64encode(token.encode()).decode() if encoded else token
+    return {"Authorization": f"Token {value}"}
+
+
+def envelope(data: Any = None, status_code: int = 1000) -> dict[str, Any]:
+    body: dict[str, Any] = {"status_code": status_code, "timestamp": "2026-12-07T00:00:00Z"}
+    if data is not None:
+        body["data"] = data
+    return body
+
+
+def data_of(response: httpx.Response) -> Any:
+    """The data of a CPMS answer, after checking the envelope is OCPI's."""
+    return Envelope.model_validate(response.json()).data
+
+
+class Emsp:
+    def __init__(self, country: str = COUNTRY, party: str = PARTY) -> None:
+        self.country = country
+        self.party = party
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}/ocpi"
+        self.token_a = secrets.token_urlsafe(16)  # what the CPMS registers with us with
+        self.accepted = {self.token_a}  # tokens the CPMS may call us with
+        self.cpms_token: str | None = None  # what we call the CPMS with
+        self.token_b: str | None = None  # what the CPMS calls us with, when we registered
+        self.calls: list[tuple[str, str, str | None]] = []  # method, path, token
+        self.received_credentials: list[Credentials] = []
+        self.cpms_versions_checked: list[int] = []  # HTTP status of our look at the CPMS
+        self._runner: web.AppRunner | None = None
+
+    # --- the server side: what the CPMS calls ---
+
+    def credentials(self, token: str) -> dict[str, Any]:
+        return {
+            "token": token,
+            "url": f"{self.base}/versions",
+            "roles": [
+                {
+                    "role": "EMSP",
+                    "business_details": {"name": "Test Mobility"},
+                    "party_id": self.party,
+                    "country_code": self.country,
+                }
+            ],
+        }
+
+    def _token(self, request: web.Request) -> str | None:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Token":
+            return None
+        return base64.b64decode(value).decode()
+
+    def _authorized(self, request: web.Request) -> str | None:
+        token = self._token(request)
+        self.calls.append((request.method, request.path, token))
+        return token if token in self.accepted else None
+
+    async def _versions(self, request: web.Request) -> web.Response:
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        return web.json_response(
+            envelope(
+                [
+                    {"version": "2.1.1", "url": f"{self.base}/2.1.1"},
+                    {"version": "2.2.1", "url": f"{self.base}/2.2.1"},
+                ]
+            )
+        )
+
+    async def _details(self, request: web.Request) -> web.Response:
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        base = f"{self.base}/2.2.1"
+        endpoints = [
+            {"identifier": "credentials", "role": "SENDER", "url": f"{base}/credentials"},
+            {"identifier": "locations", "role": "RECEIVER", "url": f"{base}/locations"},
+            {"identifier": "tokens", "role": "SENDER", "url": f"{base}/tokens"},
+        ]
+        return web.json_response(envelope({"version": "2.2.1", "endpoints": endpoints}))
+
+    async def _credentials(self, request: web.Request) -> web.Response:
+        token = self._authorized(request)
+        if token is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        theirs = Credentials.model_validate(await request.json())
+        self.received_credentials.append(theirs)
+        # Before answering, look at the CPMS's versions with the token it gave us.
+        async with httpx.AsyncClient() as client:
+            looked = await client.get(theirs.url, headers=token_header(theirs.token))
+        self.cpms_versions_checked.append(looked.status_code)
+        self.cpms_token = theirs.token
+        ours = secrets.token_urlsafe(24)
+        self.accepted = {ours}  # token A, and any token before, stop working
+        return web.json_response(envelope(self.credentials(ours)))
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/ocpi/versions", self._versions)
+        app.router.add_get("/ocpi/2.2.1", self._details)
+        app.router.add_route("*", "/ocpi/2.2.1/credentials", self._credentials)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # --- the client side: the eMSP registering with the CPMS ---
+
+    async def register_with(self, versions_url: str, token_a: str) -> dict[str, Any]:
+        """OCPI 2.2.1 §7 as the sender: versions, details, then our credentials with a new
+        token B; the CPMS's credentials (with token C) in return."""
+        async with httpx.AsyncClient() as client:
+            versions = data_of(await client.get(versions_url, headers=token_header(token_a)))
+            chosen = next(each for each in versions if each["version"] == "2.2.1")
+            details = VersionDetails.model_validate(
+                data_of(await client.get(chosen["url"], headers=token_header(token_a)))
+            )
+            url = next(e.url for e in details.endpoints if e.identifier == "credentials")
+            token_b = self.token_b = secrets.token_urlsafe(24)
+            self.accepted = {token_b}
+            answer = await client.post(
+                url, json=self.credentials(token_b), headers=token_header(token_a)
+            )
+        assert answer.status_code == 200, answer.text
+        theirs = Credentials.model_validate(data_of(answer))
+        self.cpms_token = theirs.token
+        return theirs.model_dump()
