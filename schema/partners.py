@@ -16,11 +16,12 @@ from app.roaming import service as roaming
 from app.roaming.models import PartnerView
 from schema.context import Context
 from schema.enums import EndpointRole, PartnerRole, PartnerStatus
-from schema.ids import nodes_by_id
+from schema.ids import local_id, nodes_by_id
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
     NotAuthenticatedError,
+    NotFoundError,
     NotPermittedError,
     PartnerError,
     problem,
@@ -136,6 +137,17 @@ RegisterPartnerResult = Annotated[
 ]
 
 
+@strawberry.type
+class PartnerSaved:
+    partner: Partner
+
+
+PartnerResult = Annotated[
+    PartnerSaved | NotAuthenticatedError | NotPermittedError | NotFoundError | InvalidInputError,
+    strawberry.union("PartnerResult"),
+]
+
+
 def _fields(input: CreatePartnerInput | RegisterPartnerInput) -> dict[str, object]:
     return {name: getattr(input, name) for name in vars(input)}
 
@@ -184,3 +196,32 @@ class PartnerMutation:
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
         return PartnerRegistered(partner=Partner.from_model(partner))
+
+    @strawberry.mutation(
+        description="Suspend a roaming partner (admin): its tokens are refused at once and "
+        "nothing is sent to it until it is resumed."
+    )
+    async def suspend_partner(self, info: Info[Context, None], id: relay.GlobalID) -> PartnerResult:
+        return await _suspend(info, id, suspended=True)
+
+    @strawberry.mutation(
+        description="Resume a suspended roaming partner (admin): connected again if it had "
+        "registered, else waiting for its registration."
+    )
+    async def resume_partner(self, info: Info[Context, None], id: relay.GlobalID) -> PartnerResult:
+        return await _suspend(info, id, suspended=False)
+
+
+async def _suspend(
+    info: Info[Context, None], id: relay.GlobalID, *, suspended: bool
+) -> PartnerResult:
+    try:
+        partner = await roaming.suspend_partner(
+            info.context.runtime.unit_of_work(),
+            info.context.principal,
+            local_id(id, "Partner") or 0,
+            suspended=suspended,
+        )
+    except CPMSError as error:
+        return problem(error)  # type: ignore[return-value]
+    return PartnerSaved(partner=Partner.from_model(partner))

@@ -149,6 +149,12 @@ async def set_partner(partner_id: int, values: dict[Any, Any]) -> None:
     await Partner.update(values).where(Partner.id == partner_id)
 
 
+async def has_outgoing_token(partner_id: int) -> bool:
+    return await Partner.exists().where(
+        (Partner.id == partner_id) & Partner.outgoing_token.is_not_null()
+    )
+
+
 async def delete_partner(partner_id: int) -> None:
     await Partner.delete().where(Partner.id == partner_id)
 

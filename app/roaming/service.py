@@ -291,3 +291,25 @@ async def register_partner(
         partner = await repository.partner_by_id(partner_id)
     assert partner is not None
     return partner
+
+
+async def suspend_partner(
+    uow: UnitOfWork, principal: Principal, partner_id: int, *, suspended: bool = True
+) -> PartnerView:
+    """Suspend a partner (its tokens are refused at once, on every node, and nothing is sent
+    to it), or resume it: connected again if it had registered, else waiting to."""
+    require(principal, Permission.MANAGE)
+    async with uow:
+        found = await repository.partners_by_ids(principal.organization_id, [partner_id])
+        if not found:
+            raise NotFound(f"no partner {partner_id}")
+        if suspended:
+            status = PartnerStatus.SUSPENDED
+        elif await repository.has_outgoing_token(partner_id):
+            status = PartnerStatus.CONNECTED
+        else:
+            status = PartnerStatus.PENDING
+        await repository.set_partner(partner_id, {"status": status.value})
+        partner = await repository.partner_by_id(partner_id)
+    assert partner is not None
+    return partner

@@ -277,3 +277,33 @@ async def test_partner_add_prints_what_the_partner_needs(
     assert ours["roles"][0]["party_id"] == "ACM"
     row = await Partner.select(Partner.country_code, Partner.party_id, Partner.status).first()
     assert row == {"country_code": "NL", "party_id": "TNM", "status": "connected"}
+
+
+SUSPEND = """
+mutation ($id: ID!) { suspendPartner(id: $id) {
+  __typename ... on PartnerSaved { partner { status } } ... on UserError { code } } }
+"""
+RESUME = """
+mutation ($id: ID!) { resumePartner(id: $id) {
+  __typename ... on PartnerSaved { partner { status } } ... on UserError { code } } }
+"""
+
+
+async def test_a_suspended_partner_is_refused_until_resumed(live_server, cpo, api_key, emsp):
+    admin = await api_key(TEST_ORGANIZATION, "admin")
+    created = await create_partner(live_server, admin)
+    partner_id = created["partner"]["id"]
+    token_c = (await emsp.register_with(created["versionsUrl"], created["tokenA"]))["token"]
+    url = f"{live_server.http}/ocpi/2.2.1/credentials"
+    async with httpx.AsyncClient() as client:
+        suspended = await graphql(live_server, SUSPEND, {"id": partner_id}, admin)
+        assert suspended["data"]["suspendPartner"]["partner"]["status"] == "SUSPENDED"
+        assert (await client.get(url, headers=token_header(token_c))).status_code == 401
+        resumed = await graphql(live_server, RESUME, {"id": partner_id}, admin)
+        assert resumed["data"]["resumePartner"]["partner"]["status"] == "CONNECTED"
+        assert (await client.get(url, headers=token_header(token_c))).status_code == 200
+    viewer = await api_key(TEST_ORGANIZATION, "viewer")
+    refused = await graphql(live_server, SUSPEND, {"id": partner_id}, viewer)
+    assert refused["data"]["suspendPartner"]["__typename"] == "NotPermittedError"
+    other = await graphql(live_server, SUSPEND, {"id": "UGFydG5lcjo5OTk5"}, admin)  # Partner:9999
+    assert other["data"]["suspendPartner"]["code"] == "not_found"
