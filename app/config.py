@@ -203,6 +203,12 @@ class Settings(BaseSettings):
     ocpi_timeout_s: float = Field(
         default=15, gt=0, le=120, description="how long one call to a roaming partner may take"
     )
+    ocpi_page_limit: int = Field(
+        default=1000,
+        ge=10,
+        le=10_000,
+        description="the most objects an OCPI list answer holds (X-Limit); partners page on",
+    )
     ocpi_max_response_bytes: int = Field(
         default=16_777_216,
         ge=65_536,

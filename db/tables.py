@@ -141,6 +141,11 @@ class Site(Table):
     grid_capacity_a = Integer(null=True, default=None)  # per phase, for load balancing
     opening_hours = JSON(null=True, default=None)  # OCPI Hours object; None: 24/7
     created_at = _created()
+    # Roaming: whether partners may show the site to their drivers (OCPI Location.publish),
+    # its energy mix (OCPI EnergyMix), and when what partners see of it last changed.
+    publish = Boolean(default=True)
+    energy_mix = JSON(null=True, default=None)
+    updated_at = _optional_time()  # None: not changed since it was created
 
 
 class ChargingStation(Table):

@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -96,21 +97,30 @@ def request_ids(request: Request) -> dict[str, str]:
     return {REQUEST_ID: request_id[:255], CORRELATION_ID: correlation_id[:255]}
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A success with headers of its own (a page's Link, X-Total-Count, X-Limit)."""
+
+    data: Any
+    headers: dict[str, str]
+
+
 Handler = Callable[[Request], Awaitable[Any]]
 
 
 def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """An OCPI endpoint: the handler returns the `data` of a success (or a Response of its
-    own) or raises OcpiError / CPMSError; every answer is an envelope with the request ids."""
+    """An OCPI endpoint: the handler returns the `data` of a success (or an Answer with
+    headers) or raises OcpiError / CPMSError; every answer is an envelope with the request
+    ids."""
 
     async def answer(request: Request) -> Response:
         headers = request_ids(request)
         http_status = 200
         try:
             result = await handler(request)
-            if isinstance(result, Response):
-                result.headers.update(headers)
-                return result
+            if isinstance(result, Answer):
+                headers.update(result.headers)
+                result = result.data
             body = envelope(result)
         except OcpiError as error:
             body, http_status = envelope(None, error.status, error.message), error.http_status

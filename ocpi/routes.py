@@ -19,4 +19,13 @@ def ocpi_routes() -> list[Route]:
             endpoint(handlers.credentials),
             methods=["GET", "POST", "PUT", "DELETE"],
         ),
+        Route(f"{base}/locations", endpoint(handlers.location_list), methods=["GET"]),
+        *(
+            Route(f"{base}/locations/{path}", endpoint(handlers.location_object), methods=["GET"])
+            for path in (
+                "{location_id}",
+                "{location_id}/{evse_uid}",
+                "{location_id}/{evse_uid}/{connector_id}",
+            )
+        ),
     ]

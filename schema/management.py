@@ -40,6 +40,11 @@ class SiteInput:
     latitude: Decimal | None = UNSET
     longitude: Decimal | None = UNSET
     grid_capacity_a: int | None = strawberry.field(default=UNSET, description="Per phase.")
+    publish: bool | None = strawberry.field(
+        default=UNSET,
+        description="Whether roaming partners may show the site to their drivers (default "
+        "true); an unpublished site is still sent to them, marked so (OCPI publish).",
+    )
 
 
 @strawberry.input

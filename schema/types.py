@@ -361,6 +361,9 @@ class Site(relay.Node):
     latitude: Decimal | None
     longitude: Decimal | None
     time_zone: str
+    publish: bool = strawberry.field(
+        description="Roaming partners may show the site to their drivers (OCPI publish)."
+    )
 
     @classmethod
     def from_model(cls, model: SiteView) -> Site:
@@ -374,6 +377,7 @@ class Site(relay.Node):
             latitude=model.latitude,
             longitude=model.longitude,
             time_zone=model.time_zone,
+            publish=model.publish,
         )
 
     @classmethod

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from app.stations.models import SiteNetwork
+
 # The OCPI version this installation speaks (the handshake agrees on it).
 OCPI_VERSION = "2.2.1"
 
@@ -117,3 +119,14 @@ class Registration:
 
     token: str
     identity: PartyRole
+
+
+@dataclass(frozen=True, slots=True)
+class Locations:
+    """Sites as a partner sees them: what they are made of, the tariff its drivers pay at
+    each connector (code by connector id) and the operator they belong to."""
+
+    operator: PartyRole
+    sites: list[SiteNetwork]
+    tariff_codes: dict[int, str]
+    total: int  # of the whole selection, not only these

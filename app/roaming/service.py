@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from app.auth.access import Permission, require
@@ -25,6 +26,7 @@ from app.roaming.errors import MissingEndpoints, RegistrationState
 from app.roaming.models import (
     CallingPartner,
     IssuedPartner,
+    Locations,
     PartnerRole,
     PartnerStatus,
     PartnerView,
@@ -34,6 +36,9 @@ from app.roaming.models import (
     Registration,
 )
 from app.roaming.peers import RoamingPeers, own_credentials
+from app.stations import service as stations
+from app.tariffs import service as tariffs
+from app.tariffs.models import ConnectorPlace
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -313,3 +318,40 @@ async def suspend_partner(
         partner = await repository.partner_by_id(partner_id)
     assert partner is not None
     return partner
+
+
+async def _locations(caller: CallingPartner, site_ids: Sequence[int], total: int) -> Locations:
+    networks = await stations.site_networks(caller.organization_id, site_ids)
+    places = [
+        ConnectorPlace(network.site.id, connector.station_id, connector.id)
+        for network in networks
+        for connector in network.connectors
+    ]
+    return Locations(
+        operator=await _own_identity(caller.organization_id),
+        sites=networks,
+        tariff_codes=await tariffs.tariff_codes_at(
+            caller.organization_id, places, caller.partner_id
+        ),
+        total=total,
+    )
+
+
+async def locations(
+    caller: CallingPartner,
+    changed_from: datetime | None,
+    changed_to: datetime | None,
+    offset: int,
+    limit: int,
+) -> Locations:
+    """A page of the sites partners can be told about, oldest first, optionally only those
+    that changed in [changed_from, changed_to)."""
+    site_ids = await stations.locatable_site_ids(caller.organization_id, changed_from, changed_to)
+    return await _locations(caller, site_ids[offset : offset + limit], len(site_ids))
+
+
+async def location(caller: CallingPartner, site_id: int) -> Locations:
+    """One site, if partners can be told about it (NotFound otherwise)."""
+    if not await stations.is_locatable(caller.organization_id, site_id):
+        raise NotFound(f"no location {site_id}")
+    return await _locations(caller, [site_id], 1)

@@ -45,6 +45,7 @@ SITE_FIELDS = (
     "latitude",
     "longitude",
     "grid_capacity_a",
+    "publish",
 )
 STATION_FIELDS = (
     "name",
@@ -147,6 +148,8 @@ def _site_values(fields: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"cannot set {', '.join(sorted(unknown))}")
     if "name" in fields and not str(fields["name"] or "").strip():
         raise InvalidInput("a site needs a name")
+    if "publish" in fields and fields["publish"] is None:
+        raise InvalidInput("publish: true or false")
     return fields
 
 

@@ -24,6 +24,10 @@ class SiteView:
     latitude: Decimal | None
     longitude: Decimal | None
     time_zone: str
+    publish: bool = True  # partners may show it to their drivers
+    opening_hours: dict[str, Any] | None = None  # OCPI Hours; None: always open
+    energy_mix: dict[str, Any] | None = None  # OCPI EnergyMix, when known
+    changed_at: datetime | None = None  # when what partners see of the site itself changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,3 +372,21 @@ class StationEvent:
     cleared: bool = False  # the problem it reported is gone
     tech_code: str | None = None
     tech_info: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteNetwork:
+    """A site with everything charging there: what a roaming Location is made of."""
+
+    site: SiteView
+    stations: list[StationView]
+    evses: list[EvseView]  # of those stations, by station and EVSE number
+    connectors: list[ConnectorView]  # of those stations, by station, EVSE and number
+
+    @property
+    def last_updated(self) -> datetime | None:
+        """When what partners see of the site last changed: the site, or a status."""
+        moments = [each.status_updated_at for each in self.connectors if each.status_updated_at]
+        if self.site.changed_at is not None:
+            moments.append(self.site.changed_at)
+        return max(moments, default=None)

@@ -10,6 +10,7 @@ from typing import Any
 from piccolo.columns import Varchar
 from piccolo.columns.combination import Combinable, Where
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.query import Max
 
 from app.heartbeat import DEFAULT_HEARTBEAT_INTERVAL_S
 from app.pagination import Page, PageRequest
@@ -30,7 +31,7 @@ from app.stations.models import (
     StationView,
     StatusReport,
 )
-from app.timeparse import utcnow
+from app.timeparse import parse_timestamp, utcnow
 from db.paging import page_by_id, page_by_key
 from db.tables import (
     ChargingSession,
@@ -58,6 +59,11 @@ _SITE_COLUMNS = (
     Site.latitude,
     Site.longitude,
     Site.time_zone,
+    Site.publish,
+    Site.opening_hours,
+    Site.energy_mix,
+    Site.created_at,
+    Site.updated_at,
 )
 _STATION_COLUMNS = (
     ChargingStation.id,
@@ -102,6 +108,11 @@ _EVSE_COLUMNS = (Evse.id, Evse.station, Evse.evse_id, Evse.evse_uid, Evse.max_po
 
 def _site(row: dict[str, Any]) -> SiteView:
     row["organization_id"] = row.pop("organization")
+    created_at, updated_at = row.pop("created_at"), row.pop("updated_at")
+    row["changed_at"] = updated_at or created_at
+    for name in ("opening_hours", "energy_mix"):
+        if isinstance(row[name], str):
+            row[name] = json.loads(row[name])
     return SiteView(**row)
 
 
@@ -990,11 +1001,67 @@ async def update_site(
     organization_id: int, site_id: int, values: dict[str, Any]
 ) -> SiteView | None:
     if values:
-        await Site.update({getattr(Site, name): value for name, value in values.items()}).where(
+        changes = {getattr(Site, name): value for name, value in values.items()}
+        await Site.update({**changes, Site.updated_at: utcnow()}).where(
             (Site.organization == organization_id) & (Site.id == site_id)
         )
     found = await sites_by_ids(organization_id, [site_id])
     return found[0] if found else None
+
+
+def _locatable(organization_id: int) -> Combinable:
+    """Sites partners can be told about: an address, a city, coordinates and a station."""
+    return (
+        (Site.organization == organization_id)
+        & Site.address.is_not_null()
+        & Site.city.is_not_null()
+        & Site.latitude.is_not_null()
+        & Site.longitude.is_not_null()
+        & Site.id.is_in(
+            ChargingStation.select(ChargingStation.site).where(
+                (ChargingStation.organization == organization_id)
+                & ChargingStation.site.is_not_null()
+            )
+        )
+    )
+
+
+async def locatable_sites(organization_id: int) -> list[tuple[int, datetime]]:
+    """Every locatable site's id and when the site itself changed, in the order they were
+    added."""
+    rows = (
+        await Site.select(Site.id, Site.created_at, Site.updated_at)
+        .where(_locatable(organization_id))
+        .order_by(Site.id)
+    )
+    return [(row["id"], row["updated_at"] or row["created_at"]) for row in rows]
+
+
+async def is_locatable(organization_id: int, site_id: int) -> bool:
+    return await Site.exists().where(_locatable(organization_id) & (Site.id == site_id))
+
+
+async def latest_statuses_by_site(organization_id: int) -> dict[int, datetime]:
+    """Per site, when one of its connectors last reported a status."""
+    latest = Max(Connector.status_updated_at, alias="latest")
+    site = Connector.station.site.as_alias("site")
+    rows = (
+        await Connector.select(site, latest)
+        .where(
+            (Connector.station.organization == organization_id)
+            & Connector.station.site.is_not_null()
+            & Connector.status_updated_at.is_not_null()
+        )
+        .group_by(Connector.station.site)
+    )
+    # An aggregate keeps no column type: SQLite gives the stored text back.
+    return {
+        row["site"]: parse_timestamp(row["latest"])
+        if isinstance(row["latest"], str)
+        else row["latest"]
+        for row in rows
+        if row["latest"] is not None
+    }
 
 
 async def delete_site(organization_id: int, site_id: int) -> bool:

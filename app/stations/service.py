@@ -45,6 +45,7 @@ from app.stations.models import (
     ReservationFilter,
     ReservationView,
     SigningRefusal,
+    SiteNetwork,
     SiteView,
     StationEvent,
     StationFilter,
@@ -221,6 +222,55 @@ async def connectors_by_station_ids(
     for connector in connectors:
         grouped[connector.station_id].append(connector)
     return grouped
+
+
+async def locatable_site_ids(
+    organization_id: int, changed_from: datetime | None = None, changed_to: datetime | None = None
+) -> list[int]:
+    """The sites roaming partners can be told about (an address, a city, coordinates and a
+    station), in the order they were added; with a window, only those whose last change
+    (the site, or a status reported there) falls in [changed_from, changed_to)."""
+    sites = await repository.locatable_sites(organization_id)
+    if changed_from is None and changed_to is None:
+        return [site_id for site_id, _ in sites]
+    statuses = await repository.latest_statuses_by_site(organization_id)
+    found = []
+    for site_id, changed in sites:
+        latest = max(changed, statuses.get(site_id, changed))
+        if (changed_from is None or latest >= changed_from) and (
+            changed_to is None or latest < changed_to
+        ):
+            found.append(site_id)
+    return found
+
+
+async def is_locatable(organization_id: int, site_id: int) -> bool:
+    """Whether roaming partners can be told about this site."""
+    return await repository.is_locatable(organization_id, site_id)
+
+
+async def site_networks(organization_id: int, site_ids: Sequence[int]) -> list[SiteNetwork]:
+    """These sites with their stations, EVSEs and connectors, in the order asked for."""
+    if not site_ids:
+        return []
+    sites = {site.id: site for site in await repository.sites_by_ids(organization_id, site_ids)}
+    stations = await repository.stations_by_site_ids(organization_id, list(sites))
+    station_ids = [station.id for station in stations]
+    evses = await repository.evses_by_station_ids(organization_id, station_ids)
+    connectors = await repository.connectors_by_station_ids(organization_id, station_ids)
+    site_of = {station.id: station.site_id for station in stations}
+    by_site: dict[int | None, tuple[list[Any], list[Any], list[Any]]] = defaultdict(
+        lambda: ([], [], [])
+    )
+    for station in stations:
+        by_site[station.site_id][0].append(station)
+    for evse in evses:
+        by_site[site_of[evse.station_id]][1].append(evse)
+    for connector in connectors:
+        by_site[site_of[connector.station_id]][2].append(connector)
+    return [
+        SiteNetwork(sites[site_id], *by_site[site_id]) for site_id in site_ids if site_id in sites
+    ]
 
 
 async def site_of_station(station_id: int) -> SiteView | None:

@@ -516,3 +516,12 @@ class TariffAssignmentView:
     connector_id: int | None
     token_group_id: str | None
     partner_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorPlace:
+    """Where a connector is, as tariff assignments name places."""
+
+    site_id: int | None
+    station_id: int
+    connector_id: int

@@ -193,6 +193,21 @@ async def candidate_assignments(
     return [_assignment(row) for row in rows]
 
 
+async def assignments_for_partner(
+    organization_id: int, partner_id: int | None
+) -> list[TariffAssignmentView]:
+    """Every assignment that applies to anyone, or only to this partner's drivers."""
+    partner: Combinable = TariffAssignment.partner.is_null()
+    if partner_id is not None:
+        partner = partner | (TariffAssignment.partner == partner_id)
+    rows = await TariffAssignment.select(*_ASSIGNMENT_COLUMNS).where(
+        (TariffAssignment.organization == organization_id)
+        & TariffAssignment.token_group_id.is_null()
+        & partner
+    )
+    return [_assignment(row) for row in rows]
+
+
 async def own_partner_ids(organization_id: int, partner_ids: Sequence[int]) -> set[int]:
     """Which of these roaming partners are the organization's (a tariff may be a partner's
     own: the assignment names the partner's row, as it names a site's or a station's)."""

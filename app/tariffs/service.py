@@ -15,6 +15,7 @@ from app.stations import service as stations
 from app.tariffs import calculator, repository
 from app.tariffs.models import (
     ApplicablePrices,
+    ConnectorPlace,
     TariffAssignmentView,
     TariffSnapshot,
     TariffType,
@@ -236,6 +237,46 @@ async def tariff_at(
         return None
     best = max(valid, key=_specificity)
     return tariffs[best.tariff_id]
+
+
+def _applies_at(assignment: TariffAssignmentView, place: ConnectorPlace) -> bool:
+    return (
+        (assignment.site_id is None or assignment.site_id == place.site_id)
+        and (assignment.station_id is None or assignment.station_id == place.station_id)
+        and (assignment.connector_id is None or assignment.connector_id == place.connector_id)
+    )
+
+
+async def tariff_codes_at(
+    organization_id: int,
+    places: Sequence[ConnectorPlace],
+    partner_id: int | None = None,
+    at: datetime | None = None,
+) -> dict[int, str]:
+    """The code (OCPI tariff id) of the tariff a roaming partner's drivers pay at each of these
+    connectors now, by connector id; connectors without one are left out. One query for any
+    number of connectors: the organization's assignments are few."""
+    if not places:
+        return {}
+    moment = at or utcnow()
+    assignments = await repository.assignments_for_partner(organization_id, partner_id)
+    if not assignments:
+        return {}
+    tariffs = {
+        tariff.id: tariff
+        for tariff in await repository.tariffs_by_ids(
+            organization_id, list({each.tariff_id for each in assignments})
+        )
+        if (tariff.start_at is None or tariff.start_at <= moment)
+        and (tariff.end_at is None or moment < tariff.end_at)
+    }
+    valid = [each for each in assignments if each.tariff_id in tariffs]
+    codes = {}
+    for place in places:
+        found = [each for each in valid if _applies_at(each, place)]
+        if found:
+            codes[place.connector_id] = tariffs[max(found, key=_specificity).tariff_id].code
+    return codes
 
 
 async def price_preview(

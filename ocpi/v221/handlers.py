@@ -1,4 +1,4 @@
-"""OCPI 2.2.1 endpoints of this slice: versions, version details and credentials."""
+"""OCPI 2.2.1 endpoints: versions, version details, credentials and locations."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.requests import Request
 
+from app.errors import NotFound
 from app.roaming import service as roaming
-from app.roaming.models import Registration
+from app.roaming.models import CallingPartner, PartyRole, Registration
 from app.roaming.peers import own_credentials
 from app.runtime import Runtime
 from ocpi.auth import caller
-from ocpi.envelope import OcpiError, Status, json_body
+from ocpi.envelope import Answer, OcpiError, Status, json_body
+from ocpi.pagination import PageQuery
 from ocpi.peers import credentials_model, credentials_of
+from ocpi.v221.locations import locations as to_locations
 from ocpi.v221.models import VERSION, Credentials, Endpoint, InterfaceRole, ModuleId, Version
 
 PREFIX = "/ocpi"
@@ -32,6 +35,7 @@ def _base(request: Request) -> str:
 OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
     # Errata: our own credentials endpoint is listed as SENDER.
     (ModuleId.CREDENTIALS, InterfaceRole.SENDER, "credentials"),
+    (ModuleId.LOCATIONS, InterfaceRole.SENDER, "locations"),
 ]
 
 
@@ -91,3 +95,56 @@ async def credentials(request: Request) -> Any:
         update=request.method == "PUT",
     )
     return _answer(request, registration)
+
+
+def _routing(partner: CallingPartner, operator: PartyRole) -> dict[str, str]:
+    """The hub routing headers of a functional module's answer: from us, to the caller."""
+    return {
+        "OCPI-from-country-code": operator.country_code,
+        "OCPI-from-party-id": operator.party_id,
+        "OCPI-to-country-code": partner.country_code,
+        "OCPI-to-party-id": partner.party_id,
+    }
+
+
+async def location_list(request: Request) -> Any:
+    settings = _runtime(request).settings
+    partner, _ = await caller(request)
+    query = PageQuery.of(request, settings.ocpi_page_limit)
+    page = await roaming.locations(
+        partner, query.date_from, query.date_to, query.offset, query.limit
+    )
+    data = [each.model_dump(mode="json", exclude_none=True) for each in to_locations(page)]
+    headers = query.headers(
+        request, settings.public_base_url, len(data), page.total, settings.ocpi_page_limit
+    )
+    return Answer(data, {**headers, **_routing(partner, page.operator)})
+
+
+def _site_id(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        raise OcpiError(Status.UNKNOWN_LOCATION, f"no location {text!r}", http_status=404)
+    return int(text)
+
+
+async def location_object(request: Request) -> Any:
+    """A Location, one of its EVSEs (by uid) or one of their connectors (by id)."""
+    partner, _ = await caller(request)
+    params = request.path_params
+    try:
+        found = await roaming.location(partner, _site_id(params["location_id"]))
+    except NotFound as error:
+        raise OcpiError(Status.UNKNOWN_LOCATION, error.message, http_status=404) from None
+    (shown,) = to_locations(found)
+    headers = _routing(partner, found.operator)
+    if "evse_uid" not in params:
+        return Answer(shown.model_dump(mode="json", exclude_none=True), headers)
+    evse = next((each for each in shown.evses if each.uid == params["evse_uid"]), None)
+    if evse is None:
+        raise OcpiError(Status.UNKNOWN_LOCATION, "no such EVSE at this location", 404)
+    if "connector_id" not in params:
+        return Answer(evse.model_dump(mode="json", exclude_none=True), headers)
+    connector = next((c for c in evse.connectors if c.id == params["connector_id"]), None)
+    if connector is None:
+        raise OcpiError(Status.UNKNOWN_LOCATION, "no such connector at this EVSE", 404)
+    return Answer(connector.model_dump(mode="json", exclude_none=True), headers)

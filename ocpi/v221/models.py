@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 VERSION = "2.2.1"
 
@@ -35,6 +35,10 @@ Url = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 CredentialsToken = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
 ]
+
+
+# RFC 3339 in UTC; the `Z` may be left out (OCPI reads a DateTime without one as UTC).
+DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z?$"
 
 
 def ocpi_datetime(moment: datetime) -> str:
@@ -136,3 +140,226 @@ class Envelope(OcpiModel):
     status_code: Annotated[int, Field(ge=1000, le=4999)]
     status_message: str | None = None
     timestamp: str
+
+
+# --- Locations (mod_locations.asciidoc) ---
+
+
+class EvseStatus(StrEnum):
+    AVAILABLE = "AVAILABLE"
+    BLOCKED = "BLOCKED"
+    CHARGING = "CHARGING"
+    INOPERATIVE = "INOPERATIVE"
+    OUTOFORDER = "OUTOFORDER"
+    PLANNED = "PLANNED"
+    REMOVED = "REMOVED"
+    RESERVED = "RESERVED"
+    UNKNOWN = "UNKNOWN"
+
+
+class Capability(StrEnum):
+    CHARGING_PROFILE_CAPABLE = "CHARGING_PROFILE_CAPABLE"
+    CHARGING_PREFERENCES_CAPABLE = "CHARGING_PREFERENCES_CAPABLE"
+    CHIP_CARD_SUPPORT = "CHIP_CARD_SUPPORT"
+    CONTACTLESS_CARD_SUPPORT = "CONTACTLESS_CARD_SUPPORT"
+    CREDIT_CARD_PAYABLE = "CREDIT_CARD_PAYABLE"
+    DEBIT_CARD_PAYABLE = "DEBIT_CARD_PAYABLE"
+    PED_TERMINAL = "PED_TERMINAL"
+    REMOTE_START_STOP_CAPABLE = "REMOTE_START_STOP_CAPABLE"
+    RESERVABLE = "RESERVABLE"
+    RFID_READER = "RFID_READER"
+    START_SESSION_CONNECTOR_REQUIRED = "START_SESSION_CONNECTOR_REQUIRED"
+    TOKEN_GROUP_CAPABLE = "TOKEN_GROUP_CAPABLE"
+    UNLOCK_CAPABLE = "UNLOCK_CAPABLE"
+
+
+class ConnectorType(StrEnum):
+    CHADEMO = "CHADEMO"
+    CHAOJI = "CHAOJI"
+    DOMESTIC_A = "DOMESTIC_A"
+    DOMESTIC_B = "DOMESTIC_B"
+    DOMESTIC_C = "DOMESTIC_C"
+    DOMESTIC_D = "DOMESTIC_D"
+    DOMESTIC_E = "DOMESTIC_E"
+    DOMESTIC_F = "DOMESTIC_F"
+    DOMESTIC_G = "DOMESTIC_G"
+    DOMESTIC_H = "DOMESTIC_H"
+    DOMESTIC_I = "DOMESTIC_I"
+    DOMESTIC_J = "DOMESTIC_J"
+    DOMESTIC_K = "DOMESTIC_K"
+    DOMESTIC_L = "DOMESTIC_L"
+    DOMESTIC_M = "DOMESTIC_M"
+    DOMESTIC_N = "DOMESTIC_N"
+    DOMESTIC_O = "DOMESTIC_O"
+    GBT_AC = "GBT_AC"
+    GBT_DC = "GBT_DC"
+    IEC_60309_2_SINGLE_16 = "IEC_60309_2_single_16"
+    IEC_60309_2_THREE_16 = "IEC_60309_2_three_16"
+    IEC_60309_2_THREE_32 = "IEC_60309_2_three_32"
+    IEC_60309_2_THREE_64 = "IEC_60309_2_three_64"
+    IEC_62196_T1 = "IEC_62196_T1"
+    IEC_62196_T1_COMBO = "IEC_62196_T1_COMBO"
+    IEC_62196_T2 = "IEC_62196_T2"
+    IEC_62196_T2_COMBO = "IEC_62196_T2_COMBO"
+    IEC_62196_T3A = "IEC_62196_T3A"
+    IEC_62196_T3C = "IEC_62196_T3C"
+    NEMA_5_20 = "NEMA_5_20"
+    NEMA_6_30 = "NEMA_6_30"
+    NEMA_6_50 = "NEMA_6_50"
+    NEMA_10_30 = "NEMA_10_30"
+    NEMA_10_50 = "NEMA_10_50"
+    NEMA_14_30 = "NEMA_14_30"
+    NEMA_14_50 = "NEMA_14_50"
+    PANTOGRAPH_BOTTOM_UP = "PANTOGRAPH_BOTTOM_UP"
+    PANTOGRAPH_TOP_DOWN = "PANTOGRAPH_TOP_DOWN"
+    TESLA_R = "TESLA_R"
+    TESLA_S = "TESLA_S"
+
+
+class ConnectorFormat(StrEnum):
+    SOCKET = "SOCKET"
+    CABLE = "CABLE"
+
+
+class PowerType(StrEnum):
+    AC_1_PHASE = "AC_1_PHASE"
+    AC_2_PHASE = "AC_2_PHASE"
+    AC_2_PHASE_SPLIT = "AC_2_PHASE_SPLIT"
+    AC_3_PHASE = "AC_3_PHASE"
+    DC = "DC"
+
+
+class ParkingRestriction(StrEnum):
+    EV_ONLY = "EV_ONLY"
+    PLUGGED = "PLUGGED"
+    DISABLED = "DISABLED"
+    CUSTOMERS = "CUSTOMERS"
+    MOTORCYCLES = "MOTORCYCLES"
+
+
+class EnergySourceCategory(StrEnum):
+    NUCLEAR = "NUCLEAR"
+    GENERAL_FOSSIL = "GENERAL_FOSSIL"
+    COAL = "COAL"
+    GAS = "GAS"
+    GENERAL_GREEN = "GENERAL_GREEN"
+    SOLAR = "SOLAR"
+    WIND = "WIND"
+    WATER = "WATER"
+
+
+class EnvironmentalImpactCategory(StrEnum):
+    NUCLEAR_WASTE = "NUCLEAR_WASTE"
+    CARBON_DIOXIDE = "CARBON_DIOXIDE"
+
+
+DateTime = Annotated[str, StringConstraints(max_length=25, pattern=DATETIME_PATTERN)]
+Latitude = Annotated[str, StringConstraints(max_length=10, pattern=r"^-?[0-9]{1,2}\.[0-9]{5,7}$")]
+Longitude = Annotated[str, StringConstraints(max_length=11, pattern=r"^-?[0-9]{1,3}\.[0-9]{5,7}$")]
+LocalTime = Annotated[str, StringConstraints(pattern=r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class DisplayText(OcpiModel):
+    language: Annotated[str, StringConstraints(min_length=2, max_length=2)]
+    text: Annotated[str, text(512)]
+
+
+class GeoLocation(OcpiModel):
+    latitude: Latitude
+    longitude: Longitude
+
+
+class RegularHours(OcpiModel):
+    weekday: Annotated[int, Field(ge=1, le=7)]
+    period_begin: LocalTime
+    period_end: LocalTime
+
+
+class ExceptionalPeriod(OcpiModel):
+    period_begin: DateTime
+    period_end: DateTime
+
+
+class Hours(OcpiModel):
+    twentyfourseven: bool
+    regular_hours: list[RegularHours] = []
+    exceptional_openings: list[ExceptionalPeriod] = []
+    exceptional_closings: list[ExceptionalPeriod] = []
+
+    @model_validator(mode="after")
+    def _regular_hours_unless_always_open(self) -> Hours:
+        if self.twentyfourseven and self.regular_hours:
+            raise ValueError("regular_hours: only when twentyfourseven is false")
+        if not self.twentyfourseven and not self.regular_hours:
+            raise ValueError("regular_hours: at least one when twentyfourseven is false")
+        return self
+
+
+class EnergySource(OcpiModel):
+    source: EnergySourceCategory
+    percentage: Annotated[float, Field(ge=0, le=100)]
+
+
+class EnvironmentalImpact(OcpiModel):
+    category: EnvironmentalImpactCategory
+    amount: Annotated[float, Field(ge=0)]
+
+
+class EnergyMix(OcpiModel):
+    is_green_energy: bool
+    energy_sources: list[EnergySource] = []
+    environ_impact: list[EnvironmentalImpact] = []
+    supplier_name: Annotated[str, text(64)] | None = None
+    energy_product_name: Annotated[str, text(64)] | None = None
+
+
+class Connector(OcpiModel):
+    id: Annotated[str, ci_string(36)]
+    standard: ConnectorType
+    format: ConnectorFormat
+    power_type: PowerType
+    max_voltage: Annotated[int, Field(ge=0)]
+    max_amperage: Annotated[int, Field(ge=0)]
+    max_electric_power: Annotated[int, Field(ge=0)] | None = None
+    tariff_ids: list[Annotated[str, ci_string(36)]] = []
+    terms_and_conditions: Url | None = None
+    last_updated: DateTime
+
+
+class Evse(OcpiModel):
+    uid: Annotated[str, ci_string(36)]
+    evse_id: Annotated[str, ci_string(48)] | None = None
+    status: EvseStatus
+    capabilities: list[Capability] = []
+    connectors: Annotated[list[Connector], Field(min_length=1)]
+    floor_level: Annotated[str, text(4)] | None = None
+    coordinates: GeoLocation | None = None
+    physical_reference: Annotated[str, text(16)] | None = None
+    directions: list[DisplayText] = []
+    parking_restrictions: list[ParkingRestriction] = []
+    images: list[Image] = []
+    last_updated: DateTime
+
+
+class Location(OcpiModel):
+    country_code: CountryCode
+    party_id: PartyId
+    id: Annotated[str, ci_string(36)]
+    publish: bool
+    name: Annotated[str, text(255)] | None = None
+    address: Annotated[str, text(255)]
+    city: Annotated[str, text(45)]
+    postal_code: Annotated[str, text(10)] | None = None
+    state: Annotated[str, text(45)] | None = None
+    country: Annotated[str, StringConstraints(min_length=3, max_length=3)]
+    coordinates: GeoLocation
+    evses: list[Evse] = []
+    directions: list[DisplayText] = []
+    operator: BusinessDetails | None = None
+    facilities: list[str] = []
+    time_zone: Annotated[str, text(255)]
+    opening_times: Hours | None = None
+    charging_when_closed: bool | None = None
+    images: list[Image] = []
+    energy_mix: EnergyMix | None = None
+    last_updated: DateTime

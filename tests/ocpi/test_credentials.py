@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
-from db.tables import Organization, Partner
+from db.tables import Partner
 from ocpi.v221.models import Credentials, Envelope, VersionDetails
 from tests.conftest import TEST_ORGANIZATION, graphql
+from tests.ocpi.conftest import create_partner
 from tests.ocpi.emsp import Emsp, data_of, token_header
 
-CREATE = """
-mutation ($input: CreatePartnerInput!) { createPartner(input: $input) {
-  __typename
-  ... on PartnerCreated { tokenA versionsUrl partner { id status countryCode partyId roles } }
-  ... on UserError { code message } } }
-"""
 REGISTER = """
 mutation ($input: RegisterPartnerInput!) { registerPartner(input: $input) {
   __typename
@@ -30,29 +23,6 @@ PARTNERS = """
 { partners { totalCount edges { node { name status version roles versionsUrl
   endpoints { module role url } } } } }
 """
-
-
-@pytest.fixture
-async def cpo(organization) -> int:
-    """The test operator, with its roaming identity."""
-    await Organization.update(
-        {Organization.country_code: "DE", Organization.party_id: "ACM"}
-    ).where(Organization.slug == TEST_ORGANIZATION)
-    return organization
-
-
-@pytest.fixture
-async def emsp() -> AsyncIterator[Emsp]:
-    partner = Emsp()
-    await partner.start()
-    yield partner
-    await partner.stop()
-
-
-async def create_partner(live_server, admin: str, **fields) -> dict:
-    given = {"name": "Test Mobility", "countryCode": "NL", "partyId": "TNM", **fields}
-    result = await graphql(live_server, CREATE, {"input": given}, admin)
-    return result["data"]["createPartner"]
 
 
 async def test_a_partner_registers_with_the_token_a_we_issued(live_server, cpo, api_key, emsp):

@@ -1,0 +1,142 @@
+"""Our sites as OCPI 2.2.1 Locations: a site is a Location, an EVSE an EVSE (uid: its row
+id, stable and no hardware id, as the errata advise), a connector a Connector.
+
+An EVSE's status comes from its connectors' normalised statuses (the same for OCPP 1.6 and
+2.0.1) and its station's own: a station that is not connected is UNKNOWN, one that reports
+itself Unavailable or Faulted makes every EVSE INOPERATIVE or OUTOFORDER."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from app.roaming.models import Locations, PartyRole
+from app.stations.connector_status import ConnectorStatus, normalise
+from app.stations.models import ConnectorView, EvseView, SiteNetwork, StationView
+from ocpi.v221.models import (
+    BusinessDetails,
+    Connector,
+    EnergyMix,
+    Evse,
+    EvseStatus,
+    GeoLocation,
+    Hours,
+    Location,
+    ocpi_datetime,
+)
+
+_IN_USE = {
+    ConnectorStatus.PREPARING,
+    ConnectorStatus.CHARGING,
+    ConnectorStatus.SUSPENDED_EV,
+    ConnectorStatus.SUSPENDED_EVSE,
+    ConnectorStatus.FINISHING,
+    ConnectorStatus.OCCUPIED,
+}
+# One connector of an EVSE in use makes the EVSE in use; then reserved, available, ...
+_ORDER = [
+    (lambda status: status in _IN_USE, EvseStatus.CHARGING),
+    (lambda status: status is ConnectorStatus.RESERVED, EvseStatus.RESERVED),
+    (lambda status: status is ConnectorStatus.AVAILABLE, EvseStatus.AVAILABLE),
+    (lambda status: status is ConnectorStatus.FAULTED, EvseStatus.OUTOFORDER),
+    (lambda status: status is ConnectorStatus.UNAVAILABLE, EvseStatus.INOPERATIVE),
+]
+ALWAYS_OPEN = Hours(twentyfourseven=True)
+
+
+def evse_status(station: StationView, connectors: list[ConnectorView]) -> EvseStatus:
+    if not station.connected:
+        return EvseStatus.UNKNOWN
+    own = normalise(station.status)
+    if own is ConnectorStatus.FAULTED:
+        return EvseStatus.OUTOFORDER
+    if own is ConnectorStatus.UNAVAILABLE:
+        return EvseStatus.INOPERATIVE
+    statuses = [each.api_status for each in connectors]
+    for matches, status in _ORDER:
+        if any(matches(each) for each in statuses):
+            return status
+    return EvseStatus.UNKNOWN
+
+
+def _coordinate(value: Decimal) -> str:
+    return f"{value:.6f}"
+
+
+def _moment(*candidates: datetime | None) -> str:
+    return ocpi_datetime(max(each for each in candidates if each is not None))
+
+
+def evse_id(operator: PartyRole, evse: EvseView) -> str:
+    """The eMI3 EVSE id: the one set for the EVSE, else one made from the operator's id."""
+    return evse.evse_uid or f"{operator.country_code}*{operator.party_id}*E{evse.id}"
+
+
+def _connector(
+    connector: ConnectorView, codes: dict[int, str], site_changed: datetime | None
+) -> Connector:
+    code = codes.get(connector.id)
+    return Connector(
+        id=str(connector.connector_id),
+        standard=connector.standard,
+        format=connector.format,
+        power_type=connector.power_type,
+        max_voltage=connector.max_voltage,
+        max_amperage=connector.max_amperage,
+        max_electric_power=connector.max_power_w,
+        tariff_ids=[code] if code else [],
+        last_updated=_moment(connector.status_updated_at, site_changed),
+    )
+
+
+def location(network: SiteNetwork, locations: Locations) -> Location:
+    site, operator = network.site, locations.operator
+    stations = {station.id: station for station in network.stations}
+    evses = []
+    for evse in network.evses:
+        connectors = [
+            each
+            for each in network.connectors
+            if each.station_id == evse.station_id and each.evse_id == evse.evse_id
+        ]
+        if not connectors:  # OCPI: an EVSE has at least one connector
+            continue
+        shown = [_connector(each, locations.tariff_codes, site.changed_at) for each in connectors]
+        evses.append(
+            Evse(
+                uid=str(evse.id),
+                evse_id=evse_id(operator, evse),
+                status=evse_status(stations[evse.station_id], connectors),
+                connectors=shown,
+                last_updated=max(each.last_updated for each in shown),
+            )
+        )
+    assert site.latitude is not None and site.longitude is not None
+    return Location(
+        country_code=operator.country_code,
+        party_id=operator.party_id,
+        id=str(site.id),
+        publish=site.publish,
+        name=site.name[:255],
+        address=(site.address or "")[:255],
+        city=(site.city or "")[:45],
+        postal_code=site.postal_code[:10] if site.postal_code else None,
+        country=site.country,
+        coordinates=GeoLocation(
+            latitude=_coordinate(site.latitude), longitude=_coordinate(site.longitude)
+        ),
+        evses=evses,
+        operator=BusinessDetails(name=operator.name[:100]),
+        time_zone=site.time_zone,
+        opening_times=Hours.model_validate(site.opening_hours)
+        if site.opening_hours
+        else ALWAYS_OPEN,
+        energy_mix=EnergyMix.model_validate(site.energy_mix) if site.energy_mix else None,
+        last_updated=max(
+            [each.last_updated for each in evses] + [_moment(site.changed_at)],
+        ),
+    )
+
+
+def locations(page: Locations) -> list[Location]:
+    return [location(network, page) for network in page.sites]
