@@ -54,6 +54,7 @@ from app.outbound import OutboundPolicy
 from app.outbox import OutboxWorker
 from app.periodic import Periodic
 from app.reactions import Reactions
+from app.roaming.pushes import LocationPushes
 from app.runtime import Runtime
 from app.smart_charging import service as smart_charging
 from app.stations import service as stations
@@ -194,6 +195,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
     )
     attempts = FailedAttempts(Limits.of(settings), settings.redis_url, settings.redis_prefix)
+    peers = OcpiPeers(
+        OutboundPolicy(allow_private=settings.outbound_allow_private),
+        settings.public_base_url,
+        settings.ocpi_timeout_s,
+        settings.ocpi_max_response_bytes,
+    )
     runtime = Runtime(
         settings=settings,
         engine=engine,
@@ -202,12 +209,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         payments=provider,
         attempts=attempts,
         station_ca=station_ca(settings),
-        roaming_peers=OcpiPeers(
-            OutboundPolicy(allow_private=settings.outbound_allow_private),
-            settings.public_base_url,
-            settings.ocpi_timeout_s,
-            settings.ocpi_max_response_bytes,
-        ),
+        roaming_peers=peers,
     )
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)
@@ -250,6 +252,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         lambda: commands.settle_abandoned(settings.command_timeout_s),
         leases,
     )
+    # Each partner's pushes run on one node at a time; a pass lasts at most a few timeouts.
+    location_pushes = LocationPushes(peers, leases, lease_s=max(60.0, 4 * settings.ocpi_timeout_s))
     graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager
@@ -269,6 +273,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await security_retention.start()
         await commands.settle_abandoned(settings.command_timeout_s)
         await command_log_sweep.start()
+        await location_pushes.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -279,6 +284,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await location_pushes.stop()
             await command_log_sweep.stop()
             await security_retention.stop()
             await tallies.stop()

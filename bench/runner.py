@@ -1,9 +1,9 @@
 """Run the benchmarks against servers started here, then regenerate docs/benchmarks.md.
 
-    python -m bench [ingest] [scale] [dashboard] [--quick] [--docs-only]
+    python -m bench [ingest] [scale] [dashboard] [ocpi] [--quick] [--docs-only]
         [--postgres postgresql://postgres@127.0.0.1:5432] [--redis redis://127.0.0.1:6379/0]
 
-No names runs all three, in that order. Each benchmark starts `cpms serve` on PostgreSQL and
+No names runs them all, in that order. Each benchmark starts `cpms serve` on PostgreSQL and
 Redis, writes bench/results/<name>.json with a "summary", and the docs page is rebuilt from
 every results file that has one, so figures of benchmarks not run this time stay on it.
 """
@@ -27,19 +27,21 @@ import asyncpg
 
 from bench import ocpp_ingest, summary
 
-BENCHMARKS = ("ingest", "scale", "dashboard")
+BENCHMARKS = ("ingest", "scale", "dashboard", "ocpi")
 # Results file names start with these; the docs page lists them in this order.
-RESULT_PREFIXES = ("ingest", "scale", "graphql_dashboard")
+RESULT_PREFIXES = ("ingest", "scale", "graphql_dashboard", "ocpi")
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 INGEST_DATABASE = "cpms_bench_ingest"
 SCALE_DATABASE = "cpms_bench_scale"
 DASHBOARD_DATABASE = "cpms_bench_dashboard"  # filled once (minutes), so never dropped
+OCPI_DATABASE = "cpms_bench_ocpi"
+QUICK_OCPI_STATIONS = 5000
 DASHBOARD_CONCURRENCIES = (1, 4)
 QUICK_RATES = (1000.0, 3000.0)
 QUICK_DURATION_S = 5.0
 QUICK_REQUESTS = 30
 # Rough wall time of a full run on a 2-core machine, for the docs page.
-MINUTES = {"ingest": 4, "scale": 35, "dashboard": 5}
+MINUTES = {"ingest": 4, "scale": 35, "dashboard": 5, "ocpi": 2}
 DASHBOARD_FILL_MINUTES = 5
 PAGE_WIDTH = 96
 
@@ -100,10 +102,22 @@ def run_dashboard(servers: Servers) -> None:
         )
 
 
+def run_ocpi(servers: Servers) -> None:
+    """A roaming partner pulls every Location, on a fresh database."""
+    from bench import ocpi_locations  # lazily: it needs httpx, the others do not
+
+    asyncio.run(recreate_database(servers.database("postgres"), OCPI_DATABASE))
+    quick = ["--stations", str(QUICK_OCPI_STATIONS)] if servers.quick else []
+    ocpi_locations.main(
+        ["--database-url", servers.database(OCPI_DATABASE), "--write-results", *quick]
+    )
+
+
 RUNNERS: dict[str, Callable[[Servers], None]] = {
     "ingest": run_ingest,
     "scale": run_scale,
     "dashboard": run_dashboard,
+    "ocpi": run_ocpi,
 }
 
 
@@ -187,9 +201,10 @@ def introduction() -> str:
         "PostgreSQL and Redis, which must run on 127.0.0.1 (`--postgres` and `--redis` name "
         f"other local ones), and drives it from the same machine. `python -m bench` runs all "
         f"of them in about {total} minutes (plus about {DASHBOARD_FILL_MINUTES} the first time, "
-        "to fill the dashboard's database); `python -m bench ingest`, `python -m bench scale` "
-        "or `python -m bench dashboard` runs one, `--quick` makes short runs that check the "
-        "set-up rather than give figures to quote, and `--docs-only` only rebuilds this page. "
+        "to fill the dashboard's database); `python -m bench ingest`, `python -m bench scale`, "
+        "`python -m bench dashboard` or `python -m bench ocpi` runs one, `--quick` makes short "
+        "runs that check the set-up rather than give figures to quote, and `--docs-only` "
+        "only rebuilds this page. "
         "A section keeps the last run of its benchmark, so the dates can differ; client, "
         "server and database share the CPU, so compare runs made on the same machine."
     )

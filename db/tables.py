@@ -270,6 +270,13 @@ class Partner(Table):
     # Hash of the token A we handed over, until they register with it.
     registration_token_hash = _optional_text(64)
     registered_at = _optional_time()  # the last credentials handshake
+    # Pushes: the last status change sent (status_change.id), the last success, and while
+    # the partner fails, since when, why and when to try again.
+    push_cursor = BigInt(null=True, default=None)
+    last_push_at = _optional_time()
+    push_failing_since = _optional_time()
+    push_error = Text(null=True, default=None)
+    next_push_at = _optional_time()
 
 
 class IdToken(Table):

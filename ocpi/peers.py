@@ -7,10 +7,12 @@ envelope with status 1000 whose data is the object the spec says."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -18,8 +20,17 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.outbound import OutboundPolicy
 from app.roaming.errors import NoCommonVersion, PartnerUnreachable
-from app.roaming.models import PartnerEndpoint, PartyRole, PeerCredentials, PeerVersion
+from app.roaming.models import (
+    PartnerEndpoint,
+    PartyRole,
+    PeerCredentials,
+    PeerVersion,
+    PushTarget,
+)
+from app.stations.models import EvseState
+from app.timeparse import utcnow
 from ocpi.envelope import CORRELATION_ID, REQUEST_ID
+from ocpi.v221.locations import evse_status
 from ocpi.v221.models import (
     VERSION,
     BusinessDetails,
@@ -29,6 +40,7 @@ from ocpi.v221.models import (
     Role,
     Version,
     VersionDetails,
+    ocpi_datetime,
 )
 
 logger = logging.getLogger(__name__)
@@ -74,6 +86,10 @@ def credentials_model(credentials: PeerCredentials) -> Credentials:
     )
 
 
+# EVSE updates sent to one partner at the same time.
+PUSH_CONCURRENCY = 8
+
+
 class OcpiPeers:
     def __init__(
         self,
@@ -86,6 +102,8 @@ class OcpiPeers:
         self._base = public_base_url
         self._timeout_s = timeout_s
         self._max_bytes = max_response_bytes
+        # What each partner was last sent of each EVSE (partner id, EVSE row id): status.
+        self._pushed: dict[tuple[int, int], str] = {}
 
     def own_versions_url(self) -> str:
         return self._base + VERSIONS_PATH
@@ -120,6 +138,45 @@ class OcpiPeers:
                 client, "PUT" if update else "POST", credentials_url, token, body
             )
         return credentials_of(self._parse(TypeAdapter(Credentials), answer, credentials_url))
+
+    async def push_evse_statuses(
+        self, target: PushTarget, operator: PartyRole, states: Sequence[EvseState]
+    ) -> None:
+        """PATCH each EVSE's status to the partner's locations receiver
+        (`{url}/{our country}/{our party}/{location}/{evse uid}`), skipping those it was sent
+        last; PartnerUnreachable once all were tried if one failed."""
+        updates = []
+        for state in states:
+            status = evse_status(state.station, state.connectors).value
+            key = (target.partner_id, state.evse.id)
+            if self._pushed.get(key) != status:
+                url = (
+                    f"{target.locations_url}/{operator.country_code}/{operator.party_id}/"
+                    f"{state.site.id}/{state.evse.id}"
+                )
+                updates.append((key, url, status))
+        if not updates:
+            return
+        moment = ocpi_datetime(utcnow())
+        gate = asyncio.Semaphore(PUSH_CONCURRENCY)
+        failures: list[str] = []
+        async with self._outbound.client(self._timeout_s) as client:
+
+            async def send(key: tuple[int, int], url: str, status: str) -> None:
+                async with gate:
+                    try:
+                        body = {"status": status, "last_updated": moment}
+                        await self._call(client, "PATCH", url, target.token, body)
+                    except PartnerUnreachable as error:
+                        failures.append(error.message)
+                    else:
+                        self._pushed[key] = status
+
+            await asyncio.gather(*(send(*update) for update in updates))
+        if failures:
+            raise PartnerUnreachable(
+                f"{len(failures)} of {len(updates)} EVSE updates failed; first: {failures[0]}"
+            )
 
     async def _call(
         self,

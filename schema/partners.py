@@ -54,6 +54,15 @@ class Partner(relay.Node):
     registered_at: datetime | None = strawberry.field(
         description="When the last credentials handshake completed"
     )
+    last_push_at: datetime | None = strawberry.field(
+        description="When the partner last took what we pushed (OCPI location updates)"
+    )
+    push_failing_since: datetime | None = strawberry.field(
+        description="Since when pushes to the partner fail; null while they succeed"
+    )
+    push_error: str | None = strawberry.field(
+        description="Why the last push failed, while they fail (the partner's answer)"
+    )
 
     @classmethod
     def from_model(cls, model: PartnerView) -> Partner:
@@ -72,6 +81,9 @@ class Partner(relay.Node):
                 for each in model.endpoints
             ],
             registered_at=model.registered_at,
+            last_push_at=model.last_push_at,
+            push_failing_since=model.push_failing_since,
+            push_error=model.push_error,
         )
 
     @classmethod

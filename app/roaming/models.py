@@ -71,6 +71,9 @@ class PartnerView:
     versions_url: str | None = None
     endpoints: list[PartnerEndpoint] = field(default_factory=list)
     registered_at: datetime | None = None
+    last_push_at: datetime | None = None
+    push_failing_since: datetime | None = None
+    push_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +133,15 @@ class Locations:
     sites: list[SiteNetwork]
     tariff_codes: dict[int, str]
     total: int  # of the whole selection, not only these
+
+
+@dataclass(frozen=True, slots=True)
+class PushTarget:
+    """A partner that takes pushes of our locations: where, with which token, from where in
+    the status history on."""
+
+    partner_id: int
+    organization_id: int
+    locations_url: str  # its locations endpoint (OCPI receiver)
+    token: str
+    cursor: int | None  # the status history entry pushed through; None: not started

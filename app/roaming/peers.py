@@ -6,9 +6,11 @@ in, as `ChargerGateway` is for chargers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from app.roaming.models import PartyRole, PeerCredentials, PeerVersion
+from app.roaming.models import PartyRole, PeerCredentials, PeerVersion, PushTarget
+from app.stations.models import EvseState
 
 
 class RoamingPeers(Protocol):
@@ -23,6 +25,13 @@ class RoamingPeers(Protocol):
         """Send our credentials to the partner's credentials endpoint (POST, or PUT to update),
         authenticated with `token`; the partner's credentials in return. Raises
         PartnerUnreachable."""
+        ...
+
+    async def push_evse_statuses(
+        self, target: PushTarget, operator: PartyRole, states: Sequence[EvseState]
+    ) -> None:
+        """Send the partner these EVSEs' current status (what it has already is skipped);
+        raises PartnerUnreachable when one could not be sent."""
         ...
 
     def own_versions_url(self) -> str:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from app.pagination import Page, PageRequest
-from app.roaming.models import CallingPartner, PartnerEndpoint, PartnerView, PartyRole
+from app.roaming.models import (
+    CallingPartner,
+    PartnerEndpoint,
+    PartnerView,
+    PartyRole,
+    PushTarget,
+)
 from db.paging import page_by_id
 from db.tables import Organization, Partner
 
@@ -23,6 +30,9 @@ _COLUMNS = (
     Partner.versions_url,
     Partner.endpoints,
     Partner.registered_at,
+    Partner.last_push_at,
+    Partner.push_failing_since,
+    Partner.push_error,
 )
 
 
@@ -152,6 +162,52 @@ async def set_partner(partner_id: int, values: dict[Any, Any]) -> None:
 async def has_outgoing_token(partner_id: int) -> bool:
     return await Partner.exists().where(
         (Partner.id == partner_id) & Partner.outgoing_token.is_not_null()
+    )
+
+
+async def push_targets(now: datetime) -> list[PushTarget]:
+    """Connected partners with a locations receiver whose next push is due."""
+    rows = await Partner.select(
+        Partner.id,
+        Partner.organization,
+        Partner.endpoints,
+        Partner.outgoing_token,
+        Partner.push_cursor,
+        Partner.next_push_at,
+    ).where(
+        (Partner.status == "connected")
+        & Partner.outgoing_token.is_not_null()
+        & (Partner.next_push_at.is_null() | (Partner.next_push_at <= now))
+    )
+    targets = []
+    for row in rows:
+        endpoints = [PartnerEndpoint(**each) for each in _json_list(row["endpoints"])]
+        url = next(
+            (e.url for e in endpoints if e.identifier == "locations" and e.role == "RECEIVER"),
+            None,
+        )
+        if url is not None:
+            targets.append(
+                PushTarget(
+                    row["id"], row["organization"], url, row["outgoing_token"], row["push_cursor"]
+                )
+            )
+    return targets
+
+
+async def record_push_failure(
+    partner_id: int, reason: str, failed_at: datetime, retry_at: datetime
+) -> None:
+    """A failed push: why, when to try again, and since when it fails (kept from the first)."""
+    await Partner.update(
+        {
+            Partner.push_error: reason[:2000],
+            Partner.next_push_at: retry_at,
+            Partner.push_failing_since: failed_at,
+        }
+    ).where((Partner.id == partner_id) & Partner.push_failing_since.is_null())
+    await Partner.update({Partner.push_error: reason[:2000], Partner.next_push_at: retry_at}).where(
+        Partner.id == partner_id
     )
 
 

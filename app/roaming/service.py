@@ -89,7 +89,8 @@ def _checked_party(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _own_identity(organization_id: int) -> PartyRole:
+async def own_identity(organization_id: int) -> PartyRole:
+    """Who the organization is to partners: its OCPI role, party and name."""
     name, country, party = await repository.organization_identity(organization_id)
     if country is None or party is None:
         raise InvalidInput(
@@ -104,7 +105,7 @@ async def _add_partner(
     values = _checked_party(fields)
     token_a = new_token()
     async with uow:
-        await _own_identity(organization_id)
+        await own_identity(organization_id)
         if await repository.party_taken(
             organization_id, values["country_code"], values["party_id"]
         ):
@@ -185,7 +186,7 @@ async def accept_registration(
         )
     party = _party_of(caller, theirs)
     version = await peers.discover(theirs.url, theirs.token)
-    identity = await _own_identity(caller.organization_id)
+    identity = await own_identity(caller.organization_id)
     ours = new_token()
     async with unit_of_work():
         changed = await repository.update_partner(
@@ -219,7 +220,7 @@ async def current_registration(caller: CallingPartner, token: str) -> Registrati
     """Our credentials as the partner sees them: the token it calls us with."""
     if not caller.registered:
         raise RegistrationState("not registered yet: register with POST")
-    return Registration(token=token, identity=await _own_identity(caller.organization_id))
+    return Registration(token=token, identity=await own_identity(caller.organization_id))
 
 
 async def unregister(unit_of_work: UnitOfWorkFactory, caller: CallingPartner, token: str) -> None:
@@ -258,7 +259,7 @@ async def register_partner(
         raise InvalidInput("tokenA: 1 to 64 printable characters without spaces")
     organization_id = principal.organization_id
     async with unit_of_work():
-        identity = await _own_identity(organization_id)
+        identity = await own_identity(organization_id)
         if await repository.party_taken(
             organization_id, values["country_code"], values["party_id"]
         ):
@@ -328,7 +329,7 @@ async def _locations(caller: CallingPartner, site_ids: Sequence[int], total: int
         for connector in network.connectors
     ]
     return Locations(
-        operator=await _own_identity(caller.organization_id),
+        operator=await own_identity(caller.organization_id),
         sites=networks,
         tariff_codes=await tariffs.tariff_codes_at(
             caller.organization_id, places, caller.partner_id

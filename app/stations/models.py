@@ -29,6 +29,12 @@ class SiteView:
     energy_mix: dict[str, Any] | None = None  # OCPI EnergyMix, when known
     changed_at: datetime | None = None  # when what partners see of the site itself changed
 
+    @property
+    def locatable(self) -> bool:
+        """Complete enough for roaming partners (with a station there, which the repository's
+        query of locatable sites also asks): an address, a city and coordinates."""
+        return None not in (self.address, self.city, self.latitude, self.longitude)
+
 
 @dataclass(frozen=True, slots=True)
 class StationView:
@@ -390,3 +396,24 @@ class SiteNetwork:
         if self.site.changed_at is not None:
             moments.append(self.site.changed_at)
         return max(moments, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedStatus:
+    """One entry of the status history: a connector's status, or (no connector) a station's
+    own status or connection."""
+
+    id: int  # grows with every entry
+    station_id: int
+    connector_id: int | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EvseState:
+    """An EVSE as it is now, with what its status depends on."""
+
+    site: SiteView
+    station: StationView
+    evse: EvseView
+    connectors: list[ConnectorView]

@@ -22,6 +22,7 @@ from app.stations.models import (
     ConnectorView,
     EvseView,
     LoggedFrame,
+    RecordedStatus,
     ReservationFilter,
     ReservationView,
     SiteView,
@@ -1062,6 +1063,35 @@ async def latest_statuses_by_site(organization_id: int) -> dict[int, datetime]:
         for row in rows
         if row["latest"] is not None
     }
+
+
+async def recorded_statuses_after(
+    organization_id: int, after_id: int, limit: int
+) -> list[RecordedStatus]:
+    """The organization's status history entries after `after_id`, oldest first."""
+    rows = (
+        await StatusChange.select(
+            StatusChange.id, StatusChange.station, StatusChange.connector, StatusChange.received_at
+        )
+        .where(
+            (StatusChange.id > after_id) & (StatusChange.station.organization == organization_id)
+        )
+        .order_by(StatusChange.id)
+        .limit(limit)
+    )
+    return [
+        RecordedStatus(row["id"], row["station"], row["connector"], row["received_at"])
+        for row in rows
+    ]
+
+
+async def latest_recorded_status_id() -> int:
+    row = (
+        await StatusChange.select(StatusChange.id)
+        .order_by(StatusChange.id, ascending=False)
+        .first()
+    )
+    return int(row["id"]) if row else 0
 
 
 async def delete_site(organization_id: int, site_id: int) -> bool:

@@ -39,9 +39,11 @@ from app.stations.models import (
     ConfigurationEntry,
     ConnectorView,
     Disconnected,
+    EvseState,
     EvseView,
     LoggedFrame,
     NetworkCounts,
+    RecordedStatus,
     ReservationFilter,
     ReservationView,
     SigningRefusal,
@@ -271,6 +273,51 @@ async def site_networks(organization_id: int, site_ids: Sequence[int]) -> list[S
     return [
         SiteNetwork(sites[site_id], *by_site[site_id]) for site_id in site_ids if site_id in sites
     ]
+
+
+async def recorded_statuses_after(
+    organization_id: int, after_id: int, limit: int
+) -> list[RecordedStatus]:
+    """What the organization's stations reported after a point of the status history (their
+    connectors' and their own statuses, their connections), oldest first."""
+    return await repository.recorded_statuses_after(organization_id, after_id, limit)
+
+
+async def latest_recorded_status_id() -> int:
+    """Where the status history stands now."""
+    return await repository.latest_recorded_status_id()
+
+
+async def evse_states(organization_id: int, recorded: Sequence[RecordedStatus]) -> list[EvseState]:
+    """The EVSEs these entries concern, as they are now, at locatable sites only: a
+    connector's EVSE, or every EVSE of a station whose own status or connection changed."""
+    stations = await repository.stations_by_ids(
+        organization_id, list({each.station_id for each in recorded})
+    )
+    site_ids = list({station.site_id for station in stations if station.site_id is not None})
+    if not site_ids:
+        return []
+    whole_stations = {each.station_id for each in recorded if each.connector_id is None}
+    touched_connectors = {each.connector_id for each in recorded if each.connector_id is not None}
+    states = []
+    for network in await site_networks(organization_id, site_ids):
+        if not network.site.locatable:
+            continue
+        stations_here = {station.id: station for station in network.stations}
+        for evse in network.evses:
+            connectors = [
+                each
+                for each in network.connectors
+                if each.station_id == evse.station_id and each.evse_id == evse.evse_id
+            ]
+            touched = evse.station_id in whole_stations or any(
+                each.id in touched_connectors for each in connectors
+            )
+            if touched and connectors:
+                states.append(
+                    EvseState(network.site, stations_here[evse.station_id], evse, connectors)
+                )
+    return states
 
 
 async def site_of_station(station_id: int) -> SiteView | None:

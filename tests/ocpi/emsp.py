@@ -11,9 +11,19 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from ocpi.v221.models import Credentials, Envelope, VersionDetails
+from ocpi.v221.models import Credentials, Envelope, Evse, VersionDetails
 from tests.conftest import free_port
 
+# Only to complete a pushed EVSE's fields for the check.
+CONNECTOR = {
+    "id": "1",
+    "standard": "IEC_62196_T2",
+    "format": "SOCKET",
+    "power_type": "AC_3_PHASE",
+    "max_voltage": 400,
+    "max_amperage": 32,
+    "last_updated": "2026-01-01T00:00:00Z",
+}
 COUNTRY = "NL"
 PARTY = "TNM"
 
@@ -48,6 +58,8 @@ class Emsp:
         self.calls: list[tuple[str, str, str | None]] = []  # method, path, token
         self.received_credentials: list[Credentials] = []
         self.cpms_versions_checked: list[int] = []  # HTTP status of our look at the CPMS
+        self.evse_updates: list[tuple[str, dict[str, Any]]] = []  # pushed: path, body
+        self.down = False  # answer pushes with HTTP 503, as a partner in maintenance
         self._runner: web.AppRunner | None = None
 
     # --- the server side: what the CPMS calls ---
@@ -115,8 +127,28 @@ class Emsp:
         self.accepted = {ours}  # token A, and any token before, stop working
         return web.json_response(envelope(self.credentials(ours)))
 
+    async def _evse_update(self, request: web.Request) -> web.Response:
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        if self.down:
+            return web.Response(status=503, text="maintenance")
+        body = await request.json()
+        # A PATCH carries what changed and last_updated, checked against the EVSE definition.
+        Evse.model_validate({"uid": "x", "connectors": [CONNECTOR], **body})
+        assert set(body) == {"status", "last_updated"}, body
+        self.evse_updates.append((request.path, body))
+        return web.json_response(envelope())
+
+    def statuses(self, location_id: int | str, evse_uid: int | str) -> list[str]:
+        """The statuses pushed for one EVSE, in the order they came."""
+        path = f"/ocpi/2.2.1/locations/DE/ACM/{location_id}/{evse_uid}"
+        return [body["status"] for each, body in self.evse_updates if each == path]
+
     async def start(self) -> None:
         app = web.Application()
+        app.router.add_patch(
+            "/ocpi/2.2.1/locations/{country}/{party}/{location}/{evse}", self._evse_update
+        )
         app.router.add_get("/ocpi/versions", self._versions)
         app.router.add_get("/ocpi/2.2.1", self._details)
         app.router.add_route("*", "/ocpi/2.2.1/credentials", self._credentials)

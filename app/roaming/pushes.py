@@ -1,0 +1,145 @@
+"""Keeping partners' copies of our EVSEs current: every status a station reports (and every
+connection it makes or loses) reaches each connected partner that takes location pushes,
+within about a second.
+
+Nothing is queued per change: the status history the stations domain already writes is the
+log. Each partner has a cursor in it (`partner.push_cursor`); a round reads the entries after
+the cursor, sends each EVSE they concern once, in its current state (so a newer change
+supersedes an unsent one, and an object's updates never arrive out of order), and moves the
+cursor on. A partner that is down keeps its cursor, is tried again with back-off, and then gets
+the current state of every EVSE that changed meanwhile. A node that stops mid-round leaves the
+cursor where it was; the next holder of the partner's lease sends again (a repeat is harmless).
+
+The cursor moves only past entries older than GRACE: an entry whose transaction committed
+after a later one was read would otherwise be skipped. Entries read but not yet passed are
+remembered, so they are not sent twice by this node."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from app.leases import Leases
+from app.roaming import repository
+from app.roaming.errors import PartnerUnreachable
+from app.roaming.models import PushTarget
+from app.roaming.peers import RoamingPeers
+from app.roaming.service import own_identity
+from app.stations import service as stations
+from app.timeparse import utcnow
+
+logger = logging.getLogger(__name__)
+
+ROUND_INTERVAL_S = 0.5
+GRACE = timedelta(seconds=5)
+BATCH = 2000  # status history entries read per partner and round
+MAX_BACKOFF_S = 300.0
+
+
+class LocationPushes:
+    def __init__(self, peers: RoamingPeers, leases: Leases, lease_s: float) -> None:
+        self._peers = peers
+        self._leases = leases
+        self._lease_s = lease_s
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._sent: dict[int, set[int]] = {}  # per partner: entries sent beyond its cursor
+        self._failures: dict[int, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="location pushes")
+
+    async def stop(self) -> None:
+        tasks = [task for task in (self._task, *self._running.values()) if task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for partner_id in list(self._running):
+            await self._leases.release(_lease(partner_id))
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(ROUND_INTERVAL_S)
+            try:
+                await self.round()
+            except Exception:
+                logger.exception("location push round failed; the next one runs as planned")
+
+    async def round(self) -> None:
+        """Start a push for every partner that is due and not being pushed to already, on
+        this node or (its lease) another."""
+        for target in await repository.push_targets(utcnow()):
+            running = self._running.get(target.partner_id)
+            if running is not None and not running.done():
+                continue
+            if not await self._leases.hold(_lease(target.partner_id), self._lease_s):
+                continue
+            self._running[target.partner_id] = asyncio.create_task(
+                self.push(target), name=f"location push {target.partner_id}"
+            )
+
+    async def push(self, target: PushTarget) -> None:
+        """One pass for one partner."""
+        if target.cursor is None:  # a new partner: it pulls first, pushes follow from now
+            await repository.set_partner(
+                target.partner_id, {"push_cursor": await stations.latest_recorded_status_id()}
+            )
+            return
+        recorded = await stations.recorded_statuses_after(
+            target.organization_id, target.cursor, BATCH
+        )
+        if not recorded:
+            return
+        sent = self._sent.setdefault(target.partner_id, set())
+        fresh = [each for each in recorded if each.id not in sent]
+        try:
+            if fresh:
+                states = await stations.evse_states(target.organization_id, fresh)
+                if states:
+                    operator = await own_identity(target.organization_id)
+                    await self._peers.push_evse_statuses(target, operator, states)
+        except PartnerUnreachable as error:
+            await self._failed(target, error.message)
+            return
+        settled_before = utcnow() - GRACE
+        cursor = target.cursor
+        for each in recorded:
+            if each.received_at >= settled_before:
+                break
+            cursor = each.id
+        sent.update(each.id for each in recorded)
+        sent.difference_update({entry for entry in sent if entry <= cursor})
+        if cursor != target.cursor or self._failures.pop(target.partner_id, 0):
+            await repository.set_partner(
+                target.partner_id,
+                {
+                    "push_cursor": cursor,
+                    "last_push_at": utcnow(),
+                    "push_failing_since": None,
+                    "push_error": None,
+                    "next_push_at": None,
+                },
+            )
+
+    async def _failed(self, target: PushTarget, reason: str) -> None:
+        failures = self._failures.get(target.partner_id, 0) + 1
+        self._failures[target.partner_id] = failures
+        delay = min(2.0**failures, MAX_BACKOFF_S)
+        logger.warning(
+            "cannot push locations to partner %s (retry in %.0f s): %s",
+            target.partner_id,
+            delay,
+            reason,
+        )
+        now = utcnow()
+        await repository.record_push_failure(
+            target.partner_id, reason, now, now + timedelta(seconds=delay)
+        )
+
+
+def _lease(partner_id: int) -> str:
+    return f"location push {partner_id}"

@@ -1,0 +1,82 @@
+"""EVSE statuses reach a connected partner's locations receiver within seconds, in order,
+and a partner that was down gets the current state when it is back."""
+
+from __future__ import annotations
+
+from ocpp.v16 import call as call16
+
+from db.tables import Evse, Partner
+from tests.conftest import TEST_ORGANIZATION, graphql
+from tests.ocpi.test_locations import add_site, place
+from tests.ocpp_server.test_commands import booted
+from tests.ocpp_server.test_healing_offline import eventually
+
+PARTNERS = """
+{ partners { edges { node { lastPushAt pushFailingSince pushError } } } }
+"""
+
+
+async def status(station, connector_id: int, value: str, error: str = "NoError") -> None:
+    await station.call(
+        call16.StatusNotification(connector_id=connector_id, error_code=error, status=value)
+    )
+
+
+async def pushes_started() -> bool:
+    row = await Partner.select(Partner.push_cursor).first()
+    return row is not None and row["push_cursor"] is not None
+
+
+async def test_statuses_are_pushed_in_order_and_caught_up_after_an_outage(
+    live_server, cpo, connected, register, connect_charger, api_key
+):
+    site_id = await add_site(cpo, "Pushed")
+    await register("CP-PUSH")
+    await place("CP-PUSH", site_id)
+    emsp = connected.emsp
+    assert await eventually(pushes_started)  # a new partner's pushes start from now
+
+    async with connect_charger("CP-PUSH") as station:
+        await booted(station, "ocpp1.6")
+        await status(station, 1, "Available")
+        await status(station, 1, "Charging")
+
+        async def evse_uid() -> int | None:
+            row = await Evse.select(Evse.id).where(Evse.evse_id == 1).first()
+            return row["id"] if row else None
+
+        uid = await eventually(evse_uid)
+
+        async def pushed(expected: str) -> bool:
+            return emsp.statuses(site_id, uid)[-1:] == [expected]
+
+        assert await eventually(lambda: pushed("CHARGING"))
+        seen = emsp.statuses(site_id, uid)
+        # In order: never an older state after a newer one.
+        assert seen[-1] == "CHARGING" and "AVAILABLE" not in seen[seen.index("CHARGING") :]
+
+        # The partner goes down; what changes meanwhile reaches it, coalesced, once it is back.
+        emsp.down = True
+        await status(station, 1, "Finishing")
+        await status(station, 1, "Available")
+        await status(station, 1, "Faulted", error="GroundFailure")
+
+        async def failing() -> bool:
+            row = await Partner.select(Partner.push_failing_since).first()
+            return row is not None and row["push_failing_since"] is not None
+
+        assert await eventually(failing)
+        admin = await api_key(TEST_ORGANIZATION, "admin")
+        health = await graphql(live_server, PARTNERS, token=admin)
+        node = health["data"]["partners"]["edges"][0]["node"]
+        assert node["pushFailingSince"] and "503" in node["pushError"]
+        before = len(emsp.evse_updates)
+        emsp.down = False
+        assert await eventually(lambda: pushed("OUTOFORDER"), timeout_s=15)
+        assert emsp.statuses(site_id, uid)[before:] == ["OUTOFORDER"]
+        health = await graphql(live_server, PARTNERS, token=admin)
+        node = health["data"]["partners"]["edges"][0]["node"]
+        assert node["lastPushAt"] and node["pushFailingSince"] is None
+
+    # The station is gone: its EVSEs are pushed as UNKNOWN.
+    assert await eventually(lambda: pushed("UNKNOWN"))
