@@ -259,6 +259,22 @@ async def connectors_by_station_ids(
     return await _with_charging_states(rows)
 
 
+async def connectors_by_site_ids(
+    organization_id: int, site_ids: Sequence[int]
+) -> list[ConnectorView]:
+    """The connectors of these sites' stations (a site has several stations: fewer ids to
+    send than the stations')."""
+    rows = (
+        await Connector.select(*_CONNECTOR_COLUMNS)
+        .where(
+            (Connector.station.organization == organization_id)
+            & Connector.station.site.is_in(list(site_ids))
+        )
+        .order_by(Connector.station, Connector.evse.evse_id, Connector.connector_id)
+    )
+    return await _with_charging_states(rows)
+
+
 async def _with_charging_states(rows: list[dict[str, Any]]) -> list[ConnectorView]:
     """Connectors, each 2.0.1 Occupied one with its running session's chargingState."""
     occupied = [row["id"] for row in rows if row["status"] == "Occupied"]
@@ -287,6 +303,17 @@ async def evses_by_station_ids(organization_id: int, station_ids: Sequence[int])
         await Evse.select(*_EVSE_COLUMNS)
         .where(
             (Evse.station.organization == organization_id) & Evse.station.is_in(list(station_ids))
+        )
+        .order_by(Evse.station, Evse.evse_id)
+    )
+    return [_evse(row) for row in rows]
+
+
+async def evses_by_site_ids(organization_id: int, site_ids: Sequence[int]) -> list[EvseView]:
+    rows = (
+        await Evse.select(*_EVSE_COLUMNS)
+        .where(
+            (Evse.station.organization == organization_id) & Evse.station.site.is_in(list(site_ids))
         )
         .order_by(Evse.station, Evse.evse_id)
     )

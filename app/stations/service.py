@@ -257,9 +257,8 @@ async def site_networks(organization_id: int, site_ids: Sequence[int]) -> list[S
         return []
     sites = {site.id: site for site in await repository.sites_by_ids(organization_id, site_ids)}
     stations = await repository.stations_by_site_ids(organization_id, list(sites))
-    station_ids = [station.id for station in stations]
-    evses = await repository.evses_by_station_ids(organization_id, station_ids)
-    connectors = await repository.connectors_by_station_ids(organization_id, station_ids)
+    evses = await repository.evses_by_site_ids(organization_id, list(sites))
+    connectors = await repository.connectors_by_site_ids(organization_id, list(sites))
     site_of = {station.id: station.site_id for station in stations}
     by_site: dict[int | None, tuple[list[Any], list[Any], list[Any]]] = defaultdict(
         lambda: ([], [], [])

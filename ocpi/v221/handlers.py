@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,7 +10,7 @@ from starlette.requests import Request
 
 from app.errors import NotFound
 from app.roaming import service as roaming
-from app.roaming.models import CallingPartner, PartyRole, Registration
+from app.roaming.models import CallingPartner, Locations, PartyRole, Registration
 from app.roaming.peers import own_credentials
 from app.runtime import Runtime
 from ocpi.auth import caller
@@ -114,11 +115,16 @@ async def location_list(request: Request) -> Any:
     page = await roaming.locations(
         partner, query.date_from, query.date_to, query.offset, query.limit
     )
-    data = [each.model_dump(mode="json", exclude_none=True) for each in to_locations(page)]
+    # Building and checking a thousand Locations takes a while: off the event loop.
+    data = await asyncio.to_thread(_dumped_locations, page)
     headers = query.headers(
         request, settings.public_base_url, len(data), page.total, settings.ocpi_page_limit
     )
     return Answer(data, {**headers, **_routing(partner, page.operator)})
+
+
+def _dumped_locations(page: Locations) -> list[dict[str, Any]]:
+    return [each.model_dump(mode="json", exclude_none=True) for each in to_locations(page)]
 
 
 def _site_id(text: str) -> int:
