@@ -294,6 +294,11 @@ class IdToken(Table):
     contract_id = _optional_text(64)
     visual_number = _optional_text(64)
     created_at = _created()
+    # A roaming partner's token: when it may be used from here without asking the partner
+    # (OCPI whitelist), the token as the partner sent it, and when that changed.
+    whitelist = _optional_text(16)
+    issued_as = JSON(null=True, default=None)
+    updated_at = _optional_time()
 
 
 class Tariff(Table):

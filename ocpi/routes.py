@@ -28,4 +28,9 @@ def ocpi_routes() -> list[Route]:
                 "{location_id}/{evse_uid}/{connector_id}",
             )
         ),
+        Route(
+            f"{base}/tokens/{{country_code}}/{{party_id}}/{{uid}}",
+            endpoint(handlers.token_object),
+            methods=["GET", "PUT", "PATCH"],
+        ),
     ]

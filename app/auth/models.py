@@ -167,3 +167,29 @@ class IdTokenStatus(StrEnum):
 
 ID_TOKEN_TYPES = tuple(IdTokenType)
 ID_TOKEN_STATUSES = tuple(IdTokenStatus)
+
+
+class Whitelist(StrEnum):
+    """When a roaming partner's token may be used without asking the partner (OCPI
+    WhitelistType)."""
+
+    ALWAYS = "ALWAYS"  # always from what the partner sent
+    ALLOWED = "ALLOWED"  # from what it sent; asking is allowed
+    ALLOWED_OFFLINE = "ALLOWED_OFFLINE"  # ask; what it sent only when asking is not possible
+    NEVER = "NEVER"  # always ask
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerToken:
+    """An id token a roaming partner issued and told us about."""
+
+    partner_id: int
+    uid: str
+    type: str  # as stations report it (IdTokenType)
+    valid: bool
+    whitelist: Whitelist
+    contract_id: str | None
+    visual_number: str | None
+    group_id: str | None
+    issued_as: dict[str, Any]  # the token as the partner sent it, to give it back as it is
+    updated_at: datetime

@@ -8,12 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from app.auth.models import (
+    ACCEPTED,
     ApiKeyView,
     IdTokenView,
     OrganizationView,
+    PartnerToken,
     Role,
     UnknownStationPolicy,
     UserView,
+    Whitelist,
 )
 from app.pagination import Page, PageRequest
 from db.paging import page_by_id
@@ -50,6 +53,8 @@ async def presented_token(
             IdToken.expires_at,
             IdToken.group_id,
             IdToken.user,
+            IdToken.partner,
+            IdToken.whitelist,
         )
         .where((IdToken.organization == organization_id) & (IdToken.uid == uid))
         .order_by(IdToken.id)
@@ -163,6 +168,69 @@ async def user_id_by_email(organization_id: int, email: str) -> int | None:
         .first()
     )
     return int(row["id"]) if row else None
+
+
+_PARTNER_TOKEN_COLUMNS = (
+    IdToken.id,
+    IdToken.partner,
+    IdToken.uid,
+    IdToken.type,
+    IdToken.status,
+    IdToken.whitelist,
+    IdToken.contract_id,
+    IdToken.visual_number,
+    IdToken.group_id,
+    IdToken.issued_as,
+    IdToken.updated_at,
+)
+
+
+def _partner_token(row: dict[str, Any]) -> PartnerToken:
+    issued_as = row["issued_as"]
+    return PartnerToken(
+        partner_id=row["partner"],
+        uid=row["uid"],
+        type=row["type"],
+        valid=row["status"] == ACCEPTED,
+        whitelist=Whitelist(row["whitelist"]),
+        contract_id=row["contract_id"],
+        visual_number=row["visual_number"],
+        group_id=row["group_id"],
+        issued_as=json.loads(issued_as) if isinstance(issued_as, str) else issued_as,
+        updated_at=row["updated_at"],
+    )
+
+
+async def token_with_type(
+    organization_id: int, uid: str, token_type: str
+) -> tuple[int, int | None, PartnerToken | None] | None:
+    """The token with exactly this uid and type: its id, the partner that issued it, and
+    what that partner sent (None for the organization's own tokens)."""
+    row = (
+        await IdToken.select(*_PARTNER_TOKEN_COLUMNS)
+        .where(
+            (IdToken.organization == organization_id)
+            & (IdToken.uid == uid)
+            & (IdToken.type == token_type)
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    token = _partner_token(row) if row["partner"] is not None and row["whitelist"] else None
+    return row["id"], row["partner"], token
+
+
+async def save_partner_token(
+    organization_id: int, token_id: int | None, values: dict[str, Any]
+) -> None:
+    """Insert (no id) or replace a partner's token."""
+    if token_id is None:
+        await IdToken.insert(IdToken(organization=organization_id, **values))
+    else:
+        await IdToken.update({getattr(IdToken, name): v for name, v in values.items()}).where(
+            IdToken.id == token_id
+        )
 
 
 async def create_token(

@@ -15,6 +15,7 @@ from app.auth.models import (
     EXPIRED,
     ID_TOKEN_STATUSES,
     ID_TOKEN_TYPES,
+    INVALID,
     NO_ORGANIZATION,
     RFID,
     UNKNOWN,
@@ -22,10 +23,12 @@ from app.auth.models import (
     IdTokenView,
     IssuedCredential,
     OrganizationView,
+    PartnerToken,
     Principal,
     Role,
     TokenVerdict,
     UserView,
+    Whitelist,
 )
 from app.auth.passwords import hash_password_async, verify_password_async
 from app.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound, NotPermitted
@@ -52,6 +55,9 @@ async def authorize_token(
     if row is None:
         return TokenVerdict(status=UNKNOWN)
     status = str(row["status"])
+    if row["partner"] is not None and row["whitelist"] == Whitelist.NEVER:
+        # The partner wants to be asked every time, which is not served yet: not from here.
+        status = INVALID
     expires_at = row["expires_at"]
     if status == ACCEPTED and expires_at is not None and expires_at <= utcnow():
         status = EXPIRED
@@ -62,6 +68,41 @@ async def authorize_token(
         group_id=row["group_id"],
         expires_at=expires_at,
     )
+
+
+async def partner_token(
+    organization_id: int, partner_id: int, uid: str, token_type: str
+) -> PartnerToken | None:
+    """A token this partner issued, as it sent it."""
+    found = await repository.token_with_type(organization_id, uid, token_type)
+    if found is None or found[1] != partner_id:
+        return None
+    return found[2]
+
+
+async def store_partner_token(uow: UnitOfWork, organization_id: int, token: PartnerToken) -> None:
+    """Keep (create or replace) a token a roaming partner issued; AlreadyExists when this uid
+    and type is another issuer's token here."""
+    async with uow:
+        found = await repository.token_with_type(organization_id, token.uid, token.type)
+        if found is not None and found[1] != token.partner_id:
+            raise AlreadyExists(f"id token {token.uid!r} ({token.type}) has another issuer here")
+        await repository.save_partner_token(
+            organization_id,
+            found[0] if found else None,
+            {
+                "uid": token.uid,
+                "type": token.type,
+                "partner": token.partner_id,
+                "status": ACCEPTED if token.valid else INVALID,
+                "whitelist": token.whitelist.value,
+                "contract_id": token.contract_id,
+                "visual_number": token.visual_number,
+                "group_id": token.group_id,
+                "issued_as": token.issued_as,
+                "updated_at": token.updated_at,
+            },
+        )
 
 
 async def token_types(organization_id: int, uids: Sequence[str]) -> dict[str, str]:

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from app.auth import service as auth
 from app.auth.access import Permission, require
 from app.auth.credentials import digest
-from app.auth.models import Principal
+from app.auth.models import PartnerToken, Principal
 from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.outbound import OutboundPolicy
 from app.pagination import Page, PageRequest
@@ -356,3 +357,41 @@ async def location(caller: CallingPartner, site_id: int) -> Locations:
     if not await stations.is_locatable(caller.organization_id, site_id):
         raise NotFound(f"no location {site_id}")
     return await _locations(caller, [site_id], 1)
+
+
+def _check_owner(caller: CallingPartner, country_code: str, party_id: str) -> None:
+    """A partner speaks for its own party; a hub for the parties behind it."""
+    if PartnerRole.HUB.value in caller.roles:
+        return
+    if (country_code.upper(), party_id.upper()) != (caller.country_code, caller.party_id):
+        raise NotFound(f"{country_code}*{party_id} is not a party of this partner")
+
+
+async def received_token(
+    caller: CallingPartner, country_code: str, party_id: str, uid: str, token_type: str
+) -> PartnerToken | None:
+    """A token the partner sent us, as it sent it."""
+    _check_owner(caller, country_code, party_id)
+    found = await auth.partner_token(caller.organization_id, caller.partner_id, uid, token_type)
+    if found is None:
+        return None
+    owner = (str(found.issued_as.get("country_code", "")), str(found.issued_as.get("party_id", "")))
+    return (
+        found
+        if (owner[0].upper(), owner[1].upper()) == (country_code.upper(), party_id.upper())
+        else None
+    )
+
+
+async def receive_token(
+    unit_of_work: UnitOfWorkFactory,
+    caller: CallingPartner,
+    country_code: str,
+    party_id: str,
+    token: PartnerToken,
+) -> None:
+    """Keep a token the partner issued: stations' authorizations then follow what it says."""
+    _check_owner(caller, country_code, party_id)
+    if token.partner_id != caller.partner_id:
+        raise InvalidInput("a partner sends its own tokens")
+    await auth.store_partner_token(unit_of_work(), caller.organization_id, token)

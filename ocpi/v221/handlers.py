@@ -1,4 +1,4 @@
-"""OCPI 2.2.1 endpoints: versions, version details, credentials and locations."""
+"""OCPI 2.2.1 endpoints: versions, version details, credentials, locations and tokens."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ocpi.auth import caller
 from ocpi.envelope import Answer, OcpiError, Status, json_body
 from ocpi.pagination import PageQuery
 from ocpi.peers import credentials_model, credentials_of
+from ocpi.v221 import tokens
 from ocpi.v221.locations import locations as to_locations
 from ocpi.v221.models import VERSION, Credentials, Endpoint, InterfaceRole, ModuleId, Version
 
@@ -37,6 +38,7 @@ OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
     # Errata: our own credentials endpoint is listed as SENDER.
     (ModuleId.CREDENTIALS, InterfaceRole.SENDER, "credentials"),
     (ModuleId.LOCATIONS, InterfaceRole.SENDER, "locations"),
+    (ModuleId.TOKENS, InterfaceRole.RECEIVER, "tokens"),
 ]
 
 
@@ -154,3 +156,35 @@ async def location_object(request: Request) -> Any:
     if connector is None:
         raise OcpiError(Status.UNKNOWN_LOCATION, "no such connector at this EVSE", 404)
     return Answer(connector.model_dump(mode="json", exclude_none=True), headers)
+
+
+async def token_object(request: Request) -> Any:
+    """GET, PUT or PATCH one of the partner's tokens."""
+    runtime = _runtime(request)
+    partner, _ = await caller(request)
+    country, party, uid = (request.path_params[k] for k in ("country_code", "party_id", "uid"))
+    kind = tokens.token_type(request)
+    station_type = tokens.STATION_TYPES[kind].value
+    try:
+        stored = await roaming.received_token(partner, country, party, uid, station_type)
+    except NotFound as error:
+        raise OcpiError(Status.CLIENT_ERROR, error.message, http_status=404) from None
+    if request.method == "GET":
+        if stored is None:
+            raise tokens.unknown_token()
+        return stored.issued_as
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise OcpiError(Status.INVALID_PARAMETERS, "the body is a Token object")
+    if request.method == "PATCH":
+        if stored is None:
+            raise tokens.unknown_token()
+        if "last_updated" not in body:
+            raise OcpiError(Status.INVALID_PARAMETERS, "last_updated: a PATCH must carry it")
+        body = {**stored.issued_as, **body}
+    token = tokens.checked(body)
+    tokens.same_keys(token, country, party, uid, kind)
+    await roaming.receive_token(
+        runtime.unit_of_work, partner, country, party, tokens.as_received(partner, token)
+    )
+    return None

@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 VERSION = "2.2.1"
 
@@ -47,6 +55,7 @@ def ocpi_datetime(moment: datetime) -> str:
 
 
 class OcpiModel(BaseModel):
+    # Booleans and integers are strict: "yes" is no boolean and "12" no number in OCPI.
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
@@ -92,8 +101,8 @@ class Image(OcpiModel):
     thumbnail: Url | None = None
     category: ImageCategory
     type: Annotated[str, ci_string(4)]
-    width: Annotated[int, Field(ge=0, le=99_999)] | None = None
-    height: Annotated[int, Field(ge=0, le=99_999)] | None = None
+    width: Annotated[StrictInt, Field(ge=0, le=99_999)] | None = None
+    height: Annotated[StrictInt, Field(ge=0, le=99_999)] | None = None
 
 
 class BusinessDetails(OcpiModel):
@@ -137,7 +146,7 @@ class Envelope(OcpiModel):
     """Every OCPI response."""
 
     data: object | None = None
-    status_code: Annotated[int, Field(ge=1000, le=4999)]
+    status_code: Annotated[StrictInt, Field(ge=1000, le=4999)]
     status_message: str | None = None
     timestamp: str
 
@@ -270,7 +279,7 @@ class GeoLocation(OcpiModel):
 
 
 class RegularHours(OcpiModel):
-    weekday: Annotated[int, Field(ge=1, le=7)]
+    weekday: Annotated[StrictInt, Field(ge=1, le=7)]
     period_begin: LocalTime
     period_end: LocalTime
 
@@ -281,7 +290,7 @@ class ExceptionalPeriod(OcpiModel):
 
 
 class Hours(OcpiModel):
-    twentyfourseven: bool
+    twentyfourseven: StrictBool
     regular_hours: list[RegularHours] = []
     exceptional_openings: list[ExceptionalPeriod] = []
     exceptional_closings: list[ExceptionalPeriod] = []
@@ -306,7 +315,7 @@ class EnvironmentalImpact(OcpiModel):
 
 
 class EnergyMix(OcpiModel):
-    is_green_energy: bool
+    is_green_energy: StrictBool
     energy_sources: list[EnergySource] = []
     environ_impact: list[EnvironmentalImpact] = []
     supplier_name: Annotated[str, text(64)] | None = None
@@ -318,9 +327,9 @@ class Connector(OcpiModel):
     standard: ConnectorType
     format: ConnectorFormat
     power_type: PowerType
-    max_voltage: Annotated[int, Field(ge=0)]
-    max_amperage: Annotated[int, Field(ge=0)]
-    max_electric_power: Annotated[int, Field(ge=0)] | None = None
+    max_voltage: Annotated[StrictInt, Field(ge=0)]
+    max_amperage: Annotated[StrictInt, Field(ge=0)]
+    max_electric_power: Annotated[StrictInt, Field(ge=0)] | None = None
     tariff_ids: list[Annotated[str, ci_string(36)]] = []
     terms_and_conditions: Url | None = None
     last_updated: DateTime
@@ -345,7 +354,7 @@ class Location(OcpiModel):
     country_code: CountryCode
     party_id: PartyId
     id: Annotated[str, ci_string(36)]
-    publish: bool
+    publish: StrictBool
     name: Annotated[str, text(255)] | None = None
     address: Annotated[str, text(255)]
     city: Annotated[str, text(45)]
@@ -359,7 +368,53 @@ class Location(OcpiModel):
     facilities: list[str] = []
     time_zone: Annotated[str, text(255)]
     opening_times: Hours | None = None
-    charging_when_closed: bool | None = None
+    charging_when_closed: StrictBool | None = None
     images: list[Image] = []
     energy_mix: EnergyMix | None = None
+    last_updated: DateTime
+
+
+# --- Tokens (mod_tokens.asciidoc): the CPO receives them ---
+
+
+class TokenType(StrEnum):
+    AD_HOC_USER = "AD_HOC_USER"
+    APP_USER = "APP_USER"
+    OTHER = "OTHER"
+    RFID = "RFID"
+
+
+class WhitelistType(StrEnum):
+    ALWAYS = "ALWAYS"
+    ALLOWED = "ALLOWED"
+    ALLOWED_OFFLINE = "ALLOWED_OFFLINE"
+    NEVER = "NEVER"
+
+
+class ProfileType(StrEnum):
+    CHEAP = "CHEAP"
+    FAST = "FAST"
+    GREEN = "GREEN"
+    REGULAR = "REGULAR"
+
+
+class EnergyContract(OcpiModel):
+    supplier_name: Annotated[str, text(64)]
+    contract_id: Annotated[str, text(64)] | None = None
+
+
+class Token(OcpiModel):
+    country_code: CountryCode
+    party_id: PartyId
+    uid: Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=r"^[\x20-\x7e]*$")]
+    type: TokenType
+    contract_id: Annotated[str, ci_string(36)]
+    visual_number: Annotated[str, text(64)] | None = None
+    issuer: Annotated[str, text(64)]
+    group_id: Annotated[str, ci_string(36)] | None = None
+    valid: StrictBool
+    whitelist: WhitelistType
+    language: Annotated[str, StringConstraints(min_length=2, max_length=2)] | None = None
+    default_profile_type: ProfileType | None = None
+    energy_contract: EnergyContract | None = None
     last_updated: DateTime
