@@ -158,6 +158,12 @@ class OcpiPeers:
         if not updates:
             return
         moment = ocpi_datetime(utcnow())
+        routing = {
+            "OCPI-from-country-code": operator.country_code,
+            "OCPI-from-party-id": operator.party_id,
+            "OCPI-to-country-code": target.country_code,
+            "OCPI-to-party-id": target.party_id,
+        }
         gate = asyncio.Semaphore(PUSH_CONCURRENCY)
         failures: list[str] = []
         async with self._outbound.client(self._timeout_s) as client:
@@ -166,7 +172,7 @@ class OcpiPeers:
                 async with gate:
                     try:
                         body = {"status": status, "last_updated": moment}
-                        await self._call(client, "PATCH", url, target.token, body)
+                        await self._call(client, "PATCH", url, target.token, body, routing)
                     except PartnerUnreachable as error:
                         failures.append(error.message)
                     else:
@@ -185,13 +191,16 @@ class OcpiPeers:
         url: str,
         token: str,
         body: Any = None,
+        routing: dict[str, str] | None = None,
     ) -> Any:
-        """The `data` of a successful OCPI answer; PartnerUnreachable for anything else."""
+        """The `data` of a successful OCPI answer; PartnerUnreachable for anything else.
+        `routing`: the OCPI-from/to headers a functional module's request carries."""
         request_id = str(uuid.uuid4())
         headers = {
             "Authorization": authorization(token),
             REQUEST_ID: request_id,
             CORRELATION_ID: request_id,
+            **(routing or {}),
         }
         try:
             async with client.stream(method, url, headers=headers, json=body) as response:

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.stations.models import SiteNetwork
+from app.tariffs.models import TariffView
 
 # The OCPI version this installation speaks (the handshake agrees on it).
 OCPI_VERSION = "2.2.1"
@@ -145,3 +146,14 @@ class PushTarget:
     locations_url: str  # its locations endpoint (OCPI receiver)
     token: str
     cursor: int | None  # the status history entry pushed through; None: not started
+    country_code: str = ""  # the partner's party, for hub routing
+    party_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tariffs:
+    """A page of the tariffs a partner's drivers may pay, and whose they are."""
+
+    operator: PartyRole
+    tariffs: list[TariffView]
+    total: int

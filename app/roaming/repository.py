@@ -174,6 +174,8 @@ async def push_targets(now: datetime) -> list[PushTarget]:
         Partner.outgoing_token,
         Partner.push_cursor,
         Partner.next_push_at,
+        Partner.country_code,
+        Partner.party_id,
     ).where(
         (Partner.status == "connected")
         & Partner.outgoing_token.is_not_null()
@@ -189,7 +191,13 @@ async def push_targets(now: datetime) -> list[PushTarget]:
         if url is not None:
             targets.append(
                 PushTarget(
-                    row["id"], row["organization"], url, row["outgoing_token"], row["push_cursor"]
+                    row["id"],
+                    row["organization"],
+                    url,
+                    row["outgoing_token"],
+                    row["push_cursor"],
+                    row["country_code"],
+                    row["party_id"],
                 )
             )
     return targets

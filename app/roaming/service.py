@@ -35,6 +35,7 @@ from app.roaming.models import (
     PeerCredentials,
     PeerVersion,
     Registration,
+    Tariffs,
 )
 from app.roaming.peers import RoamingPeers, own_credentials
 from app.stations import service as stations
@@ -395,3 +396,25 @@ async def receive_token(
     if token.partner_id != caller.partner_id:
         raise InvalidInput("a partner sends its own tokens")
     await auth.store_partner_token(unit_of_work(), caller.organization_id, token)
+
+
+async def tariffs_page(
+    caller: CallingPartner,
+    changed_from: datetime | None,
+    changed_to: datetime | None,
+    offset: int,
+    limit: int,
+) -> Tariffs:
+    """A page of the tariffs the partner's drivers may pay, oldest first, optionally only
+    those changed in [changed_from, changed_to)."""
+    found = [
+        tariff
+        for tariff in await tariffs.tariffs_for_partner(caller.organization_id, caller.partner_id)
+        if (changed_from is None or tariff.updated_at >= changed_from)
+        and (changed_to is None or tariff.updated_at < changed_to)
+    ]
+    return Tariffs(
+        operator=await own_identity(caller.organization_id),
+        tariffs=found[offset : offset + limit],
+        total=len(found),
+    )

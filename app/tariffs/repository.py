@@ -208,6 +208,16 @@ async def assignments_for_partner(
     return [_assignment(row) for row in rows]
 
 
+async def tariffs_of_organization(organization_id: int) -> list[TariffView]:
+    """Every tariff of the organization, in the order they were added."""
+    rows = (
+        await Tariff.select(*_TARIFF_COLUMNS)
+        .where(Tariff.organization == organization_id)
+        .order_by(Tariff.id)
+    )
+    return [_tariff(row) for row in rows]
+
+
 async def own_partner_ids(organization_id: int, partner_ids: Sequence[int]) -> set[int]:
     """Which of these roaming partners are the organization's (a tariff may be a partner's
     own: the assignment names the partner's row, as it names a site's or a station's)."""

@@ -279,6 +279,20 @@ async def tariff_codes_at(
     return codes
 
 
+async def tariffs_for_partner(organization_id: int, partner_id: int) -> list[TariffView]:
+    """The tariffs a roaming partner's drivers may pay: those assigned to everyone somewhere,
+    and those narrowed to this partner, in the order they were added."""
+    assigned = {
+        each.tariff_id
+        for each in await repository.assignments_for_partner(organization_id, partner_id)
+    }
+    return [
+        tariff
+        for tariff in await repository.tariffs_of_organization(organization_id)
+        if tariff.id in assigned
+    ]
+
+
 async def price_preview(
     principal: Principal, connector_id: int, token_group_id: str | None = None
 ) -> PricePreview | None:

@@ -1,4 +1,5 @@
-"""OCPI 2.2.1 endpoints: versions, version details, credentials, locations and tokens."""
+"""OCPI 2.2.1 endpoints: versions, version details, credentials, locations, tariffs and
+tokens."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from ocpi.peers import credentials_model, credentials_of
 from ocpi.v221 import tokens
 from ocpi.v221.locations import locations as to_locations
 from ocpi.v221.models import VERSION, Credentials, Endpoint, InterfaceRole, ModuleId, Version
+from ocpi.v221.tariffs import tariffs as tariff_objects
 
 PREFIX = "/ocpi"
 
@@ -38,6 +40,7 @@ OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
     # Errata: our own credentials endpoint is listed as SENDER.
     (ModuleId.CREDENTIALS, InterfaceRole.SENDER, "credentials"),
     (ModuleId.LOCATIONS, InterfaceRole.SENDER, "locations"),
+    (ModuleId.TARIFFS, InterfaceRole.SENDER, "tariffs"),
     (ModuleId.TOKENS, InterfaceRole.RECEIVER, "tokens"),
 ]
 
@@ -188,3 +191,17 @@ async def token_object(request: Request) -> Any:
         runtime.unit_of_work, partner, country, party, tokens.as_received(partner, token)
     )
     return None
+
+
+async def tariff_list(request: Request) -> Any:
+    settings = _runtime(request).settings
+    partner, _ = await caller(request)
+    query = PageQuery.of(request, settings.ocpi_page_limit)
+    page = await roaming.tariffs_page(
+        partner, query.date_from, query.date_to, query.offset, query.limit
+    )
+    data = tariff_objects(page)
+    headers = query.headers(
+        request, settings.public_base_url, len(data), page.total, settings.ocpi_page_limit
+    )
+    return Answer(data, {**headers, **_routing(partner, page.operator)})

@@ -418,3 +418,94 @@ class Token(OcpiModel):
     default_profile_type: ProfileType | None = None
     energy_contract: EnergyContract | None = None
     last_updated: DateTime
+
+
+# --- Tariffs (mod_tariffs.asciidoc) ---
+
+
+class TariffDimensionType(StrEnum):
+    ENERGY = "ENERGY"
+    FLAT = "FLAT"
+    PARKING_TIME = "PARKING_TIME"
+    TIME = "TIME"
+
+
+class TariffType(StrEnum):
+    AD_HOC_PAYMENT = "AD_HOC_PAYMENT"
+    PROFILE_CHEAP = "PROFILE_CHEAP"
+    PROFILE_FAST = "PROFILE_FAST"
+    PROFILE_GREEN = "PROFILE_GREEN"
+    REGULAR = "REGULAR"
+
+
+class DayOfWeek(StrEnum):
+    MONDAY = "MONDAY"
+    TUESDAY = "TUESDAY"
+    WEDNESDAY = "WEDNESDAY"
+    THURSDAY = "THURSDAY"
+    FRIDAY = "FRIDAY"
+    SATURDAY = "SATURDAY"
+    SUNDAY = "SUNDAY"
+
+
+class ReservationRestrictionType(StrEnum):
+    RESERVATION = "RESERVATION"
+    RESERVATION_EXPIRES = "RESERVATION_EXPIRES"
+
+
+Number = Annotated[float, Field(strict=True)]
+
+
+class Price(OcpiModel):
+    excl_vat: Number
+    incl_vat: Number | None = None
+
+
+class PriceComponent(OcpiModel):
+    type: TariffDimensionType
+    price: Number
+    vat: Number | None = None
+    step_size: Annotated[StrictInt, Field(ge=0)]
+
+
+class TariffRestrictions(OcpiModel):
+    start_time: LocalTime | None = None
+    end_time: LocalTime | None = None
+    start_date: (
+        Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None
+    ) = None
+    end_date: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")] | None = (
+        None
+    )
+    min_kwh: Number | None = None
+    max_kwh: Number | None = None
+    min_current: Number | None = None
+    max_current: Number | None = None
+    min_power: Number | None = None
+    max_power: Number | None = None
+    min_duration: StrictInt | None = None
+    max_duration: StrictInt | None = None
+    day_of_week: list[DayOfWeek] = []
+    reservation: ReservationRestrictionType | None = None
+
+
+class TariffElement(OcpiModel):
+    price_components: Annotated[list[PriceComponent], Field(min_length=1)]
+    restrictions: TariffRestrictions | None = None
+
+
+class Tariff(OcpiModel):
+    country_code: CountryCode
+    party_id: PartyId
+    id: Annotated[str, ci_string(36)]
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
+    type: TariffType | None = None
+    tariff_alt_text: list[DisplayText] = []
+    tariff_alt_url: Url | None = None
+    min_price: Price | None = None
+    max_price: Price | None = None
+    elements: Annotated[list[TariffElement], Field(min_length=1)]
+    start_date_time: DateTime | None = None
+    end_date_time: DateTime | None = None
+    energy_mix: EnergyMix | None = None
+    last_updated: DateTime

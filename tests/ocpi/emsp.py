@@ -132,6 +132,13 @@ class Emsp:
             return web.json_response(envelope(status_code=2000), status=401)
         if self.down:
             return web.Response(status=503, text="maintenance")
+        # Functional modules carry the hub routing headers: from the CPO to us.
+        routing = [
+            request.headers.get(f"OCPI-{side}-{field}")
+            for side in ("from", "to")
+            for field in ("country-code", "party-id")
+        ]
+        assert routing == ["DE", "ACM", self.country, self.party], routing
         body = await request.json()
         # A PATCH carries what changed and last_updated, checked against the EVSE definition.
         Evse.model_validate({"uid": "x", "connectors": [CONNECTOR], **body})
