@@ -299,6 +299,9 @@ class IdToken(Table):
     whitelist = _optional_text(16)
     issued_as = JSON(null=True, default=None)
     updated_at = _optional_time()
+    # A partner started a session with it (OCPI StartSession): accepted until then, as the
+    # partner has authorized it already.
+    preauthorized_until = _optional_time()
 
 
 class Tariff(Table):

@@ -34,6 +34,8 @@ from ocpi.v221.locations import evse_status
 from ocpi.v221.models import (
     VERSION,
     BusinessDetails,
+    CommandResult,
+    CommandResultType,
     Credentials,
     CredentialsRole,
     Envelope,
@@ -184,6 +186,14 @@ class OcpiPeers:
                 f"{len(failures)} of {len(updates)} EVSE updates failed; first: {failures[0]}"
             )
 
+    async def report_command_result(self, response_url: str, token: str, outcome: str) -> None:
+        self._outbound.check_url(response_url, "response_url")
+        result = CommandResult(result=CommandResultType(outcome))
+        async with self._outbound.client(self._timeout_s) as client:
+            await self._call(
+                client, "POST", response_url, token, result.model_dump(mode="json"), empty=True
+            )
+
     async def _call(
         self,
         client: httpx.AsyncClient,
@@ -192,6 +202,8 @@ class OcpiPeers:
         token: str,
         body: Any = None,
         routing: dict[str, str] | None = None,
+        *,
+        empty: bool = False,
     ) -> Any:
         """The `data` of a successful OCPI answer; PartnerUnreachable for anything else.
         `routing`: the OCPI-from/to headers a functional module's request carries."""
@@ -207,6 +219,8 @@ class OcpiPeers:
                 raw = await self._read(response, url)
         except httpx.HTTPError as error:
             raise PartnerUnreachable(f"{method} {url}: {error or type(error).__name__}") from None
+        if empty and 200 <= response.status_code < 300 and not raw.strip():
+            return None  # an answer to a result POST may have no body
         try:
             answer = Envelope.model_validate(json.loads(raw))
         except (ValueError, ValidationError):

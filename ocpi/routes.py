@@ -28,6 +28,7 @@ def ocpi_routes() -> list[Route]:
                 "{location_id}/{evse_uid}/{connector_id}",
             )
         ),
+        Route(f"{base}/commands/{{command}}", endpoint(handlers.command), methods=["POST"]),
         Route(f"{base}/tariffs", endpoint(handlers.tariff_list), methods=["GET"]),
         Route(
             f"{base}/tokens/{{country_code}}/{{party_id}}/{{uid}}",

@@ -55,6 +55,7 @@ async def presented_token(
             IdToken.user,
             IdToken.partner,
             IdToken.whitelist,
+            IdToken.preauthorized_until,
         )
         .where((IdToken.organization == organization_id) & (IdToken.uid == uid))
         .order_by(IdToken.id)
@@ -231,6 +232,11 @@ async def save_partner_token(
         await IdToken.update({getattr(IdToken, name): v for name, v in values.items()}).where(
             IdToken.id == token_id
         )
+
+
+async def token_issuer(token_id: int) -> int | None:
+    row = await IdToken.select(IdToken.partner).where(IdToken.id == token_id).first()
+    return row["partner"] if row else None
 
 
 async def create_token(

@@ -55,7 +55,10 @@ async def authorize_token(
     if row is None:
         return TokenVerdict(status=UNKNOWN)
     status = str(row["status"])
-    if row["partner"] is not None and row["whitelist"] == Whitelist.NEVER:
+    preauthorized = row["preauthorized_until"]
+    if preauthorized is not None and preauthorized > utcnow():
+        status = ACCEPTED  # its issuer started this session: it has authorized the token
+    elif row["partner"] is not None and row["whitelist"] == Whitelist.NEVER:
         # The partner wants to be asked every time, which is not served yet: not from here.
         status = INVALID
     expires_at = row["expires_at"]
@@ -80,9 +83,15 @@ async def partner_token(
     return found[2]
 
 
-async def store_partner_token(uow: UnitOfWork, organization_id: int, token: PartnerToken) -> None:
+async def store_partner_token(
+    uow: UnitOfWork,
+    organization_id: int,
+    token: PartnerToken,
+    preauthorized_until: datetime | None = None,
+) -> None:
     """Keep (create or replace) a token a roaming partner issued; AlreadyExists when this uid
-    and type is another issuer's token here."""
+    and type is another issuer's token here. `preauthorized_until`: the partner started a
+    session with it, so stations are told it is accepted until then."""
     async with uow:
         found = await repository.token_with_type(organization_id, token.uid, token.type)
         if found is not None and found[1] != token.partner_id:
@@ -101,8 +110,14 @@ async def store_partner_token(uow: UnitOfWork, organization_id: int, token: Part
                 "group_id": token.group_id,
                 "issued_as": token.issued_as,
                 "updated_at": token.updated_at,
+                **({"preauthorized_until": preauthorized_until} if preauthorized_until else {}),
             },
         )
+
+
+async def token_issuer(token_id: int) -> int | None:
+    """The roaming partner that issued an id token, if one did."""
+    return await repository.token_issuer(token_id)
 
 
 async def token_types(organization_id: int, uids: Sequence[str]) -> dict[str, str]:

@@ -34,6 +34,11 @@ class RoamingPeers(Protocol):
         raises PartnerUnreachable when one could not be sent."""
         ...
 
+    async def report_command_result(self, response_url: str, token: str, outcome: str) -> None:
+        """Tell the partner how a command it sent ended (once: no retries, as OCPI says);
+        raises PartnerUnreachable when it could not be told."""
+        ...
+
     def own_versions_url(self) -> str:
         """Where partners find our versions."""
         ...

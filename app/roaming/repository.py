@@ -219,6 +219,11 @@ async def record_push_failure(
     )
 
 
+async def outgoing_token(partner_id: int) -> str | None:
+    row = await Partner.select(Partner.outgoing_token).where(Partner.id == partner_id).first()
+    return row["outgoing_token"] if row else None
+
+
 async def delete_partner(partner_id: int) -> None:
     await Partner.delete().where(Partner.id == partner_id)
 

@@ -360,7 +360,7 @@ async def location(caller: CallingPartner, site_id: int) -> Locations:
     return await _locations(caller, [site_id], 1)
 
 
-def _check_owner(caller: CallingPartner, country_code: str, party_id: str) -> None:
+def check_owner(caller: CallingPartner, country_code: str, party_id: str) -> None:
     """A partner speaks for its own party; a hub for the parties behind it."""
     if PartnerRole.HUB.value in caller.roles:
         return
@@ -372,7 +372,7 @@ async def received_token(
     caller: CallingPartner, country_code: str, party_id: str, uid: str, token_type: str
 ) -> PartnerToken | None:
     """A token the partner sent us, as it sent it."""
-    _check_owner(caller, country_code, party_id)
+    check_owner(caller, country_code, party_id)
     found = await auth.partner_token(caller.organization_id, caller.partner_id, uid, token_type)
     if found is None:
         return None
@@ -392,7 +392,7 @@ async def receive_token(
     token: PartnerToken,
 ) -> None:
     """Keep a token the partner issued: stations' authorizations then follow what it says."""
-    _check_owner(caller, country_code, party_id)
+    check_owner(caller, country_code, party_id)
     if token.partner_id != caller.partner_id:
         raise InvalidInput("a partner sends its own tokens")
     await auth.store_partner_token(unit_of_work(), caller.organization_id, token)
@@ -418,3 +418,8 @@ async def tariffs_page(
         tariffs=found[offset : offset + limit],
         total=len(found),
     )
+
+
+async def outgoing_token(partner_id: int) -> str | None:
+    """The token we call this partner with (None once it unregistered)."""
+    return await repository.outgoing_token(partner_id)

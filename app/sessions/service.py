@@ -585,6 +585,12 @@ async def sessions_by_ids(
     return {session.id: session for session in found if _visible(principal, session)}
 
 
+async def session_of_organization(organization_id: int, session_id: int) -> SessionView | None:
+    """One of the organization's sessions, for the domain's own use."""
+    found = await repository.sessions_by_ids(organization_id, [session_id])
+    return found[0] if found else None
+
+
 async def active_session_count() -> int:
     """Sessions in progress across the installation (for monitoring)."""
     return await repository.count_active()

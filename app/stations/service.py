@@ -115,6 +115,12 @@ async def stations_by_ids(
     return {station.id: station for station in found}
 
 
+async def station_by_id(organization_id: int, station_id: int) -> StationView | None:
+    """One of the organization's stations, for the domain's own use."""
+    found = await repository.stations_by_ids(organization_id, [station_id])
+    return found[0] if found else None
+
+
 async def get_station(principal: Principal, identity: str) -> StationView | None:
     """The station with this OCPP identity, if any."""
     require(principal, Permission.READ_STATIONS)
@@ -256,6 +262,8 @@ async def site_networks(organization_id: int, site_ids: Sequence[int]) -> list[S
     if not site_ids:
         return []
     sites = {site.id: site for site in await repository.sites_by_ids(organization_id, site_ids)}
+    if not sites:
+        return []
     stations = await repository.stations_by_site_ids(organization_id, list(sites))
     evses = await repository.evses_by_site_ids(organization_id, list(sites))
     connectors = await repository.connectors_by_site_ids(organization_id, list(sites))

@@ -18,7 +18,7 @@ from ocpi.auth import caller
 from ocpi.envelope import Answer, OcpiError, Status, json_body
 from ocpi.pagination import PageQuery
 from ocpi.peers import credentials_model, credentials_of
-from ocpi.v221 import tokens
+from ocpi.v221 import commands, tokens
 from ocpi.v221.locations import locations as to_locations
 from ocpi.v221.models import VERSION, Credentials, Endpoint, InterfaceRole, ModuleId, Version
 from ocpi.v221.tariffs import tariffs as tariff_objects
@@ -40,6 +40,7 @@ OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
     # Errata: our own credentials endpoint is listed as SENDER.
     (ModuleId.CREDENTIALS, InterfaceRole.SENDER, "credentials"),
     (ModuleId.LOCATIONS, InterfaceRole.SENDER, "locations"),
+    (ModuleId.COMMANDS, InterfaceRole.RECEIVER, "commands"),
     (ModuleId.TARIFFS, InterfaceRole.SENDER, "tariffs"),
     (ModuleId.TOKENS, InterfaceRole.RECEIVER, "tokens"),
 ]
@@ -205,3 +206,9 @@ async def tariff_list(request: Request) -> Any:
         request, settings.public_base_url, len(data), page.total, settings.ocpi_page_limit
     )
     return Answer(data, {**headers, **_routing(partner, page.operator)})
+
+
+async def command(request: Request) -> Any:
+    """One of the commands a partner sends (START_SESSION, STOP_SESSION, ...)."""
+    partner, _ = await caller(request)
+    return await commands.command(request, partner)

@@ -509,3 +509,84 @@ class Tariff(OcpiModel):
     end_date_time: DateTime | None = None
     energy_mix: EnergyMix | None = None
     last_updated: DateTime
+
+
+# --- Commands (mod_commands.asciidoc): the CPO receives them ---
+
+
+class CommandType(StrEnum):
+    CANCEL_RESERVATION = "CANCEL_RESERVATION"
+    RESERVE_NOW = "RESERVE_NOW"
+    START_SESSION = "START_SESSION"
+    STOP_SESSION = "STOP_SESSION"
+    UNLOCK_CONNECTOR = "UNLOCK_CONNECTOR"
+
+
+class CommandResponseType(StrEnum):
+    NOT_SUPPORTED = "NOT_SUPPORTED"
+    REJECTED = "REJECTED"
+    ACCEPTED = "ACCEPTED"
+    UNKNOWN_SESSION = "UNKNOWN_SESSION"
+
+
+class CommandResultType(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    CANCELED_RESERVATION = "CANCELED_RESERVATION"
+    EVSE_OCCUPIED = "EVSE_OCCUPIED"
+    EVSE_INOPERATIVE = "EVSE_INOPERATIVE"
+    FAILED = "FAILED"
+    NOT_SUPPORTED = "NOT_SUPPORTED"
+    REJECTED = "REJECTED"
+    TIMEOUT = "TIMEOUT"
+    UNKNOWN_RESERVATION = "UNKNOWN_RESERVATION"
+
+
+Id36 = Annotated[str, ci_string(36)]
+
+
+class CommandRequest(OcpiModel):
+    """What every command carries: where its result goes."""
+
+    response_url: Url
+
+
+class StartSession(CommandRequest):
+    token: Token
+    location_id: Id36
+    evse_uid: Id36 | None = None
+    connector_id: Id36 | None = None
+    authorization_reference: Id36 | None = None
+
+
+class StopSession(CommandRequest):
+    session_id: Id36
+
+
+class ReserveNow(CommandRequest):
+    token: Token
+    expiry_date: DateTime
+    reservation_id: Id36
+    location_id: Id36
+    evse_uid: Id36 | None = None
+    authorization_reference: Id36 | None = None
+
+
+class CancelReservation(CommandRequest):
+    reservation_id: Id36
+
+
+class UnlockConnector(CommandRequest):
+    location_id: Id36
+    evse_uid: Id36
+    connector_id: Id36
+
+
+class CommandResponse(OcpiModel):
+    result: CommandResponseType
+    timeout: Annotated[StrictInt, Field(ge=0)]
+    message: list[DisplayText] = []
+
+
+class CommandResult(OcpiModel):
+    result: CommandResultType
+    message: list[DisplayText] = []

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from ocpi.v221.models import Credentials, Envelope, Evse, VersionDetails
+from ocpi.v221.models import CommandResult, Credentials, Envelope, Evse, VersionDetails
 from tests.conftest import free_port
 
 # Only to complete a pushed EVSE's fields for the check.
@@ -60,6 +60,7 @@ class Emsp:
         self.cpms_versions_checked: list[int] = []  # HTTP status of our look at the CPMS
         self.evse_updates: list[tuple[str, dict[str, Any]]] = []  # pushed: path, body
         self.down = False  # answer pushes with HTTP 503, as a partner in maintenance
+        self.results: dict[str, CommandResult] = {}  # command results, by the URL's last part
         self._runner: web.AppRunner | None = None
 
     # --- the server side: what the CPMS calls ---
@@ -109,6 +110,7 @@ class Emsp:
             {"identifier": "credentials", "role": "SENDER", "url": f"{base}/credentials"},
             {"identifier": "locations", "role": "RECEIVER", "url": f"{base}/locations"},
             {"identifier": "tokens", "role": "SENDER", "url": f"{base}/tokens"},
+            {"identifier": "commands", "role": "SENDER", "url": f"{base}/commands"},
         ]
         return web.json_response(envelope({"version": "2.2.1", "endpoints": endpoints}))
 
@@ -146,6 +148,15 @@ class Emsp:
         self.evse_updates.append((request.path, body))
         return web.json_response(envelope())
 
+    async def _result(self, request: web.Request) -> web.Response:
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        self.results[request.match_info["ref"]] = CommandResult.model_validate(await request.json())
+        return web.json_response(envelope())
+
+    def result_url(self, ref: str) -> str:
+        return f"{self.base}/results/{ref}"
+
     def statuses(self, location_id: int | str, evse_uid: int | str) -> list[str]:
         """The statuses pushed for one EVSE, in the order they came."""
         path = f"/ocpi/2.2.1/locations/DE/ACM/{location_id}/{evse_uid}"
@@ -153,6 +164,7 @@ class Emsp:
 
     async def start(self) -> None:
         app = web.Application()
+        app.router.add_post("/ocpi/results/{ref}", self._result)
         app.router.add_patch(
             "/ocpi/2.2.1/locations/{country}/{party}/{location}/{evse}", self._evse_update
         )

@@ -1,0 +1,133 @@
+"""The commands module as a receiver: an eMSP starts, stops and unlocks at a real station;
+the answer comes at once and the station's result is POSTed to the eMSP afterwards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from ocpp.routing import on
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import Action as Action16
+
+from db.tables import ChargingSession, Evse
+from ocpi.v221.models import CommandResponse, Envelope
+from tests.ocpi.emsp import data_of, token_header
+from tests.ocpi.test_locations import add_site, place
+from tests.ocpi.test_tokens import UID, a_token
+from tests.ocpp_server.test_commands import Station16, booted
+from tests.ocpp_server.test_healing_offline import eventually
+
+
+class Charger(Station16):
+    @on(Action16.remote_stop_transaction)
+    def remote_stop(self, **payload: Any) -> result16.RemoteStopTransaction:
+        self.received.append(("RemoteStopTransaction", payload))
+        return result16.RemoteStopTransaction(status="Accepted")
+
+
+async def send(client: httpx.AsyncClient, connected, command: str, body: dict) -> Any:
+    answer = await client.post(
+        f"{connected.base}/commands/{command}", json=body, headers=token_header(connected.token)
+    )
+    return answer
+
+
+async def test_an_emsp_starts_stops_and_unlocks_at_a_station(
+    live_server, cpo, connected, register, connect_charger
+):
+    emsp = connected.emsp
+    site_id = await add_site(cpo, "Commands")
+    await register("CP-OCPI-CMD")
+    await place("CP-OCPI-CMD", site_id)
+    async with connect_charger("CP-OCPI-CMD", client_class=Charger) as station:
+        await booted(station, "ocpp1.6")
+        await station.call(
+            call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
+        )
+
+        async def evse_uid() -> int | None:
+            row = await Evse.select(Evse.id).where(Evse.evse_id == 1).first()
+            return row["id"] if row else None
+
+        uid = await eventually(evse_uid)
+        async with httpx.AsyncClient() as client:
+            # The eMSP wants to be asked about this token every time, but it started this
+            # session itself: the station is told it is accepted.
+            start = {
+                "response_url": emsp.result_url("start"),
+                "token": a_token(whitelist="NEVER"),
+                "location_id": str(site_id),
+                "evse_uid": str(uid),
+            }
+            answer = await send(client, connected, "START_SESSION", start)
+            assert answer.status_code == 200, answer.text
+            response = CommandResponse.model_validate(data_of(answer))
+            assert response.result.value == "ACCEPTED" and response.timeout > 0
+            assert await eventually(lambda: _has(emsp, "start"))
+            assert emsp.results["start"].result.value == "ACCEPTED"
+            assert station.received[-1] == (
+                "RemoteStartTransaction",
+                {"id_tag": UID, "connector_id": 1},
+            )
+            authorized = await station.call(call16.Authorize(id_tag=UID))
+            assert authorized.id_tag_info["status"] == "Accepted"
+            started = await station.call(
+                call16.StartTransaction(
+                    connector_id=1,
+                    id_tag=UID,
+                    meter_start=0,
+                    timestamp=datetime.now(UTC).isoformat(),
+                )
+            )
+            assert started.id_tag_info["status"] == "Accepted"
+            session = await ChargingSession.select(ChargingSession.id).first()
+            assert session is not None
+
+            stop = {"response_url": emsp.result_url("stop"), "session_id": str(session["id"])}
+            answer = await send(client, connected, "STOP_SESSION", stop)
+            assert data_of(answer)["result"] == "ACCEPTED"
+            assert await eventually(lambda: _has(emsp, "stop"))
+            assert emsp.results["stop"].result.value == "ACCEPTED"
+            assert station.received[-1][0] == "RemoteStopTransaction"
+
+            unlock = {
+                "response_url": emsp.result_url("unlock"),
+                "location_id": str(site_id),
+                "evse_uid": str(uid),
+                "connector_id": "1",
+            }
+            answer = await send(client, connected, "UNLOCK_CONNECTOR", unlock)
+            assert data_of(answer)["result"] == "ACCEPTED"
+            assert await eventually(lambda: _has(emsp, "unlock"))
+            assert emsp.results["unlock"].result.value == "ACCEPTED"
+
+            # What cannot be done is answered at once, and nothing is sent to the station.
+            sent = len(station.received)
+            unknown = {"response_url": emsp.result_url("x"), "session_id": "999999"}
+            answer = await send(client, connected, "STOP_SESSION", unknown)
+            assert data_of(answer)["result"] == "UNKNOWN_SESSION"
+            nowhere = start | {"location_id": "999999"}
+            answer = await send(client, connected, "START_SESSION", nowhere)
+            assert data_of(answer)["result"] == "REJECTED" and data_of(answer)["message"]
+            reserve = {
+                "response_url": emsp.result_url("r"),
+                "token": a_token(),
+                "expiry_date": "2030-01-01T00:00:00Z",
+                "reservation_id": "R1",
+                "location_id": str(site_id),
+            }
+            answer = await send(client, connected, "RESERVE_NOW", reserve)
+            assert data_of(answer)["result"] == "NOT_SUPPORTED"
+            answer = await send(client, connected, "START_SESSION", {"token": a_token()})
+            assert Envelope.model_validate(answer.json()).status_code == 2001
+            answer = await send(client, connected, "FLY_TO_THE_MOON", start)
+            assert answer.status_code == 404
+            assert len(station.received) == sent
+            assert "x" not in emsp.results
+
+
+async def _has(emsp, ref: str) -> bool:
+    return ref in emsp.results
