@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.outbound import OutboundPolicy
-from app.roaming.errors import NoCommonVersion, PartnerUnreachable
+from app.roaming.errors import NoCommonVersion, PartnerRefused, PartnerUnreachable
 from app.roaming.models import (
     PartnerEndpoint,
     PartyRole,
@@ -27,10 +27,12 @@ from app.roaming.models import (
     PeerVersion,
     PushTarget,
 )
+from app.roaming.peers import WholeLocations
 from app.stations.models import EvseState
 from app.timeparse import utcnow
 from ocpi.envelope import CORRELATION_ID, REQUEST_ID
 from ocpi.v221.locations import evse_status
+from ocpi.v221.locations import locations as locations_of
 from ocpi.v221.models import (
     VERSION,
     BusinessDetails,
@@ -90,6 +92,8 @@ def credentials_model(credentials: PeerCredentials) -> Credentials:
 
 # EVSE updates sent to one partner at the same time.
 PUSH_CONCURRENCY = 8
+# Client errors that say nothing about the object sent: our token, a limit, a timeout.
+TRANSIENT = {401, 403, 408, 429}
 
 
 class OcpiPeers:
@@ -142,23 +146,28 @@ class OcpiPeers:
         return credentials_of(self._parse(TypeAdapter(Credentials), answer, credentials_url))
 
     async def push_evse_statuses(
-        self, target: PushTarget, operator: PartyRole, states: Sequence[EvseState]
+        self,
+        target: PushTarget,
+        operator: PartyRole,
+        states: Sequence[EvseState],
+        whole: WholeLocations,
     ) -> None:
         """PATCH each EVSE's status to the partner's locations receiver
         (`{url}/{our country}/{our party}/{location}/{evse uid}`), skipping those it was sent
-        last; PartnerUnreachable once all were tried if one failed."""
+        last; where the partner refuses a PATCH (an EVSE or Location it does not have yet),
+        PUT the whole Location, as OCPI advises. PartnerUnreachable once all were tried if one
+        failed."""
+        base = f"{target.locations_url}/{operator.country_code}/{operator.party_id}"
         updates = []
         for state in states:
             status = evse_status(state.station, state.connectors).value
             key = (target.partner_id, state.evse.id)
             if self._pushed.get(key) != status:
-                url = (
-                    f"{target.locations_url}/{operator.country_code}/{operator.party_id}/"
-                    f"{state.site.id}/{state.evse.id}"
-                )
-                updates.append((key, url, status))
+                updates.append((key, f"{base}/{state.site.id}/{state.evse.id}", status))
         if not updates:
             return
+        site_of = {state.evse.id: state.site.id for state in states}
+        refused: set[int] = set()
         moment = ocpi_datetime(utcnow())
         routing = {
             "OCPI-from-country-code": operator.country_code,
@@ -175,12 +184,27 @@ class OcpiPeers:
                     try:
                         body = {"status": status, "last_updated": moment}
                         await self._call(client, "PATCH", url, target.token, body, routing)
+                    except PartnerRefused:
+                        refused.add(site_of[key[1]])
                     except PartnerUnreachable as error:
                         failures.append(error.message)
                     else:
                         self._pushed[key] = status
 
             await asyncio.gather(*(send(*update) for update in updates))
+            if refused:
+                page = await whole(sorted(refused))
+                for shown in locations_of(page):
+                    body = shown.model_dump(mode="json", exclude_none=True)
+                    try:
+                        await self._call(
+                            client, "PUT", f"{base}/{shown.id}", target.token, body, routing
+                        )
+                    except PartnerUnreachable as error:
+                        failures.append(error.message)
+                    else:
+                        for evse in shown.evses:
+                            self._pushed[(target.partner_id, int(evse.uid))] = evse.status.value
         if failures:
             raise PartnerUnreachable(
                 f"{len(failures)} of {len(updates)} EVSE updates failed; first: {failures[0]}"
@@ -224,9 +248,19 @@ class OcpiPeers:
         try:
             answer = Envelope.model_validate(json.loads(raw))
         except (ValueError, ValidationError):
+            if response.status_code == 404:  # a plain "not found": no such object there
+                raise PartnerRefused(f"{method} {url}: HTTP 404") from None
             raise PartnerUnreachable(
                 f"{method} {url}: HTTP {response.status_code}, not an OCPI answer"
             ) from None
+        refused = (400 <= response.status_code < 500 and response.status_code not in TRANSIENT) or (
+            response.status_code == 200 and 2000 <= answer.status_code < 3000
+        )
+        if refused:
+            raise PartnerRefused(
+                f"{method} {url}: HTTP {response.status_code}, OCPI {answer.status_code}"
+                + (f" ({answer.status_message})" if answer.status_message else "")
+            )
         if response.status_code != 200 or answer.status_code != 1000:
             raise PartnerUnreachable(
                 f"{method} {url}: HTTP {response.status_code}, OCPI {answer.status_code}"

@@ -11,6 +11,10 @@ class PartnerUnreachable(CPMSError):
     code = "partner_unreachable"
 
 
+class PartnerRefused(PartnerUnreachable):
+    """The partner answered, but refused what was sent (an object it does not know, ...)."""
+
+
 class NoCommonVersion(CPMSError):
     """The partner offers no OCPI version this installation speaks."""
 

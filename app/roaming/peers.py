@@ -6,11 +6,14 @@ in, as `ChargerGateway` is for chargers."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from app.roaming.models import PartyRole, PeerCredentials, PeerVersion, PushTarget
+from app.roaming.models import Locations, PartyRole, PeerCredentials, PeerVersion, PushTarget
 from app.stations.models import EvseState
+
+# The whole Locations of these sites, as the partner sees them.
+WholeLocations = Callable[[Sequence[int]], Awaitable[Locations]]
 
 
 class RoamingPeers(Protocol):
@@ -28,10 +31,15 @@ class RoamingPeers(Protocol):
         ...
 
     async def push_evse_statuses(
-        self, target: PushTarget, operator: PartyRole, states: Sequence[EvseState]
+        self,
+        target: PushTarget,
+        operator: PartyRole,
+        states: Sequence[EvseState],
+        whole: WholeLocations,
     ) -> None:
         """Send the partner these EVSEs' current status (what it has already is skipped);
-        raises PartnerUnreachable when one could not be sent."""
+        where it refuses one (it does not know the EVSE or its location yet), send the whole
+        Location, which `whole` gives. Raises PartnerUnreachable when one could not be sent."""
         ...
 
     async def report_command_result(self, response_url: str, token: str, outcome: str) -> None:

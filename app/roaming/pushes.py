@@ -19,14 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from app.leases import Leases
 from app.roaming import repository
 from app.roaming.errors import PartnerUnreachable
-from app.roaming.models import PushTarget
+from app.roaming.models import Locations, PushTarget
 from app.roaming.peers import RoamingPeers
-from app.roaming.service import own_identity
+from app.roaming.service import own_identity, whole_locations
 from app.stations import service as stations
 from app.timeparse import utcnow
 
@@ -101,7 +102,13 @@ class LocationPushes:
                 states = await stations.evse_states(target.organization_id, fresh)
                 if states:
                     operator = await own_identity(target.organization_id)
-                    await self._peers.push_evse_statuses(target, operator, states)
+
+                    async def whole(site_ids: Sequence[int]) -> Locations:
+                        return await whole_locations(
+                            target.organization_id, target.partner_id, site_ids
+                        )
+
+                    await self._peers.push_evse_statuses(target, operator, states, whole)
         except PartnerUnreachable as error:
             await self._failed(target, error.message)
             return

@@ -324,19 +324,24 @@ async def suspend_partner(
 
 
 async def _locations(caller: CallingPartner, site_ids: Sequence[int], total: int) -> Locations:
-    networks = await stations.site_networks(caller.organization_id, site_ids)
+    return await whole_locations(caller.organization_id, caller.partner_id, site_ids, total)
+
+
+async def whole_locations(
+    organization_id: int, partner_id: int, site_ids: Sequence[int], total: int | None = None
+) -> Locations:
+    """These sites as the partner sees them (for a push of whole Locations)."""
+    networks = await stations.site_networks(organization_id, site_ids)
     places = [
         ConnectorPlace(network.site.id, connector.station_id, connector.id)
         for network in networks
         for connector in network.connectors
     ]
     return Locations(
-        operator=await own_identity(caller.organization_id),
+        operator=await own_identity(organization_id),
         sites=networks,
-        tariff_codes=await tariffs.tariff_codes_at(
-            caller.organization_id, places, caller.partner_id
-        ),
-        total=total,
+        tariff_codes=await tariffs.tariff_codes_at(organization_id, places, partner_id),
+        total=len(networks) if total is None else total,
     )
 
 

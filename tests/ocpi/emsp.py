@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from ocpi.v221.models import CommandResult, Credentials, Envelope, Evse, VersionDetails
+from ocpi.v221.models import (
+    CommandResult,
+    Credentials,
+    Envelope,
+    Evse,
+    Location,
+    VersionDetails,
+)
 from tests.conftest import free_port
 
 # Only to complete a pushed EVSE's fields for the check.
@@ -61,6 +68,7 @@ class Emsp:
         self.evse_updates: list[tuple[str, dict[str, Any]]] = []  # pushed: path, body
         self.down = False  # answer pushes with HTTP 503, as a partner in maintenance
         self.results: dict[str, CommandResult] = {}  # command results, by the URL's last part
+        self.known_locations: set[str] = set()  # Locations the CPMS PUT here
         self._runner: web.AppRunner | None = None
 
     # --- the server side: what the CPMS calls ---
@@ -141,11 +149,27 @@ class Emsp:
             for field in ("country-code", "party-id")
         ]
         assert routing == ["DE", "ACM", self.country, self.party], routing
+        if request.match_info["location"] not in self.known_locations:
+            # As a receiver may: an EVSE of a Location it was never sent is not patched.
+            return web.json_response(envelope(status_code=2003), status=404)
         body = await request.json()
         # A PATCH carries what changed and last_updated, checked against the EVSE definition.
         Evse.model_validate({"uid": "x", "connectors": [CONNECTOR], **body})
         assert set(body) == {"status", "last_updated"}, body
         self.evse_updates.append((request.path, body))
+        return web.json_response(envelope())
+
+    async def _location(self, request: web.Request) -> web.Response:
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        if self.down:
+            return web.Response(status=503, text="maintenance")
+        shown = Location.model_validate(await request.json())
+        assert shown.id == request.match_info["location"]
+        self.known_locations.add(shown.id)
+        for evse in shown.evses:
+            path = f"{request.path}/{evse.uid}"
+            self.evse_updates.append((path, {"status": evse.status.value, "put": True}))
         return web.json_response(envelope())
 
     async def _result(self, request: web.Request) -> web.Response:
@@ -165,6 +189,7 @@ class Emsp:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/ocpi/results/{ref}", self._result)
+        app.router.add_put("/ocpi/2.2.1/locations/{country}/{party}/{location}", self._location)
         app.router.add_patch(
             "/ocpi/2.2.1/locations/{country}/{party}/{location}/{evse}", self._evse_update
         )

@@ -51,6 +51,10 @@ async def test_statuses_are_pushed_in_order_and_caught_up_after_an_outage(
             return emsp.statuses(site_id, uid)[-1:] == [expected]
 
         assert await eventually(lambda: pushed("CHARGING"))
+        # The eMSP had not been sent this Location (it would have pulled it): it refused the
+        # first update, and got the whole Location instead; updates follow as PATCHes.
+        assert emsp.known_locations == {str(site_id)}
+        assert any(body.get("put") for _, body in emsp.evse_updates)
         seen = emsp.statuses(site_id, uid)
         # In order: never an older state after a newer one.
         assert seen[-1] == "CHARGING" and "AVAILABLE" not in seen[seen.index("CHARGING") :]
@@ -74,6 +78,7 @@ async def test_statuses_are_pushed_in_order_and_caught_up_after_an_outage(
         emsp.down = False
         assert await eventually(lambda: pushed("OUTOFORDER"), timeout_s=15)
         assert emsp.statuses(site_id, uid)[before:] == ["OUTOFORDER"]
+        assert not any(body.get("put") for _, body in emsp.evse_updates[before:])
         health = await graphql(live_server, PARTNERS, token=admin)
         node = health["data"]["partners"]["edges"][0]["node"]
         assert node["lastPushAt"] and node["pushFailingSince"] is None
