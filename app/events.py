@@ -167,6 +167,18 @@ class StationApproved(DomainEvent):
     identity: str
 
 
+class PartnerDeliveryChanged(DomainEvent):
+    """What we push to a roaming partner has failed for long (`failing_since`), or reaches it
+    again (`failing_since` None)."""
+
+    kind: ClassVar[str] = "roaming.partner_delivery"
+    organization_id: int
+    partner_id: int
+    partner_name: str
+    failing_since: datetime | None
+    error: str | None = None
+
+
 class FirmwareStatusReported(DomainEvent):
     """A station reported how its firmware update goes (FirmwareStatusNotification)."""
 

@@ -37,6 +37,7 @@ from app.events import (
     ConnectorStatusChanged,
     EventBus,
     FirmwareStatusReported,
+    PartnerDeliveryChanged,
     SecurityEventRaised,
     SessionChanged,
     StationApproved,
@@ -44,7 +45,7 @@ from app.events import (
     StationConnectionChanged,
     StationEventsReported,
 )
-from app.healing import command_failures, recovery, station_alerts, watch
+from app.healing import command_failures, partner_alerts, recovery, station_alerts, watch
 from app.healing import service as healing
 from app.http_metrics import RequestTimer
 from app.leases import Leases
@@ -158,6 +159,8 @@ def reactions() -> Reactions:
     registry.after_commit(
         SessionChanged, session_billing.on_sessions, when=session_billing.is_complete
     )
+    # Pushes to a roaming partner that fail for long, or work again:
+    registry.in_transaction(PartnerDeliveryChanged, partner_alerts.on_partner_deliveries)
     # A command's outcome, in the transaction that logs it:
     registry.in_transaction(CommandCompleted, command_failures.watch_command_failures)
     registry.in_transaction(CommandCompleted, smart_charging.record_accepted_commands)
@@ -253,7 +256,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         leases,
     )
     # Each partner's pushes run on one node at a time; a pass lasts at most a few timeouts.
-    location_pushes = LocationPushes(peers, leases, lease_s=max(60.0, 4 * settings.ocpi_timeout_s))
+    location_pushes = LocationPushes(
+        peers, leases, unit_of_work, lease_s=max(60.0, 4 * settings.ocpi_timeout_s)
+    )
     graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager

@@ -13,6 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -108,8 +109,8 @@ class OcpiPeers:
         self._base = public_base_url
         self._timeout_s = timeout_s
         self._max_bytes = max_response_bytes
-        # What each partner was last sent of each EVSE (partner id, EVSE row id): status.
-        self._pushed: dict[tuple[int, int], str] = {}
+        # What each partner registration was last sent of each EVSE (by EVSE row id): status.
+        self._pushed: dict[tuple[tuple[int, datetime | None], int], str] = {}
 
     def own_versions_url(self) -> str:
         return self._base + VERSIONS_PATH
@@ -161,7 +162,7 @@ class OcpiPeers:
         updates = []
         for state in states:
             status = evse_status(state.station, state.connectors).value
-            key = (target.partner_id, state.evse.id)
+            key = (target.connection, state.evse.id)
             if self._pushed.get(key) != status:
                 updates.append((key, f"{base}/{state.site.id}/{state.evse.id}", status))
         if not updates:
@@ -179,7 +180,9 @@ class OcpiPeers:
         failures: list[str] = []
         async with self._outbound.client(self._timeout_s) as client:
 
-            async def send(key: tuple[int, int], url: str, status: str) -> None:
+            async def send(
+                key: tuple[tuple[int, datetime | None], int], url: str, status: str
+            ) -> None:
                 async with gate:
                     try:
                         body = {"status": status, "last_updated": moment}
@@ -204,7 +207,7 @@ class OcpiPeers:
                         failures.append(error.message)
                     else:
                         for evse in shown.evses:
-                            self._pushed[(target.partner_id, int(evse.uid))] = evse.status.value
+                            self._pushed[(target.connection, int(evse.uid))] = evse.status.value
         if failures:
             raise PartnerUnreachable(
                 f"{len(failures)} of {len(updates)} EVSE updates failed; first: {failures[0]}"

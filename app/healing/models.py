@@ -23,6 +23,7 @@ class AlertKind(StrEnum):
     COMMAND_FAILURES = "command_failures"
     PAYMENT_NOT_SETTLED = "payment_not_settled"
     PAYMENT_CONFLICT = "payment_conflict"  # the provider reported what cannot be
+    PARTNER_UNREACHABLE = "partner_unreachable"  # pushes to a roaming partner fail for long
 
 
 class AlertSeverity(StrEnum):

@@ -148,6 +148,14 @@ class PushTarget:
     cursor: int | None  # the status history entry pushed through; None: not started
     country_code: str = ""  # the partner's party, for hub routing
     party_id: str = ""
+    name: str = ""
+    failing_since: datetime | None = None  # pushes fail since then
+    registered_at: datetime | None = None  # a new registration starts afresh
+
+    @property
+    def connection(self) -> tuple[int, datetime | None]:
+        """This partner's registration: what a node remembers of pushes is kept under it."""
+        return self.partner_id, self.registered_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from app.events import PartnerDeliveryChanged
 from app.leases import Leases
 from app.roaming import repository
 from app.roaming.errors import PartnerUnreachable
@@ -30,23 +31,34 @@ from app.roaming.peers import RoamingPeers
 from app.roaming.service import own_identity, whole_locations
 from app.stations import service as stations
 from app.timeparse import utcnow
+from app.unit_of_work import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
 ROUND_INTERVAL_S = 0.5
 GRACE = timedelta(seconds=5)
+# Failing pushes for this long open an alert (healing reacts to PartnerDeliveryChanged).
+ALERT_AFTER = timedelta(hours=1)
 BATCH = 2000  # status history entries read per partner and round
 MAX_BACKOFF_S = 300.0
 
 
 class LocationPushes:
-    def __init__(self, peers: RoamingPeers, leases: Leases, lease_s: float) -> None:
+    def __init__(
+        self,
+        peers: RoamingPeers,
+        leases: Leases,
+        unit_of_work: UnitOfWorkFactory,
+        lease_s: float,
+    ) -> None:
         self._peers = peers
         self._leases = leases
+        self._unit_of_work = unit_of_work
         self._lease_s = lease_s
         self._running: dict[int, asyncio.Task[None]] = {}
-        self._sent: dict[int, set[int]] = {}  # per partner: entries sent beyond its cursor
-        self._failures: dict[int, int] = {}
+        # Per partner registration: entries sent beyond its cursor, failures in a row.
+        self._sent: dict[tuple[int, datetime | None], set[int]] = {}
+        self._failures: dict[tuple[int, datetime | None], int] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -80,8 +92,14 @@ class LocationPushes:
             if not await self._leases.hold(_lease(target.partner_id), self._lease_s):
                 continue
             self._running[target.partner_id] = asyncio.create_task(
-                self.push(target), name=f"location push {target.partner_id}"
+                self._logged_push(target), name=f"location push {target.partner_id}"
             )
+
+    async def _logged_push(self, target: PushTarget) -> None:
+        try:
+            await self.push(target)
+        except Exception:
+            logger.exception("location push to partner %s failed", target.partner_id)
 
     async def push(self, target: PushTarget) -> None:
         """One pass for one partner."""
@@ -93,9 +111,9 @@ class LocationPushes:
         recorded = await stations.recorded_statuses_after(
             target.organization_id, target.cursor, BATCH
         )
-        if not recorded:
+        if not recorded and target.failing_since is None:
             return
-        sent = self._sent.setdefault(target.partner_id, set())
+        sent = self._sent.setdefault(target.connection, set())
         fresh = [each for each in recorded if each.id not in sent]
         try:
             if fresh:
@@ -120,7 +138,8 @@ class LocationPushes:
             cursor = each.id
         sent.update(each.id for each in recorded)
         sent.difference_update({entry for entry in sent if entry <= cursor})
-        if cursor != target.cursor or self._failures.pop(target.partner_id, 0):
+        recovered = self._failures.pop(target.connection, 0) or target.failing_since
+        if cursor != target.cursor or recovered:
             await repository.set_partner(
                 target.partner_id,
                 {
@@ -131,10 +150,12 @@ class LocationPushes:
                     "next_push_at": None,
                 },
             )
+        if target.failing_since is not None:
+            await self._tell(target, None, None)
 
     async def _failed(self, target: PushTarget, reason: str) -> None:
-        failures = self._failures.get(target.partner_id, 0) + 1
-        self._failures[target.partner_id] = failures
+        failures = self._failures.get(target.connection, 0) + 1
+        self._failures[target.connection] = failures
         delay = min(2.0**failures, MAX_BACKOFF_S)
         logger.warning(
             "cannot push locations to partner %s (retry in %.0f s): %s",
@@ -146,6 +167,24 @@ class LocationPushes:
         await repository.record_push_failure(
             target.partner_id, reason, now, now + timedelta(seconds=delay)
         )
+        failing_since = target.failing_since or now
+        if now - failing_since >= ALERT_AFTER:
+            await self._tell(target, failing_since, reason)
+
+    async def _tell(
+        self, target: PushTarget, failing_since: datetime | None, reason: str | None
+    ) -> None:
+        """Pushes to the partner fail for long (an alert opens), or work again (it resolves)."""
+        async with self._unit_of_work() as uow:
+            uow.emit(
+                PartnerDeliveryChanged(
+                    organization_id=target.organization_id,
+                    partner_id=target.partner_id,
+                    partner_name=target.name,
+                    failing_since=failing_since,
+                    error=reason,
+                )
+            )
 
 
 def _lease(partner_id: int) -> str:

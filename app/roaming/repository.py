@@ -176,6 +176,9 @@ async def push_targets(now: datetime) -> list[PushTarget]:
         Partner.next_push_at,
         Partner.country_code,
         Partner.party_id,
+        Partner.name,
+        Partner.push_failing_since,
+        Partner.registered_at,
     ).where(
         (Partner.status == "connected")
         & Partner.outgoing_token.is_not_null()
@@ -198,6 +201,9 @@ async def push_targets(now: datetime) -> list[PushTarget]:
                     row["push_cursor"],
                     row["country_code"],
                     row["party_id"],
+                    row["name"],
+                    row["push_failing_since"],
+                    row["registered_at"],
                 )
             )
     return targets

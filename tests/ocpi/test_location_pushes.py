@@ -3,6 +3,8 @@ and a partner that was down gets the current state when it is back."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from ocpp.v16 import call as call16
 
 from db.tables import Evse, Partner
@@ -85,3 +87,45 @@ async def test_statuses_are_pushed_in_order_and_caught_up_after_an_outage(
 
     # The station is gone: its EVSEs are pushed as UNKNOWN.
     assert await eventually(lambda: pushed("UNKNOWN"))
+
+
+ALERTS = """
+{ alerts(filter: {status: OPEN}) { edges { node { kind severity message } } } }
+"""
+
+
+async def test_a_partner_down_for_an_hour_is_an_alert_until_it_takes_updates_again(
+    live_server, cpo, connected, register, connect_charger, api_key
+):
+    site_id = await add_site(cpo, "Watched")
+    await register("CP-WATCH")
+    await place("CP-WATCH", site_id)
+    emsp = connected.emsp
+    assert await eventually(pushes_started)
+    admin = await api_key(TEST_ORGANIZATION, "admin")
+
+    async def open_alerts() -> list[dict]:
+        found = await graphql(live_server, ALERTS, token=admin)
+        return [edge["node"] for edge in found["data"]["alerts"]["edges"]]
+
+    async with connect_charger("CP-WATCH") as station:
+        await booted(station, "ocpp1.6")
+        emsp.down = True
+        await status(station, 1, "Available")
+        # Pushes have failed for more than an hour (as if): the next failure raises an alert.
+        await Partner.update(
+            {Partner.push_failing_since: datetime.now(UTC) - timedelta(hours=2)}
+        ).where(Partner.id.is_not_null())
+
+        async def alerted() -> bool:
+            return any(alert["kind"] == "PARTNER_UNREACHABLE" for alert in await open_alerts())
+
+        assert await eventually(alerted, timeout_s=20)
+        (alert,) = [a for a in await open_alerts() if a["kind"] == "PARTNER_UNREACHABLE"]
+        assert alert["severity"] == "CRITICAL" and "Test Mobility" in alert["message"]
+        emsp.down = False
+
+        async def resolved() -> bool:
+            return not await alerted()
+
+        assert await eventually(resolved, timeout_s=20)
