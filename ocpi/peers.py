@@ -213,6 +213,11 @@ class OcpiPeers:
                 f"{len(failures)} of {len(updates)} EVSE updates failed; first: {failures[0]}"
             )
 
+    async def unregister(self, credentials_url: str, token: str) -> None:
+        self._outbound.check_url(credentials_url, "the credentials endpoint")
+        async with self._outbound.client(self._timeout_s) as client:
+            await self._call(client, "DELETE", credentials_url, token, empty=True)
+
     async def report_command_result(self, response_url: str, token: str, outcome: str) -> None:
         self._outbound.check_url(response_url, "response_url")
         result = CommandResult(result=CommandResultType(outcome))

@@ -17,6 +17,7 @@ from app.roaming.models import PartnerView
 from schema.context import Context
 from schema.enums import EndpointRole, PartnerRole, PartnerStatus
 from schema.ids import local_id, nodes_by_id
+from schema.inputs import given
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
@@ -149,6 +150,16 @@ RegisterPartnerResult = Annotated[
 ]
 
 
+@strawberry.input(description="A partner's settings; fields left out stay as they are.")
+class UpdatePartnerInput:
+    name: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class PartnerDeleted:
+    partner: Partner = strawberry.field(description="The partner as it was")
+
+
 @strawberry.type
 class PartnerSaved:
     partner: Partner
@@ -157,6 +168,12 @@ class PartnerSaved:
 PartnerResult = Annotated[
     PartnerSaved | NotAuthenticatedError | NotPermittedError | NotFoundError | InvalidInputError,
     strawberry.union("PartnerResult"),
+]
+
+
+DeletePartnerResult = Annotated[
+    PartnerDeleted | NotAuthenticatedError | NotPermittedError | NotFoundError,
+    strawberry.union("DeletePartnerResult"),
 ]
 
 
@@ -237,3 +254,42 @@ async def _suspend(
     except CPMSError as error:
         return problem(error)  # type: ignore[return-value]
     return PartnerSaved(partner=Partner.from_model(partner))
+
+
+@strawberry.type
+class PartnerSettingsMutation:
+    @strawberry.mutation(description="Rename a roaming partner (admin).")
+    async def update_partner(
+        self, info: Info[Context, None], id: relay.GlobalID, input: UpdatePartnerInput
+    ) -> PartnerResult:
+        try:
+            partner = await roaming.update_partner(
+                info.context.runtime.unit_of_work(),
+                info.context.principal,
+                local_id(id, "Partner") or 0,
+                given(input),
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return PartnerSaved(partner=Partner.from_model(partner))
+
+    @strawberry.mutation(
+        description="End a roaming partnership (admin): a registered partner is told (OCPI "
+        "DELETE at its credentials endpoint), its tokens stop working here at once, and the "
+        "partner and the tariffs narrowed to it are removed; sessions keep their history."
+    )
+    async def delete_partner(
+        self, info: Info[Context, None], id: relay.GlobalID
+    ) -> DeletePartnerResult:
+        runtime = info.context.runtime
+        assert runtime.roaming_peers is not None
+        try:
+            partner = await roaming.delete_partner(
+                runtime.unit_of_work,
+                info.context.principal,
+                runtime.roaming_peers,
+                local_id(id, "Partner") or 0,
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return PartnerDeleted(partner=Partner.from_model(partner))

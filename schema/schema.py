@@ -41,7 +41,7 @@ from schema.mutation import AccountMutation
 from schema.open_sockets import OpenSockets
 from schema.operations import OperationMutation
 from schema.organizations import PlatformMutation
-from schema.partners import PartnerMutation
+from schema.partners import PartnerMutation, PartnerSettingsMutation
 from schema.query import Query
 from schema.storable_text import StorableText
 from schema.subscription import Subscription
@@ -75,6 +75,7 @@ Mutation = merge_types(
         MaintenanceMutation,
         PlatformMutation,
         PartnerMutation,
+        PartnerSettingsMutation,
     ),
 )
 

@@ -47,6 +47,11 @@ class RoamingPeers(Protocol):
         raises PartnerUnreachable when it could not be told."""
         ...
 
+    async def unregister(self, credentials_url: str, token: str) -> None:
+        """Tell the partner we end the connection (DELETE on its credentials endpoint);
+        raises PartnerUnreachable when it could not be told."""
+        ...
+
     def own_versions_url(self) -> str:
         """Where partners find our versions."""
         ...

@@ -16,7 +16,7 @@ from app.roaming.models import (
     PushTarget,
 )
 from db.paging import page_by_id
-from db.tables import Organization, Partner
+from db.tables import IdToken, Organization, Partner, TariffAssignment
 
 _COLUMNS = (
     Partner.id,
@@ -232,6 +232,29 @@ async def outgoing_token(partner_id: int) -> str | None:
 
 async def delete_partner(partner_id: int) -> None:
     await Partner.delete().where(Partner.id == partner_id)
+
+
+async def forget_partner(partner_id: int) -> None:
+    """A partner and what only it gave meaning to: its tokens (which would otherwise lose
+    their issuer and look like the operator's own) and the tariffs narrowed to it. Sessions
+    and reservations keep their history without it."""
+    await IdToken.delete().where(IdToken.partner == partner_id)
+    await TariffAssignment.delete().where(TariffAssignment.partner == partner_id)
+    await Partner.delete().where(Partner.id == partner_id)
+
+
+async def credentials_of(partner_id: int) -> tuple[str | None, str | None]:
+    """The partner's credentials endpoint and the token we call it with, while registered."""
+    row = (
+        await Partner.select(Partner.endpoints, Partner.outgoing_token)
+        .where(Partner.id == partner_id)
+        .first()
+    )
+    if row is None:
+        return None, None
+    endpoints = [PartnerEndpoint(**each) for each in _json_list(row["endpoints"])]
+    url = next((e.url for e in endpoints if e.identifier == "credentials"), None)
+    return url, row["outgoing_token"]
 
 
 async def organization_identity(organization_id: int) -> tuple[str, str | None, str | None]:

@@ -9,6 +9,7 @@ as digests; the token we call a partner with is kept as it is, since we must sen
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.outbound import OutboundPolicy
 from app.pagination import Page, PageRequest
 from app.roaming import repository
-from app.roaming.errors import MissingEndpoints, RegistrationState
+from app.roaming.errors import MissingEndpoints, PartnerUnreachable, RegistrationState
 from app.roaming.models import (
     CallingPartner,
     IssuedPartner,
@@ -43,6 +44,8 @@ from app.tariffs import service as tariffs
 from app.tariffs.models import ConnectorPlace
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 200
 # The roles a partner of a CPO plays (a CPO's partners are never CPOs themselves here).
@@ -428,3 +431,47 @@ async def tariffs_page(
 async def outgoing_token(partner_id: int) -> str | None:
     """The token we call this partner with (None once it unregistered)."""
     return await repository.outgoing_token(partner_id)
+
+
+async def _own_partner(principal: Principal, partner_id: int) -> PartnerView:
+    found = await repository.partners_by_ids(principal.organization_id, [partner_id])
+    if not found:
+        raise NotFound(f"no partner {partner_id}")
+    return found[0]
+
+
+async def update_partner(
+    uow: UnitOfWork, principal: Principal, partner_id: int, fields: dict[str, Any]
+) -> PartnerView:
+    """Rename a partner (admin); its OCPI identity comes from its registration."""
+    require(principal, Permission.MANAGE)
+    name = str(fields.get("name") or "").strip()
+    if "name" in fields and (not name or len(name) > MAX_NAME_LENGTH):
+        raise InvalidInput(f"name: 1 to {MAX_NAME_LENGTH} characters")
+    async with uow:
+        await _own_partner(principal, partner_id)
+        if "name" in fields:
+            await repository.set_partner(partner_id, {"name": name})
+        partner = await repository.partner_by_id(partner_id)
+    assert partner is not None
+    return partner
+
+
+async def delete_partner(
+    unit_of_work: UnitOfWorkFactory, principal: Principal, peers: RoamingPeers, partner_id: int
+) -> PartnerView:
+    """End a partnership (admin): a registered partner is told first (OCPI DELETE of our
+    credentials at its end, if it answers), then its tokens stop working here and it is
+    gone, with the tariffs narrowed to it."""
+    require(principal, Permission.MANAGE)
+    async with unit_of_work():
+        partner = await _own_partner(principal, partner_id)
+        credentials_url, token = await repository.credentials_of(partner_id)
+    if credentials_url is not None and token is not None:
+        try:
+            await peers.unregister(credentials_url, token)
+        except PartnerUnreachable as error:
+            logger.warning("partner %s was not told it is deleted: %s", partner_id, error)
+    async with unit_of_work():
+        await repository.forget_partner(partner_id)
+    return partner

@@ -69,6 +69,7 @@ class Emsp:
         self.down = False  # answer pushes with HTTP 503, as a partner in maintenance
         self.results: dict[str, CommandResult] = {}  # command results, by the URL's last part
         self.known_locations: set[str] = set()  # Locations the CPMS PUT here
+        self.unregistered = False
         self._runner: web.AppRunner | None = None
 
     # --- the server side: what the CPMS calls ---
@@ -126,6 +127,10 @@ class Emsp:
         token = self._authorized(request)
         if token is None:
             return web.json_response(envelope(status_code=2000), status=401)
+        if request.method == "DELETE":  # the CPMS ends the connection
+            self.unregistered = True
+            self.accepted = set()
+            return web.json_response(envelope())
         theirs = Credentials.model_validate(await request.json())
         self.received_credentials.append(theirs)
         # Before answering, look at the CPMS's versions with the token it gave us.

@@ -277,3 +277,54 @@ async def test_a_suspended_partner_is_refused_until_resumed(live_server, cpo, ap
     assert refused["data"]["suspendPartner"]["__typename"] == "NotPermittedError"
     other = await graphql(live_server, SUSPEND, {"id": "UGFydG5lcjo5OTk5"}, admin)  # Partner:9999
     assert other["data"]["suspendPartner"]["code"] == "not_found"
+
+
+DELETE = """
+mutation ($id: ID!) { deletePartner(id: $id) {
+  __typename ... on PartnerDeleted { partner { name } } ... on UserError { code } } }
+"""
+UPDATE = """
+mutation ($id: ID!, $input: UpdatePartnerInput!) { updatePartner(id: $id, input: $input) {
+  __typename ... on PartnerSaved { partner { name } } ... on UserError { code message } } }
+"""
+
+
+async def test_deleting_a_partner_tells_it_and_ends_its_tokens(
+    live_server, connected, api_key, register, connect_charger
+):
+    from ocpp.v16 import call as call16
+
+    from db.tables import IdToken
+    from tests.ocpi.test_tokens import UID, a_token
+    from tests.ocpp_server.test_commands import booted
+
+    admin = await api_key(TEST_ORGANIZATION, "admin")
+    renamed = await graphql(
+        live_server, UPDATE, {"id": connected.partner_id, "input": {"name": "TNM"}}, admin
+    )
+    assert renamed["data"]["updatePartner"]["partner"]["name"] == "TNM"
+    async with httpx.AsyncClient() as client:
+        put = await client.put(
+            f"{connected.base}/tokens/NL/TNM/{UID}",
+            json=a_token(),
+            headers=token_header(connected.token),
+        )
+        assert put.status_code == 200
+    await register("CP-DEL")
+    async with connect_charger("CP-DEL") as station:
+        await booted(station, "ocpp1.6")
+        before = await station.call(call16.Authorize(id_tag=UID))
+        assert before.id_tag_info["status"] == "Accepted"
+        deleted = await graphql(live_server, DELETE, {"id": connected.partner_id}, admin)
+        assert deleted["data"]["deletePartner"]["partner"]["name"] == "TNM"
+        after = await station.call(call16.Authorize(id_tag=UID))
+        assert after.id_tag_info["status"] == "Invalid"
+    assert connected.emsp.unregistered
+    async with httpx.AsyncClient() as client:
+        refused = await client.get(
+            f"{connected.base}/credentials", headers=token_header(connected.token)
+        )
+    assert refused.status_code == 401
+    assert await Partner.count() == 0 and await IdToken.count() == 0
+    again = await graphql(live_server, DELETE, {"id": connected.partner_id}, admin)
+    assert again["data"]["deletePartner"]["__typename"] == "NotFoundError"
