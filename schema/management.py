@@ -26,6 +26,7 @@ from schema.problems import (
     NotPermittedError,
     problem,
 )
+from schema.site_details import EnergyMixInput, OpeningHoursInput, as_plain
 from schema.types import ChargingStation, Connector, Site
 
 
@@ -44,6 +45,12 @@ class SiteInput:
         default=UNSET,
         description="Whether roaming partners may show the site to their drivers (default "
         "true); an unpublished site is still sent to them, marked so (OCPI publish).",
+    )
+    opening_hours: OpeningHoursInput | None = strawberry.field(
+        default=UNSET, description="When the site is open; null: always (AFIR)."
+    )
+    energy_mix: EnergyMixInput | None = strawberry.field(
+        default=UNSET, description="The energy the site sells; null: not known (AFIR)."
     )
 
 
@@ -80,6 +87,11 @@ class ConnectorInput:
     max_voltage: int | None = UNSET
     max_amperage: int | None = UNSET
     max_power_w: int | None = UNSET
+
+
+def site_changes(input: SiteInput) -> dict[str, Any]:
+    """The fields sent, with nested inputs as the plain values the domain checks."""
+    return {name: as_plain(value) for name, value in given(input).items()}
 
 
 def station_changes(input: StationInput) -> dict[str, Any]:
@@ -208,7 +220,7 @@ class ManagementMutation:
         context = info.context
         try:
             site = await management.create_site(
-                context.runtime.unit_of_work(), context.principal, given(input)
+                context.runtime.unit_of_work(), context.principal, site_changes(input)
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
@@ -224,7 +236,7 @@ class ManagementMutation:
                 context.runtime.unit_of_work(),
                 context.principal,
                 local_id(id, "Site") or 0,
-                given(input),
+                site_changes(input),
             )
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]

@@ -49,6 +49,7 @@ from schema.ids import global_id, nodes_by_id
 from schema.pagination import After, Before, Connection, First, Last, connection, page_request
 from schema.reservations import Reservation
 from schema.session_types import ChargingSession
+from schema.site_details import EnergyMix, OpeningHours
 from schema.station_log_types import CommandLog, OcppFrame
 
 if TYPE_CHECKING:
@@ -364,6 +365,10 @@ class Site(relay.Node):
     publish: bool = strawberry.field(
         description="Roaming partners may show the site to their drivers (OCPI publish)."
     )
+    opening_hours: OpeningHours = strawberry.field(description="When the site is open (AFIR).")
+    energy_mix: EnergyMix | None = strawberry.field(
+        description="The energy the site sells, when known (AFIR)."
+    )
 
     @classmethod
     def from_model(cls, model: SiteView) -> Site:
@@ -378,6 +383,8 @@ class Site(relay.Node):
             longitude=model.longitude,
             time_zone=model.time_zone,
             publish=model.publish,
+            opening_hours=OpeningHours.from_model(model.opening_hours),
+            energy_mix=EnergyMix.from_model(model.energy_mix) if model.energy_mix else None,
         )
 
     @classmethod

@@ -27,6 +27,7 @@ from app.stations.models import (
     SiteView,
     StationView,
 )
+from app.stations.site_details import checked_energy_mix, checked_opening_hours
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -46,6 +47,8 @@ SITE_FIELDS = (
     "longitude",
     "grid_capacity_a",
     "publish",
+    "opening_hours",
+    "energy_mix",
 )
 STATION_FIELDS = (
     "name",
@@ -150,7 +153,12 @@ def _site_values(fields: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("a site needs a name")
     if "publish" in fields and fields["publish"] is None:
         raise InvalidInput("publish: true or false")
-    return fields
+    values = dict(fields)
+    if "opening_hours" in values:
+        values["opening_hours"] = checked_opening_hours(values["opening_hours"])
+    if "energy_mix" in values:
+        values["energy_mix"] = checked_energy_mix(values["energy_mix"])
+    return values
 
 
 def new_station_password() -> str:

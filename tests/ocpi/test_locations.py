@@ -192,3 +192,86 @@ async def test_an_unpublished_site_is_sent_marked_and_its_change_is_dated(
     shown = Location.model_validate(data_of(answer))
     assert shown.publish is False
     assert datetime.fromisoformat(shown.last_updated.replace("Z", "+00:00")) >= before
+
+
+SITE_DETAILS = """
+mutation ($id: ID!, $input: SiteInput!) { updateSite(id: $id, input: $input) {
+  __typename
+  ... on SiteSaved { site { openingHours { twentyfourseven regularHours { weekday periodBegin
+    periodEnd } exceptionalClosings { periodBegin periodEnd } }
+    energyMix { isGreenEnergy energySources { source percentage } supplierName } } }
+  ... on UserError { code message } } }
+"""
+
+
+async def test_opening_hours_and_energy_mix_are_set_and_sent(
+    live_server, cpo, connected, register, api_key
+):
+    site_id = await add_site(cpo, "Mall")
+    await register("CP-MALL")
+    await place("CP-MALL", site_id)
+    admin = await api_key(TEST_ORGANIZATION, "admin")
+    site = str(global_id("Site", site_id))
+    details = {
+        "openingHours": {
+            "twentyfourseven": False,
+            "regularHours": [
+                {"weekday": day, "periodBegin": "08:00", "periodEnd": "20:00"}
+                for day in range(1, 7)
+            ],
+            "exceptionalClosings": [
+                {"periodBegin": "2026-12-25T00:00:00Z", "periodEnd": "2026-12-26T00:00:00Z"}
+            ],
+        },
+        "energyMix": {
+            "isGreenEnergy": True,
+            "energySources": [
+                {"source": "SOLAR", "percentage": 40},
+                {"source": "WIND", "percentage": 60},
+            ],
+            "supplierName": "Greenpower",
+        },
+    }
+    saved = await graphql(live_server, SITE_DETAILS, {"id": site, "input": details}, admin)
+    shown = saved["data"]["updateSite"]["site"]
+    assert len(shown["openingHours"]["regularHours"]) == 6
+    assert shown["energyMix"]["energySources"][1] == {"source": "WIND", "percentage": 60.0}
+
+    async with httpx.AsyncClient() as client:
+        answer = await pull(client, f"{connected.base}/locations/{site_id}", connected.token)
+    location = Location.model_validate(data_of(answer))
+    assert location.opening_times is not None and not location.opening_times.twentyfourseven
+    assert location.opening_times.regular_hours[0].period_begin == "08:00"
+    assert location.opening_times.exceptional_closings[0].period_begin == "2026-12-25T00:00:00Z"
+    assert location.energy_mix is not None and location.energy_mix.supplier_name == "Greenpower"
+
+    for bad in (
+        {"openingHours": {"twentyfourseven": False}},
+        {
+            "openingHours": {
+                "twentyfourseven": False,
+                "regularHours": [{"weekday": 8, "periodBegin": "08:00", "periodEnd": "20:00"}],
+            }
+        },
+        {
+            "openingHours": {
+                "twentyfourseven": True,
+                "regularHours": [{"weekday": 1, "periodBegin": "8am", "periodEnd": "20:00"}],
+            }
+        },
+        {
+            "energyMix": {
+                "isGreenEnergy": True,
+                "energySources": [
+                    {"source": "SOLAR", "percentage": 70},
+                    {"source": "WIND", "percentage": 40},
+                ],
+            }
+        },
+    ):
+        refused = await graphql(live_server, SITE_DETAILS, {"id": site, "input": bad}, admin)
+        assert refused["data"]["updateSite"]["code"] == "invalid_input", bad
+    cleared = await graphql(
+        live_server, SITE_DETAILS, {"id": site, "input": {"openingHours": None}}, admin
+    )
+    assert cleared["data"]["updateSite"]["site"]["openingHours"]["twentyfourseven"] is True

@@ -79,6 +79,10 @@ BOUNDED_LISTS = {
     "StationFigures.connectorsByStatus",
     "StationsImported.lines",
     "Partner.endpoints",  # one per OCPI module, at most 64 kept
+    "OpeningHours.regularHours",  # at most 50 of each kind of period
+    "OpeningHours.exceptionalOpenings",
+    "OpeningHours.exceptionalClosings",
+    "EnergyMix.energySources",  # one per source at most
 }
 
 
