@@ -35,4 +35,10 @@ def ocpi_routes() -> list[Route]:
             endpoint(handlers.token_object),
             methods=["GET", "PUT", "PATCH"],
         ),
+        # Anything else under /ocpi: an envelope too, not a bare 404.
+        Route(
+            f"{handlers.PREFIX}/{{rest:path}}",
+            endpoint(handlers.no_such_endpoint),
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        ),
     ]

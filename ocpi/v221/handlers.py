@@ -212,3 +212,8 @@ async def command(request: Request) -> Any:
     """One of the commands a partner sends (START_SESSION, STOP_SESSION, ...)."""
     partner, _ = await caller(request)
     return await commands.command(request, partner)
+
+
+async def no_such_endpoint(request: Request) -> Any:
+    """A path under /ocpi that is none of the endpoints the version details list."""
+    raise OcpiError(Status.CLIENT_ERROR, "no such OCPI endpoint", http_status=404)

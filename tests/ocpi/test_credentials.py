@@ -160,6 +160,10 @@ async def test_bad_requests_get_the_ocpi_status_and_change_nothing(live_server, 
         assert answer.headers["X-Correlation-ID"] == "corr-1"
         answer = await client.get(f"{live_server.http}/ocpi/versions", headers=headers)
         assert answer.headers["X-Request-ID"]
+        # A path that is no endpoint: an envelope with HTTP 404, and the request ids.
+        answer = await client.get(f"{live_server.http}/ocpi/2.2.1/parking", headers=headers)
+        assert answer.status_code == 404 and answer.headers["X-Request-ID"]
+        assert Envelope.model_validate(answer.json()).status_code == 2000
     row = await Partner.select(Partner.status, Partner.outgoing_token).first()
     assert row == {"status": "pending", "outgoing_token": None}
     assert emsp.received_credentials == []
