@@ -19,9 +19,7 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -29,10 +27,10 @@ import httpx
 
 from bench import summary
 from bench.ocpp_ingest import (
-    Server,
     cpms_executable,
     free_port,
     latency_summary,
+    spawn_server,
     stop_server,
     wait_ready,
 )
@@ -351,16 +349,7 @@ def main(argv: list[str] | None = None) -> None:
     token = api_key(env)
     session_node = asyncio.run(a_session_id(args.database_url, filled["organization_id"]))
     port = free_port()
-    log_path = Path(tempfile.gettempdir()) / f"graphql_dashboard-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [cpms_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, port, log_path)
+    server = spawn_server(env, port, f"graphql_dashboard-{port}")
     period_start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 30 * 86400))
     results: dict[str, Any] = {}
     try:

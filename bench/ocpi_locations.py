@@ -1,7 +1,7 @@
 """OCPI locations pull: how long a roaming partner takes to page through a large network.
 
     python -m bench.ocpi_locations --database-url postgresql://…/cpms_bench_ocpi
-        [--stations 55000] [--stations-per-site 5] [--limit 1000] [--write-results]
+        [--stations 55000] [--stations-per-site 5] [--limit 1000] [--write-results] [--quick]
 
 Fills (set-based SQL, on a fresh database) an operator `bench-ocpi` with `--stations` stations
 on sites of `--stations-per-site`, two EVSEs of one connector each per station, a tariff for
@@ -20,9 +20,7 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -30,10 +28,10 @@ import httpx
 
 from bench import summary
 from bench.ocpp_ingest import (
-    Server,
     cpms_executable,
     free_port,
     latency_summary,
+    spawn_server,
     stop_server,
     wait_ready,
 )
@@ -41,6 +39,7 @@ from bench.ocpp_ingest import (
 ORGANIZATION = "bench-ocpi"
 PARTNER_TOKEN = "bench-ocpi-partner-token"
 FULL_PULL_TARGET_S = 60.0
+QUICK_STATIONS = 5000
 
 
 def fill_statements(stations: int, per_site: int) -> list[tuple[str, str]]:
@@ -158,7 +157,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--stations-per-site", type=int, default=5)
     parser.add_argument("--limit", type=int, default=1000)
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="5,000 stations, to check the set-up")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.stations = QUICK_STATIONS
     if not args.database_url.startswith("postgres"):
         raise SystemExit("this benchmark needs PostgreSQL")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CPMS_")}
@@ -167,16 +169,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     filled = asyncio.run(fill(args.database_url, args.stations, args.stations_per_site))
     port = free_port()
     env["CPMS_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    log_path = Path(tempfile.gettempdir()) / f"ocpi_locations-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [cpms_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, port, log_path)
+    server = spawn_server(env, port, f"ocpi_locations-{port}")
     try:
         wait_ready(server)
         result = asyncio.run(pull(f"http://127.0.0.1:{port}", args.limit))
@@ -208,7 +201,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     print(json.dumps(report, indent=2))
     if args.write_results:
-        summary.write_result("ocpi_locations", report)
+        summary.write_result("ocpi_locations" + ("-quick" if args.quick else ""), report)
     return report
 
 

@@ -626,6 +626,20 @@ class Server:
         return f"ws://127.0.0.1:{self.port}"
 
 
+def spawn_server(env: dict[str, str], port: int, log_name: str) -> Server:
+    """`cpms serve` on 127.0.0.1:`port` with this environment, its output in a log file."""
+    log_path = Path(tempfile.gettempdir()) / f"{log_name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [cpms_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return Server(process, port, log_path)
+
+
 def start_server(args: argparse.Namespace, run_id: str) -> Server:
     """Prepare the database, start `cpms serve` on a free port and wait until /readyz is 200."""
     env = os.environ.copy()
@@ -638,17 +652,7 @@ def start_server(args: argparse.Namespace, run_id: str) -> Server:
     args.server_info = prepare_database(env)
     if args.no_db_write:
         env["CPMS_OCPP_DRY_RUN"] = "1"
-    port = free_port()
-    log_path = Path(tempfile.gettempdir()) / f"ocpp_ingest-server-{run_id}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [cpms_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, port, log_path)
+    server = spawn_server(env, free_port(), f"ocpp_ingest-server-{run_id}")
     try:
         wait_ready(server)
     except BaseException:  # not ready, or interrupted: do not leave it running

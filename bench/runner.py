@@ -35,7 +35,6 @@ INGEST_DATABASE = "cpms_bench_ingest"
 SCALE_DATABASE = "cpms_bench_scale"
 DASHBOARD_DATABASE = "cpms_bench_dashboard"  # filled once (minutes), so never dropped
 OCPI_DATABASE = "cpms_bench_ocpi"
-QUICK_OCPI_STATIONS = 5000
 DASHBOARD_CONCURRENCIES = (1, 4)
 QUICK_RATES = (1000.0, 3000.0)
 QUICK_DURATION_S = 5.0
@@ -107,7 +106,7 @@ def run_ocpi(servers: Servers) -> None:
     from bench import ocpi_locations  # lazily: it needs httpx, the others do not
 
     asyncio.run(recreate_database(servers.database("postgres"), OCPI_DATABASE))
-    quick = ["--stations", str(QUICK_OCPI_STATIONS)] if servers.quick else []
+    quick = ["--quick"] if servers.quick else []
     ocpi_locations.main(
         ["--database-url", servers.database(OCPI_DATABASE), "--write-results", *quick]
     )

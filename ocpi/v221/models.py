@@ -21,6 +21,23 @@ from pydantic import (
     model_validator,
 )
 
+from app.auth.models import Whitelist
+from app.roaming.models import EndpointRole, PartnerRole
+from app.stations.models import ConnectorFormat, ConnectorStandard, PowerType
+from app.stations.site_details import EnergySourceCategory as SiteEnergySource
+from app.tariffs.models import DayOfWeek, Dimension, ReservationRestriction
+from app.tariffs.models import TariffType as DomainTariffType
+
+# Enumerations the domain keeps in OCPI's own values are the domain's, under OCPI's names.
+Role = PartnerRole
+InterfaceRole = EndpointRole
+ConnectorType = ConnectorStandard
+EnergySourceCategory = SiteEnergySource
+TariffDimensionType = Dimension
+TariffType = DomainTariffType
+ReservationRestrictionType = ReservationRestriction
+WhitelistType = Whitelist
+
 VERSION = "2.2.1"
 
 
@@ -57,21 +74,6 @@ def ocpi_datetime(moment: datetime) -> str:
 class OcpiModel(BaseModel):
     # Booleans and integers are strict: "yes" is no boolean and "12" no number in OCPI.
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class Role(StrEnum):
-    CPO = "CPO"
-    EMSP = "EMSP"
-    HUB = "HUB"
-    NAP = "NAP"
-    NSP = "NSP"
-    OTHER = "OTHER"
-    SCSP = "SCSP"
-
-
-class InterfaceRole(StrEnum):
-    SENDER = "SENDER"
-    RECEIVER = "RECEIVER"
 
 
 class ModuleId(StrEnum):
@@ -182,79 +184,12 @@ class Capability(StrEnum):
     UNLOCK_CAPABLE = "UNLOCK_CAPABLE"
 
 
-class ConnectorType(StrEnum):
-    CHADEMO = "CHADEMO"
-    CHAOJI = "CHAOJI"
-    DOMESTIC_A = "DOMESTIC_A"
-    DOMESTIC_B = "DOMESTIC_B"
-    DOMESTIC_C = "DOMESTIC_C"
-    DOMESTIC_D = "DOMESTIC_D"
-    DOMESTIC_E = "DOMESTIC_E"
-    DOMESTIC_F = "DOMESTIC_F"
-    DOMESTIC_G = "DOMESTIC_G"
-    DOMESTIC_H = "DOMESTIC_H"
-    DOMESTIC_I = "DOMESTIC_I"
-    DOMESTIC_J = "DOMESTIC_J"
-    DOMESTIC_K = "DOMESTIC_K"
-    DOMESTIC_L = "DOMESTIC_L"
-    DOMESTIC_M = "DOMESTIC_M"
-    DOMESTIC_N = "DOMESTIC_N"
-    DOMESTIC_O = "DOMESTIC_O"
-    GBT_AC = "GBT_AC"
-    GBT_DC = "GBT_DC"
-    IEC_60309_2_SINGLE_16 = "IEC_60309_2_single_16"
-    IEC_60309_2_THREE_16 = "IEC_60309_2_three_16"
-    IEC_60309_2_THREE_32 = "IEC_60309_2_three_32"
-    IEC_60309_2_THREE_64 = "IEC_60309_2_three_64"
-    IEC_62196_T1 = "IEC_62196_T1"
-    IEC_62196_T1_COMBO = "IEC_62196_T1_COMBO"
-    IEC_62196_T2 = "IEC_62196_T2"
-    IEC_62196_T2_COMBO = "IEC_62196_T2_COMBO"
-    IEC_62196_T3A = "IEC_62196_T3A"
-    IEC_62196_T3C = "IEC_62196_T3C"
-    NEMA_5_20 = "NEMA_5_20"
-    NEMA_6_30 = "NEMA_6_30"
-    NEMA_6_50 = "NEMA_6_50"
-    NEMA_10_30 = "NEMA_10_30"
-    NEMA_10_50 = "NEMA_10_50"
-    NEMA_14_30 = "NEMA_14_30"
-    NEMA_14_50 = "NEMA_14_50"
-    PANTOGRAPH_BOTTOM_UP = "PANTOGRAPH_BOTTOM_UP"
-    PANTOGRAPH_TOP_DOWN = "PANTOGRAPH_TOP_DOWN"
-    TESLA_R = "TESLA_R"
-    TESLA_S = "TESLA_S"
-
-
-class ConnectorFormat(StrEnum):
-    SOCKET = "SOCKET"
-    CABLE = "CABLE"
-
-
-class PowerType(StrEnum):
-    AC_1_PHASE = "AC_1_PHASE"
-    AC_2_PHASE = "AC_2_PHASE"
-    AC_2_PHASE_SPLIT = "AC_2_PHASE_SPLIT"
-    AC_3_PHASE = "AC_3_PHASE"
-    DC = "DC"
-
-
 class ParkingRestriction(StrEnum):
     EV_ONLY = "EV_ONLY"
     PLUGGED = "PLUGGED"
     DISABLED = "DISABLED"
     CUSTOMERS = "CUSTOMERS"
     MOTORCYCLES = "MOTORCYCLES"
-
-
-class EnergySourceCategory(StrEnum):
-    NUCLEAR = "NUCLEAR"
-    GENERAL_FOSSIL = "GENERAL_FOSSIL"
-    COAL = "COAL"
-    GAS = "GAS"
-    GENERAL_GREEN = "GENERAL_GREEN"
-    SOLAR = "SOLAR"
-    WIND = "WIND"
-    WATER = "WATER"
 
 
 class EnvironmentalImpactCategory(StrEnum):
@@ -384,13 +319,6 @@ class TokenType(StrEnum):
     RFID = "RFID"
 
 
-class WhitelistType(StrEnum):
-    ALWAYS = "ALWAYS"
-    ALLOWED = "ALLOWED"
-    ALLOWED_OFFLINE = "ALLOWED_OFFLINE"
-    NEVER = "NEVER"
-
-
 class ProfileType(StrEnum):
     CHEAP = "CHEAP"
     FAST = "FAST"
@@ -421,36 +349,6 @@ class Token(OcpiModel):
 
 
 # --- Tariffs (mod_tariffs.asciidoc) ---
-
-
-class TariffDimensionType(StrEnum):
-    ENERGY = "ENERGY"
-    FLAT = "FLAT"
-    PARKING_TIME = "PARKING_TIME"
-    TIME = "TIME"
-
-
-class TariffType(StrEnum):
-    AD_HOC_PAYMENT = "AD_HOC_PAYMENT"
-    PROFILE_CHEAP = "PROFILE_CHEAP"
-    PROFILE_FAST = "PROFILE_FAST"
-    PROFILE_GREEN = "PROFILE_GREEN"
-    REGULAR = "REGULAR"
-
-
-class DayOfWeek(StrEnum):
-    MONDAY = "MONDAY"
-    TUESDAY = "TUESDAY"
-    WEDNESDAY = "WEDNESDAY"
-    THURSDAY = "THURSDAY"
-    FRIDAY = "FRIDAY"
-    SATURDAY = "SATURDAY"
-    SUNDAY = "SUNDAY"
-
-
-class ReservationRestrictionType(StrEnum):
-    RESERVATION = "RESERVATION"
-    RESERVATION_EXPIRES = "RESERVATION_EXPIRES"
 
 
 Number = Annotated[float, Field(strict=True)]
