@@ -277,6 +277,7 @@ class Partner(Table):
     push_failing_since = _optional_time()
     push_error = Text(null=True, default=None)
     next_push_at = _optional_time()
+    last_pull_at = _optional_time()  # when it last pulled a list from us (to the minute)
 
 
 class IdToken(Table):

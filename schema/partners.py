@@ -64,6 +64,10 @@ class Partner(relay.Node):
     push_error: str | None = strawberry.field(
         description="Why the last push failed, while they fail (the partner's answer)"
     )
+    last_pull_at: datetime | None = strawberry.field(
+        description="When the partner last pulled a list (locations, tariffs) from us, to the "
+        "minute"
+    )
 
     @classmethod
     def from_model(cls, model: PartnerView) -> Partner:
@@ -85,6 +89,7 @@ class Partner(relay.Node):
             last_push_at=model.last_push_at,
             push_failing_since=model.push_failing_since,
             push_error=model.push_error,
+            last_pull_at=model.last_pull_at,
         )
 
     @classmethod

@@ -75,6 +75,7 @@ class PartnerView:
     last_push_at: datetime | None = None
     push_failing_since: datetime | None = None
     push_error: str | None = None
+    last_pull_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.pagination import Page, PageRequest
@@ -33,6 +33,7 @@ _COLUMNS = (
     Partner.last_push_at,
     Partner.push_failing_since,
     Partner.push_error,
+    Partner.last_pull_at,
 )
 
 
@@ -222,6 +223,14 @@ async def record_push_failure(
     ).where((Partner.id == partner_id) & Partner.push_failing_since.is_null())
     await Partner.update({Partner.push_error: reason[:2000], Partner.next_push_at: retry_at}).where(
         Partner.id == partner_id
+    )
+
+
+async def record_pull(partner_id: int, now: datetime, resolution: timedelta) -> None:
+    """Note a pull, at most once per `resolution` (a crawl of many pages writes once)."""
+    await Partner.update({Partner.last_pull_at: now}).where(
+        (Partner.id == partner_id)
+        & (Partner.last_pull_at.is_null() | (Partner.last_pull_at < now - resolution))
     )
 
 

@@ -13,7 +13,7 @@ import logging
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.auth import service as auth
@@ -348,6 +348,13 @@ async def whole_locations(
     )
 
 
+PULL_RESOLUTION = timedelta(minutes=1)
+
+
+async def _pulled(caller: CallingPartner) -> None:
+    await repository.record_pull(caller.partner_id, utcnow(), PULL_RESOLUTION)
+
+
 async def locations(
     caller: CallingPartner,
     changed_from: datetime | None,
@@ -357,6 +364,7 @@ async def locations(
 ) -> Locations:
     """A page of the sites partners can be told about, oldest first, optionally only those
     that changed in [changed_from, changed_to)."""
+    await _pulled(caller)
     site_ids = await stations.locatable_site_ids(caller.organization_id, changed_from, changed_to)
     return await _locations(caller, site_ids[offset : offset + limit], len(site_ids))
 
@@ -415,6 +423,7 @@ async def tariffs_page(
 ) -> Tariffs:
     """A page of the tariffs the partner's drivers may pay, oldest first, optionally only
     those changed in [changed_from, changed_to)."""
+    await _pulled(caller)
     found = [
         tariff
         for tariff in await tariffs.tariffs_for_partner(caller.organization_id, caller.partner_id)

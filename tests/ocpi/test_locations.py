@@ -9,7 +9,7 @@ from decimal import Decimal
 import httpx
 from ocpp.v16 import call as call16
 
-from db.tables import ChargingStation, Connector, Site, Tariff, TariffAssignment
+from db.tables import ChargingStation, Connector, Partner, Site, Tariff, TariffAssignment
 from ocpi.v221.models import Connector as OcpiConnector
 from ocpi.v221.models import Envelope, Evse, Location
 from schema.ids import global_id
@@ -99,6 +99,8 @@ async def test_an_emsp_pulls_every_location_page_by_page(
             )
             assert "Link" not in second.headers
             pulled = [Location.model_validate(each) for each in data_of(first) + data_of(second)]
+            row = await Partner.select(Partner.last_pull_at).first()
+            assert row is not None and row["last_pull_at"] is not None  # the pull is noted
 
             assert [each.id for each in pulled] == [str(site_id) for site_id in sites]
             with_station = pulled[0]
