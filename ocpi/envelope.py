@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -25,6 +26,8 @@ from app.timeparse import utcnow
 from ocpi.v221.models import ocpi_datetime
 
 logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
 
 REQUEST_ID = "X-Request-ID"
 CORRELATION_ID = "X-Correlation-ID"
@@ -133,6 +136,21 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         return JSONResponse(body, status_code=http_status, headers=headers)
 
     return answer
+
+
+def first_problem(error: ValidationError, whole: str = "body") -> str:
+    """The first field that is not what the OCPI object says, and why."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or whole
+    return f"{where}: {first['msg']}"
+
+
+def parsed(model: type[M], data: Any) -> M:
+    """`data` as this OCPI object, or OCPI 2001 naming the first field that is not."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise OcpiError(Status.INVALID_PARAMETERS, first_problem(error)) from None
 
 
 async def json_body(request: Request) -> Any:

@@ -53,6 +53,7 @@ class PageQuery:
     limit: int
     date_from: datetime | None
     date_to: datetime | None
+    max_limit: int  # ours: X-Limit
 
     @classmethod
     def of(cls, request: Request, max_limit: int) -> PageQuery:
@@ -62,14 +63,15 @@ class PageQuery:
             limit=min(_integer(request, "limit", max_limit, 1, 1_000_000_000), max_limit),
             date_from=_moment(request, "date_from"),
             date_to=_moment(request, "date_to"),
+            max_limit=max_limit,
         )
 
     def headers(
-        self, request: Request, public_base_url: str, returned: int, total: int, max_limit: int
+        self, request: Request, public_base_url: str, returned: int, total: int
     ) -> dict[str, str]:
         """The page's headers; the next page's link keeps the filters and is on the public
         address."""
-        headers = {"X-Total-Count": str(total), "X-Limit": str(max_limit)}
+        headers = {"X-Total-Count": str(total), "X-Limit": str(self.max_limit)}
         if self.offset + returned < total:
             here = URL(public_base_url + request.url.path + "?" + request.url.query)
             following = here.include_query_params(offset=self.offset + returned, limit=self.limit)

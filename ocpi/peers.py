@@ -31,7 +31,7 @@ from app.roaming.models import (
 from app.roaming.peers import WholeLocations
 from app.stations.models import EvseState
 from app.timeparse import utcnow
-from ocpi.envelope import CORRELATION_ID, REQUEST_ID
+from ocpi.envelope import CORRELATION_ID, REQUEST_ID, first_problem
 from ocpi.v221.locations import evse_status
 from ocpi.v221.locations import locations as locations_of
 from ocpi.v221.models import (
@@ -289,6 +289,4 @@ class OcpiPeers:
         try:
             return adapter.validate_python(data)
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"]) or "data"
-            raise PartnerUnreachable(f"{url}: {where}: {first['msg']}") from None
+            raise PartnerUnreachable(f"{url}: {first_problem(error, 'data')}") from None

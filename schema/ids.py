@@ -8,21 +8,10 @@ from typing import TypeVar
 from strawberry import relay
 
 from app.errors import InvalidInput
+from db.row_ids import row_id
 
 M = TypeVar("M")
 T = TypeVar("T")
-
-
-# Row ids are PostgreSQL `integer`s: a larger number names no row, and would not fit the query.
-MAX_ROW_ID = 2**31 - 1
-
-
-def row_id(node_id: str) -> int | None:
-    """The row id a global id's node part names, None unless it is one (ASCII digits, in range)."""
-    if not (node_id.isascii() and node_id.isdigit()) or len(node_id) > 10:
-        return None
-    value = int(node_id)
-    return value if 0 < value <= MAX_ROW_ID else None
 
 
 def local_id(global_id: relay.GlobalID | None, type_name: str) -> int | None:

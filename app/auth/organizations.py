@@ -30,6 +30,22 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 MAX_NAME_LENGTH = 200
 
 
+def checked_country_code(value: object) -> str:
+    """A roaming identity's country: ISO 3166-1 alpha-2, upper case."""
+    country = str(value or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise InvalidInput("countryCode: an ISO 3166-1 alpha-2 code, e.g. DE")
+    return country
+
+
+def checked_party_id(value: object) -> str:
+    """A roaming identity's party: 3 letters or digits, upper case."""
+    party = str(value or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{3}", party):
+        raise InvalidInput("partyId: 3 letters or digits, e.g. ABC")
+    return party
+
+
 def checked_values(changes: dict[str, Any]) -> dict[str, Any]:
     """The organization columns `changes` (API names) sets, normalised; InvalidInput names
     the first bad one. Fields given as None are left out."""
@@ -54,15 +70,9 @@ def checked_values(changes: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput("defaultCurrency: an ISO 4217 code, e.g. EUR")
         values["default_currency"] = currency
     if "country_code" in given:
-        country = given["country_code"].strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", country):
-            raise InvalidInput("countryCode: an ISO 3166-1 alpha-2 code, e.g. DE")
-        values["country_code"] = country
+        values["country_code"] = checked_country_code(given["country_code"])
     if "party_id" in given:
-        party = given["party_id"].strip().upper()
-        if not re.fullmatch(r"[A-Z0-9]{3}", party):
-            raise InvalidInput("partyId: 3 letters or digits, e.g. ABC")
-        values["party_id"] = party
+        values["party_id"] = checked_party_id(given["party_id"])
     if "heartbeat_interval_s" in given:
         values["heartbeat_interval_s"] = checked_interval(given["heartbeat_interval_s"])
     if "unknown_station_policy" in given:

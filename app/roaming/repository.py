@@ -42,12 +42,17 @@ def _json_list(value: Any) -> list[Any]:
     return list(found or [])
 
 
+def _role_names(roles: list[Any]) -> list[str]:
+    """The OCPI roles a partner plays (stored as CredentialsRoles, or as bare names)."""
+    return [role if isinstance(role, str) else role["role"] for role in roles]
+
+
 def _partner(row: dict[str, Any]) -> PartnerView:
     roles = _json_list(row.pop("roles"))
     endpoints = [PartnerEndpoint(**each) for each in _json_list(row.pop("endpoints"))]
     return PartnerView(
         **row,
-        roles=[role if isinstance(role, str) else role["role"] for role in roles],
+        roles=_role_names(roles),
         endpoints=endpoints,
     )
 
@@ -128,7 +133,7 @@ async def partner_with_token(digests: Sequence[str]) -> tuple[CallingPartner, st
             registered=registered,
             country_code=row["country_code"],
             party_id=row["party_id"],
-            roles=tuple(role if isinstance(role, str) else role["role"] for role in roles),
+            roles=tuple(_role_names(roles)),
         )
         return caller, digest
     return None

@@ -20,6 +20,7 @@ from app.auth import service as auth
 from app.auth.access import Permission, require
 from app.auth.credentials import digest
 from app.auth.models import PartnerToken, Principal
+from app.auth.organizations import checked_country_code, checked_party_id
 from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.outbound import OutboundPolicy
 from app.pagination import Page, PageRequest
@@ -75,12 +76,8 @@ def _checked_party(fields: dict[str, Any]) -> dict[str, Any]:
     name = str(fields.get("name") or "").strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(f"name: 1 to {MAX_NAME_LENGTH} characters")
-    country = str(fields.get("country_code") or "").strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
-        raise InvalidInput("countryCode: an ISO 3166-1 alpha-2 code, e.g. NL")
-    party = str(fields.get("party_id") or "").strip().upper()
-    if not re.fullmatch(r"[A-Z0-9]{3}", party):
-        raise InvalidInput("partyId: 3 letters or digits, e.g. ABC")
+    country = checked_country_code(fields.get("country_code"))
+    party = checked_party_id(fields.get("party_id"))
     role = PartnerRole(fields.get("role") or PartnerRole.EMSP)
     if role not in PARTNER_ROLES:
         raise InvalidInput("role: EMSP, HUB, NSP or SCSP")
@@ -326,10 +323,6 @@ async def suspend_partner(
     return partner
 
 
-async def _locations(caller: CallingPartner, site_ids: Sequence[int], total: int) -> Locations:
-    return await whole_locations(caller.organization_id, caller.partner_id, site_ids, total)
-
-
 async def whole_locations(
     organization_id: int, partner_id: int, site_ids: Sequence[int], total: int | None = None
 ) -> Locations:
@@ -366,14 +359,16 @@ async def locations(
     that changed in [changed_from, changed_to)."""
     await _pulled(caller)
     site_ids = await stations.locatable_site_ids(caller.organization_id, changed_from, changed_to)
-    return await _locations(caller, site_ids[offset : offset + limit], len(site_ids))
+    return await whole_locations(
+        caller.organization_id, caller.partner_id, site_ids[offset : offset + limit], len(site_ids)
+    )
 
 
 async def location(caller: CallingPartner, site_id: int) -> Locations:
     """One site, if partners can be told about it (NotFound otherwise)."""
     if not await stations.is_locatable(caller.organization_id, site_id):
         raise NotFound(f"no location {site_id}")
-    return await _locations(caller, [site_id], 1)
+    return await whole_locations(caller.organization_id, caller.partner_id, [site_id])
 
 
 def check_owner(caller: CallingPartner, country_code: str, party_id: str) -> None:

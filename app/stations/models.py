@@ -389,13 +389,13 @@ class SiteNetwork:
     evses: list[EvseView]  # of those stations, by station and EVSE number
     connectors: list[ConnectorView]  # of those stations, by station, EVSE and number
 
-    @property
-    def last_updated(self) -> datetime | None:
-        """When what partners see of the site last changed: the site, or a status."""
-        moments = [each.status_updated_at for each in self.connectors if each.status_updated_at]
-        if self.site.changed_at is not None:
-            moments.append(self.site.changed_at)
-        return max(moments, default=None)
+    def connectors_of(self, evse: EvseView) -> list[ConnectorView]:
+        """The connectors of one of these EVSEs."""
+        return [
+            each
+            for each in self.connectors
+            if each.station_id == evse.station_id and each.evse_id == evse.evse_id
+        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -312,11 +312,7 @@ async def evse_states(organization_id: int, recorded: Sequence[RecordedStatus]) 
             continue
         stations_here = {station.id: station for station in network.stations}
         for evse in network.evses:
-            connectors = [
-                each
-                for each in network.connectors
-                if each.station_id == evse.station_id and each.evse_id == evse.evse_id
-            ]
+            connectors = network.connectors_of(evse)
             touched = evse.station_id in whole_stations or any(
                 each.id in touched_connectors for each in connectors
             )

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.requests import Request
 
 from app.errors import CPMSError, InvalidInput, NotFound
@@ -21,7 +21,8 @@ from app.roaming import service as roaming
 from app.roaming.commands import CommandRefused, PartnerCommand, UnknownSession
 from app.roaming.models import CallingPartner
 from app.runtime import Runtime
-from ocpi.envelope import OcpiError, Status, json_body
+from db.row_ids import row_id
+from ocpi.envelope import OcpiError, Status, json_body, parsed
 from ocpi.v221 import tokens
 from ocpi.v221.models import (
     CancelReservation,
@@ -60,9 +61,10 @@ def _response(result: CommandResponseType, timeout: int, message: str | None = N
 def _number(text: str | None, what: str) -> int | None:
     if text is None:
         return None
-    if not text.isascii() or not text.isdigit() or len(text) > 10:
+    number = row_id(text)
+    if number is None:
         raise CommandRefused(f"no such {what}: {text!r}")
-    return int(text)
+    return number
 
 
 async def _checked(
@@ -78,9 +80,9 @@ async def _checked(
             tokens.as_received(partner, body.token),
         )
     if isinstance(body, StopSession):
-        session_id = _number(body.session_id, "session")
+        session_id = row_id(body.session_id)
         if session_id is None:
-            raise UnknownSession("no session id")
+            raise UnknownSession(f"no session {body.session_id!r}")
         return await roaming_commands.stop_session(partner, session_id)
     assert isinstance(body, UnlockConnector)
     return await roaming_commands.unlock_connector(
@@ -113,12 +115,7 @@ async def command(request: Request, partner: CallingPartner) -> Any:
         kind = CommandType(request.path_params["command"])
     except ValueError:
         raise OcpiError(Status.CLIENT_ERROR, "no such command", http_status=404) from None
-    try:
-        body = BODIES[kind].model_validate(await json_body(request))
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise OcpiError(Status.INVALID_PARAMETERS, f"{where}: {first['msg']}") from None
+    body = parsed(BODIES[kind], await json_body(request))
     response_url = body.response_url
     try:
         runtime.outbound.check_url(response_url, "response_url")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pydantic import ValidationError
 from starlette.requests import Request
 
 from app.errors import NotFound
@@ -14,13 +13,14 @@ from app.roaming import service as roaming
 from app.roaming.models import CallingPartner, Locations, PartyRole, Registration
 from app.roaming.peers import own_credentials
 from app.runtime import Runtime
+from db.row_ids import row_id
 from ocpi.auth import caller
-from ocpi.envelope import Answer, OcpiError, Status, json_body
+from ocpi.envelope import Answer, OcpiError, Status, json_body, parsed
 from ocpi.pagination import PageQuery
 from ocpi.peers import credentials_model, credentials_of
 from ocpi.v221 import commands, tokens
 from ocpi.v221.locations import locations as to_locations
-from ocpi.v221.models import VERSION, Credentials, Endpoint, InterfaceRole, ModuleId, Version
+from ocpi.v221.models import VERSION, Credentials, Endpoint, InterfaceRole, ModuleId, Token, Version
 from ocpi.v221.tariffs import tariffs as tariff_objects
 
 PREFIX = "/ocpi"
@@ -73,16 +73,6 @@ def _answer(request: Request, registration: Registration) -> Any:
     return credentials_model(ours).model_dump(mode="json", exclude_none=True)
 
 
-async def _their_credentials(request: Request) -> Credentials:
-    body = await json_body(request)
-    try:
-        return Credentials.model_validate(body)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise OcpiError(Status.INVALID_PARAMETERS, f"{where}: {first['msg']}") from None
-
-
 async def credentials(request: Request) -> Any:
     runtime = _runtime(request)
     partner, token = await caller(request, registration=True)
@@ -91,7 +81,7 @@ async def credentials(request: Request) -> Any:
     if request.method == "DELETE":
         await roaming.unregister(runtime.unit_of_work, partner, token)
         return None
-    theirs = await _their_credentials(request)
+    theirs = parsed(Credentials, await json_body(request))
     assert runtime.roaming_peers is not None
     registration = await roaming.accept_registration(
         runtime.unit_of_work,
@@ -114,19 +104,29 @@ def _routing(partner: CallingPartner, operator: PartyRole) -> dict[str, str]:
     }
 
 
+def _page(
+    request: Request,
+    query: PageQuery,
+    partner: CallingPartner,
+    operator: PartyRole,
+    data: list[dict[str, Any]],
+    total: int,
+) -> Answer:
+    """A page of a list, with its paging and routing headers."""
+    public = _runtime(request).settings.public_base_url
+    headers = query.headers(request, public, len(data), total)
+    return Answer(data, {**headers, **_routing(partner, operator)})
+
+
 async def location_list(request: Request) -> Any:
-    settings = _runtime(request).settings
     partner, _ = await caller(request)
-    query = PageQuery.of(request, settings.ocpi_page_limit)
+    query = PageQuery.of(request, _runtime(request).settings.ocpi_page_limit)
     page = await roaming.locations(
         partner, query.date_from, query.date_to, query.offset, query.limit
     )
     # Building and checking a thousand Locations takes a while: off the event loop.
     data = await asyncio.to_thread(_dumped_locations, page)
-    headers = query.headers(
-        request, settings.public_base_url, len(data), page.total, settings.ocpi_page_limit
-    )
-    return Answer(data, {**headers, **_routing(partner, page.operator)})
+    return _page(request, query, partner, page.operator, data, page.total)
 
 
 def _dumped_locations(page: Locations) -> list[dict[str, Any]]:
@@ -134,9 +134,10 @@ def _dumped_locations(page: Locations) -> list[dict[str, Any]]:
 
 
 def _site_id(text: str) -> int:
-    if not text.isascii() or not text.isdigit() or len(text) > 10:
+    site_id = row_id(text)
+    if site_id is None:
         raise OcpiError(Status.UNKNOWN_LOCATION, f"no location {text!r}", http_status=404)
-    return int(text)
+    return site_id
 
 
 async def location_object(request: Request) -> Any:
@@ -186,7 +187,7 @@ async def token_object(request: Request) -> Any:
         if "last_updated" not in body:
             raise OcpiError(Status.INVALID_PARAMETERS, "last_updated: a PATCH must carry it")
         body = {**stored.issued_as, **body}
-    token = tokens.checked(body)
+    token = parsed(Token, body)
     tokens.same_keys(token, country, party, uid, kind)
     await roaming.receive_token(
         runtime.unit_of_work, partner, country, party, tokens.as_received(partner, token)
@@ -195,17 +196,12 @@ async def token_object(request: Request) -> Any:
 
 
 async def tariff_list(request: Request) -> Any:
-    settings = _runtime(request).settings
     partner, _ = await caller(request)
-    query = PageQuery.of(request, settings.ocpi_page_limit)
+    query = PageQuery.of(request, _runtime(request).settings.ocpi_page_limit)
     page = await roaming.tariffs_page(
         partner, query.date_from, query.date_to, query.offset, query.limit
     )
-    data = tariff_objects(page)
-    headers = query.headers(
-        request, settings.public_base_url, len(data), page.total, settings.ocpi_page_limit
-    )
-    return Answer(data, {**headers, **_routing(partner, page.operator)})
+    return _page(request, query, partner, page.operator, tariff_objects(page), page.total)
 
 
 async def command(request: Request) -> Any:

@@ -94,11 +94,7 @@ def location(network: SiteNetwork, locations: Locations) -> Location:
     stations = {station.id: station for station in network.stations}
     evses = []
     for evse in network.evses:
-        connectors = [
-            each
-            for each in network.connectors
-            if each.station_id == evse.station_id and each.evse_id == evse.evse_id
-        ]
+        connectors = network.connectors_of(evse)
         if not connectors:  # OCPI: an EVSE has at least one connector
             continue
         shown = [_connector(each, locations.tariff_codes, site.changed_at) for each in connectors]

@@ -4,9 +4,6 @@ authorizations then follow them (their `valid`, and their `whitelist`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import ValidationError
 from starlette.requests import Request
 
 from app.auth.models import IdTokenType, PartnerToken, Whitelist
@@ -37,15 +34,6 @@ def token_type(request: Request) -> TokenType:
 
 def unknown_token() -> OcpiError:
     return OcpiError(Status.UNKNOWN_TOKEN, "no such token", http_status=404)
-
-
-def checked(document: dict[str, Any]) -> Token:
-    try:
-        return Token.model_validate(document)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise OcpiError(Status.INVALID_PARAMETERS, f"{where}: {first['msg']}") from None
 
 
 def as_received(partner: CallingPartner, token: Token) -> PartnerToken:
