@@ -152,7 +152,7 @@ async def test_an_emsp_pulls_every_location_page_by_page(
 async def test_unknown_objects_and_bad_pages_are_refused(live_server, connected):
     url = f"{connected.base}/locations"
     async with httpx.AsyncClient() as client:
-        for unknown in ("999999", "not-a-number", "999999/1", "999999/1/1"):
+        for unknown in ("999999", "not-a-number", "9999999999", "999999/1", "999999/1/1"):
             answer = await pull(client, f"{url}/{unknown}", connected.token)
             assert answer.status_code == 404
             assert Envelope.model_validate(answer.json()).status_code == 2003
