@@ -27,7 +27,6 @@ from app import __version__, tally
 from app.attempts import FailedAttempts, Limits
 from app.billing import payments, session_billing
 from app.billing.provider import payment_provider
-from app.billing.webhook import stripe_webhook
 from app.body_limit import BodyLimit
 from app.collector import settle_garbage_collector
 from app.commands import service as commands
@@ -55,11 +54,12 @@ from app.outbound import OutboundPolicy
 from app.outbox import OutboxWorker
 from app.periodic import Periodic
 from app.reactions import Reactions
-from app.roaming.pushes import LocationPushes
+from app.roaming.pushes import PartnerPushes
 from app.runtime import Runtime
 from app.smart_charging import service as smart_charging
 from app.stations import service as stations
 from app.stations.certificates import StationCA, load_station_ca
+from app.stripe_webhook import stripe_webhook
 from app.unit_of_work import UnitOfWorkFactory
 from db.engine import configured_engine, start_engine, stop_engine
 from db.engine import ping as ping_database
@@ -256,7 +256,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         leases,
     )
     # Each partner's pushes run on one node at a time; a pass lasts at most a few timeouts.
-    location_pushes = LocationPushes(
+    partner_pushes = PartnerPushes(
         peers, leases, unit_of_work, lease_s=max(60.0, 4 * settings.ocpi_timeout_s)
     )
     graphql = GraphQLApp(runtime, gateway)
@@ -278,7 +278,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await security_retention.start()
         await commands.settle_abandoned(settings.command_timeout_s)
         await command_log_sweep.start()
-        await location_pushes.start()
+        await partner_pushes.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -289,7 +289,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
-            await location_pushes.stop()
+            await partner_pushes.stop()
             await command_log_sweep.stop()
             await security_retention.stop()
             await tallies.stop()

@@ -437,6 +437,11 @@ class Cdr(Table):
     credit_reference = _optional_fk("self", index=False)
     finalized_at = _optional_time()
     created_at = _created()
+    # The roaming partner whose token charged: the CDR is sent to it once (delivered), or it
+    # refused it (why).
+    partner = _optional_fk(Partner, index=False)
+    partner_delivered_at = _optional_time()
+    partner_refusal = _optional_text(255)
 
 
 class Payment(Table):
@@ -758,6 +763,8 @@ INDEXES: list[Index] = [
     Index("partner_registration_token", Partner, ("registration_token_hash",)),
     Index("id_token_org_uid_type", IdToken, ("organization", "uid", "type"), unique=True),
     Index("tariff_org_code", Tariff, ("organization", "code"), unique=True),
+    # A partner's CDRs, those still to send first.
+    Index("cdr_partner_delivery", Cdr, ("partner", "partner_delivered_at")),
     Index("reservation_station_id", Reservation, ("station", "reservation_id"), unique=True),
     Index(
         "composite_schedule_station_evse", CompositeSchedule, ("station", "evse_id"), unique=True

@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.billing.models import CdrView
 from app.outbound import OutboundPolicy
-from app.roaming.errors import NoCommonVersion, PartnerRefused, PartnerUnreachable
+from app.roaming.errors import NoCommonVersion, PartnerRefused, PartnerUnreachable, Unsendable
 from app.roaming.models import (
     PartnerEndpoint,
     PartyRole,
@@ -32,6 +33,8 @@ from app.roaming.peers import WholeLocations
 from app.stations.models import EvseState
 from app.timeparse import utcnow
 from ocpi.envelope import CORRELATION_ID, REQUEST_ID, first_problem
+from ocpi.v221.cdrs import NotSendable
+from ocpi.v221.cdrs import cdr as cdr_object
 from ocpi.v221.locations import evse_status
 from ocpi.v221.locations import locations as locations_of
 from ocpi.v221.models import (
@@ -170,12 +173,7 @@ class OcpiPeers:
         site_of = {state.evse.id: state.site.id for state in states}
         refused: set[int] = set()
         moment = ocpi_datetime(utcnow())
-        routing = {
-            "OCPI-from-country-code": operator.country_code,
-            "OCPI-from-party-id": operator.party_id,
-            "OCPI-to-country-code": target.country_code,
-            "OCPI-to-party-id": target.party_id,
-        }
+        routing = _routing(operator, target)
         gate = asyncio.Semaphore(PUSH_CONCURRENCY)
         failures: list[str] = []
         async with self._outbound.client(self._timeout_s) as client:
@@ -211,6 +209,24 @@ class OcpiPeers:
         if failures:
             raise PartnerUnreachable(
                 f"{len(failures)} of {len(updates)} EVSE updates failed; first: {failures[0]}"
+            )
+
+    async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:
+        """POST the CDR to the partner's CDRs receiver (OCPI: once, complete and final)."""
+        assert target.cdrs_url is not None
+        try:
+            body = cdr_object(cdr, operator).model_dump(mode="json", exclude_none=True)
+        except NotSendable as error:
+            raise Unsendable(f"CDR {cdr.code}: {error}") from None
+        async with self._outbound.client(self._timeout_s) as client:
+            await self._call(
+                client,
+                "POST",
+                target.cdrs_url,
+                target.token,
+                body,
+                _routing(operator, target),
+                empty=True,
             )
 
     async def unregister(self, credentials_url: str, token: str) -> None:
@@ -290,3 +306,13 @@ class OcpiPeers:
             return adapter.validate_python(data)
         except ValidationError as error:
             raise PartnerUnreachable(f"{url}: {first_problem(error, 'data')}") from None
+
+
+def _routing(operator: PartyRole, target: PushTarget) -> dict[str, str]:
+    """The hub routing headers of a push: from us, to the partner."""
+    return {
+        "OCPI-from-country-code": operator.country_code,
+        "OCPI-from-party-id": operator.party_id,
+        "OCPI-to-country-code": target.country_code,
+        "OCPI-to-party-id": target.party_id,
+    }

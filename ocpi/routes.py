@@ -30,6 +30,7 @@ def ocpi_routes() -> list[Route]:
         ),
         Route(f"{base}/commands/{{command}}", endpoint(handlers.command), methods=["POST"]),
         Route(f"{base}/tariffs", endpoint(handlers.tariff_list), methods=["GET"]),
+        Route(f"{base}/cdrs", endpoint(handlers.cdr_list), methods=["GET"]),
         Route(
             f"{base}/tokens/{{country_code}}/{{party_id}}/{{uid}}",
             endpoint(handlers.token_object),

@@ -56,7 +56,7 @@ class Partner(relay.Node):
         description="When the last credentials handshake completed"
     )
     last_push_at: datetime | None = strawberry.field(
-        description="When the partner last took what we pushed (OCPI location updates)"
+        description="When the partner last took what we pushed (OCPI location updates, CDRs)"
     )
     push_failing_since: datetime | None = strawberry.field(
         description="Since when pushes to the partner fail; null while they succeed"
@@ -65,8 +65,16 @@ class Partner(relay.Node):
         description="Why the last push failed, while they fail (the partner's answer)"
     )
     last_pull_at: datetime | None = strawberry.field(
-        description="When the partner last pulled a list (locations, tariffs) from us, to the "
-        "minute"
+        description="When the partner last pulled a list (locations, tariffs, CDRs) from us, "
+        "to the minute"
+    )
+    pending_deliveries: int = strawberry.field(
+        description="CDRs of the partner's tokens it has not accepted yet (sent as soon as it "
+        "answers)"
+    )
+    failed_deliveries: int = strawberry.field(
+        description="CDRs the partner refused, or that OCPI cannot express: not sent again; "
+        "the server log says why"
     )
 
     @classmethod
@@ -90,6 +98,8 @@ class Partner(relay.Node):
             push_failing_since=model.push_failing_since,
             push_error=model.push_error,
             last_pull_at=model.last_pull_at,
+            pending_deliveries=model.pending_deliveries,
+            failed_deliveries=model.failed_deliveries,
         )
 
     @classmethod

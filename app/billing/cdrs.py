@@ -121,4 +121,5 @@ def cdr_values(session: BillableSession, breakdown: PriceBreakdown) -> dict[str,
         "token": session.token,
         "location": session.location,
         "signed_data": {"signed_values": session.signed_data} if session.signed_data else None,
+        "partner": session.partner_id,
     }

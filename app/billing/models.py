@@ -57,6 +57,18 @@ class CdrView:
     credit_reference_id: int | None
     finalized_at: datetime | None
     created_at: datetime
+    token: dict[str, Any] | None = None  # OCPI CdrToken, and how the session was authorized
+    signed_data: dict[str, Any] | None = None  # the station's signed meter values
+    partner_id: int | None = None  # the roaming partner whose token charged
+    credit_reference_code: str | None = None  # a credit CDR: the code of the CDR it credits
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerDeliveries:
+    """Where the CDRs of one roaming partner's tokens stand."""
+
+    pending: int  # not yet accepted by the partner
+    refused: int  # the partner refused them; they are not sent again
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count
+
 from app import tally
-from app.billing.models import CdrView, PaymentView
+from app.billing.models import CdrView, PartnerDeliveries, PaymentView
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from db.engine import locking_rows
@@ -80,13 +83,24 @@ _CDR_COLUMNS = (
     Cdr.credit_reference,
     Cdr.finalized_at,
     Cdr.created_at,
+    Cdr.token,
+    Cdr.signed_data,
+    Cdr.partner,
 )
 
 
 def _cdr(row: dict[str, Any]) -> CdrView:
     row["session_id"] = row.pop("session")
     row["credit_reference_id"] = row.pop("credit_reference")
-    for name in ("cost_breakdown", "charging_periods", "tariff_snapshot", "location"):
+    row["partner_id"] = row.pop("partner")
+    for name in (
+        "cost_breakdown",
+        "charging_periods",
+        "tariff_snapshot",
+        "location",
+        "token",
+        "signed_data",
+    ):
         row[name] = _json(row[name])
     return CdrView(**row)
 
@@ -323,7 +337,7 @@ async def credit(original: CdrView) -> int:
     number of corrections of its session so far, this one included."""
     row = await Cdr.select().where(Cdr.id == original.id).first()
     assert row is not None
-    for name in ("id", "created_at", "finalized_at"):
+    for name in ("id", "created_at", "finalized_at", "partner_delivered_at", "partner_refusal"):
         row.pop(name)
     row.update(
         code=f"{original.code}-C",
@@ -335,3 +349,87 @@ async def credit(original: CdrView) -> int:
     )
     await Cdr.insert(Cdr(**row))
     return await Cdr.count().where((Cdr.session == original.session_id) & (Cdr.credit == True))  # noqa: E712
+
+
+# A roaming partner's CDRs: those of its tokens, each sent to it once.
+
+
+async def undelivered_cdrs(partner_id: int, limit: int) -> list[CdrView]:
+    """The partner's CDRs not yet sent (nor refused), oldest first."""
+    rows = (
+        await Cdr.select(*_CDR_COLUMNS)
+        .where(
+            (Cdr.partner == partner_id)
+            & Cdr.partner_delivered_at.is_null()
+            & Cdr.partner_refusal.is_null()
+        )
+        .order_by(Cdr.id)
+        .limit(limit)
+    )
+    return await _with_credited_codes([_cdr(row) for row in rows])
+
+
+async def _with_credited_codes(cdrs: list[CdrView]) -> list[CdrView]:
+    """Credit CDRs name the CDR they credit by its code."""
+    credited = {cdr.credit_reference_id for cdr in cdrs if cdr.credit_reference_id is not None}
+    if not credited:
+        return cdrs
+    rows = await Cdr.select(Cdr.id, Cdr.code).where(Cdr.id.is_in(list(credited)))
+    codes = {row["id"]: row["code"] for row in rows}
+    return [
+        dataclasses.replace(cdr, credit_reference_code=codes.get(cdr.credit_reference_id))
+        if cdr.credit_reference_id is not None
+        else cdr
+        for cdr in cdrs
+    ]
+
+
+async def mark_delivered(cdr_id: int, at: datetime) -> None:
+    await Cdr.update({Cdr.partner_delivered_at: at}).where(Cdr.id == cdr_id)
+
+
+async def mark_refused(cdr_id: int, reason: str) -> None:
+    await Cdr.update({Cdr.partner_refusal: reason[:255]}).where(Cdr.id == cdr_id)
+
+
+async def partner_cdrs(
+    partner_id: int,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[CdrView], int]:
+    """A page of the partner's CDRs, oldest first, and how many there are in all."""
+    rows = Cdr.select(*_CDR_COLUMNS).where(Cdr.partner == partner_id)
+    total = Cdr.count().where(Cdr.partner == partner_id)
+    if created_from is not None:
+        rows = rows.where(Cdr.created_at >= created_from)
+        total = total.where(Cdr.created_at >= created_from)
+    if created_to is not None:
+        rows = rows.where(Cdr.created_at < created_to)
+        total = total.where(Cdr.created_at < created_to)
+    found = await rows.order_by(Cdr.id).offset(offset).limit(limit)
+    return await _with_credited_codes([_cdr(row) for row in found]), await total
+
+
+async def partner_deliveries(partner_ids: Sequence[int]) -> dict[int, PartnerDeliveries]:
+    """Each partner's CDRs still to send and those it refused."""
+    if not partner_ids:
+        return {}
+    counts: dict[bool, dict[int, int]] = {}
+    for refused in (False, True):
+        refusal = Cdr.partner_refusal.is_not_null() if refused else Cdr.partner_refusal.is_null()
+        rows = (
+            await Cdr.select(Cdr.partner, Count(alias="count"))
+            .where(
+                Cdr.partner.is_in(list(partner_ids)) & Cdr.partner_delivered_at.is_null() & refusal
+            )
+            .group_by(Cdr.partner)
+        )
+        counts[refused] = {row["partner"]: int(row["count"]) for row in rows}
+    return {
+        partner_id: PartnerDeliveries(
+            pending=counts[False].get(partner_id, 0), refused=counts[True].get(partner_id, 0)
+        )
+        for partner_id in set(counts[False]) | set(counts[True])
+    }

@@ -9,7 +9,7 @@ from app.auth import service as auth
 from app.auth.access import Permission, require, visible_owner
 from app.auth.models import Principal
 from app.billing import cdrs, payments, repository
-from app.billing.models import CdrView, Money, PaymentView
+from app.billing.models import CdrView, Money, PartnerDeliveries, PaymentView
 from app.billing.receipts import ReceiptData, render_receipt
 from app.errors import InvalidInput
 from app.pagination import Page, PageRequest
@@ -148,3 +148,37 @@ async def correct_cdr(uow: UnitOfWork, original: CdrView, session: BillableSessi
         cdr_id = await repository.insert_cdr(session.organization_id, values)
         assert cdr_id is not None
         return await repository.cdr_by_id(cdr_id)
+
+
+# A roaming partner's CDRs (the roaming domain sends them and serves them to the partner).
+
+
+async def undelivered_partner_cdrs(partner_id: int, limit: int) -> list[CdrView]:
+    """The CDRs of the partner's tokens it has not accepted yet, oldest first."""
+    return await repository.undelivered_cdrs(partner_id, limit)
+
+
+async def partner_cdr_delivered(cdr_id: int) -> None:
+    await repository.mark_delivered(cdr_id, utcnow())
+
+
+async def partner_cdr_refused(cdr_id: int, reason: str) -> None:
+    """The partner refused the CDR: it is not sent again; its partner shows it."""
+    await repository.mark_refused(cdr_id, reason)
+
+
+async def partner_cdrs(
+    partner_id: int,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[CdrView], int]:
+    """A page of the CDRs of the partner's tokens, oldest first, optionally only those
+    created in [created_from, created_to); and how many such there are."""
+    return await repository.partner_cdrs(partner_id, created_from, created_to, offset, limit)
+
+
+async def partner_deliveries(partner_ids: Sequence[int]) -> dict[int, PartnerDeliveries]:
+    found = await repository.partner_deliveries(partner_ids)
+    return {each: found.get(each, PartnerDeliveries(0, 0)) for each in partner_ids}

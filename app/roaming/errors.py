@@ -15,6 +15,13 @@ class PartnerRefused(PartnerUnreachable):
     """The partner answered, but refused what was sent (an object it does not know, ...)."""
 
 
+class Unsendable(CPMSError):
+    """What we would send cannot be expressed in the partner's protocol (a CDR of a place
+    without coordinates, ...)."""
+
+    code = "unsendable"
+
+
 class NoCommonVersion(CPMSError):
     """The partner offers no OCPI version this installation speaks."""
 

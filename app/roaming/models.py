@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from app.billing.models import CdrView
 from app.stations.models import SiteNetwork
 from app.tariffs.models import TariffView
 
@@ -76,6 +77,8 @@ class PartnerView:
     push_failing_since: datetime | None = None
     push_error: str | None = None
     last_pull_at: datetime | None = None
+    pending_deliveries: int = 0  # CDRs of its tokens not yet accepted by it
+    failed_deliveries: int = 0  # CDRs it refused (or that OCPI cannot express): not resent
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +142,15 @@ class Locations:
 
 @dataclass(frozen=True, slots=True)
 class PushTarget:
-    """A partner that takes pushes of our locations: where, with which token, from where in
-    the status history on."""
+    """A partner that takes pushes of our locations or CDRs: where, with which token, from
+    where in the status history on."""
 
     partner_id: int
     organization_id: int
-    locations_url: str  # its locations endpoint (OCPI receiver)
+    locations_url: str | None  # its locations endpoint (OCPI receiver)
     token: str
     cursor: int | None  # the status history entry pushed through; None: not started
+    cdrs_url: str | None = None  # its CDRs endpoint (OCPI receiver)
     country_code: str = ""  # the partner's party, for hub routing
     party_id: str = ""
     name: str = ""
@@ -165,4 +169,13 @@ class Tariffs:
 
     operator: PartyRole
     tariffs: list[TariffView]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cdrs:
+    """A page of the CDRs of a partner's tokens, and whose they are."""
+
+    operator: PartyRole
+    cdrs: list[CdrView]
     total: int

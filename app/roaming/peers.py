@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from app.billing.models import CdrView
 from app.roaming.models import Locations, PartyRole, PeerCredentials, PeerVersion, PushTarget
 from app.stations.models import EvseState
 
@@ -40,6 +41,12 @@ class RoamingPeers(Protocol):
         """Send the partner these EVSEs' current status (what it has already is skipped);
         where it refuses one (it does not know the EVSE or its location yet), send the whole
         Location, which `whole` gives. Raises PartnerUnreachable when one could not be sent."""
+        ...
+
+    async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:
+        """Send one CDR to the partner's CDRs receiver. Raises PartnerRefused when the
+        partner refuses it, Unsendable when the protocol cannot express it, and
+        PartnerUnreachable when it could not be delivered (try again later)."""
         ...
 
     async def report_command_result(self, response_url: str, token: str, outcome: str) -> None:

@@ -1,18 +1,26 @@
-"""Keeping partners' copies of our EVSEs current: every status a station reports (and every
-connection it makes or loses) reaches each connected partner that takes location pushes,
-within about a second.
+"""Keeping partners current: every status a station reports (and every connection it makes
+or loses) reaches each connected partner that takes location pushes within about a second,
+and every CDR of a partner's tokens is sent to that partner once.
 
-Nothing is queued per change: the status history the stations domain already writes is the
-log. Each partner has a cursor in it (`partner.push_cursor`); a round reads the entries after
-the cursor, sends each EVSE they concern once, in its current state (so a newer change
-supersedes an unsent one, and an object's updates never arrive out of order), and moves the
-cursor on. A partner that is down keeps its cursor, is tried again with back-off, and then gets
-the current state of every EVSE that changed meanwhile. A node that stops mid-round leaves the
-cursor where it was; the next holder of the partner's lease sends again (a repeat is harmless).
+Nothing is queued per change: what the domain stores anyway is the log.
 
-The cursor moves only past entries older than GRACE: an entry whose transaction committed
-after a later one was read would otherwise be skipped. Entries read but not yet passed are
-remembered, so they are not sent twice by this node."""
+EVSE statuses: the status history the stations domain writes. Each partner has a cursor in it
+(`partner.push_cursor`); a round reads the entries after the cursor, sends each EVSE they
+concern once, in its current state (so a newer change supersedes an unsent one, and an
+object's updates never arrive out of order), and moves the cursor on. The cursor moves only
+past entries older than GRACE: an entry whose transaction committed after a later one was read
+would otherwise be skipped. Entries read but not yet passed are remembered, so they are not
+sent twice by this node.
+
+CDRs: billing marks each CDR of a partner's token with the partner; a round sends those not
+yet accepted, oldest first, and marks each as it is accepted. One the partner refuses (or that
+OCPI cannot express) is marked with why, shown with the partner, and not sent again.
+
+A partner that is down keeps its place, is tried again with back-off, and then gets the
+current state of every EVSE that changed meanwhile and every CDR it missed. A node that stops
+mid-round leaves the place where it was; the next holder of the partner's lease sends again
+(a repeated EVSE update is harmless; a CDR is sent again only if the node stopped between the
+partner's answer and the mark)."""
 
 from __future__ import annotations
 
@@ -22,10 +30,11 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from app.billing import service as billing
 from app.events import PartnerDeliveryChanged
 from app.leases import Leases
 from app.roaming import repository
-from app.roaming.errors import PartnerUnreachable
+from app.roaming.errors import PartnerRefused, PartnerUnreachable, Unsendable
 from app.roaming.models import Locations, PushTarget
 from app.roaming.peers import RoamingPeers
 from app.roaming.service import own_identity, whole_locations
@@ -40,10 +49,11 @@ GRACE = timedelta(seconds=5)
 # Failing pushes for this long open an alert (healing reacts to PartnerDeliveryChanged).
 ALERT_AFTER = timedelta(hours=1)
 BATCH = 2000  # status history entries read per partner and round
+CDR_BATCH = 100  # CDRs sent per partner and round
 MAX_BACKOFF_S = 300.0
 
 
-class LocationPushes:
+class PartnerPushes:
     def __init__(
         self,
         peers: RoamingPeers,
@@ -62,7 +72,7 @@ class LocationPushes:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="location pushes")
+        self._task = asyncio.create_task(self._run(), name="partner pushes")
 
     async def stop(self) -> None:
         tasks = [task for task in (self._task, *self._running.values()) if task is not None]
@@ -80,7 +90,7 @@ class LocationPushes:
             try:
                 await self.round()
             except Exception:
-                logger.exception("location push round failed; the next one runs as planned")
+                logger.exception("partner push round failed; the next one runs as planned")
 
     async def round(self) -> None:
         """Start a push for every partner that is due and not being pushed to already, on
@@ -92,54 +102,25 @@ class LocationPushes:
             if not await self._leases.hold(_lease(target.partner_id), self._lease_s):
                 continue
             self._running[target.partner_id] = asyncio.create_task(
-                self._logged_push(target), name=f"location push {target.partner_id}"
+                self._logged_push(target), name=f"partner push {target.partner_id}"
             )
 
     async def _logged_push(self, target: PushTarget) -> None:
         try:
             await self.push(target)
         except Exception:
-            logger.exception("location push to partner %s failed", target.partner_id)
+            logger.exception("push to partner %s failed", target.partner_id)
 
     async def push(self, target: PushTarget) -> None:
-        """One pass for one partner."""
-        if target.cursor is None:  # a new partner: it pulls first, pushes follow from now
-            await repository.set_partner(
-                target.partner_id, {"push_cursor": await stations.latest_recorded_status_id()}
-            )
-            return
-        recorded = await stations.recorded_statuses_after(
-            target.organization_id, target.cursor, BATCH
-        )
-        if not recorded and target.failing_since is None:
-            return
-        sent = self._sent.setdefault(target.connection, set())
-        fresh = [each for each in recorded if each.id not in sent]
+        """One pass for one partner: EVSE statuses, then CDRs."""
         try:
-            if fresh:
-                states = await stations.evse_states(target.organization_id, fresh)
-                if states:
-                    operator = await own_identity(target.organization_id)
-
-                    async def whole(site_ids: Sequence[int]) -> Locations:
-                        return await whole_locations(
-                            target.organization_id, target.partner_id, site_ids
-                        )
-
-                    await self._peers.push_evse_statuses(target, operator, states, whole)
+            cursor = await self._push_statuses(target)
+            delivered = await self._send_cdrs(target)
         except PartnerUnreachable as error:
             await self._failed(target, error.message)
             return
-        settled_before = utcnow() - GRACE
-        cursor = target.cursor
-        for each in recorded:
-            if each.received_at >= settled_before:
-                break
-            cursor = each.id
-        sent.update(each.id for each in recorded)
-        sent.difference_update({entry for entry in sent if entry <= cursor})
         recovered = self._failures.pop(target.connection, 0) or target.failing_since
-        if cursor != target.cursor or recovered:
+        if cursor != target.cursor or delivered or recovered:
             await repository.set_partner(
                 target.partner_id,
                 {
@@ -153,12 +134,70 @@ class LocationPushes:
         if target.failing_since is not None:
             await self._tell(target, None, None)
 
+    async def _push_statuses(self, target: PushTarget) -> int | None:
+        """Send the EVSEs whose status changed since the cursor; the cursor to keep."""
+        if target.locations_url is None:
+            return target.cursor
+        if target.cursor is None:  # a new partner: it pulls first, pushes follow from now
+            return await stations.latest_recorded_status_id()
+        recorded = await stations.recorded_statuses_after(
+            target.organization_id, target.cursor, BATCH
+        )
+        sent = self._sent.setdefault(target.connection, set())
+        fresh = [each for each in recorded if each.id not in sent]
+        if fresh:
+            states = await stations.evse_states(target.organization_id, fresh)
+            if states:
+                operator = await own_identity(target.organization_id)
+
+                async def whole(site_ids: Sequence[int]) -> Locations:
+                    return await whole_locations(
+                        target.organization_id, target.partner_id, site_ids
+                    )
+
+                await self._peers.push_evse_statuses(target, operator, states, whole)
+        settled_before = utcnow() - GRACE
+        cursor = target.cursor
+        for each in recorded:
+            if each.received_at >= settled_before:
+                break
+            cursor = each.id
+        sent.update(each.id for each in recorded)
+        sent.difference_update({entry for entry in sent if entry <= cursor})
+        return cursor
+
+    async def _send_cdrs(self, target: PushTarget) -> int:
+        """Send the partner's CDRs it has not accepted yet, oldest first; how many it took.
+        Stops at the first that could not be delivered (PartnerUnreachable)."""
+        if target.cdrs_url is None:
+            return 0
+        pending = await billing.undelivered_partner_cdrs(target.partner_id, CDR_BATCH)
+        if not pending:
+            return 0
+        operator = await own_identity(target.organization_id)
+        delivered = 0
+        for cdr in pending:
+            try:
+                await self._peers.send_cdr(target, operator, cdr)
+            except (PartnerRefused, Unsendable) as error:
+                logger.warning(
+                    "CDR %s not delivered to partner %s: %s",
+                    cdr.code,
+                    target.partner_id,
+                    error.message,
+                )
+                await billing.partner_cdr_refused(cdr.id, error.message)
+                continue
+            await billing.partner_cdr_delivered(cdr.id)
+            delivered += 1
+        return delivered
+
     async def _failed(self, target: PushTarget, reason: str) -> None:
         failures = self._failures.get(target.connection, 0) + 1
         self._failures[target.connection] = failures
         delay = min(2.0**failures, MAX_BACKOFF_S)
         logger.warning(
-            "cannot push locations to partner %s (retry in %.0f s): %s",
+            "cannot push to partner %s (retry in %.0f s): %s",
             target.partner_id,
             delay,
             reason,
@@ -188,4 +227,4 @@ class LocationPushes:
 
 
 def _lease(partner_id: int) -> str:
-    return f"location push {partner_id}"
+    return f"partner push {partner_id}"

@@ -172,7 +172,7 @@ async def has_outgoing_token(partner_id: int) -> bool:
 
 
 async def push_targets(now: datetime) -> list[PushTarget]:
-    """Connected partners with a locations receiver whose next push is due."""
+    """Connected partners with a locations or CDRs receiver whose next push is due."""
     rows = await Partner.select(
         Partner.id,
         Partner.organization,
@@ -193,23 +193,21 @@ async def push_targets(now: datetime) -> list[PushTarget]:
     targets = []
     for row in rows:
         endpoints = [PartnerEndpoint(**each) for each in _json_list(row["endpoints"])]
-        url = next(
-            (e.url for e in endpoints if e.identifier == "locations" and e.role == "RECEIVER"),
-            None,
-        )
-        if url is not None:
+        receivers = {e.identifier: e.url for e in endpoints if e.role == "RECEIVER"}
+        if "locations" in receivers or "cdrs" in receivers:
             targets.append(
                 PushTarget(
-                    row["id"],
-                    row["organization"],
-                    url,
-                    row["outgoing_token"],
-                    row["push_cursor"],
-                    row["country_code"],
-                    row["party_id"],
-                    row["name"],
-                    row["push_failing_since"],
-                    row["registered_at"],
+                    partner_id=row["id"],
+                    organization_id=row["organization"],
+                    locations_url=receivers.get("locations"),
+                    token=row["outgoing_token"],
+                    cursor=row["push_cursor"],
+                    cdrs_url=receivers.get("cdrs"),
+                    country_code=row["country_code"],
+                    party_id=row["party_id"],
+                    name=row["name"],
+                    failing_since=row["push_failing_since"],
+                    registered_at=row["registered_at"],
                 )
             )
     return targets

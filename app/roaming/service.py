@@ -9,6 +9,7 @@ as digests; the token we call a partner with is kept as it is, since we must sen
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import secrets
@@ -21,6 +22,7 @@ from app.auth.access import Permission, require
 from app.auth.credentials import digest
 from app.auth.models import PartnerToken, Principal
 from app.auth.organizations import checked_country_code, checked_party_id
+from app.billing import service as billing
 from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.outbound import OutboundPolicy
 from app.pagination import Page, PageRequest
@@ -28,6 +30,7 @@ from app.roaming import repository
 from app.roaming.errors import MissingEndpoints, PartnerUnreachable, RegistrationState
 from app.roaming.models import (
     CallingPartner,
+    Cdrs,
     IssuedPartner,
     Locations,
     PartnerRole,
@@ -61,7 +64,8 @@ def new_token() -> str:
 async def page_partners(principal: Principal, request: PageRequest) -> Page[PartnerView]:
     """The organization's roaming partners in the order they were added."""
     require(principal, Permission.READ_NETWORK)
-    return await repository.page_partners(principal.organization_id, request)
+    page = await repository.page_partners(principal.organization_id, request)
+    return dataclasses.replace(page, items=await _with_deliveries(page.items))
 
 
 async def partners_by_ids(
@@ -69,7 +73,20 @@ async def partners_by_ids(
 ) -> dict[int, PartnerView]:
     require(principal, Permission.READ_NETWORK)
     found = await repository.partners_by_ids(principal.organization_id, partner_ids)
-    return {partner.id: partner for partner in found}
+    return {partner.id: partner for partner in await _with_deliveries(found)}
+
+
+async def _with_deliveries(partners: Sequence[PartnerView]) -> list[PartnerView]:
+    """Partners with where the delivery of their CDRs stands."""
+    deliveries = await billing.partner_deliveries([partner.id for partner in partners])
+    return [
+        dataclasses.replace(
+            partner,
+            pending_deliveries=deliveries[partner.id].pending,
+            failed_deliveries=deliveries[partner.id].refused,
+        )
+        for partner in partners
+    ]
 
 
 def _checked_party(fields: dict[str, Any]) -> dict[str, Any]:
@@ -362,6 +379,22 @@ async def locations(
     return await whole_locations(
         caller.organization_id, caller.partner_id, site_ids[offset : offset + limit], len(site_ids)
     )
+
+
+async def cdrs_page(
+    caller: CallingPartner,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    offset: int,
+    limit: int,
+) -> Cdrs:
+    """A page of the CDRs of the partner's tokens, oldest first, optionally only those made
+    in [created_from, created_to)."""
+    await _pulled(caller)
+    found, total = await billing.partner_cdrs(
+        caller.partner_id, created_from, created_to, offset, limit
+    )
+    return Cdrs(operator=await own_identity(caller.organization_id), cdrs=found, total=total)
 
 
 async def location(caller: CallingPartner, site_id: int) -> Locations:

@@ -130,3 +130,4 @@ class BillableSession:
     token: dict[str, Any] | None  # OCPI CdrToken: uid, type, contract_id
     location: dict[str, Any]  # station identity, EVSE and connector, the site's address
     signed_data: list[dict[str, Any]]  # signed meter values, byte-exact as the station sent
+    partner_id: int | None = None  # the roaming partner whose token charged

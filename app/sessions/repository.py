@@ -427,8 +427,13 @@ async def billing_facts(session_id: int) -> dict[str, Any] | None:
         " s.meter_start_wh,"
         " s.energy_wh, s.id_tag, s.tariff_snapshot, s.seq_nos_seen, s.transaction_id,"
         " t.uid AS token_uid, t.type AS token_type, t.contract_id,"
+        " t.partner AS token_partner, t.issued_as AS token_issued_as,"
+        " t.preauthorized_until AS token_preauthorized_until,"
         " st.identity, e.evse_id AS evse_number, c.connector_id AS connector_number,"
-        " site.name AS site_name, site.address, site.city, site.postal_code, site.country,"
+        " e.id AS evse_row_id, e.evse_uid, c.standard AS connector_standard,"
+        " c.format AS connector_format, c.power_type AS connector_power_type,"
+        " site.id AS site_id, site.name AS site_name, site.address, site.city,"
+        " site.postal_code, site.country, site.latitude, site.longitude,"
         " site.time_zone, o.default_currency"
         " FROM charging_session s"
         " JOIN organization o ON o.id = s.organization"
@@ -443,7 +448,7 @@ async def billing_facts(session_id: int) -> dict[str, Any] | None:
     if not rows:
         return None
     row = rows[0]
-    for name in ("tariff_snapshot", "seq_nos_seen"):
+    for name in ("tariff_snapshot", "seq_nos_seen", "token_issued_as"):
         if isinstance(row[name], str):
             row[name] = json.loads(row[name])
     return row

@@ -507,15 +507,7 @@ async def billable(
         tariff_snapshot=snapshot,
         currency=snapshot["currency"] if snapshot else facts["default_currency"],
         time_zone=facts["time_zone"] or "UTC",
-        token=(
-            {
-                "uid": facts["token_uid"] or facts["id_tag"],
-                "type": facts["token_type"],
-                "contract_id": facts["contract_id"],
-            }
-            if facts["id_tag"]
-            else None
-        ),
+        token=_cdr_token(facts),
         location={
             "station": facts["identity"],
             "evse_id": facts["evse_number"],
@@ -526,9 +518,49 @@ async def billable(
             "postal_code": facts["postal_code"],
             "country": facts["country"],
             "time_zone": facts["time_zone"] or "UTC",
+            # What a roaming partner's CDR names the place by (OCPI CdrLocation).
+            "site_id": facts["site_id"],
+            "latitude": _decimal_text(facts["latitude"]),
+            "longitude": _decimal_text(facts["longitude"]),
+            "evse_row_id": facts["evse_row_id"],
+            "evse_uid": facts["evse_uid"],
+            "connector_standard": facts["connector_standard"],
+            "connector_format": facts["connector_format"],
+            "connector_power_type": facts["connector_power_type"],
         },
         signed_data=await repository.signed_values(session_id),
+        partner_id=facts["token_partner"],
     )
+
+
+def _decimal_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _cdr_token(facts: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The token that charged, as a CDR names it. A roaming partner's token carries the
+    party that issued it and how the session was authorized: by the partner's start command
+    (its pre-authorization was in force when the session started), else from the token
+    store."""
+    if not facts["id_tag"]:
+        return None
+    token: dict[str, Any] = {
+        "uid": facts["token_uid"] or facts["id_tag"],
+        "type": facts["token_type"],
+        "contract_id": facts["contract_id"],
+    }
+    issued_as = facts["token_issued_as"]
+    if facts["token_partner"] is not None and isinstance(issued_as, dict):
+        preauthorized_until = facts["token_preauthorized_until"]
+        by_command = preauthorized_until is not None and facts["started_at"] <= preauthorized_until
+        token.update(
+            type=issued_as.get("type"),
+            contract_id=issued_as.get("contract_id") or facts["contract_id"],
+            country_code=issued_as.get("country_code"),
+            party_id=issued_as.get("party_id"),
+            auth_method="COMMAND" if by_command else "WHITELIST",
+        )
+    return token
 
 
 async def keep_cost(uow: UnitOfWork, session_id: int, cost_minor: int, currency: str) -> None:

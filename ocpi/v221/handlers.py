@@ -1,5 +1,5 @@
-"""OCPI 2.2.1 endpoints: versions, version details, credentials, locations, tariffs and
-tokens."""
+"""OCPI 2.2.1 endpoints: versions, version details, credentials, locations, tariffs, CDRs,
+tokens and commands."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from ocpi.envelope import Answer, OcpiError, Status, json_body, parsed
 from ocpi.pagination import PageQuery
 from ocpi.peers import credentials_model, credentials_of
 from ocpi.v221 import commands, tokens
+from ocpi.v221.cdrs import cdrs as cdr_objects
 from ocpi.v221.locations import locations as to_locations
 from ocpi.v221.models import VERSION, Credentials, Endpoint, InterfaceRole, ModuleId, Token, Version
 from ocpi.v221.tariffs import tariffs as tariff_objects
@@ -42,6 +43,7 @@ OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
     (ModuleId.LOCATIONS, InterfaceRole.SENDER, "locations"),
     (ModuleId.COMMANDS, InterfaceRole.RECEIVER, "commands"),
     (ModuleId.TARIFFS, InterfaceRole.SENDER, "tariffs"),
+    (ModuleId.CDRS, InterfaceRole.SENDER, "cdrs"),
     (ModuleId.TOKENS, InterfaceRole.RECEIVER, "tokens"),
 ]
 
@@ -202,6 +204,16 @@ async def tariff_list(request: Request) -> Any:
         partner, query.date_from, query.date_to, query.offset, query.limit
     )
     return _page(request, query, partner, page.operator, tariff_objects(page), page.total)
+
+
+async def cdr_list(request: Request) -> Any:
+    """The CDRs of the partner's tokens; date_from/date_to select by when a CDR was made."""
+    partner, _ = await caller(request)
+    query = PageQuery.of(request, _runtime(request).settings.ocpi_page_limit)
+    page = await roaming.cdrs_page(
+        partner, query.date_from, query.date_to, query.offset, query.limit
+    )
+    return _page(request, query, partner, page.operator, cdr_objects(page), page.total)
 
 
 async def command(request: Request) -> Any:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from app.roaming.models import Locations, PartyRole
 from app.stations.connector_status import ConnectorStatus, normalise
-from app.stations.models import ConnectorView, EvseView, SiteNetwork, StationView
+from app.stations.models import ConnectorView, SiteNetwork, StationView
 from ocpi.v221.models import (
     BusinessDetails,
     Connector,
@@ -67,9 +67,10 @@ def _moment(*candidates: datetime | None) -> str:
     return ocpi_datetime(max(each for each in candidates if each is not None))
 
 
-def evse_id(operator: PartyRole, evse: EvseView) -> str:
-    """The eMI3 EVSE id: the one set for the EVSE, else one made from the operator's id."""
-    return evse.evse_uid or f"{operator.country_code}*{operator.party_id}*E{evse.id}"
+def evse_id(operator: PartyRole, evse_uid: str | None, row_id: int) -> str:
+    """The eMI3 EVSE id: the one set for the EVSE, else one made from the operator's id and
+    the EVSE's row id."""
+    return evse_uid or f"{operator.country_code}*{operator.party_id}*E{row_id}"
 
 
 def _connector(
@@ -101,7 +102,7 @@ def location(network: SiteNetwork, locations: Locations) -> Location:
         evses.append(
             Evse(
                 uid=str(evse.id),
-                evse_id=evse_id(operator, evse),
+                evse_id=evse_id(operator, evse.evse_uid, evse.id),
                 status=evse_status(stations[evse.station_id], connectors),
                 connectors=shown,
                 last_updated=max(each.last_updated for each in shown),

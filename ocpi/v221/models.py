@@ -488,3 +488,117 @@ class CommandResponse(OcpiModel):
 class CommandResult(OcpiModel):
     result: CommandResultType
     message: list[DisplayText] = []
+
+
+# --- CDRs (mod_cdrs.asciidoc): the CPO sends them ---
+
+
+class AuthMethod(StrEnum):
+    AUTH_REQUEST = "AUTH_REQUEST"
+    COMMAND = "COMMAND"
+    WHITELIST = "WHITELIST"
+
+
+class CdrDimensionType(StrEnum):
+    CURRENT = "CURRENT"
+    ENERGY = "ENERGY"
+    ENERGY_EXPORT = "ENERGY_EXPORT"
+    ENERGY_IMPORT = "ENERGY_IMPORT"
+    MAX_CURRENT = "MAX_CURRENT"
+    MIN_CURRENT = "MIN_CURRENT"
+    MAX_POWER = "MAX_POWER"
+    MIN_POWER = "MIN_POWER"
+    PARKING_TIME = "PARKING_TIME"
+    POWER = "POWER"
+    RESERVATION_TIME = "RESERVATION_TIME"
+    STATE_OF_CHARGE = "STATE_OF_CHARGE"
+    TIME = "TIME"
+
+
+class CdrToken(OcpiModel):
+    country_code: CountryCode
+    party_id: PartyId
+    uid: Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=r"^[\x20-\x7e]*$")]
+    type: TokenType
+    contract_id: Annotated[str, ci_string(36)]
+
+
+class CdrLocation(OcpiModel):
+    id: Id36
+    name: Annotated[str, text(255)] | None = None
+    address: Annotated[str, text(45)]  # the errata widened Location's, not this one
+    city: Annotated[str, text(45)]
+    postal_code: Annotated[str, text(10)] | None = None
+    state: Annotated[str, text(20)] | None = None
+    country: Annotated[str, StringConstraints(min_length=3, max_length=3)]
+    coordinates: GeoLocation
+    evse_uid: Id36
+    evse_id: Annotated[str, ci_string(48)]
+    connector_id: Id36
+    connector_standard: ConnectorType
+    connector_format: ConnectorFormat
+    connector_power_type: PowerType
+
+
+class CdrDimension(OcpiModel):
+    type: CdrDimensionType
+    volume: Number
+
+
+class ChargingPeriod(OcpiModel):
+    start_date_time: DateTime
+    dimensions: Annotated[list[CdrDimension], Field(min_length=1)]
+    tariff_id: Id36 | None = None
+
+
+class SignedValue(OcpiModel):
+    nature: Annotated[str, ci_string(32)]
+    plain_data: Annotated[str, text(5000)]  # errata: was 512
+    signed_data: Annotated[str, text(5000)]
+
+
+class SignedData(OcpiModel):
+    encoding_method: Annotated[str, ci_string(36)]
+    encoding_method_version: StrictInt | None = None
+    public_key: Annotated[str, text(512)] | None = None
+    signed_values: Annotated[list[SignedValue], Field(min_length=1)]
+    url: Annotated[str, text(512)] | None = None
+
+
+class Cdr(OcpiModel):
+    country_code: CountryCode
+    party_id: PartyId
+    id: Annotated[str, ci_string(39)]
+    start_date_time: DateTime
+    end_date_time: DateTime
+    session_id: Id36 | None = None
+    cdr_token: CdrToken
+    auth_method: AuthMethod
+    authorization_reference: Id36 | None = None
+    cdr_location: CdrLocation
+    meter_id: Annotated[str, text(255)] | None = None
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
+    tariffs: list[Tariff] = []
+    charging_periods: Annotated[list[ChargingPeriod], Field(min_length=1)]
+    signed_data: SignedData | None = None
+    total_cost: Price
+    total_fixed_cost: Price | None = None
+    total_energy: Number
+    total_energy_cost: Price | None = None
+    total_time: Number
+    total_time_cost: Price | None = None
+    total_parking_time: Number | None = None
+    total_parking_cost: Price | None = None
+    total_reservation_cost: Price | None = None
+    remark: Annotated[str, text(255)] | None = None
+    invoice_reference_id: Annotated[str, ci_string(39)] | None = None
+    credit: StrictBool | None = None
+    credit_reference_id: Annotated[str, ci_string(39)] | None = None
+    home_charging_compensation: StrictBool | None = None
+    last_updated: DateTime
+
+    @model_validator(mode="after")
+    def _credit_names_what_it_credits(self) -> Cdr:
+        if self.credit and not self.credit_reference_id:
+            raise ValueError("credit_reference_id: required for a credit CDR")
+        return self

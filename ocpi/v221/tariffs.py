@@ -21,19 +21,22 @@ _NUMBERS = {
     "max_current",
     "min_power",
     "max_power",
+    "excl_vat",
+    "incl_vat",
 }
 
 
-def _numbers(value: Any) -> Any:
+def as_numbers(value: Any) -> Any:
+    """Stored tariff JSON with its decimal strings as JSON numbers."""
     if isinstance(value, dict):
         return {
             key: float(Decimal(str(each)))
             if key in _NUMBERS and each is not None
-            else _numbers(each)
+            else as_numbers(each)
             for key, each in value.items()
         }
     if isinstance(value, list):
-        return [_numbers(each) for each in value]
+        return [as_numbers(each) for each in value]
     return value
 
 
@@ -54,7 +57,7 @@ def tariff(view: TariffView, page: Tariffs) -> Tariff:
             "tariff_alt_text": view.alt_text,
             "min_price": _price(view.min_price_minor, view.currency),
             "max_price": _price(view.max_price_minor, view.currency),
-            "elements": _numbers(view.elements),
+            "elements": as_numbers(view.elements),
             "start_date_time": ocpi_datetime(view.start_at) if view.start_at else None,
             "end_date_time": ocpi_datetime(view.end_at) if view.end_at else None,
             "last_updated": ocpi_datetime(view.updated_at),

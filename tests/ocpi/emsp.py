@@ -12,6 +12,7 @@ import httpx
 from aiohttp import web
 
 from ocpi.v221.models import (
+    Cdr,
     CommandResult,
     Credentials,
     Envelope,
@@ -70,6 +71,8 @@ class Emsp:
         self.results: dict[str, CommandResult] = {}  # command results, by the URL's last part
         self.known_locations: set[str] = set()  # Locations the CPMS PUT here
         self.unregistered = False
+        self.cdrs: list[Cdr] = []  # CDRs the CPMS POSTed here, in the order they came
+        self.refuse_cdrs = False  # answer CDRs with OCPI 2001, as for one we cannot take
         self._runner: web.AppRunner | None = None
 
     # --- the server side: what the CPMS calls ---
@@ -120,6 +123,7 @@ class Emsp:
             {"identifier": "locations", "role": "RECEIVER", "url": f"{base}/locations"},
             {"identifier": "tokens", "role": "SENDER", "url": f"{base}/tokens"},
             {"identifier": "commands", "role": "SENDER", "url": f"{base}/commands"},
+            {"identifier": "cdrs", "role": "RECEIVER", "url": f"{base}/cdrs"},
         ]
         return web.json_response(envelope({"version": "2.2.1", "endpoints": endpoints}))
 
@@ -177,6 +181,22 @@ class Emsp:
             self.evse_updates.append((path, {"status": evse.status.value, "put": True}))
         return web.json_response(envelope())
 
+    async def _cdr(self, request: web.Request) -> web.Response:
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        if self.down:
+            return web.Response(status=503, text="maintenance")
+        if self.refuse_cdrs:
+            return web.json_response(envelope(status_code=2001), status=400)
+        routing = [
+            request.headers.get(f"OCPI-to-{field}") for field in ("country-code", "party-id")
+        ]
+        assert routing == [self.country, self.party], routing
+        received = Cdr.model_validate(await request.json())
+        self.cdrs.append(received)
+        location = f"{self.base}/2.2.1/cdrs/{received.id}"
+        return web.json_response(envelope(), headers={"Location": location})
+
     async def _result(self, request: web.Request) -> web.Response:
         if self._authorized(request) is None:
             return web.json_response(envelope(status_code=2000), status=401)
@@ -194,6 +214,7 @@ class Emsp:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/ocpi/results/{ref}", self._result)
+        app.router.add_post("/ocpi/2.2.1/cdrs", self._cdr)
         app.router.add_put("/ocpi/2.2.1/locations/{country}/{party}/{location}", self._location)
         app.router.add_patch(
             "/ocpi/2.2.1/locations/{country}/{party}/{location}/{evse}", self._evse_update

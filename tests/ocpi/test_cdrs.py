@@ -1,0 +1,189 @@
+"""The CDRs module as a sender: every CDR of a partner's token is POSTed to that partner once
+(a correction as a credit CDR and a new one), held while the partner is down, and can be
+pulled page by page."""
+
+from __future__ import annotations
+
+import httpx
+from ocpp.v16 import call as call16
+from strawberry import relay
+
+from app.demo import TARIFFS
+from db.tables import Cdr, Tariff, TariffAssignment
+from ocpi.v221.models import Cdr as OcpiCdr
+from tests.conftest import TEST_ORGANIZATION, graphql
+from tests.ocpi.emsp import data_of, token_header
+from tests.ocpi.test_locations import add_site, place
+from tests.ocpi.test_tokens import UID, a_token
+from tests.ocpp_server.test_commands import booted
+from tests.ocpp_server.test_healing_offline import eventually
+
+SIGNED = 'OCMF|{"FV":"1.0","RD":[{"TM":"2026-11-23T10:00:00,000+0000 S","RV":20}]}|{"SD":"3045"}'
+
+PARTNER = """
+query ($id: ID!) { node(id: $id) { ... on Partner {
+  pendingDeliveries failedDeliveries lastPushAt pushFailingSince } } }
+"""
+
+CORRECT = """
+mutation ($cdr: ID!, $tariff: ID!) { correctCdr(cdrId: $cdr, tariffId: $tariff) {
+  __typename ... on UserError { code message } } }
+"""
+
+
+async def charge(station, meter_stop: int, day: str, *, signed: bool = False) -> None:
+    """A charge with the partner's token, from 09:00 to 10:00 of `day`."""
+    started = await station.call(
+        call16.StartTransaction(
+            connector_id=1, id_tag=UID, meter_start=0, timestamp=f"{day}T09:00:00Z"
+        )
+    )
+    assert started.id_tag_info["status"] == "Accepted"
+    reading = {"value": SIGNED, "format": "SignedData", "context": "Transaction.End"}
+    await station.call(
+        call16.StopTransaction(
+            transaction_id=started.transaction_id,
+            meter_stop=meter_stop,
+            timestamp=f"{day}T10:00:00Z",
+            transaction_data=(
+                [{"timestamp": f"{day}T10:00:00Z", "sampledValue": [reading]}] if signed else None
+            ),
+        )
+    )
+
+
+async def partner_state(live_server, admin: str, partner_id: str) -> dict:
+    result = await graphql(live_server, PARTNER, {"id": partner_id}, admin)
+    return result["data"]["node"]
+
+
+async def test_each_cdr_of_a_partner_token_reaches_the_partner_once_and_can_be_pulled(
+    live_server, cpo, connected, register, connect_charger, api_key
+):
+    emsp = connected.emsp
+    admin = await api_key(TEST_ORGANIZATION, "admin")
+    tariff = Tariff(organization=cpo, **TARIFFS[0])  # 0.39 EUR/kWh, 19% VAT
+    await tariff.save()
+    await TariffAssignment.insert(TariffAssignment(organization=cpo, tariff=tariff.id))
+    site_id = await add_site(cpo, "CDR site")
+    await register("CP-CDR")
+    await place("CP-CDR", site_id)
+    headers = token_header(connected.token)
+    async with httpx.AsyncClient() as client:
+        put = await client.put(
+            f"{connected.base}/tokens/NL/TNM/{UID}",
+            json=a_token(whitelist="ALWAYS"),
+            headers=headers,
+        )
+        assert put.status_code == 200, put.text
+
+    async with connect_charger("CP-CDR") as station:
+        await booted(station, "ocpp1.6")
+        await station.call(
+            call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
+        )
+        await charge(station, 20000, "2026-11-23", signed=True)
+
+        async def posted(count: int) -> bool:
+            return len(emsp.cdrs) >= count
+
+        assert await eventually(lambda: posted(1))
+        [first] = emsp.cdrs
+        [row] = await Cdr.select(Cdr.id, Cdr.code, Cdr.session).where(Cdr.code == first.id)
+        assert first.country_code == "DE" and first.party_id == "ACM"
+        assert first.session_id == str(row["session"])
+        assert first.cdr_token.model_dump(mode="json") == {
+            "country_code": "NL",
+            "party_id": "TNM",
+            "uid": UID,
+            "type": "RFID",
+            "contract_id": "NL-TNM-C12345678-X",
+        }
+        assert first.auth_method.value == "WHITELIST"
+        where = first.cdr_location
+        assert (where.id, where.city, where.country) == (str(site_id), "Berlin", "DEU")
+        assert (where.coordinates.latitude, where.connector_id) == ("52.520008", "1")
+        assert where.evse_id == f"DE*ACM*E{where.evse_uid}"
+        # 20 kWh x 0.39 = 7.80 excl. VAT, 9.28 incl. 19% VAT; an hour of charging.
+        assert (first.total_energy, first.total_time) == (20.0, 1.0)
+        assert first.total_cost.model_dump() == {"excl_vat": 7.8, "incl_vat": 9.28}
+        assert first.total_energy_cost == first.total_cost
+        assert [tariff.id for tariff in first.tariffs] == [TARIFFS[0]["code"]]
+        periods = first.charging_periods
+        assert periods[0].tariff_id == TARIFFS[0]["code"]
+        energy = sum(d.volume for p in periods for d in p.dimensions if d.type.value == "ENERGY")
+        assert round(energy, 3) == 20.0
+        assert first.signed_data is not None
+        assert first.signed_data.encoding_method == "OCMF"
+        [signed] = first.signed_data.signed_values
+        assert (signed.nature, signed.signed_data) == ("End", SIGNED)
+        state = await partner_state(live_server, admin, connected.partner_id)
+        assert (state["pendingDeliveries"], state["failedDeliveries"]) == (0, 0)
+        assert state["lastPushAt"] is not None
+
+        # A correction: a credit CDR naming the first, then the new one, both sent.
+        right = Tariff(
+            organization=cpo,
+            code="RIGHT",
+            name="Right",
+            currency="EUR",
+            elements=[{"price_components": [{"type": "ENERGY", "price": "0.30", "vat": "19"}]}],
+        )
+        await right.save()
+        ids = {
+            "cdr": str(relay.GlobalID("Cdr", str(row["id"]))),
+            "tariff": str(relay.GlobalID("Tariff", str(right.id))),
+        }
+        fixed = await graphql(live_server, CORRECT, ids, admin)
+        assert fixed["data"]["correctCdr"]["__typename"] == "CdrCorrected", fixed
+        assert await eventually(lambda: posted(3))
+        credit, replacement = emsp.cdrs[1:]
+        assert credit.id == f"{first.id}-C" and credit.credit is True
+        assert credit.credit_reference_id == first.id
+        assert credit.total_cost.model_dump() == {"excl_vat": -7.8, "incl_vat": -9.28}
+        assert replacement.id == f"{first.id}-R1" and not replacement.credit
+        assert replacement.total_cost.model_dump() == {"excl_vat": 6.0, "incl_vat": 7.14}
+
+        # The partner is down: the next CDR waits, and arrives when it is back.
+        emsp.down = True
+        await charge(station, 5000, "2026-11-24")
+
+        async def pending() -> bool:
+            state = await partner_state(live_server, admin, connected.partner_id)
+            return state["pendingDeliveries"] == 1 and state["pushFailingSince"] is not None
+
+        assert await eventually(pending)
+        emsp.down = False
+        assert await eventually(lambda: posted(4), timeout_s=20)
+        assert emsp.cdrs[3].total_energy == 5.0
+
+        # One the partner refuses is counted, and not sent again.
+        emsp.refuse_cdrs = True
+        await charge(station, 1000, "2026-11-25")
+
+        async def refused() -> bool:
+            state = await partner_state(live_server, admin, connected.partner_id)
+            return state["failedDeliveries"] == 1 and state["pendingDeliveries"] == 0
+
+        assert await eventually(refused)
+        emsp.refuse_cdrs = False
+    assert len(emsp.cdrs) == 4
+    assert len({each.id for each in emsp.cdrs}) == 4  # none sent twice
+
+    # Pulled: every CDR of the partner's tokens, refused ones too, page by page.
+    async with httpx.AsyncClient() as client:
+        url = f"{connected.base}/cdrs"
+        page = await client.get(url, params={"limit": 3}, headers=headers)
+        assert page.status_code == 200, page.text
+        assert page.headers["X-Total-Count"] == "5"
+        assert 'rel="next"' in page.headers["Link"]
+        pulled = [OcpiCdr.model_validate(each) for each in data_of(page)]
+        rest = await client.get(url, params={"offset": 3, "limit": 3}, headers=headers)
+        pulled += [OcpiCdr.model_validate(each) for each in data_of(rest)]
+        assert "Link" not in rest.headers
+        assert [each.id for each in pulled[:4]] == [each.id for each in emsp.cdrs]
+        assert pulled[0] == emsp.cdrs[0]
+        later = await client.get(url, params={"date_from": "2999-01-01T00:00:00Z"}, headers=headers)
+        assert data_of(later) == [] and later.headers["X-Total-Count"] == "0"
+        bad = await client.get(url, params={"offset": "-1"}, headers=headers)
+        assert bad.status_code == 400
