@@ -209,6 +209,13 @@ class Settings(BaseSettings):
         le=10_000,
         description="the most objects an OCPI list answer holds (X-Limit); partners page on",
     )
+    ocpi_session_update_s: float = Field(
+        default=60,
+        ge=0.5,
+        le=3600,
+        description="how often at most a running session's kWh and cost are sent to the "
+        "partner whose token charges (its start and end go at once)",
+    )
     ocpi_max_response_bytes: int = Field(
         default=16_777_216,
         ge=65_536,

@@ -257,7 +257,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     # Each partner's pushes run on one node at a time; a pass lasts at most a few timeouts.
     partner_pushes = PartnerPushes(
-        peers, leases, unit_of_work, lease_s=max(60.0, 4 * settings.ocpi_timeout_s)
+        peers,
+        leases,
+        unit_of_work,
+        lease_s=max(60.0, 4 * settings.ocpi_timeout_s),
+        session_update_s=settings.ocpi_session_update_s,
     )
     graphql = GraphQLApp(runtime, gateway)
 

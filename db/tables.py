@@ -369,7 +369,11 @@ class ChargingSession(Table):
     id_token = _optional_fk(IdToken)
     id_tag = _optional_text(255)  # raw, as the station sent it
     user = _optional_fk(User)
+    # The roaming partner whose token charges: its copy of the session may lack the
+    # session's last state while pending; pushed_at is the updated_at it has.
     partner = _optional_fk(Partner, index=False)
+    partner_pending = Boolean(default=False)
+    partner_pushed_at = _optional_time()
     reservation = _optional_fk(Reservation, index=False)
     state = Varchar(length=16, default="active")  # active | completed | failed
     charging_state = _optional_text(16)  # 2.0.1 chargingState / 1.6 connector status
@@ -765,6 +769,8 @@ INDEXES: list[Index] = [
     Index("tariff_org_code", Tariff, ("organization", "code"), unique=True),
     # A partner's CDRs, those still to send first.
     Index("cdr_partner_delivery", Cdr, ("partner", "partner_delivered_at")),
+    # A partner's sessions, those its copy may lack the last state of first.
+    Index("charging_session_partner", ChargingSession, ("partner", "partner_pending")),
     Index("reservation_station_id", Reservation, ("station", "reservation_id"), unique=True),
     Index(
         "composite_schedule_station_evse", CompositeSchedule, ("station", "evse_id"), unique=True

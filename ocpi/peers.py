@@ -28,6 +28,7 @@ from app.roaming.models import (
     PeerCredentials,
     PeerVersion,
     PushTarget,
+    SessionReport,
 )
 from app.roaming.peers import WholeLocations
 from app.stations.models import EvseState
@@ -50,6 +51,8 @@ from ocpi.v221.models import (
     VersionDetails,
     ocpi_datetime,
 )
+from ocpi.v221.sessions import changes as session_changes
+from ocpi.v221.sessions import session as session_object
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +213,38 @@ class OcpiPeers:
             raise PartnerUnreachable(
                 f"{len(failures)} of {len(updates)} EVSE updates failed; first: {failures[0]}"
             )
+
+    async def push_session(
+        self, target: PushTarget, operator: PartyRole, report: SessionReport, *, whole: bool
+    ) -> None:
+        """PUT the whole Session, or PATCH what changes while it runs, at
+        `{url}/{our country}/{our party}/{session id}`; a PATCH the partner refuses (it does
+        not know the session) becomes a PUT."""
+        assert target.sessions_url is not None
+        url = (
+            f"{target.sessions_url}/{operator.country_code}/{operator.party_id}/{report.session.id}"
+        )
+        routing = _routing(operator, target)
+        async with self._outbound.client(self._timeout_s) as client:
+            if not whole:
+                try:
+                    await self._call(
+                        client,
+                        "PATCH",
+                        url,
+                        target.token,
+                        session_changes(report),
+                        routing,
+                        empty=True,
+                    )
+                    return
+                except PartnerRefused:
+                    pass
+            try:
+                body = session_object(report, operator).model_dump(mode="json", exclude_none=True)
+            except NotSendable as error:
+                raise Unsendable(str(error)) from None
+            await self._call(client, "PUT", url, target.token, body, routing, empty=True)
 
     async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:
         """POST the CDR to the partner's CDRs receiver (OCPI: once, complete and final)."""

@@ -31,6 +31,12 @@ def ocpi_routes() -> list[Route]:
         Route(f"{base}/commands/{{command}}", endpoint(handlers.command), methods=["POST"]),
         Route(f"{base}/tariffs", endpoint(handlers.tariff_list), methods=["GET"]),
         Route(f"{base}/cdrs", endpoint(handlers.cdr_list), methods=["GET"]),
+        Route(f"{base}/sessions", endpoint(handlers.session_list), methods=["GET"]),
+        Route(
+            f"{base}/sessions/{{session_id}}/charging_preferences",
+            endpoint(handlers.charging_preferences),
+            methods=["PUT"],
+        ),
         Route(
             f"{base}/tokens/{{country_code}}/{{party_id}}/{{uid}}",
             endpoint(handlers.token_object),

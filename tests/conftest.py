@@ -232,6 +232,8 @@ def served_settings(settings: Settings, localstripe: str, station_ca: tuple) -> 
             # the server the suite shares locks nothing out (tests of lockouts serve their own).
             "auth_max_failures": 10_000,
             "auth_address_max_failures": 1_000_000,
+            # Running sessions' updates reach partners within a test's patience.
+            "ocpi_session_update_s": 1.0,
         }
     )
 

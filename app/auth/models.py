@@ -29,6 +29,7 @@ class TokenVerdict:
     user_id: int | None = None
     group_id: str | None = None
     expires_at: datetime | None = None
+    partner_id: int | None = None  # the roaming partner that issued the token
 
     @property
     def accepted(self) -> bool:

@@ -70,6 +70,7 @@ async def authorize_token(
         user_id=row["user"],
         group_id=row["group_id"],
         expires_at=expires_at,
+        partner_id=row["partner"],
     )
 
 

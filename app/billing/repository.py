@@ -433,3 +433,28 @@ async def partner_deliveries(partner_ids: Sequence[int]) -> dict[int, PartnerDel
         )
         for partner_id in set(counts[False]) | set(counts[True])
     }
+
+
+async def final_totals(session_ids: Sequence[int]) -> dict[int, tuple[int, int, str]]:
+    """Each session's total cost (excl. and incl. VAT, currency) as its CDR in force says:
+    the latest that is no credit CDR."""
+    if not session_ids:
+        return {}
+    rows = (
+        await Cdr.select(
+            Cdr.session,
+            Cdr.total_cost_excl_vat_minor,
+            Cdr.total_cost_incl_vat_minor,
+            Cdr.currency,
+        )
+        .where(Cdr.session.is_in(list(session_ids)) & (Cdr.credit == False))  # noqa: E712
+        .order_by(Cdr.id)
+    )
+    return {
+        row["session"]: (
+            row["total_cost_excl_vat_minor"],
+            row["total_cost_incl_vat_minor"],
+            row["currency"],
+        )
+        for row in rows
+    }

@@ -14,6 +14,7 @@ from app.billing.receipts import ReceiptData, render_receipt
 from app.errors import InvalidInput
 from app.pagination import Page, PageRequest
 from app.sessions.models import BillableSession
+from app.tariffs.models import Cost
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -182,3 +183,13 @@ async def partner_cdrs(
 async def partner_deliveries(partner_ids: Sequence[int]) -> dict[int, PartnerDeliveries]:
     found = await repository.partner_deliveries(partner_ids)
     return {each: found.get(each, PartnerDeliveries(0, 0)) for each in partner_ids}
+
+
+async def final_totals(session_ids: Sequence[int]) -> dict[int, tuple[Cost, str]]:
+    """Each billed session's total cost as its CDR in force says, with its currency."""
+    return {
+        session_id: (Cost(excl_vat=excl, incl_vat=incl), currency)
+        for session_id, (excl, incl, currency) in (
+            await repository.final_totals(session_ids)
+        ).items()
+    }

@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.billing.models import CdrView
+from app.sessions.models import PartnerSession
 from app.stations.models import SiteNetwork
-from app.tariffs.models import TariffView
+from app.tariffs.models import Cost, TariffView
 
 # The OCPI version this installation speaks (the handshake agrees on it).
 OCPI_VERSION = "2.2.1"
@@ -151,6 +152,7 @@ class PushTarget:
     token: str
     cursor: int | None  # the status history entry pushed through; None: not started
     cdrs_url: str | None = None  # its CDRs endpoint (OCPI receiver)
+    sessions_url: str | None = None  # its sessions endpoint (OCPI receiver)
     country_code: str = ""  # the partner's party, for hub routing
     party_id: str = ""
     name: str = ""
@@ -178,4 +180,22 @@ class Cdrs:
 
     operator: PartyRole
     cdrs: list[CdrView]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionReport:
+    """A session of a partner's token as the partner is told about it: with its cost so far
+    (running) or its final cost (billed); None while unknown (no tariff, not billed yet)."""
+
+    session: PartnerSession
+    cost: Cost | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sessions:
+    """A page of the sessions of a partner's tokens, and whose they are."""
+
+    operator: PartyRole
+    sessions: list[SessionReport]
     total: int

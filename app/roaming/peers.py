@@ -10,7 +10,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from app.billing.models import CdrView
-from app.roaming.models import Locations, PartyRole, PeerCredentials, PeerVersion, PushTarget
+from app.roaming.models import (
+    Locations,
+    PartyRole,
+    PeerCredentials,
+    PeerVersion,
+    PushTarget,
+    SessionReport,
+)
 from app.stations.models import EvseState
 
 # The whole Locations of these sites, as the partner sees them.
@@ -41,6 +48,14 @@ class RoamingPeers(Protocol):
         """Send the partner these EVSEs' current status (what it has already is skipped);
         where it refuses one (it does not know the EVSE or its location yet), send the whole
         Location, which `whole` gives. Raises PartnerUnreachable when one could not be sent."""
+        ...
+
+    async def push_session(
+        self, target: PushTarget, operator: PartyRole, report: SessionReport, *, whole: bool
+    ) -> None:
+        """Send the partner a session of its token: whole (its start and end), or only what
+        changes while it runs (where the partner does not know it yet, whole). Raises
+        PartnerRefused, Unsendable or PartnerUnreachable as send_cdr does."""
         ...
 
     async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:

@@ -12,6 +12,11 @@ past entries older than GRACE: an entry whose transaction committed after a late
 would otherwise be skipped. Entries read but not yet passed are remembered, so they are not
 sent twice by this node.
 
+Sessions: each session of a partner's token is marked with the partner and stays pending
+until the partner has its last state (completed and priced). A round sends the pending ones
+that changed since the partner was last told (the whole session at its start and end, kWh
+and cost while it runs, at most every CPMS_OCPI_SESSION_UPDATE_S).
+
 CDRs: billing marks each CDR of a partner's token with the partner; a round sends those not
 yet accepted, oldest first, and marks each as it is accepted. One the partner refuses (or that
 OCPI cannot express) is marked with why, shown with the partner, and not sent again.
@@ -27,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -37,7 +43,9 @@ from app.roaming import repository
 from app.roaming.errors import PartnerRefused, PartnerUnreachable, Unsendable
 from app.roaming.models import Locations, PushTarget
 from app.roaming.peers import RoamingPeers
-from app.roaming.service import own_identity, whole_locations
+from app.roaming.service import own_identity, session_reports, whole_locations
+from app.sessions import service as sessions
+from app.sessions.models import ACTIVE
 from app.stations import service as stations
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWorkFactory
@@ -50,6 +58,8 @@ GRACE = timedelta(seconds=5)
 ALERT_AFTER = timedelta(hours=1)
 BATCH = 2000  # status history entries read per partner and round
 CDR_BATCH = 100  # CDRs sent per partner and round
+SESSION_BATCH = 500  # sessions looked at per partner and round
+
 MAX_BACKOFF_S = 300.0
 
 
@@ -60,15 +70,19 @@ class PartnerPushes:
         leases: Leases,
         unit_of_work: UnitOfWorkFactory,
         lease_s: float,
+        session_update_s: float = 60.0,
     ) -> None:
         self._peers = peers
         self._leases = leases
         self._unit_of_work = unit_of_work
         self._lease_s = lease_s
+        self._session_update_s = session_update_s
         self._running: dict[int, asyncio.Task[None]] = {}
         # Per partner registration: entries sent beyond its cursor, failures in a row.
         self._sent: dict[tuple[int, datetime | None], set[int]] = {}
         self._failures: dict[tuple[int, datetime | None], int] = {}
+        # Per partner registration and running session: when it was last sent (monotonic).
+        self._session_sent: dict[tuple[tuple[int, datetime | None], int], float] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -115,7 +129,8 @@ class PartnerPushes:
         """One pass for one partner: EVSE statuses, then CDRs."""
         try:
             cursor = await self._push_statuses(target)
-            delivered = await self._send_cdrs(target)
+            delivered = await self._push_sessions(target)
+            delivered += await self._send_cdrs(target)
         except PartnerUnreachable as error:
             await self._failed(target, error.message)
             return
@@ -165,6 +180,49 @@ class PartnerPushes:
         sent.update(each.id for each in recorded)
         sent.difference_update({entry for entry in sent if entry <= cursor})
         return cursor
+
+    async def _push_sessions(self, target: PushTarget) -> int:
+        """Tell the partner about its tokens' sessions that changed since it was last told:
+        the whole session when it starts and ends, kWh and cost while it runs (at most every
+        CPMS_OCPI_SESSION_UPDATE_S). How many went out."""
+        if target.sessions_url is None:
+            return 0
+        now = time.monotonic()
+        due = []
+        for each in await sessions.partner_sessions_pending(target.partner_id, SESSION_BATCH):
+            told = each.pushed_at is not None and each.updated_at <= each.pushed_at
+            if told:
+                if each.final:  # its last state went out, but was not marked so
+                    await sessions.partner_session_pushed(each)
+                continue
+            last = self._session_sent.get((target.connection, each.id))
+            running = each.state == ACTIVE and each.pushed_at is not None
+            if running and last is not None and now - last < self._session_update_s:
+                continue
+            due.append(each)
+        if not due:
+            return 0
+        operator = await own_identity(target.organization_id)
+        for report in await session_reports(due):
+            session = report.session
+            whole = session.pushed_at is None or session.state != ACTIVE
+            try:
+                await self._peers.push_session(target, operator, report, whole=whole)
+            except (PartnerRefused, Unsendable) as error:
+                # Sending it again would be refused again: the partner can still pull it.
+                logger.warning(
+                    "session %s not pushed to partner %s: %s",
+                    session.id,
+                    target.partner_id,
+                    error.message,
+                )
+            await sessions.partner_session_pushed(session)
+            key = (target.connection, session.id)
+            if session.final:
+                self._session_sent.pop(key, None)
+            else:
+                self._session_sent[key] = now
+        return len(due)
 
     async def _send_cdrs(self, target: PushTarget) -> int:
         """Send the partner's CDRs it has not accepted yet, oldest first; how many it took.

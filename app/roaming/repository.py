@@ -172,7 +172,8 @@ async def has_outgoing_token(partner_id: int) -> bool:
 
 
 async def push_targets(now: datetime) -> list[PushTarget]:
-    """Connected partners with a locations or CDRs receiver whose next push is due."""
+    """Connected partners with a locations, CDRs or sessions receiver whose next push is
+    due."""
     rows = await Partner.select(
         Partner.id,
         Partner.organization,
@@ -194,7 +195,7 @@ async def push_targets(now: datetime) -> list[PushTarget]:
     for row in rows:
         endpoints = [PartnerEndpoint(**each) for each in _json_list(row["endpoints"])]
         receivers = {e.identifier: e.url for e in endpoints if e.role == "RECEIVER"}
-        if "locations" in receivers or "cdrs" in receivers:
+        if {"locations", "cdrs", "sessions"} & set(receivers):
             targets.append(
                 PushTarget(
                     partner_id=row["id"],
@@ -203,6 +204,7 @@ async def push_targets(now: datetime) -> list[PushTarget]:
                     token=row["outgoing_token"],
                     cursor=row["push_cursor"],
                     cdrs_url=receivers.get("cdrs"),
+                    sessions_url=receivers.get("sessions"),
                     country_code=row["country_code"],
                     party_id=row["party_id"],
                     name=row["name"],

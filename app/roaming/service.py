@@ -40,9 +40,13 @@ from app.roaming.models import (
     PeerCredentials,
     PeerVersion,
     Registration,
+    SessionReport,
+    Sessions,
     Tariffs,
 )
 from app.roaming.peers import RoamingPeers, own_credentials
+from app.sessions import service as sessions
+from app.sessions.models import ACTIVE, PartnerSession
 from app.stations import service as stations
 from app.tariffs import service as tariffs
 from app.tariffs.models import ConnectorPlace
@@ -395,6 +399,47 @@ async def cdrs_page(
         caller.partner_id, created_from, created_to, offset, limit
     )
     return Cdrs(operator=await own_identity(caller.organization_id), cdrs=found, total=total)
+
+
+async def session_reports(found: Sequence[PartnerSession]) -> list[SessionReport]:
+    """Sessions with their cost: so far while running, as billed once over."""
+    running = await sessions.running_prices(
+        [(each.id, each.started_at, each.energy_wh) for each in found if each.state == ACTIVE]
+    )
+    final = await billing.final_totals([each.id for each in found if each.state != ACTIVE])
+    reports = []
+    for each in found:
+        priced = running.get(each.id) or final.get(each.id)
+        reports.append(SessionReport(session=each, cost=priced[0] if priced else None))
+    return reports
+
+
+async def sessions_page(
+    caller: CallingPartner,
+    changed_from: datetime | None,
+    changed_to: datetime | None,
+    offset: int,
+    limit: int,
+) -> Sessions:
+    """A page of the sessions of the partner's tokens, oldest first, optionally only those
+    that changed in [changed_from, changed_to)."""
+    await _pulled(caller)
+    found, total = await sessions.partner_sessions(
+        caller.partner_id, changed_from, changed_to, offset, limit
+    )
+    return Sessions(
+        operator=await own_identity(caller.organization_id),
+        sessions=await session_reports(found),
+        total=total,
+    )
+
+
+async def charging_preferences(caller: CallingPartner, session_id: int) -> None:
+    """A driver's charging preferences for a session of the partner's token. Checked only:
+    what the answer says (not possible) holds until smart charging plans sessions. NotFound
+    for a session that is none of the partner's."""
+    if await sessions.partner_session(caller.partner_id, session_id) is None:
+        raise NotFound(f"no session {session_id} of this partner")
 
 
 async def location(caller: CallingPartner, site_id: int) -> Locations:

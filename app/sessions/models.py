@@ -131,3 +131,30 @@ class BillableSession:
     location: dict[str, Any]  # station identity, EVSE and connector, the site's address
     signed_data: list[dict[str, Any]]  # signed meter values, byte-exact as the station sent
     partner_id: int | None = None  # the roaming partner whose token charged
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerSession:
+    """A session of a roaming partner's token, as the partner is told about it."""
+
+    id: int
+    organization_id: int
+    state: str  # SessionLifecycle
+    started_at: datetime
+    ended_at: datetime | None
+    energy_wh: int
+    updated_at: datetime
+    pushed_at: datetime | None  # the updated_at the partner's copy has; None: not sent yet
+    currency: str
+    billed: bool  # billing priced it (its CDR is issued)
+    token: dict[str, Any] | None  # as a CDR names it (see BillableSession.token)
+    site_id: int | None
+    evse_row_id: int | None
+    connector_id: int | None  # its number within the EVSE
+
+    @property
+    def final(self) -> bool:
+        """Nothing more to tell: completed and priced (billing kept its cost), or orphaned."""
+        if self.state == COMPLETED:
+            return self.billed
+        return self.state != ACTIVE

@@ -85,6 +85,7 @@ async def create(
     start_key: str | None = None,
     offline: bool = False,
     tariff_snapshot: dict[str, Any] | None = None,
+    partner_id: int | None = None,
 ) -> int:
     """Insert a session; without a transaction id (1.6) it gets its own row id as one."""
     session = ChargingSession(
@@ -103,6 +104,8 @@ async def create(
         offline=offline,
         tariff_snapshot=tariff_snapshot,
         currency=tariff_snapshot["currency"] if tariff_snapshot else None,
+        partner=partner_id,
+        partner_pending=partner_id is not None,
     )
     await session.save()
     session_id = int(session.id)
@@ -564,3 +567,88 @@ async def count_of_organization(organization_id: int) -> int:
 async def count_active() -> int:
     """Sessions in progress, in every organization."""
     return int(await ChargingSession.count().where(ChargingSession.state == "active"))
+
+
+# Sessions of a roaming partner's tokens, as the partner is told about them.
+
+_PARTNER_SESSIONS = (
+    "SELECT s.id, s.organization, s.state, s.started_at, s.ended_at, s.energy_wh,"
+    " s.updated_at, s.partner_pushed_at, s.cost_minor, s.currency, s.id_tag,"
+    " t.uid AS token_uid, t.type AS token_type, t.contract_id,"
+    " t.partner AS token_partner, t.issued_as AS token_issued_as,"
+    " t.preauthorized_until AS token_preauthorized_until,"
+    " st.site AS site_id, s.evse AS evse_row_id, c.connector_id AS connector_number,"
+    " o.default_currency"
+    " FROM charging_session s"
+    " JOIN organization o ON o.id = s.organization"
+    " JOIN charging_station st ON st.id = s.station"
+    " LEFT JOIN connector c ON c.id = s.connector"
+    " LEFT JOIN id_token t ON t.id = s.id_token"
+    " WHERE s.partner = {}"
+)
+
+
+def _partner_session_row(row: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(row["token_issued_as"], str):
+        row["token_issued_as"] = json.loads(row["token_issued_as"])
+    return row
+
+
+async def partner_sessions_pending(partner_id: int, limit: int) -> list[dict[str, Any]]:
+    """The partner's sessions whose last state its copy may lack, oldest first."""
+    rows = await ChargingSession.raw(
+        _PARTNER_SESSIONS + " AND s.partner_pending = {} ORDER BY s.id LIMIT {}",
+        partner_id,
+        True,
+        limit,
+    )
+    return [_partner_session_row(row) for row in rows]
+
+
+async def partner_session(partner_id: int, session_id: int) -> dict[str, Any] | None:
+    rows = await ChargingSession.raw(_PARTNER_SESSIONS + " AND s.id = {}", partner_id, session_id)
+    return _partner_session_row(rows[0]) if rows else None
+
+
+async def partner_sessions(
+    partner_id: int,
+    updated_from: datetime | None,
+    updated_to: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the partner's sessions, oldest first, and how many there are in all."""
+    clauses, arguments = "", []
+    if updated_from is not None:
+        clauses += " AND s.updated_at >= {}"
+        arguments.append(updated_from)
+    if updated_to is not None:
+        clauses += " AND s.updated_at < {}"
+        arguments.append(updated_to)
+    rows = await ChargingSession.raw(
+        _PARTNER_SESSIONS + clauses + " ORDER BY s.id LIMIT {} OFFSET {}",
+        partner_id,
+        *arguments,
+        limit,
+        offset,
+    )
+    counted = await ChargingSession.raw(
+        # Only placeholders are added to the text; the values go as parameters.
+        "SELECT COUNT(*) AS total FROM charging_session s WHERE s.partner = {}"  # noqa: S608
+        + clauses,
+        partner_id,
+        *arguments,
+    )
+    return [_partner_session_row(row) for row in rows], int(counted[0]["total"])
+
+
+async def partner_session_pushed(session_id: int, updated_at: datetime, final: bool) -> None:
+    """The partner has the session as it was at `updated_at`; `final`: its last state."""
+    # Not a change of the session: updated_at stays (a newer change still goes out).
+    await ChargingSession.update(
+        {ChargingSession.partner_pushed_at: updated_at}, use_auto_update=False
+    ).where(ChargingSession.id == session_id)
+    if final:  # unless it changed meanwhile
+        await ChargingSession.update(
+            {ChargingSession.partner_pending: False}, use_auto_update=False
+        ).where((ChargingSession.id == session_id) & (ChargingSession.updated_at == updated_at))

@@ -33,6 +33,7 @@ from app.sessions.models import (
     ORPHAN,
     BillableSession,
     MeterPoint,
+    PartnerSession,
     SessionFilter,
     SessionOrder,
     SessionState,
@@ -46,6 +47,7 @@ from app.stations.models import StationRecord
 from app.tariffs import service as tariffs
 from app.tariffs.calculator import cost_so_far
 from app.tariffs.models import (
+    Cost,
     SessionTimeline,
     TariffSnapshot,
     TimelinePoint,
@@ -124,6 +126,7 @@ async def start_transaction(
             meter_start_wh=meter_start_wh,
             start_key=start_key,
             tariff_snapshot=snapshot,
+            partner_id=verdict.partner_id,
         )
         session = await repository.by_transaction(station.id, str(session_id))
         assert session is not None
@@ -408,6 +411,9 @@ async def transaction_event(
         if verdict is not None and verdict.token_id is not None and for_this_token:
             values["id_token"] = verdict.token_id
             values["user"] = verdict.user_id
+            if verdict.partner_id is not None:
+                values["partner"] = verdict.partner_id
+                values["partner_pending"] = True
         connector_row = await repository.connector_row_of_session(session.id)
         await repository.add_samples(station.id, session.id, connector_row, readings)
         if event_type == "Ended":
@@ -472,6 +478,7 @@ async def _open_session_201(
         meter_start_wh=energy_register_wh(readings),
         offline=offline,
         tariff_snapshot=snapshot,
+        partner_id=verdict.partner_id if verdict else None,
     )
     session = await repository.by_transaction(station.id, transaction_id[:64])
     assert session is not None and session.id == session_id
@@ -690,6 +697,16 @@ async def running_costs(
     """Cost so far incl. VAT (minor units, currency) of running sessions given as
     (id, started at, energy so far): energy and time since the start, priced with the
     session's tariff. The CDR at the end prices the whole timeline exactly."""
+    return {
+        session_id: (cost.incl_vat, currency)
+        for session_id, (cost, currency) in (await running_prices(sessions, now)).items()
+    }
+
+
+async def running_prices(
+    sessions: Sequence[tuple[int, datetime, int]], now: datetime | None = None
+) -> dict[int, tuple[Cost, str]]:
+    """As running_costs, excluding and including VAT."""
     missing = [session_id for session_id, _, _ in sessions if session_id not in _PRICING]
     if missing:
         if len(_PRICING) >= _PRICING_LIMIT:
@@ -701,7 +718,7 @@ async def running_costs(
                 row["time_zone"] or "UTC",
             )
     moment = now or utcnow()
-    costs: dict[int, tuple[int, str]] = {}
+    costs: dict[int, tuple[Cost, str]] = {}
     for session_id, started_at, energy_wh in sessions:
         tariff, time_zone = _PRICING.get(session_id, (None, "UTC"))
         if tariff is None:
@@ -716,7 +733,7 @@ async def running_costs(
             ),
         )
         breakdown = cost_so_far(tariff, timeline, time_zone, moment)
-        costs[session_id] = (breakdown.total_cost.incl_vat, tariff.currency)
+        costs[session_id] = (breakdown.total_cost, tariff.currency)
     return costs
 
 
@@ -764,3 +781,60 @@ async def close_on_our_side(uow: UnitOfWork, session_id: int, reason: str) -> bo
         )
         uow.emit(_event(station, session, ENDED, state=COMPLETED, stop_reason=reason))
     return True
+
+
+# Sessions of roaming partners' tokens (the roaming domain tells the partners) -----------
+
+
+def _partner_session(row: Mapping[str, Any]) -> PartnerSession:
+    return PartnerSession(
+        id=row["id"],
+        organization_id=row["organization"],
+        state=row["state"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        energy_wh=int(row["energy_wh"] or 0),
+        updated_at=row["updated_at"],
+        pushed_at=row["partner_pushed_at"],
+        currency=row["currency"] or row["default_currency"],
+        billed=row["cost_minor"] is not None,
+        token=_cdr_token(row),
+        site_id=row["site_id"],
+        evse_row_id=row["evse_row_id"],
+        connector_id=row["connector_number"],
+    )
+
+
+async def partner_sessions_pending(partner_id: int, limit: int) -> list[PartnerSession]:
+    """The sessions of the partner's tokens whose last state its copy may lack, oldest
+    first."""
+    return [
+        _partner_session(row)
+        for row in await repository.partner_sessions_pending(partner_id, limit)
+    ]
+
+
+async def partner_session(partner_id: int, session_id: int) -> PartnerSession | None:
+    """One session of the partner's tokens (None: there is no such session of its)."""
+    row = await repository.partner_session(partner_id, session_id)
+    return _partner_session(row) if row else None
+
+
+async def partner_sessions(
+    partner_id: int,
+    updated_from: datetime | None,
+    updated_to: datetime | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[PartnerSession], int]:
+    """A page of the sessions of the partner's tokens, oldest first, optionally only those
+    changed in [updated_from, updated_to); and how many such there are."""
+    rows, total = await repository.partner_sessions(
+        partner_id, updated_from, updated_to, offset, limit
+    )
+    return [_partner_session(row) for row in rows], total
+
+
+async def partner_session_pushed(session: PartnerSession) -> None:
+    """The partner has the session as it was read; once final, it is told no more."""
+    await repository.partner_session_pushed(session.id, session.updated_at, session.final)

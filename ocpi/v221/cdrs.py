@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from app.billing.models import CdrView
 from app.roaming.models import Cdrs, PartyRole
-from app.tariffs.models import from_minor_units
+from app.tariffs.models import Cost, from_minor_units
 from ocpi.envelope import first_problem
 from ocpi.v221.locations import evse_id
 from ocpi.v221.models import (
@@ -50,6 +50,11 @@ class NotSendable(ValueError):
 
 def _money(amount_minor: int, currency: str) -> float:
     return float(from_minor_units(amount_minor, currency))
+
+
+def price(cost: Cost, currency: str) -> Price:
+    """An amount in minor units, excluding and including VAT, as an OCPI Price."""
+    return Price(excl_vat=_money(cost.excl_vat, currency), incl_vat=_money(cost.incl_vat, currency))
 
 
 def _price(cost: dict[str, Any] | None, currency: str) -> Price | None:
@@ -90,10 +95,11 @@ def _location(cdr: CdrView, operator: PartyRole) -> CdrLocation:
     )
 
 
-def _token(cdr: CdrView) -> CdrToken:
-    token = cdr.token or {}
+def cdr_token(token: dict[str, Any] | None) -> CdrToken:
+    """The token that charged, as a CDR or Session names it (a roaming partner's)."""
+    token = token or {}
     if not token.get("country_code") or not token.get("party_id"):
-        raise NotSendable("the CDR's token is no roaming partner's")
+        raise NotSendable("the token that charged is no roaming partner's")
     return CdrToken(
         country_code=token["country_code"],
         party_id=token["party_id"],
@@ -196,16 +202,16 @@ def _cdr(view: CdrView, operator: PartyRole) -> Cdr:
         start_date_time=ocpi_datetime(view.started_at),
         end_date_time=ocpi_datetime(view.ended_at),
         session_id=str(view.session_id) if view.session_id is not None else None,
-        cdr_token=_token(view),
+        cdr_token=cdr_token(view.token),
         auth_method=AuthMethod(token.get("auth_method") or AuthMethod.WHITELIST),
         cdr_location=_location(view, operator),
         currency=currency,
         tariffs=_tariffs(view, operator),
         charging_periods=_periods(view),
         signed_data=_signed_data(view),
-        total_cost=Price(
-            excl_vat=_money(view.total_cost_excl_vat_minor, currency),
-            incl_vat=_money(view.total_cost_incl_vat_minor, currency),
+        total_cost=price(
+            Cost(excl_vat=view.total_cost_excl_vat_minor, incl_vat=view.total_cost_incl_vat_minor),
+            currency,
         ),
         total_fixed_cost=_price(costs.get("fixed"), currency),
         total_energy=view.total_energy_wh / 1000,

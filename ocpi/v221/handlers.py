@@ -1,10 +1,12 @@
-"""OCPI 2.2.1 endpoints: versions, version details, credentials, locations, tariffs, CDRs,
-tokens and commands."""
+"""OCPI 2.2.1 endpoints: versions, version details, credentials, locations, tariffs,
+sessions, CDRs, tokens and commands."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
 
@@ -21,7 +23,18 @@ from ocpi.peers import credentials_model, credentials_of
 from ocpi.v221 import commands, tokens
 from ocpi.v221.cdrs import cdrs as cdr_objects
 from ocpi.v221.locations import locations as to_locations
-from ocpi.v221.models import VERSION, Credentials, Endpoint, InterfaceRole, ModuleId, Token, Version
+from ocpi.v221.models import (
+    VERSION,
+    ChargingPreferences,
+    ChargingPreferencesResponse,
+    Credentials,
+    Endpoint,
+    InterfaceRole,
+    ModuleId,
+    Token,
+    Version,
+)
+from ocpi.v221.sessions import sessions as session_objects
 from ocpi.v221.tariffs import tariffs as tariff_objects
 
 PREFIX = "/ocpi"
@@ -44,6 +57,7 @@ OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
     (ModuleId.COMMANDS, InterfaceRole.RECEIVER, "commands"),
     (ModuleId.TARIFFS, InterfaceRole.SENDER, "tariffs"),
     (ModuleId.CDRS, InterfaceRole.SENDER, "cdrs"),
+    (ModuleId.SESSIONS, InterfaceRole.SENDER, "sessions"),
     (ModuleId.TOKENS, InterfaceRole.RECEIVER, "tokens"),
 ]
 
@@ -197,23 +211,57 @@ async def token_object(request: Request) -> Any:
     return None
 
 
-async def tariff_list(request: Request) -> Any:
+class _ListPage(Protocol):
+    @property
+    def operator(self) -> PartyRole: ...
+
+    @property
+    def total(self) -> int: ...
+
+
+P = TypeVar("P", bound=_ListPage)
+PageOf = Callable[[CallingPartner, datetime | None, datetime | None, int, int], Awaitable[P]]
+
+
+async def _listed(
+    request: Request, page_of: PageOf[P], shown: Callable[[P], list[dict[str, Any]]]
+) -> Answer:
+    """A page of one of the lists partners pull, with its paging and routing headers."""
     partner, _ = await caller(request)
     query = PageQuery.of(request, _runtime(request).settings.ocpi_page_limit)
-    page = await roaming.tariffs_page(
-        partner, query.date_from, query.date_to, query.offset, query.limit
-    )
-    return _page(request, query, partner, page.operator, tariff_objects(page), page.total)
+    page = await page_of(partner, query.date_from, query.date_to, query.offset, query.limit)
+    return _page(request, query, partner, page.operator, shown(page), page.total)
+
+
+async def tariff_list(request: Request) -> Any:
+    """The tariffs the partner's drivers may pay; date_from/date_to on their last change."""
+    return await _listed(request, roaming.tariffs_page, tariff_objects)
 
 
 async def cdr_list(request: Request) -> Any:
     """The CDRs of the partner's tokens; date_from/date_to select by when a CDR was made."""
+    return await _listed(request, roaming.cdrs_page, cdr_objects)
+
+
+async def session_list(request: Request) -> Any:
+    """The sessions of the partner's tokens; date_from/date_to select by their last change."""
+    return await _listed(request, roaming.sessions_page, session_objects)
+
+
+async def charging_preferences(request: Request) -> Any:
+    """A driver's charging preferences for a session: checked, and answered NOT_POSSIBLE
+    (sessions are not planned by preferences yet)."""
     partner, _ = await caller(request)
-    query = PageQuery.of(request, _runtime(request).settings.ocpi_page_limit)
-    page = await roaming.cdrs_page(
-        partner, query.date_from, query.date_to, query.offset, query.limit
-    )
-    return _page(request, query, partner, page.operator, cdr_objects(page), page.total)
+    text = request.path_params["session_id"]
+    session_id = row_id(text)
+    parsed(ChargingPreferences, await json_body(request))
+    try:
+        if session_id is None:
+            raise NotFound(f"no session {text!r}")
+        await roaming.charging_preferences(partner, session_id)
+    except NotFound as error:
+        raise OcpiError(Status.CLIENT_ERROR, error.message, http_status=404) from None
+    return ChargingPreferencesResponse.NOT_POSSIBLE.value
 
 
 async def command(request: Request) -> Any:

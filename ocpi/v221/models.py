@@ -602,3 +602,50 @@ class Cdr(OcpiModel):
         if self.credit and not self.credit_reference_id:
             raise ValueError("credit_reference_id: required for a credit CDR")
         return self
+
+
+# --- Sessions (mod_sessions.asciidoc): the CPO sends them ---
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    INVALID = "INVALID"
+    PENDING = "PENDING"
+    RESERVATION = "RESERVATION"
+
+
+class Session(OcpiModel):
+    country_code: CountryCode
+    party_id: PartyId
+    id: Id36
+    start_date_time: DateTime
+    end_date_time: DateTime | None = None
+    kwh: Number
+    cdr_token: CdrToken
+    auth_method: AuthMethod
+    authorization_reference: Id36 | None = None
+    location_id: Id36
+    evse_uid: Id36
+    connector_id: Id36
+    meter_id: Annotated[str, text(255)] | None = None
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
+    charging_periods: list[ChargingPeriod] = []
+    total_cost: Price | None = None
+    status: SessionStatus
+    last_updated: DateTime
+
+
+class ChargingPreferences(OcpiModel):
+    profile_type: ProfileType
+    departure_time: DateTime | None = None
+    energy_need: Number | None = None
+    discharge_allowed: StrictBool | None = None
+
+
+class ChargingPreferencesResponse(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    DEPARTURE_REQUIRED = "DEPARTURE_REQUIRED"
+    ENERGY_NEED_REQUIRED = "ENERGY_NEED_REQUIRED"
+    NOT_POSSIBLE = "NOT_POSSIBLE"
+    PROFILE_TYPE_NOT_SUPPORTED = "PROFILE_TYPE_NOT_SUPPORTED"

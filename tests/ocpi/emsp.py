@@ -18,6 +18,7 @@ from ocpi.v221.models import (
     Envelope,
     Evse,
     Location,
+    Session,
     VersionDetails,
 )
 from tests.conftest import free_port
@@ -73,6 +74,8 @@ class Emsp:
         self.unregistered = False
         self.cdrs: list[Cdr] = []  # CDRs the CPMS POSTed here, in the order they came
         self.refuse_cdrs = False  # answer CDRs with OCPI 2001, as for one we cannot take
+        self.sessions: dict[str, Session] = {}  # our copy of the CPMS's sessions, by id
+        self.session_calls: list[tuple[str, str, dict[str, Any]]] = []  # method, id, body
         self._runner: web.AppRunner | None = None
 
     # --- the server side: what the CPMS calls ---
@@ -124,6 +127,7 @@ class Emsp:
             {"identifier": "tokens", "role": "SENDER", "url": f"{base}/tokens"},
             {"identifier": "commands", "role": "SENDER", "url": f"{base}/commands"},
             {"identifier": "cdrs", "role": "RECEIVER", "url": f"{base}/cdrs"},
+            {"identifier": "sessions", "role": "RECEIVER", "url": f"{base}/sessions"},
         ]
         return web.json_response(envelope({"version": "2.2.1", "endpoints": endpoints}))
 
@@ -197,6 +201,26 @@ class Emsp:
         location = f"{self.base}/2.2.1/cdrs/{received.id}"
         return web.json_response(envelope(), headers={"Location": location})
 
+    async def _session(self, request: web.Request) -> web.Response:
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        if self.down:
+            return web.Response(status=503, text="maintenance")
+        assert (request.match_info["country"], request.match_info["party"]) == ("DE", "ACM")
+        session_id = request.match_info["session"]
+        body = await request.json()
+        self.session_calls.append((request.method, session_id, body))
+        if request.method == "PUT":
+            self.sessions[session_id] = Session.model_validate(body)
+            assert self.sessions[session_id].id == session_id
+        else:
+            if session_id not in self.sessions:
+                return web.json_response(envelope(status_code=2001), status=404)
+            assert "last_updated" in body, body
+            merged = {**self.sessions[session_id].model_dump(mode="json"), **body}
+            self.sessions[session_id] = Session.model_validate(merged)
+        return web.json_response(envelope())
+
     async def _result(self, request: web.Request) -> web.Response:
         if self._authorized(request) is None:
             return web.json_response(envelope(status_code=2000), status=401)
@@ -215,6 +239,9 @@ class Emsp:
         app = web.Application()
         app.router.add_post("/ocpi/results/{ref}", self._result)
         app.router.add_post("/ocpi/2.2.1/cdrs", self._cdr)
+        sessions = "/ocpi/2.2.1/sessions/{country}/{party}/{session}"
+        app.router.add_put(sessions, self._session)
+        app.router.add_patch(sessions, self._session)
         app.router.add_put("/ocpi/2.2.1/locations/{country}/{party}/{location}", self._location)
         app.router.add_patch(
             "/ocpi/2.2.1/locations/{country}/{party}/{location}/{evse}", self._evse_update

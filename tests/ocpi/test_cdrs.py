@@ -52,6 +52,25 @@ async def charge(station, meter_stop: int, day: str, *, signed: bool = False) ->
     )
 
 
+async def priced_site_for_partner(cpo: int, connected, register, identity: str) -> int:
+    """A station at a site with coordinates and a tariff for everyone (0.39 EUR/kWh, 19%
+    VAT), and the partner's token, whitelisted ALWAYS. The site's id."""
+    tariff = Tariff(organization=cpo, **TARIFFS[0])
+    await tariff.save()
+    await TariffAssignment.insert(TariffAssignment(organization=cpo, tariff=tariff.id))
+    site_id = await add_site(cpo, f"{identity} site")
+    await register(identity)
+    await place(identity, site_id)
+    async with httpx.AsyncClient() as client:
+        put = await client.put(
+            f"{connected.base}/tokens/NL/TNM/{UID}",
+            json=a_token(whitelist="ALWAYS"),
+            headers=token_header(connected.token),
+        )
+        assert put.status_code == 200, put.text
+    return site_id
+
+
 async def partner_state(live_server, admin: str, partner_id: str) -> dict:
     result = await graphql(live_server, PARTNER, {"id": partner_id}, admin)
     return result["data"]["node"]
@@ -62,20 +81,8 @@ async def test_each_cdr_of_a_partner_token_reaches_the_partner_once_and_can_be_p
 ):
     emsp = connected.emsp
     admin = await api_key(TEST_ORGANIZATION, "admin")
-    tariff = Tariff(organization=cpo, **TARIFFS[0])  # 0.39 EUR/kWh, 19% VAT
-    await tariff.save()
-    await TariffAssignment.insert(TariffAssignment(organization=cpo, tariff=tariff.id))
-    site_id = await add_site(cpo, "CDR site")
-    await register("CP-CDR")
-    await place("CP-CDR", site_id)
+    site_id = await priced_site_for_partner(cpo, connected, register, "CP-CDR")
     headers = token_header(connected.token)
-    async with httpx.AsyncClient() as client:
-        put = await client.put(
-            f"{connected.base}/tokens/NL/TNM/{UID}",
-            json=a_token(whitelist="ALWAYS"),
-            headers=headers,
-        )
-        assert put.status_code == 200, put.text
 
     async with connect_charger("CP-CDR") as station:
         await booted(station, "ocpp1.6")
