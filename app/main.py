@@ -69,6 +69,7 @@ from ocpi.routes import ocpi_routes
 from ocpp_server.endpoint import ocpp_websocket
 from ocpp_server.gateway import OcppGateway
 from ocpp_server.server import OcppServer
+from schema.csv_exports import roaming_settlement_csv
 from schema.graphiql import ASSET_ROUTE, graphiql_asset
 from schema.schema import GraphQLApp, schema_file
 
@@ -322,6 +323,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         WebSocketRoute("/graphql", graphql),
         WebSocketRoute("/ocpp/{identity}", ocpp_websocket),
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),
+        Route("/exports/roaming-settlement.csv", roaming_settlement_csv),
         *ocpi_routes(),
     ]
     if settings.graphiql:

@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from app.errors import CPMSError
 from app.roaming import service as roaming
-from app.roaming.models import PartnerView
+from app.roaming.models import PartnerView, Settlement
 from schema.context import Context
 from schema.enums import EndpointRole, PartnerRole, PartnerStatus
 from schema.ids import local_id, nodes_by_id
@@ -308,3 +308,48 @@ class PartnerSettingsMutation:
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
         return PartnerDeleted(partner=Partner.from_model(partner))
+
+
+@strawberry.type(description="What a partner's CDRs come to in one currency.")
+class SettlementLine:
+    currency: str
+    cdrs: int = strawberry.field(description="CDRs issued in the period, credit CDRs included")
+    credits: int = strawberry.field(
+        description="Of those, credit CDRs (a correction: they cancel an earlier CDR)"
+    )
+    energy_wh: int = strawberry.field(description="Energy charged; a credit CDR takes its back")
+    amount_excl_vat_minor: int = strawberry.field(
+        description="What the partner owes, excl. VAT, in minor units; credit CDRs subtract"
+    )
+    amount_incl_vat_minor: int
+
+
+@strawberry.type(
+    description="What a roaming partner owes for the CDRs of its tokens issued in a period "
+    "(from inclusive, to exclusive), per currency. The same as CSV: GET "
+    "/exports/roaming-settlement.csv?partnerId=…&from=…&to=…"
+)
+class RoamingSettlement:
+    partner: Partner
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+    lines: list[SettlementLine]
+
+    @classmethod
+    def from_model(cls, model: Settlement) -> RoamingSettlement:
+        return cls(
+            partner=Partner.from_model(model.partner),
+            from_=model.period_from,
+            to=model.period_to,
+            lines=[
+                SettlementLine(
+                    currency=line.currency,
+                    cdrs=line.cdrs,
+                    credits=line.credits,
+                    energy_wh=line.energy_wh,
+                    amount_excl_vat_minor=line.amount_excl_vat_minor,
+                    amount_incl_vat_minor=line.amount_incl_vat_minor,
+                )
+                for line in model.lines
+            ],
+        )

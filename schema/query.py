@@ -29,7 +29,7 @@ from schema.id_tokens import IdToken
 from schema.ids import local_id
 from schema.organizations import all_organizations
 from schema.pagination import After, Before, Connection, First, Last, connection, page_request
-from schema.partners import Partner
+from schema.partners import Partner, RoamingSettlement
 from schema.reservations import Reservation, ReservationFilterInput
 from schema.session_types import ChargingSession
 from schema.tariff_types import PricePreview, Tariff
@@ -231,6 +231,22 @@ class Query:
             info.context.principal, page_request(first, after, last, before)
         )
         return connection(page, Partner.from_model)
+
+    @strawberry.field(
+        description="For finance: what a roaming partner owes for the CDRs of its tokens "
+        "issued from `from` (inclusive) to `to` (exclusive), per currency."
+    )
+    async def roaming_settlement(
+        self,
+        info: Info[Context, None],
+        partner_id: relay.GlobalID,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> RoamingSettlement:
+        found = await roaming.settlement(
+            info.context.principal, local_id(partner_id, "Partner") or 0, from_, to
+        )
+        return RoamingSettlement.from_model(found)
 
     @strawberry.field(description="Tariffs in the order they were added (every role).")
     async def tariffs(

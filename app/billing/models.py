@@ -72,6 +72,19 @@ class PartnerDeliveries:
 
 
 @dataclass(frozen=True, slots=True)
+class SettlementLine:
+    """What a roaming partner owes for the CDRs issued in a period, in one currency. A credit
+    CDR counts with its negative amounts and takes its energy back."""
+
+    currency: str
+    cdrs: int  # credit CDRs included
+    credits: int
+    energy_wh: int
+    amount_excl_vat_minor: int
+    amount_incl_vat_minor: int
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentView:
     """Money through a provider: a pre-authorization and its capture, or an off-session charge."""
 

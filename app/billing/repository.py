@@ -12,7 +12,7 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from app import tally
-from app.billing.models import CdrView, PartnerDeliveries, PaymentView
+from app.billing.models import CdrView, PartnerDeliveries, PaymentView, SettlementLine
 from app.pagination import Page, PageRequest
 from app.timeparse import utcnow
 from db.engine import locking_rows
@@ -458,3 +458,31 @@ async def final_totals(session_ids: Sequence[int]) -> dict[int, tuple[int, int, 
         )
         for row in rows
     }
+
+
+async def partner_settlement(
+    partner_id: int, created_from: datetime, created_to: datetime
+) -> list[SettlementLine]:
+    """Per currency, the partner's CDRs made in [created_from, created_to)."""
+    rows = await Cdr.raw(
+        "SELECT currency, COUNT(*) AS cdrs,"
+        " SUM(CASE WHEN credit THEN 1 ELSE 0 END) AS credits,"
+        " SUM(CASE WHEN credit THEN -total_energy_wh ELSE total_energy_wh END) AS energy_wh,"
+        " SUM(total_cost_excl_vat_minor) AS excl_vat, SUM(total_cost_incl_vat_minor) AS incl_vat"
+        " FROM cdr WHERE partner = {} AND created_at >= {} AND created_at < {}"
+        " GROUP BY currency ORDER BY currency",
+        partner_id,
+        created_from,
+        created_to,
+    )
+    return [
+        SettlementLine(
+            currency=row["currency"],
+            cdrs=int(row["cdrs"]),
+            credits=int(row["credits"]),
+            energy_wh=int(row["energy_wh"]),
+            amount_excl_vat_minor=int(row["excl_vat"]),
+            amount_incl_vat_minor=int(row["incl_vat"]),
+        )
+        for row in rows
+    ]

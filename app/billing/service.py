@@ -9,7 +9,7 @@ from app.auth import service as auth
 from app.auth.access import Permission, require, visible_owner
 from app.auth.models import Principal
 from app.billing import cdrs, payments, repository
-from app.billing.models import CdrView, Money, PartnerDeliveries, PaymentView
+from app.billing.models import CdrView, Money, PartnerDeliveries, PaymentView, SettlementLine
 from app.billing.receipts import ReceiptData, render_receipt
 from app.errors import InvalidInput
 from app.pagination import Page, PageRequest
@@ -193,3 +193,10 @@ async def final_totals(session_ids: Sequence[int]) -> dict[int, tuple[Cost, str]
             await repository.final_totals(session_ids)
         ).items()
     }
+
+
+async def partner_settlement(
+    partner_id: int, created_from: datetime, created_to: datetime
+) -> list[SettlementLine]:
+    """Per currency, what the partner's CDRs made in [created_from, created_to) come to."""
+    return await repository.partner_settlement(partner_id, created_from, created_to)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from app.billing.models import CdrView
+from app.billing.models import CdrView, SettlementLine
 from app.sessions.models import PartnerSession
 from app.stations.models import SiteNetwork
 from app.tariffs.models import Cost, TariffView
@@ -199,3 +199,13 @@ class Sessions:
     operator: PartyRole
     sessions: list[SessionReport]
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What a partner owes for the CDRs of its tokens issued in [period_from, period_to)."""
+
+    partner: PartnerView
+    period_from: datetime
+    period_to: datetime
+    lines: list[SettlementLine]  # one per currency

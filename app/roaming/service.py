@@ -42,6 +42,7 @@ from app.roaming.models import (
     Registration,
     SessionReport,
     Sessions,
+    Settlement,
     Tariffs,
 )
 from app.roaming.peers import RoamingPeers, own_credentials
@@ -557,3 +558,23 @@ async def delete_partner(
     async with unit_of_work():
         await repository.forget_partner(partner_id)
     return partner
+
+
+async def settlement(
+    principal: Principal, partner_id: int, period_from: datetime, period_to: datetime
+) -> Settlement:
+    """For finance: per currency, how many CDRs of the partner's tokens were issued in the
+    period (a correction's credit CDR and new CDR in the period they were issued), the energy
+    and the amounts."""
+    require(principal, Permission.READ_NETWORK)
+    if period_from.tzinfo is None or period_to.tzinfo is None:
+        raise InvalidInput("from and to: give a time zone (e.g. 2026-11-01T00:00:00Z)")
+    if period_from >= period_to:
+        raise InvalidInput("from must be before to")
+    partner = await _own_partner(principal, partner_id)
+    return Settlement(
+        partner=partner,
+        period_from=period_from,
+        period_to=period_to,
+        lines=await billing.partner_settlement(partner_id, period_from, period_to),
+    )

@@ -4,6 +4,9 @@ pulled page by page."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import httpx
 from ocpp.v16 import call as call16
 from strawberry import relay
@@ -23,6 +26,13 @@ SIGNED = 'OCMF|{"FV":"1.0","RD":[{"TM":"2026-11-23T10:00:00,000+0000 S","RV":20}
 PARTNER = """
 query ($id: ID!) { node(id: $id) { ... on Partner {
   pendingDeliveries failedDeliveries lastPushAt pushFailingSince } } }
+"""
+
+SETTLEMENT = """
+query ($partner: ID!, $from: DateTime!, $to: DateTime!) {
+  roamingSettlement(partnerId: $partner, from: $from, to: $to) {
+    partner { partyId } from to
+    lines { currency cdrs credits energyWh amountExclVatMinor amountInclVatMinor } } }
 """
 
 CORRECT = """
@@ -194,3 +204,47 @@ async def test_each_cdr_of_a_partner_token_reaches_the_partner_once_and_can_be_p
         assert data_of(later) == [] and later.headers["X-Total-Count"] == "0"
         bad = await client.get(url, params={"offset": "-1"}, headers=headers)
         assert bad.status_code == 400
+
+    # For finance: what the partner owes for them, as a query and as CSV.
+    period = {"partner": connected.partner_id, "from": "2000-01-01T00:00:00Z"}
+    period["to"] = "2999-01-01T00:00:00Z"
+    settled = await graphql(live_server, SETTLEMENT, period, admin)
+    [line] = settled["data"]["roamingSettlement"]["lines"]
+    # 20 kWh, its credit, 20 kWh again at 0.30, then 5 kWh and 1 kWh at 0.39.
+    assert line == {
+        "currency": "EUR",
+        "cdrs": 5,
+        "credits": 1,
+        "energyWh": 26000,
+        "amountExclVatMinor": 834,
+        "amountInclVatMinor": 992,
+    }
+    export = f"{live_server.http}/exports/roaming-settlement.csv"
+    params = {"partnerId": connected.partner_id, "from": period["from"], "to": period["to"]}
+    async with httpx.AsyncClient() as client:
+        sheet = await client.get(
+            export, params=params, headers={"Authorization": f"Bearer {admin}"}
+        )
+        assert sheet.status_code == 200, sheet.text
+        assert sheet.headers["content-type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(sheet.text)))
+        assert rows[0][5:] == [
+            "currency",
+            "cdrs",
+            "credits",
+            "energy_kwh",
+            "amount_excl_vat",
+            "amount_incl_vat",
+        ]
+        assert rows[1][:3] == ["Test Mobility", "NL", "TNM"]
+        assert rows[1][5:] == ["EUR", "5", "1", "26.000", "8.34", "9.92"]
+        anonymous = await client.get(export, params=params)
+        assert anonymous.status_code == 401
+        backwards = params | {"from": period["to"], "to": period["from"]}
+        wrong = await client.get(
+            export, params=backwards, headers={"Authorization": f"Bearer {admin}"}
+        )
+        assert wrong.status_code == 400
+    driver = await api_key(TEST_ORGANIZATION, "driver")
+    refused = await graphql(live_server, SETTLEMENT, period, driver)
+    assert refused["errors"][0]["extensions"]["code"] == "not_permitted"

@@ -74,6 +74,7 @@ BOUNDED_LISTS = {
     "ChargingSession.meterValues",
     "PricePreview.prices",
     "Dashboard.revenue",
+    "RoamingSettlement.lines",  # one per currency
     "Dashboard.openAlerts",
     "StationFigures.byStatus",
     "StationFigures.connectorsByStatus",
