@@ -209,6 +209,13 @@ class Settings(BaseSettings):
         le=10_000,
         description="the most objects an OCPI list answer holds (X-Limit); partners page on",
     )
+    ocpi_authorize_timeout_s: float = Field(
+        default=5,
+        gt=0,
+        le=30,
+        description="how long a roaming partner may take to answer a real-time authorization "
+        "of its token (a station waits for the answer); slower counts as unreachable",
+    )
     ocpi_session_update_s: float = Field(
         default=60,
         ge=0.5,

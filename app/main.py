@@ -54,6 +54,7 @@ from app.outbound import OutboundPolicy
 from app.outbox import OutboxWorker
 from app.periodic import Periodic
 from app.reactions import Reactions
+from app.roaming.authorization import IssuerAuthorization
 from app.roaming.pushes import PartnerPushes
 from app.runtime import Runtime
 from app.smart_charging import service as smart_charging
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         attempts=attempts,
         station_ca=station_ca(settings),
         roaming_peers=peers,
+        token_issuers=IssuerAuthorization(peers, settings.ocpi_authorize_timeout_s),
     )
     ocpp = OcppServer(runtime)
     gateway = OcppGateway(ocpp, runtime)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from piccolo.engine.base import Engine
 
 from app.attempts import FailedAttempts
+from app.auth.models import TokenIssuers
 from app.billing.provider import PaymentProvider
 from app.config import Settings
 from app.events import EventBus
@@ -26,6 +27,8 @@ class Runtime:
     attempts: FailedAttempts
     station_ca: StationCA | None = None  # signs stations' certificates, when configured
     roaming_peers: RoamingPeers | None = None  # calls partners' roaming platforms (OCPI)
+    # asks a roaming partner about its token in real time (through roaming_peers)
+    token_issuers: TokenIssuers | None = None
 
     @property
     def outbound(self) -> OutboundPolicy:

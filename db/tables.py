@@ -300,9 +300,12 @@ class IdToken(Table):
     whitelist = _optional_text(16)
     issued_as = JSON(null=True, default=None)
     updated_at = _optional_time()
-    # A partner started a session with it (OCPI StartSession): accepted until then, as the
-    # partner has authorized it already.
+    # The partner authorized it (OCPI StartSession, or its answer to a real-time
+    # authorization): accepted until then without asking again; how (COMMAND or
+    # AUTH_REQUEST) and the partner's reference, for the session and its CDR.
     preauthorized_until = _optional_time()
+    preauthorized_as = _optional_text(16)
+    authorization_reference = _optional_text(36)
 
 
 class Tariff(Table):

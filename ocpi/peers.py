@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.auth.models import IssuerAllowed, IssuerVerdict
 from app.billing.models import CdrView
 from app.outbound import OutboundPolicy
 from app.roaming.errors import NoCommonVersion, PartnerRefused, PartnerUnreachable, Unsendable
@@ -40,12 +42,14 @@ from ocpi.v221.locations import evse_status
 from ocpi.v221.locations import locations as locations_of
 from ocpi.v221.models import (
     VERSION,
+    AuthorizationInfo,
     BusinessDetails,
     CommandResult,
     CommandResultType,
     Credentials,
     CredentialsRole,
     Envelope,
+    LocationReferences,
     Role,
     Version,
     VersionDetails,
@@ -245,6 +249,28 @@ class OcpiPeers:
             except NotSendable as error:
                 raise Unsendable(str(error)) from None
             await self._call(client, "PUT", url, target.token, body, routing, empty=True)
+
+    async def authorize_token(
+        self,
+        target: PushTarget,
+        operator: PartyRole,
+        tokens_url: str,
+        token: dict[str, Any],
+        location_id: str | None,
+    ) -> IssuerVerdict:
+        """POST `{tokens}/{uid}/authorize?type=` with the Location the station is at; the
+        partner's AuthorizationInfo as a verdict."""
+        url = httpx.URL(f"{tokens_url}/{quote(str(token.get('uid', '')), safe='')}/authorize")
+        url = url.copy_add_param("type", str(token.get("type") or "RFID"))
+        body = LocationReferences(location_id=location_id).model_dump() if location_id else None
+        async with self._outbound.client(self._timeout_s) as client:
+            data = await self._call(
+                client, "POST", str(url), target.token, body, _routing(operator, target)
+            )
+        info = self._parse(TypeAdapter(AuthorizationInfo), data, tokens_url)
+        return IssuerVerdict(
+            allowed=IssuerAllowed(info.allowed.value), reference=info.authorization_reference
+        )
 
     async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:
         """POST the CDR to the partner's CDRs receiver (OCPI: once, complete and final)."""

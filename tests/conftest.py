@@ -234,6 +234,8 @@ def served_settings(settings: Settings, localstripe: str, station_ca: tuple) -> 
             "auth_address_max_failures": 1_000_000,
             # Running sessions' updates reach partners within a test's patience.
             "ocpi_session_update_s": 1.0,
+            # A partner too slow to authorize a token is found out in a second.
+            "ocpi_authorize_timeout_s": 1.0,
         }
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from app.heartbeat import DEFAULT_HEARTBEAT_INTERVAL_S
 
@@ -30,6 +30,8 @@ class TokenVerdict:
     group_id: str | None = None
     expires_at: datetime | None = None
     partner_id: int | None = None  # the roaming partner that issued the token
+    whitelist: str | None = None  # a partner's token: when it may be used without asking
+    preauthorized: bool = False  # its issuer authorized it for a session starting now
 
     @property
     def accepted(self) -> bool:
@@ -194,3 +196,47 @@ class PartnerToken:
     group_id: str | None
     issued_as: dict[str, Any]  # the token as the partner sent it, to give it back as it is
     updated_at: datetime
+
+
+class PreauthorizedAs(StrEnum):
+    """How a roaming partner authorized its token for a session (OCPI AuthMethod)."""
+
+    COMMAND = "COMMAND"  # it started the session (StartSession)
+    AUTH_REQUEST = "AUTH_REQUEST"  # it answered our real-time authorization
+
+
+@dataclass(frozen=True, slots=True)
+class Preauthorization:
+    """A partner has authorized its token: stations are told it is accepted until then."""
+
+    until: datetime
+    kind: PreauthorizedAs
+    reference: str | None = None  # the partner's authorization_reference, for the session
+
+
+class IssuerAllowed(StrEnum):
+    """A token's issuer's answer to a real-time authorization (OCPI AllowedType)."""
+
+    ALLOWED = "ALLOWED"
+    BLOCKED = "BLOCKED"
+    EXPIRED = "EXPIRED"
+    NO_CREDIT = "NO_CREDIT"
+    NOT_ALLOWED = "NOT_ALLOWED"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerVerdict:
+    allowed: IssuerAllowed
+    reference: str | None = None  # the issuer's authorization_reference
+
+
+class TokenIssuers(Protocol):
+    """The port through which a token's issuer (a roaming partner) is asked, in real time,
+    whether it may charge at a station; the roaming domain implements it."""
+
+    async def authorize(
+        self, organization_id: int, partner_id: int, token: dict[str, Any], station_id: int
+    ) -> IssuerVerdict | None:
+        """The issuer's answer for its token (as it sent it) at this station; None when it
+        could not be asked (no endpoint, down, too slow)."""
+        ...

@@ -13,6 +13,7 @@ from app.auth.models import (
     IdTokenView,
     OrganizationView,
     PartnerToken,
+    Preauthorization,
     Role,
     UnknownStationPolicy,
     UserView,
@@ -232,6 +233,25 @@ async def save_partner_token(
         await IdToken.update({getattr(IdToken, name): v for name, v in values.items()}).where(
             IdToken.id == token_id
         )
+
+
+async def preauthorize(token_id: int, preauthorization: Preauthorization) -> None:
+    await IdToken.update(
+        {
+            IdToken.preauthorized_until: preauthorization.until,
+            IdToken.preauthorized_as: preauthorization.kind.value,
+            IdToken.authorization_reference: preauthorization.reference,
+        }
+    ).where(IdToken.id == token_id)
+
+
+async def issued_as(token_id: int) -> dict[str, Any] | None:
+    """A partner's token as the partner sent it."""
+    row = await IdToken.select(IdToken.issued_as).where(IdToken.id == token_id).first()
+    if row is None or row["issued_as"] is None:
+        return None
+    value = row["issued_as"]
+    return json.loads(value) if isinstance(value, str) else dict(value)
 
 
 async def token_issuer(token_id: int) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from app.auth import credentials, organizations, repository
 from app.auth.access import Permission, may, require
 from app.auth.models import (
     ACCEPTED,
+    BLOCKED,
     EXPIRED,
     ID_TOKEN_STATUSES,
     ID_TOKEN_TYPES,
@@ -22,10 +24,14 @@ from app.auth.models import (
     ApiKeyView,
     IdTokenView,
     IssuedCredential,
+    IssuerAllowed,
     OrganizationView,
     PartnerToken,
+    Preauthorization,
+    PreauthorizedAs,
     Principal,
     Role,
+    TokenIssuers,
     TokenVerdict,
     UserView,
     Whitelist,
@@ -55,11 +61,12 @@ async def authorize_token(
     if row is None:
         return TokenVerdict(status=UNKNOWN)
     status = str(row["status"])
-    preauthorized = row["preauthorized_until"]
-    if preauthorized is not None and preauthorized > utcnow():
-        status = ACCEPTED  # its issuer started this session: it has authorized the token
+    until = row["preauthorized_until"]
+    preauthorized = until is not None and until > utcnow()
+    if preauthorized:
+        status = ACCEPTED  # its issuer has authorized it for this session
     elif row["partner"] is not None and row["whitelist"] == Whitelist.NEVER:
-        # The partner wants to be asked every time, which is not served yet: not from here.
+        # The partner wants to be asked every time: not from what it sent.
         status = INVALID
     expires_at = row["expires_at"]
     if status == ACCEPTED and expires_at is not None and expires_at <= utcnow():
@@ -71,7 +78,52 @@ async def authorize_token(
         group_id=row["group_id"],
         expires_at=expires_at,
         partner_id=row["partner"],
+        whitelist=row["whitelist"],
+        preauthorized=preauthorized,
     )
+
+
+# A partner's answer to a real-time authorization holds this long for the session that
+# follows (the station's StartTransaction or TransactionEvent is not asked about again).
+ISSUER_ANSWER_HOLDS = timedelta(minutes=5)
+_ISSUER_STATUSES = {IssuerAllowed.BLOCKED: BLOCKED, IssuerAllowed.EXPIRED: EXPIRED}
+
+
+async def authorize_asking_issuer(
+    uow: UnitOfWork,
+    issuers: TokenIssuers | None,
+    organization_id: int,
+    uid: str,
+    token_type: str | None,
+    station_id: int,
+) -> TokenVerdict:
+    """authorize_token, and for a roaming partner's token whose whitelist says so (NEVER,
+    ALLOWED_OFFLINE), the partner's own answer, asked in real time: NEVER is refused when the
+    partner cannot be asked, ALLOWED_OFFLINE then falls back to what the partner sent. An
+    ALLOWED answer holds for the session that follows (ISSUER_ANSWER_HOLDS)."""
+    verdict = await authorize_token(organization_id, uid, token_type)
+    asks = verdict.whitelist in (Whitelist.NEVER, Whitelist.ALLOWED_OFFLINE)
+    if issuers is None or verdict.partner_id is None or verdict.preauthorized or not asks:
+        return verdict
+    assert verdict.token_id is not None
+    issued_as = await repository.issued_as(verdict.token_id)
+    if issued_as is None:
+        return verdict
+    answer = await issuers.authorize(organization_id, verdict.partner_id, issued_as, station_id)
+    if answer is None:
+        return verdict  # NEVER is Invalid already; ALLOWED_OFFLINE as the partner sent it
+    if answer.allowed is not IssuerAllowed.ALLOWED:
+        return dataclasses.replace(verdict, status=_ISSUER_STATUSES.get(answer.allowed, INVALID))
+    async with uow:
+        await repository.preauthorize(
+            verdict.token_id,
+            Preauthorization(
+                until=utcnow() + ISSUER_ANSWER_HOLDS,
+                kind=PreauthorizedAs.AUTH_REQUEST,
+                reference=answer.reference,
+            ),
+        )
+    return dataclasses.replace(verdict, status=ACCEPTED, preauthorized=True)
 
 
 async def partner_token(
@@ -88,11 +140,11 @@ async def store_partner_token(
     uow: UnitOfWork,
     organization_id: int,
     token: PartnerToken,
-    preauthorized_until: datetime | None = None,
+    preauthorized: Preauthorization | None = None,
 ) -> None:
     """Keep (create or replace) a token a roaming partner issued; AlreadyExists when this uid
-    and type is another issuer's token here. `preauthorized_until`: the partner started a
-    session with it, so stations are told it is accepted until then."""
+    and type is another issuer's token here. `preauthorized`: the partner started a session
+    with it, so stations are told it is accepted until then."""
     async with uow:
         found = await repository.token_with_type(organization_id, token.uid, token.type)
         if found is not None and found[1] != token.partner_id:
@@ -111,9 +163,12 @@ async def store_partner_token(
                 "group_id": token.group_id,
                 "issued_as": token.issued_as,
                 "updated_at": token.updated_at,
-                **({"preauthorized_until": preauthorized_until} if preauthorized_until else {}),
             },
         )
+        if preauthorized is not None:
+            stored = await repository.token_with_type(organization_id, token.uid, token.type)
+            assert stored is not None
+            await repository.preauthorize(stored[0], preauthorized)
 
 
 async def token_issuer(token_id: int) -> int | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.auth import service as auth
-from app.auth.models import PartnerToken
+from app.auth.models import PartnerToken, Preauthorization, PreauthorizedAs
 from app.commands import service as commands
 from app.commands.errors import CommandNotSupported, CommandTimeout
 from app.commands.gateway import ChargerGateway
@@ -91,14 +91,22 @@ async def start_session(
     site_id: int,
     evse_uid: int | None,
     token: PartnerToken,
+    authorization_reference: str | None = None,
 ) -> PartnerCommand:
     """A remote start for the partner's token, which is kept and accepted at our stations for
-    a while: the partner has authorized it."""
+    a while: the partner has authorized it (its reference goes with the session)."""
     if token.partner_id != caller.partner_id:
         raise CommandRefused("a partner starts sessions with its own tokens")
     station, evse = await _place(caller, site_id, evse_uid)
     await auth.store_partner_token(
-        unit_of_work(), caller.organization_id, token, utcnow() + PREAUTHORIZATION
+        unit_of_work(),
+        caller.organization_id,
+        token,
+        Preauthorization(
+            until=utcnow() + PREAUTHORIZATION,
+            kind=PreauthorizedAs.COMMAND,
+            reference=authorization_reference,
+        ),
     )
     command = RemoteStart(id_token=token.uid, evse_id=evse.evse_id, token_type=token.type)
     return PartnerCommand(station.identity, command, _actor(caller))

@@ -7,8 +7,9 @@ in, as `ChargerGateway` is for chargers."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+from app.auth.models import IssuerVerdict
 from app.billing.models import CdrView
 from app.roaming.models import (
     Locations,
@@ -56,6 +57,19 @@ class RoamingPeers(Protocol):
         """Send the partner a session of its token: whole (its start and end), or only what
         changes while it runs (where the partner does not know it yet, whole). Raises
         PartnerRefused, Unsendable or PartnerUnreachable as send_cdr does."""
+        ...
+
+    async def authorize_token(
+        self,
+        target: PushTarget,
+        operator: PartyRole,
+        tokens_url: str,
+        token: dict[str, Any],
+        location_id: str | None,
+    ) -> IssuerVerdict:
+        """Ask the partner whether its token (as it sent it) may charge now, at this
+        Location when known. Raises PartnerRefused when it will not say (an unknown token)
+        and PartnerUnreachable when it could not be asked."""
         ...
 
     async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:

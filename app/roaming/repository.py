@@ -287,3 +287,42 @@ async def organization_identity(organization_id: int) -> tuple[str, str | None, 
 async def organization_id_by_slug(slug: str) -> int | None:
     row = await Organization.select(Organization.id).where(Organization.slug == slug).first()
     return int(row["id"]) if row else None
+
+
+async def token_issuer_target(partner_id: int) -> tuple[PushTarget, str] | None:
+    """A connected partner that sends tokens (its tokens endpoint, OCPI sender): where to
+    ask it about them and with which token. None when it cannot be asked."""
+    row = await (
+        Partner.select(
+            Partner.id,
+            Partner.organization,
+            Partner.endpoints,
+            Partner.outgoing_token,
+            Partner.country_code,
+            Partner.party_id,
+            Partner.name,
+        )
+        .where(
+            (Partner.id == partner_id)
+            & (Partner.status == "connected")
+            & Partner.outgoing_token.is_not_null()
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    endpoints = [PartnerEndpoint(**each) for each in _json_list(row["endpoints"])]
+    url = next((e.url for e in endpoints if e.identifier == "tokens" and e.role == "SENDER"), None)
+    if url is None:
+        return None
+    target = PushTarget(
+        partner_id=row["id"],
+        organization_id=row["organization"],
+        locations_url=None,
+        token=row["outgoing_token"],
+        cursor=None,
+        country_code=row["country_code"],
+        party_id=row["party_id"],
+        name=row["name"],
+    )
+    return target, url

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.auth import service as auth
 from app.auth.access import Permission, may, require, visible_owner
-from app.auth.models import ACCEPTED, UNKNOWN, Principal, TokenVerdict
+from app.auth.models import ACCEPTED, UNKNOWN, Principal, TokenIssuers, TokenVerdict
 from app.errors import NotFound
 from app.events import SessionChanged
 from app.pagination import Page, PageRequest
@@ -546,9 +546,9 @@ def _decimal_text(value: Any) -> str | None:
 
 def _cdr_token(facts: Mapping[str, Any]) -> dict[str, Any] | None:
     """The token that charged, as a CDR names it. A roaming partner's token carries the
-    party that issued it and how the session was authorized: by the partner's start command
-    (its pre-authorization was in force when the session started), else from the token
-    store."""
+    party that issued it and how the session was authorized: by the partner (its start
+    command or its answer to our real-time authorization, in force when the session started,
+    with its reference), else from the token store (its whitelist)."""
     if not facts["id_tag"]:
         return None
     token: dict[str, Any] = {
@@ -558,15 +558,19 @@ def _cdr_token(facts: Mapping[str, Any]) -> dict[str, Any] | None:
     }
     issued_as = facts["token_issued_as"]
     if facts["token_partner"] is not None and isinstance(issued_as, dict):
-        preauthorized_until = facts["token_preauthorized_until"]
-        by_command = preauthorized_until is not None and facts["started_at"] <= preauthorized_until
+        until = facts["token_preauthorized_until"]
+        by_partner = until is not None and facts["started_at"] <= until
         token.update(
             type=issued_as.get("type"),
             contract_id=issued_as.get("contract_id") or facts["contract_id"],
             country_code=issued_as.get("country_code"),
             party_id=issued_as.get("party_id"),
-            auth_method="COMMAND" if by_command else "WHITELIST",
+            auth_method=(facts["token_preauthorized_as"] or "COMMAND")
+            if by_partner
+            else "WHITELIST",
         )
+        if by_partner and facts["token_authorization_reference"]:
+            token["authorization_reference"] = facts["token_authorization_reference"]
     return token
 
 
@@ -576,9 +580,24 @@ async def keep_cost(uow: UnitOfWork, session_id: int, cost_minor: int, currency:
         await repository.update(session_id, {"cost_minor": cost_minor, "currency": currency})
 
 
-async def authorize(station: StationRecord, uid: str, token_type: str | None) -> TokenVerdict:
-    """May this id token charge at this station?"""
-    return await _verdict(station, uid, token_type)
+async def authorize(
+    uow: UnitOfWork,
+    station: StationRecord,
+    uid: str,
+    token_type: str | None,
+    issuers: TokenIssuers | None = None,
+) -> TokenVerdict:
+    """May this id token charge at this station? A roaming partner's token is asked about
+    at its issuer (`issuers`) where its whitelist says so; the answer holds for the session
+    that follows, so starting it asks nothing more."""
+    if not uid:
+        return await _verdict(station, uid, token_type)
+    verdict = await auth.authorize_asking_issuer(
+        uow, issuers, station.organization_id, uid, token_type, station.id
+    )
+    if verdict.status == UNKNOWN and station.free_vend:
+        return TokenVerdict(status=ACCEPTED)
+    return verdict
 
 
 async def session_owner(station_id: int, transaction_id: str) -> int | None:

@@ -204,6 +204,7 @@ def _cdr(view: CdrView, operator: PartyRole) -> Cdr:
         session_id=str(view.session_id) if view.session_id is not None else None,
         cdr_token=cdr_token(view.token),
         auth_method=AuthMethod(token.get("auth_method") or AuthMethod.WHITELIST),
+        authorization_reference=token.get("authorization_reference"),
         cdr_location=_location(view, operator),
         currency=currency,
         tariffs=_tariffs(view, operator),

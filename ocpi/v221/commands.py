@@ -78,6 +78,7 @@ async def _checked(
             _number(body.location_id, "location") or 0,
             _number(body.evse_uid, "EVSE"),
             tokens.as_received(partner, body.token),
+            body.authorization_reference,
         )
     if isinstance(body, StopSession):
         session_id = row_id(body.session_id)

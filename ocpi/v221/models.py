@@ -649,3 +649,27 @@ class ChargingPreferencesResponse(StrEnum):
     ENERGY_NEED_REQUIRED = "ENERGY_NEED_REQUIRED"
     NOT_POSSIBLE = "NOT_POSSIBLE"
     PROFILE_TYPE_NOT_SUPPORTED = "PROFILE_TYPE_NOT_SUPPORTED"
+
+
+# --- Real-time authorization (mod_tokens.asciidoc): the CPO asks the eMSP ---
+
+
+class AllowedType(StrEnum):
+    ALLOWED = "ALLOWED"
+    BLOCKED = "BLOCKED"
+    EXPIRED = "EXPIRED"
+    NO_CREDIT = "NO_CREDIT"
+    NOT_ALLOWED = "NOT_ALLOWED"
+
+
+class LocationReferences(OcpiModel):
+    location_id: Id36
+    evse_uids: list[Id36] = []
+
+
+class AuthorizationInfo(OcpiModel):
+    allowed: AllowedType
+    token: Token
+    location: LocationReferences | None = None
+    authorization_reference: Id36 | None = None
+    info: DisplayText | None = None

@@ -51,6 +51,7 @@ def session(report: SessionReport, operator: PartyRole) -> Session:
             kwh=each.energy_wh / 1000,
             cdr_token=cdr_token(each.token),
             auth_method=AuthMethod(token.get("auth_method") or AuthMethod.WHITELIST),
+            authorization_reference=token.get("authorization_reference"),
             location_id=str(each.site_id),
             evse_uid=str(each.evse_row_id),
             connector_id=str(each.connector_id),

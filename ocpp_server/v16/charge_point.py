@@ -100,7 +100,9 @@ class ChargePoint16(ChargePoint):
 
     @on(Action.authorize)
     async def on_authorize(self, id_tag: str, **_: Any) -> call_result.Authorize:
-        verdict = await self.link.sessions.authorize(self.station, id_tag, None)
+        verdict = await self.link.sessions.authorize(
+            self.link.unit_of_work(), self.station, id_tag, None, self.link.runtime.token_issuers
+        )
         return call_result.Authorize(id_tag_info=id_tag_info(verdict))
 
     @on(Action.start_transaction, skip_schema_validation=True)

@@ -130,7 +130,11 @@ class ChargePoint201(ChargePoint):
     @on(Action.authorize)
     async def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
         verdict = await self.link.sessions.authorize(
-            self.station, id_token["id_token"], id_token["type"]
+            self.link.unit_of_work(),
+            self.station,
+            id_token["id_token"],
+            id_token["type"],
+            self.link.runtime.token_issuers,
         )
         return call_result.Authorize(id_token_info=id_token_info(verdict))
 

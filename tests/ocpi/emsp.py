@@ -4,6 +4,7 @@ would."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 from typing import Any
@@ -75,6 +76,12 @@ class Emsp:
         self.cdrs: list[Cdr] = []  # CDRs the CPMS POSTed here, in the order they came
         self.refuse_cdrs = False  # answer CDRs with OCPI 2001, as for one we cannot take
         self.sessions: dict[str, Session] = {}  # our copy of the CPMS's sessions, by id
+        # Real-time authorization: our tokens (as we sent them), what we answer for each
+        # uid, how long we take, and what we were asked (uid, type, body).
+        self.tokens: dict[str, dict[str, Any]] = {}
+        self.answers: dict[str, str] = {}
+        self.answer_delay_s = 0.0
+        self.asked: list[tuple[str, str | None, Any]] = []
         self.session_calls: list[tuple[str, str, dict[str, Any]]] = []  # method, id, body
         self._runner: web.AppRunner | None = None
 
@@ -221,6 +228,24 @@ class Emsp:
             self.sessions[session_id] = Session.model_validate(merged)
         return web.json_response(envelope())
 
+    async def _authorize(self, request: web.Request) -> web.Response:
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        if self.down:
+            return web.Response(status=503, text="maintenance")
+        uid = request.match_info["uid"]
+        body = await request.json() if request.can_read_body else None
+        self.asked.append((uid, request.query.get("type"), body))
+        await asyncio.sleep(self.answer_delay_s)
+        if uid not in self.tokens:
+            return web.json_response(envelope(status_code=2004), status=404)
+        info = {
+            "allowed": self.answers.get(uid, "ALLOWED"),
+            "token": self.tokens[uid],
+            "authorization_reference": f"AUTH-{len(self.asked)}",
+        }
+        return web.json_response(envelope(info))
+
     async def _result(self, request: web.Request) -> web.Response:
         if self._authorized(request) is None:
             return web.json_response(envelope(status_code=2000), status=401)
@@ -239,6 +264,7 @@ class Emsp:
         app = web.Application()
         app.router.add_post("/ocpi/results/{ref}", self._result)
         app.router.add_post("/ocpi/2.2.1/cdrs", self._cdr)
+        app.router.add_post("/ocpi/2.2.1/tokens/{uid}/authorize", self._authorize)
         sessions = "/ocpi/2.2.1/sessions/{country}/{party}/{session}"
         app.router.add_put(sessions, self._session)
         app.router.add_patch(sessions, self._session)

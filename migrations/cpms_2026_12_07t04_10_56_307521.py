@@ -1,0 +1,59 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import Varchar
+from piccolo.columns.indexes import IndexMethod
+
+ID = "2026-12-07T04:10:56:307521"
+VERSION = "1.38.0"
+DESCRIPTION = "token preauthorization kind"
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="cpms", description=DESCRIPTION
+    )
+
+    manager.add_column(
+        table_class_name="IdToken",
+        tablename="id_token",
+        column_name="authorization_reference",
+        db_column_name="authorization_reference",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 36,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="IdToken",
+        tablename="id_token",
+        column_name="preauthorized_as",
+        db_column_name="preauthorized_as",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    return manager
