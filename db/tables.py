@@ -278,6 +278,8 @@ class Partner(Table):
     push_error = Text(null=True, default=None)
     next_push_at = _optional_time()
     last_pull_at = _optional_time()  # when it last pulled a list from us (to the minute)
+    # The tariffs the partner has from us: code -> the last_updated it was sent.
+    pushed_tariffs = JSON(null=True, default=None)
 
 
 class IdToken(Table):

@@ -31,9 +31,11 @@ from app.roaming.models import (
     PeerVersion,
     PushTarget,
     SessionReport,
+    Tariffs,
 )
 from app.roaming.peers import WholeLocations
 from app.stations.models import EvseState
+from app.tariffs.models import TariffView
 from app.timeparse import utcnow
 from ocpi.envelope import CORRELATION_ID, REQUEST_ID, first_problem
 from ocpi.v221.cdrs import NotSendable
@@ -57,6 +59,7 @@ from ocpi.v221.models import (
 )
 from ocpi.v221.sessions import changes as session_changes
 from ocpi.v221.sessions import session as session_object
+from ocpi.v221.tariffs import tariff as tariff_object
 
 logger = logging.getLogger(__name__)
 
@@ -270,6 +273,41 @@ class OcpiPeers:
         info = self._parse(TypeAdapter(AuthorizationInfo), data, tokens_url)
         return IssuerVerdict(
             allowed=IssuerAllowed(info.allowed.value), reference=info.authorization_reference
+        )
+
+    async def put_tariff(self, target: PushTarget, operator: PartyRole, tariff: TariffView) -> None:
+        """PUT the Tariff at `{url}/{our country}/{our party}/{tariff id}`."""
+        shown = tariff_object(tariff, Tariffs(operator=operator, tariffs=[tariff], total=1))
+        body = shown.model_dump(mode="json", exclude_none=True)
+        async with self._outbound.client(self._timeout_s) as client:
+            await self._call(
+                client,
+                "PUT",
+                self._tariff_url(target, operator, tariff.code),
+                target.token,
+                body,
+                _routing(operator, target),
+                empty=True,
+            )
+
+    async def delete_tariff(self, target: PushTarget, operator: PartyRole, code: str) -> None:
+        async with self._outbound.client(self._timeout_s) as client:
+            await self._call(
+                client,
+                "DELETE",
+                self._tariff_url(target, operator, code),
+                target.token,
+                None,
+                _routing(operator, target),
+                empty=True,
+            )
+
+    @staticmethod
+    def _tariff_url(target: PushTarget, operator: PartyRole, code: str) -> str:
+        assert target.tariffs_url is not None
+        return (
+            f"{target.tariffs_url}/{operator.country_code}/{operator.party_id}"
+            f"/{quote(code, safe='')}"
         )
 
     async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:

@@ -143,8 +143,8 @@ class Locations:
 
 @dataclass(frozen=True, slots=True)
 class PushTarget:
-    """A partner that takes pushes of our locations or CDRs: where, with which token, from
-    where in the status history on."""
+    """A partner that takes pushes (of locations, sessions, CDRs, tariffs): where, with which
+    token, and how far it got."""
 
     partner_id: int
     organization_id: int
@@ -153,6 +153,9 @@ class PushTarget:
     cursor: int | None  # the status history entry pushed through; None: not started
     cdrs_url: str | None = None  # its CDRs endpoint (OCPI receiver)
     sessions_url: str | None = None  # its sessions endpoint (OCPI receiver)
+    tariffs_url: str | None = None  # its tariffs endpoint (OCPI receiver)
+    # The tariffs it has from us: code -> the last_updated sent; None: not started.
+    pushed_tariffs: dict[str, str] | None = None
     country_code: str = ""  # the partner's party, for hub routing
     party_id: str = ""
     name: str = ""

@@ -20,6 +20,7 @@ from app.roaming.models import (
     SessionReport,
 )
 from app.stations.models import EvseState
+from app.tariffs.models import TariffView
 
 # The whole Locations of these sites, as the partner sees them.
 WholeLocations = Callable[[Sequence[int]], Awaitable[Locations]]
@@ -70,6 +71,15 @@ class RoamingPeers(Protocol):
         """Ask the partner whether its token (as it sent it) may charge now, at this
         Location when known. Raises PartnerRefused when it will not say (an unknown token)
         and PartnerUnreachable when it could not be asked."""
+        ...
+
+    async def put_tariff(self, target: PushTarget, operator: PartyRole, tariff: TariffView) -> None:
+        """Send the partner a tariff its drivers may pay (new or changed). Raises
+        PartnerRefused or PartnerUnreachable."""
+        ...
+
+    async def delete_tariff(self, target: PushTarget, operator: PartyRole, code: str) -> None:
+        """Tell the partner a tariff is no longer one its drivers may pay."""
         ...
 
     async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:

@@ -17,6 +17,10 @@ until the partner has its last state (completed and priced). A round sends the p
 that changed since the partner was last told (the whole session at its start and end, kWh
 and cost while it runs, at most every CPMS_OCPI_SESSION_UPDATE_S).
 
+Tariffs: each partner keeps what it has from us (`partner.pushed_tariffs`, code and
+last_updated); every few seconds the tariffs its drivers may pay are compared with it, and
+each new or changed one is PUT, each it may no longer see DELETEd.
+
 CDRs: billing marks each CDR of a partner's token with the partner; a round sends those not
 yet accepted, oldest first, and marks each as it is accepted. One the partner refuses (or that
 OCPI cannot express) is marked with why, shown with the partner, and not sent again.
@@ -33,7 +37,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
 
 from app.billing import service as billing
@@ -47,6 +51,7 @@ from app.roaming.service import own_identity, session_reports, whole_locations
 from app.sessions import service as sessions
 from app.sessions.models import ACTIVE
 from app.stations import service as stations
+from app.tariffs import service as tariffs
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWorkFactory
 
@@ -59,6 +64,7 @@ ALERT_AFTER = timedelta(hours=1)
 BATCH = 2000  # status history entries read per partner and round
 CDR_BATCH = 100  # CDRs sent per partner and round
 SESSION_BATCH = 500  # sessions looked at per partner and round
+TARIFF_SYNC_S = 5.0  # a partner's tariffs are compared with what it has at most this often
 
 MAX_BACKOFF_S = 300.0
 
@@ -81,6 +87,8 @@ class PartnerPushes:
         # Per partner registration: entries sent beyond its cursor, failures in a row.
         self._sent: dict[tuple[int, datetime | None], set[int]] = {}
         self._failures: dict[tuple[int, datetime | None], int] = {}
+        # Per partner registration: when its tariffs were last compared (monotonic).
+        self._tariffs_synced: dict[tuple[int, datetime | None], float] = {}
         # Per partner registration and running session: when it was last sent (monotonic).
         self._session_sent: dict[tuple[tuple[int, datetime | None], int], float] = {}
         self._task: asyncio.Task[None] | None = None
@@ -131,6 +139,7 @@ class PartnerPushes:
             cursor = await self._push_statuses(target)
             delivered = await self._push_sessions(target)
             delivered += await self._send_cdrs(target)
+            delivered += await self._push_tariffs(target)
         except PartnerUnreachable as error:
             await self._failed(target, error.message)
             return
@@ -223,6 +232,52 @@ class PartnerPushes:
             else:
                 self._session_sent[key] = now
         return len(due)
+
+    async def _push_tariffs(self, target: PushTarget) -> int:
+        """Bring the partner's copy of the tariffs its drivers may pay up to date (every
+        TARIFF_SYNC_S at most): PUT each new or changed one, DELETE each it may no longer
+        see. How many went out."""
+        if target.tariffs_url is None:
+            return 0
+        now = time.monotonic()
+        last = self._tariffs_synced.get(target.connection)
+        if last is not None and now - last < TARIFF_SYNC_S:
+            return 0
+        self._tariffs_synced[target.connection] = now
+        current = {
+            tariff.code: tariff
+            for tariff in await tariffs.tariffs_for_partner(
+                target.organization_id, target.partner_id
+            )
+        }
+        sent = {code: tariff.updated_at.isoformat() for code, tariff in current.items()}
+        if target.pushed_tariffs is None:  # a new partner: it pulls first, changes follow
+            await repository.set_partner(target.partner_id, {"pushed_tariffs": sent})
+            return 0
+        known = dict(target.pushed_tariffs)
+        changed = [tariff for code, tariff in current.items() if known.get(code) != sent[code]]
+        removed = [code for code in known if code not in current]
+        if not changed and not removed:
+            return 0
+        operator = await own_identity(target.organization_id)
+        try:
+            for tariff in changed:
+                await self._told(target, self._peers.put_tariff(target, operator, tariff))
+                known[tariff.code] = sent[tariff.code]
+            for code in removed:
+                await self._told(target, self._peers.delete_tariff(target, operator, code))
+                known.pop(code)
+        finally:  # what went out is kept, even when the partner stopped answering midway
+            await repository.set_partner(target.partner_id, {"pushed_tariffs": known})
+        return len(changed) + len(removed)
+
+    @staticmethod
+    async def _told(target: PushTarget, call: Awaitable[None]) -> None:
+        """Send one update; one the partner refuses is not sent again (it can still pull)."""
+        try:
+            await call
+        except PartnerRefused as error:
+            logger.warning("partner %s refused an update: %s", target.partner_id, error.message)
 
     async def _send_cdrs(self, target: PushTarget) -> int:
         """Send the partner's CDRs it has not accepted yet, oldest first; how many it took.

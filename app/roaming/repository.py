@@ -42,6 +42,13 @@ def _json_list(value: Any) -> list[Any]:
     return list(found or [])
 
 
+def _json_object(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    found = json.loads(value) if isinstance(value, str) else value
+    return dict(found) if isinstance(found, dict) else None
+
+
 def _role_names(roles: list[Any]) -> list[str]:
     """The OCPI roles a partner plays (stored as CredentialsRoles, or as bare names)."""
     return [role if isinstance(role, str) else role["role"] for role in roles]
@@ -172,8 +179,8 @@ async def has_outgoing_token(partner_id: int) -> bool:
 
 
 async def push_targets(now: datetime) -> list[PushTarget]:
-    """Connected partners with a locations, CDRs or sessions receiver whose next push is
-    due."""
+    """Connected partners with a locations, sessions, CDRs or tariffs receiver whose next
+    push is due."""
     rows = await Partner.select(
         Partner.id,
         Partner.organization,
@@ -186,6 +193,7 @@ async def push_targets(now: datetime) -> list[PushTarget]:
         Partner.name,
         Partner.push_failing_since,
         Partner.registered_at,
+        Partner.pushed_tariffs,
     ).where(
         (Partner.status == "connected")
         & Partner.outgoing_token.is_not_null()
@@ -195,7 +203,7 @@ async def push_targets(now: datetime) -> list[PushTarget]:
     for row in rows:
         endpoints = [PartnerEndpoint(**each) for each in _json_list(row["endpoints"])]
         receivers = {e.identifier: e.url for e in endpoints if e.role == "RECEIVER"}
-        if {"locations", "cdrs", "sessions"} & set(receivers):
+        if {"locations", "cdrs", "sessions", "tariffs"} & set(receivers):
             targets.append(
                 PushTarget(
                     partner_id=row["id"],
@@ -205,6 +213,8 @@ async def push_targets(now: datetime) -> list[PushTarget]:
                     cursor=row["push_cursor"],
                     cdrs_url=receivers.get("cdrs"),
                     sessions_url=receivers.get("sessions"),
+                    tariffs_url=receivers.get("tariffs"),
+                    pushed_tariffs=_json_object(row["pushed_tariffs"]),
                     country_code=row["country_code"],
                     party_id=row["party_id"],
                     name=row["name"],

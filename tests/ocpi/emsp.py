@@ -20,6 +20,7 @@ from ocpi.v221.models import (
     Evse,
     Location,
     Session,
+    Tariff,
     VersionDetails,
 )
 from tests.conftest import free_port
@@ -82,6 +83,8 @@ class Emsp:
         self.answers: dict[str, str] = {}
         self.answer_delay_s = 0.0
         self.asked: list[tuple[str, str | None, Any]] = []
+        self.tariffs: dict[str, Tariff] = {}  # our copy of the CPMS's tariffs, by id
+        self.tariff_calls: list[tuple[str, str]] = []  # method, tariff id
         self.session_calls: list[tuple[str, str, dict[str, Any]]] = []  # method, id, body
         self._runner: web.AppRunner | None = None
 
@@ -135,6 +138,7 @@ class Emsp:
             {"identifier": "commands", "role": "SENDER", "url": f"{base}/commands"},
             {"identifier": "cdrs", "role": "RECEIVER", "url": f"{base}/cdrs"},
             {"identifier": "sessions", "role": "RECEIVER", "url": f"{base}/sessions"},
+            {"identifier": "tariffs", "role": "RECEIVER", "url": f"{base}/tariffs"},
         ]
         return web.json_response(envelope({"version": "2.2.1", "endpoints": endpoints}))
 
@@ -228,6 +232,21 @@ class Emsp:
             self.sessions[session_id] = Session.model_validate(merged)
         return web.json_response(envelope())
 
+    async def _tariff(self, request: web.Request) -> web.Response:
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        if self.down:
+            return web.Response(status=503, text="maintenance")
+        assert (request.match_info["country"], request.match_info["party"]) == ("DE", "ACM")
+        tariff_id = request.match_info["tariff"]
+        self.tariff_calls.append((request.method, tariff_id))
+        if request.method == "DELETE":
+            self.tariffs.pop(tariff_id, None)
+        else:
+            self.tariffs[tariff_id] = Tariff.model_validate(await request.json())
+            assert self.tariffs[tariff_id].id == tariff_id
+        return web.json_response(envelope())
+
     async def _authorize(self, request: web.Request) -> web.Response:
         if self._authorized(request) is None:
             return web.json_response(envelope(status_code=2000), status=401)
@@ -265,6 +284,9 @@ class Emsp:
         app.router.add_post("/ocpi/results/{ref}", self._result)
         app.router.add_post("/ocpi/2.2.1/cdrs", self._cdr)
         app.router.add_post("/ocpi/2.2.1/tokens/{uid}/authorize", self._authorize)
+        tariffs = "/ocpi/2.2.1/tariffs/{country}/{party}/{tariff}"
+        app.router.add_put(tariffs, self._tariff)
+        app.router.add_delete(tariffs, self._tariff)
         sessions = "/ocpi/2.2.1/sessions/{country}/{party}/{session}"
         app.router.add_put(sessions, self._session)
         app.router.add_patch(sessions, self._session)

@@ -8,7 +8,9 @@ import httpx
 
 from db.tables import Partner, Tariff, TariffAssignment
 from ocpi.v221.models import Tariff as OcpiTariff
+from tests.conftest import graphql
 from tests.ocpi.emsp import data_of, token_header
+from tests.ocpp_server.test_healing_offline import eventually
 
 ELEMENTS = [
     {
@@ -79,3 +81,65 @@ async def test_a_partner_pulls_the_tariffs_its_drivers_pay(live_server, cpo, con
         since = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
         changed = await client.get(url, params={"date_from": since}, headers=headers)
         assert [each["id"] for each in data_of(changed)] == ["AC-TNM"]
+
+
+SAVE = """
+mutation ($input: TariffInput!) { createTariff(input: $input) {
+  __typename ... on TariffSaved { tariff { id } } ... on UserError { code message } } }
+"""
+UPDATE = """
+mutation ($id: ID!, $input: TariffInput!) { updateTariff(id: $id, input: $input) {
+  __typename ... on UserError { code message } } }
+"""
+ASSIGN = """
+mutation ($tariff: ID!) { assignTariff(tariffId: $tariff) {
+  __typename ... on TariffAssigned { assignment { id } } ... on UserError { code message } } }
+"""
+UNASSIGN = """
+mutation ($id: ID!) { unassignTariff(assignmentId: $id) {
+  __typename ... on UserError { code message } } }
+"""
+
+
+def priced(price: str) -> dict:
+    elements = [{"priceComponents": [{"type": "ENERGY", "price": price, "vat": 19, "stepSize": 1}]}]
+    return {"code": "AC-PUSHED", "name": "AC", "currency": "EUR", "elements": elements}
+
+
+async def test_a_partner_is_sent_each_tariff_its_drivers_may_pay_as_it_changes(
+    live_server, cpo, connected, api_key
+):
+    emsp = connected.emsp
+    admin = await api_key()
+
+    async def started() -> bool:  # the partner's copy is followed from its registration on
+        row = await Partner.select(Partner.pushed_tariffs).first()
+        return row is not None and row["pushed_tariffs"] is not None
+
+    assert await eventually(started)
+    created = await graphql(live_server, SAVE, {"input": priced("0.39")}, admin)
+    tariff_id = created["data"]["createTariff"]["tariff"]["id"]
+    assigned = await graphql(live_server, ASSIGN, {"tariff": tariff_id}, admin)
+    assignment = assigned["data"]["assignTariff"]["assignment"]["id"]
+
+    async def price_sent(price: float) -> bool:
+        copy = emsp.tariffs.get("AC-PUSHED")
+        return copy is not None and copy.elements[0].price_components[0].price == price
+
+    assert await eventually(lambda: price_sent(0.39), timeout_s=15)
+    assert emsp.tariff_calls == [("PUT", "AC-PUSHED")]
+    changed = await graphql(live_server, UPDATE, {"id": tariff_id, "input": priced("0.45")}, admin)
+    assert changed["data"]["updateTariff"]["__typename"] == "TariffSaved"
+    assert await eventually(lambda: price_sent(0.45), timeout_s=15)
+    removed = await graphql(live_server, UNASSIGN, {"id": assignment}, admin)
+    assert removed["data"]["unassignTariff"]["__typename"] != "UserError"
+
+    async def withdrawn() -> bool:
+        return "AC-PUSHED" not in emsp.tariffs
+
+    assert await eventually(withdrawn, timeout_s=15)
+    assert emsp.tariff_calls == [
+        ("PUT", "AC-PUSHED"),
+        ("PUT", "AC-PUSHED"),
+        ("DELETE", "AC-PUSHED"),
+    ]
