@@ -359,6 +359,7 @@ class Reservation(Table):
     expires_at = Timestamptz()
     status = Varchar(length=16, default="Requested")  # Requested|Active|Used|Cancelled|Expired
     partner = _optional_fk(Partner, index=False)
+    partner_reference = _optional_text(36)  # the partner's reservation_id (OCPI ReserveNow)
     created_at = _created()
 
 
@@ -777,6 +778,7 @@ INDEXES: list[Index] = [
     # A partner's sessions, those its copy may lack the last state of first.
     Index("charging_session_partner", ChargingSession, ("partner", "partner_pending")),
     Index("reservation_station_id", Reservation, ("station", "reservation_id"), unique=True),
+    Index("reservation_partner_reference", Reservation, ("partner", "partner_reference")),
     Index(
         "composite_schedule_station_evse", CompositeSchedule, ("station", "evse_id"), unique=True
     ),

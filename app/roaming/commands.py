@@ -1,6 +1,7 @@
 """Commands a roaming partner sends for its drivers (OCPI commands module): start a session,
-stop it, unlock a connector. They go to stations through the same command service as the
-API's (`commands.send_command`), logged with the partner as the actor.
+stop it, unlock a connector, reserve an EVSE and cancel the reservation. They go to stations
+through the same command service as the API's (`commands.send_command`), logged with the
+partner as the actor.
 
 A command is checked first (the place exists, the station is connected, the session is one
 of the partner's), so that the partner's answer can refuse it at once; then it is sent, and
@@ -10,14 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app.auth import service as auth
 from app.auth.models import PartnerToken, Preauthorization, PreauthorizedAs
 from app.commands import service as commands
 from app.commands.errors import CommandNotSupported, CommandTimeout
 from app.commands.gateway import ChargerGateway
-from app.commands.models import Command, RemoteStart, RemoteStop, UnlockConnector
+from app.commands.models import (
+    CancelReservation,
+    Command,
+    RemoteStart,
+    RemoteStop,
+    ReserveNow,
+    UnlockConnector,
+)
 from app.errors import CPMSError
 from app.roaming.models import CallingPartner
 from app.sessions import service as sessions
@@ -43,6 +51,12 @@ class UnknownSession(CPMSError):
     code = "unknown_session"
 
 
+class UnknownReservation(CPMSError):
+    """No reservation of this partner has this reference."""
+
+    code = "unknown_reservation"
+
+
 @dataclass(frozen=True)
 class PartnerCommand:
     """A checked command, ready to send."""
@@ -50,12 +64,18 @@ class PartnerCommand:
     identity: str
     command: Command
     actor: str
+    # A reservation: the partner, and its own id for it (kept once the station accepts).
+    reservation: tuple[int, str] | None = None
+    station_id: int | None = None
 
 
 class Outcome:
     """How a sent command ended, in the words the partner is told."""
 
     ACCEPTED = "ACCEPTED"
+    CANCELED_RESERVATION = "CANCELED_RESERVATION"
+    EVSE_OCCUPIED = "EVSE_OCCUPIED"
+    EVSE_INOPERATIVE = "EVSE_INOPERATIVE"
     REJECTED = "REJECTED"
     TIMEOUT = "TIMEOUT"
     FAILED = "FAILED"
@@ -134,6 +154,73 @@ async def unlock_connector(
     return PartnerCommand(station.identity, command, _actor(caller))
 
 
+async def reserve_now(
+    unit_of_work: UnitOfWorkFactory,
+    caller: CallingPartner,
+    site_id: int,
+    evse_uid: int | None,
+    token: PartnerToken,
+    expires_at: datetime,
+    reference: str,
+    authorization_reference: str | None = None,
+) -> PartnerCommand:
+    """Hold an EVSE for the partner's token until `expires_at`; the partner knows the
+    reservation by `reference`. Its token is kept and accepted here until then: the partner
+    has authorized it for the reservation."""
+    if token.partner_id != caller.partner_id:
+        raise CommandRefused("a partner reserves with its own tokens")
+    if expires_at <= utcnow():
+        raise CommandRefused("the reservation would expire before it starts")
+    existing = await stations.partner_reservation(caller.partner_id, reference)
+    if existing is not None and existing.status in ACTIVE_RESERVATION:
+        raise CommandRefused(f"reservation {reference!r} is held already: cancel it first")
+    station, evse = await _place(caller, site_id, evse_uid)
+    await auth.store_partner_token(
+        unit_of_work(),
+        caller.organization_id,
+        token,
+        Preauthorization(
+            until=expires_at, kind=PreauthorizedAs.COMMAND, reference=authorization_reference
+        ),
+    )
+    command = ReserveNow(
+        evse_id=evse.evse_id,
+        id_token=token.uid,
+        expires_at=expires_at.isoformat(),
+        token_type=token.type,
+    )
+    return PartnerCommand(
+        station.identity,
+        command,
+        _actor(caller),
+        reservation=(caller.partner_id, reference),
+        station_id=station.id,
+    )
+
+
+async def cancel_reservation(caller: CallingPartner, reference: str) -> PartnerCommand:
+    """Cancel a reservation the partner made (UnknownReservation if it has none held by
+    that reference)."""
+    found = await stations.partner_reservation(caller.partner_id, reference)
+    if found is None or found.status not in ACTIVE_RESERVATION:
+        raise UnknownReservation(f"no reservation {reference!r} held for this partner")
+    station = await stations.station_by_id(caller.organization_id, found.station_id)
+    if station is None or not station.connected:
+        raise CommandRefused("the charging station is offline")
+    command = CancelReservation(reservation_id=found.reservation_id)
+    return PartnerCommand(station.identity, command, _actor(caller), station_id=station.id)
+
+
+# A reservation the station holds (Requested: sent, not yet answered).
+ACTIVE_RESERVATION = {"Active", "Requested"}
+# What a station refusing a reservation says, in the words the partner is told.
+_REFUSED = {
+    "Occupied": Outcome.EVSE_OCCUPIED,
+    "Faulted": Outcome.EVSE_INOPERATIVE,
+    "Unavailable": Outcome.EVSE_INOPERATIVE,
+}
+
+
 async def carry_out(
     gateway: ChargerGateway, unit_of_work: Callable[[], UnitOfWork], checked: PartnerCommand
 ) -> str:
@@ -148,4 +235,14 @@ async def carry_out(
         return Outcome.NOT_SUPPORTED
     except CPMSError:
         return Outcome.FAILED
-    return Outcome.ACCEPTED if result.accepted else Outcome.REJECTED
+    if not result.accepted:
+        return _REFUSED.get(result.status, Outcome.REJECTED)
+    if isinstance(checked.command, CancelReservation):
+        return Outcome.CANCELED_RESERVATION
+    if checked.reservation is not None and result.request_id is not None:
+        assert checked.station_id is not None
+        partner_id, reference = checked.reservation
+        await stations.tag_reservation(
+            unit_of_work(), checked.station_id, result.request_id, partner_id, reference
+        )
+    return Outcome.ACCEPTED

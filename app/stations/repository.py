@@ -769,6 +769,25 @@ async def reservations_by_ids(
     return [_reservation(row) for row in rows]
 
 
+async def tag_reservation(
+    station_id: int, reservation_id: int, partner_id: int, reference: str
+) -> None:
+    await Reservation.update(
+        {Reservation.partner: partner_id, Reservation.partner_reference: reference}
+    ).where((Reservation.station == station_id) & (Reservation.reservation_id == reservation_id))
+
+
+async def partner_reservation(partner_id: int, reference: str) -> ReservationView | None:
+    """The partner's latest reservation with this reference of its own."""
+    row = await (
+        Reservation.select(*_RESERVATION_COLUMNS)
+        .where((Reservation.partner == partner_id) & (Reservation.partner_reference == reference))
+        .order_by(Reservation.id, ascending=False)
+        .first()
+    )
+    return _reservation(row) if row else None
+
+
 async def ensure_connector(station_id: int, evse_id: int, connector_id: int) -> tuple[int, int]:
     """(evse row id, connector row id), created on first sight: stations report their own.
     Two connections of one station may both see it first (a reconnect racing the old one)."""

@@ -512,6 +512,19 @@ async def record_reservation(
         )
 
 
+async def tag_reservation(
+    uow: UnitOfWork, station_id: int, reservation_id: int, partner_id: int, reference: str
+) -> None:
+    """A reservation made for a roaming partner, which knows it by its own reference."""
+    async with uow:
+        await repository.tag_reservation(station_id, reservation_id, partner_id, reference)
+
+
+async def partner_reservation(partner_id: int, reference: str) -> ReservationView | None:
+    """The reservation a roaming partner knows by this reference (its latest)."""
+    return await repository.partner_reservation(partner_id, reference)
+
+
 async def page_reservations(
     principal: Principal, filters: ReservationFilter | None, request: PageRequest
 ) -> Page[ReservationView]:

@@ -2,14 +2,15 @@
 CommandResponse (ACCEPTED with the seconds the result may take, or why not), and the station's
 answer is POSTed to the command's `response_url` as a CommandResult when it comes.
 
-START_SESSION, STOP_SESSION and UNLOCK_CONNECTOR are carried out; RESERVE_NOW and
-CANCEL_RESERVATION are answered NOT_SUPPORTED for now. The session id of STOP_SESSION is our
-session's number."""
+START_SESSION, STOP_SESSION, UNLOCK_CONNECTOR, RESERVE_NOW and CANCEL_RESERVATION are carried
+out. The session id of STOP_SESSION is our session's number; a reservation is known by the
+partner's own reservation_id."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,7 +19,12 @@ from starlette.requests import Request
 from app.errors import CPMSError, InvalidInput, NotFound
 from app.roaming import commands as roaming_commands
 from app.roaming import service as roaming
-from app.roaming.commands import CommandRefused, PartnerCommand, UnknownSession
+from app.roaming.commands import (
+    CommandRefused,
+    PartnerCommand,
+    UnknownReservation,
+    UnknownSession,
+)
 from app.roaming.models import CallingPartner
 from app.runtime import Runtime
 from db.row_ids import row_id
@@ -85,6 +91,20 @@ async def _checked(
         if session_id is None:
             raise UnknownSession(f"no session {body.session_id!r}")
         return await roaming_commands.stop_session(partner, session_id)
+    if isinstance(body, ReserveNow):
+        roaming.check_owner(partner, body.token.country_code, body.token.party_id)
+        return await roaming_commands.reserve_now(
+            runtime.unit_of_work,
+            partner,
+            _number(body.location_id, "location") or 0,
+            _number(body.evse_uid, "EVSE"),
+            tokens.as_received(partner, body.token),
+            datetime.fromisoformat(body.expiry_date.replace("Z", "+00:00")).replace(tzinfo=UTC),
+            body.reservation_id,
+            body.authorization_reference,
+        )
+    if isinstance(body, CancelReservation):
+        return await roaming_commands.cancel_reservation(partner, body.reservation_id)
     assert isinstance(body, UnlockConnector)
     return await roaming_commands.unlock_connector(
         partner,
@@ -123,13 +143,11 @@ async def command(request: Request, partner: CallingPartner) -> Any:
     except InvalidInput as error:
         raise OcpiError(Status.INVALID_PARAMETERS, error.message) from None
     timeout = int(runtime.settings.command_timeout_s) + RESULT_MARGIN_S
-    if kind in (CommandType.RESERVE_NOW, CommandType.CANCEL_RESERVATION):
-        return _response(CommandResponseType.NOT_SUPPORTED, 0, "reservations are not served yet")
     try:
         checked = await _checked(runtime, partner, kind, body)
     except UnknownSession as error:
         return _response(CommandResponseType.UNKNOWN_SESSION, 0, error.message)
-    except (CommandRefused, NotFound) as error:
+    except (CommandRefused, UnknownReservation, NotFound) as error:
         return _response(CommandResponseType.REJECTED, 0, error.message)
     task = asyncio.create_task(_report(request, partner, checked, response_url))
     _pending.add(task)

@@ -3,7 +3,7 @@ the answer comes at once and the station's result is POSTed to the eMSP afterwar
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,7 +12,7 @@ from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action as Action16
 
-from db.tables import ChargingSession, Evse
+from db.tables import ChargingSession, Evse, Reservation
 from ocpi.v221.models import CommandResponse, Envelope
 from tests.ocpi.emsp import data_of, token_header
 from tests.ocpi.test_locations import add_site, place
@@ -112,15 +112,9 @@ async def test_an_emsp_starts_stops_and_unlocks_at_a_station(
             nowhere = start | {"location_id": "999999"}
             answer = await send(client, connected, "START_SESSION", nowhere)
             assert data_of(answer)["result"] == "REJECTED" and data_of(answer)["message"]
-            reserve = {
-                "response_url": emsp.result_url("r"),
-                "token": a_token(),
-                "expiry_date": "2030-01-01T00:00:00Z",
-                "reservation_id": "R1",
-                "location_id": str(site_id),
-            }
-            answer = await send(client, connected, "RESERVE_NOW", reserve)
-            assert data_of(answer)["result"] == "NOT_SUPPORTED"
+            cancel = {"response_url": emsp.result_url("x"), "reservation_id": "NONE"}
+            answer = await send(client, connected, "CANCEL_RESERVATION", cancel)
+            assert data_of(answer)["result"] == "REJECTED"
             answer = await send(client, connected, "START_SESSION", {"token": a_token()})
             assert Envelope.model_validate(answer.json()).status_code == 2001
             answer = await send(client, connected, "FLY_TO_THE_MOON", start)
@@ -131,3 +125,93 @@ async def test_an_emsp_starts_stops_and_unlocks_at_a_station(
 
 async def _has(emsp, ref: str) -> bool:
     return ref in emsp.results
+
+
+class Reserving(Charger):
+    reserve_answer = "Accepted"
+
+    @on(Action16.reserve_now)
+    def reserve_now(self, **payload: Any) -> result16.ReserveNow:
+        self.received.append(("ReserveNow", payload))
+        return result16.ReserveNow(status=self.reserve_answer)
+
+    @on(Action16.cancel_reservation)
+    def cancel_reservation(self, **payload: Any) -> result16.CancelReservation:
+        self.received.append(("CancelReservation", payload))
+        return result16.CancelReservation(status="Accepted")
+
+
+async def test_an_emsp_reserves_an_evse_for_its_driver_and_cancels_it(
+    live_server, cpo, connected, register, connect_charger
+):
+    emsp = connected.emsp
+    site_id = await add_site(cpo, "Reservations")
+    await register("CP-OCPI-RES")
+    await place("CP-OCPI-RES", site_id)
+    async with connect_charger("CP-OCPI-RES", client_class=Reserving) as station:
+        await booted(station, "ocpp1.6")
+        await station.call(
+            call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
+        )
+
+        async def evse_uid() -> int | None:
+            row = await Evse.select(Evse.id).where(Evse.evse_id == 1).first()
+            return row["id"] if row else None
+
+        uid = await eventually(evse_uid)
+        expiry = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        reserve = {
+            "response_url": emsp.result_url("reserve"),
+            # The eMSP wants to be asked about this token, but it reserved for it itself.
+            "token": a_token(whitelist="NEVER"),
+            "expiry_date": expiry,
+            "reservation_id": "RES-1",
+            "location_id": str(site_id),
+            "evse_uid": str(uid),
+            "authorization_reference": "REF-RES-1",
+        }
+        async with httpx.AsyncClient() as client:
+            answer = await send(client, connected, "RESERVE_NOW", reserve)
+            assert data_of(answer)["result"] == "ACCEPTED", answer.text
+            assert await eventually(lambda: _has(emsp, "reserve"))
+            assert emsp.results["reserve"].result.value == "ACCEPTED"
+            kind, payload = station.received[-1]
+            assert kind == "ReserveNow"
+            assert (payload["id_tag"], payload["connector_id"]) == (UID, 1)
+            [held] = await Reservation.select(
+                Reservation.status, Reservation.partner_reference, Reservation.reservation_id
+            )
+            assert (held["status"], held["partner_reference"]) == ("Active", "RES-1")
+            assert held["reservation_id"] == payload["reservation_id"]
+            # The driver arrives: the token is accepted without asking the eMSP again.
+            authorized = await station.call(call16.Authorize(id_tag=UID))
+            assert authorized.id_tag_info["status"] == "Accepted"
+            assert emsp.asked == []
+
+            # The same reservation again is refused at once; it is cancelled by its id.
+            again = await send(client, connected, "RESERVE_NOW", reserve)
+            assert data_of(again)["result"] == "REJECTED"
+            cancel = {"response_url": emsp.result_url("cancel"), "reservation_id": "RES-1"}
+            answer = await send(client, connected, "CANCEL_RESERVATION", cancel)
+            assert data_of(answer)["result"] == "ACCEPTED"
+            assert await eventually(lambda: _has(emsp, "cancel"))
+            assert emsp.results["cancel"].result.value == "CANCELED_RESERVATION"
+            assert station.received[-1] == (
+                "CancelReservation",
+                {"reservation_id": held["reservation_id"]},
+            )
+            [cancelled] = await Reservation.select(Reservation.status)
+            assert cancelled["status"] == "Cancelled"
+            answer = await send(client, connected, "CANCEL_RESERVATION", cancel)
+            assert data_of(answer)["result"] == "REJECTED"
+
+            # A station that cannot hold the EVSE says why, and the eMSP hears it.
+            station.reserve_answer = "Occupied"
+            busy = reserve | {"reservation_id": "RES-2", "response_url": emsp.result_url("busy")}
+            answer = await send(client, connected, "RESERVE_NOW", busy)
+            assert data_of(answer)["result"] == "ACCEPTED"
+            assert await eventually(lambda: _has(emsp, "busy"))
+            assert emsp.results["busy"].result.value == "EVSE_OCCUPIED"
+            past = reserve | {"reservation_id": "RES-3", "expiry_date": "2020-01-01T00:00:00Z"}
+            answer = await send(client, connected, "RESERVE_NOW", past)
+            assert data_of(answer)["result"] == "REJECTED"
