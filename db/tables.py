@@ -310,6 +310,19 @@ class IdToken(Table):
     authorization_reference = _optional_text(36)
 
 
+class HubParty(Table):
+    """A party a roaming hub connects us with, as the hub tells (OCPI ClientInfo)."""
+
+    id = Serial(primary_key=True)
+    organization = _owner()
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.cascade, index=False)
+    country_code = Varchar(length=2)
+    party_id = Varchar(length=3)
+    role = Varchar(length=8)  # OCPI Role
+    status = Varchar(length=16)  # CONNECTED | OFFLINE | PLANNED | SUSPENDED
+    last_updated = Timestamptz()
+
+
 class Tariff(Table):
     """An OCPI 2.2.1-shaped tariff: elements of price components with restrictions."""
 
@@ -725,6 +738,7 @@ TABLES: list[type[Table]] = [
     StatusChange,
     MaintenanceWindow,
     Partner,
+    HubParty,
     IdToken,
     Tariff,
     TariffAssignment,
@@ -773,6 +787,7 @@ INDEXES: list[Index] = [
     Index("partner_registration_token", Partner, ("registration_token_hash",)),
     Index("id_token_org_uid_type", IdToken, ("organization", "uid", "type"), unique=True),
     Index("tariff_org_code", Tariff, ("organization", "code"), unique=True),
+    Index("hub_party_key", HubParty, ("partner", "country_code", "party_id"), unique=True),
     # A partner's CDRs, those still to send first.
     Index("cdr_partner_delivery", Cdr, ("partner", "partner_delivered_at")),
     # A partner's sessions, those its copy may lack the last state of first.

@@ -29,6 +29,11 @@ def ocpi_routes() -> list[Route]:
             )
         ),
         Route(f"{base}/commands/{{command}}", endpoint(handlers.command), methods=["POST"]),
+        Route(
+            f"{base}/hubclientinfo/{{country_code}}/{{party_id}}",
+            endpoint(handlers.hub_client_info),
+            methods=["GET", "PUT"],
+        ),
         Route(f"{base}/tariffs", endpoint(handlers.tariff_list), methods=["GET"]),
         Route(f"{base}/cdrs", endpoint(handlers.cdr_list), methods=["GET"]),
         Route(f"{base}/sessions", endpoint(handlers.session_list), methods=["GET"]),

@@ -212,3 +212,14 @@ class Settlement:
     period_from: datetime
     period_to: datetime
     lines: list[SettlementLine]  # one per currency
+
+
+@dataclass(frozen=True, slots=True)
+class HubPartyView:
+    """A party a hub connects us with, and how it stands (OCPI ClientInfo)."""
+
+    country_code: str
+    party_id: str
+    role: str
+    status: str  # CONNECTED | OFFLINE | PLANNED | SUSPENDED
+    last_updated: datetime

@@ -10,13 +10,14 @@ from typing import Any
 from app.pagination import Page, PageRequest
 from app.roaming.models import (
     CallingPartner,
+    HubPartyView,
     PartnerEndpoint,
     PartnerView,
     PartyRole,
     PushTarget,
 )
 from db.paging import page_by_id
-from db.tables import IdToken, Organization, Partner, TariffAssignment
+from db.tables import HubParty, IdToken, Organization, Partner, TariffAssignment
 
 _COLUMNS = (
     Partner.id,
@@ -336,3 +337,52 @@ async def token_issuer_target(partner_id: int) -> tuple[PushTarget, str] | None:
         name=row["name"],
     )
     return target, url
+
+
+async def hub_party(partner_id: int, country_code: str, party_id: str) -> HubPartyView | None:
+    row = await (
+        HubParty.select(
+            HubParty.country_code,
+            HubParty.party_id,
+            HubParty.role,
+            HubParty.status,
+            HubParty.last_updated,
+        )
+        .where(
+            (HubParty.partner == partner_id)
+            & (HubParty.country_code == country_code)
+            & (HubParty.party_id == party_id)
+        )
+        .first()
+    )
+    return HubPartyView(**row) if row else None
+
+
+async def save_hub_party(organization_id: int, partner_id: int, party: HubPartyView) -> None:
+    """Keep what the hub says about one of its parties (replacing what it said before)."""
+    values: dict[Any, Any] = {
+        HubParty.role: party.role,
+        HubParty.status: party.status,
+        HubParty.last_updated: party.last_updated,
+    }
+    updated = (
+        await HubParty.update(values)
+        .where(
+            (HubParty.partner == partner_id)
+            & (HubParty.country_code == party.country_code)
+            & (HubParty.party_id == party.party_id)
+        )
+        .returning(HubParty.id)
+    )
+    if not updated:
+        await HubParty.insert(
+            HubParty(
+                organization=organization_id,
+                partner=partner_id,
+                country_code=party.country_code,
+                party_id=party.party_id,
+                role=party.role,
+                status=party.status,
+                last_updated=party.last_updated,
+            )
+        )

@@ -31,6 +31,7 @@ from app.roaming.errors import MissingEndpoints, PartnerUnreachable, Registratio
 from app.roaming.models import (
     CallingPartner,
     Cdrs,
+    HubPartyView,
     IssuedPartner,
     Locations,
     PartnerRole,
@@ -578,3 +579,26 @@ async def settlement(
         period_to=period_to,
         lines=await billing.partner_settlement(partner_id, period_from, period_to),
     )
+
+
+def _hub(caller: CallingPartner) -> None:
+    if PartnerRole.HUB not in caller.roles:
+        raise InvalidInput("only a hub tells about the parties it connects")
+
+
+async def hub_party(caller: CallingPartner, country_code: str, party_id: str) -> HubPartyView:
+    """What the hub told us about one of its parties (NotFound if nothing)."""
+    _hub(caller)
+    found = await repository.hub_party(caller.partner_id, country_code.upper(), party_id.upper())
+    if found is None:
+        raise NotFound(f"no party {country_code}*{party_id} from this hub")
+    return found
+
+
+async def receive_hub_party(
+    unit_of_work: UnitOfWorkFactory, caller: CallingPartner, party: HubPartyView
+) -> None:
+    """A hub tells how one of the parties it connects us with stands."""
+    _hub(caller)
+    async with unit_of_work():
+        await repository.save_hub_party(caller.organization_id, caller.partner_id, party)

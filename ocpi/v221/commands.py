@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -41,6 +40,7 @@ from ocpi.v221.models import (
     StartSession,
     StopSession,
     UnlockConnector,
+    parsed_datetime,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ async def _checked(
             _number(body.location_id, "location") or 0,
             _number(body.evse_uid, "EVSE"),
             tokens.as_received(partner, body.token),
-            datetime.fromisoformat(body.expiry_date.replace("Z", "+00:00")).replace(tzinfo=UTC),
+            parsed_datetime(body.expiry_date),
             body.reservation_id,
             body.authorization_reference,
         )

@@ -10,9 +10,9 @@ from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
 
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.roaming import service as roaming
-from app.roaming.models import CallingPartner, Locations, PartyRole, Registration
+from app.roaming.models import CallingPartner, HubPartyView, Locations, PartyRole, Registration
 from app.roaming.peers import own_credentials
 from app.runtime import Runtime
 from db.row_ids import row_id
@@ -27,12 +27,17 @@ from ocpi.v221.models import (
     VERSION,
     ChargingPreferences,
     ChargingPreferencesResponse,
+    ClientInfo,
+    ConnectionStatus,
     Credentials,
     Endpoint,
     InterfaceRole,
     ModuleId,
+    Role,
     Token,
     Version,
+    ocpi_datetime,
+    parsed_datetime,
 )
 from ocpi.v221.sessions import sessions as session_objects
 from ocpi.v221.tariffs import tariffs as tariff_objects
@@ -58,6 +63,7 @@ OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
     (ModuleId.TARIFFS, InterfaceRole.SENDER, "tariffs"),
     (ModuleId.CDRS, InterfaceRole.SENDER, "cdrs"),
     (ModuleId.SESSIONS, InterfaceRole.SENDER, "sessions"),
+    (ModuleId.HUB_CLIENT_INFO, InterfaceRole.RECEIVER, "hubclientinfo"),
     (ModuleId.TOKENS, InterfaceRole.RECEIVER, "tokens"),
 ]
 
@@ -262,6 +268,42 @@ async def charging_preferences(request: Request) -> Any:
     except NotFound as error:
         raise OcpiError(Status.CLIENT_ERROR, error.message, http_status=404) from None
     return ChargingPreferencesResponse.NOT_POSSIBLE.value
+
+
+async def hub_client_info(request: Request) -> Any:
+    """GET or PUT what a hub says about one of the parties it connects us with."""
+    runtime = _runtime(request)
+    partner, _ = await caller(request)
+    country, party = request.path_params["country_code"], request.path_params["party_id"]
+    try:
+        if request.method == "GET":
+            found = await roaming.hub_party(partner, country, party)
+            return ClientInfo(
+                party_id=found.party_id,
+                country_code=found.country_code,
+                role=Role(found.role),
+                status=ConnectionStatus(found.status),
+                last_updated=ocpi_datetime(found.last_updated),
+            ).model_dump(mode="json")
+        info = parsed(ClientInfo, await json_body(request))
+        if (info.country_code.upper(), info.party_id.upper()) != (country.upper(), party.upper()):
+            raise OcpiError(Status.INVALID_PARAMETERS, "the object names another party")
+        await roaming.receive_hub_party(
+            runtime.unit_of_work,
+            partner,
+            HubPartyView(
+                country_code=info.country_code.upper(),
+                party_id=info.party_id.upper(),
+                role=info.role.value,
+                status=info.status.value,
+                last_updated=parsed_datetime(info.last_updated),
+            ),
+        )
+    except NotFound as error:
+        raise OcpiError(Status.CLIENT_ERROR, error.message, http_status=404) from None
+    except InvalidInput as error:
+        raise OcpiError(Status.INVALID_PARAMETERS, error.message) from None
+    return None
 
 
 async def command(request: Request) -> Any:

@@ -71,6 +71,11 @@ def ocpi_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def parsed_datetime(text: str) -> datetime:
+    """A DateTime as OCPI writes it (UTC, with or without the `Z`), as an aware datetime."""
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
+
+
 class OcpiModel(BaseModel):
     # Booleans and integers are strict: "yes" is no boolean and "12" no number in OCPI.
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -673,3 +678,21 @@ class AuthorizationInfo(OcpiModel):
     location: LocationReferences | None = None
     authorization_reference: Id36 | None = None
     info: DisplayText | None = None
+
+
+# --- Hub client info (mod_hub_client_info.asciidoc): what a hub tells about its parties ---
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTED = "CONNECTED"
+    OFFLINE = "OFFLINE"
+    PLANNED = "PLANNED"
+    SUSPENDED = "SUSPENDED"
+
+
+class ClientInfo(OcpiModel):
+    party_id: PartyId
+    country_code: CountryCode
+    role: Role
+    status: ConnectionStatus
+    last_updated: DateTime

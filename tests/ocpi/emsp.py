@@ -57,9 +57,10 @@ def data_of(response: httpx.Response) -> Any:
 
 
 class Emsp:
-    def __init__(self, country: str = COUNTRY, party: str = PARTY) -> None:
+    def __init__(self, country: str = COUNTRY, party: str = PARTY, role: str = "EMSP") -> None:
         self.country = country
         self.party = party
+        self.role = role
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/ocpi"
         self.token_a = secrets.token_urlsafe(16)  # what the CPMS registers with us with
@@ -96,7 +97,7 @@ class Emsp:
             "url": f"{self.base}/versions",
             "roles": [
                 {
-                    "role": "EMSP",
+                    "role": self.role,
                     "business_details": {"name": "Test Mobility"},
                     "party_id": self.party,
                     "country_code": self.country,

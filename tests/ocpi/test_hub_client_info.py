@@ -1,0 +1,63 @@
+"""The hub client info module as a receiver: a hub tells how each party it connects us with
+stands, and reads back what it told."""
+
+from __future__ import annotations
+
+import httpx
+
+from ocpi.v221.models import ClientInfo, Envelope
+from tests.conftest import TEST_ORGANIZATION
+from tests.ocpi.conftest import create_partner
+from tests.ocpi.emsp import Emsp, data_of, token_header
+
+
+async def test_a_hub_tells_how_its_parties_stand(live_server, cpo, api_key, connected):
+    hub = Emsp(country="DE", party="HBX", role="HUB")
+    await hub.start()
+    try:
+        admin = await api_key(TEST_ORGANIZATION, "admin")
+        created = await create_partner(
+            live_server, admin, name="Hub", countryCode="DE", partyId="HBX", role="HUB"
+        )
+        ours = await hub.register_with(created["versionsUrl"], created["tokenA"])
+        base = f"{live_server.http}/ocpi/2.2.1/hubclientinfo"
+        headers = token_header(ours["token"])
+        info = {
+            "party_id": "TNM",
+            "country_code": "NL",
+            "role": "EMSP",
+            "status": "CONNECTED",
+            "last_updated": "2026-12-07T10:00:00Z",
+        }
+        async with httpx.AsyncClient() as client:
+            put = await client.put(f"{base}/NL/TNM", json=info, headers=headers)
+            assert put.status_code == 200, put.text
+            assert Envelope.model_validate(put.json()).status_code == 1000
+            read = ClientInfo.model_validate(
+                data_of(await client.get(f"{base}/NL/TNM", headers=headers))
+            )
+            assert (read.status.value, read.role.value) == ("CONNECTED", "EMSP")
+
+            offline = info | {"status": "OFFLINE", "last_updated": "2026-12-07T11:00:00Z"}
+            await client.put(f"{base}/NL/TNM", json=offline, headers=headers)
+            read = ClientInfo.model_validate(
+                data_of(await client.get(f"{base}/NL/TNM", headers=headers))
+            )
+            assert read.status.value == "OFFLINE"
+            assert read.last_updated.startswith("2026-12-07T11:00:00")
+
+            # Another party's object under this party's URL, an unknown party, a partner that
+            # is no hub: refused, and nothing kept.
+            wrong = await client.put(f"{base}/FR/ABC", json=offline, headers=headers)
+            assert Envelope.model_validate(wrong.json()).status_code == 2001
+            unknown = await client.get(f"{base}/FR/ABC", headers=headers)
+            assert unknown.status_code == 404
+            emsp = token_header(connected.token)
+            refused = await client.put(f"{base}/NL/TNM", json=info, headers=emsp)
+            assert Envelope.model_validate(refused.json()).status_code == 2001
+            still = ClientInfo.model_validate(
+                data_of(await client.get(f"{base}/NL/TNM", headers=headers))
+            )
+            assert still.status.value == "OFFLINE"
+    finally:
+        await hub.stop()
