@@ -280,6 +280,8 @@ class Partner(Table):
     last_pull_at = _optional_time()  # when it last pulled a list from us (to the minute)
     # The tariffs the partner has from us: code -> the last_updated it was sent.
     pushed_tariffs = JSON(null=True, default=None)
+    # The site change (updated_at, or created_at) up to which whole Locations went out.
+    location_cursor = _optional_time()
 
 
 class IdToken(Table):
@@ -790,6 +792,9 @@ INDEXES: list[Index] = [
     Index("hub_party_key", HubParty, ("partner", "country_code", "party_id"), unique=True),
     # A partner's CDRs, those still to send first.
     Index("cdr_partner_delivery", Cdr, ("partner", "partner_delivered_at")),
+    # Sites that changed since a partner was last sent its Locations.
+    Index("site_org_updated", Site, ("organization", "updated_at")),
+    Index("site_org_created", Site, ("organization", "created_at")),
     # A partner's sessions, those its copy may lack the last state of first.
     Index("charging_session_partner", ChargingSession, ("partner", "partner_pending")),
     Index("reservation_station_id", Reservation, ("station", "reservation_id"), unique=True),

@@ -25,6 +25,7 @@ from app.billing.models import CdrView
 from app.outbound import OutboundPolicy
 from app.roaming.errors import NoCommonVersion, PartnerRefused, PartnerUnreachable, Unsendable
 from app.roaming.models import (
+    Locations,
     PartnerEndpoint,
     PartyRole,
     PeerCredentials,
@@ -205,21 +206,46 @@ class OcpiPeers:
             await asyncio.gather(*(send(*update) for update in updates))
             if refused:
                 page = await whole(sorted(refused))
-                for shown in locations_of(page):
-                    body = shown.model_dump(mode="json", exclude_none=True)
-                    try:
-                        await self._call(
-                            client, "PUT", f"{base}/{shown.id}", target.token, body, routing
-                        )
-                    except PartnerUnreachable as error:
-                        failures.append(error.message)
-                    else:
-                        for evse in shown.evses:
-                            self._pushed[(target.connection, int(evse.uid))] = evse.status.value
+                failures += await self._put_whole(client, target, page)
         if failures:
             raise PartnerUnreachable(
                 f"{len(failures)} of {len(updates)} EVSE updates failed; first: {failures[0]}"
             )
+
+    async def put_locations(
+        self, target: PushTarget, operator: PartyRole, locations: Locations
+    ) -> None:
+        """PUT each whole Location at `{url}/{our country}/{our party}/{location id}`."""
+        async with self._outbound.client(self._timeout_s) as client:
+            failures = await self._put_whole(client, target, locations)
+        if failures:
+            raise PartnerUnreachable(
+                f"{len(failures)} of {len(locations.sites)} Locations failed; first: {failures[0]}"
+            )
+
+    async def _put_whole(
+        self, client: httpx.AsyncClient, target: PushTarget, page: Locations
+    ) -> list[str]:
+        """PUT these Locations whole, one by one; why each that could not be delivered did.
+        What the partner took is remembered as sent, EVSE by EVSE; one it refuses is logged
+        and not sent again (sending it again would be refused again; it can pull it)."""
+        operator = page.operator
+        assert target.locations_url is not None
+        base = f"{target.locations_url}/{operator.country_code}/{operator.party_id}"
+        routing = _routing(operator, target)
+        failures = []
+        for shown in locations_of(page):
+            body = shown.model_dump(mode="json", exclude_none=True)
+            try:
+                await self._call(client, "PUT", f"{base}/{shown.id}", target.token, body, routing)
+            except PartnerRefused as error:
+                logger.warning("partner %s refused a Location: %s", target.partner_id, error)
+            except PartnerUnreachable as error:
+                failures.append(error.message)
+            else:
+                for evse in shown.evses:
+                    self._pushed[(target.connection, int(evse.uid))] = evse.status.value
+        return failures
 
     async def push_session(
         self, target: PushTarget, operator: PartyRole, report: SessionReport, *, whole: bool

@@ -156,6 +156,8 @@ class PushTarget:
     tariffs_url: str | None = None  # its tariffs endpoint (OCPI receiver)
     # The tariffs it has from us: code -> the last_updated sent; None: not started.
     pushed_tariffs: dict[str, str] | None = None
+    # The site change up to which whole Locations went out; None: not started.
+    location_cursor: datetime | None = None
     country_code: str = ""  # the partner's party, for hub routing
     party_id: str = ""
     name: str = ""

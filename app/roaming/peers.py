@@ -52,6 +52,14 @@ class RoamingPeers(Protocol):
         Location, which `whole` gives. Raises PartnerUnreachable when one could not be sent."""
         ...
 
+    async def put_locations(
+        self, target: PushTarget, operator: PartyRole, locations: Locations
+    ) -> None:
+        """Send the partner these whole Locations (new, or changed beyond a status); one it
+        refuses is not sent again. Raises PartnerUnreachable when one could not be
+        delivered."""
+        ...
+
     async def push_session(
         self, target: PushTarget, operator: PartyRole, report: SessionReport, *, whole: bool
     ) -> None:

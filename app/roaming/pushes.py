@@ -12,6 +12,10 @@ past entries older than GRACE: an entry whose transaction committed after a late
 would otherwise be skipped. Entries read but not yet passed are remembered, so they are not
 sent twice by this node.
 
+Whole Locations: each partner has a cursor in the sites' own changes (their data, a
+station placed there or moved away); every few seconds the sites that changed after it are
+sent whole (PUT), and the cursor moves on past GRACE as for statuses.
+
 Sessions: each session of a partner's token is marked with the partner and stays pending
 until the partner has its last state (completed and priced). A round sends the pending ones
 that changed since the partner was last told (the whole session at its start and end, kWh
@@ -65,6 +69,8 @@ BATCH = 2000  # status history entries read per partner and round
 CDR_BATCH = 100  # CDRs sent per partner and round
 SESSION_BATCH = 500  # sessions looked at per partner and round
 TARIFF_SYNC_S = 5.0  # a partner's tariffs are compared with what it has at most this often
+LOCATION_SYNC_S = 2.0  # changed sites are looked for per partner at most this often
+LOCATION_BATCH = 200  # whole Locations sent per partner and round
 
 MAX_BACKOFF_S = 300.0
 
@@ -87,6 +93,10 @@ class PartnerPushes:
         # Per partner registration: entries sent beyond its cursor, failures in a row.
         self._sent: dict[tuple[int, datetime | None], set[int]] = {}
         self._failures: dict[tuple[int, datetime | None], int] = {}
+        # Per partner registration: when changed sites were last looked for (monotonic), and
+        # the sites sent beyond its location cursor (site id -> the change sent).
+        self._locations_synced: dict[tuple[int, datetime | None], float] = {}
+        self._sites_sent: dict[tuple[int, datetime | None], dict[int, datetime]] = {}
         # Per partner registration: when its tariffs were last compared (monotonic).
         self._tariffs_synced: dict[tuple[int, datetime | None], float] = {}
         # Per partner registration and running session: when it was last sent (monotonic).
@@ -137,7 +147,8 @@ class PartnerPushes:
         """One pass for one partner: EVSE statuses, then CDRs."""
         try:
             cursor = await self._push_statuses(target)
-            delivered = await self._push_sessions(target)
+            delivered = await self._push_locations(target)
+            delivered += await self._push_sessions(target)
             delivered += await self._send_cdrs(target)
             delivered += await self._push_tariffs(target)
         except PartnerUnreachable as error:
@@ -189,6 +200,43 @@ class PartnerPushes:
         sent.update(each.id for each in recorded)
         sent.difference_update({entry for entry in sent if entry <= cursor})
         return cursor
+
+    async def _push_locations(self, target: PushTarget) -> int:
+        """Send whole the Locations whose site changed (its address, hours, ..., a station
+        placed there or moved away) since the partner's location cursor, every
+        LOCATION_SYNC_S at most. How many went out."""
+        if target.locations_url is None:
+            return 0
+        now = time.monotonic()
+        last = self._locations_synced.get(target.connection)
+        if last is not None and now - last < LOCATION_SYNC_S:
+            return 0
+        self._locations_synced[target.connection] = now
+        if target.location_cursor is None:  # a new partner: it pulls first, changes follow
+            await repository.set_partner(target.partner_id, {"location_cursor": utcnow()})
+            return 0
+        changed = await stations.locatable_sites_changed(
+            target.organization_id, target.location_cursor, LOCATION_BATCH
+        )
+        sent = self._sites_sent.setdefault(target.connection, {})
+        fresh = [site_id for site_id, at in changed if sent.get(site_id) != at]
+        if fresh:
+            page = await whole_locations(target.organization_id, target.partner_id, fresh)
+            await self._peers.put_locations(target, page.operator, page)
+        sent.update(changed)
+        # The cursor passes only changes older than GRACE: a later commit of an earlier
+        # change would otherwise be skipped.
+        settled_before = utcnow() - GRACE
+        cursor = target.location_cursor
+        for _, at in changed:
+            if at >= settled_before:
+                break
+            cursor = at
+        if cursor != target.location_cursor:
+            await repository.set_partner(target.partner_id, {"location_cursor": cursor})
+            for site_id in [site_id for site_id, at in sent.items() if at <= cursor]:
+                del sent[site_id]
+        return len(fresh)
 
     async def _push_sessions(self, target: PushTarget) -> int:
         """Tell the partner about its tokens' sessions that changed since it was last told:

@@ -195,6 +195,7 @@ async def push_targets(now: datetime) -> list[PushTarget]:
         Partner.push_failing_since,
         Partner.registered_at,
         Partner.pushed_tariffs,
+        Partner.location_cursor,
     ).where(
         (Partner.status == "connected")
         & Partner.outgoing_token.is_not_null()
@@ -216,6 +217,7 @@ async def push_targets(now: datetime) -> list[PushTarget]:
                     sessions_url=receivers.get("sessions"),
                     tariffs_url=receivers.get("tariffs"),
                     pushed_tariffs=_json_object(row["pushed_tariffs"]),
+                    location_cursor=row["location_cursor"],
                     country_code=row["country_code"],
                     party_id=row["party_id"],
                     name=row["name"],

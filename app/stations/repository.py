@@ -1018,6 +1018,17 @@ async def update_station(organization_id: int, identity: str, values: dict[str, 
     changes: dict[Any, Any] = {_STATION_UPDATABLE[name]: value for name, value in values.items()}
     if "password_hash" in values:
         changes[ChargingStation.pending_password_hash] = None
+    if "site_id" in values:  # the station leaves one Location and joins another
+        before = await (
+            ChargingStation.select(ChargingStation.site)
+            .where(
+                (ChargingStation.organization == organization_id)
+                & (ChargingStation.identity == identity)
+            )
+            .first()
+        )
+        moved = {values["site_id"], before["site"] if before else None} - {None}
+        await touch_sites([site for site in moved if site is not None])
     updated = (
         await ChargingStation.update(changes)
         .where(
@@ -1082,6 +1093,28 @@ async def locatable_sites(organization_id: int) -> list[tuple[int, datetime]]:
         .order_by(Site.id)
     )
     return [(row["id"], row["updated_at"] or row["created_at"]) for row in rows]
+
+
+async def locatable_sites_changed(
+    organization_id: int, since: datetime, limit: int
+) -> list[tuple[int, datetime]]:
+    """Locatable sites that changed themselves (or got their first station) after `since`:
+    id and when, oldest change first."""
+    rows = await Site.select(Site.id, Site.created_at, Site.updated_at).where(
+        _locatable(organization_id)
+        & ((Site.updated_at > since) | (Site.updated_at.is_null() & (Site.created_at > since)))
+    )
+    changed = sorted(
+        ((row["id"], row["updated_at"] or row["created_at"]) for row in rows),
+        key=lambda each: (each[1], each[0]),
+    )
+    return changed[:limit]
+
+
+async def touch_sites(site_ids: Sequence[int]) -> None:
+    """These sites changed as partners see them (a station came or went)."""
+    if site_ids:
+        await Site.update({Site.updated_at: utcnow()}).where(Site.id.is_in(list(site_ids)))
 
 
 async def is_locatable(organization_id: int, site_id: int) -> bool:

@@ -252,6 +252,15 @@ async def locatable_site_ids(
     return found
 
 
+async def locatable_sites_changed(
+    organization_id: int, since: datetime, limit: int
+) -> list[tuple[int, datetime]]:
+    """Sites partners can be told about whose own data changed after `since` (their
+    address, opening hours, ..., a station placed there or moved away; statuses aside): id
+    and when, oldest change first."""
+    return await repository.locatable_sites_changed(organization_id, since, limit)
+
+
 async def is_locatable(organization_id: int, site_id: int) -> bool:
     """Whether roaming partners can be told about this site."""
     return await repository.is_locatable(organization_id, site_id)

@@ -74,6 +74,7 @@ class Emsp:
         self.down = False  # answer pushes with HTTP 503, as a partner in maintenance
         self.results: dict[str, CommandResult] = {}  # command results, by the URL's last part
         self.known_locations: set[str] = set()  # Locations the CPMS PUT here
+        self.locations: dict[str, Location] = {}  # the last of each, by id
         self.unregistered = False
         self.cdrs: list[Cdr] = []  # CDRs the CPMS POSTed here, in the order they came
         self.refuse_cdrs = False  # answer CDRs with OCPI 2001, as for one we cannot take
@@ -192,6 +193,7 @@ class Emsp:
         shown = Location.model_validate(await request.json())
         assert shown.id == request.match_info["location"]
         self.known_locations.add(shown.id)
+        self.locations[shown.id] = shown
         for evse in shown.evses:
             path = f"{request.path}/{evse.uid}"
             self.evse_updates.append((path, {"status": evse.status.value, "put": True}))

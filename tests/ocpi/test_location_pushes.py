@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from ocpp.v16 import call as call16
 
 from db.tables import Evse, Partner
+from schema.ids import global_id
 from tests.conftest import TEST_ORGANIZATION, graphql
 from tests.ocpi.test_locations import add_site, place
 from tests.ocpp_server.test_commands import booted
@@ -81,9 +82,13 @@ async def test_statuses_are_pushed_in_order_and_caught_up_after_an_outage(
         assert await eventually(lambda: pushed("OUTOFORDER"), timeout_s=15)
         assert emsp.statuses(site_id, uid)[before:] == ["OUTOFORDER"]
         assert not any(body.get("put") for _, body in emsp.evse_updates[before:])
-        health = await graphql(live_server, PARTNERS, token=admin)
-        node = health["data"]["partners"]["edges"][0]["node"]
-        assert node["lastPushAt"] and node["pushFailingSince"] is None
+
+        async def recovered() -> bool:  # written once the whole pass is through
+            health = await graphql(live_server, PARTNERS, token=admin)
+            node = health["data"]["partners"]["edges"][0]["node"]
+            return bool(node["lastPushAt"]) and node["pushFailingSince"] is None
+
+        assert await eventually(recovered)
 
     # The station is gone: its EVSEs are pushed as UNKNOWN.
     assert await eventually(lambda: pushed("UNKNOWN"))
@@ -129,3 +134,42 @@ async def test_a_partner_down_for_an_hour_is_an_alert_until_it_takes_updates_aga
             return not await alerted()
 
         assert await eventually(resolved, timeout_s=20)
+
+
+PLACE = """
+mutation ($identity: String!, $site: ID!) { updateStation(identity: $identity,
+  input: {siteId: $site}) { __typename ... on UserError { code message } } }
+"""
+RENAME = """
+mutation ($id: ID!, $name: String!) { updateSite(id: $id, input: {name: $name}) {
+  __typename ... on UserError { code message } } }
+"""
+
+
+async def test_a_new_location_and_a_changed_one_are_sent_whole(
+    live_server, cpo, connected, register, api_key
+):
+    emsp = connected.emsp
+    admin = await api_key(TEST_ORGANIZATION, "admin")
+
+    async def following() -> bool:
+        row = await Partner.select(Partner.location_cursor).first()
+        return row is not None and row["location_cursor"] is not None
+
+    assert await eventually(following)  # changes are sent from the partner's registration on
+    site_id = await add_site(cpo, "Opened later")
+    site = str(global_id("Site", site_id))
+    await register("CP-WHOLE")
+    # The site becomes a Location when its first station is placed there.
+    placed = await graphql(live_server, PLACE, {"identity": "CP-WHOLE", "site": site}, admin)
+    assert placed["data"]["updateStation"]["__typename"] != "UserError", placed
+
+    async def sent(name: str) -> bool:
+        shown = emsp.locations.get(str(site_id))
+        return shown is not None and shown.name == name
+
+    assert await eventually(lambda: sent("Opened later"), timeout_s=15)
+    assert len(emsp.locations[str(site_id)].evses) == 0  # no EVSE reported yet
+    renamed = await graphql(live_server, RENAME, {"id": site, "name": "Renamed"}, admin)
+    assert renamed["data"]["updateSite"]["__typename"] != "UserError", renamed
+    assert await eventually(lambda: sent("Renamed"), timeout_s=15)
