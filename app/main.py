@@ -297,6 +297,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             yield
         finally:
             await partner_pushes.stop()
+            await peers.close()
             await command_log_sweep.stop()
             await security_retention.stop()
             await tallies.stop()

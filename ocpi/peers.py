@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -125,13 +126,29 @@ class OcpiPeers:
         self._max_bytes = max_response_bytes
         # What each partner registration was last sent of each EVSE (by EVSE row id): status.
         self._pushed: dict[tuple[tuple[int, datetime | None], int], str] = {}
+        # One client (and its pool of kept-alive connections) for every call, per event loop:
+        # a client per call would open new connections and load the CA bundle each time.
+        self._shared: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[httpx.AsyncClient]:
+        loop = asyncio.get_running_loop()
+        if self._shared is None or self._shared.is_closed or self._loop is not loop:
+            self._shared, self._loop = self._outbound.client(self._timeout_s), loop
+        yield self._shared
+
+    async def close(self) -> None:
+        if self._shared is not None and self._loop is asyncio.get_running_loop():
+            await self._shared.aclose()
+        self._shared = None
 
     def own_versions_url(self) -> str:
         return self._base + VERSIONS_PATH
 
     async def discover(self, versions_url: str, token: str) -> PeerVersion:
         self._outbound.check_url(versions_url, "the versions URL")
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             listed = await self._call(client, "GET", versions_url, token)
             versions = self._parse(_VERSIONS, listed, versions_url)
             chosen = next((each for each in versions if each.version == VERSION), None)
@@ -154,7 +171,7 @@ class OcpiPeers:
         self, credentials_url: str, token: str, ours: PeerCredentials, *, update: bool = False
     ) -> PeerCredentials:
         body = credentials_model(ours).model_dump(mode="json", exclude_none=True)
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             answer = await self._call(
                 client, "PUT" if update else "POST", credentials_url, token, body
             )
@@ -187,7 +204,7 @@ class OcpiPeers:
         routing = _routing(operator, target)
         gate = asyncio.Semaphore(PUSH_CONCURRENCY)
         failures: list[str] = []
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
 
             async def send(
                 key: tuple[tuple[int, datetime | None], int], url: str, status: str
@@ -216,7 +233,7 @@ class OcpiPeers:
         self, target: PushTarget, operator: PartyRole, locations: Locations
     ) -> None:
         """PUT each whole Location at `{url}/{our country}/{our party}/{location id}`."""
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             failures = await self._put_whole(client, target, locations)
         if failures:
             raise PartnerUnreachable(
@@ -258,7 +275,7 @@ class OcpiPeers:
             f"{target.sessions_url}/{operator.country_code}/{operator.party_id}/{report.session.id}"
         )
         routing = _routing(operator, target)
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             if not whole:
                 try:
                     await self._call(
@@ -292,7 +309,7 @@ class OcpiPeers:
         url = httpx.URL(f"{tokens_url}/{quote(str(token.get('uid', '')), safe='')}/authorize")
         url = url.copy_add_param("type", str(token.get("type") or "RFID"))
         body = LocationReferences(location_id=location_id).model_dump() if location_id else None
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             data = await self._call(
                 client, "POST", str(url), target.token, body, _routing(operator, target)
             )
@@ -305,7 +322,7 @@ class OcpiPeers:
         """PUT the Tariff at `{url}/{our country}/{our party}/{tariff id}`."""
         shown = tariff_object(tariff, Tariffs(operator=operator, tariffs=[tariff], total=1))
         body = shown.model_dump(mode="json", exclude_none=True)
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             await self._call(
                 client,
                 "PUT",
@@ -317,7 +334,7 @@ class OcpiPeers:
             )
 
     async def delete_tariff(self, target: PushTarget, operator: PartyRole, code: str) -> None:
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             await self._call(
                 client,
                 "DELETE",
@@ -343,7 +360,7 @@ class OcpiPeers:
             body = cdr_object(cdr, operator).model_dump(mode="json", exclude_none=True)
         except NotSendable as error:
             raise Unsendable(f"CDR {cdr.code}: {error}") from None
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             await self._call(
                 client,
                 "POST",
@@ -356,13 +373,13 @@ class OcpiPeers:
 
     async def unregister(self, credentials_url: str, token: str) -> None:
         self._outbound.check_url(credentials_url, "the credentials endpoint")
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             await self._call(client, "DELETE", credentials_url, token, empty=True)
 
     async def report_command_result(self, response_url: str, token: str, outcome: str) -> None:
         self._outbound.check_url(response_url, "response_url")
         result = CommandResult(result=CommandResultType(outcome))
-        async with self._outbound.client(self._timeout_s) as client:
+        async with self._connection() as client:
             await self._call(
                 client, "POST", response_url, token, result.model_dump(mode="json"), empty=True
             )
