@@ -205,13 +205,10 @@ class PartnerPushes:
         """Send whole the Locations whose site changed (its address, hours, ..., a station
         placed there or moved away) since the partner's location cursor, every
         LOCATION_SYNC_S at most. How many went out."""
-        if target.locations_url is None:
+        if target.locations_url is None or not _due(
+            self._locations_synced, target.connection, LOCATION_SYNC_S
+        ):
             return 0
-        now = time.monotonic()
-        last = self._locations_synced.get(target.connection)
-        if last is not None and now - last < LOCATION_SYNC_S:
-            return 0
-        self._locations_synced[target.connection] = now
         if target.location_cursor is None:  # a new partner: it pulls first, changes follow
             await repository.set_partner(target.partner_id, {"location_cursor": utcnow()})
             return 0
@@ -285,13 +282,10 @@ class PartnerPushes:
         """Bring the partner's copy of the tariffs its drivers may pay up to date (every
         TARIFF_SYNC_S at most): PUT each new or changed one, DELETE each it may no longer
         see. How many went out."""
-        if target.tariffs_url is None:
+        if target.tariffs_url is None or not _due(
+            self._tariffs_synced, target.connection, TARIFF_SYNC_S
+        ):
             return 0
-        now = time.monotonic()
-        last = self._tariffs_synced.get(target.connection)
-        if last is not None and now - last < TARIFF_SYNC_S:
-            return 0
-        self._tariffs_synced[target.connection] = now
         current = {
             tariff.code: tariff
             for tariff in await tariffs.tariffs_for_partner(
@@ -385,6 +379,21 @@ class PartnerPushes:
                     error=reason,
                 )
             )
+
+
+def _due(
+    last_runs: dict[tuple[int, datetime | None], float],
+    connection: tuple[int, datetime | None],
+    every_s: float,
+) -> bool:
+    """Whether a partner's periodic comparison is due (at most every `every_s`); if so, it
+    counts as run now."""
+    now = time.monotonic()
+    last = last_runs.get(connection)
+    if last is not None and now - last < every_s:
+        return False
+    last_runs[connection] = now
+    return True
 
 
 def _lease(partner_id: int) -> str:
