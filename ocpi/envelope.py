@@ -162,3 +162,15 @@ async def json_body(request: Request) -> Any:
         raise OcpiError(
             Status.INVALID_PARAMETERS, f"the body is not JSON: {error}", http_status=400
         ) from None
+
+
+def routing_headers(
+    sender_country: str, sender_party: str, receiver_country: str, receiver_party: str
+) -> dict[str, str]:
+    """The hub routing headers of a functional module's message (OCPI-from/to-…)."""
+    return {
+        "OCPI-from-country-code": sender_country,
+        "OCPI-from-party-id": sender_party,
+        "OCPI-to-country-code": receiver_country,
+        "OCPI-to-party-id": receiver_party,
+    }

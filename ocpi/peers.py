@@ -39,7 +39,7 @@ from app.roaming.peers import WholeLocations
 from app.stations.models import EvseState
 from app.tariffs.models import TariffView
 from app.timeparse import utcnow
-from ocpi.envelope import CORRELATION_ID, REQUEST_ID, first_problem
+from ocpi.envelope import CORRELATION_ID, REQUEST_ID, first_problem, routing_headers
 from ocpi.v221.cdrs import NotSendable
 from ocpi.v221.cdrs import cdr as cdr_object
 from ocpi.v221.locations import evse_status
@@ -452,9 +452,6 @@ class OcpiPeers:
 
 def _routing(operator: PartyRole, target: PushTarget) -> dict[str, str]:
     """The hub routing headers of a push: from us, to the partner."""
-    return {
-        "OCPI-from-country-code": operator.country_code,
-        "OCPI-from-party-id": operator.party_id,
-        "OCPI-to-country-code": target.country_code,
-        "OCPI-to-party-id": target.party_id,
-    }
+    return routing_headers(
+        operator.country_code, operator.party_id, target.country_code, target.party_id
+    )

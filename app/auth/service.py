@@ -91,7 +91,7 @@ _ISSUER_STATUSES = {IssuerAllowed.BLOCKED: BLOCKED, IssuerAllowed.EXPIRED: EXPIR
 
 async def authorize_asking_issuer(
     uow: UnitOfWork,
-    issuers: TokenIssuers | None,
+    issuers: TokenIssuers,
     organization_id: int,
     uid: str,
     token_type: str | None,
@@ -103,7 +103,7 @@ async def authorize_asking_issuer(
     ALLOWED answer holds for the session that follows (ISSUER_ANSWER_HOLDS)."""
     verdict = await authorize_token(organization_id, uid, token_type)
     asks = verdict.whitelist in (Whitelist.NEVER, Whitelist.ALLOWED_OFFLINE)
-    if issuers is None or verdict.partner_id is None or verdict.preauthorized or not asks:
+    if verdict.partner_id is None or verdict.preauthorized or not asks:
         return verdict
     assert verdict.token_id is not None
     issued_as = await repository.issued_as(verdict.token_id)

@@ -105,6 +105,39 @@ async def _place(
     return station, evses[0]
 
 
+async def _authorized_place(
+    unit_of_work: UnitOfWorkFactory,
+    caller: CallingPartner,
+    site_id: int,
+    evse_uid: int | None,
+    token: PartnerToken,
+    until: datetime,
+    authorization_reference: str | None,
+) -> tuple[StationView, EvseView]:
+    """The station and EVSE a partner's command for its driver names; the token it comes
+    with is kept, and accepted at our stations until `until` since the partner has
+    authorized it (its reference goes with the session)."""
+    if token.partner_id != caller.partner_id:
+        raise CommandRefused("a partner sends its own tokens with its commands")
+    station, evse = await _place(caller, site_id, evse_uid)
+    await auth.store_partner_token(
+        unit_of_work(),
+        caller.organization_id,
+        token,
+        Preauthorization(
+            until=until, kind=PreauthorizedAs.COMMAND, reference=authorization_reference
+        ),
+    )
+    return station, evse
+
+
+async def _connected_station(caller: CallingPartner, station_id: int) -> StationView:
+    found = await stations.station_by_id(caller.organization_id, station_id)
+    if found is None or not found.connected:
+        raise CommandRefused("the charging station is offline")
+    return found
+
+
 async def start_session(
     unit_of_work: UnitOfWorkFactory,
     caller: CallingPartner,
@@ -113,20 +146,16 @@ async def start_session(
     token: PartnerToken,
     authorization_reference: str | None = None,
 ) -> PartnerCommand:
-    """A remote start for the partner's token, which is kept and accepted at our stations for
-    a while: the partner has authorized it (its reference goes with the session)."""
-    if token.partner_id != caller.partner_id:
-        raise CommandRefused("a partner starts sessions with its own tokens")
-    station, evse = await _place(caller, site_id, evse_uid)
-    await auth.store_partner_token(
-        unit_of_work(),
-        caller.organization_id,
+    """A remote start for the partner's token, which is accepted at our stations for a
+    while (PREAUTHORIZATION)."""
+    station, evse = await _authorized_place(
+        unit_of_work,
+        caller,
+        site_id,
+        evse_uid,
         token,
-        Preauthorization(
-            until=utcnow() + PREAUTHORIZATION,
-            kind=PreauthorizedAs.COMMAND,
-            reference=authorization_reference,
-        ),
+        utcnow() + PREAUTHORIZATION,
+        authorization_reference,
     )
     command = RemoteStart(id_token=token.uid, evse_id=evse.evse_id, token_type=token.type)
     return PartnerCommand(station.identity, command, _actor(caller))
@@ -139,9 +168,7 @@ async def stop_session(caller: CallingPartner, session_id: int) -> PartnerComman
         raise UnknownSession(f"no running session {session_id}")
     if await auth.token_issuer(session.id_token_id) != caller.partner_id:
         raise UnknownSession(f"no running session {session_id} of this partner")
-    found = await stations.station_by_id(caller.organization_id, session.station_id)
-    if found is None or not found.connected:
-        raise CommandRefused("the charging station is offline")
+    found = await _connected_station(caller, session.station_id)
     command = RemoteStop(transaction_id=session.transaction_id)
     return PartnerCommand(found.identity, command, _actor(caller))
 
@@ -164,24 +191,15 @@ async def reserve_now(
     reference: str,
     authorization_reference: str | None = None,
 ) -> PartnerCommand:
-    """Hold an EVSE for the partner's token until `expires_at`; the partner knows the
-    reservation by `reference`. Its token is kept and accepted here until then: the partner
-    has authorized it for the reservation."""
-    if token.partner_id != caller.partner_id:
-        raise CommandRefused("a partner reserves with its own tokens")
+    """Hold an EVSE for the partner's token until `expires_at`, when it stops being accepted
+    here; the partner knows the reservation by `reference`."""
     if expires_at <= utcnow():
         raise CommandRefused("the reservation would expire before it starts")
     existing = await stations.partner_reservation(caller.partner_id, reference)
     if existing is not None and existing.status in ACTIVE_RESERVATION:
         raise CommandRefused(f"reservation {reference!r} is held already: cancel it first")
-    station, evse = await _place(caller, site_id, evse_uid)
-    await auth.store_partner_token(
-        unit_of_work(),
-        caller.organization_id,
-        token,
-        Preauthorization(
-            until=expires_at, kind=PreauthorizedAs.COMMAND, reference=authorization_reference
-        ),
+    station, evse = await _authorized_place(
+        unit_of_work, caller, site_id, evse_uid, token, expires_at, authorization_reference
     )
     command = ReserveNow(
         evse_id=evse.evse_id,
@@ -204,9 +222,7 @@ async def cancel_reservation(caller: CallingPartner, reference: str) -> PartnerC
     found = await stations.partner_reservation(caller.partner_id, reference)
     if found is None or found.status not in ACTIVE_RESERVATION:
         raise UnknownReservation(f"no reservation {reference!r} held for this partner")
-    station = await stations.station_by_id(caller.organization_id, found.station_id)
-    if station is None or not station.connected:
-        raise CommandRefused("the charging station is offline")
+    station = await _connected_station(caller, found.station_id)
     command = CancelReservation(reservation_id=found.reservation_id)
     return PartnerCommand(station.identity, command, _actor(caller), station_id=station.id)
 

@@ -43,6 +43,12 @@ def _json_list(value: Any) -> list[Any]:
     return list(found or [])
 
 
+def _endpoint_urls(endpoints: Any, role: str) -> dict[str, str]:
+    """Of a partner's stored endpoints, the URL of each module where it plays `role`."""
+    found = [PartnerEndpoint(**each) for each in _json_list(endpoints)]
+    return {each.identifier: each.url for each in found if each.role == role}
+
+
 def _json_object(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -203,8 +209,7 @@ async def push_targets(now: datetime) -> list[PushTarget]:
     )
     targets = []
     for row in rows:
-        endpoints = [PartnerEndpoint(**each) for each in _json_list(row["endpoints"])]
-        receivers = {e.identifier: e.url for e in endpoints if e.role == "RECEIVER"}
+        receivers = _endpoint_urls(row["endpoints"], "RECEIVER")
         if {"locations", "cdrs", "sessions", "tariffs"} & set(receivers):
             targets.append(
                 PushTarget(
@@ -324,8 +329,7 @@ async def token_issuer_target(partner_id: int) -> tuple[PushTarget, str] | None:
     )
     if row is None:
         return None
-    endpoints = [PartnerEndpoint(**each) for each in _json_list(row["endpoints"])]
-    url = next((e.url for e in endpoints if e.identifier == "tokens" and e.role == "SENDER"), None)
+    url = _endpoint_urls(row["endpoints"], "SENDER").get("tokens")
     if url is None:
         return None
     target = PushTarget(

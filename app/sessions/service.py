@@ -81,10 +81,23 @@ def _event(
     )
 
 
-async def _verdict(station: StationRecord, uid: str | None, token_type: str | None) -> TokenVerdict:
+async def _verdict(
+    station: StationRecord,
+    uid: str | None,
+    token_type: str | None,
+    asking: tuple[UnitOfWork, TokenIssuers] | None = None,
+) -> TokenVerdict:
+    """The token's verdict here; with `asking`, a roaming partner's token is asked about at
+    its issuer where its whitelist says so (auth.authorize_asking_issuer)."""
     if not uid:
         return TokenVerdict(status=ACCEPTED)  # no token needed (NoAuthorization)
-    verdict = await auth.authorize_token(station.organization_id, uid, token_type)
+    if asking is None:
+        verdict = await auth.authorize_token(station.organization_id, uid, token_type)
+    else:
+        uow, issuers = asking
+        verdict = await auth.authorize_asking_issuer(
+            uow, issuers, station.organization_id, uid, token_type, station.id
+        )
     if verdict.status == UNKNOWN and station.free_vend:
         # Free vend: anyone may charge; tokens we know keep their status (a blocked card
         # stays blocked).
@@ -590,14 +603,7 @@ async def authorize(
     """May this id token charge at this station? A roaming partner's token is asked about
     at its issuer (`issuers`) where its whitelist says so; the answer holds for the session
     that follows, so starting it asks nothing more."""
-    if not uid:
-        return await _verdict(station, uid, token_type)
-    verdict = await auth.authorize_asking_issuer(
-        uow, issuers, station.organization_id, uid, token_type, station.id
-    )
-    if verdict.status == UNKNOWN and station.free_vend:
-        return TokenVerdict(status=ACCEPTED)
-    return verdict
+    return await _verdict(station, uid, token_type, (uow, issuers) if issuers is not None else None)
 
 
 async def session_owner(station_id: int, transaction_id: str) -> int | None:

@@ -57,13 +57,11 @@ def price(cost: Cost, currency: str) -> Price:
     return Price(excl_vat=_money(cost.excl_vat, currency), incl_vat=_money(cost.incl_vat, currency))
 
 
-def _price(cost: dict[str, Any] | None, currency: str) -> Price | None:
+def _part(cost: dict[str, Any] | None, currency: str) -> Price | None:
+    """A part of the cost (energy, time, ...) as stored with the CDR; None when nothing."""
     if not cost or not (cost.get("excl_vat") or cost.get("incl_vat")):
         return None
-    return Price(
-        excl_vat=_money(int(cost["excl_vat"]), currency),
-        incl_vat=_money(int(cost["incl_vat"]), currency),
-    )
+    return price(Cost(excl_vat=int(cost["excl_vat"]), incl_vat=int(cost["incl_vat"])), currency)
 
 
 def _coordinate(value: Any) -> str:
@@ -214,13 +212,13 @@ def _cdr(view: CdrView, operator: PartyRole) -> Cdr:
             Cost(excl_vat=view.total_cost_excl_vat_minor, incl_vat=view.total_cost_incl_vat_minor),
             currency,
         ),
-        total_fixed_cost=_price(costs.get("fixed"), currency),
+        total_fixed_cost=_part(costs.get("fixed"), currency),
         total_energy=view.total_energy_wh / 1000,
-        total_energy_cost=_price(costs.get("energy"), currency),
+        total_energy_cost=_part(costs.get("energy"), currency),
         total_time=view.total_time_s / 3600,
-        total_time_cost=_price(costs.get("time"), currency),
+        total_time_cost=_part(costs.get("time"), currency),
         total_parking_time=view.total_parking_time_s / 3600,
-        total_parking_cost=_price(costs.get("parking"), currency),
+        total_parking_cost=_part(costs.get("parking"), currency),
         credit=True if view.credit else None,
         credit_reference_id=view.credit_reference_code if view.credit else None,
         last_updated=ocpi_datetime(view.finalized_at or view.created_at),

@@ -17,7 +17,7 @@ from app.roaming.peers import own_credentials
 from app.runtime import Runtime
 from db.row_ids import row_id
 from ocpi.auth import caller
-from ocpi.envelope import Answer, OcpiError, Status, json_body, parsed
+from ocpi.envelope import Answer, OcpiError, Status, json_body, parsed, routing_headers
 from ocpi.pagination import PageQuery
 from ocpi.peers import credentials_model, credentials_of
 from ocpi.v221 import commands, tokens
@@ -118,12 +118,9 @@ async def credentials(request: Request) -> Any:
 
 def _routing(partner: CallingPartner, operator: PartyRole) -> dict[str, str]:
     """The hub routing headers of a functional module's answer: from us, to the caller."""
-    return {
-        "OCPI-from-country-code": operator.country_code,
-        "OCPI-from-party-id": operator.party_id,
-        "OCPI-to-country-code": partner.country_code,
-        "OCPI-to-party-id": partner.party_id,
-    }
+    return routing_headers(
+        operator.country_code, operator.party_id, partner.country_code, partner.party_id
+    )
 
 
 def _page(
@@ -258,9 +255,9 @@ async def charging_preferences(request: Request) -> Any:
     """A driver's charging preferences for a session: checked, and answered NOT_POSSIBLE
     (sessions are not planned by preferences yet)."""
     partner, _ = await caller(request)
+    parsed(ChargingPreferences, await json_body(request))
     text = request.path_params["session_id"]
     session_id = row_id(text)
-    parsed(ChargingPreferences, await json_body(request))
     try:
         if session_id is None:
             raise NotFound(f"no session {text!r}")

@@ -16,9 +16,8 @@ from db.tables import Cdr, Tariff, TariffAssignment
 from ocpi.v221.models import Cdr as OcpiCdr
 from tests.conftest import TEST_ORGANIZATION, graphql
 from tests.ocpi.emsp import data_of, token_header
-from tests.ocpi.test_locations import add_site, place
+from tests.ocpi.test_locations import add_site, available, place
 from tests.ocpi.test_tokens import UID, a_token
-from tests.ocpp_server.test_commands import booted
 from tests.ocpp_server.test_healing_offline import eventually
 
 SIGNED = 'OCMF|{"FV":"1.0","RD":[{"TM":"2026-11-23T10:00:00,000+0000 S","RV":20}]}|{"SD":"3045"}'
@@ -95,10 +94,7 @@ async def test_each_cdr_of_a_partner_token_reaches_the_partner_once_and_can_be_p
     headers = token_header(connected.token)
 
     async with connect_charger("CP-CDR") as station:
-        await booted(station, "ocpp1.6")
-        await station.call(
-            call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
-        )
+        await available(station)
         await charge(station, 20000, "2026-11-23", signed=True)
 
         async def posted(count: int) -> bool:

@@ -12,12 +12,12 @@ from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action as Action16
 
-from db.tables import ChargingSession, Evse, Reservation
+from db.tables import ChargingSession, Reservation
 from ocpi.v221.models import CommandResponse, Envelope
 from tests.ocpi.emsp import data_of, token_header
-from tests.ocpi.test_locations import add_site, place
+from tests.ocpi.test_locations import add_site, available, place
 from tests.ocpi.test_tokens import UID, a_token
-from tests.ocpp_server.test_commands import Station16, booted
+from tests.ocpp_server.test_commands import Station16
 from tests.ocpp_server.test_healing_offline import eventually
 
 
@@ -43,16 +43,7 @@ async def test_an_emsp_starts_stops_and_unlocks_at_a_station(
     await register("CP-OCPI-CMD")
     await place("CP-OCPI-CMD", site_id)
     async with connect_charger("CP-OCPI-CMD", client_class=Charger) as station:
-        await booted(station, "ocpp1.6")
-        await station.call(
-            call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
-        )
-
-        async def evse_uid() -> int | None:
-            row = await Evse.select(Evse.id).where(Evse.evse_id == 1).first()
-            return row["id"] if row else None
-
-        uid = await eventually(evse_uid)
+        uid = await available(station)
         async with httpx.AsyncClient() as client:
             # The eMSP wants to be asked about this token every time, but it started this
             # session itself: the station is told it is accepted.
@@ -149,16 +140,7 @@ async def test_an_emsp_reserves_an_evse_for_its_driver_and_cancels_it(
     await register("CP-OCPI-RES")
     await place("CP-OCPI-RES", site_id)
     async with connect_charger("CP-OCPI-RES", client_class=Reserving) as station:
-        await booted(station, "ocpp1.6")
-        await station.call(
-            call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
-        )
-
-        async def evse_uid() -> int | None:
-            row = await Evse.select(Evse.id).where(Evse.evse_id == 1).first()
-            return row["id"] if row else None
-
-        uid = await eventually(evse_uid)
+        uid = await available(station)
         expiry = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         reserve = {
             "response_url": emsp.result_url("reserve"),

@@ -10,6 +10,7 @@ import httpx
 from ocpp.v16 import call as call16
 
 from db.tables import ChargingStation, Connector, Partner, Site, Tariff, TariffAssignment
+from db.tables import Evse as EvseRow
 from ocpi.v221.models import Connector as OcpiConnector
 from ocpi.v221.models import Envelope, Evse, Location
 from schema.ids import global_id
@@ -41,6 +42,24 @@ async def place(identity: str, site_id: int) -> None:
     await ChargingStation.update({ChargingStation.site: site_id}).where(
         ChargingStation.identity == identity
     )
+
+
+async def available(station) -> int:
+    """A 1.6 station booted, its connector 1 Available; its EVSE's uid (row id)."""
+    await booted(station, "ocpp1.6")
+    await station.call(
+        call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
+    )
+
+    async def evse_uid() -> int | None:
+        row = await (
+            EvseRow.select(EvseRow.id)
+            .where((EvseRow.evse_id == 1) & (EvseRow.station.identity == station.id))
+            .first()
+        )
+        return row["id"] if row else None
+
+    return await eventually(evse_uid)
 
 
 async def pull(client: httpx.AsyncClient, url: str, token: str, **params) -> httpx.Response:

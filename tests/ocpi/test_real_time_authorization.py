@@ -11,8 +11,8 @@ from ocpp.v16 import call as call16
 
 from tests.ocpi.emsp import token_header
 from tests.ocpi.test_cdrs import priced_site_for_partner
+from tests.ocpi.test_locations import available
 from tests.ocpi.test_tokens import UID, a_token
-from tests.ocpp_server.test_commands import booted
 from tests.ocpp_server.test_healing_offline import eventually
 
 
@@ -46,10 +46,7 @@ async def test_the_partner_decides_about_its_tokens_that_ask_for_it(
     emsp.answers["RTA-BLOCKED"] = "BLOCKED"
 
     async with connect_charger("CP-RTA") as station:
-        await booted(station, "ocpp1.6")
-        await station.call(
-            call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
-        )
+        await available(station)
         assert await status(station, UID) == "Accepted"
         assert emsp.asked == [(UID, "RFID", {"location_id": str(site_id), "evse_uids": []})]
         # Its answer holds for the session that follows: starting it asks nothing more.

@@ -14,8 +14,8 @@ from ocpi.v221.models import Envelope
 from ocpi.v221.models import Session as OcpiSession
 from tests.ocpi.emsp import data_of, token_header
 from tests.ocpi.test_cdrs import priced_site_for_partner
+from tests.ocpi.test_locations import available
 from tests.ocpi.test_tokens import UID
-from tests.ocpp_server.test_commands import booted
 from tests.ocpp_server.test_healing_offline import eventually
 
 
@@ -36,10 +36,7 @@ async def test_a_partner_follows_its_drivers_sessions_from_start_to_end(
     emsp = connected.emsp
     site_id = await priced_site_for_partner(cpo, connected, register, "CP-SES")
     async with connect_charger("CP-SES") as station:
-        await booted(station, "ocpp1.6")
-        await station.call(
-            call16.StatusNotification(connector_id=1, error_code="NoError", status="Available")
-        )
+        await available(station)
         started = await station.call(
             call16.StartTransaction(connector_id=1, id_tag=UID, meter_start=0, timestamp=now())
         )
