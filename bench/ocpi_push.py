@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
 from bench import summary
@@ -174,6 +175,26 @@ async def call(
             return
 
 
+async def admitted(url: str) -> ClientConnection:
+    """A connection to the server, trying again a little later when it turns the station
+    away (a node admits so many connections at once; a refusal before the handshake reaches
+    the client as a 403), as chargers do."""
+    while True:
+        try:
+            return await connect(
+                url,
+                subprotocols=[Subprotocol("ocpp1.6")],
+                compression=None,
+                ping_interval=None,
+                open_timeout=60,
+                max_queue=None,
+            )
+        except InvalidStatus as error:
+            if error.response.status_code not in (403, 429, 503):
+                raise
+            await asyncio.sleep(float(error.response.headers.get("Retry-After", "1")))
+
+
 async def station(
     url: str,
     identity: str,
@@ -184,14 +205,7 @@ async def station(
     interval_s: float,
     until: list[float],
 ) -> None:
-    async with connect(
-        f"{url}/ocpp/{identity}",
-        subprotocols=[Subprotocol("ocpp1.6")],
-        compression=None,
-        ping_interval=None,
-        open_timeout=60,
-        max_queue=None,
-    ) as websocket:
+    async with await admitted(f"{url}/ocpp/{identity}") as websocket:
         boot = {"chargePointVendor": "Bench", "chargePointModel": "Push"}
         await call(websocket, 1, "BootNotification", boot)
         await ready.wait()

@@ -106,7 +106,7 @@ def credentials_model(credentials: PeerCredentials) -> Credentials:
     )
 
 
-# EVSE updates sent to one partner at the same time.
+# EVSE updates sent to one partner at the same time, and connections kept open to it.
 PUSH_CONCURRENCY = 8
 # Client errors that say nothing about the object sent: our token, a limit, a timeout.
 TRANSIENT = {401, 403, 408, 429}
@@ -126,22 +126,30 @@ class OcpiPeers:
         self._max_bytes = max_response_bytes
         # What each partner registration was last sent of each EVSE (by EVSE row id): status.
         self._pushed: dict[tuple[tuple[int, datetime | None], int], str] = {}
-        # One client (and its pool of kept-alive connections) for every call, per event loop:
-        # a client per call would open new connections and load the CA bundle each time.
-        self._shared: httpx.AsyncClient | None = None
+        # A client (a pool of kept-alive connections) per partner and event loop, and one for
+        # calls before a partner is known: a client per call would open new connections and
+        # load the CA bundle each time, and one pool for every partner costs each request a
+        # check of every idle connection in it (httpcore's expiry check), which was most of
+        # what a busy push to five partners spent.
+        self._clients: dict[int | None, httpx.AsyncClient] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[httpx.AsyncClient]:
+    async def _connection(self, partner_id: int | None = None) -> AsyncIterator[httpx.AsyncClient]:
         loop = asyncio.get_running_loop()
-        if self._shared is None or self._shared.is_closed or self._loop is not loop:
-            self._shared, self._loop = self._outbound.client(self._timeout_s), loop
-        yield self._shared
+        if self._loop is not loop:
+            self._clients, self._loop = {}, loop
+        client = self._clients.get(partner_id)
+        if client is None or client.is_closed:
+            client = self._outbound.client(self._timeout_s, connections=PUSH_CONCURRENCY)
+            self._clients[partner_id] = client
+        yield client
 
     async def close(self) -> None:
-        if self._shared is not None and self._loop is asyncio.get_running_loop():
-            await self._shared.aclose()
-        self._shared = None
+        if self._loop is asyncio.get_running_loop():
+            for client in self._clients.values():
+                await client.aclose()
+        self._clients = {}
 
     def own_versions_url(self) -> str:
         return self._base + VERSIONS_PATH
@@ -204,7 +212,7 @@ class OcpiPeers:
         routing = _routing(operator, target)
         gate = asyncio.Semaphore(PUSH_CONCURRENCY)
         failures: list[str] = []
-        async with self._connection() as client:
+        async with self._connection(target.partner_id) as client:
 
             async def send(
                 key: tuple[tuple[int, datetime | None], int], url: str, status: str
@@ -233,7 +241,7 @@ class OcpiPeers:
         self, target: PushTarget, operator: PartyRole, locations: Locations
     ) -> None:
         """PUT each whole Location at `{url}/{our country}/{our party}/{location id}`."""
-        async with self._connection() as client:
+        async with self._connection(target.partner_id) as client:
             failures = await self._put_whole(client, target, locations)
         if failures:
             raise PartnerUnreachable(
@@ -275,7 +283,7 @@ class OcpiPeers:
             f"{target.sessions_url}/{operator.country_code}/{operator.party_id}/{report.session.id}"
         )
         routing = _routing(operator, target)
-        async with self._connection() as client:
+        async with self._connection(target.partner_id) as client:
             if not whole:
                 try:
                     await self._call(
@@ -309,7 +317,7 @@ class OcpiPeers:
         url = httpx.URL(f"{tokens_url}/{quote(str(token.get('uid', '')), safe='')}/authorize")
         url = url.copy_add_param("type", str(token.get("type") or "RFID"))
         body = LocationReferences(location_id=location_id).model_dump() if location_id else None
-        async with self._connection() as client:
+        async with self._connection(target.partner_id) as client:
             data = await self._call(
                 client, "POST", str(url), target.token, body, _routing(operator, target)
             )
@@ -322,7 +330,7 @@ class OcpiPeers:
         """PUT the Tariff at `{url}/{our country}/{our party}/{tariff id}`."""
         shown = tariff_object(tariff, Tariffs(operator=operator, tariffs=[tariff], total=1))
         body = shown.model_dump(mode="json", exclude_none=True)
-        async with self._connection() as client:
+        async with self._connection(target.partner_id) as client:
             await self._call(
                 client,
                 "PUT",
@@ -334,7 +342,7 @@ class OcpiPeers:
             )
 
     async def delete_tariff(self, target: PushTarget, operator: PartyRole, code: str) -> None:
-        async with self._connection() as client:
+        async with self._connection(target.partner_id) as client:
             await self._call(
                 client,
                 "DELETE",
@@ -360,7 +368,7 @@ class OcpiPeers:
             body = cdr_object(cdr, operator).model_dump(mode="json", exclude_none=True)
         except NotSendable as error:
             raise Unsendable(f"CDR {cdr.code}: {error}") from None
-        async with self._connection() as client:
+        async with self._connection(target.partner_id) as client:
             await self._call(
                 client,
                 "POST",
