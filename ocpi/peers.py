@@ -48,8 +48,6 @@ from ocpi.v221.models import (
     VERSION,
     AuthorizationInfo,
     BusinessDetails,
-    CommandResult,
-    CommandResultType,
     Credentials,
     CredentialsRole,
     Envelope,
@@ -384,13 +382,10 @@ class OcpiPeers:
         async with self._connection() as client:
             await self._call(client, "DELETE", credentials_url, token, empty=True)
 
-    async def report_command_result(self, response_url: str, token: str, outcome: str) -> None:
+    async def report_result(self, response_url: str, token: str, body: dict[str, Any]) -> None:
         self._outbound.check_url(response_url, "response_url")
-        result = CommandResult(result=CommandResultType(outcome))
         async with self._connection() as client:
-            await self._call(
-                client, "POST", response_url, token, result.model_dump(mode="json"), empty=True
-            )
+            await self._call(client, "POST", response_url, token, body, empty=True)
 
     async def _call(
         self,

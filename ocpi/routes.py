@@ -30,6 +30,11 @@ def ocpi_routes() -> list[Route]:
         ),
         Route(f"{base}/commands/{{command}}", endpoint(handlers.command), methods=["POST"]),
         Route(
+            f"{base}/chargingprofiles/{{session_id}}",
+            endpoint(handlers.charging_profile),
+            methods=["GET", "PUT", "DELETE"],
+        ),
+        Route(
             f"{base}/hubclientinfo/{{country_code}}/{{party_id}}",
             endpoint(handlers.hub_client_info),
             methods=["GET", "PUT"],

@@ -323,6 +323,14 @@ def actor_of(principal: Principal) -> str:
     return f"api_key:{principal.api_key_id}"
 
 
+PARTNER_ACTOR = "partner:"
+
+
+def partner_actor(partner_id: int) -> str:
+    """Who a roaming partner's command is logged as."""
+    return f"{PARTNER_ACTOR}{partner_id}"
+
+
 async def operate(
     gateway: ChargerGateway,
     unit_of_work: Callable[[], UnitOfWork],
@@ -415,13 +423,15 @@ async def command_log(
 
 async def logged_command(
     organization_id: int, entry_id: int
-) -> tuple[Command, dict[str, Any]] | None:
-    """A logged command as it was sent, and the station's answer (for reactions to it)."""
+) -> tuple[Command, dict[str, Any], str] | None:
+    """A logged command as it was sent, the station's answer and who sent it (for reactions
+    to it)."""
     found = await repository.command_log_by_ids(organization_id, [entry_id])
     if not found or found[0].action not in COMMAND_TYPES:
         return None
     entry = found[0]
-    return decode_command({"name": entry.action, "fields": entry.request}), entry.response or {}
+    command = decode_command({"name": entry.action, "fields": entry.request})
+    return command, entry.response or {}, entry.actor
 
 
 async def command_log_by_ids(

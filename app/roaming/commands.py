@@ -29,6 +29,7 @@ from app.commands.models import (
 from app.errors import CPMSError
 from app.roaming.models import CallingPartner
 from app.sessions import service as sessions
+from app.sessions.models import SessionView
 from app.stations import service as stations
 from app.stations.models import EvseView, StationView
 from app.timeparse import utcnow
@@ -80,10 +81,6 @@ class Outcome:
     TIMEOUT = "TIMEOUT"
     FAILED = "FAILED"
     NOT_SUPPORTED = "NOT_SUPPORTED"
-
-
-def _actor(caller: CallingPartner) -> str:
-    return f"partner:{caller.partner_id}"
 
 
 async def _place(
@@ -158,19 +155,27 @@ async def start_session(
         authorization_reference,
     )
     command = RemoteStart(id_token=token.uid, evse_id=evse.evse_id, token_type=token.type)
-    return PartnerCommand(station.identity, command, _actor(caller))
+    return PartnerCommand(station.identity, command, commands.partner_actor(caller.partner_id))
 
 
-async def stop_session(caller: CallingPartner, session_id: int) -> PartnerCommand:
-    """A remote stop of a running session of one of the partner's tokens."""
+async def running_session_of_partner(
+    caller: CallingPartner, session_id: int
+) -> tuple[SessionView, StationView]:
+    """A running session of one of the partner's tokens (UnknownSession otherwise), and its
+    station, connected (CommandRefused otherwise)."""
     session = await sessions.session_of_organization(caller.organization_id, session_id)
     if session is None or session.state != "active" or session.id_token_id is None:
         raise UnknownSession(f"no running session {session_id}")
     if await auth.token_issuer(session.id_token_id) != caller.partner_id:
         raise UnknownSession(f"no running session {session_id} of this partner")
-    found = await _connected_station(caller, session.station_id)
+    return session, await _connected_station(caller, session.station_id)
+
+
+async def stop_session(caller: CallingPartner, session_id: int) -> PartnerCommand:
+    """A remote stop of a running session of one of the partner's tokens."""
+    session, station = await running_session_of_partner(caller, session_id)
     command = RemoteStop(transaction_id=session.transaction_id)
-    return PartnerCommand(found.identity, command, _actor(caller))
+    return PartnerCommand(station.identity, command, commands.partner_actor(caller.partner_id))
 
 
 async def unlock_connector(
@@ -178,7 +183,7 @@ async def unlock_connector(
 ) -> PartnerCommand:
     station, evse = await _place(caller, site_id, evse_uid)
     command = UnlockConnector(evse_id=evse.evse_id, connector_id=connector_id)
-    return PartnerCommand(station.identity, command, _actor(caller))
+    return PartnerCommand(station.identity, command, commands.partner_actor(caller.partner_id))
 
 
 async def reserve_now(
@@ -210,7 +215,7 @@ async def reserve_now(
     return PartnerCommand(
         station.identity,
         command,
-        _actor(caller),
+        commands.partner_actor(caller.partner_id),
         reservation=(caller.partner_id, reference),
         station_id=station.id,
     )
@@ -224,7 +229,9 @@ async def cancel_reservation(caller: CallingPartner, reference: str) -> PartnerC
         raise UnknownReservation(f"no reservation {reference!r} held for this partner")
     station = await _connected_station(caller, found.station_id)
     command = CancelReservation(reservation_id=found.reservation_id)
-    return PartnerCommand(station.identity, command, _actor(caller), station_id=station.id)
+    return PartnerCommand(
+        station.identity, command, commands.partner_actor(caller.partner_id), station_id=station.id
+    )
 
 
 # A reservation the station holds (Requested: sent, not yet answered).

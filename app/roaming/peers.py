@@ -96,9 +96,10 @@ class RoamingPeers(Protocol):
         PartnerUnreachable when it could not be delivered (try again later)."""
         ...
 
-    async def report_command_result(self, response_url: str, token: str, outcome: str) -> None:
-        """Tell the partner how a command it sent ended (once: no retries, as OCPI says);
-        raises PartnerUnreachable when it could not be told."""
+    async def report_result(self, response_url: str, token: str, body: dict[str, Any]) -> None:
+        """Tell the partner how a request it made ended (a command, a charging profile), at
+        the URL it gave for it: once, no retries, as OCPI says. Raises PartnerUnreachable
+        when it could not be told."""
         ...
 
     async def unregister(self, credentials_url: str, token: str) -> None:

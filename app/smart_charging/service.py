@@ -22,6 +22,7 @@ from app.commands.models import (
 from app.events import CommandCompleted
 from app.smart_charging import repository
 from app.smart_charging.models import (
+    ChargingProfileSource,
     ChargingProfileView,
     CompositeScheduleView,
     ProfileSelector,
@@ -55,10 +56,15 @@ async def _record_accepted(event: CommandCompleted) -> None:
     logged = await commands.logged_command(event.organization_id, event.command_log_id)
     if logged is None:
         return
-    command, response = logged
+    command, response, actor = logged
     match command:
         case SetChargingProfile():
-            await _record_installed(event.organization_id, event.station_id, command)
+            source = (
+                ChargingProfileSource.OCPI
+                if actor.startswith(commands.PARTNER_ACTOR)
+                else ChargingProfileSource.OPERATOR
+            )
+            await _record_installed(event.organization_id, event.station_id, command, source)
         case ClearChargingProfile():
             selector = ProfileSelector(
                 command.profile_id, command.evse_id, command.purpose, command.stack_level
@@ -71,7 +77,10 @@ async def _record_accepted(event: CommandCompleted) -> None:
 
 
 async def _record_installed(
-    organization_id: int, station_id: int, command: SetChargingProfile
+    organization_id: int,
+    station_id: int,
+    command: SetChargingProfile,
+    source: ChargingProfileSource,
 ) -> None:
     """A profile (1.6 ChargingProfile, snake_case keys) the station accepted. Its schedule is
     kept as it went on the wire (camelCase)."""
@@ -84,7 +93,7 @@ async def _record_installed(
         {**profile, "charging_schedule": schedule},
         _time(profile.get("valid_from")),
         _time(profile.get("valid_to")),
-        "operator",
+        source,
     )
 
 

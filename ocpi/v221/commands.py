@@ -34,6 +34,8 @@ from ocpi.v221.models import (
     CommandRequest,
     CommandResponse,
     CommandResponseType,
+    CommandResult,
+    CommandResultType,
     CommandType,
     DisplayText,
     ReserveNow,
@@ -125,7 +127,10 @@ async def _report(
     if token is None or runtime.roaming_peers is None:
         return
     try:
-        await runtime.roaming_peers.report_command_result(response_url, token, outcome)
+        result = CommandResult(result=CommandResultType(outcome))
+        await runtime.roaming_peers.report_result(
+            response_url, token, result.model_dump(mode="json")
+        )
     except CPMSError as error:
         logger.warning("cannot tell partner %s a command's result: %s", partner.partner_id, error)
 

@@ -1,5 +1,5 @@
 """OCPI 2.2.1 endpoints: versions, version details, credentials, locations, tariffs,
-sessions, CDRs, tokens and commands."""
+sessions, CDRs, tokens, commands and charging profiles."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from ocpi.auth import caller
 from ocpi.envelope import Answer, OcpiError, Status, json_body, parsed, routing_headers
 from ocpi.pagination import PageQuery
 from ocpi.peers import credentials_model, credentials_of
-from ocpi.v221 import commands, tokens
+from ocpi.v221 import charging_profiles, commands, tokens
 from ocpi.v221.cdrs import cdrs as cdr_objects
 from ocpi.v221.locations import locations as to_locations
 from ocpi.v221.models import (
@@ -65,6 +65,7 @@ OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
     (ModuleId.SESSIONS, InterfaceRole.SENDER, "sessions"),
     (ModuleId.HUB_CLIENT_INFO, InterfaceRole.RECEIVER, "hubclientinfo"),
     (ModuleId.TOKENS, InterfaceRole.RECEIVER, "tokens"),
+    (ModuleId.CHARGING_PROFILES, InterfaceRole.RECEIVER, "chargingprofiles"),
 ]
 
 
@@ -307,6 +308,12 @@ async def command(request: Request) -> Any:
     """One of the commands a partner sends (START_SESSION, STOP_SESSION, ...)."""
     partner, _ = await caller(request)
     return await commands.command(request, partner)
+
+
+async def charging_profile(request: Request) -> Any:
+    """A partner's limit on one of its sessions: set (PUT), read (GET), removed (DELETE)."""
+    partner, _ = await caller(request)
+    return await charging_profiles.charging_profile(request, partner)
 
 
 async def no_such_endpoint(request: Request) -> Any:

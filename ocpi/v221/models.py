@@ -696,3 +696,67 @@ class ClientInfo(OcpiModel):
     role: Role
     status: ConnectionStatus
     last_updated: DateTime
+
+
+# --- Charging profiles (mod_charging_profiles.asciidoc): a partner limits its session ---
+
+
+class ChargingRateUnit(StrEnum):
+    W = "W"
+    A = "A"
+
+
+class ChargingProfilePeriod(OcpiModel):
+    start_period: Annotated[StrictInt, Field(ge=0)]  # seconds from the profile's start
+    limit: Annotated[Number, Field(ge=0)]  # per phase for A
+
+
+class ChargingProfile(OcpiModel):
+    start_date_time: DateTime | None = None  # absent: from the session's start
+    duration: Annotated[StrictInt, Field(gt=0)] | None = None
+    charging_rate_unit: ChargingRateUnit
+    min_charging_rate: Annotated[Number, Field(ge=0)] | None = None
+    charging_profile_period: list[ChargingProfilePeriod] = []
+
+
+class SetChargingProfile(OcpiModel):
+    charging_profile: ChargingProfile
+    response_url: Url
+
+
+class ChargingProfileResponseType(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    NOT_SUPPORTED = "NOT_SUPPORTED"
+    REJECTED = "REJECTED"
+    TOO_OFTEN = "TOO_OFTEN"
+    UNKNOWN_SESSION = "UNKNOWN_SESSION"
+
+
+class ChargingProfileResultType(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    UNKNOWN = "UNKNOWN"
+
+
+class ChargingProfileResponse(OcpiModel):
+    result: ChargingProfileResponseType
+    timeout: Annotated[StrictInt, Field(ge=0)]
+
+
+class ChargingProfileResult(OcpiModel):
+    """The outcome of a PUT (a new profile) and, as ClearProfileResult, of a DELETE."""
+
+    result: ChargingProfileResultType
+
+
+ClearProfileResult = ChargingProfileResult
+
+
+class ActiveChargingProfile(OcpiModel):
+    start_date_time: DateTime
+    charging_profile: ChargingProfile
+
+
+class ActiveChargingProfileResult(OcpiModel):
+    result: ChargingProfileResultType
+    profile: ActiveChargingProfile | None = None

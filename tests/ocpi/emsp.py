@@ -73,6 +73,7 @@ class Emsp:
         self.evse_updates: list[tuple[str, dict[str, Any]]] = []  # pushed: path, body
         self.down = False  # answer pushes with HTTP 503, as a partner in maintenance
         self.results: dict[str, CommandResult] = {}  # command results, by the URL's last part
+        self.result_bodies: dict[str, Any] = {}  # every result (commands, profiles), as sent
         self.known_locations: set[str] = set()  # Locations the CPMS PUT here
         self.locations: dict[str, Location] = {}  # the last of each, by id
         self.unregistered = False
@@ -271,7 +272,10 @@ class Emsp:
     async def _result(self, request: web.Request) -> web.Response:
         if self._authorized(request) is None:
             return web.json_response(envelope(status_code=2000), status=401)
-        self.results[request.match_info["ref"]] = CommandResult.model_validate(await request.json())
+        body = await request.json()
+        self.result_bodies[request.match_info["ref"]] = body
+        if not request.match_info["ref"].startswith("profile-"):
+            self.results[request.match_info["ref"]] = CommandResult.model_validate(body)
         return web.json_response(envelope())
 
     def result_url(self, ref: str) -> str:
