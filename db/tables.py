@@ -145,6 +145,8 @@ class Site(Table):
     # its energy mix (OCPI EnergyMix), and when what partners see of it last changed.
     publish = Boolean(default=True)
     energy_mix = JSON(null=True, default=None)
+    # Who may park at its charging spaces (OCPI ParkingRestriction values); None: anyone.
+    parking_restrictions = JSON(null=True, default=None)
     updated_at = _optional_time()  # None: not changed since it was created
 
 

@@ -14,6 +14,7 @@ from strawberry.types.unset import UNSET
 from app.errors import CPMSError
 from app.imports import ImportLine, Outcome
 from app.stations import imports, management
+from app.stations.site_details import ParkingRestriction
 from schema.context import Context
 from schema.enums import ConnectorFormat, ConnectorStandard, PowerType
 from schema.ids import local_id
@@ -51,6 +52,10 @@ class SiteInput:
     )
     energy_mix: EnergyMixInput | None = strawberry.field(
         default=UNSET, description="The energy the site sells; null: not known (AFIR)."
+    )
+    parking_restrictions: list[ParkingRestriction] | None = strawberry.field(
+        default=UNSET,
+        description="Who may park at its charging spaces; null or empty: anyone (AFIR, OCPI).",
     )
 
 

@@ -9,9 +9,13 @@ from typing import Any
 
 import strawberry
 
-from app.stations.site_details import EnergySourceCategory
+from app.stations.site_details import EnergySourceCategory, ParkingRestriction
 
 strawberry.enum(EnergySourceCategory, description="OCPI EnergySourceCategory.")
+strawberry.enum(
+    ParkingRestriction,
+    description="Who may park at a site's charging spaces (OCPI ParkingRestriction).",
+)
 
 
 @strawberry.type(description="Open on this weekday between these local times (HH:MM).")

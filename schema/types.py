@@ -34,6 +34,7 @@ from app.stations.models import (
     StationOrder,
     StationView,
 )
+from app.stations.site_details import ParkingRestriction
 from schema.charging_profiles import ChargingProfile, CompositeSchedule
 from schema.context import Context
 from schema.enums import (
@@ -369,6 +370,9 @@ class Site(relay.Node):
     energy_mix: EnergyMix | None = strawberry.field(
         description="The energy the site sells, when known (AFIR)."
     )
+    parking_restrictions: list[ParkingRestriction] = strawberry.field(
+        description="Who may park at its charging spaces; empty: anyone (AFIR)."
+    )
 
     @classmethod
     def from_model(cls, model: SiteView) -> Site:
@@ -385,6 +389,7 @@ class Site(relay.Node):
             publish=model.publish,
             opening_hours=OpeningHours.from_model(model.opening_hours),
             energy_mix=EnergyMix.from_model(model.energy_mix) if model.energy_mix else None,
+            parking_restrictions=[ParkingRestriction(each) for each in model.parking_restrictions],
         )
 
     @classmethod

@@ -27,7 +27,11 @@ from app.stations.models import (
     SiteView,
     StationView,
 )
-from app.stations.site_details import checked_energy_mix, checked_opening_hours
+from app.stations.site_details import (
+    checked_energy_mix,
+    checked_opening_hours,
+    checked_parking_restrictions,
+)
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -49,6 +53,7 @@ SITE_FIELDS = (
     "publish",
     "opening_hours",
     "energy_mix",
+    "parking_restrictions",
 )
 STATION_FIELDS = (
     "name",
@@ -158,6 +163,10 @@ def _site_values(fields: dict[str, Any]) -> dict[str, Any]:
         values["opening_hours"] = checked_opening_hours(values["opening_hours"])
     if "energy_mix" in values:
         values["energy_mix"] = checked_energy_mix(values["energy_mix"])
+    if "parking_restrictions" in values:
+        values["parking_restrictions"] = checked_parking_restrictions(
+            values["parking_restrictions"]
+        )
     return values
 
 

@@ -27,6 +27,7 @@ class SiteView:
     publish: bool = True  # partners may show it to their drivers
     opening_hours: dict[str, Any] | None = None  # OCPI Hours; None: always open
     energy_mix: dict[str, Any] | None = None  # OCPI EnergyMix, when known
+    parking_restrictions: tuple[str, ...] = ()  # OCPI ParkingRestriction values; none: anyone
     changed_at: datetime | None = None  # when what partners see of the site itself changed
 
     @property

@@ -63,6 +63,7 @@ _SITE_COLUMNS = (
     Site.publish,
     Site.opening_hours,
     Site.energy_mix,
+    Site.parking_restrictions,
     Site.created_at,
     Site.updated_at,
 )
@@ -111,9 +112,10 @@ def _site(row: dict[str, Any]) -> SiteView:
     row["organization_id"] = row.pop("organization")
     created_at, updated_at = row.pop("created_at"), row.pop("updated_at")
     row["changed_at"] = updated_at or created_at
-    for name in ("opening_hours", "energy_mix"):
+    for name in ("opening_hours", "energy_mix", "parking_restrictions"):
         if isinstance(row[name], str):
             row[name] = json.loads(row[name])
+    row["parking_restrictions"] = tuple(row["parking_restrictions"] or ())
     return SiteView(**row)
 
 

@@ -1,6 +1,7 @@
 """What drivers and national access points must know about a site beside where it is (AFIR):
-its opening hours and the energy it sells. Kept in the OCPI shapes (Hours, EnergyMix), which
-is what roaming partners and access points are sent; checked here, without I/O."""
+its opening hours, the energy it sells and who may park there. Kept in the OCPI shapes
+(Hours, EnergyMix, ParkingRestriction), which is what roaming partners and access points are
+sent; checked here, without I/O."""
 
 from __future__ import annotations
 
@@ -24,6 +25,26 @@ class EnergySourceCategory(StrEnum):
     SOLAR = "SOLAR"
     WIND = "WIND"
     WATER = "WATER"
+
+
+class ParkingRestriction(StrEnum):
+    """Who may park at a site's charging spaces (OCPI ParkingRestriction)."""
+
+    EV_ONLY = "EV_ONLY"  # electric vehicles only
+    PLUGGED = "PLUGGED"  # only while charging
+    DISABLED = "DISABLED"  # drivers with a disability
+    CUSTOMERS = "CUSTOMERS"  # customers of the place
+    MOTORCYCLES = "MOTORCYCLES"  # electric motorcycles and scooters
+
+
+def checked_parking_restrictions(value: list[str] | None) -> list[str] | None:
+    """Each restriction once, in the order given; None (or none): anyone may park."""
+    try:
+        restrictions = [ParkingRestriction(each).value for each in value or []]
+    except ValueError:
+        allowed = ", ".join(ParkingRestriction)
+        raise InvalidInput(f"parkingRestrictions: each one of {allowed}") from None
+    return list(dict.fromkeys(restrictions)) or None
 
 
 def _utc(moment: datetime) -> str:

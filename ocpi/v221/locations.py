@@ -1,5 +1,6 @@
 """Our sites as OCPI 2.2.1 Locations: a site is a Location, an EVSE an EVSE (uid: its row
-id, stable and no hardware id, as the errata advise), a connector a Connector.
+id, stable and no hardware id, as the errata advise; the site's parking restrictions), a
+connector a Connector.
 
 An EVSE's status comes from its connectors' normalised statuses (the same for OCPP 1.6 and
 2.0.1) and its station's own: a station that is not connected is UNKNOWN, one that reports
@@ -15,6 +16,7 @@ from app.stations.connector_status import ConnectorStatus, normalise
 from app.stations.models import ConnectorView, SiteNetwork, StationView
 from ocpi.v221.models import (
     BusinessDetails,
+    Capability,
     Connector,
     EnergyMix,
     Evse,
@@ -22,6 +24,7 @@ from ocpi.v221.models import (
     GeoLocation,
     Hours,
     Location,
+    ParkingRestriction,
     ocpi_datetime,
 )
 
@@ -42,6 +45,10 @@ _ORDER = [
     (lambda status: status is ConnectorStatus.UNAVAILABLE, EvseStatus.INOPERATIVE),
 ]
 ALWAYS_OPEN = Hours(twentyfourseven=True)
+# What every EVSE here can do: OCPP 1.6 and 2.0.1 stations all take remote starts and stops
+# and connector unlocks (their core profile), which the commands module carries out.
+# Reservations and charging profiles are optional in OCPP, so they are not promised.
+CAPABILITIES = [Capability.REMOTE_START_STOP_CAPABLE, Capability.UNLOCK_CAPABLE]
 
 
 def evse_status(station: StationView, connectors: list[ConnectorView]) -> EvseStatus:
@@ -104,7 +111,11 @@ def location(network: SiteNetwork, locations: Locations) -> Location:
                 uid=str(evse.id),
                 evse_id=evse_id(operator, evse.evse_uid, evse.id),
                 status=evse_status(stations[evse.station_id], connectors),
+                capabilities=CAPABILITIES,
                 connectors=shown,
+                parking_restrictions=[
+                    ParkingRestriction(each) for each in site.parking_restrictions
+                ],
                 last_updated=max(each.last_updated for each in shown),
             )
         )

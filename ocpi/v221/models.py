@@ -25,6 +25,7 @@ from app.auth.models import Whitelist
 from app.roaming.models import EndpointRole, PartnerRole
 from app.stations.models import ConnectorFormat, ConnectorStandard, PowerType
 from app.stations.site_details import EnergySourceCategory as SiteEnergySource
+from app.stations.site_details import ParkingRestriction
 from app.tariffs.models import DayOfWeek, Dimension, ReservationRestriction
 from app.tariffs.models import TariffType as DomainTariffType
 
@@ -187,14 +188,6 @@ class Capability(StrEnum):
     START_SESSION_CONNECTOR_REQUIRED = "START_SESSION_CONNECTOR_REQUIRED"
     TOKEN_GROUP_CAPABLE = "TOKEN_GROUP_CAPABLE"
     UNLOCK_CAPABLE = "UNLOCK_CAPABLE"
-
-
-class ParkingRestriction(StrEnum):
-    EV_ONLY = "EV_ONLY"
-    PLUGGED = "PLUGGED"
-    DISABLED = "DISABLED"
-    CUSTOMERS = "CUSTOMERS"
-    MOTORCYCLES = "MOTORCYCLES"
 
 
 class EnvironmentalImpactCategory(StrEnum):

@@ -220,17 +220,20 @@ mutation ($id: ID!, $input: SiteInput!) { updateSite(id: $id, input: $input) {
   __typename
   ... on SiteSaved { site { openingHours { twentyfourseven regularHours { weekday periodBegin
     periodEnd } exceptionalClosings { periodBegin periodEnd } }
-    energyMix { isGreenEnergy energySources { source percentage } supplierName } } }
+    energyMix { isGreenEnergy energySources { source percentage } supplierName }
+    parkingRestrictions } }
   ... on UserError { code message } } }
 """
 
 
-async def test_opening_hours_and_energy_mix_are_set_and_sent(
-    live_server, cpo, connected, register, api_key
+async def test_opening_hours_energy_mix_and_parking_restrictions_are_set_and_sent(
+    live_server, cpo, connected, register, api_key, connect_charger
 ):
     site_id = await add_site(cpo, "Mall")
     await register("CP-MALL")
     await place("CP-MALL", site_id)
+    async with connect_charger("CP-MALL") as station:
+        await available(station)  # its EVSE and connector, as it reports them
     admin = await api_key(TEST_ORGANIZATION, "admin")
     site = str(global_id("Site", site_id))
     details = {
@@ -252,11 +255,13 @@ async def test_opening_hours_and_energy_mix_are_set_and_sent(
             ],
             "supplierName": "Greenpower",
         },
+        "parkingRestrictions": ["EV_ONLY", "PLUGGED", "EV_ONLY"],
     }
     saved = await graphql(live_server, SITE_DETAILS, {"id": site, "input": details}, admin)
     shown = saved["data"]["updateSite"]["site"]
     assert len(shown["openingHours"]["regularHours"]) == 6
     assert shown["energyMix"]["energySources"][1] == {"source": "WIND", "percentage": 60.0}
+    assert shown["parkingRestrictions"] == ["EV_ONLY", "PLUGGED"]
 
     async with httpx.AsyncClient() as client:
         answer = await pull(client, f"{connected.base}/locations/{site_id}", connected.token)
@@ -265,6 +270,12 @@ async def test_opening_hours_and_energy_mix_are_set_and_sent(
     assert location.opening_times.regular_hours[0].period_begin == "08:00"
     assert location.opening_times.exceptional_closings[0].period_begin == "2026-12-25T00:00:00Z"
     assert location.energy_mix is not None and location.energy_mix.supplier_name == "Greenpower"
+    [evse] = location.evses
+    assert [each.value for each in evse.parking_restrictions] == ["EV_ONLY", "PLUGGED"]
+    assert {each.value for each in evse.capabilities} == {
+        "REMOTE_START_STOP_CAPABLE",
+        "UNLOCK_CAPABLE",
+    }
 
     for bad in (
         {"openingHours": {"twentyfourseven": False}},
@@ -292,7 +303,17 @@ async def test_opening_hours_and_energy_mix_are_set_and_sent(
     ):
         refused = await graphql(live_server, SITE_DETAILS, {"id": site, "input": bad}, admin)
         assert refused["data"]["updateSite"]["code"] == "invalid_input", bad
+    unknown = {"parkingRestrictions": ["TRUCKS"]}
+    refused = await graphql(live_server, SITE_DETAILS, {"id": site, "input": unknown}, admin)
+    assert refused.get("errors"), refused  # not a value of the enum
     cleared = await graphql(
-        live_server, SITE_DETAILS, {"id": site, "input": {"openingHours": None}}, admin
+        live_server,
+        SITE_DETAILS,
+        {"id": site, "input": {"openingHours": None, "parkingRestrictions": []}},
+        admin,
     )
     assert cleared["data"]["updateSite"]["site"]["openingHours"]["twentyfourseven"] is True
+    assert cleared["data"]["updateSite"]["site"]["parkingRestrictions"] == []
+    async with httpx.AsyncClient() as client:
+        answer = await pull(client, f"{connected.base}/locations/{site_id}", connected.token)
+    assert Location.model_validate(data_of(answer)).evses[0].parking_restrictions == []
