@@ -224,6 +224,21 @@ class Connector(Table):
     status_updated_at = _optional_time()
 
 
+class DepartedEvse(Table):
+    """An EVSE that was at a site and left it (its station moved away or was deleted): roaming
+    partners keep being told it is REMOVED there, as OCPI asks, instead of never hearing of
+    it again. What it had is kept, since its rows may be gone."""
+
+    id = Serial(primary_key=True)
+    site = ForeignKey(references=Site, on_delete=OnDelete.cascade, index=True)
+    evse_row = Integer()  # the EVSE's row id: its OCPI uid
+    evse_uid = _optional_text(48)  # its eMI3 id, when one was set
+    # Its connectors: connector_id, standard, format, power_type, max_voltage, max_amperage,
+    # max_power_w.
+    connectors = JSON(default="[]")
+    departed_at = Timestamptz(default=TimestamptzNow())
+
+
 class StatusChange(Table):
     """History of station and connector statuses, for uptime and analytics."""
 
@@ -739,6 +754,7 @@ TABLES: list[type[Table]] = [
     ChargingStation,
     Evse,
     Connector,
+    DepartedEvse,
     StatusChange,
     MaintenanceWindow,
     Partner,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -382,6 +382,30 @@ class StationEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class PlugSnapshot:
+    """What a connector of a departed EVSE was."""
+
+    connector_id: int
+    standard: str
+    format: str
+    power_type: str
+    max_voltage: int
+    max_amperage: int
+    max_power_w: int
+
+
+@dataclass(frozen=True, slots=True)
+class DepartedEvseView:
+    """An EVSE that was at a site and left it (its station moved away or was deleted)."""
+
+    site_id: int
+    evse_row: int  # the EVSE's row id, as it was known
+    evse_uid: str | None  # its eMI3 id, when one was set
+    connectors: tuple[PlugSnapshot, ...]
+    departed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SiteNetwork:
     """A site with everything charging there: what a roaming Location is made of."""
 
@@ -389,6 +413,7 @@ class SiteNetwork:
     stations: list[StationView]
     evses: list[EvseView]  # of those stations, by station and EVSE number
     connectors: list[ConnectorView]  # of those stations, by station, EVSE and number
+    departed: list[DepartedEvseView] = field(default_factory=list)  # oldest first
 
     def connectors_of(self, evse: EvseView) -> list[ConnectorView]:
         """The connectors of one of these EVSEs."""

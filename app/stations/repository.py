@@ -20,8 +20,10 @@ from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
+    DepartedEvseView,
     EvseView,
     LoggedFrame,
+    PlugSnapshot,
     RecordedStatus,
     ReservationFilter,
     ReservationView,
@@ -38,6 +40,7 @@ from db.tables import (
     ChargingSession,
     ChargingStation,
     Connector,
+    DepartedEvse,
     Evse,
     IdToken,
     OcppMessageLog,
@@ -1022,13 +1025,18 @@ async def update_station(organization_id: int, identity: str, values: dict[str, 
         changes[ChargingStation.pending_password_hash] = None
     if "site_id" in values:  # the station leaves one Location and joins another
         before = await (
-            ChargingStation.select(ChargingStation.site)
+            ChargingStation.select(ChargingStation.id, ChargingStation.site)
             .where(
                 (ChargingStation.organization == organization_id)
                 & (ChargingStation.identity == identity)
             )
             .first()
         )
+        if before is not None and before["site"] != values["site_id"]:
+            if before["site"] is not None:
+                await _depart(before["id"], before["site"])
+            if values["site_id"] is not None:
+                await _come_back(before["id"], values["site_id"])
         moved = {values["site_id"], before["site"] if before else None} - {None}
         await touch_sites([site for site in moved if site is not None])
     updated = (
@@ -1047,7 +1055,82 @@ async def has_sessions(station_id: int) -> bool:
 
 
 async def delete_station(station_id: int) -> None:
+    row = (
+        await ChargingStation.select(ChargingStation.site)
+        .where(ChargingStation.id == station_id)
+        .first()
+    )
+    if row is not None and row["site"] is not None:
+        await _depart(station_id, row["site"])
+        await touch_sites([row["site"]])
     await ChargingStation.delete().where(ChargingStation.id == station_id)
+
+
+async def _depart(station_id: int, site_id: int) -> None:
+    """The station's EVSEs leave the site: what they were is kept there."""
+    evses = await Evse.select(Evse.id, Evse.evse_id, Evse.evse_uid).where(
+        Evse.station == station_id
+    )
+    plugs = (
+        await Connector.select(
+            Connector.evse,
+            Connector.connector_id,
+            Connector.standard,
+            Connector.format,
+            Connector.power_type,
+            Connector.max_voltage,
+            Connector.max_amperage,
+            Connector.max_power_w,
+        )
+        .where(Connector.station == station_id)
+        .order_by(Connector.connector_id)
+    )
+    departed = [
+        DepartedEvse(
+            site=site_id,
+            evse_row=evse["id"],
+            evse_uid=evse["evse_uid"],
+            connectors=[
+                {name: value for name, value in plug.items() if name != "evse"}
+                for plug in plugs
+                if plug["evse"] == evse["id"]
+            ],
+            departed_at=utcnow(),
+        )
+        for evse in evses
+    ]
+    if departed:
+        await DepartedEvse.insert(*departed)
+
+
+async def _come_back(station_id: int, site_id: int) -> None:
+    """The station's EVSEs are at the site (again): none of them is gone from it."""
+    await DepartedEvse.delete().where(
+        (DepartedEvse.site == site_id)
+        & DepartedEvse.evse_row.is_in(Evse.select(Evse.id).where(Evse.station == station_id))
+    )
+
+
+async def departed_evses(site_ids: Sequence[int]) -> list[DepartedEvseView]:
+    """The EVSEs that left these sites, oldest first."""
+    if not site_ids:
+        return []
+    rows = (
+        await DepartedEvse.select()
+        .where(DepartedEvse.site.is_in(list(site_ids)))
+        .order_by(DepartedEvse.id)
+        .output(load_json=True)
+    )
+    return [
+        DepartedEvseView(
+            site_id=row["site"],
+            evse_row=row["evse_row"],
+            evse_uid=row["evse_uid"],
+            connectors=tuple(PlugSnapshot(**plug) for plug in row["connectors"]),
+            departed_at=row["departed_at"],
+        )
+        for row in rows
+    ]
 
 
 async def create_site(organization_id: int, values: dict[str, Any]) -> SiteView:
@@ -1070,18 +1153,22 @@ async def update_site(
 
 
 def _locatable(organization_id: int) -> Combinable:
-    """Sites partners can be told about: an address, a city, coordinates and a station."""
+    """Sites partners can be told about: an address, a city, coordinates and a station (or
+    an EVSE that left, which they are told is removed)."""
     return (
         (Site.organization == organization_id)
         & Site.address.is_not_null()
         & Site.city.is_not_null()
         & Site.latitude.is_not_null()
         & Site.longitude.is_not_null()
-        & Site.id.is_in(
-            ChargingStation.select(ChargingStation.site).where(
-                (ChargingStation.organization == organization_id)
-                & ChargingStation.site.is_not_null()
+        & (
+            Site.id.is_in(
+                ChargingStation.select(ChargingStation.site).where(
+                    (ChargingStation.organization == organization_id)
+                    & ChargingStation.site.is_not_null()
+                )
             )
+            | Site.id.is_in(DepartedEvse.select(DepartedEvse.site))
         )
     )
 

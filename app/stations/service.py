@@ -38,6 +38,7 @@ from app.stations.models import (
     BootInfo,
     ConfigurationEntry,
     ConnectorView,
+    DepartedEvseView,
     Disconnected,
     EvseState,
     EvseView,
@@ -276,6 +277,9 @@ async def site_networks(organization_id: int, site_ids: Sequence[int]) -> list[S
     stations = await repository.stations_by_site_ids(organization_id, list(sites))
     evses = await repository.evses_by_site_ids(organization_id, list(sites))
     connectors = await repository.connectors_by_site_ids(organization_id, list(sites))
+    departed: dict[int, list[DepartedEvseView]] = defaultdict(list)
+    for each in await repository.departed_evses(list(sites)):
+        departed[each.site_id].append(each)
     site_of = {station.id: station.site_id for station in stations}
     by_site: dict[int | None, tuple[list[Any], list[Any], list[Any]]] = defaultdict(
         lambda: ([], [], [])
@@ -287,7 +291,9 @@ async def site_networks(organization_id: int, site_ids: Sequence[int]) -> list[S
     for connector in connectors:
         by_site[site_of[connector.station_id]][2].append(connector)
     return [
-        SiteNetwork(sites[site_id], *by_site[site_id]) for site_id in site_ids if site_id in sites
+        SiteNetwork(sites[site_id], *by_site[site_id], departed=departed[site_id])
+        for site_id in site_ids
+        if site_id in sites
     ]
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from app.roaming.models import Locations, PartyRole
 from app.stations.connector_status import ConnectorStatus, normalise
-from app.stations.models import ConnectorView, SiteNetwork, StationView
+from app.stations.models import ConnectorView, DepartedEvseView, SiteNetwork, StationView
 from ocpi.v221.models import (
     BusinessDetails,
     Capability,
@@ -97,6 +97,31 @@ def _connector(
     )
 
 
+def _removed(operator: PartyRole, departed: DepartedEvseView) -> Evse:
+    """An EVSE that left the Location: REMOVED, as OCPI asks instead of deleting it, with what
+    it had when it left."""
+    moment = ocpi_datetime(departed.departed_at)
+    return Evse(
+        uid=str(departed.evse_row),
+        evse_id=evse_id(operator, departed.evse_uid, departed.evse_row),
+        status=EvseStatus.REMOVED,
+        connectors=[
+            Connector(
+                id=str(plug.connector_id),
+                standard=plug.standard,
+                format=plug.format,
+                power_type=plug.power_type,
+                max_voltage=plug.max_voltage,
+                max_amperage=plug.max_amperage,
+                max_electric_power=plug.max_power_w,
+                last_updated=moment,
+            )
+            for plug in departed.connectors
+        ],
+        last_updated=moment,
+    )
+
+
 def location(network: SiteNetwork, locations: Locations) -> Location:
     site, operator = network.site, locations.operator
     stations = {station.id: station for station in network.stations}
@@ -119,6 +144,8 @@ def location(network: SiteNetwork, locations: Locations) -> Location:
                 last_updated=max(each.last_updated for each in shown),
             )
         )
+    # One that had no connector was never shown (see above), so is not shown as removed.
+    evses += [_removed(operator, each) for each in network.departed if each.connectors]
     assert site.latitude is not None and site.longitude is not None
     return Location(
         country_code=operator.country_code,

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from ocpp.v16 import call as call16
 
 from db.tables import Evse, Partner
+from ocpi.v221.models import Evse as OcpiEvse
+from ocpi.v221.models import Location
 from schema.ids import global_id
 from tests.conftest import TEST_ORGANIZATION, graphql
-from tests.ocpi.test_locations import add_site, place
+from tests.ocpi.emsp import data_of
+from tests.ocpi.test_locations import add_site, available, place, pull
 from tests.ocpp_server.test_commands import booted
 from tests.ocpp_server.test_healing_offline import eventually
 
@@ -146,16 +150,17 @@ mutation ($id: ID!, $name: String!) { updateSite(id: $id, input: {name: $name}) 
 """
 
 
+async def following() -> bool:
+    """Whether the partner has a place in the sites' changes (from its registration on)."""
+    row = await Partner.select(Partner.location_cursor).first()
+    return row is not None and row["location_cursor"] is not None
+
+
 async def test_a_new_location_and_a_changed_one_are_sent_whole(
     live_server, cpo, connected, register, api_key
 ):
     emsp = connected.emsp
     admin = await api_key(TEST_ORGANIZATION, "admin")
-
-    async def following() -> bool:
-        row = await Partner.select(Partner.location_cursor).first()
-        return row is not None and row["location_cursor"] is not None
-
     assert await eventually(following)  # changes are sent from the partner's registration on
     site_id = await add_site(cpo, "Opened later")
     site = str(global_id("Site", site_id))
@@ -173,3 +178,63 @@ async def test_a_new_location_and_a_changed_one_are_sent_whole(
     renamed = await graphql(live_server, RENAME, {"id": site, "name": "Renamed"}, admin)
     assert renamed["data"]["updateSite"]["__typename"] != "UserError", renamed
     assert await eventually(lambda: sent("Renamed"), timeout_s=15)
+
+
+DELETE_STATION = """
+mutation ($identity: String!) { deleteStation(identity: $identity) {
+  __typename ... on UserError { code message } } }
+"""
+
+
+async def test_an_evse_that_leaves_its_location_stays_there_as_removed(
+    live_server, cpo, connected, register, api_key, connect_charger
+):
+    emsp = connected.emsp
+    admin = await api_key(TEST_ORGANIZATION, "admin")
+    assert await eventually(following)  # changes are sent from the partner's registration on
+    first, second = await add_site(cpo, "First"), await add_site(cpo, "Second")
+    await register("CP-MOVES")
+    await place("CP-MOVES", first)
+    async with connect_charger("CP-MOVES") as station:
+        uid = str(await available(station))
+
+    async def move_to(site_id: int) -> None:
+        site = str(global_id("Site", site_id))
+        moved = await graphql(live_server, PLACE, {"identity": "CP-MOVES", "site": site}, admin)
+        assert moved["data"]["updateStation"]["__typename"] != "UserError", moved
+
+    async def shown(site_id: int) -> dict[str, str]:
+        """The EVSEs of the Location as the partner pulls it: uid -> status."""
+        async with httpx.AsyncClient() as client:
+            answer = await pull(client, f"{connected.base}/locations/{site_id}", connected.token)
+        location = Location.model_validate(data_of(answer))
+        return {evse.uid: evse.status.value for evse in location.evses}
+
+    async def pushed(site_id: int, status: str) -> bool:
+        location = emsp.locations.get(str(site_id))
+        return location is not None and [(e.uid, e.status.value) for e in location.evses] == [
+            (uid, status)
+        ]
+
+    # Moved away: the first Location keeps the EVSE as REMOVED (with its connector), pushed
+    # whole and pulled alike; the second one has it.
+    await move_to(second)
+    assert await shown(first) == {uid: "REMOVED"}
+    assert await shown(second) == {uid: "UNKNOWN"}  # the station is offline
+    assert await eventually(lambda: pushed(first, "REMOVED"), timeout_s=15)
+    [removed] = emsp.locations[str(first)].evses
+    assert removed.connectors[0].standard.value == "IEC_62196_T2"
+    async with httpx.AsyncClient() as client:
+        single = await pull(client, f"{connected.base}/locations/{first}/{uid}", connected.token)
+    assert OcpiEvse.model_validate(data_of(single)).status.value == "REMOVED"
+
+    # Back again: there once, not removed; now removed from the second.
+    await move_to(first)
+    assert await shown(first) == {uid: "UNKNOWN"}
+    assert await shown(second) == {uid: "REMOVED"}
+
+    # Deleted: removed where it was.
+    deleted = await graphql(live_server, DELETE_STATION, {"identity": "CP-MOVES"}, admin)
+    assert deleted["data"]["deleteStation"]["__typename"] == "Deleted", deleted
+    assert await shown(first) == {uid: "REMOVED"}
+    assert await eventually(lambda: pushed(first, "REMOVED"), timeout_s=15)
