@@ -223,6 +223,21 @@ class Settings(BaseSettings):
         description="how often at most a running session's kWh and cost are sent to the "
         "partner whose token charges (its start and end go at once)",
     )
+    local_list_interval_s: float = Field(
+        default=60,
+        ge=0.5,
+        le=3600,
+        description="how often stations' local authorization lists are brought up to date "
+        "with the tokens of partners whose tokens go in them (a token that changed reaches "
+        "every connected station within about this long)",
+    )
+    local_list_items_per_message: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="the most tokens one SendLocalList carries (a longer list goes out in "
+        "several); keep it at or under the stations' SendLocalListMaxLength",
+    )
     ocpi_max_response_bytes: int = Field(
         default=16_777_216,
         ge=65_536,

@@ -55,6 +55,7 @@ from app.outbox import OutboxWorker
 from app.periodic import Periodic
 from app.reactions import Reactions
 from app.roaming.authorization import IssuerAuthorization
+from app.roaming.local_lists import LocalLists
 from app.roaming.pushes import PartnerPushes
 from app.runtime import Runtime
 from app.smart_charging import service as smart_charging
@@ -266,6 +267,13 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         lease_s=max(60.0, 4 * settings.ocpi_timeout_s),
         session_update_s=settings.ocpi_session_update_s,
     )
+    # Partners' tokens in stations' local authorization lists, kept up to date.
+    local_lists = Periodic(
+        "local lists",
+        settings.local_list_interval_s,
+        LocalLists(gateway, unit_of_work, settings.local_list_items_per_message).round,
+        leases,
+    )
     graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager
@@ -286,6 +294,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await commands.settle_abandoned(settings.command_timeout_s)
         await command_log_sweep.start()
         await partner_pushes.start()
+        await local_lists.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -296,6 +305,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await local_lists.stop()
             await partner_pushes.stop()
             await peers.close()
             await command_log_sweep.stop()

@@ -299,6 +299,9 @@ class Partner(Table):
     pushed_tariffs = JSON(null=True, default=None)
     # The site change (updated_at, or created_at) up to which whole Locations went out.
     location_cursor = _optional_time()
+    # Its tokens that may be used without asking it (whitelist ALWAYS or ALLOWED) are put in
+    # our stations' local authorization lists, so they charge while a station is offline.
+    station_local_lists = Boolean(default=False)
 
 
 class IdToken(Table):
@@ -327,6 +330,23 @@ class IdToken(Table):
     preauthorized_until = _optional_time()
     preauthorized_as = _optional_text(16)
     authorization_reference = _optional_text(36)
+    # When it last changed here (our clock, unlike updated_at): stations' local authorization
+    # lists are brought up to date with the changes after what they were last sent.
+    changed_at = _optional_time()  # indexed with its partner (INDEXES)
+
+
+class StationLocalList(Table):
+    """What a station's local authorization list holds, as far as we sent it: the version it
+    has, the token changes it was sent up to, and how the last attempt went."""
+
+    id = Serial(primary_key=True)
+    station = ForeignKey(references=ChargingStation, on_delete=OnDelete.cascade, unique=True)
+    version = Integer(default=0)
+    # Token changes up to this time are in the list; None: it needs a whole (Full) update.
+    synced_to = _optional_time()
+    state = Varchar(length=16, default="pending")  # LocalListState
+    next_attempt_at = _optional_time()  # after a refusal: not asked again before then
+    updated_at = Timestamptz(default=TimestamptzNow())
 
 
 class HubParty(Table):
@@ -760,6 +780,7 @@ TABLES: list[type[Table]] = [
     Partner,
     HubParty,
     IdToken,
+    StationLocalList,
     Tariff,
     TariffAssignment,
     Reservation,
@@ -813,6 +834,8 @@ INDEXES: list[Index] = [
     # Sites that changed since a partner was last sent its Locations.
     Index("site_org_updated", Site, ("organization", "updated_at")),
     Index("site_org_created", Site, ("organization", "created_at")),
+    # A partner's tokens that changed since a station's local list was sent.
+    Index("id_token_partner_changed", IdToken, ("partner", "changed_at")),
     # A partner's sessions, those its copy may lack the last state of first.
     Index("charging_session_partner", ChargingSession, ("partner", "partner_pending")),
     Index("reservation_station_id", Reservation, ("station", "reservation_id"), unique=True),

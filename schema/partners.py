@@ -68,6 +68,11 @@ class Partner(relay.Node):
         description="When the partner last pulled a list (locations, tariffs, CDRs) from us, "
         "to the minute"
     )
+    station_local_lists: bool = strawberry.field(
+        description="Whether the partner's tokens that may be used without asking it (OCPI "
+        "whitelist ALWAYS or ALLOWED) go into the local authorization lists of our stations, "
+        "so they charge at a station that lost its connection too"
+    )
     pending_deliveries: int = strawberry.field(
         description="CDRs of the partner's tokens it has not accepted yet (sent as soon as it "
         "answers)"
@@ -98,6 +103,7 @@ class Partner(relay.Node):
             push_failing_since=model.push_failing_since,
             push_error=model.push_error,
             last_pull_at=model.last_pull_at,
+            station_local_lists=model.station_local_lists,
             pending_deliveries=model.pending_deliveries,
             failed_deliveries=model.failed_deliveries,
         )
@@ -168,6 +174,13 @@ RegisterPartnerResult = Annotated[
 @strawberry.input(description="A partner's settings; fields left out stay as they are.")
 class UpdatePartnerInput:
     name: str | None = strawberry.UNSET
+    station_local_lists: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="True: the partner's tokens that may be used without asking it go into "
+        "the local authorization lists of every station of the organization (which the CPMS "
+        "then keeps: an update replaces what was sent there by hand); false: they are taken "
+        "out again",
+    )
 
 
 @strawberry.type
@@ -273,7 +286,10 @@ async def _suspend(
 
 @strawberry.type
 class PartnerSettingsMutation:
-    @strawberry.mutation(description="Rename a roaming partner (admin).")
+    @strawberry.mutation(
+        description="Rename a roaming partner, or say whether its tokens go into our "
+        "stations' local authorization lists (admin)."
+    )
     async def update_partner(
         self, info: Info[Context, None], id: relay.GlobalID, input: UpdatePartnerInput
     ) -> PartnerResult:

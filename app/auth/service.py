@@ -163,6 +163,7 @@ async def store_partner_token(
                 "group_id": token.group_id,
                 "issued_as": token.issued_as,
                 "updated_at": token.updated_at,
+                "changed_at": utcnow(),  # stations' local lists follow from here
             },
         )
         if preauthorized is not None:

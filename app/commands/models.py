@@ -251,7 +251,8 @@ class SendLocalList(Command):
     name: ClassVar[CommandAction] = CommandAction.SEND_LOCAL_LIST
     version: int
     full: bool  # False: a differential update
-    entries: tuple[tuple[str, str], ...] = ()  # (id token, authorization status)
+    # (id token, authorization status); no status: a differential update removes the token.
+    entries: tuple[tuple[str, str | None], ...] = ()
     token_types: tuple[tuple[str, str], ...] = ()  # (id token, its 2.0.1 IdTokenType)
 
 

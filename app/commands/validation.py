@@ -125,7 +125,8 @@ def check(command: Command) -> None:
         case SendLocalList():
             for uid, status in command.entries:
                 _id_token(uid, "entries.idToken")
-                _one_of(status, TOKEN_STATUSES, "entries.status")
+                if status is not None or command.full:  # only a differential update removes
+                    _one_of(status, TOKEN_STATUSES, "entries.status")
         case SetChargingProfile():
             _at_least(command.evse_id, 0, "evseId")
             _profile(command.profile)

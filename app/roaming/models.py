@@ -78,6 +78,7 @@ class PartnerView:
     push_failing_since: datetime | None = None
     push_error: str | None = None
     last_pull_at: datetime | None = None
+    station_local_lists: bool = False  # its whitelisted tokens go into stations' lists
     pending_deliveries: int = 0  # CDRs of its tokens not yet accepted by it
     failed_deliveries: int = 0  # CDRs it refused (or that OCPI cannot express): not resent
 

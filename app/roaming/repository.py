@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from piccolo.columns.combination import Combinable
+
 from app.pagination import Page, PageRequest
 from app.roaming.models import (
     CallingPartner,
@@ -16,8 +18,17 @@ from app.roaming.models import (
     PartyRole,
     PushTarget,
 )
+from app.timeparse import utcnow
 from db.paging import page_by_id
-from db.tables import HubParty, IdToken, Organization, Partner, TariffAssignment
+from db.tables import (
+    ChargingStation,
+    HubParty,
+    IdToken,
+    Organization,
+    Partner,
+    StationLocalList,
+    TariffAssignment,
+)
 
 _COLUMNS = (
     Partner.id,
@@ -35,6 +46,7 @@ _COLUMNS = (
     Partner.push_failing_since,
     Partner.push_error,
     Partner.last_pull_at,
+    Partner.station_local_lists,
 )
 
 
@@ -392,3 +404,134 @@ async def save_hub_party(organization_id: int, partner_id: int, party: HubPartyV
                 last_updated=party.last_updated,
             )
         )
+
+
+# --- Stations' local authorization lists ---
+
+# Tokens that may be used without asking their issuer: what stations' local lists hold.
+LISTED_WHITELISTS = ("ALWAYS", "ALLOWED")
+
+
+def _listing(organization_id: int) -> Combinable:
+    """The organization's partners whose tokens go into its stations' local lists."""
+    return (
+        (Partner.organization == organization_id)
+        & (Partner.station_local_lists == True)  # noqa: E712
+        & (Partner.status != "suspended")
+    )
+
+
+def _listing_partners(organization_id: int) -> Combinable:
+    """Tokens of those partners."""
+    return IdToken.partner.is_in(Partner.select(Partner.id).where(_listing(organization_id)))
+
+
+async def local_list_organizations() -> list[int]:
+    """Organizations whose stations' lists we keep: one of their partners' tokens go in
+    them, or a station's list still has to be emptied of them."""
+    listing = await Partner.select(Partner.organization).where(
+        Partner.station_local_lists == True  # noqa: E712
+    )
+    emptying = await StationLocalList.select(StationLocalList.station.organization).where(
+        StationLocalList.synced_to.is_null()
+    )
+    return sorted(
+        {row["organization"] for row in listing} | {row["station.organization"] for row in emptying}
+    )
+
+
+async def lists_partner_tokens(organization_id: int) -> bool:
+    """Do some of the organization's partners' tokens go into its stations' lists?"""
+    return await Partner.exists().where(_listing(organization_id))
+
+
+async def latest_token_change(organization_id: int, upto: datetime) -> datetime | None:
+    """When a token that belongs in the organization's lists last changed, up to `upto`."""
+    # The newest row rather than MAX(): an aggregate loses the column's type on SQLite.
+    row = (
+        await IdToken.select(IdToken.changed_at)
+        .where(
+            (IdToken.organization == organization_id)
+            & _listing_partners(organization_id)
+            & (IdToken.changed_at <= upto)
+        )
+        .order_by(IdToken.changed_at, ascending=False)
+        .first()
+    )
+    return row["changed_at"] if row else None
+
+
+async def stations_for_local_lists(organization_id: int) -> list[dict[str, Any]]:
+    """The organization's connected stations, with what their local list was sent (None
+    columns for a station never sent one)."""
+    stations = await ChargingStation.select(ChargingStation.id, ChargingStation.identity).where(
+        (ChargingStation.organization == organization_id) & (ChargingStation.connected == True)  # noqa: E712
+    )
+    if not stations:
+        return []
+    lists = {
+        row["station"]: row
+        for row in await StationLocalList.select().where(
+            StationLocalList.station.is_in([station["id"] for station in stations])
+        )
+    }
+    return [
+        {**station, "list": lists.get(station["id"])}
+        for station in sorted(stations, key=lambda station: station["id"])
+    ]
+
+
+async def listed_tokens(organization_id: int, now: datetime, upto: datetime) -> list[str]:
+    """The uids a whole local list holds: valid tokens of listing partners that may be used
+    without asking them, as of their changes up to `upto` (later ones follow as changes)."""
+    rows = await IdToken.select(IdToken.uid).where(
+        (IdToken.organization == organization_id)
+        & _listing_partners(organization_id)
+        & (IdToken.changed_at.is_null() | (IdToken.changed_at <= upto))
+        & IdToken.whitelist.is_in(list(LISTED_WHITELISTS))
+        & (IdToken.status == "Accepted")
+        & (IdToken.expires_at.is_null() | (IdToken.expires_at > now))
+    )
+    return sorted({row["uid"] for row in rows})
+
+
+async def changed_tokens(
+    organization_id: int, after: datetime, upto: datetime
+) -> list[dict[str, Any]]:
+    """Listing partners' tokens that changed in (after, upto]."""
+    return list(
+        await IdToken.select(IdToken.uid, IdToken.status, IdToken.whitelist, IdToken.expires_at)
+        .where(
+            (IdToken.organization == organization_id)
+            & _listing_partners(organization_id)
+            & (IdToken.changed_at > after)
+            & (IdToken.changed_at <= upto)
+        )
+        .order_by(IdToken.changed_at)
+    )
+
+
+async def save_local_list(station_id: int, values: dict[str, Any]) -> None:
+    """What a station's list was sent, and how the attempt went."""
+    values = {**values, "updated_at": utcnow()}
+    updated = (
+        await StationLocalList.update(
+            {getattr(StationLocalList, name): value for name, value in values.items()}
+        )
+        .where(StationLocalList.station == station_id)
+        .returning(StationLocalList.id)
+    )
+    if not updated:
+        await StationLocalList.insert(StationLocalList(station=station_id, **values))
+
+
+async def resend_local_lists(organization_id: int) -> None:
+    """Every list of the organization's stations gets a whole update next (which partners'
+    tokens belong in them changed)."""
+    await StationLocalList.update({StationLocalList.synced_to: None}).where(
+        StationLocalList.station.is_in(
+            ChargingStation.select(ChargingStation.id).where(
+                ChargingStation.organization == organization_id
+            )
+        )
+    )

@@ -341,6 +341,8 @@ async def suspend_partner(
         else:
             status = PartnerStatus.PENDING
         await repository.set_partner(partner_id, {"status": status.value})
+        if found[0].station_local_lists and status.value != found[0].status:
+            await repository.resend_local_lists(principal.organization_id)
         partner = await repository.partner_by_id(partner_id)
     assert partner is not None
     return partner
@@ -527,15 +529,20 @@ async def _own_partner(principal: Principal, partner_id: int) -> PartnerView:
 async def update_partner(
     uow: UnitOfWork, principal: Principal, partner_id: int, fields: dict[str, Any]
 ) -> PartnerView:
-    """Rename a partner (admin); its OCPI identity comes from its registration."""
+    """Rename a partner, or say whether its tokens go into our stations' local lists
+    (admin); its OCPI identity comes from its registration."""
     require(principal, Permission.MANAGE)
     name = str(fields.get("name") or "").strip()
     if "name" in fields and (not name or len(name) > MAX_NAME_LENGTH):
         raise InvalidInput(f"name: 1 to {MAX_NAME_LENGTH} characters")
     async with uow:
-        await _own_partner(principal, partner_id)
+        before = await _own_partner(principal, partner_id)
         if "name" in fields:
             await repository.set_partner(partner_id, {"name": name})
+        listed = fields.get("station_local_lists")
+        if listed is not None and listed != before.station_local_lists:
+            await repository.set_partner(partner_id, {"station_local_lists": listed})
+            await repository.resend_local_lists(principal.organization_id)
         partner = await repository.partner_by_id(partner_id)
     assert partner is not None
     return partner
@@ -558,6 +565,8 @@ async def delete_partner(
             logger.warning("partner %s was not told it is deleted: %s", partner_id, error)
     async with unit_of_work():
         await repository.forget_partner(partner_id)
+        if partner.station_local_lists:  # its tokens leave the stations' lists
+            await repository.resend_local_lists(principal.organization_id)
     return partner
 
 

@@ -97,6 +97,8 @@ def to_call(command: models.Command) -> Any:
                 update_type="Full" if command.full else "Differential",
                 local_authorization_list=[
                     {"id_tag": _id_tag(uid), "id_tag_info": {"status": status}}
+                    if status is not None
+                    else {"id_tag": _id_tag(uid)}  # removed from the list
                     for uid, status in command.entries
                 ],
             )

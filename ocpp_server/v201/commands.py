@@ -156,7 +156,8 @@ def to_call(command: models.Command) -> Any:
                 local_authorization_list=[
                     {
                         "id_token": {"id_token": uid, "type": types.get(uid, models.CENTRAL_TOKEN)},
-                        "id_token_info": {"status": status},
+                        # No info: removed from the list.
+                        **({"id_token_info": {"status": status}} if status is not None else {}),
                     }
                     for uid, status in command.entries
                 ]

@@ -1,0 +1,175 @@
+"""Partners' tokens in stations' local authorization lists: once the operator says so, the
+tokens a partner lets us use without asking it reach every connected station's list (1.6 and
+2.0.1), a whole list first, then each change; a station that cannot keep a list is left
+alone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from ocpp.routing import on
+from ocpp.v16 import call_result as result16
+from ocpp.v16.enums import Action as Action16
+
+from app.roaming.local_lists import SETTLE
+from db.tables import StationLocalList
+from tests.conftest import TEST_ORGANIZATION, graphql
+from tests.ocpi.emsp import token_header
+from tests.ocpi.test_tokens import a_token
+from tests.ocpp_server.test_commands import Station16, booted
+from tests.ocpp_server.test_healing_offline import eventually
+from tests.ocpp_server.test_more_commands import MoreStation16, MoreStation201
+
+UPDATE = """
+mutation ($id: ID!, $input: UpdatePartnerInput!) { updatePartner(id: $id, input: $input) {
+  __typename ... on PartnerSaved { partner { stationLocalLists } } } }
+"""
+
+
+class ListlessStation16(Station16):
+    """A 1.6 station without the LocalAuthListManagement profile."""
+
+    @on(Action16.send_local_list)
+    def send_local_list(self, **payload: Any) -> result16.SendLocalList:
+        self.received.append(("SendLocalList", payload))
+        return result16.SendLocalList(status="NotSupported")
+
+
+def updates(station) -> list[dict[str, Any]]:
+    return [payload for action, payload in station.received if action == "SendLocalList"]
+
+
+def listed_16(update: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [
+        (entry["id_tag"], entry.get("id_tag_info", {}).get("status"))
+        for entry in update["local_authorization_list"]
+    ]
+
+
+def listed_201(update: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [
+        (entry["id_token"]["id_token"], entry.get("id_token_info", {}).get("status"))
+        for entry in update.get("local_authorization_list") or []
+    ]
+
+
+async def test_a_partners_whitelisted_tokens_reach_and_follow_every_stations_local_list(
+    live_server, connected, api_key, register, connect_charger
+):
+    admin = await api_key(TEST_ORGANIZATION, "admin")
+    headers = token_header(connected.token)
+    tokens = {
+        "A1": {"whitelist": "ALWAYS"},
+        "A2": {"whitelist": "ALLOWED"},
+        "A3": {"whitelist": "ALLOWED"},
+        "N1": {"whitelist": "NEVER"},  # to be asked about every time: not listed
+        "O1": {"whitelist": "ALLOWED_OFFLINE"},  # asked about while the partner answers
+        "B1": {"whitelist": "ALWAYS", "valid": False},
+    }
+
+    async def send(method: str, uid: str, body: dict[str, Any]) -> None:
+        url = f"{connected.base}/tokens/NL/TNM/{uid}"
+        async with httpx.AsyncClient(headers=headers) as client:
+            answer = await client.request(method, url, json=body)
+            assert answer.status_code == 200, answer.text
+
+    for uid, changes in tokens.items():
+        await send("PUT", uid, a_token(uid=uid, contract_id=f"NL-TNM-C{uid}", **changes))
+    await asyncio.sleep(SETTLE.total_seconds())  # the changes are surely committed
+    for identity in ("CP-LL-16", "CP-LL-201", "CP-LL-NONE"):
+        await register(identity)
+    async with (
+        connect_charger("CP-LL-16", client_class=MoreStation16) as station16,
+        connect_charger("CP-LL-201", "ocpp2.0.1", client_class=MoreStation201) as station201,
+        connect_charger("CP-LL-NONE", client_class=ListlessStation16) as listless,
+    ):
+        await booted(station16, "ocpp1.6")
+        await booted(station201, "ocpp2.0.1")
+        await booted(listless, "ocpp1.6")
+
+        listed = await graphql(
+            live_server,
+            UPDATE,
+            {"id": connected.partner_id, "input": {"stationLocalLists": True}},
+            admin,
+        )
+        assert listed["data"]["updatePartner"]["partner"] == {"stationLocalLists": True}
+
+        # The whole list, in messages of two (CPMS_LOCAL_LIST_ITEMS_PER_MESSAGE in the tests):
+        # a Full update, then a Differential one, each with the next version.
+        async def sent(station, count: int) -> bool:
+            return len(updates(station)) >= count
+
+        assert await eventually(lambda: sent(station16, 2))
+        first, second = updates(station16)
+        assert (first["list_version"], first["update_type"]) == (1, "Full")
+        assert (second["list_version"], second["update_type"]) == (2, "Differential")
+        whole = [("A1", "Accepted"), ("A2", "Accepted"), ("A3", "Accepted")]
+        assert listed_16(first) + listed_16(second) == whole
+        assert await eventually(lambda: sent(station201, 2))
+        first, second = updates(station201)
+        assert (first["version_number"], first["update_type"]) == (1, "Full")
+        assert listed_201(first) + listed_201(second) == whole
+        assert first["local_authorization_list"][0]["id_token"]["type"] == "ISO14443"
+
+        # A station that cannot keep a list is asked once, and not again for a while.
+        assert await eventually(lambda: sent(listless, 1))
+
+        async def states() -> dict[str, tuple[str, int]]:
+            rows = await StationLocalList.select(
+                StationLocalList.station.identity, StationLocalList.state, StationLocalList.version
+            )
+            return {row["station.identity"]: (row["state"], row["version"]) for row in rows}
+
+        async def settled(expected: dict[str, tuple[str, int]]) -> bool:
+            return await states() == expected
+
+        assert await eventually(
+            lambda: settled(
+                {
+                    "CP-LL-16": ("synced", 2),
+                    "CP-LL-201": ("synced", 2),
+                    "CP-LL-NONE": ("not_supported", 0),
+                }
+            )
+        )
+
+        # The partner blocks one token and wants to be asked about another: each station gets
+        # the change alone, the blocked token kept as refused, the other one removed.
+        await send("PATCH", "A2", {"valid": False, "last_updated": "2026-12-03T10:00:00Z"})
+        await send("PATCH", "A1", {"whitelist": "NEVER", "last_updated": "2026-12-03T10:00:00Z"})
+        assert await eventually(lambda: sent(station16, 3))
+        third = updates(station16)[2]
+        assert (third["list_version"], third["update_type"]) == (3, "Differential")
+        assert sorted(listed_16(third)) == [("A1", None), ("A2", "Invalid")]
+        assert await eventually(lambda: sent(station201, 3))
+        assert sorted(listed_201(updates(station201)[2])) == [("A1", None), ("A2", "Invalid")]
+
+        # The operator takes the partner's tokens out again: a whole, empty list.
+        unlisted = await graphql(
+            live_server,
+            UPDATE,
+            {"id": connected.partner_id, "input": {"stationLocalLists": False}},
+            admin,
+        )
+        assert unlisted["data"]["updatePartner"]["partner"] == {"stationLocalLists": False}
+        assert await eventually(lambda: sent(station16, 4))
+        fourth = updates(station16)[3]
+        assert (fourth["list_version"], fourth["update_type"]) == (4, "Full")
+        assert fourth["local_authorization_list"] == []
+        assert await eventually(lambda: sent(station201, 4))
+        assert updates(station201)[3]["update_type"] == "Full"
+        assert listed_201(updates(station201)[3]) == []
+        assert await eventually(
+            lambda: settled(
+                {
+                    "CP-LL-16": ("synced", 4),
+                    "CP-LL-201": ("synced", 4),
+                    "CP-LL-NONE": ("not_supported", 0),
+                }
+            )
+        )
+        assert len(updates(listless)) == 1
+        assert len(updates(station16)) == 4  # nothing more once the lists are up to date
