@@ -11,7 +11,8 @@ Every round, each connected station whose list is behind is brought up to date: 
 update the first time, after the station refused one, or when which partners' tokens belong
 in it changed; after that Differential updates with the tokens changed since (a token no
 longer listed is removed, one made invalid is kept as refused). Long lists go out in several
-messages, each with the next list version. Once one partner of an organization is listed,
+messages, each with the next list version. A station that booted since is first asked which
+version it has: one that lost its list gets it whole again. Once one partner of an organization is listed,
 the CPMS owns its stations' lists: an update it sends replaces what was put there by hand."""
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from app.auth.models import ACCEPTED, EXPIRED
 from app.commands import service as commands
 from app.commands.errors import CommandFailed
 from app.commands.gateway import ChargerGateway
-from app.commands.models import SendLocalList
+from app.commands.models import GetLocalListVersion, SendLocalList
 from app.errors import CPMSError
 from app.roaming import repository
 from app.roaming.repository import LISTED_WHITELISTS
@@ -82,7 +83,7 @@ class LocalLists:
         behind = [
             station
             for station in await repository.stations_for_local_lists(organization_id)
-            if _is_behind(station["list"], listing, latest, now)
+            if _is_behind(station, listing, latest, now)
         ]
         semaphore = asyncio.Semaphore(CONCURRENCY)
 
@@ -97,6 +98,13 @@ class LocalLists:
     ) -> None:
         sent = station["list"]
         whole = sent is None or sent["synced_to"] is None
+        if not whole and _rebooted(station):
+            # A station replaced under the same identity, or reset to its factory settings,
+            # lost its list: which version it has says whether it did.
+            there = await self._version_there(station["identity"])
+            if there is None:
+                return  # not known now: the next round asks again
+            whole = there != sent["version"]
         if whole:
             entries: list[tuple[str, str | None]] = [
                 (uid, ACCEPTED)
@@ -139,6 +147,18 @@ class LocalLists:
                 },
             )
 
+    async def _version_there(self, identity: str) -> int | None:
+        """The list version the station says it has (None: it did not say)."""
+        try:
+            result = await commands.send_command(
+                self._gateway, self._unit_of_work, identity, GetLocalListVersion()
+            )
+        except CPMSError as error:
+            logger.info("local list version of %s not known: %s", identity, error.message)
+            return None
+        version = result.data.get("version")
+        return version if isinstance(version, int) else None
+
     async def _refused(
         self, station_id: int, version: int, state: LocalListState, now: datetime
     ) -> None:
@@ -160,15 +180,24 @@ class LocalLists:
 
 
 def _is_behind(
-    sent: dict[str, Any] | None, listing: bool, latest: datetime | None, now: datetime
+    station: dict[str, Any], listing: bool, latest: datetime | None, now: datetime
 ) -> bool:
-    """Does this station's list need an update? One never sent a list needs one only while
-    some partner's tokens belong in it."""
+    """Does this station's list need an update, or a look? One never sent a list needs one
+    only while some partner's tokens belong in it."""
+    sent = station["list"]
     if sent is None:
         return listing
     if sent["next_attempt_at"] is not None and sent["next_attempt_at"] > now:
         return False
-    return sent["synced_to"] is None or (latest is not None and latest > sent["synced_to"])
+    if sent["synced_to"] is None or _rebooted(station):
+        return True
+    return latest is not None and latest > sent["synced_to"]
+
+
+def _rebooted(station: dict[str, Any]) -> bool:
+    """Has the station booted since its list was last sent (or found up to date)?"""
+    booted, sent = station["last_boot_at"], station["list"]
+    return booted is not None and sent is not None and booted > sent["updated_at"]
 
 
 def _refusal(status: str) -> LocalListState:

@@ -464,7 +464,9 @@ async def latest_token_change(organization_id: int, upto: datetime) -> datetime 
 async def stations_for_local_lists(organization_id: int) -> list[dict[str, Any]]:
     """The organization's connected stations, with what their local list was sent (None
     columns for a station never sent one)."""
-    stations = await ChargingStation.select(ChargingStation.id, ChargingStation.identity).where(
+    stations = await ChargingStation.select(
+        ChargingStation.id, ChargingStation.identity, ChargingStation.last_boot_at
+    ).where(
         (ChargingStation.organization == organization_id) & (ChargingStation.connected == True)  # noqa: E712
     )
     if not stations:

@@ -37,6 +37,28 @@ class ListlessStation16(Station16):
         return result16.SendLocalList(status="NotSupported")
 
 
+class ListKeepingStation16(MoreStation16):
+    """A 1.6 station that keeps the version of the list it was sent, until it loses its
+    memory (a controller replaced under the same identity)."""
+
+    list_version = 0
+
+    @on(Action16.send_local_list)
+    def send_local_list(self, **payload: Any) -> result16.SendLocalList:
+        self.received.append(("SendLocalList", payload))
+        self.list_version = payload["list_version"]
+        return result16.SendLocalList(status="Accepted")
+
+    @on(Action16.get_local_list_version)
+    def get_local_list_version(self, **payload: Any) -> result16.GetLocalListVersion:
+        self.received.append(("GetLocalListVersion", payload))
+        return result16.GetLocalListVersion(list_version=self.list_version)
+
+
+def asked_version(station) -> int:
+    return sum(action == "GetLocalListVersion" for action, _ in station.received)
+
+
 def updates(station) -> list[dict[str, Any]]:
     return [payload for action, payload in station.received if action == "SendLocalList"]
 
@@ -81,7 +103,7 @@ async def test_a_partners_whitelisted_tokens_reach_and_follow_every_stations_loc
     for identity in ("CP-LL-16", "CP-LL-201", "CP-LL-NONE"):
         await register(identity)
     async with (
-        connect_charger("CP-LL-16", client_class=MoreStation16) as station16,
+        connect_charger("CP-LL-16", client_class=ListKeepingStation16) as station16,
         connect_charger("CP-LL-201", "ocpp2.0.1", client_class=MoreStation201) as station201,
         connect_charger("CP-LL-NONE", client_class=ListlessStation16) as listless,
     ):
@@ -173,3 +195,21 @@ async def test_a_partners_whitelisted_tokens_reach_and_follow_every_stations_loc
         )
         assert len(updates(listless)) == 1
         assert len(updates(station16)) == 4  # nothing more once the lists are up to date
+        assert asked_version(station16) == 0
+
+        # The station boots again: asked which list it has, the one it was sent, so nothing
+        # is sent. Then it boots having lost its list: it gets the whole list again.
+        await booted(station16, "ocpp1.6")
+
+        async def asked(count: int) -> bool:
+            return asked_version(station16) >= count
+
+        assert await eventually(lambda: asked(1))
+        await asyncio.sleep(1.5)  # three rounds
+        assert len(updates(station16)) == 4 and asked_version(station16) == 1
+        station16.list_version = 0
+        await booted(station16, "ocpp1.6")
+        assert await eventually(lambda: sent(station16, 5))
+        fifth = updates(station16)[4]
+        assert (fifth["list_version"], fifth["update_type"]) == (5, "Full")
+        assert asked_version(station16) == 2
