@@ -12,8 +12,9 @@ update the first time, after the station refused one, or when which partners' to
 in it changed; after that Differential updates with the tokens changed since (a token no
 longer listed is removed, one made invalid is kept as refused). Long lists go out in several
 messages, each with the next list version. A station that booted since is first asked which
-version it has: one that lost its list gets it whole again. Once one partner of an organization is listed,
-the CPMS owns its stations' lists: an update it sends replaces what was put there by hand."""
+version it has: one that lost its list gets it whole again. Once one partner of an
+organization is listed, the CPMS owns its stations' lists: an update it sends replaces what
+was put there by hand."""
 
 from __future__ import annotations
 
