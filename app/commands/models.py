@@ -231,7 +231,9 @@ class ReserveNow(Command):
     id_token: str
     expires_at: str  # ISO 8601
     token_type: str = CENTRAL_TOKEN  # 2.0.1 IdTokenType
-    reservation_id: int = 0  # the station's next request id, like every id it echoes
+    # The station's next request id, like every id it echoes; an id it holds a reservation
+    # under replaces that reservation.
+    reservation_id: int = 0
     request_id_field: ClassVar[str | None] = "reservation_id"
 
 

@@ -86,7 +86,7 @@ async def send_command(
     if station is None:
         raise StationOffline(f"no station {identity!r}")
     command = await _with_token_types(station.organization_id, command)
-    if command.request_id_field:
+    if command.request_id_field and not command.echoed_id:  # one given replaces its request
         request_id = await stations.next_request_id(station.id)
         command = dataclasses.replace(command, **{command.request_id_field: request_id})
     entry_id = await repository.log_request(

@@ -197,20 +197,24 @@ async def reserve_now(
     authorization_reference: str | None = None,
 ) -> PartnerCommand:
     """Hold an EVSE for the partner's token until `expires_at`, when it stops being accepted
-    here; the partner knows the reservation by `reference`."""
+    here; the partner knows the reservation by `reference`. A reservation it holds already
+    is updated in place (OCPI asks so): the station gets it again under the same id, which
+    replaces it there (a new expiry, token or EVSE of the same station)."""
     if expires_at <= utcnow():
         raise CommandRefused("the reservation would expire before it starts")
     existing = await stations.partner_reservation(caller.partner_id, reference)
-    if existing is not None and existing.status in ACTIVE_RESERVATION:
-        raise CommandRefused(f"reservation {reference!r} is held already: cancel it first")
+    held = existing if existing is not None and existing.status in ACTIVE_RESERVATION else None
     station, evse = await _authorized_place(
         unit_of_work, caller, site_id, evse_uid, token, expires_at, authorization_reference
     )
+    if held is not None and held.station_id != station.id:
+        raise CommandRefused(f"reservation {reference!r} is held at another station: cancel it")
     command = ReserveNow(
         evse_id=evse.evse_id,
         id_token=token.uid,
         expires_at=expires_at.isoformat(),
         token_type=token.type,
+        reservation_id=held.reservation_id if held is not None else 0,
     )
     return PartnerCommand(
         station.identity,

@@ -170,9 +170,26 @@ async def test_an_emsp_reserves_an_evse_for_its_driver_and_cancels_it(
             assert authorized.id_tag_info["status"] == "Accepted"
             assert emsp.asked == []
 
-            # The same reservation again is refused at once; it is cancelled by its id.
-            again = await send(client, connected, "RESERVE_NOW", reserve)
-            assert data_of(again)["result"] == "REJECTED"
+            # The same reservation with a later expiry updates it: the station gets it again
+            # under the same id, which replaces it there.
+            later = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+            update = reserve | {
+                "expiry_date": later.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "response_url": emsp.result_url("update"),
+            }
+            again = await send(client, connected, "RESERVE_NOW", update)
+            assert data_of(again)["result"] == "ACCEPTED", again.text
+            assert await eventually(lambda: _has(emsp, "update"))
+            assert emsp.results["update"].result.value == "ACCEPTED"
+            kind, payload = station.received[-1]
+            assert kind == "ReserveNow" and payload["reservation_id"] == held["reservation_id"]
+            [updated] = await Reservation.select(
+                Reservation.status, Reservation.partner_reference, Reservation.expires_at
+            )
+            assert (updated["status"], updated["partner_reference"]) == ("Active", "RES-1")
+            assert updated["expires_at"] == later
+
+            # It is cancelled by its id.
             cancel = {"response_url": emsp.result_url("cancel"), "reservation_id": "RES-1"}
             answer = await send(client, connected, "CANCEL_RESERVATION", cancel)
             assert data_of(answer)["result"] == "ACCEPTED"
