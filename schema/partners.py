@@ -13,11 +13,12 @@ from strawberry.types import Info
 
 from app.errors import CPMSError
 from app.roaming import service as roaming
-from app.roaming.models import PartnerView, Settlement
+from app.roaming.models import HubPartyView, PartnerView, Settlement
 from schema.context import Context
-from schema.enums import EndpointRole, PartnerRole, PartnerStatus
+from schema.enums import EndpointRole, HubPartyStatus, PartnerRole, PartnerStatus
 from schema.ids import local_id, nodes_by_id
 from schema.inputs import given
+from schema.pagination import After, Before, Connection, First, Last, connection, page_request
 from schema.problems import (
     AlreadyExistsError,
     InvalidInputError,
@@ -34,6 +35,25 @@ class PartnerEndpoint:
     module: str = strawberry.field(description="OCPI module id, e.g. locations, tokens")
     role: EndpointRole
     url: str
+
+
+@strawberry.type(description="A party a roaming hub connects us with, as the hub told.")
+class HubParty:
+    country_code: str
+    party_id: str
+    role: PartnerRole
+    status: HubPartyStatus
+    last_updated: datetime = strawberry.field(description="When the hub last changed it")
+
+    @classmethod
+    def from_model(cls, model: HubPartyView) -> HubParty:
+        return cls(
+            country_code=model.country_code,
+            party_id=model.party_id,
+            role=PartnerRole(model.role),
+            status=HubPartyStatus(model.status),
+            last_updated=model.last_updated,
+        )
 
 
 @strawberry.type(description="A roaming partner: an eMSP or a hub.")
@@ -107,6 +127,23 @@ class Partner(relay.Node):
             pending_deliveries=model.pending_deliveries,
             failed_deliveries=model.failed_deliveries,
         )
+
+    @strawberry.field(
+        description="For a hub: the parties it connects us with and how each stands (what it "
+        "sent to our hubclientinfo module), in the order it first told; empty otherwise"
+    )
+    async def hub_parties(
+        self,
+        info: Info[Context, None],
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[HubParty]:
+        page = await roaming.page_hub_parties(
+            info.context.principal, self.id, page_request(first, after, last, before)
+        )
+        return connection(page, HubParty.from_model)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -27,6 +27,15 @@ class PartnerRole(StrEnum):
     SCSP = "SCSP"
 
 
+class HubPartyStatus(StrEnum):
+    """How a party behind a hub stands (OCPI ConnectionStatus)."""
+
+    CONNECTED = "CONNECTED"
+    OFFLINE = "OFFLINE"
+    PLANNED = "PLANNED"
+    SUSPENDED = "SUSPENDED"
+
+
 class PartnerStatus(StrEnum):
     PENDING = "pending"  # registered; the credentials handshake has not happened yet
     CONNECTED = "connected"

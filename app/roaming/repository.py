@@ -357,15 +357,32 @@ async def token_issuer_target(partner_id: int) -> tuple[PushTarget, str] | None:
     return target, url
 
 
+_HUB_PARTY_COLUMNS = (
+    HubParty.country_code,
+    HubParty.party_id,
+    HubParty.role,
+    HubParty.status,
+    HubParty.last_updated,
+)
+
+
+async def page_hub_parties(
+    organization_id: int, partner_id: int, request: PageRequest
+) -> Page[HubPartyView]:
+    """What a hub told about its parties, in the order it first told."""
+    query = HubParty.select(HubParty.id, *_HUB_PARTY_COLUMNS).where(
+        (HubParty.organization == organization_id) & (HubParty.partner == partner_id)
+    )
+
+    def view(row: dict[str, Any]) -> HubPartyView:
+        return HubPartyView(**{name: value for name, value in row.items() if name != "id"})
+
+    return await page_by_id(query, HubParty.id, request, view)
+
+
 async def hub_party(partner_id: int, country_code: str, party_id: str) -> HubPartyView | None:
     row = await (
-        HubParty.select(
-            HubParty.country_code,
-            HubParty.party_id,
-            HubParty.role,
-            HubParty.status,
-            HubParty.last_updated,
-        )
+        HubParty.select(*_HUB_PARTY_COLUMNS)
         .where(
             (HubParty.partner == partner_id)
             & (HubParty.country_code == country_code)

@@ -82,6 +82,15 @@ async def partners_by_ids(
     return {partner.id: partner for partner in await _with_deliveries(found)}
 
 
+async def page_hub_parties(
+    principal: Principal, partner_id: int, request: PageRequest
+) -> Page[HubPartyView]:
+    """What a hub told about the parties it connects us with (nothing, for a partner that is
+    no hub)."""
+    require(principal, Permission.READ_NETWORK)
+    return await repository.page_hub_parties(principal.organization_id, partner_id, request)
+
+
 async def _with_deliveries(partners: Sequence[PartnerView]) -> list[PartnerView]:
     """Partners with where the delivery of their CDRs stands."""
     deliveries = await billing.partner_deliveries([partner.id for partner in partners])

@@ -6,9 +6,15 @@ from __future__ import annotations
 import httpx
 
 from ocpi.v221.models import ClientInfo, Envelope
-from tests.conftest import TEST_ORGANIZATION
+from tests.conftest import TEST_ORGANIZATION, graphql
 from tests.ocpi.conftest import create_partner
 from tests.ocpi.emsp import Emsp, data_of, token_header
+
+HUB_PARTIES = """
+{ partners { edges { node { partyId
+  hubParties { totalCount edges { node { countryCode partyId role status lastUpdated } } }
+} } } }
+"""
 
 
 async def test_a_hub_tells_how_its_parties_stand(live_server, cpo, api_key, connected):
@@ -59,5 +65,23 @@ async def test_a_hub_tells_how_its_parties_stand(live_server, cpo, api_key, conn
                 data_of(await client.get(f"{base}/NL/TNM", headers=headers))
             )
             assert still.status.value == "OFFLINE"
+
+        # The operator reads what the hub told; an eMSP has no parties behind it.
+        listed = await graphql(live_server, HUB_PARTIES, {}, admin)
+        assert "errors" not in listed, listed
+        parties = {
+            node["node"]["partyId"]: [each["node"] for each in node["node"]["hubParties"]["edges"]]
+            for node in listed["data"]["partners"]["edges"]
+        }
+        assert parties["HBX"] == [
+            {
+                "countryCode": "NL",
+                "partyId": "TNM",
+                "role": "EMSP",
+                "status": "OFFLINE",
+                "lastUpdated": "2026-12-07T11:00:00+00:00",
+            }
+        ]
+        assert parties["TNM"] == []
     finally:
         await hub.stop()
