@@ -75,6 +75,13 @@ class Cdr(relay.Node):
     credit: bool = strawberry.field(description="Cancels `creditReference` (a correction).")
     finalized_at: datetime | None
     created_at: datetime
+    partner_delivered_at: datetime | None = strawberry.field(
+        description="A CDR of a roaming partner's token: when the partner accepted it"
+    )
+    partner_refusal: str | None = strawberry.field(
+        description="A CDR of a roaming partner's token: why the partner refused it (or why "
+        "OCPI cannot express it); it is not sent again until resendCdrToPartner"
+    )
     session_id: strawberry.Private[int | None]
     credit_reference_id: strawberry.Private[int | None]
 
@@ -97,6 +104,8 @@ class Cdr(relay.Node):
             credit=model.credit,
             finalized_at=model.finalized_at,
             created_at=model.created_at,
+            partner_delivered_at=model.partner_delivered_at,
+            partner_refusal=model.partner_refusal,
             session_id=model.session_id,
             credit_reference_id=model.credit_reference_id,
         )
@@ -270,6 +279,17 @@ CorrectCdrResult = Annotated[
 
 
 @strawberry.type
+class CdrResent:
+    cdr: Cdr = strawberry.field(description="The CDR, no longer refused: it goes out again.")
+
+
+ResendCdrResult = Annotated[
+    CdrResent | NotAuthenticatedError | NotPermittedError | NotFoundError | InvalidInputError,
+    strawberry.union("ResendCdrResult"),
+]
+
+
+@strawberry.type
 class PaymentMutation:
     @strawberry.mutation(
         description="Price a session again with another tariff (admin): its CDR stays as it "
@@ -289,6 +309,22 @@ class PaymentMutation:
         except CPMSError as error:
             return problem(error)  # type: ignore[return-value]
         return CdrCorrected(cdr=Cdr.from_model(cdr))
+
+    @strawberry.mutation(
+        description="Send a CDR the roaming partner refused once more (admin), once what made "
+        "it refuse is fixed: it goes with the partner's next push round (within a second)."
+    )
+    async def resend_cdr_to_partner(
+        self, info: Info[Context, None], cdr_id: relay.GlobalID
+    ) -> ResendCdrResult:
+        context = info.context
+        try:
+            cdr = await billing.resend_to_partner(
+                context.runtime.unit_of_work(), context.principal, local_id(cdr_id, "Cdr") or 0
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return CdrResent(cdr=Cdr.from_model(cdr))
 
     @strawberry.mutation(
         description="A signed-in driver saves a card (a Stripe PaymentMethod id): each of their "

@@ -61,6 +61,8 @@ class CdrView:
     signed_data: dict[str, Any] | None = None  # the station's signed meter values
     partner_id: int | None = None  # the roaming partner whose token charged
     credit_reference_code: str | None = None  # a credit CDR: the code of the CDR it credits
+    partner_delivered_at: datetime | None = None  # when that partner accepted it
+    partner_refusal: str | None = None  # why that partner refused it (not sent again)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from app.auth.models import Principal
 from app.billing import cdrs, payments, repository
 from app.billing.models import CdrView, Money, PartnerDeliveries, PaymentView, SettlementLine
 from app.billing.receipts import ReceiptData, render_receipt
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.pagination import Page, PageRequest
 from app.sessions.models import BillableSession
 from app.tariffs.models import Cost
@@ -166,6 +166,25 @@ async def partner_cdr_delivered(cdr_id: int) -> None:
 async def partner_cdr_refused(cdr_id: int, reason: str) -> None:
     """The partner refused the CDR: it is not sent again; its partner shows it."""
     await repository.mark_refused(cdr_id, reason)
+
+
+async def resend_to_partner(uow: UnitOfWork, principal: Principal, cdr_id: int) -> CdrView:
+    """Send a CDR the roaming partner refused once more (admin), e.g. once the partner has
+    fixed what made it refuse: it goes with the partner's next push round."""
+    require(principal, Permission.MANAGE)
+    async with uow:
+        found = await repository.cdrs_by_ids(principal.organization_id, None, [cdr_id])
+        if not found:
+            raise NotFound(f"no CDR {cdr_id}")
+        cdr = found[0]
+        if cdr.partner_id is None:
+            raise InvalidInput("the CDR is not of a roaming partner's token")
+        if cdr.partner_delivered_at is not None:
+            raise InvalidInput("the partner accepted the CDR already")
+        if cdr.partner_refusal is None:
+            raise InvalidInput("the partner has not refused the CDR: it is sent when it answers")
+        await repository.clear_refusal(cdr_id)
+    return await repository.cdr_by_id(cdr_id)
 
 
 async def partner_cdrs(

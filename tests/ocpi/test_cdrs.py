@@ -27,6 +27,15 @@ query ($id: ID!) { node(id: $id) { ... on Partner {
   pendingDeliveries failedDeliveries lastPushAt pushFailingSince } } }
 """
 
+CDRS = """
+{ cdrs(first: 10) { edges { node { id partnerDeliveredAt partnerRefusal } } } }
+"""
+
+RESEND = """
+mutation ($id: ID!) { resendCdrToPartner(cdrId: $id) {
+  __typename ... on CdrResent { cdr { partnerRefusal } } ... on UserError { code } } }
+"""
+
 SETTLEMENT = """
 query ($partner: ID!, $from: DateTime!, $to: DateTime!) {
   roamingSettlement(partnerId: $partner, from: $from, to: $to) {
@@ -180,8 +189,32 @@ async def test_each_cdr_of_a_partner_token_reaches_the_partner_once_and_can_be_p
 
         assert await eventually(refused)
         emsp.refuse_cdrs = False
-    assert len(emsp.cdrs) == 4
-    assert len({each.id for each in emsp.cdrs}) == 4  # none sent twice
+        assert len(emsp.cdrs) == 4
+        listed = await graphql(live_server, CDRS, {}, admin)
+        newest = listed["data"]["cdrs"]["edges"][0]["node"]
+        assert newest["partnerDeliveredAt"] is None
+        assert "2001" in newest["partnerRefusal"]
+
+        # The partner has fixed what made it refuse: the operator sends it once more.
+        resent = await graphql(live_server, RESEND, {"id": newest["id"]}, admin)
+        assert resent["data"]["resendCdrToPartner"]["cdr"]["partnerRefusal"] is None
+        assert await eventually(lambda: posted(5))
+
+        async def delivered_all() -> bool:
+            state = await partner_state(live_server, admin, connected.partner_id)
+            return (state["failedDeliveries"], state["pendingDeliveries"]) == (0, 0)
+
+        assert await eventually(delivered_all)
+        again = await graphql(live_server, RESEND, {"id": newest["id"]}, admin)
+        assert again["data"]["resendCdrToPartner"]["code"] == "invalid_input"
+        [delivered] = [
+            edge["node"]
+            for edge in (await graphql(live_server, CDRS, {}, admin))["data"]["cdrs"]["edges"]
+            if edge["node"]["id"] == newest["id"]
+        ]
+        assert delivered["partnerDeliveredAt"] is not None
+    assert len(emsp.cdrs) == 5
+    assert len({each.id for each in emsp.cdrs}) == 5  # none sent twice
 
     # Pulled: every CDR of the partner's tokens, refused ones too, page by page.
     async with httpx.AsyncClient() as client:
@@ -194,7 +227,7 @@ async def test_each_cdr_of_a_partner_token_reaches_the_partner_once_and_can_be_p
         rest = await client.get(url, params={"offset": 3, "limit": 3}, headers=headers)
         pulled += [OcpiCdr.model_validate(each) for each in data_of(rest)]
         assert "Link" not in rest.headers
-        assert [each.id for each in pulled[:4]] == [each.id for each in emsp.cdrs]
+        assert [each.id for each in pulled] == [each.id for each in emsp.cdrs]
         assert pulled[0] == emsp.cdrs[0]
         later = await client.get(url, params={"date_from": "2999-01-01T00:00:00Z"}, headers=headers)
         assert data_of(later) == [] and later.headers["X-Total-Count"] == "0"
