@@ -148,6 +148,9 @@ class Site(Table):
     # Who may park at its charging spaces (OCPI ParkingRestriction values); None: anyone.
     parking_restrictions = JSON(null=True, default=None)
     updated_at = _optional_time()  # None: not changed since it was created
+    # Deleted while roaming partners knew it: gone from the API, kept for the partners, who
+    # keep being told its EVSEs are REMOVED (OCPI never deletes a Location).
+    deleted_at = _optional_time()
 
 
 class ChargingStation(Table):

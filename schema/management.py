@@ -247,7 +247,10 @@ class ManagementMutation:
             return problem(error)  # type: ignore[return-value]
         return SiteSaved(site=Site.from_model(site))
 
-    @strawberry.mutation(description="Remove a site; its stations stay, without a site (admin).")
+    @strawberry.mutation(
+        description="Remove a site; its stations stay, without a site (admin). One roaming "
+        "partners knew as a Location stays theirs, with its EVSEs REMOVED."
+    )
     async def delete_site(self, info: Info[Context, None], id: relay.GlobalID) -> DeleteResult:
         context = info.context
         try:

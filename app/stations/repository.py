@@ -145,15 +145,21 @@ def _evse(row: dict[str, Any]) -> EvseView:
 # organization never sees another's rows, whatever ids a request names.
 
 
+# A deleted site that partners knew is kept for them (see delete_site), and for nothing else.
+_NOT_DELETED = Site.deleted_at.is_null()
+
+
 async def page_sites(organization_id: int, request: PageRequest) -> Page[SiteView]:
-    query = Site.select(*_SITE_COLUMNS).where(Site.organization == organization_id)
+    query = Site.select(*_SITE_COLUMNS).where((Site.organization == organization_id) & _NOT_DELETED)
     return await page_by_id(query, Site.id, request, _site)
 
 
-async def sites_by_ids(organization_id: int, site_ids: Sequence[int]) -> list[SiteView]:
-    rows = await Site.select(*_SITE_COLUMNS).where(
-        (Site.organization == organization_id) & Site.id.is_in(list(site_ids))
-    )
+async def sites_by_ids(
+    organization_id: int, site_ids: Sequence[int], *, deleted_too: bool = False
+) -> list[SiteView]:
+    """The sites with these ids; `deleted_too`: the deleted ones kept for partners as well."""
+    where = (Site.organization == organization_id) & Site.id.is_in(list(site_ids))
+    rows = await Site.select(*_SITE_COLUMNS).where(where if deleted_too else where & _NOT_DELETED)
     return [_site(row) for row in rows]
 
 
@@ -401,7 +407,9 @@ async def get_station_record(identity: str) -> StationRecord | None:
 
 
 async def site_ids_by_name(organization_id: int) -> dict[str, int]:
-    rows = await Site.select(Site.id, Site.name).where(Site.organization == organization_id)
+    rows = await Site.select(Site.id, Site.name).where(
+        (Site.organization == organization_id) & _NOT_DELETED
+    )
     return {row["name"]: row["id"] for row in rows}
 
 
@@ -1146,7 +1154,7 @@ async def update_site(
     if values:
         changes = {getattr(Site, name): value for name, value in values.items()}
         await Site.update({**changes, Site.updated_at: utcnow()}).where(
-            (Site.organization == organization_id) & (Site.id == site_id)
+            (Site.organization == organization_id) & (Site.id == site_id) & _NOT_DELETED
         )
     found = await sites_by_ids(organization_id, [site_id])
     return found[0] if found else None
@@ -1263,12 +1271,26 @@ async def latest_recorded_status_id() -> int:
 
 
 async def delete_site(organization_id: int, site_id: int) -> bool:
-    deleted = (
-        await Site.delete()
-        .where((Site.organization == organization_id) & (Site.id == site_id))
-        .returning(Site.id)
+    """Delete a site; its stations stay, without a site. One roaming partners may know (a
+    Location) is kept for them, marked deleted, with its EVSEs departed: OCPI never deletes a
+    Location, partners are told its EVSEs are REMOVED instead."""
+    mine = (Site.organization == organization_id) & (Site.id == site_id) & _NOT_DELETED
+    if not await Site.exists().where(mine):
+        return False
+    if not await Site.exists().where(_locatable(organization_id) & (Site.id == site_id)):
+        await Site.delete().where(mine)
+        return True
+    stations = await ChargingStation.select(ChargingStation.id).where(
+        ChargingStation.site == site_id
     )
-    return bool(deleted)
+    for station in stations:
+        await _depart(station["id"], site_id)
+    await ChargingStation.update({ChargingStation.site: None}).where(
+        ChargingStation.site == site_id
+    )
+    now = utcnow()
+    await Site.update({Site.deleted_at: now, Site.updated_at: now}).where(mine)
+    return True
 
 
 async def page_message_log(

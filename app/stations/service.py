@@ -271,7 +271,9 @@ async def site_networks(organization_id: int, site_ids: Sequence[int]) -> list[S
     """These sites with their stations, EVSEs and connectors, in the order asked for."""
     if not site_ids:
         return []
-    sites = {site.id: site for site in await repository.sites_by_ids(organization_id, site_ids)}
+    # A deleted site partners knew is still their Location (its EVSEs REMOVED).
+    found = await repository.sites_by_ids(organization_id, site_ids, deleted_too=True)
+    sites = {site.id: site for site in found}
     if not sites:
         return []
     stations = await repository.stations_by_site_ids(organization_id, list(sites))

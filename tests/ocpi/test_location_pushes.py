@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from ocpp.v16 import call as call16
 
-from db.tables import Evse, Partner
+from db.tables import Evse, Partner, Site
 from ocpi.v221.models import Evse as OcpiEvse
 from ocpi.v221.models import Location
 from schema.ids import global_id
@@ -238,3 +238,62 @@ async def test_an_evse_that_leaves_its_location_stays_there_as_removed(
     assert deleted["data"]["deleteStation"]["__typename"] == "Deleted", deleted
     assert await shown(first) == {uid: "REMOVED"}
     assert await eventually(lambda: pushed(first, "REMOVED"), timeout_s=15)
+
+
+DELETE_SITE = """
+mutation ($id: ID!) { deleteSite(id: $id) { __typename ... on UserError { code message } } }
+"""
+SITES = "{ sites { totalCount edges { node { name } } } }"
+STATION_SITE = """
+query ($identity: String!) { station(identity: $identity) { site { name } } }
+"""
+
+
+async def test_a_deleted_location_stays_for_partners_with_its_evses_removed(
+    live_server, cpo, connected, register, api_key, connect_charger
+):
+    emsp = connected.emsp
+    admin = await api_key(TEST_ORGANIZATION, "admin")
+    assert await eventually(following)
+    closing, unknown = await add_site(cpo, "Closing"), await add_site(cpo, "Never a Location")
+    await register("CP-CLOSING")
+    await place("CP-CLOSING", closing)
+    async with connect_charger("CP-CLOSING") as station:
+        uid = str(await available(station))
+
+    async def pushed(status: str) -> bool:
+        location = emsp.locations.get(str(closing))
+        return location is not None and [(e.uid, e.status.value) for e in location.evses] == [
+            (uid, status)
+        ]
+
+    assert await eventually(lambda: pushed("UNKNOWN"), timeout_s=15)
+
+    # Deleted: gone from the API, the station stays without a site; the partner is told
+    # its EVSE is REMOVED, and can still pull the Location so.
+    site = str(global_id("Site", closing))
+    deleted = await graphql(live_server, DELETE_SITE, {"id": site}, admin)
+    assert deleted["data"]["deleteSite"]["__typename"] == "Deleted", deleted
+    assert await eventually(lambda: pushed("REMOVED"), timeout_s=15)
+    async with httpx.AsyncClient() as client:
+        answer = await pull(client, f"{connected.base}/locations/{closing}", connected.token)
+    pulled = Location.model_validate(data_of(answer))
+    assert [(evse.uid, evse.status.value) for evse in pulled.evses] == [(uid, "REMOVED")]
+    sites = await graphql(live_server, SITES, {}, admin)
+    names = [edge["node"]["name"] for edge in sites["data"]["sites"]["edges"]]
+    assert names == ["Never a Location"] and sites["data"]["sites"]["totalCount"] == 1
+    found = await graphql(live_server, STATION_SITE, {"identity": "CP-CLOSING"}, admin)
+    assert found["data"]["station"]["site"] is None
+    again = await graphql(live_server, DELETE_SITE, {"id": site}, admin)
+    assert again["data"]["deleteSite"]["code"] == "not_found"
+    renamed = await graphql(live_server, RENAME, {"id": site, "name": "Back"}, admin)
+    assert renamed["data"]["updateSite"]["code"] == "not_found"
+    moved = await graphql(live_server, PLACE, {"identity": "CP-CLOSING", "site": site}, admin)
+    assert moved["data"]["updateStation"]["code"] == "not_found"
+
+    # A site partners never knew is simply deleted.
+    other = str(global_id("Site", unknown))
+    gone = await graphql(live_server, DELETE_SITE, {"id": other}, admin)
+    assert gone["data"]["deleteSite"]["__typename"] == "Deleted"
+    assert await Site.count().where(Site.id == unknown) == 0
+    assert await Site.count().where(Site.id == closing) == 1
