@@ -181,8 +181,10 @@ async def load_demo(uow: UnitOfWork) -> Organization:
             for role in DEMO_ROLES
         }
         driver = users["driver"]
+        # A deleted demo site (kept for roaming partners) is not found again: a new one is made.
+        live = {**owner, "deleted_at": None}
         sites = [
-            await _find_or_create(Site, {**owner, "name": site["name"]}, site) for site in SITES
+            await _find_or_create(Site, {**live, "name": site["name"]}, site) for site in SITES
         ]
         tariffs = [
             await _find_or_create(Tariff, {**owner, "code": tariff["code"]}, tariff)
