@@ -12,6 +12,8 @@ from app.auth import service as auth
 from app.auth.models import IdTokenView, Principal, UserView
 from app.billing import service as billing
 from app.billing.models import CdrView
+from app.roaming import local_lists
+from app.roaming.local_lists import LocalListView
 from app.sessions import service as sessions
 from app.sessions.models import SessionView
 from app.smart_charging import service as smart_charging
@@ -74,6 +76,10 @@ class Loaders:
             found = await sessions.active_sessions_of_connectors(principal, connector_ids)
             return [found.get(connector_id) for connector_id in connector_ids]
 
+        async def load_local_lists(station_ids: Sequence[int]) -> list[LocalListView | None]:
+            found = await local_lists.local_lists_of(principal, station_ids)
+            return [found.get(station_id) for station_id in station_ids]
+
         async def load_users(user_ids: Sequence[int]) -> list[UserView | None]:
             found = await auth.users_by_ids(principal, user_ids)
             return [found.get(user_id) for user_id in user_ids]
@@ -83,6 +89,9 @@ class Loaders:
             return [found.get(token_id) for token_id in token_ids]
 
         self.user: DataLoader[int, UserView | None] = DataLoader(load_fn=load_users)
+        self.local_list: DataLoader[int, LocalListView | None] = DataLoader(
+            load_fn=load_local_lists
+        )
         self.id_token: DataLoader[int, IdTokenView | None] = DataLoader(load_fn=load_id_tokens)
         self.site: DataLoader[int, SiteView | None] = DataLoader(load_fn=load_sites)
         self.station: DataLoader[int, StationView | None] = DataLoader(load_fn=load_stations)

@@ -10,6 +10,7 @@ from app.auth.models import IdTokenStatus, IdTokenType
 from app.billing.models import PaymentKind, PaymentStatus
 from app.commands.models import CertificateUse, CommandAction, CommandStatus
 from app.healing.models import AlertKind, AlertSeverity, AlertStatus
+from app.roaming.local_lists import LocalListState
 from app.roaming.models import EndpointRole, HubPartyStatus, PartnerRole, PartnerStatus
 from app.sessions.models import SessionLifecycle
 from app.smart_charging.models import (
@@ -62,6 +63,7 @@ strawberry.enum(PartnerRole, description="An OCPI 2.2.1 role.")
 strawberry.enum(EndpointRole, description="What a partner is for an OCPI module.")
 strawberry.enum(PartnerStatus, description="Where a roaming partner's connection is.")
 strawberry.enum(HubPartyStatus, description="How a party behind a roaming hub stands.")
+strawberry.enum(LocalListState, description="How a station's last local list update went.")
 strawberry.enum(TariffType, description="OCPI 2.2.1 TariffType.")
 strawberry.enum(StationOrder, description="Order of a station list.")
 

@@ -21,6 +21,7 @@ from app.events import (
     StationStatusChanged,
 )
 from app.healing import service as healing
+from app.roaming.local_lists import LocalListState, LocalListView
 from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
 from app.stations import service as stations
@@ -55,6 +56,30 @@ from schema.station_log_types import CommandLog, OcppFrame
 
 if TYPE_CHECKING:
     from schema.uptime_types import MaintenanceWindow, UptimeReport
+
+
+@strawberry.type(description="Where a station's local authorization list stands.")
+class LocalListSync:
+    version: int = strawberry.field(description="The list version the station was last sent")
+    state: LocalListState
+    synced_to: datetime | None = strawberry.field(
+        description="Token changes up to this time are in the station's list; null: a whole "
+        "list is due"
+    )
+    next_attempt_at: datetime | None = strawberry.field(
+        description="After a refusal: when the station is asked again"
+    )
+    updated_at: datetime = strawberry.field(description="When the last attempt ended")
+
+    @classmethod
+    def from_model(cls, model: LocalListView) -> LocalListSync:
+        return cls(
+            version=model.version,
+            state=model.state,
+            synced_to=model.synced_to,
+            next_attempt_at=model.next_attempt_at,
+            updated_at=model.updated_at,
+        )
 
 
 @strawberry.type
@@ -318,6 +343,14 @@ class ChargingStation(relay.Node):
         else:
             profiles = await info.context.loaders.profiles_of_station.load(int(self.id))
         return [ChargingProfile.from_model(profile) for profile in profiles]
+
+    @strawberry.field(
+        description="The local authorization list the CPMS keeps on the station (roaming "
+        "partners' tokens, see updatePartner(stationLocalLists)); null: none sent"
+    )
+    async def local_list(self, info: Info[Context, None]) -> LocalListSync | None:
+        found = await info.context.loaders.local_list.load(int(self.id))
+        return LocalListSync.from_model(found) if found else None
 
     @strawberry.field(
         description="The latest composite schedule the station reported for each EVSE it was "

@@ -21,11 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from app.auth.models import ACCEPTED, EXPIRED
+from app.auth.access import Permission, require
+from app.auth.models import ACCEPTED, EXPIRED, Principal
 from app.commands import service as commands
 from app.commands.errors import CommandFailed
 from app.commands.gateway import ChargerGateway
@@ -57,6 +59,35 @@ class LocalListState(StrEnum):
     FAILED = "failed"  # refused (Failed, a CALLERROR); asked again after RETRY_AFTER_FAILURE
     VERSION_MISMATCH = "version_mismatch"  # its version was not ours: a whole list next
     NOT_SUPPORTED = "not_supported"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalListView:
+    """What a station's local list was sent, and how the last attempt went."""
+
+    version: int
+    state: LocalListState
+    synced_to: datetime | None  # token changes up to then are in it; None: a whole one is due
+    next_attempt_at: datetime | None
+    updated_at: datetime
+
+
+async def local_lists_of(
+    principal: Principal, station_ids: Sequence[int]
+) -> dict[int, LocalListView]:
+    """The local lists the CPMS keeps on these stations of the caller's organization."""
+    require(principal, Permission.READ_NETWORK)
+    rows = await repository.local_lists_of(principal.organization_id, list(station_ids))
+    return {
+        row["station"]: LocalListView(
+            version=row["version"],
+            state=LocalListState(row["state"]),
+            synced_to=row["synced_to"],
+            next_attempt_at=row["next_attempt_at"],
+            updated_at=row["updated_at"],
+        )
+        for row in rows
+    }
 
 
 class LocalLists:

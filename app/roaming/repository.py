@@ -530,6 +530,21 @@ async def changed_tokens(
     )
 
 
+async def local_lists_of(organization_id: int, station_ids: list[int]) -> list[dict[str, Any]]:
+    if not station_ids:
+        return []
+    return list(
+        await StationLocalList.select().where(
+            StationLocalList.station.is_in(
+                ChargingStation.select(ChargingStation.id).where(
+                    (ChargingStation.organization == organization_id)
+                    & ChargingStation.id.is_in(station_ids)
+                )
+            )
+        )
+    )
+
+
 async def save_local_list(station_id: int, values: dict[str, Any]) -> None:
     """What a station's list was sent, and how the attempt went."""
     values = {**values, "updated_at": utcnow()}

@@ -32,6 +32,12 @@ mutation ($id: ID!, $input: UpdatePartnerInput!) { updatePartner(id: $id, input:
 """
 
 
+LOCAL_LIST = """
+query ($identity: String!) { station(identity: $identity) {
+  localList { version state syncedTo nextAttemptAt updatedAt } } }
+"""
+
+
 class ListlessStation16(Station16):
     """A 1.6 station without the LocalAuthListManagement profile."""
 
@@ -172,6 +178,19 @@ async def test_a_partners_whitelisted_tokens_reach_and_follow_every_stations_loc
             ),
             PATIENCE,
         )
+
+        # The operator sees where each station's list stands.
+        async def local_list(identity: str) -> dict[str, Any] | None:
+            found = await graphql(live_server, LOCAL_LIST, {"identity": identity}, admin)
+            return found["data"]["station"]["localList"]
+
+        synced = await local_list("CP-LL-16")
+        assert synced is not None
+        assert (synced["state"], synced["version"]) == ("SYNCED", 2)
+        assert synced["syncedTo"] is not None and synced["nextAttemptAt"] is None
+        listless_state = await local_list("CP-LL-NONE")
+        assert listless_state is not None and listless_state["state"] == "NOT_SUPPORTED"
+        assert listless_state["nextAttemptAt"] is not None
 
         # The partner blocks one token and wants to be asked about another: each station gets
         # the changes alone (in one update, or two when a round falls between them), the
