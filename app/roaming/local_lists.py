@@ -54,7 +54,7 @@ RETRY_AFTER_NOT_SUPPORTED = timedelta(days=1)
 class LocalListState(StrEnum):
     """How a station's last list update went."""
 
-    PENDING = "pending"  # none sent yet
+    PENDING = "pending"  # a whole list is due (none sent yet, or one cut short)
     SYNCED = "synced"
     FAILED = "failed"  # refused (Failed, a CALLERROR); asked again after RETRY_AFTER_FAILURE
     VERSION_MISMATCH = "version_mismatch"  # its version was not ours: a whole list next
@@ -133,7 +133,10 @@ class LocalLists:
         if not whole and _rebooted(station):
             # A station replaced under the same identity, or reset to its factory settings,
             # lost its list: which version it has says whether it did.
-            there = await self._version_there(station["identity"])
+            try:
+                there = await self._version_there(station["identity"])
+            except CommandFailed:  # it cannot say (no GetLocalListVersion): trusted to keep it
+                there = sent["version"]
             if there is None:
                 return  # not known now: the next round asks again
             whole = there != sent["version"]
@@ -161,8 +164,8 @@ class LocalLists:
                 return
             except CPMSError as error:  # offline, timed out, ...: the next round tries again
                 logger.info("local list of %s not sent: %s", station["identity"], error.message)
-                if number:  # part of it went: the rest follows as a whole list
-                    await self._refused(station["id"], version, LocalListState.FAILED, now)
+                if number:  # part of it went: a whole list follows at the next round
+                    await self._refused(station["id"], version, LocalListState.PENDING, now)
                 return
             if not result.accepted:
                 await self._refused(station["id"], version, _refusal(result.status), now)
@@ -185,7 +188,9 @@ class LocalLists:
             result = await commands.send_command(
                 self._gateway, self._unit_of_work, identity, GetLocalListVersion()
             )
-        except CPMSError as error:
+        except CommandFailed:
+            raise
+        except CPMSError as error:  # offline, timed out, ...
             logger.info("local list version of %s not known: %s", identity, error.message)
             return None
         version = result.data.get("version")
