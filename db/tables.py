@@ -349,6 +349,9 @@ class StationLocalList(Table):
     synced_to = _optional_time()
     state = Varchar(length=16, default="pending")  # LocalListState
     next_attempt_at = _optional_time()  # after a refusal: not asked again before then
+    # Counts the times which tokens belong in it changed (a whole list is due each time): an
+    # update read under an older count does not bring the list up to date.
+    generation = Integer(default=0)
     updated_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -110,13 +110,11 @@ class LocalLists:
     async def bring_up_to_date(self, organization_id: int) -> None:
         now = utcnow()
         upto = now - SETTLE
+        # The lists' generations first: a reset after them is not missed (see save_local_list).
+        stations = await repository.stations_for_local_lists(organization_id)
         listing = await repository.lists_partner_tokens(organization_id)
         latest = await repository.latest_token_change(organization_id, upto)
-        behind = [
-            station
-            for station in await repository.stations_for_local_lists(organization_id)
-            if _is_behind(station, listing, latest, now)
-        ]
+        behind = [station for station in stations if _is_behind(station, listing, latest, now)]
         semaphore = asyncio.Semaphore(CONCURRENCY)
 
         async def one(station: dict[str, Any]) -> None:
@@ -180,6 +178,8 @@ class LocalLists:
                     "state": LocalListState.SYNCED.value,
                     "next_attempt_at": None,
                 },
+                # A reset since the list was read (a partner listed or not) wins.
+                generation=sent["generation"] if sent else 0,
             )
 
     async def _version_there(self, identity: str) -> int | None:

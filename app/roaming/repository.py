@@ -545,24 +545,43 @@ async def local_lists_of(organization_id: int, station_ids: list[int]) -> list[d
     )
 
 
-async def save_local_list(station_id: int, values: dict[str, Any]) -> None:
-    """What a station's list was sent, and how the attempt went."""
+async def save_local_list(
+    station_id: int, values: dict[str, Any], *, generation: int | None = None
+) -> None:
+    """What a station's list was sent, and how the attempt went. `generation`: the list's
+    generation when what was sent was read; a reset since (resend_local_lists) wins, and only
+    the version and the attempt's time are kept."""
     values = {**values, "updated_at": utcnow()}
+    where: Combinable = StationLocalList.station == station_id
+    if generation is not None:
+        where &= StationLocalList.generation == generation
     updated = (
         await StationLocalList.update(
             {getattr(StationLocalList, name): value for name, value in values.items()}
         )
-        .where(StationLocalList.station == station_id)
+        .where(where)
         .returning(StationLocalList.id)
     )
-    if not updated:
+    if updated:
+        return
+    if await StationLocalList.exists().where(StationLocalList.station == station_id):
+        kept: dict[Any, Any] = {
+            StationLocalList.version: values["version"],
+            StationLocalList.updated_at: values["updated_at"],
+        }
+        await StationLocalList.update(kept).where(StationLocalList.station == station_id)
+    else:
         await StationLocalList.insert(StationLocalList(station=station_id, **values))
 
 
 async def resend_local_lists(organization_id: int) -> None:
     """Every list of the organization's stations gets a whole update next (which partners'
     tokens belong in them changed)."""
-    await StationLocalList.update({StationLocalList.synced_to: None}).where(
+    reset: dict[Any, Any] = {
+        StationLocalList.synced_to: None,
+        StationLocalList.generation: StationLocalList.generation + 1,
+    }
+    await StationLocalList.update(reset).where(
         StationLocalList.station.is_in(
             ChargingStation.select(ChargingStation.id).where(
                 ChargingStation.organization == organization_id
