@@ -394,19 +394,9 @@ async def mark_refused(cdr_id: int, reason: str) -> None:
     await Cdr.update({Cdr.partner_refusal: reason[:255]}).where(Cdr.id == cdr_id)
 
 
-async def clear_refusal(cdr_id: int) -> bool:
+async def clear_refusal(cdr_id: int) -> None:
     """A refused CDR of a partner's token is to be sent again."""
-    cleared = (
-        await Cdr.update({Cdr.partner_refusal: None})
-        .where(
-            (Cdr.id == cdr_id)
-            & Cdr.partner.is_not_null()
-            & Cdr.partner_delivered_at.is_null()
-            & Cdr.partner_refusal.is_not_null()
-        )
-        .returning(Cdr.id)
-    )
-    return bool(cleared)
+    await Cdr.update({Cdr.partner_refusal: None}).where(Cdr.id == cdr_id)
 
 
 async def partner_cdrs(

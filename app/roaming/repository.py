@@ -9,11 +9,13 @@ from typing import Any
 
 from piccolo.columns.combination import Combinable
 
+from app.auth.models import ACCEPTED, Whitelist
 from app.pagination import Page, PageRequest
 from app.roaming.models import (
     CallingPartner,
     HubPartyView,
     PartnerEndpoint,
+    PartnerStatus,
     PartnerView,
     PartyRole,
     PushTarget,
@@ -145,7 +147,7 @@ async def partner_with_token(digests: Sequence[str]) -> tuple[CallingPartner, st
             (Partner.incoming_token_hash.is_in(list(digests)))
             | (Partner.registration_token_hash.is_in(list(digests)))
         )
-        & (Partner.status != "suspended")
+        & (Partner.status != PartnerStatus.SUSPENDED)
     )
     for row in rows:
         if row["incoming_token_hash"] in digests:
@@ -426,7 +428,7 @@ async def save_hub_party(organization_id: int, partner_id: int, party: HubPartyV
 # --- Stations' local authorization lists ---
 
 # Tokens that may be used without asking their issuer: what stations' local lists hold.
-LISTED_WHITELISTS = ("ALWAYS", "ALLOWED")
+LISTED_WHITELISTS = (Whitelist.ALWAYS, Whitelist.ALLOWED)
 
 
 def _listing(organization_id: int) -> Combinable:
@@ -434,7 +436,7 @@ def _listing(organization_id: int) -> Combinable:
     return (
         (Partner.organization == organization_id)
         & (Partner.station_local_lists == True)  # noqa: E712
-        & (Partner.status != "suspended")
+        & (Partner.status != PartnerStatus.SUSPENDED)
     )
 
 
@@ -508,7 +510,7 @@ async def listed_tokens(organization_id: int, now: datetime, upto: datetime) -> 
         & _listing_partners(organization_id)
         & (IdToken.changed_at.is_null() | (IdToken.changed_at <= upto))
         & IdToken.whitelist.is_in(list(LISTED_WHITELISTS))
-        & (IdToken.status == "Accepted")
+        & (IdToken.status == ACCEPTED)
         & (IdToken.expires_at.is_null() | (IdToken.expires_at > now))
     )
     return sorted({row["uid"] for row in rows})
@@ -530,17 +532,21 @@ async def changed_tokens(
     )
 
 
+def _lists_of_organization(organization_id: int) -> Combinable:
+    """The local lists of the organization's stations."""
+    return StationLocalList.station.is_in(
+        ChargingStation.select(ChargingStation.id).where(
+            ChargingStation.organization == organization_id
+        )
+    )
+
+
 async def local_lists_of(organization_id: int, station_ids: list[int]) -> list[dict[str, Any]]:
     if not station_ids:
         return []
     return list(
         await StationLocalList.select().where(
-            StationLocalList.station.is_in(
-                ChargingStation.select(ChargingStation.id).where(
-                    (ChargingStation.organization == organization_id)
-                    & ChargingStation.id.is_in(station_ids)
-                )
-            )
+            _lists_of_organization(organization_id) & StationLocalList.station.is_in(station_ids)
         )
     )
 
@@ -581,10 +587,4 @@ async def resend_local_lists(organization_id: int) -> None:
         StationLocalList.synced_to: None,
         StationLocalList.generation: StationLocalList.generation + 1,
     }
-    await StationLocalList.update(reset).where(
-        StationLocalList.station.is_in(
-            ChargingStation.select(ChargingStation.id).where(
-                ChargingStation.organization == organization_id
-            )
-        )
-    )
+    await StationLocalList.update(reset).where(_lists_of_organization(organization_id))

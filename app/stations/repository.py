@@ -1042,7 +1042,7 @@ async def update_station(organization_id: int, identity: str, values: dict[str, 
         )
         if before is not None and before["site"] != values["site_id"]:
             if before["site"] is not None:
-                await _depart(before["id"], before["site"])
+                await _depart([before["id"]], before["site"])
             if values["site_id"] is not None:
                 await _come_back(before["id"], values["site_id"])
         moved = {values["site_id"], before["site"] if before else None} - {None}
@@ -1069,16 +1069,16 @@ async def delete_station(station_id: int) -> None:
         .first()
     )
     if row is not None and row["site"] is not None:
-        await _depart(station_id, row["site"])
+        await _depart([station_id], row["site"])
         await touch_sites([row["site"]])
     await ChargingStation.delete().where(ChargingStation.id == station_id)
 
 
-async def _depart(station_id: int, site_id: int) -> None:
-    """The station's EVSEs leave the site: what they were is kept there."""
-    evses = await Evse.select(Evse.id, Evse.evse_id, Evse.evse_uid).where(
-        Evse.station == station_id
-    )
+async def _depart(station_ids: Sequence[int], site_id: int) -> None:
+    """The stations' EVSEs leave the site: what they were is kept there."""
+    if not station_ids:
+        return
+    evses = await Evse.select(Evse.id, Evse.evse_uid).where(Evse.station.is_in(list(station_ids)))
     plugs = (
         await Connector.select(
             Connector.evse,
@@ -1090,7 +1090,7 @@ async def _depart(station_id: int, site_id: int) -> None:
             Connector.max_amperage,
             Connector.max_power_w,
         )
-        .where(Connector.station == station_id)
+        .where(Connector.station.is_in(list(station_ids)))
         .order_by(Connector.connector_id)
     )
     departed = [
@@ -1283,8 +1283,7 @@ async def delete_site(organization_id: int, site_id: int) -> bool:
     stations = await ChargingStation.select(ChargingStation.id).where(
         ChargingStation.site == site_id
     )
-    for station in stations:
-        await _depart(station["id"], site_id)
+    await _depart([station["id"] for station in stations], site_id)
     await ChargingStation.update({ChargingStation.site: None}).where(
         ChargingStation.site == site_id
     )
