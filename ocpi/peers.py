@@ -8,7 +8,6 @@ envelope with status 1000 whose data is the object the spec says."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -27,7 +26,6 @@ from app.outbound import OutboundPolicy
 from app.roaming.errors import NoCommonVersion, PartnerRefused, PartnerUnreachable, Unsendable
 from app.roaming.models import (
     Locations,
-    PartnerEndpoint,
     PartyRole,
     PeerCredentials,
     PeerVersion,
@@ -39,27 +37,21 @@ from app.roaming.peers import WholeLocations
 from app.stations.models import EvseState
 from app.tariffs.models import TariffView
 from app.timeparse import utcnow
-from ocpi.envelope import CORRELATION_ID, REQUEST_ID, first_problem, routing_headers
-from ocpi.v221.cdrs import NotSendable
+from ocpi.envelope import CORRELATION_ID, REQUEST_ID, first_problem
+from ocpi.v211 import wire as v211
+from ocpi.v221 import wire as v221
 from ocpi.v221.cdrs import cdr as cdr_object
 from ocpi.v221.locations import evse_status
-from ocpi.v221.locations import locations as locations_of
 from ocpi.v221.models import (
-    VERSION,
     AuthorizationInfo,
-    BusinessDetails,
-    Credentials,
-    CredentialsRole,
     Envelope,
     LocationReferences,
-    Role,
     Version,
-    VersionDetails,
     ocpi_datetime,
 )
 from ocpi.v221.sessions import changes as session_changes
 from ocpi.v221.sessions import session as session_object
-from ocpi.v221.tariffs import tariff as tariff_object
+from ocpi.wire import NotSendable, Wire
 
 logger = logging.getLogger(__name__)
 
@@ -68,40 +60,20 @@ _VERSIONS = TypeAdapter(list[Version])
 VERSIONS_PATH = "/ocpi/versions"
 
 
-def authorization(token: str) -> str:
-    return "Token " + base64.b64encode(token.encode()).decode()
+# The versions we speak, the one we prefer first: a partner offering both gets 2.2.1.
+WIRES: dict[str, Wire] = {each.VERSION: each for each in (v221, v211)}
 
 
-def credentials_of(model: Credentials) -> PeerCredentials:
-    return PeerCredentials(
-        token=model.token,
-        url=model.url,
-        roles=tuple(
-            PartyRole(
-                role=role.role.value,
-                country_code=role.country_code.upper(),
-                party_id=role.party_id.upper(),
-                name=role.business_details.name,
-            )
-            for role in model.roles
-        ),
-    )
+def wire_of(version: str | None) -> Wire:
+    """The wire format of a partner's agreed version."""
+    wire = WIRES.get(version or "")
+    if wire is None:
+        raise Unsendable(f"OCPI {version} is not a version we speak")
+    return wire
 
 
-def credentials_model(credentials: PeerCredentials) -> Credentials:
-    return Credentials(
-        token=credentials.token,
-        url=credentials.url,
-        roles=[
-            CredentialsRole(
-                role=Role(role.role),
-                business_details=BusinessDetails(name=role.name[:100]),
-                party_id=role.party_id,
-                country_code=role.country_code,
-            )
-            for role in credentials.roles
-        ],
-    )
+class _TokenRefused(PartnerUnreachable):
+    """HTTP 401: the partner does not take the token as we sent it."""
 
 
 # EVSE updates sent to one partner at the same time, and connections kept open to it.
@@ -152,36 +124,65 @@ class OcpiPeers:
     def own_versions_url(self) -> str:
         return self._base + VERSIONS_PATH
 
-    async def discover(self, versions_url: str, token: str) -> PeerVersion:
+    async def discover(
+        self, versions_url: str, token: str, version: str | None = None
+    ) -> PeerVersion:
+        """The partner's endpoints in `version`, or else in the newest version both speak.
+        The token goes as that version sends it; before the version is known, in base64 and
+        then, if the partner refuses that, as it is (2.1.1 peers read it so)."""
         self._outbound.check_url(versions_url, "the versions URL")
+        wanted = [version] if version else list(WIRES)
+        trials = [wire_of(version)] if version else [v221, v211]
         async with self._connection() as client:
-            listed = await self._call(client, "GET", versions_url, token)
-            versions = self._parse(_VERSIONS, listed, versions_url)
-            chosen = next((each for each in versions if each.version == VERSION), None)
+            for wire in trials:
+                try:
+                    listed = await self._call(
+                        client, "GET", versions_url, wire.authorization(token)
+                    )
+                    break
+                except _TokenRefused:
+                    if wire is trials[-1]:
+                        raise
+            versions = {each.version: each for each in self._parse(_VERSIONS, listed, versions_url)}
+            chosen = next((versions[each] for each in wanted if each in versions), None)
             if chosen is None:
-                offered = ", ".join(each.version for each in versions) or "none"
-                raise NoCommonVersion(f"the partner offers OCPI {offered}; we speak {VERSION}")
+                offered = ", ".join(versions) or "none"
+                raise NoCommonVersion(
+                    f"the partner offers OCPI {offered}; we speak {', '.join(wanted)}"
+                )
+            agreed = wire_of(chosen.version)
             self._outbound.check_url(chosen.url, "the version details URL")
-            details = self._parse(
-                TypeAdapter(VersionDetails),
-                await self._call(client, "GET", chosen.url, token),
-                chosen.url,
-            )
-        endpoints = []
-        for each in details.endpoints:
+            details = await self._call(client, "GET", chosen.url, agreed.authorization(token))
+        try:
+            found = agreed.endpoints_of(details)
+        except ValidationError as error:
+            raise PartnerUnreachable(f"{chosen.url}: {first_problem(error, 'data')}") from None
+        for each in found:
             self._outbound.check_url(each.url, f"the {each.identifier} endpoint")
-            endpoints.append(PartnerEndpoint(each.identifier, each.role.value, each.url))
-        return PeerVersion(version=VERSION, endpoints=tuple(endpoints))
+        return PeerVersion(version=agreed.VERSION, endpoints=found)
 
     async def exchange_credentials(
-        self, credentials_url: str, token: str, ours: PeerCredentials, *, update: bool = False
+        self,
+        credentials_url: str,
+        token: str,
+        ours: PeerCredentials,
+        *,
+        version: str,
+        update: bool = False,
     ) -> PeerCredentials:
-        body = credentials_model(ours).model_dump(mode="json", exclude_none=True)
+        wire = wire_of(version)
         async with self._connection() as client:
             answer = await self._call(
-                client, "PUT" if update else "POST", credentials_url, token, body
+                client,
+                "PUT" if update else "POST",
+                credentials_url,
+                wire.authorization(token),
+                wire.credentials_body(ours),
             )
-        return credentials_of(self._parse(TypeAdapter(Credentials), answer, credentials_url))
+        try:
+            return wire.credentials_of(answer)
+        except ValidationError as error:
+            raise PartnerUnreachable(f"{credentials_url}: {first_problem(error, 'data')}") from None
 
     async def push_evse_statuses(
         self,
@@ -207,7 +208,7 @@ class OcpiPeers:
         site_of = {state.evse.id: state.site.id for state in states}
         refused: set[int] = set()
         moment = ocpi_datetime(utcnow())
-        routing = _routing(operator, target)
+        auth, routing = _authorization(target), _routing(operator, target)
         gate = asyncio.Semaphore(PUSH_CONCURRENCY)
         failures: list[str] = []
         async with self._connection(target.partner_id) as client:
@@ -218,7 +219,7 @@ class OcpiPeers:
                 async with gate:
                     try:
                         body = {"status": status, "last_updated": moment}
-                        await self._call(client, "PATCH", url, target.token, body, routing)
+                        await self._call(client, "PATCH", url, auth, body, routing)
                     except PartnerRefused:
                         refused.add(site_of[key[1]])
                     except PartnerUnreachable as error:
@@ -255,19 +256,19 @@ class OcpiPeers:
         operator = page.operator
         assert target.locations_url is not None
         base = f"{target.locations_url}/{operator.country_code}/{operator.party_id}"
-        routing = _routing(operator, target)
+        auth, routing = _authorization(target), _routing(operator, target)
         failures = []
-        for shown in locations_of(page):
-            body = shown.model_dump(mode="json", exclude_none=True)
+        for body in wire_of(target.version).location_bodies(page):
+            url = f"{base}/{body['id']}"
             try:
-                await self._call(client, "PUT", f"{base}/{shown.id}", target.token, body, routing)
+                await self._call(client, "PUT", url, auth, body, routing)
             except PartnerRefused as error:
                 logger.warning("partner %s refused a Location: %s", target.partner_id, error)
             except PartnerUnreachable as error:
                 failures.append(error.message)
             else:
-                for evse in shown.evses:
-                    self._pushed[(target.connection, int(evse.uid))] = evse.status.value
+                for evse in body.get("evses", []):
+                    self._pushed[(target.connection, int(evse["uid"]))] = evse["status"]
         return failures
 
     async def push_session(
@@ -280,6 +281,7 @@ class OcpiPeers:
         url = (
             f"{target.sessions_url}/{operator.country_code}/{operator.party_id}/{report.session.id}"
         )
+        _speaks_221(target, "sessions")
         routing = _routing(operator, target)
         async with self._connection(target.partner_id) as client:
             if not whole:
@@ -288,7 +290,7 @@ class OcpiPeers:
                         client,
                         "PATCH",
                         url,
-                        target.token,
+                        _authorization(target),
                         session_changes(report),
                         routing,
                         empty=True,
@@ -300,7 +302,7 @@ class OcpiPeers:
                 body = session_object(report, operator).model_dump(mode="json", exclude_none=True)
             except NotSendable as error:
                 raise Unsendable(str(error)) from None
-            await self._call(client, "PUT", url, target.token, body, routing, empty=True)
+            await self._call(client, "PUT", url, _authorization(target), body, routing, empty=True)
 
     async def authorize_token(
         self,
@@ -312,12 +314,14 @@ class OcpiPeers:
     ) -> IssuerVerdict:
         """POST `{tokens}/{uid}/authorize?type=` with the Location the station is at; the
         partner's AuthorizationInfo as a verdict."""
+        if target.version != v221.VERSION:
+            raise PartnerUnreachable(f"OCPI {target.version}: real-time authorization not spoken")
         url = httpx.URL(f"{tokens_url}/{quote(str(token.get('uid', '')), safe='')}/authorize")
         url = url.copy_add_param("type", str(token.get("type") or "RFID"))
         body = LocationReferences(location_id=location_id).model_dump() if location_id else None
         async with self._connection(target.partner_id) as client:
             data = await self._call(
-                client, "POST", str(url), target.token, body, _routing(operator, target)
+                client, "POST", str(url), _authorization(target), body, _routing(operator, target)
             )
         info = self._parse(TypeAdapter(AuthorizationInfo), data, tokens_url)
         return IssuerVerdict(
@@ -326,14 +330,17 @@ class OcpiPeers:
 
     async def put_tariff(self, target: PushTarget, operator: PartyRole, tariff: TariffView) -> None:
         """PUT the Tariff at `{url}/{our country}/{our party}/{tariff id}`."""
-        shown = tariff_object(tariff, Tariffs(operator=operator, tariffs=[tariff], total=1))
-        body = shown.model_dump(mode="json", exclude_none=True)
+        page = Tariffs(operator=operator, tariffs=[tariff], total=1)
+        try:
+            body = wire_of(target.version).tariff_body(tariff, page)
+        except NotSendable as error:
+            raise Unsendable(f"tariff {tariff.code}: {error}") from None
         async with self._connection(target.partner_id) as client:
             await self._call(
                 client,
                 "PUT",
                 self._tariff_url(target, operator, tariff.code),
-                target.token,
+                _authorization(target),
                 body,
                 _routing(operator, target),
                 empty=True,
@@ -345,7 +352,7 @@ class OcpiPeers:
                 client,
                 "DELETE",
                 self._tariff_url(target, operator, code),
-                target.token,
+                _authorization(target),
                 None,
                 _routing(operator, target),
                 empty=True,
@@ -362,6 +369,7 @@ class OcpiPeers:
     async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:
         """POST the CDR to the partner's CDRs receiver (OCPI: once, complete and final)."""
         assert target.cdrs_url is not None
+        _speaks_221(target, "CDRs")
         try:
             body = cdr_object(cdr, operator).model_dump(mode="json", exclude_none=True)
         except NotSendable as error:
@@ -371,38 +379,42 @@ class OcpiPeers:
                 client,
                 "POST",
                 target.cdrs_url,
-                target.token,
+                _authorization(target),
                 body,
                 _routing(operator, target),
                 empty=True,
             )
 
-    async def unregister(self, credentials_url: str, token: str) -> None:
+    async def unregister(self, credentials_url: str, token: str, version: str) -> None:
         self._outbound.check_url(credentials_url, "the credentials endpoint")
+        auth = wire_of(version).authorization(token)
         async with self._connection() as client:
-            await self._call(client, "DELETE", credentials_url, token, empty=True)
+            await self._call(client, "DELETE", credentials_url, auth, empty=True)
 
     async def report_result(self, response_url: str, token: str, body: dict[str, Any]) -> None:
         self._outbound.check_url(response_url, "response_url")
         async with self._connection() as client:
-            await self._call(client, "POST", response_url, token, body, empty=True)
+            # Commands and charging profiles are 2.2.1 modules.
+            auth = v221.authorization(token)
+            await self._call(client, "POST", response_url, auth, body, empty=True)
 
     async def _call(
         self,
         client: httpx.AsyncClient,
         method: str,
         url: str,
-        token: str,
+        authorization: str,
         body: Any = None,
         routing: dict[str, str] | None = None,
         *,
         empty: bool = False,
     ) -> Any:
-        """The `data` of a successful OCPI answer; PartnerUnreachable for anything else.
-        `routing`: the OCPI-from/to headers a functional module's request carries."""
+        """The `data` of a successful OCPI answer; PartnerUnreachable for anything else
+        (_TokenRefused for HTTP 401). `authorization`: the header's value, as the version
+        writes the token; `routing`: the headers a functional module's request carries."""
         request_id = str(uuid.uuid4())
         headers = {
-            "Authorization": authorization(token),
+            "Authorization": authorization,
             REQUEST_ID: request_id,
             CORRELATION_ID: request_id,
             **(routing or {}),
@@ -412,6 +424,8 @@ class OcpiPeers:
                 raw = await self._read(response, url)
         except httpx.HTTPError as error:
             raise PartnerUnreachable(f"{method} {url}: {error or type(error).__name__}") from None
+        if response.status_code == 401:
+            raise _TokenRefused(f"{method} {url}: HTTP 401, the token was refused")
         if empty and 200 <= response.status_code < 300 and not raw.strip():
             return None  # an answer to a result POST may have no body
         try:
@@ -453,8 +467,17 @@ class OcpiPeers:
             raise PartnerUnreachable(f"{url}: {first_problem(error, 'data')}") from None
 
 
+def _authorization(target: PushTarget) -> str:
+    return wire_of(target.version).authorization(target.token)
+
+
 def _routing(operator: PartyRole, target: PushTarget) -> dict[str, str]:
     """The hub routing headers of a push: from us, to the partner."""
-    return routing_headers(
-        operator.country_code, operator.party_id, target.country_code, target.party_id
-    )
+    return wire_of(target.version).routing(operator, target.country_code, target.party_id)
+
+
+def _speaks_221(target: PushTarget, module: str) -> None:
+    """Sessions and CDRs are sent in 2.2.1 only: a partner on another version gets none,
+    as it has no tokens here (its tokens module is not offered to it)."""
+    if target.version != v221.VERSION:
+        raise Unsendable(f"OCPI {target.version}: {module} are not sent in this version")

@@ -1,24 +1,32 @@
-"""The OCPI endpoints, mounted under /ocpi by the composition root."""
+"""The OCPI endpoints, mounted under /ocpi by the composition root: the versions we speak,
+each under its own path, as its version details list them."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.requests import Request
 from starlette.routing import Route
 
+from ocpi.auth import caller
 from ocpi.envelope import endpoint
-from ocpi.v221 import handlers
-from ocpi.v221.models import VERSION
+from ocpi.handling import PREFIX, base_url
+from ocpi.v211 import handlers as v211
+from ocpi.v221 import handlers as v221
+from ocpi.v221.models import Version
+
+# Newest first: a partner that speaks both is expected to choose 2.2.1.
+SPOKEN = [v221.VERSION, v211.VERSION]
 
 
-def ocpi_routes() -> list[Route]:
-    base = f"{handlers.PREFIX}/{VERSION}"
+async def versions(request: Request) -> Any:
+    await caller(request, registration=True)
+    base = base_url(request)
+    return [Version(version=each, url=f"{base}/{each}").model_dump() for each in SPOKEN]
+
+
+def _locations(base: str, handlers: Any) -> list[Route]:
     return [
-        Route(f"{handlers.PREFIX}/versions", endpoint(handlers.versions), methods=["GET"]),
-        Route(base, endpoint(handlers.version_details), methods=["GET"]),
-        Route(
-            f"{base}/credentials",
-            endpoint(handlers.credentials),
-            methods=["GET", "POST", "PUT", "DELETE"],
-        ),
         Route(f"{base}/locations", endpoint(handlers.location_list), methods=["GET"]),
         *(
             Route(f"{base}/locations/{path}", endpoint(handlers.location_object), methods=["GET"])
@@ -28,34 +36,69 @@ def ocpi_routes() -> list[Route]:
                 "{location_id}/{evse_uid}/{connector_id}",
             )
         ),
-        Route(f"{base}/commands/{{command}}", endpoint(handlers.command), methods=["POST"]),
+    ]
+
+
+def _v221_routes() -> list[Route]:
+    base = f"{PREFIX}/{v221.VERSION}"
+    return [
+        Route(base, endpoint(v221.version_details), methods=["GET"]),
+        Route(
+            f"{base}/credentials",
+            endpoint(v221.credentials),
+            methods=["GET", "POST", "PUT", "DELETE"],
+        ),
+        *_locations(base, v221),
+        Route(f"{base}/commands/{{command}}", endpoint(v221.command), methods=["POST"]),
         Route(
             f"{base}/chargingprofiles/{{session_id}}",
-            endpoint(handlers.charging_profile),
+            endpoint(v221.charging_profile),
             methods=["GET", "PUT", "DELETE"],
         ),
         Route(
             f"{base}/hubclientinfo/{{country_code}}/{{party_id}}",
-            endpoint(handlers.hub_client_info),
+            endpoint(v221.hub_client_info),
             methods=["GET", "PUT"],
         ),
-        Route(f"{base}/tariffs", endpoint(handlers.tariff_list), methods=["GET"]),
-        Route(f"{base}/cdrs", endpoint(handlers.cdr_list), methods=["GET"]),
-        Route(f"{base}/sessions", endpoint(handlers.session_list), methods=["GET"]),
+        Route(f"{base}/tariffs", endpoint(v221.tariff_list), methods=["GET"]),
+        Route(f"{base}/cdrs", endpoint(v221.cdr_list), methods=["GET"]),
+        Route(f"{base}/sessions", endpoint(v221.session_list), methods=["GET"]),
         Route(
             f"{base}/sessions/{{session_id}}/charging_preferences",
-            endpoint(handlers.charging_preferences),
+            endpoint(v221.charging_preferences),
             methods=["PUT"],
         ),
         Route(
             f"{base}/tokens/{{country_code}}/{{party_id}}/{{uid}}",
-            endpoint(handlers.token_object),
+            endpoint(v221.token_object),
             methods=["GET", "PUT", "PATCH"],
         ),
+    ]
+
+
+def _v211_routes() -> list[Route]:
+    base = f"{PREFIX}/{v211.VERSION}"
+    return [
+        Route(base, endpoint(v211.version_details), methods=["GET"]),
+        Route(
+            f"{base}/credentials",
+            endpoint(v211.credentials),
+            methods=["GET", "POST", "PUT", "DELETE"],
+        ),
+        *_locations(base, v211),
+        Route(f"{base}/tariffs", endpoint(v211.tariff_list), methods=["GET"]),
+    ]
+
+
+def ocpi_routes() -> list[Route]:
+    return [
+        Route(f"{PREFIX}/versions", endpoint(versions), methods=["GET"]),
+        *_v221_routes(),
+        *_v211_routes(),
         # Anything else under /ocpi: an envelope too, not a bare 404.
         Route(
-            f"{handlers.PREFIX}/{{rest:path}}",
-            endpoint(handlers.no_such_endpoint),
+            f"{PREFIX}/{{rest:path}}",
+            endpoint(v221.no_such_endpoint),
             methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         ),
     ]

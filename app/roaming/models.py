@@ -11,9 +11,6 @@ from app.sessions.models import PartnerSession
 from app.stations.models import SiteNetwork
 from app.tariffs.models import Cost, TariffView
 
-# The OCPI version this installation speaks (the handshake agrees on it).
-OCPI_VERSION = "2.2.1"
-
 
 class PartnerRole(StrEnum):
     """OCPI 2.2.1 Role."""
@@ -173,6 +170,7 @@ class PushTarget:
     name: str = ""
     failing_since: datetime | None = None  # pushes fail since then
     registered_at: datetime | None = None  # a new registration starts afresh
+    version: str | None = None  # the OCPI version agreed on: the form of what it is sent
 
     @property
     def connection(self) -> tuple[int, datetime | None]:

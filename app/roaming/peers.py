@@ -27,17 +27,25 @@ WholeLocations = Callable[[Sequence[int]], Awaitable[Locations]]
 
 
 class RoamingPeers(Protocol):
-    async def discover(self, versions_url: str, token: str) -> PeerVersion:
-        """The version both sides speak and the partner's endpoints for it; raises
-        PartnerUnreachable or NoCommonVersion."""
+    async def discover(
+        self, versions_url: str, token: str, version: str | None = None
+    ) -> PeerVersion:
+        """The partner's endpoints in `version` (the one it called us in), or else in the
+        newest version both sides speak; raises PartnerUnreachable or NoCommonVersion."""
         ...
 
     async def exchange_credentials(
-        self, credentials_url: str, token: str, ours: PeerCredentials, *, update: bool = False
+        self,
+        credentials_url: str,
+        token: str,
+        ours: PeerCredentials,
+        *,
+        version: str,
+        update: bool = False,
     ) -> PeerCredentials:
-        """Send our credentials to the partner's credentials endpoint (POST, or PUT to update),
-        authenticated with `token`; the partner's credentials in return. Raises
-        PartnerUnreachable."""
+        """Send our credentials, in the form of the agreed `version`, to the partner's
+        credentials endpoint (POST, or PUT to update), authenticated with `token`; the
+        partner's credentials in return. Raises PartnerUnreachable."""
         ...
 
     async def push_evse_statuses(
@@ -102,7 +110,7 @@ class RoamingPeers(Protocol):
         when it could not be told."""
         ...
 
-    async def unregister(self, credentials_url: str, token: str) -> None:
+    async def unregister(self, credentials_url: str, token: str, version: str) -> None:
         """Tell the partner we end the connection (DELETE on its credentials endpoint);
         raises PartnerUnreachable when it could not be told."""
         ...

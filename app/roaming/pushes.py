@@ -304,7 +304,18 @@ class PartnerPushes:
         operator = await own_identity(target.organization_id)
         try:
             for tariff in changed:
-                await self._told(target, self._peers.put_tariff(target, operator, tariff))
+                try:
+                    await self._told(target, self._peers.put_tariff(target, operator, tariff))
+                except Unsendable as error:
+                    # Its version cannot express this tariff: it is not sent again until it
+                    # changes, and a version of it the partner had is withdrawn.
+                    logger.warning(
+                        "tariff not sent to partner %s: %s", target.partner_id, error.message
+                    )
+                    if tariff.code in known:
+                        await self._told(
+                            target, self._peers.delete_tariff(target, operator, tariff.code)
+                        )
                 known[tariff.code] = sent[tariff.code]
             for code in removed:
                 await self._told(target, self._peers.delete_tariff(target, operator, code))

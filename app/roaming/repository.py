@@ -216,6 +216,7 @@ async def push_targets(now: datetime) -> list[PushTarget]:
         Partner.registered_at,
         Partner.pushed_tariffs,
         Partner.location_cursor,
+        Partner.version,
     ).where(
         (Partner.status == "connected")
         & Partner.outgoing_token.is_not_null()
@@ -242,6 +243,7 @@ async def push_targets(now: datetime) -> list[PushTarget]:
                     name=row["name"],
                     failing_since=row["push_failing_since"],
                     registered_at=row["registered_at"],
+                    version=row["version"],
                 )
             )
     return targets
@@ -333,6 +335,7 @@ async def token_issuer_target(partner_id: int) -> tuple[PushTarget, str] | None:
             Partner.country_code,
             Partner.party_id,
             Partner.name,
+            Partner.version,
         )
         .where(
             (Partner.id == partner_id)
@@ -355,6 +358,7 @@ async def token_issuer_target(partner_id: int) -> tuple[PushTarget, str] | None:
         country_code=row["country_code"],
         party_id=row["party_id"],
         name=row["name"],
+        version=row["version"],
     )
     return target, url
 

@@ -27,7 +27,12 @@ from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.outbound import OutboundPolicy
 from app.pagination import Page, PageRequest
 from app.roaming import repository
-from app.roaming.errors import MissingEndpoints, PartnerUnreachable, RegistrationState
+from app.roaming.errors import (
+    MissingEndpoints,
+    PartnerUnreachable,
+    RegistrationState,
+    Unsendable,
+)
 from app.roaming.models import (
     CallingPartner,
     Cdrs,
@@ -207,11 +212,13 @@ async def accept_registration(
     token: str,
     theirs: PeerCredentials,
     *,
+    version: str,
     update: bool,
 ) -> Registration:
     """The partner's credentials (POST with token A, or PUT to update once registered): their
     endpoints are looked up with their token, then ours are answered with a new token for
-    them; the token they called with stops working."""
+    them; the token they called with stops working. `version`: the OCPI version they
+    called in, which becomes the one agreed."""
     if update != caller.registered:
         raise RegistrationState(
             "registered already: update the credentials with PUT"
@@ -219,14 +226,14 @@ async def accept_registration(
             else "not registered yet: register with POST"
         )
     party = _party_of(caller, theirs)
-    version = await peers.discover(theirs.url, theirs.token)
+    agreed = await peers.discover(theirs.url, theirs.token, version)
     identity = await own_identity(caller.organization_id)
     ours = new_token()
     async with unit_of_work():
         changed = await repository.update_partner(
             caller.partner_id,
             {
-                **_registered_values(version, theirs),
+                **_registered_values(agreed, theirs),
                 "name": party.name[:MAX_NAME_LENGTH] or caller.party_id,
                 "incoming_token_hash": digest(ours),
                 "registration_token_hash": None,
@@ -318,7 +325,10 @@ async def register_partner(
         )
     try:
         theirs = await peers.exchange_credentials(
-            credentials_url, token_a, own_credentials(peers, token_b, identity)
+            credentials_url,
+            token_a,
+            own_credentials(peers, token_b, identity),
+            version=version.version,
         )
     except BaseException:
         async with unit_of_work():
@@ -569,8 +579,8 @@ async def delete_partner(
         credentials_url, token = await repository.credentials_of(partner_id)
     if credentials_url is not None and token is not None:
         try:
-            await peers.unregister(credentials_url, token)
-        except PartnerUnreachable as error:
+            await peers.unregister(credentials_url, token, partner.version or "")
+        except (PartnerUnreachable, Unsendable) as error:
             logger.warning("partner %s was not told it is deleted: %s", partner_id, error)
     async with unit_of_work():
         await repository.forget_partner(partner_id)

@@ -36,16 +36,13 @@ from ocpi.v221.models import (
     ocpi_datetime,
 )
 from ocpi.v221.tariffs import as_numbers
+from ocpi.wire import NotSendable
 
 logger = logging.getLogger(__name__)
 
 # OCPP reading contexts, as OCPI names a signed value's nature.
 _NATURES = {"Transaction.Begin": "Start", "Transaction.End": "End"}
 _SIGNED_MAX = 5000  # characters of a SignedValue's data
-
-
-class NotSendable(ValueError):
-    """The CDR lacks what OCPI requires (a place without coordinates, ...)."""
 
 
 def _money(amount_minor: int, currency: str) -> float:

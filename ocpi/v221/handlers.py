@@ -1,58 +1,38 @@
-"""OCPI 2.2.1 endpoints: versions, version details, credentials, locations, tariffs,
+"""OCPI 2.2.1 endpoints: version details, credentials, locations, tariffs,
 sessions, CDRs, tokens, commands and charging profiles."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from starlette.requests import Request
 
 from app.errors import InvalidInput, NotFound
 from app.roaming import service as roaming
-from app.roaming.models import CallingPartner, HubPartyView, Locations, PartyRole, Registration
-from app.roaming.peers import own_credentials
-from app.runtime import Runtime
+from app.roaming.models import CallingPartner, HubPartyView, PartyRole
 from db.row_ids import row_id
+from ocpi import handling
 from ocpi.auth import caller
-from ocpi.envelope import Answer, OcpiError, Status, json_body, parsed, routing_headers
-from ocpi.pagination import PageQuery
-from ocpi.peers import credentials_model, credentials_of
-from ocpi.v221 import charging_profiles, commands, tokens
+from ocpi.envelope import OcpiError, Status, json_body, parsed, routing_headers
+from ocpi.handling import base_url, listed, runtime_of
+from ocpi.v221 import charging_profiles, commands, tokens, wire
 from ocpi.v221.cdrs import cdrs as cdr_objects
-from ocpi.v221.locations import locations as to_locations
 from ocpi.v221.models import (
     VERSION,
     ChargingPreferences,
     ChargingPreferencesResponse,
     ClientInfo,
     ConnectionStatus,
-    Credentials,
     Endpoint,
     InterfaceRole,
     ModuleId,
     Role,
     Token,
-    Version,
     ocpi_datetime,
     parsed_datetime,
 )
 from ocpi.v221.sessions import sessions as session_objects
 from ocpi.v221.tariffs import tariffs as tariff_objects
-
-PREFIX = "/ocpi"
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-def _base(request: Request) -> str:
-    return _runtime(request).settings.public_base_url + PREFIX
-
 
 # What this installation offers, as a CPO: (module, our interface role, path under the version).
 OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
@@ -69,14 +49,9 @@ OFFERED: list[tuple[ModuleId, InterfaceRole, str]] = [
 ]
 
 
-async def versions(request: Request) -> Any:
-    await caller(request, registration=True)
-    return [Version(version=VERSION, url=f"{_base(request)}/{VERSION}").model_dump()]
-
-
 async def version_details(request: Request) -> Any:
     await caller(request, registration=True)
-    base = f"{_base(request)}/{VERSION}"
+    base = f"{base_url(request)}/{VERSION}"
     return {
         "version": VERSION,
         "endpoints": [
@@ -88,33 +63,8 @@ async def version_details(request: Request) -> Any:
     }
 
 
-def _answer(request: Request, registration: Registration) -> Any:
-    """Our credentials, as the answer to a partner's credentials call."""
-    peers = _runtime(request).roaming_peers
-    assert peers is not None
-    ours = own_credentials(peers, registration.token, registration.identity)
-    return credentials_model(ours).model_dump(mode="json", exclude_none=True)
-
-
 async def credentials(request: Request) -> Any:
-    runtime = _runtime(request)
-    partner, token = await caller(request, registration=True)
-    if request.method == "GET":
-        return _answer(request, await roaming.current_registration(partner, token))
-    if request.method == "DELETE":
-        await roaming.unregister(runtime.unit_of_work, partner, token)
-        return None
-    theirs = parsed(Credentials, await json_body(request))
-    assert runtime.roaming_peers is not None
-    registration = await roaming.accept_registration(
-        runtime.unit_of_work,
-        runtime.roaming_peers,
-        partner,
-        token,
-        credentials_of(theirs),
-        update=request.method == "PUT",
-    )
-    return _answer(request, registration)
+    return await handling.credentials(request, wire)
 
 
 def _routing(partner: CallingPartner, operator: PartyRole) -> dict[str, str]:
@@ -124,68 +74,17 @@ def _routing(partner: CallingPartner, operator: PartyRole) -> dict[str, str]:
     )
 
 
-def _page(
-    request: Request,
-    query: PageQuery,
-    partner: CallingPartner,
-    operator: PartyRole,
-    data: list[dict[str, Any]],
-    total: int,
-) -> Answer:
-    """A page of a list, with its paging and routing headers."""
-    public = _runtime(request).settings.public_base_url
-    headers = query.headers(request, public, len(data), total)
-    return Answer(data, {**headers, **_routing(partner, operator)})
-
-
 async def location_list(request: Request) -> Any:
-    partner, _ = await caller(request)
-    query = PageQuery.of(request, _runtime(request).settings.ocpi_page_limit)
-    page = await roaming.locations(
-        partner, query.date_from, query.date_to, query.offset, query.limit
-    )
-    # Building and checking a thousand Locations takes a while: off the event loop.
-    data = await asyncio.to_thread(_dumped_locations, page)
-    return _page(request, query, partner, page.operator, data, page.total)
-
-
-def _dumped_locations(page: Locations) -> list[dict[str, Any]]:
-    return [each.model_dump(mode="json", exclude_none=True) for each in to_locations(page)]
-
-
-def _site_id(text: str) -> int:
-    site_id = row_id(text)
-    if site_id is None:
-        raise OcpiError(Status.UNKNOWN_LOCATION, f"no location {text!r}", http_status=404)
-    return site_id
+    return await handling.location_list(request, wire, _routing)
 
 
 async def location_object(request: Request) -> Any:
-    """A Location, one of its EVSEs (by uid) or one of their connectors (by id)."""
-    partner, _ = await caller(request)
-    params = request.path_params
-    try:
-        found = await roaming.location(partner, _site_id(params["location_id"]))
-    except NotFound as error:
-        raise OcpiError(Status.UNKNOWN_LOCATION, error.message, http_status=404) from None
-    (shown,) = to_locations(found)
-    headers = _routing(partner, found.operator)
-    if "evse_uid" not in params:
-        return Answer(shown.model_dump(mode="json", exclude_none=True), headers)
-    evse = next((each for each in shown.evses if each.uid == params["evse_uid"]), None)
-    if evse is None:
-        raise OcpiError(Status.UNKNOWN_LOCATION, "no such EVSE at this location", 404)
-    if "connector_id" not in params:
-        return Answer(evse.model_dump(mode="json", exclude_none=True), headers)
-    connector = next((c for c in evse.connectors if c.id == params["connector_id"]), None)
-    if connector is None:
-        raise OcpiError(Status.UNKNOWN_LOCATION, "no such connector at this EVSE", 404)
-    return Answer(connector.model_dump(mode="json", exclude_none=True), headers)
+    return await handling.location_object(request, wire, _routing)
 
 
 async def token_object(request: Request) -> Any:
     """GET, PUT or PATCH one of the partner's tokens."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     partner, _ = await caller(request)
     country, party, uid = (request.path_params[k] for k in ("country_code", "party_id", "uid"))
     kind = tokens.token_type(request)
@@ -215,41 +114,19 @@ async def token_object(request: Request) -> Any:
     return None
 
 
-class _ListPage(Protocol):
-    @property
-    def operator(self) -> PartyRole: ...
-
-    @property
-    def total(self) -> int: ...
-
-
-P = TypeVar("P", bound=_ListPage)
-PageOf = Callable[[CallingPartner, datetime | None, datetime | None, int, int], Awaitable[P]]
-
-
-async def _listed(
-    request: Request, page_of: PageOf[P], shown: Callable[[P], list[dict[str, Any]]]
-) -> Answer:
-    """A page of one of the lists partners pull, with its paging and routing headers."""
-    partner, _ = await caller(request)
-    query = PageQuery.of(request, _runtime(request).settings.ocpi_page_limit)
-    page = await page_of(partner, query.date_from, query.date_to, query.offset, query.limit)
-    return _page(request, query, partner, page.operator, shown(page), page.total)
-
-
 async def tariff_list(request: Request) -> Any:
     """The tariffs the partner's drivers may pay; date_from/date_to on their last change."""
-    return await _listed(request, roaming.tariffs_page, tariff_objects)
+    return await listed(request, roaming.tariffs_page, tariff_objects, _routing)
 
 
 async def cdr_list(request: Request) -> Any:
     """The CDRs of the partner's tokens; date_from/date_to select by when a CDR was made."""
-    return await _listed(request, roaming.cdrs_page, cdr_objects)
+    return await listed(request, roaming.cdrs_page, cdr_objects, _routing)
 
 
 async def session_list(request: Request) -> Any:
     """The sessions of the partner's tokens; date_from/date_to select by their last change."""
-    return await _listed(request, roaming.sessions_page, session_objects)
+    return await listed(request, roaming.sessions_page, session_objects, _routing)
 
 
 async def charging_preferences(request: Request) -> Any:
@@ -270,7 +147,7 @@ async def charging_preferences(request: Request) -> Any:
 
 async def hub_client_info(request: Request) -> Any:
     """GET or PUT what a hub says about one of the parties it connects us with."""
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     partner, _ = await caller(request)
     country, party = request.path_params["country_code"], request.path_params["party_id"]
     try:

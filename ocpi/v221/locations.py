@@ -66,11 +66,11 @@ def evse_status(station: StationView, connectors: list[ConnectorView]) -> EvseSt
     return EvseStatus.UNKNOWN
 
 
-def _coordinate(value: Decimal) -> str:
+def coordinate(value: Decimal) -> str:
     return f"{value:.6f}"
 
 
-def _moment(*candidates: datetime | None) -> str:
+def moment(*candidates: datetime | None) -> str:
     return ocpi_datetime(max(each for each in candidates if each is not None))
 
 
@@ -93,14 +93,14 @@ def _connector(
         max_amperage=connector.max_amperage,
         max_electric_power=connector.max_power_w,
         tariff_ids=[code] if code else [],
-        last_updated=_moment(connector.status_updated_at, site_changed),
+        last_updated=moment(connector.status_updated_at, site_changed),
     )
 
 
 def _removed(operator: PartyRole, departed: DepartedEvseView) -> Evse:
     """An EVSE that left the Location: REMOVED, as OCPI asks instead of deleting it, with what
     it had when it left."""
-    moment = ocpi_datetime(departed.departed_at)
+    when = ocpi_datetime(departed.departed_at)
     return Evse(
         uid=str(departed.evse_row),
         evse_id=evse_id(operator, departed.evse_uid, departed.evse_row),
@@ -114,11 +114,11 @@ def _removed(operator: PartyRole, departed: DepartedEvseView) -> Evse:
                 max_voltage=plug.max_voltage,
                 max_amperage=plug.max_amperage,
                 max_electric_power=plug.max_power_w,
-                last_updated=moment,
+                last_updated=when,
             )
             for plug in departed.connectors
         ],
-        last_updated=moment,
+        last_updated=when,
     )
 
 
@@ -158,7 +158,7 @@ def location(network: SiteNetwork, locations: Locations) -> Location:
         postal_code=site.postal_code[:10] if site.postal_code else None,
         country=site.country,
         coordinates=GeoLocation(
-            latitude=_coordinate(site.latitude), longitude=_coordinate(site.longitude)
+            latitude=coordinate(site.latitude), longitude=coordinate(site.longitude)
         ),
         evses=evses,
         operator=BusinessDetails(name=operator.name[:100]),
@@ -168,7 +168,7 @@ def location(network: SiteNetwork, locations: Locations) -> Location:
         else ALWAYS_OPEN,
         energy_mix=EnergyMix.model_validate(site.energy_mix) if site.energy_mix else None,
         last_updated=max(
-            [each.last_updated for each in evses] + [_moment(site.changed_at)],
+            [each.last_updated for each in evses] + [moment(site.changed_at)],
         ),
     )
 

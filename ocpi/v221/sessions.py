@@ -13,8 +13,9 @@ from pydantic import ValidationError
 from app.roaming.models import PartyRole, SessionReport, Sessions
 from app.sessions.models import ACTIVE, COMPLETED
 from ocpi.envelope import first_problem
-from ocpi.v221.cdrs import NotSendable, cdr_token, price
+from ocpi.v221.cdrs import cdr_token, price
 from ocpi.v221.models import AuthMethod, Session, SessionStatus, ocpi_datetime
+from ocpi.wire import NotSendable
 
 logger = logging.getLogger(__name__)
 

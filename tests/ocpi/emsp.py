@@ -1,6 +1,6 @@
-"""A test eMSP: a real HTTP server that speaks OCPI 2.2.1 from the other side, checks every
-object the CPMS sends against the OCPI object definitions, and calls the CPMS as an eMSP
-would."""
+"""A test eMSP: a real HTTP server that speaks OCPI 2.2.1 (or only 2.1.1) from the other
+side, checks every object the CPMS sends against the OCPI object definitions of its version,
+and calls the CPMS as an eMSP would."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from ocpi.v211 import models as v211
 from ocpi.v221.models import (
     Cdr,
     CommandResult,
@@ -40,6 +41,7 @@ PARTY = "TNM"
 
 
 def token_header(token: str, *, encoded: bool = True) -> dict[str, str]:
+    """2.2.1 sends the token in base64 (`encoded`), 2.1.1 as it is."""
     value = base64.b64encode(token.encode()).decode() if encoded else token
     return {"Authorization": f"Token {value}"}
 
@@ -57,10 +59,15 @@ def data_of(response: httpx.Response) -> Any:
 
 
 class Emsp:
-    def __init__(self, country: str = COUNTRY, party: str = PARTY, role: str = "EMSP") -> None:
+    def __init__(
+        self, country: str = COUNTRY, party: str = PARTY, role: str = "EMSP", version: str = "2.2.1"
+    ) -> None:
         self.country = country
         self.party = party
         self.role = role
+        # The version it speaks: 2.2.1 (it lists 2.1.1 too, without serving it) or only 2.1.1.
+        self.version = version
+        self.legacy = version == "2.1.1"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/ocpi"
         self.token_a = secrets.token_urlsafe(16)  # what the CPMS registers with us with
@@ -68,14 +75,14 @@ class Emsp:
         self.cpms_token: str | None = None  # what we call the CPMS with
         self.token_b: str | None = None  # what the CPMS calls us with, when we registered
         self.calls: list[tuple[str, str, str | None]] = []  # method, path, token
-        self.received_credentials: list[Credentials] = []
+        self.received_credentials: list[Credentials | v211.Credentials] = []
         self.cpms_versions_checked: list[int] = []  # HTTP status of our look at the CPMS
         self.evse_updates: list[tuple[str, dict[str, Any]]] = []  # pushed: path, body
         self.down = False  # answer pushes with HTTP 503, as a partner in maintenance
         self.results: dict[str, CommandResult] = {}  # command results, by the URL's last part
         self.result_bodies: dict[str, Any] = {}  # every result (commands, profiles), as sent
         self.known_locations: set[str] = set()  # Locations the CPMS PUT here
-        self.locations: dict[str, Location] = {}  # the last of each, by id
+        self.locations: dict[str, Location | v211.Location] = {}  # the last of each, by id
         self.unregistered = False
         self.cdrs: list[Cdr] = []  # CDRs the CPMS POSTed here, in the order they came
         self.refuse_cdrs = False  # answer CDRs with OCPI 2001, as for one we cannot take
@@ -86,7 +93,7 @@ class Emsp:
         self.answers: dict[str, str] = {}
         self.answer_delay_s = 0.0
         self.asked: list[tuple[str, str | None, Any]] = []
-        self.tariffs: dict[str, Tariff] = {}  # our copy of the CPMS's tariffs, by id
+        self.tariffs: dict[str, Tariff | v211.Tariff] = {}  # our copy of the CPMS's tariffs, by id
         self.tariff_calls: list[tuple[str, str]] = []  # method, tariff id
         self.session_calls: list[tuple[str, str, dict[str, Any]]] = []  # method, id, body
         self._runner: web.AppRunner | None = None
@@ -94,6 +101,14 @@ class Emsp:
     # --- the server side: what the CPMS calls ---
 
     def credentials(self, token: str) -> dict[str, Any]:
+        if self.legacy:
+            return {
+                "token": token,
+                "url": f"{self.base}/versions",
+                "business_details": {"name": "Test Mobility"},
+                "party_id": self.party,
+                "country_code": self.country,
+            }
         return {
             "token": token,
             "url": f"{self.base}/versions",
@@ -111,6 +126,8 @@ class Emsp:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         if scheme != "Token":
             return None
+        if self.legacy:  # a strict 2.1.1 peer reads the token as it is
+            return value
         return base64.b64decode(value).decode()
 
     def _authorized(self, request: web.Request) -> str | None:
@@ -121,19 +138,19 @@ class Emsp:
     async def _versions(self, request: web.Request) -> web.Response:
         if self._authorized(request) is None:
             return web.json_response(envelope(status_code=2000), status=401)
+        listed = ["2.1.1"] if self.legacy else ["2.1.1", "2.2.1"]
         return web.json_response(
-            envelope(
-                [
-                    {"version": "2.1.1", "url": f"{self.base}/2.1.1"},
-                    {"version": "2.2.1", "url": f"{self.base}/2.2.1"},
-                ]
-            )
+            envelope([{"version": each, "url": f"{self.base}/{each}"} for each in listed])
         )
 
     async def _details(self, request: web.Request) -> web.Response:
         if self._authorized(request) is None:
             return web.json_response(envelope(status_code=2000), status=401)
-        base = f"{self.base}/2.2.1"
+        base = f"{self.base}/{self.version}"
+        if self.legacy:  # 2.1.1 endpoints have no role
+            modules = ("credentials", "locations", "tokens", "cdrs", "sessions", "tariffs")
+            endpoints_211 = [{"identifier": each, "url": f"{base}/{each}"} for each in modules]
+            return web.json_response(envelope({"version": "2.1.1", "endpoints": endpoints_211}))
         endpoints = [
             {"identifier": "credentials", "role": "SENDER", "url": f"{base}/credentials"},
             {"identifier": "locations", "role": "RECEIVER", "url": f"{base}/locations"},
@@ -153,11 +170,13 @@ class Emsp:
             self.unregistered = True
             self.accepted = set()
             return web.json_response(envelope())
-        theirs = Credentials.model_validate(await request.json())
+        body = await request.json()
+        theirs = (v211.Credentials if self.legacy else Credentials).model_validate(body)
         self.received_credentials.append(theirs)
         # Before answering, look at the CPMS's versions with the token it gave us.
         async with httpx.AsyncClient() as client:
-            looked = await client.get(theirs.url, headers=token_header(theirs.token))
+            header = token_header(theirs.token, encoded=not self.legacy)
+            looked = await client.get(theirs.url, headers=header)
         self.cpms_versions_checked.append(looked.status_code)
         self.cpms_token = theirs.token
         ours = secrets.token_urlsafe(24)
@@ -175,13 +194,17 @@ class Emsp:
             for side in ("from", "to")
             for field in ("country-code", "party-id")
         ]
-        assert routing == ["DE", "ACM", self.country, self.party], routing
+        assert routing == ([None] * 4 if self.legacy else ["DE", "ACM", self.country, self.party])
         if request.match_info["location"] not in self.known_locations:
             # As a receiver may: an EVSE of a Location it was never sent is not patched.
             return web.json_response(envelope(status_code=2003), status=404)
         body = await request.json()
         # A PATCH carries what changed and last_updated, checked against the EVSE definition.
-        Evse.model_validate({"uid": "x", "connectors": [CONNECTOR], **body})
+        if self.legacy:
+            legacy_connector = {**CONNECTOR, "voltage": 400, "amperage": 32}
+            v211.Evse.model_validate({"uid": "x", "connectors": [legacy_connector], **body})
+        else:
+            Evse.model_validate({"uid": "x", "connectors": [CONNECTOR], **body})
         assert set(body) == {"status", "last_updated"}, body
         self.evse_updates.append((request.path, body))
         return web.json_response(envelope())
@@ -191,7 +214,7 @@ class Emsp:
             return web.json_response(envelope(status_code=2000), status=401)
         if self.down:
             return web.Response(status=503, text="maintenance")
-        shown = Location.model_validate(await request.json())
+        shown = (v211.Location if self.legacy else Location).model_validate(await request.json())
         assert shown.id == request.match_info["location"]
         self.known_locations.add(shown.id)
         self.locations[shown.id] = shown
@@ -247,7 +270,8 @@ class Emsp:
         if request.method == "DELETE":
             self.tariffs.pop(tariff_id, None)
         else:
-            self.tariffs[tariff_id] = Tariff.model_validate(await request.json())
+            kind = v211.Tariff if self.legacy else Tariff
+            self.tariffs[tariff_id] = kind.model_validate(await request.json())
             assert self.tariffs[tariff_id].id == tariff_id
         return web.json_response(envelope())
 
@@ -283,27 +307,28 @@ class Emsp:
 
     def statuses(self, location_id: int | str, evse_uid: int | str) -> list[str]:
         """The statuses pushed for one EVSE, in the order they came."""
-        path = f"/ocpi/2.2.1/locations/DE/ACM/{location_id}/{evse_uid}"
+        path = f"/ocpi/{self.version}/locations/DE/ACM/{location_id}/{evse_uid}"
         return [body["status"] for each, body in self.evse_updates if each == path]
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/ocpi/results/{ref}", self._result)
-        app.router.add_post("/ocpi/2.2.1/cdrs", self._cdr)
-        app.router.add_post("/ocpi/2.2.1/tokens/{uid}/authorize", self._authorize)
-        tariffs = "/ocpi/2.2.1/tariffs/{country}/{party}/{tariff}"
+        base = f"/ocpi/{self.version}"
+        app.router.add_post(f"{base}/cdrs", self._cdr)
+        app.router.add_post(base + "/tokens/{uid}/authorize", self._authorize)
+        tariffs = base + "/tariffs/{country}/{party}/{tariff}"
         app.router.add_put(tariffs, self._tariff)
         app.router.add_delete(tariffs, self._tariff)
-        sessions = "/ocpi/2.2.1/sessions/{country}/{party}/{session}"
+        sessions = base + "/sessions/{country}/{party}/{session}"
         app.router.add_put(sessions, self._session)
         app.router.add_patch(sessions, self._session)
-        app.router.add_put("/ocpi/2.2.1/locations/{country}/{party}/{location}", self._location)
+        app.router.add_put(base + "/locations/{country}/{party}/{location}", self._location)
         app.router.add_patch(
-            "/ocpi/2.2.1/locations/{country}/{party}/{location}/{evse}", self._evse_update
+            base + "/locations/{country}/{party}/{location}/{evse}", self._evse_update
         )
         app.router.add_get("/ocpi/versions", self._versions)
-        app.router.add_get("/ocpi/2.2.1", self._details)
-        app.router.add_route("*", "/ocpi/2.2.1/credentials", self._credentials)
+        app.router.add_get(base, self._details)
+        app.router.add_route("*", f"{base}/credentials", self._credentials)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
@@ -315,21 +340,21 @@ class Emsp:
     # --- the client side: the eMSP registering with the CPMS ---
 
     async def register_with(self, versions_url: str, token_a: str) -> dict[str, Any]:
-        """OCPI 2.2.1 §7 as the sender: versions, details, then our credentials with a new
-        token B; the CPMS's credentials (with token C) in return."""
+        """OCPI §7 (2.2.1, or 2.1.1's) as the sender: versions, details, then our credentials
+        with a new token B; the CPMS's credentials (with token C) in return."""
+        header = token_header(token_a, encoded=not self.legacy)
         async with httpx.AsyncClient() as client:
-            versions = data_of(await client.get(versions_url, headers=token_header(token_a)))
-            chosen = next(each for each in versions if each["version"] == "2.2.1")
-            details = VersionDetails.model_validate(
-                data_of(await client.get(chosen["url"], headers=token_header(token_a)))
+            versions = data_of(await client.get(versions_url, headers=header))
+            chosen = next(each for each in versions if each["version"] == self.version)
+            details = (v211.VersionDetails if self.legacy else VersionDetails).model_validate(
+                data_of(await client.get(chosen["url"], headers=header))
             )
             url = next(e.url for e in details.endpoints if e.identifier == "credentials")
             token_b = self.token_b = secrets.token_urlsafe(24)
             self.accepted = {token_b}
-            answer = await client.post(
-                url, json=self.credentials(token_b), headers=token_header(token_a)
-            )
+            answer = await client.post(url, json=self.credentials(token_b), headers=header)
         assert answer.status_code == 200, answer.text
-        theirs = Credentials.model_validate(data_of(answer))
+        kind = v211.Credentials if self.legacy else Credentials
+        theirs = kind.model_validate(data_of(answer))
         self.cpms_token = theirs.token
         return theirs.model_dump()
