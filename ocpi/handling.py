@@ -5,13 +5,14 @@ form of the version's wire module."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from app.auth.models import IdTokenType, PartnerToken
 from app.errors import NotFound
 from app.roaming import service as roaming
 from app.roaming.models import CallingPartner, PartyRole, Registration
@@ -19,7 +20,7 @@ from app.roaming.peers import own_credentials
 from app.runtime import Runtime
 from db.row_ids import row_id
 from ocpi.auth import caller
-from ocpi.envelope import Answer, OcpiError, Status, first_problem, json_body
+from ocpi.envelope import Answer, OcpiError, Status, first_problem, json_body, parsed
 from ocpi.pagination import PageQuery
 from ocpi.wire import Wire
 
@@ -153,3 +154,62 @@ async def location_object(request: Request, wire: Wire, routing: Routing) -> Ans
     if connector is None:
         raise OcpiError(Status.UNKNOWN_LOCATION, "no such connector at this EVSE", 404)
     return Answer(connector, headers)
+
+
+class TokenForms(Protocol):
+    """A version's tokens module (`ocpi.v221.tokens`, `ocpi.v211.tokens`)."""
+
+    @property
+    def STATION_TYPES(self) -> Mapping[Any, IdTokenType]: ...  # a module constant
+
+    def token_type(self, request: Request) -> Any: ...
+
+    def as_received(
+        self, partner: CallingPartner, token: Any, country_code: str, party_id: str
+    ) -> PartnerToken: ...
+
+    def given_back(self, issued_as: dict[str, Any]) -> dict[str, Any]: ...
+
+    def same_keys(
+        self, token: Any, country_code: str, party_id: str, uid: str, kind: Any
+    ) -> None: ...
+
+
+def unknown_token() -> OcpiError:
+    return OcpiError(Status.UNKNOWN_TOKEN, "no such token", http_status=404)
+
+
+async def token_object(request: Request, forms: TokenForms, model: type[BaseModel]) -> Any:
+    """GET, PUT or PATCH one of the partner's tokens, in the version's Token form."""
+    runtime = runtime_of(request)
+    partner, _ = await caller(request)
+    country, party, uid = (request.path_params[k] for k in ("country_code", "party_id", "uid"))
+    kind = forms.token_type(request)
+    station_type = forms.STATION_TYPES[kind].value
+    try:
+        stored = await roaming.received_token(partner, country, party, uid, station_type)
+    except NotFound as error:
+        raise OcpiError(Status.CLIENT_ERROR, error.message, http_status=404) from None
+    if request.method == "GET":
+        if stored is None:
+            raise unknown_token()
+        return forms.given_back(stored.issued_as)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise OcpiError(Status.INVALID_PARAMETERS, "the body is a Token object")
+    if request.method == "PATCH":
+        if stored is None:
+            raise unknown_token()
+        if "last_updated" not in body:
+            raise OcpiError(Status.INVALID_PARAMETERS, "last_updated: a PATCH must carry it")
+        body = {**forms.given_back(stored.issued_as), **body}
+    token = parsed(model, body)
+    forms.same_keys(token, country, party, uid, kind)
+    await roaming.receive_token(
+        runtime.unit_of_work,
+        partner,
+        country,
+        party,
+        forms.as_received(partner, token, country, party),
+    )
+    return None

@@ -1,9 +1,10 @@
 """Our calls to partners' OCPI platforms: the roaming domain's `RoamingPeers` port.
 
 Every call goes through the outbound rule (`app.outbound`: https, no inward address, checked
-again at send time), carries `Authorization: Token <base64>` and fresh request and correlation
-ids, and reads at most `CPMS_OCPI_MAX_RESPONSE_BYTES` of the answer, which must be an OCPI
-envelope with status 1000 whose data is the object the spec says."""
+again at send time), carries `Authorization: Token …` with the token as the partner's agreed
+version writes it (`ocpi.wire`: base64 in 2.2.1, as it is in 2.1.1) and fresh request and
+correlation ids, and reads at most `CPMS_OCPI_MAX_RESPONSE_BYTES` of the answer, which must be
+an OCPI envelope with status 1000 whose data is the object the spec says."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app.auth.models import IssuerAllowed, IssuerVerdict
+from app.auth.models import IssuerVerdict
 from app.billing.models import CdrView
 from app.outbound import OutboundPolicy
 from app.roaming.errors import NoCommonVersion, PartnerRefused, PartnerUnreachable, Unsendable
@@ -40,17 +41,13 @@ from app.timeparse import utcnow
 from ocpi.envelope import CORRELATION_ID, REQUEST_ID, first_problem
 from ocpi.v211 import wire as v211
 from ocpi.v221 import wire as v221
-from ocpi.v221.cdrs import cdr as cdr_object
 from ocpi.v221.locations import evse_status
 from ocpi.v221.models import (
-    AuthorizationInfo,
     Envelope,
     LocationReferences,
     Version,
     ocpi_datetime,
 )
-from ocpi.v221.sessions import changes as session_changes
-from ocpi.v221.sessions import session as session_object
 from ocpi.wire import NotSendable, Wire
 
 logger = logging.getLogger(__name__)
@@ -272,16 +269,23 @@ class OcpiPeers:
         return failures
 
     async def push_session(
-        self, target: PushTarget, operator: PartyRole, report: SessionReport, *, whole: bool
+        self,
+        target: PushTarget,
+        operator: PartyRole,
+        report: SessionReport,
+        *,
+        whole: bool,
+        places: WholeLocations,
     ) -> None:
         """PUT the whole Session, or PATCH what changes while it runs, at
         `{url}/{our country}/{our party}/{session id}`; a PATCH the partner refuses (it does
-        not know the session) becomes a PUT."""
+        not know the session) becomes a PUT. `places` gives the Location of its site, which
+        2.1.1 carries in the Session."""
         assert target.sessions_url is not None
         url = (
             f"{target.sessions_url}/{operator.country_code}/{operator.party_id}/{report.session.id}"
         )
-        _speaks_221(target, "sessions")
+        wire = wire_of(target.version)
         routing = _routing(operator, target)
         async with self._connection(target.partner_id) as client:
             if not whole:
@@ -291,15 +295,19 @@ class OcpiPeers:
                         "PATCH",
                         url,
                         _authorization(target),
-                        session_changes(report),
+                        wire.session_changes(report),
                         routing,
                         empty=True,
                     )
                     return
                 except PartnerRefused:
                     pass
+            site_id = report.session.site_id
+            located = None
+            if wire.SESSION_CARRIES_PLACE:
+                located = await places([site_id] if site_id is not None else [])
             try:
-                body = session_object(report, operator).model_dump(mode="json", exclude_none=True)
+                body = wire.session_body(report, operator, located)
             except NotSendable as error:
                 raise Unsendable(str(error)) from None
             await self._call(client, "PUT", url, _authorization(target), body, routing, empty=True)
@@ -314,8 +322,6 @@ class OcpiPeers:
     ) -> IssuerVerdict:
         """POST `{tokens}/{uid}/authorize?type=` with the Location the station is at; the
         partner's AuthorizationInfo as a verdict."""
-        if target.version != v221.VERSION:
-            raise PartnerUnreachable(f"OCPI {target.version}: real-time authorization not spoken")
         url = httpx.URL(f"{tokens_url}/{quote(str(token.get('uid', '')), safe='')}/authorize")
         url = url.copy_add_param("type", str(token.get("type") or "RFID"))
         body = LocationReferences(location_id=location_id).model_dump() if location_id else None
@@ -323,10 +329,10 @@ class OcpiPeers:
             data = await self._call(
                 client, "POST", str(url), _authorization(target), body, _routing(operator, target)
             )
-        info = self._parse(TypeAdapter(AuthorizationInfo), data, tokens_url)
-        return IssuerVerdict(
-            allowed=IssuerAllowed(info.allowed.value), reference=info.authorization_reference
-        )
+        try:
+            return wire_of(target.version).verdict(data)
+        except ValidationError as error:
+            raise PartnerUnreachable(f"{tokens_url}: {first_problem(error, 'data')}") from None
 
     async def put_tariff(self, target: PushTarget, operator: PartyRole, tariff: TariffView) -> None:
         """PUT the Tariff at `{url}/{our country}/{our party}/{tariff id}`."""
@@ -369,9 +375,8 @@ class OcpiPeers:
     async def send_cdr(self, target: PushTarget, operator: PartyRole, cdr: CdrView) -> None:
         """POST the CDR to the partner's CDRs receiver (OCPI: once, complete and final)."""
         assert target.cdrs_url is not None
-        _speaks_221(target, "CDRs")
         try:
-            body = cdr_object(cdr, operator).model_dump(mode="json", exclude_none=True)
+            body = wire_of(target.version).cdr_body(cdr, operator)
         except NotSendable as error:
             raise Unsendable(f"CDR {cdr.code}: {error}") from None
         async with self._connection(target.partner_id) as client:
@@ -474,10 +479,3 @@ def _authorization(target: PushTarget) -> str:
 def _routing(operator: PartyRole, target: PushTarget) -> dict[str, str]:
     """The hub routing headers of a push: from us, to the partner."""
     return wire_of(target.version).routing(operator, target.country_code, target.party_id)
-
-
-def _speaks_221(target: PushTarget, module: str) -> None:
-    """Sessions and CDRs are sent in 2.2.1 only: a partner on another version gets none,
-    as it has no tokens here (its tokens module is not offered to it)."""
-    if target.version != v221.VERSION:
-        raise Unsendable(f"OCPI {target.version}: {module} are not sent in this version")

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from app.roaming.models import Locations, PartnerEndpoint, PartyRole, PeerCredentials, Tariffs
+from app.auth.models import IssuerVerdict
+from app.billing.models import CdrView
+from app.roaming.models import (
+    Locations,
+    PartnerEndpoint,
+    PartyRole,
+    PeerCredentials,
+    SessionReport,
+    Tariffs,
+)
 from app.tariffs.models import TariffView
 
 
@@ -19,6 +28,8 @@ class NotSendable(ValueError):
 
 class Wire(Protocol):
     VERSION: str
+    # A Session carries its whole Location (2.1.1), not only the Location's ids (2.2.1).
+    SESSION_CARRIES_PLACE: bool
 
     def authorization(self, token: str) -> str:
         """The Authorization header's value for a credentials token."""
@@ -47,4 +58,23 @@ class Wire(Protocol):
 
     def tariff_body(self, tariff: TariffView, page: Tariffs) -> dict[str, Any]:
         """A tariff as the version's Tariff object; NotSendable when it cannot say it."""
+        ...
+
+    def session_body(
+        self, report: SessionReport, operator: PartyRole, places: Locations | None
+    ) -> dict[str, Any]:
+        """A session as the version's Session object (`places`: the Locations of its site, for
+        versions that carry the whole place); NotSendable when it cannot say it."""
+        ...
+
+    def session_changes(self, report: SessionReport) -> dict[str, Any]:
+        """What changes while a session runs, as the version's PATCH of a Session carries it."""
+        ...
+
+    def cdr_body(self, cdr: CdrView, operator: PartyRole) -> dict[str, Any]:
+        """A CDR as the version's CDR object; NotSendable when it cannot say it."""
+        ...
+
+    def verdict(self, data: Any) -> IssuerVerdict:
+        """A partner's AuthorizationInfo; ValidationError when it is not one."""
         ...

@@ -69,11 +69,18 @@ class RoamingPeers(Protocol):
         ...
 
     async def push_session(
-        self, target: PushTarget, operator: PartyRole, report: SessionReport, *, whole: bool
+        self,
+        target: PushTarget,
+        operator: PartyRole,
+        report: SessionReport,
+        *,
+        whole: bool,
+        places: WholeLocations,
     ) -> None:
         """Send the partner a session of its token: whole (its start and end), or only what
-        changes while it runs (where the partner does not know it yet, whole). Raises
-        PartnerRefused, Unsendable or PartnerUnreachable as send_cdr does."""
+        changes while it runs (where the partner does not know it yet, whole). `places` gives
+        the whole Location of its site where the protocol carries it. Raises PartnerRefused,
+        Unsendable or PartnerUnreachable as send_cdr does."""
         ...
 
     async def authorize_token(

@@ -257,11 +257,15 @@ class PartnerPushes:
         if not due:
             return 0
         operator = await own_identity(target.organization_id)
+
+        async def places(site_ids: Sequence[int]) -> Locations:
+            return await whole_locations(target.organization_id, target.partner_id, site_ids)
+
         for report in await session_reports(due):
             session = report.session
             whole = session.pushed_at is None or session.state != ACTIVE
             try:
-                await self._peers.push_session(target, operator, report, whole=whole)
+                await self._peers.push_session(target, operator, report, whole=whole, places=places)
             except (PartnerRefused, Unsendable) as error:
                 # Sending it again would be refused again: the partner can still pull it.
                 logger.warning(

@@ -437,6 +437,7 @@ async def billing_facts(session_id: int) -> dict[str, Any] | None:
         " st.identity, e.evse_id AS evse_number, c.connector_id AS connector_number,"
         " e.id AS evse_row_id, e.evse_uid, c.standard AS connector_standard,"
         " c.format AS connector_format, c.power_type AS connector_power_type,"
+        " c.max_voltage AS connector_max_voltage, c.max_amperage AS connector_max_amperage,"
         " site.id AS site_id, site.name AS site_name, site.address, site.city,"
         " site.postal_code, site.country, site.latitude, site.longitude,"
         " site.time_zone, o.default_currency"

@@ -547,6 +547,8 @@ async def billable(
             "connector_standard": facts["connector_standard"],
             "connector_format": facts["connector_format"],
             "connector_power_type": facts["connector_power_type"],
+            "connector_max_voltage": facts["connector_max_voltage"],
+            "connector_max_amperage": facts["connector_max_amperage"],
         },
         signed_data=await repository.signed_values(session_id),
         partner_id=facts["token_partner"],

@@ -20,7 +20,8 @@ from ocpi.wire import NotSendable
 _UNSAYABLE = {"reservation", "min_current", "max_current"}
 
 
-def _element(element: dict[str, Any]) -> dict[str, Any] | None:
+def tariff_element(element: dict[str, Any]) -> dict[str, Any] | None:
+    """An element as 2.1.1 says it; None when 2.1.1 cannot say when it applies."""
     restrictions = element.get("restrictions") or {}
     if _UNSAYABLE & {key for key, value in restrictions.items() if value is not None}:
         return None
@@ -36,7 +37,7 @@ def _element(element: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def tariff(view: TariffView, page: Tariffs) -> Tariff:
-    elements = [shown for each in view.elements if (shown := _element(each)) is not None]
+    elements = [shown for each in view.elements if (shown := tariff_element(each)) is not None]
     if not elements:
         raise NotSendable(f"tariff {view.code}: no element OCPI 2.1.1 can express")
     return Tariff.model_validate(

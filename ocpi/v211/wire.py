@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.auth.models import IssuerAllowed, IssuerVerdict
+from app.billing.models import CdrView
 from app.roaming.models import (
     EndpointRole,
     Locations,
@@ -11,10 +13,11 @@ from app.roaming.models import (
     PartnerRole,
     PartyRole,
     PeerCredentials,
+    SessionReport,
     Tariffs,
 )
 from app.tariffs.models import TariffView
-from ocpi.v211 import locations, models
+from ocpi.v211 import cdrs, locations, models, sessions
 from ocpi.v211.models import BusinessDetails, Credentials, VersionDetails, printable_ascii
 from ocpi.v211.tariffs import tariff
 
@@ -24,6 +27,7 @@ _SENT_BY_PARTNER = {"tokens", "credentials"}
 
 
 VERSION = models.VERSION
+SESSION_CARRIES_PLACE = True
 
 
 def authorization(token: str) -> str:
@@ -92,3 +96,24 @@ def tariff_body(view: TariffView, page: Tariffs) -> dict[str, Any]:
 
 def location_bodies(page: Locations) -> list[dict[str, Any]]:
     return locations.location_bodies(page)
+
+
+def session_body(
+    report: SessionReport, operator: PartyRole, places: Locations | None
+) -> dict[str, Any]:
+    assert places is not None  # SESSION_CARRIES_PLACE
+    return sessions.session(report, places).model_dump(mode="json", exclude_none=True)
+
+
+def session_changes(report: SessionReport) -> dict[str, Any]:
+    return sessions.changes(report)
+
+
+def cdr_body(view: CdrView, operator: PartyRole) -> dict[str, Any]:
+    return cdrs.cdr(view, operator).model_dump(mode="json", exclude_none=True)
+
+
+def verdict(data: Any) -> IssuerVerdict:
+    """2.1.1's AuthorizationInfo has no reference to quote back."""
+    info = models.AuthorizationInfo.model_validate(data)
+    return IssuerVerdict(allowed=IssuerAllowed(info.allowed.value), reference=None)

@@ -61,7 +61,7 @@ def _part(cost: dict[str, Any] | None, currency: str) -> Price | None:
     return price(Cost(excl_vat=int(cost["excl_vat"]), incl_vat=int(cost["incl_vat"])), currency)
 
 
-def _coordinate(value: Any) -> str:
+def coordinate(value: Any) -> str:
     return f"{Decimal(str(value)):.6f}"
 
 
@@ -79,7 +79,7 @@ def _location(cdr: CdrView, operator: PartyRole) -> CdrLocation:
         postal_code=(place.get("postal_code") or "")[:10] or None,
         country=place["country"],
         coordinates=GeoLocation(
-            latitude=_coordinate(place["latitude"]), longitude=_coordinate(place["longitude"])
+            latitude=coordinate(place["latitude"]), longitude=coordinate(place["longitude"])
         ),
         evse_uid=str(place["evse_row_id"]),
         evse_id=evse_id(operator, place.get("evse_uid"), place["evse_row_id"]),

@@ -85,7 +85,7 @@ async def _checked(
             partner,
             _number(body.location_id, "location") or 0,
             _number(body.evse_uid, "EVSE"),
-            tokens.as_received(partner, body.token),
+            tokens.as_received(partner, body.token, body.token.country_code, body.token.party_id),
             body.authorization_reference,
         )
     if isinstance(body, StopSession):
@@ -100,7 +100,7 @@ async def _checked(
             partner,
             _number(body.location_id, "location") or 0,
             _number(body.evse_uid, "EVSE"),
-            tokens.as_received(partner, body.token),
+            tokens.as_received(partner, body.token, body.token.country_code, body.token.party_id),
             parsed_datetime(body.expiry_date),
             body.reservation_id,
             body.authorization_reference,

@@ -84,34 +84,7 @@ async def location_object(request: Request) -> Any:
 
 async def token_object(request: Request) -> Any:
     """GET, PUT or PATCH one of the partner's tokens."""
-    runtime = runtime_of(request)
-    partner, _ = await caller(request)
-    country, party, uid = (request.path_params[k] for k in ("country_code", "party_id", "uid"))
-    kind = tokens.token_type(request)
-    station_type = tokens.STATION_TYPES[kind].value
-    try:
-        stored = await roaming.received_token(partner, country, party, uid, station_type)
-    except NotFound as error:
-        raise OcpiError(Status.CLIENT_ERROR, error.message, http_status=404) from None
-    if request.method == "GET":
-        if stored is None:
-            raise tokens.unknown_token()
-        return stored.issued_as
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise OcpiError(Status.INVALID_PARAMETERS, "the body is a Token object")
-    if request.method == "PATCH":
-        if stored is None:
-            raise tokens.unknown_token()
-        if "last_updated" not in body:
-            raise OcpiError(Status.INVALID_PARAMETERS, "last_updated: a PATCH must carry it")
-        body = {**stored.issued_as, **body}
-    token = parsed(Token, body)
-    tokens.same_keys(token, country, party, uid, kind)
-    await roaming.receive_token(
-        runtime.unit_of_work, partner, country, party, tokens.as_received(partner, token)
-    )
-    return None
+    return await handling.token_object(request, tokens, Token)
 
 
 async def tariff_list(request: Request) -> Any:

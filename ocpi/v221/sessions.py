@@ -20,7 +20,7 @@ from ocpi.wire import NotSendable
 logger = logging.getLogger(__name__)
 
 
-def _status(state: str) -> SessionStatus:
+def status(state: str) -> SessionStatus:
     if state == ACTIVE:
         return SessionStatus.ACTIVE
     return SessionStatus.COMPLETED if state == COMPLETED else SessionStatus.INVALID
@@ -58,7 +58,7 @@ def session(report: SessionReport, operator: PartyRole) -> Session:
             connector_id=str(each.connector_id),
             currency=each.currency,
             total_cost=price(report.cost, each.currency) if report.cost else None,
-            status=_status(each.state),
+            status=status(each.state),
             last_updated=ocpi_datetime(each.updated_at),
         )
     except ValidationError as error:

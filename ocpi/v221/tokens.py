@@ -4,6 +4,8 @@ authorizations then follow them (their `valid`, and their `whitelist`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 
 from app.auth.models import IdTokenType, PartnerToken, Whitelist
@@ -32,11 +34,10 @@ def token_type(request: Request) -> TokenType:
         ) from None
 
 
-def unknown_token() -> OcpiError:
-    return OcpiError(Status.UNKNOWN_TOKEN, "no such token", http_status=404)
-
-
-def as_received(partner: CallingPartner, token: Token) -> PartnerToken:
+def as_received(
+    partner: CallingPartner, token: Token, country_code: str, party_id: str
+) -> PartnerToken:
+    """The token as kept (its party is its own `country_code` and `party_id`, the URL's)."""
     return PartnerToken(
         partner_id=partner.partner_id,
         uid=token.uid,
@@ -59,3 +60,8 @@ def same_keys(token: Token, country_code: str, party_id: str, uid: str, kind: To
             Status.INVALID_PARAMETERS,
             "country_code, party_id, uid and type must be those of the URL",
         )
+
+
+def given_back(issued_as: dict[str, Any]) -> dict[str, Any]:
+    """A stored token as it was sent."""
+    return issued_as

@@ -5,10 +5,20 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from app.roaming.models import Locations, PartnerEndpoint, PartyRole, PeerCredentials, Tariffs
+from app.auth.models import IssuerAllowed, IssuerVerdict
+from app.billing.models import CdrView
+from app.roaming.models import (
+    Locations,
+    PartnerEndpoint,
+    PartyRole,
+    PeerCredentials,
+    SessionReport,
+    Tariffs,
+)
 from app.tariffs.models import TariffView
 from ocpi.envelope import routing_headers
-from ocpi.v221 import models
+from ocpi.v221 import models, sessions
+from ocpi.v221.cdrs import cdr
 from ocpi.v221.locations import locations
 from ocpi.v221.models import (
     BusinessDetails,
@@ -20,6 +30,7 @@ from ocpi.v221.models import (
 from ocpi.v221.tariffs import tariff
 
 VERSION = models.VERSION
+SESSION_CARRIES_PLACE = False
 
 
 def authorization(token: str) -> str:
@@ -84,3 +95,25 @@ def location_bodies(page: Locations) -> list[dict[str, Any]]:
 
 def tariff_body(view: TariffView, page: Tariffs) -> dict[str, Any]:
     return tariff(view, page).model_dump(mode="json", exclude_none=True)
+
+
+def session_body(
+    report: SessionReport, operator: PartyRole, places: Locations | None
+) -> dict[str, Any]:
+    """2.2.1 names the place by ids: `places` is not needed."""
+    return sessions.session(report, operator).model_dump(mode="json", exclude_none=True)
+
+
+def session_changes(report: SessionReport) -> dict[str, Any]:
+    return sessions.changes(report)
+
+
+def cdr_body(view: CdrView, operator: PartyRole) -> dict[str, Any]:
+    return cdr(view, operator).model_dump(mode="json", exclude_none=True)
+
+
+def verdict(data: Any) -> IssuerVerdict:
+    info = models.AuthorizationInfo.model_validate(data)
+    return IssuerVerdict(
+        allowed=IssuerAllowed(info.allowed.value), reference=info.authorization_reference
+    )

@@ -84,9 +84,11 @@ class Emsp:
         self.known_locations: set[str] = set()  # Locations the CPMS PUT here
         self.locations: dict[str, Location | v211.Location] = {}  # the last of each, by id
         self.unregistered = False
-        self.cdrs: list[Cdr] = []  # CDRs the CPMS POSTed here, in the order they came
+        self.cdrs: list[Cdr | v211.Cdr] = []  # CDRs the CPMS POSTed here, in the order they came
         self.refuse_cdrs = False  # answer CDRs with OCPI 2001, as for one we cannot take
-        self.sessions: dict[str, Session] = {}  # our copy of the CPMS's sessions, by id
+        self.sessions: dict[
+            str, Session | v211.Session
+        ] = {}  # our copy of the CPMS's sessions, by id
         # Real-time authorization: our tokens (as we sent them), what we answer for each
         # uid, how long we take, and what we were asked (uid, type, body).
         self.tokens: dict[str, dict[str, Any]] = {}
@@ -233,10 +235,10 @@ class Emsp:
         routing = [
             request.headers.get(f"OCPI-to-{field}") for field in ("country-code", "party-id")
         ]
-        assert routing == [self.country, self.party], routing
-        received = Cdr.model_validate(await request.json())
+        assert routing == ([None, None] if self.legacy else [self.country, self.party]), routing
+        received = (v211.Cdr if self.legacy else Cdr).model_validate(await request.json())
         self.cdrs.append(received)
-        location = f"{self.base}/2.2.1/cdrs/{received.id}"
+        location = f"{self.base}/{self.version}/cdrs/{received.id}"
         return web.json_response(envelope(), headers={"Location": location})
 
     async def _session(self, request: web.Request) -> web.Response:
@@ -248,15 +250,16 @@ class Emsp:
         session_id = request.match_info["session"]
         body = await request.json()
         self.session_calls.append((request.method, session_id, body))
+        kind = v211.Session if self.legacy else Session
         if request.method == "PUT":
-            self.sessions[session_id] = Session.model_validate(body)
+            self.sessions[session_id] = kind.model_validate(body)
             assert self.sessions[session_id].id == session_id
         else:
             if session_id not in self.sessions:
                 return web.json_response(envelope(status_code=2001), status=404)
             assert "last_updated" in body, body
             merged = {**self.sessions[session_id].model_dump(mode="json"), **body}
-            self.sessions[session_id] = Session.model_validate(merged)
+            self.sessions[session_id] = kind.model_validate(merged)
         return web.json_response(envelope())
 
     async def _tariff(self, request: web.Request) -> web.Response:
@@ -286,11 +289,12 @@ class Emsp:
         await asyncio.sleep(self.answer_delay_s)
         if uid not in self.tokens:
             return web.json_response(envelope(status_code=2004), status=404)
-        info = {
-            "allowed": self.answers.get(uid, "ALLOWED"),
-            "token": self.tokens[uid],
-            "authorization_reference": f"AUTH-{len(self.asked)}",
-        }
+        info: dict[str, Any] = {"allowed": self.answers.get(uid, "ALLOWED")}
+        if not self.legacy:  # 2.1.1's AuthorizationInfo has neither
+            info |= {
+                "token": self.tokens[uid],
+                "authorization_reference": f"AUTH-{len(self.asked)}",
+            }
         return web.json_response(envelope(info))
 
     async def _result(self, request: web.Request) -> web.Response:

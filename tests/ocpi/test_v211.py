@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from app.demo import TARIFFS
 from app.roaming.models import PartyRole, Tariffs
 from app.tariffs.models import TariffView
 from db.tables import Partner, Tariff
@@ -21,10 +22,12 @@ from ocpi.wire import NotSendable
 from tests.conftest import TEST_ORGANIZATION, graphql
 from tests.ocpi.conftest import Connected, create_partner
 from tests.ocpi.emsp import Emsp, data_of, token_header
+from tests.ocpi.test_cdrs import charge
 from tests.ocpi.test_credentials import REGISTER
 from tests.ocpi.test_location_pushes import following, pushes_started, status
 from tests.ocpi.test_locations import add_site, available, place
 from tests.ocpi.test_tariffs import add_tariff, assign
+from tests.ocpi.test_tokens import UID, authorize
 from tests.ocpp_server.test_healing_offline import eventually
 
 RAW = {"encoded": False}  # 2.1.1 peers send the token as it is
@@ -132,6 +135,9 @@ async def test_a_211_emsp_registers_in_211(live_server, cpo, api_key, legacy):
             "credentials",
             "locations",
             "tariffs",
+            "sessions",
+            "cdrs",
+            "tokens",
         ]
         assert "role" not in data_of(details)["endpoints"][0]
         read = await client.get(f"{base}/credentials", headers=token_header(ours["token"]))
@@ -263,3 +269,85 @@ async def test_a_211_partner_pulls_and_is_pushed_locations_and_tariffs(
         assert await eventually(charging, timeout_s=20)
         patched = [path for path, body in legacy.evse_updates if "put" not in body]
         assert patched, legacy.evse_updates
+
+
+def a_211_token(**changes) -> dict:
+    return {
+        "uid": UID,
+        "type": "RFID",
+        "auth_id": "NL-TNM-C12345678-X",
+        "visual_number": "TNM 1234",
+        "issuer": "Test Mobility",
+        "valid": True,
+        "whitelist": "ALWAYS",
+        "last_updated": "2026-12-01T10:00:00Z",
+        **changes,
+    }
+
+
+async def test_a_211_partners_driver_charges_and_the_partner_is_told_in_211(
+    live_server, cpo, connected_211, register, connect_charger
+):
+    legacy = connected_211.emsp
+    tariff = Tariff(organization=cpo, **TARIFFS[0])
+    await tariff.save()
+    await assign(cpo, tariff.id)
+    site_id = await add_site(cpo, "Roaming 2.1.1")
+    await register("CP-211-SES")
+    await place("CP-211-SES", site_id)
+    headers = token_header(connected_211.token, **RAW)
+    url = f"{connected_211.base}/tokens/NL/TNM/{UID}"
+    async with httpx.AsyncClient() as client:
+        # Its tokens, in 2.1.1's form; one that is not (2.2.1's contract_id) changes nothing.
+        wrong = {k: v for k, v in a_211_token().items() if k != "auth_id"} | {"contract_id": "X"}
+        refused = await client.put(url, json=wrong, headers=headers)
+        assert refused.json()["status_code"] == 2001
+        other_uid = await client.put(url, json=a_211_token(uid="OTHER"), headers=headers)
+        assert other_uid.json()["status_code"] == 2001
+        assert (await client.get(url, headers=headers)).status_code == 404
+        put = await client.put(url, json=a_211_token(), headers=headers)
+        assert put.status_code == 200, put.text
+        got = await client.get(url, headers=headers)
+        read = v211.Token.model_validate(data_of(got))
+        assert read.auth_id == "NL-TNM-C12345678-X"
+
+    # Tokens it wants to be asked about: asked in real time, its 2.1.1 answers followed.
+    asked = {"04FFEEDDCCBBAA": "ALLOWED", "04FFEEDDCCBB00": "BLOCKED"}
+    async with httpx.AsyncClient() as client:
+        for uid, answer in asked.items():
+            legacy.tokens[uid] = a_211_token(uid=uid, whitelist="NEVER")
+            legacy.answers[uid] = answer
+            put = await client.put(url.replace(UID, uid), json=legacy.tokens[uid], headers=headers)
+            assert put.status_code == 200, put.text
+
+    async with connect_charger("CP-211-SES") as station:
+        await available(station)
+        assert await authorize(station, "04FFEEDDCCBBAA") == "Accepted"
+        assert await authorize(station, "04FFEEDDCCBB00") == "Blocked"
+        assert [uid for uid, _, _ in legacy.asked] == list(asked)
+        await charge(station, 20000, "2026-11-23")
+
+        async def told() -> bool:
+            shown = list(legacy.sessions.values())
+            return bool(shown) and shown[0].status.value == "COMPLETED" and bool(legacy.cdrs)
+
+        assert await eventually(told, timeout_s=20)
+    (session,) = legacy.sessions.values()
+    assert isinstance(session, v211.Session)
+    assert session.auth_id == "NL-TNM-C12345678-X" and session.kwh == 20.0
+    assert session.total_cost == 7.8  # 20 kWh x 0.39, excluding VAT
+    assert session.location.id == str(site_id)
+    assert [len(each.connectors) for each in session.location.evses] == [1]
+    (cdr,) = legacy.cdrs
+    assert isinstance(cdr, v211.Cdr)
+    assert (cdr.total_cost, cdr.total_energy, cdr.auth_id) == (7.8, 20.0, "NL-TNM-C12345678-X")
+    assert cdr.location.evses[0].connectors[0].voltage == 400
+    assert cdr.tariffs and cdr.tariffs[0].id == "DEMO-AC-STANDARD"
+
+    async with httpx.AsyncClient() as client:
+        sessions = await client.get(f"{connected_211.base}/sessions", headers=headers)
+        (pulled,) = [v211.Session.model_validate(each) for each in data_of(sessions)]
+        assert pulled.id == session.id and pulled.location.id == str(site_id)
+        cdrs = await client.get(f"{connected_211.base}/cdrs", headers=headers)
+        (pulled_cdr,) = [v211.Cdr.model_validate(each) for each in data_of(cdrs)]
+        assert pulled_cdr.id == cdr.id
