@@ -396,11 +396,12 @@ class OcpiPeers:
         async with self._connection() as client:
             await self._call(client, "DELETE", credentials_url, auth, empty=True)
 
-    async def report_result(self, response_url: str, token: str, body: dict[str, Any]) -> None:
+    async def report_result(
+        self, response_url: str, token: str, body: dict[str, Any], version: str
+    ) -> None:
         self._outbound.check_url(response_url, "response_url")
         async with self._connection() as client:
-            # Commands and charging profiles are 2.2.1 modules.
-            auth = v221.authorization(token)
+            auth = wire_of(version).authorization(token)
             await self._call(client, "POST", response_url, auth, body, empty=True)
 
     async def _call(

@@ -88,6 +88,7 @@ def _v211_routes() -> list[Route]:
         *_locations(base, v211),
         Route(f"{base}/tariffs", endpoint(v211.tariff_list), methods=["GET"]),
         Route(f"{base}/sessions", endpoint(v211.session_list), methods=["GET"]),
+        Route(f"{base}/commands/{{command}}", endpoint(v211.command), methods=["POST"]),
         Route(f"{base}/cdrs", endpoint(v211.cdr_list), methods=["GET"]),
         Route(
             f"{base}/tokens/{{country_code}}/{{party_id}}/{{uid}}",

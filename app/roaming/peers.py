@@ -111,10 +111,12 @@ class RoamingPeers(Protocol):
         PartnerUnreachable when it could not be delivered (try again later)."""
         ...
 
-    async def report_result(self, response_url: str, token: str, body: dict[str, Any]) -> None:
+    async def report_result(
+        self, response_url: str, token: str, body: dict[str, Any], version: str
+    ) -> None:
         """Tell the partner how a request it made ended (a command, a charging profile), at
-        the URL it gave for it: once, no retries, as OCPI says. Raises PartnerUnreachable
-        when it could not be told."""
+        the URL it gave for it, in the protocol `version` it asked in: once, no retries, as
+        OCPI says. Raises PartnerUnreachable when it could not be told."""
         ...
 
     async def unregister(self, credentials_url: str, token: str, version: str) -> None:

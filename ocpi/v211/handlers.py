@@ -1,5 +1,5 @@
-"""OCPI 2.1.1 endpoints: version details, credentials, locations, tariffs, sessions, CDRs
-and tokens.
+"""OCPI 2.1.1 endpoints: version details, credentials, locations, tariffs, sessions, CDRs,
+tokens and commands.
 
 The same domain answers as in 2.2.1 (`ocpi.v221.handlers`), through the same shared
 handling; only the objects' form differs. 2.1.1 has no hubs, so answers carry no routing
@@ -17,7 +17,7 @@ from ocpi import handling
 from ocpi.auth import caller
 from ocpi.handling import base_url, listed, page_answer, runtime_of
 from ocpi.pagination import PageQuery
-from ocpi.v211 import tokens, wire
+from ocpi.v211 import commands, tokens, wire
 from ocpi.v211.cdrs import cdrs
 from ocpi.v211.models import VERSION, Endpoint, ModuleId, Token
 from ocpi.v211.sessions import sessions
@@ -33,6 +33,7 @@ OFFERED: list[tuple[ModuleId, str]] = [
     (ModuleId.SESSIONS, "sessions"),
     (ModuleId.CDRS, "cdrs"),
     (ModuleId.TOKENS, "tokens"),
+    (ModuleId.COMMANDS, "commands"),
 ]
 
 
@@ -91,3 +92,9 @@ async def cdr_list(request: Request) -> Any:
 async def token_object(request: Request) -> Any:
     """GET, PUT or PATCH one of the partner's tokens."""
     return await handling.token_object(request, tokens, Token)
+
+
+async def command(request: Request) -> Any:
+    """One of the commands a partner sends (START_SESSION, STOP_SESSION, ...)."""
+    partner, _ = await caller(request)
+    return await commands.command(request, partner)

@@ -24,6 +24,7 @@ from app.runtime import Runtime
 from db.row_ids import row_id
 from ocpi.envelope import OcpiError, Status, json_body, parsed
 from ocpi.v221.models import (
+    VERSION,
     ActiveChargingProfile,
     ActiveChargingProfileResult,
     ChargingProfile,
@@ -145,7 +146,7 @@ async def _report(
     if token is None or runtime.roaming_peers is None:
         return
     try:
-        await runtime.roaming_peers.report_result(response_url, token, body)
+        await runtime.roaming_peers.report_result(response_url, token, body, VERSION)
     except CPMSError as error:
         logger.warning(
             "cannot tell partner %s a charging profile's result: %s", partner.partner_id, error

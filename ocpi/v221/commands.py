@@ -8,28 +8,24 @@ partner's own reservation_id."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from typing import Any
 
 from pydantic import BaseModel
 from starlette.requests import Request
 
-from app.errors import CPMSError, InvalidInput, NotFound
 from app.roaming import commands as roaming_commands
 from app.roaming import service as roaming
-from app.roaming.commands import (
-    CommandRefused,
-    PartnerCommand,
-    UnknownReservation,
-    UnknownSession,
-)
+from app.roaming.commands import PartnerCommand, UnknownSession
 from app.roaming.models import CallingPartner
 from app.runtime import Runtime
 from db.row_ids import row_id
+from ocpi import commanding
+from ocpi.commanding import number
 from ocpi.envelope import OcpiError, Status, json_body, parsed
+from ocpi.handling import runtime_of
 from ocpi.v221 import tokens
 from ocpi.v221.models import (
+    VERSION,
     CancelReservation,
     CommandRequest,
     CommandResponse,
@@ -45,8 +41,6 @@ from ocpi.v221.models import (
     parsed_datetime,
 )
 
-logger = logging.getLogger(__name__)
-
 BODIES: dict[CommandType, type[CommandRequest]] = {
     CommandType.START_SESSION: StartSession,
     CommandType.STOP_SESSION: StopSession,
@@ -54,25 +48,16 @@ BODIES: dict[CommandType, type[CommandRequest]] = {
     CommandType.RESERVE_NOW: ReserveNow,
     CommandType.CANCEL_RESERVATION: CancelReservation,
 }
-# Beyond the station's own time to answer: routing to the node that holds it.
-RESULT_MARGIN_S = 10
-# Results being sent, kept referenced until they are.
-_pending: set[asyncio.Task[None]] = set()
 
 
-def _response(result: CommandResponseType, timeout: int, message: str | None = None) -> Any:
+def _response(result: str, timeout: int, message: str | None) -> Any:
     texts = [DisplayText(language="en", text=message[:512])] if message else []
-    answer = CommandResponse(result=result, timeout=timeout, message=texts)
+    answer = CommandResponse(result=CommandResponseType(result), timeout=timeout, message=texts)
     return answer.model_dump(mode="json", exclude_defaults=False)
 
 
-def _number(text: str | None, what: str) -> int | None:
-    if text is None:
-        return None
-    number = row_id(text)
-    if number is None:
-        raise CommandRefused(f"no such {what}: {text!r}")
-    return number
+def _result(outcome: str) -> dict[str, Any]:
+    return CommandResult(result=CommandResultType(outcome)).model_dump(mode="json")
 
 
 async def _checked(
@@ -83,8 +68,8 @@ async def _checked(
         return await roaming_commands.start_session(
             runtime.unit_of_work,
             partner,
-            _number(body.location_id, "location") or 0,
-            _number(body.evse_uid, "EVSE"),
+            number(body.location_id, "location") or 0,
+            number(body.evse_uid, "EVSE"),
             tokens.as_received(partner, body.token, body.token.country_code, body.token.party_id),
             body.authorization_reference,
         )
@@ -98,8 +83,8 @@ async def _checked(
         return await roaming_commands.reserve_now(
             runtime.unit_of_work,
             partner,
-            _number(body.location_id, "location") or 0,
-            _number(body.evse_uid, "EVSE"),
+            number(body.location_id, "location") or 0,
+            number(body.evse_uid, "EVSE"),
             tokens.as_received(partner, body.token, body.token.country_code, body.token.party_id),
             parsed_datetime(body.expiry_date),
             body.reservation_id,
@@ -110,51 +95,25 @@ async def _checked(
     assert isinstance(body, UnlockConnector)
     return await roaming_commands.unlock_connector(
         partner,
-        _number(body.location_id, "location") or 0,
-        _number(body.evse_uid, "EVSE") or 0,
-        _number(body.connector_id, "connector") or 0,
+        number(body.location_id, "location") or 0,
+        number(body.evse_uid, "EVSE") or 0,
+        number(body.connector_id, "connector") or 0,
     )
-
-
-async def _report(
-    request: Request, partner: CallingPartner, checked: PartnerCommand, response_url: str
-) -> None:
-    runtime: Runtime = request.app.state.runtime
-    outcome = await roaming_commands.carry_out(
-        request.app.state.gateway, runtime.unit_of_work, checked
-    )
-    token = await roaming.outgoing_token(partner.partner_id)
-    if token is None or runtime.roaming_peers is None:
-        return
-    try:
-        result = CommandResult(result=CommandResultType(outcome))
-        await runtime.roaming_peers.report_result(
-            response_url, token, result.model_dump(mode="json")
-        )
-    except CPMSError as error:
-        logger.warning("cannot tell partner %s a command's result: %s", partner.partner_id, error)
 
 
 async def command(request: Request, partner: CallingPartner) -> Any:
-    runtime: Runtime = request.app.state.runtime
+    runtime = runtime_of(request)
     try:
         kind = CommandType(request.path_params["command"])
     except ValueError:
         raise OcpiError(Status.CLIENT_ERROR, "no such command", http_status=404) from None
     body = parsed(BODIES[kind], await json_body(request))
-    response_url = body.response_url
-    try:
-        runtime.outbound.check_url(response_url, "response_url")
-    except InvalidInput as error:
-        raise OcpiError(Status.INVALID_PARAMETERS, error.message) from None
-    timeout = int(runtime.settings.command_timeout_s) + RESULT_MARGIN_S
-    try:
-        checked = await _checked(runtime, partner, kind, body)
-    except UnknownSession as error:
-        return _response(CommandResponseType.UNKNOWN_SESSION, 0, error.message)
-    except (CommandRefused, UnknownReservation, NotFound) as error:
-        return _response(CommandResponseType.REJECTED, 0, error.message)
-    task = asyncio.create_task(_report(request, partner, checked, response_url))
-    _pending.add(task)
-    task.add_done_callback(_pending.discard)
-    return _response(CommandResponseType.ACCEPTED, timeout)
+    return await commanding.command(
+        request,
+        partner,
+        body.response_url,
+        lambda: _checked(runtime, partner, kind, body),
+        _response,
+        _result,
+        VERSION,
+    )

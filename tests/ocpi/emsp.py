@@ -79,7 +79,9 @@ class Emsp:
         self.cpms_versions_checked: list[int] = []  # HTTP status of our look at the CPMS
         self.evse_updates: list[tuple[str, dict[str, Any]]] = []  # pushed: path, body
         self.down = False  # answer pushes with HTTP 503, as a partner in maintenance
-        self.results: dict[str, CommandResult] = {}  # command results, by the URL's last part
+        self.results: dict[
+            str, CommandResult | v211.CommandResponse
+        ] = {}  # command results, by the URL's last part
         self.result_bodies: dict[str, Any] = {}  # every result (commands, profiles), as sent
         self.known_locations: set[str] = set()  # Locations the CPMS PUT here
         self.locations: dict[str, Location | v211.Location] = {}  # the last of each, by id
@@ -303,7 +305,8 @@ class Emsp:
         body = await request.json()
         self.result_bodies[request.match_info["ref"]] = body
         if not request.match_info["ref"].startswith("profile-"):
-            self.results[request.match_info["ref"]] = CommandResult.model_validate(body)
+            kind = v211.CommandResponse if self.legacy else CommandResult
+            self.results[request.match_info["ref"]] = kind.model_validate(body)
         return web.json_response(envelope())
 
     def result_url(self, ref: str) -> str:

@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from ocpp.v16 import call as call16
 
 from app.demo import TARIFFS
 from app.roaming.models import PartyRole, Tariffs
 from app.tariffs.models import TariffView
-from db.tables import Partner, Tariff
+from db.tables import ChargingSession, IdToken, Partner, Tariff
 from ocpi.v211 import models as v211
 from ocpi.v211.tariffs import tariff, tariff_bodies
 from ocpi.wire import NotSendable
@@ -23,9 +24,11 @@ from tests.conftest import TEST_ORGANIZATION, graphql
 from tests.ocpi.conftest import Connected, create_partner
 from tests.ocpi.emsp import Emsp, data_of, token_header
 from tests.ocpi.test_cdrs import charge
+from tests.ocpi.test_commands import Charger
 from tests.ocpi.test_credentials import REGISTER
 from tests.ocpi.test_location_pushes import following, pushes_started, status
 from tests.ocpi.test_locations import add_site, available, place
+from tests.ocpi.test_sessions import now
 from tests.ocpi.test_tariffs import add_tariff, assign
 from tests.ocpi.test_tokens import UID, authorize
 from tests.ocpp_server.test_healing_offline import eventually
@@ -138,6 +141,7 @@ async def test_a_211_emsp_registers_in_211(live_server, cpo, api_key, legacy):
             "sessions",
             "cdrs",
             "tokens",
+            "commands",
         ]
         assert "role" not in data_of(details)["endpoints"][0]
         read = await client.get(f"{base}/credentials", headers=token_header(ours["token"]))
@@ -351,3 +355,79 @@ async def test_a_211_partners_driver_charges_and_the_partner_is_told_in_211(
         cdrs = await client.get(f"{connected_211.base}/cdrs", headers=headers)
         (pulled_cdr,) = [v211.Cdr.model_validate(each) for each in data_of(cdrs)]
         assert pulled_cdr.id == cdr.id
+
+
+async def test_a_211_partner_starts_stops_and_unlocks_at_a_station(
+    live_server, cpo, connected_211, register, connect_charger
+):
+    legacy = connected_211.emsp
+    site_id = await add_site(cpo, "Commands 2.1.1")
+    await register("CP-211-CMD")
+    await place("CP-211-CMD", site_id)
+    headers = token_header(connected_211.token, **RAW)
+
+    async def send(client: httpx.AsyncClient, command: str, body: dict) -> httpx.Response:
+        url = f"{connected_211.base}/commands/{command}"
+        return await client.post(url, json=body, headers=headers)
+
+    async def told(ref: str) -> bool:
+        return ref in legacy.results
+
+    async with connect_charger("CP-211-CMD", client_class=Charger) as station:
+        uid = await available(station)
+        async with httpx.AsyncClient() as client:
+            start = {
+                "response_url": legacy.result_url("start"),
+                "token": a_211_token(whitelist="NEVER"),
+                "location_id": str(site_id),
+                "evse_uid": str(uid),
+            }
+            answer = await send(client, "START_SESSION", start)
+            assert answer.status_code == 200, answer.text
+            # 2.1.1's answer and result are both a CommandResponse: no timeout, no message.
+            assert data_of(answer) == {"result": "ACCEPTED"}
+            assert await eventually(lambda: told("start"))
+            assert legacy.results["start"] == v211.CommandResponse(result="ACCEPTED")
+            assert station.received[-1] == (
+                "RemoteStartTransaction",
+                {"id_tag": UID, "connector_id": 1},
+            )
+            # The token is the partner's own (2.1.1 Tokens name no party), kept as such.
+            stored = await IdToken.select(IdToken.issued_as).where(IdToken.uid == UID).first()
+            assert stored is not None
+            issued = stored["issued_as"]
+            issued = json.loads(issued) if isinstance(issued, str) else issued
+            assert (issued["country_code"], issued["party_id"]) == ("NL", "TNM")
+            started = await station.call(
+                call16.StartTransaction(connector_id=1, id_tag=UID, meter_start=0, timestamp=now())
+            )
+            assert started.id_tag_info["status"] == "Accepted"
+            session = await ChargingSession.select(ChargingSession.id).first()
+            assert session is not None
+
+            stop = {"response_url": legacy.result_url("stop"), "session_id": str(session["id"])}
+            assert data_of(await send(client, "STOP_SESSION", stop)) == {"result": "ACCEPTED"}
+            assert await eventually(lambda: told("stop"))
+            assert station.received[-1][0] == "RemoteStopTransaction"
+
+            unlock = {
+                "response_url": legacy.result_url("unlock"),
+                "location_id": str(site_id),
+                "evse_uid": str(uid),
+                "connector_id": "1",
+            }
+            assert data_of(await send(client, "UNLOCK_CONNECTOR", unlock))["result"] == "ACCEPTED"
+            assert await eventually(lambda: told("unlock"))
+
+            # Refused at once, nothing sent; 2.1.1 has no CANCEL_RESERVATION.
+            unknown = {"response_url": legacy.result_url("x"), "session_id": "999999"}
+            assert data_of(await send(client, "STOP_SESSION", unknown)) == {
+                "result": "UNKNOWN_SESSION"
+            }
+            nowhere = start | {"location_id": "999999"}
+            assert data_of(await send(client, "START_SESSION", nowhere)) == {"result": "REJECTED"}
+            cancel = {"response_url": legacy.result_url("x"), "reservation_id": "1"}
+            missing = await send(client, "CANCEL_RESERVATION", cancel)
+            assert missing.status_code == 404
+            bad = await send(client, "START_SESSION", {"token": a_211_token()})
+            assert bad.json()["status_code"] == 2001
