@@ -9,6 +9,7 @@ import io
 import os
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -168,7 +169,36 @@ async def serving(settings: Settings) -> AsyncIterator[LiveServer]:
         yield LiveServer(port, app, tls=settings.tls_cert_file is not None)
     finally:
         server.should_exit = True
+        done, _ = await asyncio.wait({task}, timeout=SLOW_STOP_S)
+        if not done:
+            # Rare, and a hang to find: say what every task waits on before pytest-timeout
+            # ends the test (and leaves this server running under the tests that follow).
+            print(
+                f"\nthe server on port {port} has not stopped after {SLOW_STOP_S} s;"
+                f" {_pool_state()}; its tasks:\n{_task_stacks()}",
+                file=sys.stderr,
+            )
         await task
+
+
+# A server that takes longer to stop than this is reported with what it waits on.
+SLOW_STOP_S = 30.0
+
+
+def _pool_state() -> str:
+    pool = getattr(configured_engine(), "pool", None)
+    if pool is None:
+        return "no connection pool"
+    return f"connection pool: {pool.get_size()} open, {pool.get_idle_size()} idle"
+
+
+def _task_stacks() -> str:
+    shown = []
+    for each in asyncio.all_tasks():
+        out = io.StringIO()
+        each.print_stack(limit=12, file=out)
+        shown.append(out.getvalue())
+    return "\n".join(shown)
 
 
 # --- Stripe: localstripe, a stateful stand-in with webhooks ---
