@@ -332,8 +332,10 @@ async def test_a_211_partners_driver_charges_and_the_partner_is_told_in_211(
         await charge(station, 20000, "2026-11-23")
 
         async def told() -> bool:
+            # Its end, once priced (a session may be told it ended before billing priced it).
             shown = list(legacy.sessions.values())
-            return bool(shown) and shown[0].status.value == "COMPLETED" and bool(legacy.cdrs)
+            done = bool(shown) and shown[0].status.value == "COMPLETED"
+            return done and shown[0].total_cost is not None and bool(legacy.cdrs)
 
         assert await eventually(told, timeout_s=20)
     (session,) = legacy.sessions.values()
