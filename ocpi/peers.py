@@ -15,11 +15,11 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from app.auth.models import IssuerVerdict
 from app.billing.models import CdrView
@@ -52,7 +52,6 @@ from ocpi.wire import NotSendable, Wire
 
 logger = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
 _VERSIONS = TypeAdapter(list[Version])
 VERSIONS_PATH = "/ocpi/versions"
 
@@ -129,7 +128,7 @@ class OcpiPeers:
         then, if the partner refuses that, as it is (2.1.1 peers read it so)."""
         self._outbound.check_url(versions_url, "the versions URL")
         wanted = [version] if version else list(WIRES)
-        trials = [wire_of(version)] if version else [v221, v211]
+        trials = [wire_of(each) for each in wanted]
         async with self._connection() as client:
             for wire in trials:
                 try:

@@ -11,18 +11,16 @@ from starlette.routing import Route
 from ocpi.auth import caller
 from ocpi.envelope import endpoint
 from ocpi.handling import PREFIX, base_url
+from ocpi.peers import WIRES
 from ocpi.v211 import handlers as v211
 from ocpi.v221 import handlers as v221
 from ocpi.v221.models import Version
-
-# Newest first: a partner that speaks both is expected to choose 2.2.1.
-SPOKEN = [v221.VERSION, v211.VERSION]
 
 
 async def versions(request: Request) -> Any:
     await caller(request, registration=True)
     base = base_url(request)
-    return [Version(version=each, url=f"{base}/{each}").model_dump() for each in SPOKEN]
+    return [Version(version=each, url=f"{base}/{each}").model_dump() for each in WIRES]
 
 
 def _locations(base: str, handlers: Any) -> list[Route]:

@@ -50,7 +50,7 @@ from app.leases import Leases
 from app.roaming import repository
 from app.roaming.errors import PartnerRefused, PartnerUnreachable, Unsendable
 from app.roaming.models import Locations, PushTarget
-from app.roaming.peers import RoamingPeers
+from app.roaming.peers import RoamingPeers, WholeLocations
 from app.roaming.service import own_identity, session_reports, whole_locations
 from app.sessions import service as sessions
 from app.sessions.models import ACTIVE
@@ -184,13 +184,9 @@ class PartnerPushes:
             states = await stations.evse_states(target.organization_id, fresh)
             if states:
                 operator = await own_identity(target.organization_id)
-
-                async def whole(site_ids: Sequence[int]) -> Locations:
-                    return await whole_locations(
-                        target.organization_id, target.partner_id, site_ids
-                    )
-
-                await self._peers.push_evse_statuses(target, operator, states, whole)
+                await self._peers.push_evse_statuses(
+                    target, operator, states, _whole_locations_of(target)
+                )
         settled_before = utcnow() - GRACE
         cursor = target.cursor
         for each in recorded:
@@ -257,10 +253,7 @@ class PartnerPushes:
         if not due:
             return 0
         operator = await own_identity(target.organization_id)
-
-        async def places(site_ids: Sequence[int]) -> Locations:
-            return await whole_locations(target.organization_id, target.partner_id, site_ids)
-
+        places = _whole_locations_of(target)
         for report in await session_reports(due):
             session = report.session
             whole = session.pushed_at is None or session.state != ACTIVE
@@ -413,3 +406,12 @@ def _due(
 
 def _lease(partner_id: int) -> str:
     return f"partner push {partner_id}"
+
+
+def _whole_locations_of(target: PushTarget) -> WholeLocations:
+    """Sites as this partner sees them, whole, for a push that needs them."""
+
+    async def whole(site_ids: Sequence[int]) -> Locations:
+        return await whole_locations(target.organization_id, target.partner_id, site_ids)
+
+    return whole
