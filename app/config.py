@@ -238,6 +238,21 @@ class Settings(BaseSettings):
         description="the most tokens one SendLocalList carries (a longer list goes out in "
         "several); keep it at or under the stations' SendLocalListMaxLength",
     )
+    ocpi_token_pull_s: float = Field(
+        default=900,
+        ge=0.5,
+        le=86_400,
+        description="how often the tokens of partners that list them (OCPI tokens sender) "
+        "are pulled for what changed since the last pull (all of them after each "
+        "registration); a token a partner pushes arrives at once regardless",
+    )
+    ocpi_max_pulled_tokens: int = Field(
+        default=5_000_000,
+        ge=1_000,
+        le=100_000_000,
+        description="the most tokens one pull from a partner reads; a list that goes on "
+        "longer (or comes round again) is a failed pull",
+    )
     ocpi_max_response_bytes: int = Field(
         default=16_777_216,
         ge=65_536,

@@ -57,6 +57,7 @@ from app.reactions import Reactions
 from app.roaming.authorization import IssuerAuthorization
 from app.roaming.local_lists import LocalLists
 from app.roaming.pushes import PartnerPushes
+from app.roaming.token_pulls import TokenPulls
 from app.runtime import Runtime
 from app.smart_charging import service as smart_charging
 from app.stations import service as stations
@@ -82,6 +83,7 @@ READINESS_TIMEOUT_S = 2.0
 TALLY_FOLD_INTERVAL_S = 5.0
 SECURITY_EVENT_PRUNE_INTERVAL_S = 3600.0
 COMMAND_LOG_SWEEP_INTERVAL_S = 60.0
+TOKEN_PULL_ROUND_S = 60.0
 
 
 async def healthz(request: Request) -> Response:
@@ -267,6 +269,16 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         lease_s=max(60.0, 4 * settings.ocpi_timeout_s),
         session_update_s=settings.ocpi_session_update_s,
     )
+    # Partners that list their tokens are pulled from; a round looks for those due at least
+    # every minute.
+    token_pulls = Periodic(
+        "partner token pulls",
+        min(settings.ocpi_token_pull_s, TOKEN_PULL_ROUND_S),
+        TokenPulls(
+            peers, unit_of_work, settings.ocpi_token_pull_s, settings.ocpi_max_pulled_tokens
+        ).round,
+        leases,
+    )
     # Partners' tokens in stations' local authorization lists, kept up to date.
     local_lists = Periodic(
         "local lists",
@@ -295,6 +307,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await command_log_sweep.start()
         await partner_pushes.start()
         await local_lists.start()
+        await token_pulls.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -305,6 +318,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await token_pulls.stop()
             await local_lists.stop()
             await partner_pushes.stop()
             await peers.close()

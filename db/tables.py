@@ -305,6 +305,10 @@ class Partner(Table):
     # Its tokens that may be used without asking it (whitelist ALWAYS or ALLOWED) are put in
     # our stations' local authorization lists, so they charge while a station is offline.
     station_local_lists = Boolean(default=False)
+    # Pulling its tokens (when it lists them): when the last pull that completed began (the
+    # next asks for what changed since), and why the last one failed, until one completes.
+    tokens_pulled_at = _optional_time()
+    tokens_pull_error = Text(null=True, default=None)
 
 
 class IdToken(Table):

@@ -165,7 +165,7 @@ class TokenForms(Protocol):
     def token_type(self, request: Request) -> Any: ...
 
     def as_received(
-        self, partner: CallingPartner, token: Any, country_code: str, party_id: str
+        self, partner_id: int, token: Any, country_code: str, party_id: str
     ) -> PartnerToken: ...
 
     def given_back(self, issued_as: dict[str, Any]) -> dict[str, Any]: ...
@@ -210,6 +210,6 @@ async def token_object(request: Request, forms: TokenForms, model: type[BaseMode
         partner,
         country,
         party,
-        forms.as_received(partner, token, country, party),
+        forms.as_received(partner.partner_id, token, country, party),
     )
     return None

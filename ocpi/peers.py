@@ -23,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.auth.models import IssuerVerdict
 from app.billing.models import CdrView
+from app.errors import InvalidInput
 from app.outbound import OutboundPolicy
 from app.roaming.errors import NoCommonVersion, PartnerRefused, PartnerUnreachable, Unsendable
 from app.roaming.models import (
@@ -33,6 +34,8 @@ from app.roaming.models import (
     PushTarget,
     SessionReport,
     Tariffs,
+    TokenPage,
+    TokenSource,
 )
 from app.roaming.peers import WholeLocations
 from app.stations.models import EvseState
@@ -333,6 +336,51 @@ class OcpiPeers:
         except ValidationError as error:
             raise PartnerUnreachable(f"{tokens_url}: {first_problem(error, 'data')}") from None
 
+    async def pull_tokens(
+        self,
+        source: TokenSource,
+        operator: PartyRole,
+        changed_from: datetime | None,
+        max_tokens: int,
+    ) -> AsyncIterator[TokenPage]:
+        """GET `{tokens}[?date_from=…]`, then each page its `Link` (rel="next") names, each
+        URL checked by the outbound rule first; every object read as the agreed version's
+        Token (one that is not is counted and left out)."""
+        target = source.target
+        wire = wire_of(target.version)
+        url: str | None = source.tokens_url
+        if changed_from is not None:
+            url = str(
+                httpx.URL(source.tokens_url).copy_add_param(
+                    "date_from", ocpi_datetime(changed_from)
+                )
+            )
+        auth, routing = _authorization(target), _routing(operator, target)
+        visited: set[str] = set()
+        listed = 0
+        async with self._connection(target.partner_id) as client:
+            while url is not None:
+                try:
+                    self._outbound.check_url(url, "a page of the partner's tokens")
+                except InvalidInput as error:
+                    raise PartnerUnreachable(error.message) from None
+                visited.add(url)
+                data, response = await self._exchange(client, "GET", url, auth, None, routing)
+                if not isinstance(data, list):
+                    raise PartnerUnreachable(f"GET {url}: the data is not a list of Tokens")
+                listed += len(data)
+                if listed > max_tokens:
+                    raise PartnerUnreachable(
+                        f"GET {url}: more than {max_tokens} tokens listed"
+                        " (CPMS_OCPI_MAX_PULLED_TOKENS)"
+                    )
+                # Reading a thousand Tokens takes a while: off the event loop.
+                yield await asyncio.to_thread(_token_page, wire, target, data)
+                following = response.links.get("next", {}).get("url")
+                url = str(response.url.join(following)) if following and data else None
+                if url is not None and url in visited:
+                    raise PartnerUnreachable(f"GET {url}: the list's next page is one already read")
+
     async def put_tariff(self, target: PushTarget, operator: PartyRole, tariff: TariffView) -> None:
         """PUT the Tariff at `{url}/{our country}/{our party}/{tariff id}`."""
         page = Tariffs(operator=operator, tariffs=[tariff], total=1)
@@ -417,6 +465,23 @@ class OcpiPeers:
         """The `data` of a successful OCPI answer; PartnerUnreachable for anything else
         (_TokenRefused for HTTP 401). `authorization`: the header's value, as the version
         writes the token; `routing`: the headers a functional module's request carries."""
+        data, _ = await self._exchange(
+            client, method, url, authorization, body, routing, empty=empty
+        )
+        return data
+
+    async def _exchange(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        authorization: str,
+        body: Any = None,
+        routing: dict[str, str] | None = None,
+        *,
+        empty: bool = False,
+    ) -> tuple[Any, httpx.Response]:
+        """As `_call`, with the response (its headers: a list's paging)."""
         request_id = str(uuid.uuid4())
         headers = {
             "Authorization": authorization,
@@ -432,7 +497,7 @@ class OcpiPeers:
         if response.status_code == 401:
             raise _TokenRefused(f"{method} {url}: HTTP 401, the token was refused")
         if empty and 200 <= response.status_code < 300 and not raw.strip():
-            return None  # an answer to a result POST may have no body
+            return None, response  # an answer to a result POST may have no body
         try:
             answer = Envelope.model_validate(json.loads(raw))
         except (ValueError, ValidationError):
@@ -454,7 +519,7 @@ class OcpiPeers:
                 f"{method} {url}: HTTP {response.status_code}, OCPI {answer.status_code}"
                 + (f" ({answer.status_message})" if answer.status_message else "")
             )
-        return answer.data
+        return answer.data, response
 
     async def _read(self, response: httpx.Response, url: str) -> bytes:
         chunks = bytearray()
@@ -470,6 +535,19 @@ class OcpiPeers:
             return adapter.validate_python(data)
         except ValidationError as error:
             raise PartnerUnreachable(f"{url}: {first_problem(error, 'data')}") from None
+
+
+def _token_page(wire: Wire, target: PushTarget, data: list[Any]) -> TokenPage:
+    """A page of the partner's token list, each object read as the version's Token."""
+    tokens, unreadable = [], 0
+    for each in data:
+        try:
+            tokens.append(
+                wire.pulled_token(each, target.partner_id, target.country_code, target.party_id)
+            )
+        except ValidationError:
+            unreadable += 1
+    return TokenPage(tokens, unreadable)
 
 
 def _authorization(target: PushTarget) -> str:

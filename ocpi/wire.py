@@ -15,6 +15,7 @@ from app.roaming.models import (
     PartnerEndpoint,
     PartyRole,
     PeerCredentials,
+    PulledToken,
     SessionReport,
     Tariffs,
 )
@@ -77,4 +78,12 @@ class Wire(Protocol):
 
     def verdict(self, data: Any) -> IssuerVerdict:
         """A partner's AuthorizationInfo; ValidationError when it is not one."""
+        ...
+
+    def pulled_token(
+        self, data: Any, partner_id: int, country_code: str, party_id: str
+    ) -> PulledToken:
+        """A Token from the partner's list (issued by the partner's own party, `country_code`
+        and `party_id`, where the version's Token names none); ValidationError when it is
+        not one."""
         ...

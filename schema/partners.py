@@ -93,6 +93,14 @@ class Partner(relay.Node):
         "whitelist ALWAYS or ALLOWED) go into the local authorization lists of our stations, "
         "so they charge at a station that lost its connection too"
     )
+    tokens_pulled_at: datetime | None = strawberry.field(
+        description="For a partner that lists its tokens: when the last complete pull of "
+        "them began (all of them after each registration, then what changed, every "
+        "CPMS_OCPI_TOKEN_PULL_S); null before the first"
+    )
+    tokens_pull_error: str | None = strawberry.field(
+        description="Why the last pull of the partner's tokens failed; null once one completes"
+    )
     pending_deliveries: int = strawberry.field(
         description="CDRs of the partner's tokens it has not accepted yet (sent as soon as it "
         "answers)"
@@ -124,6 +132,8 @@ class Partner(relay.Node):
             push_error=model.push_error,
             last_pull_at=model.last_pull_at,
             station_local_lists=model.station_local_lists,
+            tokens_pulled_at=model.tokens_pulled_at,
+            tokens_pull_error=model.tokens_pull_error,
             pending_deliveries=model.pending_deliveries,
             failed_deliveries=model.failed_deliveries,
         )

@@ -198,6 +198,15 @@ class PartnerToken:
     updated_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class KeptTokens:
+    """What became of a batch of a partner's tokens."""
+
+    changed: int  # new, or newer than what we had
+    unchanged: int  # what we had already (or newer)
+    conflicting: int  # the uid and type are another issuer's token here: left alone
+
+
 class PreauthorizedAs(StrEnum):
     """How a roaming partner authorized its token for a session (OCPI AuthMethod)."""
 

@@ -25,6 +25,7 @@ from app.auth.models import (
     IdTokenView,
     IssuedCredential,
     IssuerAllowed,
+    KeptTokens,
     OrganizationView,
     PartnerToken,
     Preauthorization,
@@ -149,27 +150,55 @@ async def store_partner_token(
         found = await repository.token_with_type(organization_id, token.uid, token.type)
         if found is not None and found[1] != token.partner_id:
             raise AlreadyExists(f"id token {token.uid!r} ({token.type}) has another issuer here")
-        await repository.save_partner_token(
-            organization_id,
-            found[0] if found else None,
-            {
-                "uid": token.uid,
-                "type": token.type,
-                "partner": token.partner_id,
-                "status": ACCEPTED if token.valid else INVALID,
-                "whitelist": token.whitelist.value,
-                "contract_id": token.contract_id,
-                "visual_number": token.visual_number,
-                "group_id": token.group_id,
-                "issued_as": token.issued_as,
-                "updated_at": token.updated_at,
-                "changed_at": utcnow(),  # stations' local lists follow from here
-            },
-        )
+        await _save_partner_token(organization_id, found[0] if found else None, token)
         if preauthorized is not None:
             stored = await repository.token_with_type(organization_id, token.uid, token.type)
             assert stored is not None
             await repository.preauthorize(stored[0], preauthorized)
+
+
+async def keep_partner_tokens(
+    uow: UnitOfWork, organization_id: int, tokens: Sequence[PartnerToken]
+) -> KeptTokens:
+    """Keep a batch of tokens partners issued (as a pull lists them), in one transaction: a
+    token is written only when it is new or newer than the one kept (so stations' local
+    lists are not sent what did not change), and one that is another issuer's is skipped."""
+    changed = unchanged = conflicting = 0
+    async with uow:
+        for token in tokens:
+            found = await repository.token_with_type(organization_id, token.uid, token.type)
+            if found is not None and found[1] != token.partner_id:
+                conflicting += 1
+                continue
+            kept = found[2] if found is not None else None
+            if kept is not None and kept.updated_at >= token.updated_at:
+                unchanged += 1
+                continue
+            await _save_partner_token(organization_id, found[0] if found else None, token)
+            changed += 1
+    return KeptTokens(changed, unchanged, conflicting)
+
+
+async def _save_partner_token(
+    organization_id: int, token_id: int | None, token: PartnerToken
+) -> None:
+    await repository.save_partner_token(
+        organization_id,
+        token_id,
+        {
+            "uid": token.uid,
+            "type": token.type,
+            "partner": token.partner_id,
+            "status": ACCEPTED if token.valid else INVALID,
+            "whitelist": token.whitelist.value,
+            "contract_id": token.contract_id,
+            "visual_number": token.visual_number,
+            "group_id": token.group_id,
+            "issued_as": token.issued_as,
+            "updated_at": token.updated_at,
+            "changed_at": utcnow(),  # stations' local lists follow from here
+        },
+    )
 
 
 async def token_issuer(token_id: int) -> int | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from app.auth.models import PartnerToken
 from app.billing.models import CdrView, SettlementLine
 from app.sessions.models import PartnerSession
 from app.stations.models import SiteNetwork
@@ -85,6 +86,8 @@ class PartnerView:
     push_error: str | None = None
     last_pull_at: datetime | None = None
     station_local_lists: bool = False  # its whitelisted tokens go into stations' lists
+    tokens_pulled_at: datetime | None = None  # when the last complete pull of its tokens began
+    tokens_pull_error: str | None = None  # why the last pull failed, until one completes
     pending_deliveries: int = 0  # CDRs of its tokens not yet accepted by it
     failed_deliveries: int = 0  # CDRs it refused (or that OCPI cannot express): not resent
 
@@ -176,6 +179,35 @@ class PushTarget:
     def connection(self) -> tuple[int, datetime | None]:
         """This partner's registration: what a node remembers of pushes is kept under it."""
         return self.partner_id, self.registered_at
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSource:
+    """A connected partner that lists its tokens (OCPI tokens sender): where, and since when
+    its changes are to be asked for (None: all of them)."""
+
+    target: PushTarget
+    tokens_url: str
+    roles: tuple[str, ...]
+    pulled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PulledToken:
+    """A token a partner listed, with the party that issued it."""
+
+    country_code: str
+    party_id: str
+    token: PartnerToken
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPage:
+    """One page of a partner's token list: the tokens read, and how many of its objects
+    were not Tokens of the agreed version (left out)."""
+
+    tokens: list[PulledToken]
+    unreadable: int
 
 
 @dataclass(frozen=True, slots=True)

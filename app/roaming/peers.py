@@ -6,7 +6,8 @@ in, as `ChargerGateway` is for chargers."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from app.auth.models import IssuerVerdict
@@ -18,6 +19,8 @@ from app.roaming.models import (
     PeerVersion,
     PushTarget,
     SessionReport,
+    TokenPage,
+    TokenSource,
 )
 from app.stations.models import EvseState
 from app.tariffs.models import TariffView
@@ -94,6 +97,19 @@ class RoamingPeers(Protocol):
         """Ask the partner whether its token (as it sent it) may charge now, at this
         Location when known. Raises PartnerRefused when it will not say (an unknown token)
         and PartnerUnreachable when it could not be asked."""
+        ...
+
+    def pull_tokens(
+        self,
+        source: TokenSource,
+        operator: PartyRole,
+        changed_from: datetime | None,
+        max_tokens: int,
+    ) -> AsyncIterator[TokenPage]:
+        """The tokens the partner lists (those changed since `changed_from`; all of them when
+        None), a page at a time, following its paging. Raises PartnerUnreachable when a page
+        could not be read, when the list goes on past `max_tokens` or comes round again, and
+        PartnerRefused when the partner will not list them."""
         ...
 
     async def put_tariff(self, target: PushTarget, operator: PartyRole, tariff: TariffView) -> None:

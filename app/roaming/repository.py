@@ -19,6 +19,7 @@ from app.roaming.models import (
     PartnerView,
     PartyRole,
     PushTarget,
+    TokenSource,
 )
 from app.timeparse import utcnow
 from db.paging import page_by_id
@@ -49,6 +50,8 @@ _COLUMNS = (
     Partner.push_error,
     Partner.last_pull_at,
     Partner.station_local_lists,
+    Partner.tokens_pulled_at,
+    Partner.tokens_pull_error,
 )
 
 
@@ -323,29 +326,24 @@ async def organization_id_by_slug(slug: str) -> int | None:
     return int(row["id"]) if row else None
 
 
-async def token_issuer_target(partner_id: int) -> tuple[PushTarget, str] | None:
-    """A connected partner that sends tokens (its tokens endpoint, OCPI sender): where to
-    ask it about them and with which token. None when it cannot be asked."""
-    row = await (
-        Partner.select(
-            Partner.id,
-            Partner.organization,
-            Partner.endpoints,
-            Partner.outgoing_token,
-            Partner.country_code,
-            Partner.party_id,
-            Partner.name,
-            Partner.version,
-        )
-        .where(
-            (Partner.id == partner_id)
-            & (Partner.status == "connected")
-            & Partner.outgoing_token.is_not_null()
-        )
-        .first()
-    )
-    if row is None:
-        return None
+_TOKEN_SENDER_COLUMNS = (
+    Partner.id,
+    Partner.organization,
+    Partner.endpoints,
+    Partner.outgoing_token,
+    Partner.country_code,
+    Partner.party_id,
+    Partner.name,
+    Partner.version,
+    Partner.roles,
+    Partner.registered_at,
+    Partner.tokens_pulled_at,
+)
+_CALLABLE = (Partner.status == "connected") & Partner.outgoing_token.is_not_null()
+
+
+def _token_source(row: dict[str, Any]) -> TokenSource | None:
+    """A partner row as a source of tokens; None when it has no tokens endpoint (sender)."""
     url = _endpoint_urls(row["endpoints"], "SENDER").get("tokens")
     if url is None:
         return None
@@ -358,9 +356,51 @@ async def token_issuer_target(partner_id: int) -> tuple[PushTarget, str] | None:
         country_code=row["country_code"],
         party_id=row["party_id"],
         name=row["name"],
+        registered_at=row["registered_at"],
         version=row["version"],
     )
-    return target, url
+    roles = tuple(_role_names(_json_list(row["roles"])))
+    return TokenSource(target, url, roles, row["tokens_pulled_at"])
+
+
+async def token_issuer_target(partner_id: int) -> tuple[PushTarget, str] | None:
+    """A connected partner that sends tokens (its tokens endpoint, OCPI sender): where to
+    ask it about them and with which token. None when it cannot be asked."""
+    row = await (
+        Partner.select(*_TOKEN_SENDER_COLUMNS).where((Partner.id == partner_id) & _CALLABLE).first()
+    )
+    source = _token_source(row) if row is not None else None
+    return (source.target, source.tokens_url) if source is not None else None
+
+
+async def token_sources(pulled_before: datetime) -> list[TokenSource]:
+    """Connected partners that list their tokens and were not pulled from since
+    `pulled_before` (or never), those never pulled from first."""
+    rows = await Partner.select(*_TOKEN_SENDER_COLUMNS).where(
+        _CALLABLE
+        & (Partner.tokens_pulled_at.is_null() | (Partner.tokens_pulled_at < pulled_before))
+    )
+    found = [source for source in map(_token_source, rows) if source is not None]
+    return sorted(found, key=lambda each: (each.pulled_at is not None, each.target.partner_id))
+
+
+async def record_token_pull(
+    partner_id: int, registered_at: datetime | None, began: datetime | None, error: str | None
+) -> None:
+    """How a pull of the partner's tokens ended: complete (`began`: when it began), or
+    failed (`error`). Nothing is recorded once the partner registered anew meanwhile."""
+    values: dict[Any, Any] = {Partner.tokens_pull_error: error}
+    if began is not None:
+        values[Partner.tokens_pulled_at] = began
+    await Partner.update(values).where(
+        (Partner.id == partner_id) & _same_registration(registered_at)
+    )
+
+
+def _same_registration(registered_at: datetime | None) -> Combinable:
+    if registered_at is None:
+        return Partner.registered_at.is_null()
+    return Partner.registered_at == registered_at
 
 
 _HUB_PARTY_COLUMNS = (

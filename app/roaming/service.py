@@ -254,6 +254,9 @@ def _registered_values(version: PeerVersion, theirs: PeerCredentials) -> dict[st
         "outgoing_token": theirs.token,
         "status": PartnerStatus.CONNECTED.value,
         "registered_at": utcnow(),
+        # A new registration (a new version, new endpoints) starts with a whole pull.
+        "tokens_pulled_at": None,
+        "tokens_pull_error": None,
     }
 
 
@@ -472,11 +475,18 @@ async def location(caller: CallingPartner, site_id: int) -> Locations:
     return await whole_locations(caller.organization_id, caller.partner_id, [site_id])
 
 
+def speaks_for(
+    roles: Sequence[str], own: tuple[str, str], country_code: str, party_id: str
+) -> bool:
+    """A partner speaks for its own party (`own`); a hub for the parties behind it."""
+    if PartnerRole.HUB.value in roles:
+        return True
+    return (country_code.upper(), party_id.upper()) == (own[0].upper(), own[1].upper())
+
+
 def check_owner(caller: CallingPartner, country_code: str, party_id: str) -> None:
-    """A partner speaks for its own party; a hub for the parties behind it."""
-    if PartnerRole.HUB.value in caller.roles:
-        return
-    if (country_code.upper(), party_id.upper()) != (caller.country_code, caller.party_id):
+    own = (caller.country_code, caller.party_id)
+    if not speaks_for(caller.roles, own, country_code, party_id):
         raise NotFound(f"{country_code}*{party_id} is not a party of this partner")
 
 

@@ -67,7 +67,7 @@ async def _checked(request: Request, partner: CallingPartner, body: BaseModel) -
             partner,
             number(body.location_id, "location") or 0,
             number(body.evse_uid, "EVSE"),
-            tokens.as_received(partner, body.token, country, party),
+            tokens.as_received(partner.partner_id, body.token, country, party),
             None,
         )
     if isinstance(body, StopSession):
@@ -81,7 +81,7 @@ async def _checked(request: Request, partner: CallingPartner, body: BaseModel) -
             partner,
             number(body.location_id, "location") or 0,
             number(body.evse_uid, "EVSE"),
-            tokens.as_received(partner, body.token, country, party),
+            tokens.as_received(partner.partner_id, body.token, country, party),
             parsed_datetime(body.expiry_date),
             str(body.reservation_id),
             None,

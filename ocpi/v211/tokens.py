@@ -10,7 +10,6 @@ from typing import Any
 from starlette.requests import Request
 
 from app.auth.models import IdTokenType, PartnerToken, Whitelist
-from app.roaming.models import CallingPartner
 from app.timeparse import parse_timestamp
 from ocpi.envelope import OcpiError, Status
 from ocpi.v211.models import Token, TokenType
@@ -34,13 +33,11 @@ def token_type(request: Request) -> TokenType:
 _PARTY = ("country_code", "party_id")
 
 
-def as_received(
-    partner: CallingPartner, token: Token, country_code: str, party_id: str
-) -> PartnerToken:
+def as_received(partner_id: int, token: Token, country_code: str, party_id: str) -> PartnerToken:
     issued_as = token.model_dump(mode="json", exclude_none=True)
     issued_as.update(country_code=country_code.upper(), party_id=party_id.upper())
     return PartnerToken(
-        partner_id=partner.partner_id,
+        partner_id=partner_id,
         uid=token.uid,
         type=STATION_TYPES[token.type].value,
         valid=token.valid,

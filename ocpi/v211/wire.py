@@ -13,11 +13,12 @@ from app.roaming.models import (
     PartnerRole,
     PartyRole,
     PeerCredentials,
+    PulledToken,
     SessionReport,
     Tariffs,
 )
 from app.tariffs.models import TariffView
-from ocpi.v211 import cdrs, locations, models, sessions
+from ocpi.v211 import cdrs, locations, models, sessions, tokens
 from ocpi.v211.models import BusinessDetails, Credentials, VersionDetails, printable_ascii
 from ocpi.v211.tariffs import tariff
 
@@ -117,3 +118,10 @@ def verdict(data: Any) -> IssuerVerdict:
     """2.1.1's AuthorizationInfo has no reference to quote back."""
     info = models.AuthorizationInfo.model_validate(data)
     return IssuerVerdict(allowed=IssuerAllowed(info.allowed.value), reference=None)
+
+
+def pulled_token(data: Any, partner_id: int, country_code: str, party_id: str) -> PulledToken:
+    """A 2.1.1 Token names no party: it is the partner's own."""
+    token = models.Token.model_validate(data)
+    issuer = country_code.upper(), party_id.upper()
+    return PulledToken(*issuer, tokens.as_received(partner_id, token, *issuer))

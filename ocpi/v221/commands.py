@@ -70,7 +70,9 @@ async def _checked(
             partner,
             number(body.location_id, "location") or 0,
             number(body.evse_uid, "EVSE"),
-            tokens.as_received(partner, body.token, body.token.country_code, body.token.party_id),
+            tokens.as_received(
+                partner.partner_id, body.token, body.token.country_code, body.token.party_id
+            ),
             body.authorization_reference,
         )
     if isinstance(body, StopSession):
@@ -85,7 +87,9 @@ async def _checked(
             partner,
             number(body.location_id, "location") or 0,
             number(body.evse_uid, "EVSE"),
-            tokens.as_received(partner, body.token, body.token.country_code, body.token.party_id),
+            tokens.as_received(
+                partner.partner_id, body.token, body.token.country_code, body.token.party_id
+            ),
             parsed_datetime(body.expiry_date),
             body.reservation_id,
             body.authorization_reference,

@@ -9,7 +9,6 @@ from typing import Any
 from starlette.requests import Request
 
 from app.auth.models import IdTokenType, PartnerToken, Whitelist
-from app.roaming.models import CallingPartner
 from app.timeparse import parse_timestamp
 from ocpi.envelope import OcpiError, Status
 from ocpi.v221.models import Token, TokenType
@@ -34,12 +33,10 @@ def token_type(request: Request) -> TokenType:
         ) from None
 
 
-def as_received(
-    partner: CallingPartner, token: Token, country_code: str, party_id: str
-) -> PartnerToken:
+def as_received(partner_id: int, token: Token, country_code: str, party_id: str) -> PartnerToken:
     """The token as kept (its party is its own `country_code` and `party_id`, the URL's)."""
     return PartnerToken(
-        partner_id=partner.partner_id,
+        partner_id=partner_id,
         uid=token.uid,
         type=STATION_TYPES[token.type].value,
         valid=token.valid,

@@ -12,12 +12,13 @@ from app.roaming.models import (
     PartnerEndpoint,
     PartyRole,
     PeerCredentials,
+    PulledToken,
     SessionReport,
     Tariffs,
 )
 from app.tariffs.models import TariffView
 from ocpi.envelope import routing_headers
-from ocpi.v221 import models, sessions
+from ocpi.v221 import models, sessions, tokens
 from ocpi.v221.cdrs import cdr
 from ocpi.v221.locations import locations
 from ocpi.v221.models import (
@@ -117,3 +118,10 @@ def verdict(data: Any) -> IssuerVerdict:
     return IssuerVerdict(
         allowed=IssuerAllowed(info.allowed.value), reference=info.authorization_reference
     )
+
+
+def pulled_token(data: Any, partner_id: int, country_code: str, party_id: str) -> PulledToken:
+    """A 2.2.1 Token names the party that issued it (a hub lists several)."""
+    token = models.Token.model_validate(data)
+    issuer = token.country_code.upper(), token.party_id.upper()
+    return PulledToken(*issuer, tokens.as_received(partner_id, token, *issuer))

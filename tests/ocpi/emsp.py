@@ -97,6 +97,12 @@ class Emsp:
         self.answers: dict[str, str] = {}
         self.answer_delay_s = 0.0
         self.asked: list[tuple[str, str | None, Any]] = []
+        # Our token list (the tokens module as sender), in our version's form, served a few
+        # at a time, and the query of each request for it.
+        self.listed: list[dict[str, Any]] = []
+        self.list_page = 2
+        self.list_requests: list[dict[str, str]] = []
+        self.list_loops = False  # a list whose next page is its first again
         self.tariffs: dict[str, Tariff | v211.Tariff] = {}  # our copy of the CPMS's tariffs, by id
         self.tariff_calls: list[tuple[str, str]] = []  # method, tariff id
         self.session_calls: list[tuple[str, str, dict[str, Any]]] = []  # method, id, body
@@ -299,6 +305,52 @@ class Emsp:
             }
         return web.json_response(envelope(info))
 
+    async def _token_list(self, request: web.Request) -> web.Response:
+        """A page of our tokens, changed in [date_from, date_to), with OCPI's paging."""
+        if self._authorized(request) is None:
+            return web.json_response(envelope(status_code=2000), status=401)
+        if self.down:
+            return web.Response(status=503, text="maintenance")
+        query = dict(request.query)
+        self.list_requests.append(query)
+        date_from, date_to = query.get("date_from"), query.get("date_to")
+        found = [
+            each
+            for each in self.listed
+            if (date_from is None or each["last_updated"] >= date_from)
+            and (date_to is None or each["last_updated"] < date_to)
+        ]
+        offset = int(query.get("offset", 0))
+        limit = min(int(query.get("limit", self.list_page)), self.list_page)
+        headers = {"X-Total-Count": str(len(found)), "X-Limit": str(limit)}
+        following = 0 if self.list_loops else offset + limit
+        if self.list_loops or following < len(found):
+            link = request.url.update_query({"offset": str(following), "limit": str(limit)})
+            headers["Link"] = f'<{link}>; rel="next"'
+        return web.json_response(envelope(found[offset : offset + limit]), headers=headers)
+
+    def issue(self, uid: str, last_updated: str, **fields: Any) -> dict[str, Any]:
+        """A token of ours, as our version writes it, added to (or replaced in) our list."""
+        token: dict[str, Any] = {
+            "uid": uid,
+            "type": "RFID",
+            "issuer": "Test Mobility",
+            "valid": True,
+            "whitelist": "ALLOWED",
+            "last_updated": last_updated,
+        }
+        if self.legacy:
+            token["auth_id"] = f"NL-TNM-{uid}"
+        else:
+            token |= {
+                "country_code": self.country,
+                "party_id": self.party,
+                "contract_id": f"NL-TNM-{uid}",
+            }
+        token |= fields
+        self.listed = [each for each in self.listed if each["uid"] != uid] + [token]
+        return token
+
     async def _result(self, request: web.Request) -> web.Response:
         if self._authorized(request) is None:
             return web.json_response(envelope(status_code=2000), status=401)
@@ -323,6 +375,7 @@ class Emsp:
         base = f"/ocpi/{self.version}"
         app.router.add_post(f"{base}/cdrs", self._cdr)
         app.router.add_post(base + "/tokens/{uid}/authorize", self._authorize)
+        app.router.add_get(base + "/tokens", self._token_list)
         tariffs = base + "/tariffs/{country}/{party}/{tariff}"
         app.router.add_put(tariffs, self._tariff)
         app.router.add_delete(tariffs, self._tariff)

@@ -119,7 +119,7 @@ async def test_a_211_emsp_registers_in_211(live_server, cpo, api_key, legacy):
     assert "roles" not in ours
     # Before answering, we read its versions and 2.1.1 details with token B, as it is.
     looked = [(method, path) for method, path, token in legacy.calls if token == legacy.token_b]
-    assert looked == [("GET", "/ocpi/versions"), ("GET", "/ocpi/2.1.1")]
+    assert looked[:2] == [("GET", "/ocpi/versions"), ("GET", "/ocpi/2.1.1")]
     row = await Partner.select(Partner.version, Partner.endpoints).first()
     assert row is not None and row["version"] == "2.1.1"
     endpoints = row["endpoints"]
