@@ -57,13 +57,20 @@ STATUSES = [("Available", "AVAILABLE"), ("Charging", "CHARGING")]
 PER_SITE = 5
 
 
-def fill_statements(stations: int, partners: int, receiver_ports: list[int]) -> list[str]:
-    sites = -(-stations // PER_SITE)
-    statements = [
+def sites_statement(sites: int) -> str:
+    """`sites` published sites of the organization $1, their ids consecutive."""
+    return (
         "INSERT INTO site (organization, name, address, city, postal_code, country, latitude, "
         "longitude, time_zone, publish, created_at) SELECT $1, 'Site ' || n, 'Street ' || n, "
         "'Berlin', '10115', 'DEU', 52 + (n % 1000) / 1000.0, 13 + (n / 1000) / 1000.0, "
-        f"'Europe/Berlin', true, now() FROM generate_series(1, {sites}) n",
+        f"'Europe/Berlin', true, now() FROM generate_series(1, {sites}) n"
+    )
+
+
+def fill_statements(stations: int, partners: int, receiver_ports: list[int]) -> list[str]:
+    sites = -(-stations // PER_SITE)
+    statements = [
+        sites_statement(sites),
         "INSERT INTO charging_station (organization, site, identity, protocol, status, "
         "connected, registration_status, heartbeat_interval, security_profile, free_vend, "
         "created_at) SELECT $1, (SELECT min(id) FROM site WHERE organization = $1) + "
@@ -77,28 +84,35 @@ def fill_statements(stations: int, partners: int, receiver_ports: list[int]) -> 
         "'Available', now() FROM evse e JOIN charging_station s ON s.id = e.station "
         "WHERE s.organization = $1",
     ]
-    for number, port in enumerate(receiver_ports[:partners], start=1):
-        endpoints = json.dumps(
-            [
-                {
-                    "identifier": "locations",
-                    "role": "RECEIVER",
-                    "url": f"http://127.0.0.1:{port}/ocpi/2.2.1/locations",
-                }
-            ]
-        )
-        digest = hashlib.sha256(f"bench-push-in-{number}".encode()).hexdigest()
-        # Connected and registered; pushes start from the status history as it is now, and
-        # the partner is taken to have pulled everything (no whole Locations, no tariffs).
-        statements.append(
-            "INSERT INTO partner (organization, name, country_code, party_id, roles, version, "
-            "endpoints, incoming_token_hash, outgoing_token, status, registered_at, "
-            "push_cursor, pushed_tariffs, location_cursor, created_at) VALUES ($1, "
-            f"'Bench eMSP {number}', 'NL', 'BP{number}', '[\"EMSP\"]', '2.2.1', "
-            f"'{endpoints}', '{digest}', 'bench-push-out-{number}', 'connected', now(), "
-            "(SELECT coalesce(max(id), 0) FROM status_change), '{}', now(), now())"
-        )
+    statements += [
+        partner_statement(number, port)
+        for number, port in enumerate(receiver_ports[:partners], start=1)
+    ]
     return statements
+
+
+def partner_statement(number: int, port: int) -> str:
+    """A connected OCPI 2.2.1 partner (with $1 the organization's id) whose locations receiver
+    listens on `port`. Pushes start from the status history as it is now, and the partner is
+    taken to have pulled everything (no whole Locations, no tariffs)."""
+    endpoints = json.dumps(
+        [
+            {
+                "identifier": "locations",
+                "role": "RECEIVER",
+                "url": f"http://127.0.0.1:{port}/ocpi/2.2.1/locations",
+            }
+        ]
+    )
+    digest = hashlib.sha256(f"bench-push-in-{number}".encode()).hexdigest()
+    return (
+        "INSERT INTO partner (organization, name, country_code, party_id, roles, version, "
+        "endpoints, incoming_token_hash, outgoing_token, status, registered_at, "
+        "push_cursor, pushed_tariffs, location_cursor, created_at) VALUES ($1, "
+        f"'Bench eMSP {number}', 'NL', 'BP{number}', '[\"EMSP\"]', '2.2.1', "
+        f"'{endpoints}', '{digest}', 'bench-push-out-{number}', 'connected', now(), "
+        "(SELECT coalesce(max(id), 0) FROM status_change), '{}', now(), now())"
+    )
 
 
 async def fill(database_url: str, stations: int, partners: int, ports: list[int]) -> dict[str, int]:
@@ -125,25 +139,42 @@ async def fill(database_url: str, stations: int, partners: int, ports: list[int]
 
 
 class Receivers:
-    """Partners' locations receivers: when each EVSE's status arrived, per partner."""
+    """Partners' locations receivers: when each EVSE's status arrived, per partner (of the
+    `watched` EVSEs only, when given), and how many updates came in all (PATCHes and whole
+    Locations PUT) and when the last did."""
 
-    def __init__(self, count: int) -> None:
-        self.ports = [free_port() for _ in range(count)]
+    def __init__(self, count: int, ports: list[int] | None = None) -> None:
+        self.ports = ports or [free_port() for _ in range(count)]
         # (partner number, evse uid) -> [(status, arrived at)]
         self.arrivals: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
+        self.watched: set[str] | None = None
+        self.received = 0
+        self.last_arrival = 0.0
         self._servers: list[uvicorn.Server] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     def _app(self, number: int) -> Starlette:
         async def patch(request: Request) -> JSONResponse:
-            arrived = time.perf_counter()
+            arrived = self.last_arrival = time.perf_counter()
+            self.received += 1
             body = await request.json()
-            key = (number, request.path_params["evse"])
-            self.arrivals[key].append((body["status"], arrived))
+            evse = request.path_params["evse"]
+            if self.watched is None or evse in self.watched:
+                self.arrivals[(number, evse)].append((body["status"], arrived))
             return JSONResponse({"status_code": 1000, "timestamp": "2026-01-01T00:00:00Z"})
 
-        path = "/ocpi/2.2.1/locations/{country}/{party}/{location}/{evse}"
-        return Starlette(routes=[Route(path, patch, methods=["PATCH"])])
+        async def put(request: Request) -> JSONResponse:
+            self.last_arrival = time.perf_counter()
+            self.received += 1
+            return JSONResponse({"status_code": 1000, "timestamp": "2026-01-01T00:00:00Z"})
+
+        base = "/ocpi/2.2.1/locations/{country}/{party}/{location}"
+        return Starlette(
+            routes=[
+                Route(base + "/{evse}", patch, methods=["PATCH"]),
+                Route(base, put, methods=["PUT"]),
+            ]
+        )
 
     async def start(self) -> None:
         for number, port in enumerate(self.ports, start=1):

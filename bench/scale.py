@@ -16,6 +16,13 @@ and Redis, in four phases on one fleet.
    until all are booted and online again, what went wrong meanwhile, and whether every session
    open before it is still open (and the same one) after it.
 
+Roaming partners (--partners, 5) take every EVSE status as OCPI pushes it, from the end of the
+ramp on: every station is then placed on a published site of five, and the partners connect
+(their locations receivers run in a process of this bench's). During the steady phase ten probe
+stations change their connector's status every two seconds each, and the time from each
+StatusNotification to its PATCH at every partner is measured; during the storm, how long until
+the partners have been sent everything (every EVSE went UNKNOWN and came back).
+
 Every station authenticates with HTTP Basic, as most fleets do (security profile 1): it is
 registered with its password on its first connection (trust on first use) and its password is
 checked again at each connection, the storm's included.
@@ -38,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +58,9 @@ import asyncpg
 import httpx
 
 from app.collector import settle_garbage_collector
+from bench.ocpi_push import STATUSES as PUSHED_STATUSES
+from bench.ocpi_push import latencies as push_latencies
+from bench.ocpi_push import partner_statement, sites_statement
 from bench.ocpp_ingest import (
     ORGANIZATION_SLUG,
     Server,
@@ -62,6 +73,7 @@ from bench.ocpp_ingest import (
     stop_server,
     wait_ready,
 )
+from bench.partners import PartnerReceivers
 from bench.runner import recreate_database
 from bench.summary import row, write_result
 from simulator.report import Tally, percentiles
@@ -69,12 +81,20 @@ from simulator.run import Plan, identity, run_stations, stations
 from simulator.station import OCPP16, Behaviour, SimulatedStation
 
 PREFIX = "SCALE"  # station identities SCALE-000000, ...
+PUSH_PROBE_PREFIX = "PROBE-PUSH-"
 STATION_PASSWORD = "scale-bench-basic-auth-0123456789"  # 16 to 40 characters
 PROBE_RATE_PER_S = 5.0  # status changes and remote commands, each
 STORM_TIMEOUT_S = 900.0
 RAMP_TIMEOUT_S = 1800.0
 SESSION_GRACE_S = 90.0  # after the ramp, for the charging stations to have started
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+PUSH_PROBES = 10  # probe stations whose statuses are timed to the partners
+PUSH_PROBE_INTERVAL_S = 2.0  # each changes its status this often (5 changes a second in all)
+PUSH_P99_TARGET_MS = 2000.0
+PUSHES_SETTLED_AFTER_S = 10.0  # the partners have had everything once nothing came for this long
+PER_SITE = 5
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,7 @@ class Fleet:
     simulators: int
     ramp_s: float
     steady_s: float
+    partners: int = 5
 
 
 FULL = Fleet(stations=55_000, charging=8_000, servers=4, simulators=4, ramp_s=480, steady_s=600)
@@ -372,6 +393,105 @@ async def remote_commands(
     }
 
 
+async def push_visibility(
+    probes: list[tuple[SimulatedStation, str]],
+    receivers: PartnerReceivers,
+    partners: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """Each probe station's connector changes status every PUSH_PROBE_INTERVAL_S; per change
+    and partner, the time until the partner's locations receiver got it (OCPI PATCH)."""
+    sent: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    until = time.perf_counter() + seconds
+
+    async def drive(station: SimulatedStation, evse_uid: str) -> None:
+        await asyncio.sleep(random.uniform(0, PUSH_PROBE_INTERVAL_S))
+        turn = 0
+        while time.perf_counter() < until:
+            turn += 1
+            status, shown = PUSHED_STATUSES[turn % len(PUSHED_STATUSES)]
+            sent[evse_uid].append((shown, time.perf_counter()))
+            await station.send(station._status(1, status))
+            await asyncio.sleep(PUSH_PROBE_INTERVAL_S)
+
+    await asyncio.gather(*(drive(station, uid) for station, uid in probes))
+    await asyncio.sleep(5)  # the last changes' pushes
+    samples, reports, everywhere = push_latencies(sent, receivers.arrivals(), partners)
+    return {
+        "changes": reports,
+        "delivered_to_every_partner": everywhere,
+        "latency_ms": percentiles([sample * 1000 for sample in samples]),
+    }
+
+
+async def place_fleet(database_url: str, partner_ports: list[int]) -> None:
+    """Every station of the fleet on a published site of PER_SITE, the operator's OCPI
+    identity set, and the partners connected from now on (taken to have pulled the rest)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        organization_id = await connection.fetchval(
+            "UPDATE organization SET country_code = 'DE', party_id = 'SCL' WHERE slug = $1 "
+            "RETURNING id",
+            ORGANIZATION_SLUG,
+        )
+        stations_ = await connection.fetchval(
+            "SELECT count(*) FROM charging_station WHERE organization = $1", organization_id
+        )
+        await connection.execute(sites_statement(-(-stations_ // PER_SITE)), organization_id)
+        await connection.execute(
+            "UPDATE charging_station s SET site = first.id + (ranked.n - 1) / $2 "
+            "FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM charging_station "
+            "WHERE organization = $1) ranked, (SELECT min(id) AS id FROM site "
+            "WHERE organization = $1) first WHERE s.id = ranked.id",
+            organization_id,
+            PER_SITE,
+        )
+        for number, port in enumerate(partner_ports, start=1):
+            await connection.execute(partner_statement(number, port), organization_id)
+    finally:
+        await connection.close()
+
+
+async def place_probes(database_url: str, prefix: str) -> list[str]:
+    """The probe stations (identities starting with `prefix`) on a published site of their
+    own; their EVSEs' OCPI uids, in the order of the identities."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        organization_id = await connection.fetchval(
+            "SELECT id FROM organization WHERE slug = $1", ORGANIZATION_SLUG
+        )
+        site_id = await connection.fetchval(sites_statement(1) + " RETURNING id", organization_id)
+        await connection.execute(
+            "UPDATE charging_station SET site = $1 WHERE identity LIKE $2", site_id, prefix + "%"
+        )
+        rows = await connection.fetch(
+            "SELECT s.identity, e.id FROM evse e JOIN charging_station s ON s.id = e.station "
+            "WHERE s.identity LIKE $1 ORDER BY s.identity",
+            prefix + "%",
+        )
+    finally:
+        await connection.close()
+    return [str(row["id"]) for row in rows]
+
+
+async def pushes_settled(
+    receivers: PartnerReceivers, since: float, received_before: int
+) -> dict[str, Any]:
+    """Once nothing reached the partners for PUSHES_SETTLED_AFTER_S: how many updates they
+    got since `received_before`, and when the last came (seconds after `since`)."""
+    while True:
+        received, last = receivers.activity()
+        if time.perf_counter() - max(last, since) >= PUSHES_SETTLED_AFTER_S:
+            break
+        if time.perf_counter() - since > STORM_TIMEOUT_S:
+            break
+        await asyncio.sleep(1)
+    return {
+        "updates": received - received_before,
+        "settled_s": round(last - since, 1) if last > since else None,
+    }
+
+
 async def wait_for(
     check: Callable[[], Awaitable[bool]], timeout_s: float, every_s: float = 0.5
 ) -> float | None:
@@ -425,6 +545,7 @@ async def run(args: argparse.Namespace, fleet: Fleet) -> dict[str, Any]:
         CPMS_REGISTRATION_ORGANIZATION=ORGANIZATION_SLUG,
         # Every node's pool within PostgreSQL's 100 connections, with room for the bench.
         CPMS_DB_POOL_MAX_SIZE=str(max(5, 60 // fleet.servers)),
+        CPMS_OUTBOUND_ALLOW_PRIVATE="true",  # the partners listen on 127.0.0.1, over http
     )
     parts = urlsplit(args.database_url)
     await recreate_database(parts._replace(path="/postgres").geturl(), parts.path.lstrip("/"))
@@ -433,6 +554,7 @@ async def run(args: argparse.Namespace, fleet: Fleet) -> dict[str, Any]:
     token = cpms(
         env, "apikey", "add", "scale", "--organization", ORGANIZATION_SLUG, "--role", "operator"
     )
+    receivers = PartnerReceivers.start(fleet.partners)
     servers = start_servers(env, fleet.servers)
     simulators = Simulators()
     result: dict[str, Any] = {"fleet": {**fleet.__dict__, "station_auth": "HTTP Basic"}}
@@ -442,6 +564,7 @@ async def run(args: argparse.Namespace, fleet: Fleet) -> dict[str, Any]:
         simulators = start_simulators(fleet, ocpp_urls)
         usage = Usage(servers, simulators)
         result["ramp"] = await ramp(fleet, simulators, usage)
+        await place_fleet(args.database_url, receivers.ports)
         memory = usage.memory()
         connected = max(1, result["ramp"]["online"])
         result["memory"] = {
@@ -451,12 +574,15 @@ async def run(args: argparse.Namespace, fleet: Fleet) -> dict[str, Any]:
             // connected,
             "simulator_bytes_per_station": memory["simulators"] // connected,
         }
-        result["steady"] = await steady(fleet, servers, simulators, token)
-        result["storm"] = await storm(args.database_url, simulators, servers, fleet)
+        result["steady"] = await steady(
+            fleet, servers, simulators, token, args.database_url, receivers
+        )
+        result["storm"] = await storm(args.database_url, simulators, servers, fleet, receivers)
     finally:
         simulators.stop()
         for server in servers:
             stop_server(server)
+        receivers.stop()
     result["server_logs"] = [log_summary(server) for server in servers]
     return result
 
@@ -486,7 +612,12 @@ async def ramp(fleet: Fleet, simulators: Simulators, usage: Usage) -> dict[str, 
 
 
 async def steady(
-    fleet: Fleet, servers: list[Server], simulators: Simulators, token: str
+    fleet: Fleet,
+    servers: list[Server],
+    simulators: Simulators,
+    token: str,
+    database_url: str,
+    receivers: PartnerReceivers,
 ) -> dict[str, Any]:
     """The fleet at rest for the phase, probes running; what the stations saw."""
     simulators.tally()  # start afresh
@@ -502,15 +633,43 @@ async def steady(
     )
     probe_run = asyncio.create_task(probe.run(time.monotonic() + fleet.steady_s + 60))
     await asyncio.wait_for(probe.online.wait(), 60)
+    push_probes = [
+        SimulatedStation(
+            f"{PUSH_PROBE_PREFIX}{number:02d}",
+            OCPP16,
+            f"{servers[number % len(servers)].url}/ocpp",
+            Behaviour(sessions=False),
+            probe_tally,
+        )
+        for number in range(PUSH_PROBES)
+    ]
+    push_runs = [
+        asyncio.create_task(each.run(time.monotonic() + fleet.steady_s + 60))
+        for each in push_probes
+    ]
+    await asyncio.wait_for(asyncio.gather(*(each.online.wait() for each in push_probes)), 60)
+    await asyncio.sleep(2)  # their boot statuses are in
+    evse_uids = await place_probes(database_url, PUSH_PROBE_PREFIX)
+    receivers.watch(evse_uids)
+    await asyncio.sleep(5)  # their site reached the partners whole
+    receivers.arrivals()  # from now on
     graphql_urls = [f"http://127.0.0.1:{server.port}/graphql" for server in servers]
     naming = Plan(url="", stations=0, duration_s=0, prefix=PREFIX)
     identities = [identity(naming, index) for index in range(fleet.stations)]
     subscriber = f"ws://127.0.0.1:{servers[1 % len(servers)].port}/graphql"
-    events, commands = await asyncio.gather(
+    events, commands, pushes = await asyncio.gather(
         event_visibility(probe, subscriber, token, fleet.steady_s - 5),
         remote_commands(graphql_urls, token, identities, fleet.steady_s - 5),
+        push_visibility(
+            list(zip(push_probes, evse_uids, strict=True)),
+            receivers,
+            fleet.partners,
+            fleet.steady_s - 10,
+        ),
     )
     probe_run.cancel()
+    for each in push_runs:
+        each.cancel()
     elapsed = time.monotonic() - started
     status = simulators.status()
     print(f"steady: {status}, events {events}, commands {commands}", file=sys.stderr)
@@ -522,18 +681,26 @@ async def steady(
         "stations": tally_summary(simulators.tally(), elapsed),
         "event_visibility": events,
         "remote_commands": commands,
+        "partner_pushes": pushes,
     }
 
 
 async def storm(
-    database_url: str, simulators: Simulators, servers: list[Server], fleet: Fleet
+    database_url: str,
+    simulators: Simulators,
+    servers: list[Server],
+    fleet: Fleet,
+    receivers: PartnerReceivers,
 ) -> dict[str, Any]:
-    """Everyone drops at once; until all are back, and whether any session was lost."""
+    """Everyone drops at once; until all are back, whether any session was lost, and until
+    the partners were sent all of it."""
     before = await open_sessions(database_url)
     charging_before = simulators.status()["charging"]
     simulators.tally()
     usage = Usage(servers, simulators)
     started = time.monotonic()
+    received_before, _ = receivers.activity()
+    dropped_at = time.perf_counter()
     simulators.ask("drop")
 
     async def all_back() -> bool:
@@ -546,7 +713,8 @@ async def storm(
     await asyncio.sleep(5)  # late replays settle
     after = await open_sessions(database_url)
     status = simulators.status()
-    print(f"storm: back in {seconds} s; {status}", file=sys.stderr)
+    pushes = await pushes_settled(receivers, dropped_at, received_before)
+    print(f"storm: back in {seconds} s; {status}; partners {pushes}", file=sys.stderr)
     return {
         "all_online_again_s": seconds,
         "online": status["online"],
@@ -557,6 +725,7 @@ async def storm(
         "sessions_new": len(after - before),
         "charging_before": charging_before,
         "charging_after": status["charging"],
+        "partner_pushes": pushes,
         **tally_summary(tally, elapsed),
     }
 
@@ -570,6 +739,9 @@ def summarize(result: dict[str, Any]) -> list[dict[str, Any]]:
     stations_held = steady_["online_at_end"]
     p99 = stations_["reply_latency_ms"]["p99"]
     storm_s = storm_["all_online_again_s"]
+    pushes = steady_["partner_pushes"]
+    push_p99 = pushes["latency_ms"]["p99"]
+    pushed_everywhere = pushes["delivered_to_every_partner"] == pushes["changes"]
     return [
         row(
             "stations held",
@@ -625,6 +797,20 @@ def summarize(result: dict[str, Any]) -> list[dict[str, Any]]:
             command_outcomes.get("CommandAccepted", 0) == steady_["remote_commands"]["commands"],
         ),
         row(
+            f"OCPI status push p99 (to {fleet['partners']} partners, all of them)",
+            push_p99,
+            "ms",
+            f"< {PUSH_P99_TARGET_MS:.0f} ms",
+            push_p99 is not None and push_p99 < PUSH_P99_TARGET_MS and pushed_everywhere,
+        ),
+        row(
+            "OCPI status changes that reached every partner",
+            pushes["delivered_to_every_partner"],
+            "changes",
+            f"{pushes['changes']}",
+            pushed_everywhere,
+        ),
+        row(
             f"reconnect storm: all back online ({fleet.get('station_auth', 'no auth')})",
             storm_s,
             "s",
@@ -645,6 +831,11 @@ def summarize(result: dict[str, Any]) -> list[dict[str, Any]]:
             "0",
             storm_["sessions_lost"] == 0 and storm_["sessions_new"] == 0,
         ),
+        row(
+            "reconnect storm: last push to the partners after",
+            storm_["partner_pushes"]["settled_s"],
+            "s",
+        ),
     ]
 
 
@@ -655,7 +846,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Fleet]:
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database to recreate")
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--quick", action="store_true", help="a small fleet, briefly")
-    for name in ("stations", "charging", "servers", "simulators"):
+    for name in ("stations", "charging", "servers", "simulators", "partners"):
         parser.add_argument(f"--{name}", type=int)
     parser.add_argument("--ramp", type=float, help="seconds over which the stations connect")
     parser.add_argument("--steady", type=float, help="seconds of the steady phase")
@@ -673,6 +864,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, Fleet]:
             "charging": args.charging,
             "servers": args.servers,
             "simulators": args.simulators,
+            "partners": args.partners,
             "ramp_s": args.ramp,
             "steady_s": args.steady,
         }.items()
