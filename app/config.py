@@ -253,6 +253,13 @@ class Settings(BaseSettings):
         description="the most tokens one pull from a partner reads; a list that goes on "
         "longer (or comes round again) is a failed pull",
     )
+    ocpi_max_hub_parties: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="the most parties kept per roaming hub from what it tells (hub client "
+        "info); a hub telling about a new one beyond is answered OCPI 2000",
+    )
     ocpi_max_response_bytes: int = Field(
         default=16_777_216,
         ge=65_536,

@@ -147,6 +147,9 @@ class Site(Table):
     energy_mix = JSON(null=True, default=None)
     # Who may park at its charging spaces (OCPI ParkingRestriction values); None: anyone.
     parking_restrictions = JSON(null=True, default=None)
+    # Where its charging spaces are (OCPI ParkingType: ON_STREET, PARKING_LOT, ...); None: not
+    # recorded.
+    parking_type = _optional_text(24)
     updated_at = _optional_time()  # None: not changed since it was created
     # Deleted while roaming partners knew it: gone from the API, kept for the partners, who
     # keep being told its EVSEs are REMOVED (OCPI never deletes a Location).

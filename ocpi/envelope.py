@@ -21,6 +21,7 @@ from app.roaming.errors import (
     NoCommonVersion,
     PartnerUnreachable,
     RegistrationState,
+    TooManyParties,
 )
 from app.timeparse import utcnow
 from ocpi.v221.models import ocpi_datetime
@@ -72,6 +73,7 @@ _FAILURES: list[tuple[type[CPMSError], Status, int]] = [
     (InvalidInput, Status.INVALID_PARAMETERS, 200),
     (AlreadyExists, Status.INVALID_PARAMETERS, 200),
     (NotFound, Status.CLIENT_ERROR, 404),
+    (TooManyParties, Status.CLIENT_ERROR, 200),
 ]
 
 

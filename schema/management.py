@@ -14,7 +14,7 @@ from strawberry.types.unset import UNSET
 from app.errors import CPMSError
 from app.imports import ImportLine, Outcome
 from app.stations import imports, management
-from app.stations.site_details import ParkingRestriction
+from app.stations.site_details import ParkingRestriction, ParkingType
 from schema.context import Context
 from schema.enums import ConnectorFormat, ConnectorStandard, PowerType
 from schema.ids import local_id
@@ -56,6 +56,11 @@ class SiteInput:
     parking_restrictions: list[ParkingRestriction] | None = strawberry.field(
         default=UNSET,
         description="Who may park at its charging spaces; null or empty: anyone (AFIR, OCPI).",
+    )
+    parking_type: ParkingType | None = strawberry.field(
+        default=UNSET,
+        description="Where its charging spaces are (a car park, a street, ...); null: not "
+        "recorded (OCPI; OCPI 2.1.1 partners are told the nearest LocationType).",
     )
 
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import strawberry
 
-from app.stations.site_details import EnergySourceCategory, ParkingRestriction
+from app.stations.site_details import EnergySourceCategory, ParkingRestriction, ParkingType
 
 strawberry.enum(EnergySourceCategory, description="OCPI EnergySourceCategory.")
 strawberry.enum(
     ParkingRestriction,
     description="Who may park at a site's charging spaces (OCPI ParkingRestriction).",
 )
+strawberry.enum(ParkingType, description="Where a site's charging spaces are (OCPI ParkingType).")
 
 
 @strawberry.type(description="Open on this weekday between these local times (HH:MM).")

@@ -35,7 +35,7 @@ from app.stations.models import (
     StationOrder,
     StationView,
 )
-from app.stations.site_details import ParkingRestriction
+from app.stations.site_details import ParkingRestriction, ParkingType
 from schema.charging_profiles import ChargingProfile, CompositeSchedule
 from schema.context import Context
 from schema.enums import (
@@ -406,6 +406,9 @@ class Site(relay.Node):
     parking_restrictions: list[ParkingRestriction] = strawberry.field(
         description="Who may park at its charging spaces; empty: anyone (AFIR)."
     )
+    parking_type: ParkingType | None = strawberry.field(
+        description="Where its charging spaces are; null: not recorded (OCPI)."
+    )
 
     @classmethod
     def from_model(cls, model: SiteView) -> Site:
@@ -423,6 +426,7 @@ class Site(relay.Node):
             opening_hours=OpeningHours.from_model(model.opening_hours),
             energy_mix=EnergyMix.from_model(model.energy_mix) if model.energy_mix else None,
             parking_restrictions=[ParkingRestriction(each) for each in model.parking_restrictions],
+            parking_type=ParkingType(model.parking_type) if model.parking_type else None,
         )
 
     @classmethod

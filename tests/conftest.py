@@ -268,6 +268,8 @@ def served_settings(settings: Settings, localstripe: str, station_ca: tuple) -> 
             "ocpi_authorize_timeout_s": 1.0,
             # Partners' token lists are pulled from (again) within a test's patience.
             "ocpi_token_pull_s": 1.0,
+            # A hub's parties beyond the first three are refused.
+            "ocpi_max_hub_parties": 3,
             # Stations' local lists follow a token's change within a test's patience, and a
             # list of three tokens already takes two messages.
             "local_list_interval_s": 0.5,

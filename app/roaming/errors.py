@@ -22,6 +22,12 @@ class Unsendable(CPMSError):
     code = "unsendable"
 
 
+class TooManyParties(CPMSError):
+    """A hub told about more parties than CPMS_OCPI_MAX_HUB_PARTIES: a new one is not kept."""
+
+    code = "limit_reached"
+
+
 class NoCommonVersion(CPMSError):
     """The partner offers no OCPI version this installation speaks."""
 

@@ -439,6 +439,10 @@ async def hub_party(partner_id: int, country_code: str, party_id: str) -> HubPar
     return HubPartyView(**row) if row else None
 
 
+async def hub_party_count(partner_id: int) -> int:
+    return int(await HubParty.count().where(HubParty.partner == partner_id))
+
+
 async def save_hub_party(organization_id: int, partner_id: int, party: HubPartyView) -> None:
     """Keep what the hub says about one of its parties (replacing what it said before)."""
     values: dict[Any, Any] = {

@@ -31,6 +31,7 @@ from app.roaming.errors import (
     MissingEndpoints,
     PartnerUnreachable,
     RegistrationState,
+    TooManyParties,
     Unsendable,
 )
 from app.roaming.models import (
@@ -634,9 +635,18 @@ async def hub_party(caller: CallingPartner, country_code: str, party_id: str) ->
 
 
 async def receive_hub_party(
-    unit_of_work: UnitOfWorkFactory, caller: CallingPartner, party: HubPartyView
+    unit_of_work: UnitOfWorkFactory,
+    caller: CallingPartner,
+    party: HubPartyView,
+    max_parties: int,
 ) -> None:
-    """A hub tells how one of the parties it connects us with stands."""
+    """A hub tells how one of the parties it connects us with stands; a party beyond the
+    first `max_parties` it told about is not kept (TooManyParties)."""
     _hub(caller)
     async with unit_of_work():
+        known = await repository.hub_party(caller.partner_id, party.country_code, party.party_id)
+        if known is None and await repository.hub_party_count(caller.partner_id) >= max_parties:
+            raise TooManyParties(
+                f"this hub told about {max_parties} parties already, the most kept per hub"
+            )
         await repository.save_hub_party(caller.organization_id, caller.partner_id, party)

@@ -31,6 +31,7 @@ from app.stations.site_details import (
     checked_energy_mix,
     checked_opening_hours,
     checked_parking_restrictions,
+    checked_parking_type,
 )
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
@@ -54,6 +55,7 @@ SITE_FIELDS = (
     "opening_hours",
     "energy_mix",
     "parking_restrictions",
+    "parking_type",
 )
 STATION_FIELDS = (
     "name",
@@ -167,6 +169,8 @@ def _site_values(fields: dict[str, Any]) -> dict[str, Any]:
         values["parking_restrictions"] = checked_parking_restrictions(
             values["parking_restrictions"]
         )
+    if "parking_type" in values:
+        values["parking_type"] = checked_parking_type(values["parking_type"])
     return values
 
 

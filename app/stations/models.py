@@ -28,6 +28,7 @@ class SiteView:
     opening_hours: dict[str, Any] | None = None  # OCPI Hours; None: always open
     energy_mix: dict[str, Any] | None = None  # OCPI EnergyMix, when known
     parking_restrictions: tuple[str, ...] = ()  # OCPI ParkingRestriction values; none: anyone
+    parking_type: str | None = None  # OCPI ParkingType value; None: not recorded
     changed_at: datetime | None = None  # when what partners see of the site itself changed
 
     @property

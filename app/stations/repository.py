@@ -67,6 +67,7 @@ _SITE_COLUMNS = (
     Site.opening_hours,
     Site.energy_mix,
     Site.parking_restrictions,
+    Site.parking_type,
     Site.created_at,
     Site.updated_at,
 )

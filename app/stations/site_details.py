@@ -37,6 +37,26 @@ class ParkingRestriction(StrEnum):
     MOTORCYCLES = "MOTORCYCLES"  # electric motorcycles and scooters
 
 
+class ParkingType(StrEnum):
+    """Where a site's charging spaces are (OCPI ParkingType)."""
+
+    ALONG_MOTORWAY = "ALONG_MOTORWAY"  # a service area along a motorway or similar road
+    PARKING_GARAGE = "PARKING_GARAGE"  # a multistorey car park
+    PARKING_LOT = "PARKING_LOT"  # an open car park
+    ON_DRIVEWAY = "ON_DRIVEWAY"  # a driveway (a private one, usually)
+    ON_STREET = "ON_STREET"  # a public street
+    UNDERGROUND_GARAGE = "UNDERGROUND_GARAGE"
+
+
+def checked_parking_type(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return ParkingType(value).value
+    except ValueError:
+        raise InvalidInput(f"parkingType: one of {', '.join(ParkingType)}") from None
+
+
 def checked_parking_restrictions(value: list[str] | None) -> list[str] | None:
     """Each restriction once, in the order given; None (or none): anyone may park."""
     try:

@@ -38,6 +38,17 @@ _POWER_TYPES = {each.value for each in PowerType}
 ALWAYS_OPEN = Hours(twentyfourseven=True)
 
 
+# A site's parking type (OCPI 2.2.1 ParkingType) as 2.1.1's LocationType says it; none: UNKNOWN.
+LOCATION_TYPES = {
+    "ON_STREET": LocationType.ON_STREET,
+    "PARKING_GARAGE": LocationType.PARKING_GARAGE,
+    "UNDERGROUND_GARAGE": LocationType.UNDERGROUND_GARAGE,
+    "PARKING_LOT": LocationType.PARKING_LOT,
+    "ALONG_MOTORWAY": LocationType.OTHER,
+    "ON_DRIVEWAY": LocationType.OTHER,
+}
+
+
 def _connector(
     plug: ConnectorView | PlugSnapshot, tariff_code: str | None, last_updated: str
 ) -> Connector | None:
@@ -143,7 +154,7 @@ def location(network: SiteNetwork, locations: Locations) -> Location:
     assert site.latitude is not None and site.longitude is not None
     return Location(
         id=str(site.id),
-        type=LocationType.UNKNOWN,  # we do not record where a site parks its cars
+        type=LOCATION_TYPES.get(site.parking_type or "", LocationType.UNKNOWN),
         name=printable_ascii(site.name, 255),
         address=printable_ascii(site.address or "", 45),
         city=printable_ascii(site.city or "", 45),

@@ -146,6 +146,7 @@ async def hub_client_info(request: Request) -> Any:
                 status=info.status.value,
                 last_updated=parsed_datetime(info.last_updated),
             ),
+            runtime.settings.ocpi_max_hub_parties,
         )
     except NotFound as error:
         raise OcpiError(Status.CLIENT_ERROR, error.message, http_status=404) from None

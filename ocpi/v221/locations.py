@@ -25,6 +25,7 @@ from ocpi.v221.models import (
     Hours,
     Location,
     ParkingRestriction,
+    ParkingType,
     ocpi_datetime,
 )
 
@@ -160,6 +161,7 @@ def location(network: SiteNetwork, locations: Locations) -> Location:
         coordinates=GeoLocation(
             latitude=coordinate(site.latitude), longitude=coordinate(site.longitude)
         ),
+        parking_type=ParkingType(site.parking_type) if site.parking_type else None,
         evses=evses,
         operator=BusinessDetails(name=operator.name[:100]),
         time_zone=site.time_zone,

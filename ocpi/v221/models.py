@@ -25,7 +25,7 @@ from app.auth.models import Whitelist
 from app.roaming.models import EndpointRole, PartnerRole
 from app.stations.models import ConnectorFormat, ConnectorStandard, PowerType
 from app.stations.site_details import EnergySourceCategory as SiteEnergySource
-from app.stations.site_details import ParkingRestriction
+from app.stations.site_details import ParkingRestriction, ParkingType
 from app.tariffs.models import DayOfWeek, Dimension, ReservationRestriction
 from app.tariffs.models import TariffType as DomainTariffType
 
@@ -295,6 +295,7 @@ class Location(OcpiModel):
     state: Annotated[str, text(45)] | None = None
     country: Annotated[str, StringConstraints(min_length=3, max_length=3)]
     coordinates: GeoLocation
+    parking_type: ParkingType | None = None
     evses: list[Evse] = []
     directions: list[DisplayText] = []
     operator: BusinessDetails | None = None

@@ -85,3 +85,44 @@ async def test_a_hub_tells_how_its_parties_stand(live_server, cpo, api_key, conn
         assert parties["TNM"] == []
     finally:
         await hub.stop()
+
+
+async def test_a_hub_telling_of_more_parties_than_kept_is_refused_the_new_ones(
+    live_server, cpo, api_key
+):
+    hub = Emsp(country="DE", party="HBX", role="HUB")
+    await hub.start()
+    try:
+        admin = await api_key(TEST_ORGANIZATION, "admin")
+        created = await create_partner(
+            live_server, admin, name="Hub", countryCode="DE", partyId="HBX", role="HUB"
+        )
+        ours = await hub.register_with(created["versionsUrl"], created["tokenA"])
+        base = f"{live_server.http}/ocpi/2.2.1/hubclientinfo"
+        headers = token_header(ours["token"])
+
+        async def tell(party: str, status: str = "CONNECTED") -> int:
+            info = {
+                "party_id": party,
+                "country_code": "NL",
+                "role": "EMSP",
+                "status": status,
+                "last_updated": "2026-12-07T10:00:00Z",
+            }
+            async with httpx.AsyncClient() as client:
+                put = await client.put(f"{base}/NL/{party}", json=info, headers=headers)
+            assert put.status_code == 200, put.text
+            return Envelope.model_validate(put.json()).status_code
+
+        # The suite's server keeps three parties per hub (CPMS_OCPI_MAX_HUB_PARTIES).
+        assert [await tell(party) for party in ("AAA", "BBB", "CCC")] == [1000] * 3
+        assert await tell("DDD") == 2000
+        assert await tell("AAA", "OFFLINE") == 1000  # a party it told about before: kept
+        async with httpx.AsyncClient() as client:
+            unknown = await client.get(f"{base}/NL/DDD", headers=headers)
+        assert unknown.status_code == 404
+        listed = await graphql(live_server, HUB_PARTIES, {}, admin)
+        (hub_node,) = listed["data"]["partners"]["edges"]
+        assert hub_node["node"]["hubParties"]["totalCount"] == 3
+    finally:
+        await hub.stop()

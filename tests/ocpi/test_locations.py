@@ -221,12 +221,12 @@ mutation ($id: ID!, $input: SiteInput!) { updateSite(id: $id, input: $input) {
   ... on SiteSaved { site { openingHours { twentyfourseven regularHours { weekday periodBegin
     periodEnd } exceptionalClosings { periodBegin periodEnd } }
     energyMix { isGreenEnergy energySources { source percentage } supplierName }
-    parkingRestrictions } }
+    parkingRestrictions parkingType } }
   ... on UserError { code message } } }
 """
 
 
-async def test_opening_hours_energy_mix_and_parking_restrictions_are_set_and_sent(
+async def test_opening_hours_energy_mix_and_parking_are_set_and_sent(
     live_server, cpo, connected, register, api_key, connect_charger
 ):
     site_id = await add_site(cpo, "Mall")
@@ -256,12 +256,14 @@ async def test_opening_hours_energy_mix_and_parking_restrictions_are_set_and_sen
             "supplierName": "Greenpower",
         },
         "parkingRestrictions": ["EV_ONLY", "PLUGGED", "EV_ONLY"],
+        "parkingType": "UNDERGROUND_GARAGE",
     }
     saved = await graphql(live_server, SITE_DETAILS, {"id": site, "input": details}, admin)
     shown = saved["data"]["updateSite"]["site"]
     assert len(shown["openingHours"]["regularHours"]) == 6
     assert shown["energyMix"]["energySources"][1] == {"source": "WIND", "percentage": 60.0}
     assert shown["parkingRestrictions"] == ["EV_ONLY", "PLUGGED"]
+    assert shown["parkingType"] == "UNDERGROUND_GARAGE"
 
     async with httpx.AsyncClient() as client:
         answer = await pull(client, f"{connected.base}/locations/{site_id}", connected.token)
@@ -270,6 +272,8 @@ async def test_opening_hours_energy_mix_and_parking_restrictions_are_set_and_sen
     assert location.opening_times.regular_hours[0].period_begin == "08:00"
     assert location.opening_times.exceptional_closings[0].period_begin == "2026-12-25T00:00:00Z"
     assert location.energy_mix is not None and location.energy_mix.supplier_name == "Greenpower"
+    assert location.parking_type is not None
+    assert location.parking_type.value == "UNDERGROUND_GARAGE"
     [evse] = location.evses
     assert [each.value for each in evse.parking_restrictions] == ["EV_ONLY", "PLUGGED"]
     assert {each.value for each in evse.capabilities} == {
@@ -303,17 +307,22 @@ async def test_opening_hours_energy_mix_and_parking_restrictions_are_set_and_sen
     ):
         refused = await graphql(live_server, SITE_DETAILS, {"id": site, "input": bad}, admin)
         assert refused["data"]["updateSite"]["code"] == "invalid_input", bad
-    unknown = {"parkingRestrictions": ["TRUCKS"]}
-    refused = await graphql(live_server, SITE_DETAILS, {"id": site, "input": unknown}, admin)
-    assert refused.get("errors"), refused  # not a value of the enum
+    for unknown in ({"parkingRestrictions": ["TRUCKS"]}, {"parkingType": "ON_ROOF"}):
+        refused = await graphql(live_server, SITE_DETAILS, {"id": site, "input": unknown}, admin)
+        assert refused.get("errors"), refused  # not a value of the enum
     cleared = await graphql(
         live_server,
         SITE_DETAILS,
-        {"id": site, "input": {"openingHours": None, "parkingRestrictions": []}},
+        {
+            "id": site,
+            "input": {"openingHours": None, "parkingRestrictions": [], "parkingType": None},
+        },
         admin,
     )
     assert cleared["data"]["updateSite"]["site"]["openingHours"]["twentyfourseven"] is True
     assert cleared["data"]["updateSite"]["site"]["parkingRestrictions"] == []
+    assert cleared["data"]["updateSite"]["site"]["parkingType"] is None
     async with httpx.AsyncClient() as client:
         answer = await pull(client, f"{connected.base}/locations/{site_id}", connected.token)
     assert Location.model_validate(data_of(answer)).evses[0].parking_restrictions == []
+    assert "parking_type" not in data_of(answer)

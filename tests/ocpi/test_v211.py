@@ -195,6 +195,7 @@ async def test_a_211_partner_pulls_and_is_pushed_locations_and_tariffs(
             "environ_impact": [{"category": "CARBON_DIOXIDE", "amount": 0}],
             "supplier_name": "Grünstrom",
         },
+        parking_type="UNDERGROUND_GARAGE",
     )
     tariff_id = await add_tariff(cpo, "AC-LEGACY", min_price_minor=150)
     await assign(cpo, tariff_id)
@@ -220,6 +221,7 @@ async def test_a_211_partner_pulls_and_is_pushed_locations_and_tariffs(
         sent = legacy.locations[str(site_id)]
         assert isinstance(sent, v211.Location)
         assert (sent.name, sent.city) == ("Koln Hbf", "Koln")
+        assert sent.type == v211.LocationType.UNDERGROUND_GARAGE  # its parking type
         (connector,) = sent.evses[0].connectors
         assert connector.tariff_id == "AC-LEGACY"
         assert connector.voltage > 0 and connector.amperage > 0
