@@ -352,6 +352,24 @@ class PartnerSettingsMutation:
         return PartnerSaved(partner=Partner.from_model(partner))
 
     @strawberry.mutation(
+        description="Pull the partner's whole token list again (admin), at the next round of "
+        "token pulls (within a minute), as after its registration; for a partner that does "
+        "not list its tokens, nothing happens."
+    )
+    async def pull_partner_tokens(
+        self, info: Info[Context, None], id: relay.GlobalID
+    ) -> PartnerResult:
+        try:
+            partner = await roaming.pull_tokens_again(
+                info.context.runtime.unit_of_work(),
+                info.context.principal,
+                local_id(id, "Partner") or 0,
+            )
+        except CPMSError as error:
+            return problem(error)  # type: ignore[return-value]
+        return PartnerSaved(partner=Partner.from_model(partner))
+
+    @strawberry.mutation(
         description="End a roaming partnership (admin): a registered partner is told (OCPI "
         "DELETE at its credentials endpoint), its tokens stop working here at once, and the "
         "partner and the tariffs narrowed to it are removed; sessions keep their history."

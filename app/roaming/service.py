@@ -347,6 +347,19 @@ async def register_partner(
     return partner
 
 
+async def pull_tokens_again(uow: UnitOfWork, principal: Principal, partner_id: int) -> PartnerView:
+    """Have the partner's whole token list pulled again at the next round of token pulls, as
+    after a registration (tokens lost here, or repaired at the partner)."""
+    require(principal, Permission.MANAGE)
+    async with uow:
+        if not await repository.partners_by_ids(principal.organization_id, [partner_id]):
+            raise NotFound(f"no partner {partner_id}")
+        await repository.set_partner(partner_id, {"tokens_pulled_at": None})
+        partner = await repository.partner_by_id(partner_id)
+    assert partner is not None
+    return partner
+
+
 async def suspend_partner(
     uow: UnitOfWork, principal: Principal, partner_id: int, *, suspended: bool = True
 ) -> PartnerView:
