@@ -29,8 +29,16 @@ def token_type(request: Request) -> TokenType:
 
 
 # Kept with the token as the party that issued it (the URL's: a 2.1.1 Token names none), as
-# a 2.2.1 Token carries it; left out when the token is given back.
-_PARTY = ("country_code", "party_id")
+# a 2.2.1 Token carries it; left out when the token is given back, with what else only a
+# token sent in 2.2.1 (before the partner moved to 2.1.1) has.
+_NOT_211 = (
+    "country_code",
+    "party_id",
+    "contract_id",
+    "group_id",
+    "default_profile_type",
+    "energy_contract",
+)
 
 
 def as_received(partner_id: int, token: Token, country_code: str, party_id: str) -> PartnerToken:
@@ -57,5 +65,11 @@ def same_keys(token: Token, country_code: str, party_id: str, uid: str, kind: To
 
 
 def given_back(issued_as: dict[str, Any]) -> dict[str, Any]:
-    """A stored token as a 2.1.1 Token."""
-    return {key: value for key, value in issued_as.items() if key not in _PARTY}
+    """A stored token as a 2.1.1 Token: one sent in 2.2.1 has its `contract_id` as `auth_id`,
+    and a type 2.1.1 does not have (an app user's) as OTHER."""
+    token = {key: value for key, value in issued_as.items() if key not in _NOT_211}
+    if "auth_id" not in token and "contract_id" in issued_as:
+        token["auth_id"] = issued_as["contract_id"]
+    if token.get("type") not in set(TokenType):
+        token["type"] = TokenType.OTHER.value
+    return token

@@ -60,5 +60,10 @@ def same_keys(token: Token, country_code: str, party_id: str, uid: str, kind: To
 
 
 def given_back(issued_as: dict[str, Any]) -> dict[str, Any]:
-    """A stored token as it was sent."""
-    return issued_as
+    """A stored token as it was sent; one sent in 2.1.1 (before the partner moved to 2.2.1)
+    with its `auth_id` as `contract_id` (its party is kept with it already)."""
+    if "auth_id" not in issued_as:
+        return issued_as
+    token = {key: value for key, value in issued_as.items() if key != "auth_id"}
+    token.setdefault("contract_id", issued_as["auth_id"])
+    return token

@@ -435,3 +435,45 @@ async def test_a_211_partner_starts_stops_and_unlocks_at_a_station(
             assert missing.status_code == 404
             bad = await send(client, "START_SESSION", {"token": a_211_token()})
             assert bad.json()["status_code"] == 2001
+
+
+def test_a_token_sent_in_one_version_is_given_back_in_the_other():
+    """A partner that moves from one version to the other reads its tokens in the new one."""
+    from ocpi.v211 import tokens as tokens211
+    from ocpi.v221 import tokens as tokens221
+    from ocpi.v221.models import Token
+
+    sent_in_221 = Token.model_validate(
+        {
+            "country_code": "NL",
+            "party_id": "TNM",
+            "uid": "APP-1",
+            "type": "APP_USER",
+            "contract_id": "NL-TNM-C1",
+            "group_id": "FLEET",
+            "issuer": "Test Mobility",
+            "valid": True,
+            "whitelist": "ALLOWED",
+            "last_updated": "2026-12-01T10:00:00Z",
+        }
+    )
+    kept = tokens221.as_received(1, sent_in_221, "NL", "TNM").issued_as
+    as_211 = v211.Token.model_validate(tokens211.given_back(kept))
+    assert (as_211.auth_id, as_211.type) == ("NL-TNM-C1", v211.TokenType.OTHER)
+    assert "country_code" not in tokens211.given_back(kept)
+
+    sent_in_211 = v211.Token.model_validate(
+        {
+            "uid": "CARD-1",
+            "type": "RFID",
+            "auth_id": "NL-TNM-A1",
+            "issuer": "Test Mobility",
+            "valid": True,
+            "whitelist": "ALWAYS",
+            "last_updated": "2026-12-01T10:00:00Z",
+        }
+    )
+    kept = tokens211.as_received(1, sent_in_211, "nl", "tnm").issued_as
+    as_221 = Token.model_validate(tokens221.given_back(kept))
+    assert (as_221.contract_id, as_221.country_code, as_221.party_id) == ("NL-TNM-A1", "NL", "TNM")
+    assert tokens211.given_back(kept) == sent_in_211.model_dump(mode="json", exclude_none=True)
