@@ -266,8 +266,10 @@ def served_settings(settings: Settings, localstripe: str, station_ca: tuple) -> 
             "ocpi_session_update_s": 1.0,
             # A partner too slow to authorize a token is found out in a second.
             "ocpi_authorize_timeout_s": 1.0,
-            # Partners' token lists are pulled from (again) within a test's patience.
+            # Partners' token lists are pulled from (again) within a test's patience, and one
+            # of more than a thousand tokens is too long.
             "ocpi_token_pull_s": 1.0,
+            "ocpi_max_pulled_tokens": 1000,
             # A hub's parties beyond the first three are refused.
             "ocpi_max_hub_parties": 3,
             # Stations' local lists follow a token's change within a test's patience, and a

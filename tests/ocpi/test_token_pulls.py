@@ -141,6 +141,19 @@ async def test_a_failed_pull_shows_with_the_partner_and_is_tried_again(
 
     assert await eventually(looping)
 
+    # A list longer than CPMS_OCPI_MAX_PULLED_TOKENS (the suite's server: 1,000) is read that
+    # far, not on and on.
+    emsp.list_loops = False
+    emsp.list_page = 600
+    for number in range(1001):
+        emsp.issue(f"BULK{number}", now())
+
+    async def too_long() -> bool:
+        error = (await health(live_server, api_key))["tokensPullError"]
+        return error is not None and "more than 1000 tokens" in error
+
+    assert await eventually(too_long)
+
 
 async def test_a_hub_lists_the_tokens_of_the_parties_behind_it(live_server, cpo, api_key):
     hub = Emsp(country="DE", party="HUB", role="HUB")
