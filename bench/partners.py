@@ -63,10 +63,9 @@ class PartnerReceivers:
     @classmethod
     def start(cls, count: int) -> PartnerReceivers:
         ports = [free_port() for _ in range(count)]
-        ours, theirs = multiprocessing.get_context("spawn").Pipe()
-        process = multiprocessing.get_context("spawn").Process(
-            target=receiver_process, args=(ports, theirs), daemon=True
-        )
+        spawning = multiprocessing.get_context("spawn")
+        ours, theirs = spawning.Pipe()
+        process = spawning.Process(target=receiver_process, args=(ports, theirs), daemon=True)
         process.start()
         return cls(ports, process, ours)
 

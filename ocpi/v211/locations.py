@@ -14,6 +14,7 @@ from typing import Any
 
 from app.roaming.models import Locations, PartyRole
 from app.stations.models import ConnectorView, DepartedEvseView, PlugSnapshot, SiteNetwork
+from app.stations.site_details import ParkingType
 from ocpi.v211.models import (
     BusinessDetails,
     Capability,
@@ -39,13 +40,13 @@ ALWAYS_OPEN = Hours(twentyfourseven=True)
 
 
 # A site's parking type (OCPI 2.2.1 ParkingType) as 2.1.1's LocationType says it; none: UNKNOWN.
-LOCATION_TYPES = {
-    "ON_STREET": LocationType.ON_STREET,
-    "PARKING_GARAGE": LocationType.PARKING_GARAGE,
-    "UNDERGROUND_GARAGE": LocationType.UNDERGROUND_GARAGE,
-    "PARKING_LOT": LocationType.PARKING_LOT,
-    "ALONG_MOTORWAY": LocationType.OTHER,
-    "ON_DRIVEWAY": LocationType.OTHER,
+LOCATION_TYPES: dict[str, LocationType] = {
+    ParkingType.ON_STREET: LocationType.ON_STREET,
+    ParkingType.PARKING_GARAGE: LocationType.PARKING_GARAGE,
+    ParkingType.UNDERGROUND_GARAGE: LocationType.UNDERGROUND_GARAGE,
+    ParkingType.PARKING_LOT: LocationType.PARKING_LOT,
+    ParkingType.ALONG_MOTORWAY: LocationType.OTHER,
+    ParkingType.ON_DRIVEWAY: LocationType.OTHER,
 }
 
 
