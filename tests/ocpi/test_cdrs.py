@@ -139,7 +139,14 @@ async def test_each_cdr_of_a_partner_token_reaches_the_partner_once_and_can_be_p
         assert first.signed_data.encoding_method == "OCMF"
         [signed] = first.signed_data.signed_values
         assert (signed.nature, signed.signed_data) == ("End", SIGNED)
-        state = await partner_state(live_server, admin, connected.partner_id)
+
+        # The partner has the CDR before the push pass that sent it ends and records itself.
+        async def pass_recorded() -> dict | None:
+            state = await partner_state(live_server, admin, connected.partner_id)
+            return state if state["lastPushAt"] is not None else None
+
+        state = await eventually(pass_recorded)
+        assert state is not None
         assert (state["pendingDeliveries"], state["failedDeliveries"]) == (0, 0)
         assert state["lastPushAt"] is not None
 
