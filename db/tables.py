@@ -139,6 +139,9 @@ class Site(Table):
     longitude = Numeric(digits=(9, 6), null=True, default=None)
     time_zone = Varchar(length=64, default="UTC")
     grid_capacity_a = Integer(null=True, default=None)  # per phase, for load balancing
+    grid_phases = Integer(default=3)  # 1 or 3
+    min_current_a = Numeric(digits=(4, 1), default=Decimal(6))  # the least an EV is offered
+    load_balancing = Varchar(length=16, default="EQUAL")  # EQUAL | PRIORITY
     opening_hours = JSON(null=True, default=None)  # OCPI Hours object; None: 24/7
     created_at = _created()
     # Roaming: whether partners may show the site to their drivers (OCPI Location.publish),

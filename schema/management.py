@@ -14,6 +14,7 @@ from strawberry.types.unset import UNSET
 from app.errors import CPMSError
 from app.imports import ImportLine, Outcome
 from app.stations import imports, management
+from app.stations.grid import LoadBalancing
 from app.stations.site_details import ParkingRestriction, ParkingType
 from schema.context import Context
 from schema.enums import ConnectorFormat, ConnectorStandard, PowerType
@@ -41,7 +42,24 @@ class SiteInput:
     time_zone: str | None = strawberry.field(default=UNSET, description="e.g. Europe/Berlin")
     latitude: Decimal | None = UNSET
     longitude: Decimal | None = UNSET
-    grid_capacity_a: int | None = strawberry.field(default=UNSET, description="Per phase.")
+    grid_capacity_a: int | None = strawberry.field(
+        default=UNSET,
+        description="Amperes per phase the site may draw from the grid, 0 to 100000; null: "
+        "not limited here.",
+    )
+    grid_phases: int | None = strawberry.field(
+        default=UNSET, description="Phases of the grid connection: 1 or 3 (the default)."
+    )
+    min_current_a: Decimal | None = strawberry.field(
+        default=UNSET,
+        description="The least current per phase an EV may be offered, 6 to 80 A to a tenth "
+        "(default 6, the IEC 61851 minimum).",
+    )
+    load_balancing: LoadBalancing | None = strawberry.field(
+        default=UNSET,
+        description="How the grid capacity is shared among the EVs charging there: EQUAL (the "
+        "default) or PRIORITY.",
+    )
     publish: bool | None = strawberry.field(
         default=UNSET,
         description="Whether roaming partners may show the site to their drivers (default "

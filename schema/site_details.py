@@ -9,6 +9,7 @@ from typing import Any
 
 import strawberry
 
+from app.stations.grid import LoadBalancing
 from app.stations.site_details import EnergySourceCategory, ParkingRestriction, ParkingType
 
 strawberry.enum(EnergySourceCategory, description="OCPI EnergySourceCategory.")
@@ -17,6 +18,11 @@ strawberry.enum(
     description="Who may park at a site's charging spaces (OCPI ParkingRestriction).",
 )
 strawberry.enum(ParkingType, description="Where a site's charging spaces are (OCPI ParkingType).")
+strawberry.enum(
+    LoadBalancing,
+    description="How a site's grid capacity is shared among the EVs charging there, once each "
+    "has its minimum.",
+)
 
 
 @strawberry.type(description="Open on this weekday between these local times (HH:MM).")

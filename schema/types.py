@@ -26,6 +26,7 @@ from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
 from app.stations import service as stations
 from app.stations.connector_status import normalise
+from app.stations.grid import LoadBalancing
 from app.stations.models import (
     ConnectorView,
     EvseView,
@@ -409,6 +410,16 @@ class Site(relay.Node):
     parking_type: ParkingType | None = strawberry.field(
         description="Where its charging spaces are; null: not recorded (OCPI)."
     )
+    grid_capacity_a: int | None = strawberry.field(
+        description="Amperes per phase the site may draw from the grid; null: not limited here."
+    )
+    grid_phases: int = strawberry.field(description="Phases of the grid connection: 1 or 3.")
+    min_current_a: Decimal = strawberry.field(
+        description="The least current per phase an EV may be offered."
+    )
+    load_balancing: LoadBalancing = strawberry.field(
+        description="How the grid capacity is shared among the EVs charging there."
+    )
 
     @classmethod
     def from_model(cls, model: SiteView) -> Site:
@@ -427,6 +438,10 @@ class Site(relay.Node):
             energy_mix=EnergyMix.from_model(model.energy_mix) if model.energy_mix else None,
             parking_restrictions=[ParkingRestriction(each) for each in model.parking_restrictions],
             parking_type=ParkingType(model.parking_type) if model.parking_type else None,
+            grid_capacity_a=model.grid_capacity_a,
+            grid_phases=model.grid_phases,
+            min_current_a=model.min_current_a,
+            load_balancing=LoadBalancing(model.load_balancing),
         )
 
     @classmethod

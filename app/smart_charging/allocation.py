@@ -17,13 +17,13 @@ The model:
 How limits are chosen (`allocate`):
 
 1. Fixed demands take their current first.
-2. Admission: in turn (by priority under `Strategy.PRIORITY`, then in the order given, so the
+2. Admission: in turn (by priority under `LoadBalancing.PRIORITY`, then in the order given, so the
    caller puts earlier sessions first and a charging EV is not paused for a newcomer), each
    demand is given its minimum if that fits under every fuse it loads, on each of its phases;
    otherwise it is paused at 0. Never a share below the minimum.
 3. Filling, max-min fair per phase (water filling): the admitted demands with the lowest limit
    are raised together until one reaches what it can use, meets the next limit up, or a fuse
-   phase it loads is full; that one stops, the others go on. Under `Strategy.PRIORITY` each
+   phase it loads is full; that one stops, the others go on. Under `LoadBalancing.PRIORITY` each
    priority level is filled to the top before the next one gets anything more than its
    minimum. What a demand can use is its max, or, when it has drawn well under what it was
    offered (the EV takes less: a full battery, a slow on-board charger), what it draws plus a
@@ -45,7 +45,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from enum import StrEnum
+
+from app.stations.grid import LoadBalancing
 
 TENTH = Decimal("0.1")
 # An EV drawing this much less than it was offered is taking all it wants...
@@ -56,13 +57,6 @@ DRAW_HEADROOM_A = Decimal(1)
 DEFAULT_STEP_A = Decimal(1)
 
 Constraint = tuple[str, int]  # (fuse id, grid phase)
-
-
-class Strategy(StrEnum):
-    """How a site shares what is left once every admitted EV has its minimum."""
-
-    EQUAL = "EQUAL"  # the same for everyone, whatever their priority
-    PRIORITY = "PRIORITY"  # higher priorities first, equal shares within a priority
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +77,7 @@ class Demand:
     phases: frozenset[int]  # grid phases loaded: 0 = L1, 1 = L2, 2 = L3
     min_a: Decimal = Decimal(6)
     max_a: Decimal = Decimal(32)
-    priority: int = 0  # higher first, under Strategy.PRIORITY
+    priority: int = 0  # higher first, under LoadBalancing.PRIORITY
     offered_a: Decimal | None = None  # the limit in force now, if any
     drawn_a: Decimal | None = None  # the highest phase current measured under it
     fixed_a: Decimal | None = None  # not to be changed (offline, or refused its profile)
@@ -179,7 +173,7 @@ class _Filling:
 
 
 def allocate(
-    site: Fuse, demands: Sequence[Demand], strategy: Strategy = Strategy.EQUAL
+    site: Fuse, demands: Sequence[Demand], strategy: LoadBalancing = LoadBalancing.EQUAL
 ) -> dict[Hashable, Decimal]:
     """Each demand's limit in amperes per phase, to the tenth: 0 (paused), or between its
     minimum and what it can use; a fixed demand keeps its `fixed_a`."""
@@ -209,7 +203,7 @@ def allocate(
             moving.append(demand)
         else:
             filling.raise_by(demand.key, max(0, _tenths(demand.fixed_a, ROUND_CEILING)))
-    if strategy == Strategy.PRIORITY:
+    if strategy == LoadBalancing.PRIORITY:
         moving.sort(key=lambda demand: -demand.priority)  # stable: the given order within one
 
     ceiling: dict[Hashable, int] = {}
@@ -228,8 +222,8 @@ def allocate(
     return {key: Decimal(tenths) * TENTH for key, tenths in filling.level.items()}
 
 
-def _fill_order(admitted: Sequence[Demand], strategy: Strategy) -> Iterable[list[Demand]]:
-    if strategy == Strategy.EQUAL:
+def _fill_order(admitted: Sequence[Demand], strategy: LoadBalancing) -> Iterable[list[Demand]]:
+    if strategy == LoadBalancing.EQUAL:
         yield list(admitted)
         return
     for priority in sorted({demand.priority for demand in admitted}, reverse=True):

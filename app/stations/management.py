@@ -19,6 +19,7 @@ from app.errors import AlreadyExists, InvalidInput, NotFound
 from app.events import ConnectorRemoved, StationApproved
 from app.heartbeat import checked_interval
 from app.stations import repository
+from app.stations.grid import GRID_FIELDS, checked_grid_connection
 from app.stations.models import (
     ASK_TO_BOOT,
     CLIENT_CERTIFICATE_PROFILE,
@@ -50,7 +51,7 @@ SITE_FIELDS = (
     "time_zone",
     "latitude",
     "longitude",
-    "grid_capacity_a",
+    *sorted(GRID_FIELDS),
     "publish",
     "opening_hours",
     "energy_mix",
@@ -160,7 +161,7 @@ def _site_values(fields: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("a site needs a name")
     if "publish" in fields and fields["publish"] is None:
         raise InvalidInput("publish: true or false")
-    values = dict(fields)
+    values = checked_grid_connection(fields)
     if "opening_hours" in values:
         values["opening_hours"] = checked_opening_hours(values["opening_hours"])
     if "energy_mix" in values:

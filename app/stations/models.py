@@ -10,6 +10,7 @@ from typing import Any
 
 from app.heartbeat import DEFAULT_HEARTBEAT_INTERVAL_S
 from app.stations.connector_status import ConnectorStatus, normalise
+from app.stations.grid import DEFAULT_GRID_PHASES, DEFAULT_MIN_CURRENT_A, LoadBalancing
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,10 @@ class SiteView:
     energy_mix: dict[str, Any] | None = None  # OCPI EnergyMix, when known
     parking_restrictions: tuple[str, ...] = ()  # OCPI ParkingRestriction values; none: anyone
     parking_type: str | None = None  # OCPI ParkingType value; None: not recorded
+    grid_capacity_a: int | None = None  # per phase; None: the site's draw is not limited here
+    grid_phases: int = DEFAULT_GRID_PHASES
+    min_current_a: Decimal = DEFAULT_MIN_CURRENT_A  # the least an EV is offered, or it pauses
+    load_balancing: str = LoadBalancing.EQUAL.value
     changed_at: datetime | None = None  # when what partners see of the site itself changed
 
     @property

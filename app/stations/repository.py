@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from piccolo.columns import Varchar
@@ -15,6 +16,7 @@ from piccolo.query import Max
 from app.heartbeat import DEFAULT_HEARTBEAT_INTERVAL_S
 from app.pagination import Page, PageRequest
 from app.stations.connector_status import REPORTED_STATUSES, ConnectorStatus, reported_as
+from app.stations.grid import GRID_FIELDS, TENTH_A
 from app.stations.models import (
     LARGEST_REQUEST_ID,
     BootInfo,
@@ -68,6 +70,10 @@ _SITE_COLUMNS = (
     Site.energy_mix,
     Site.parking_restrictions,
     Site.parking_type,
+    Site.grid_capacity_a,
+    Site.grid_phases,
+    Site.min_current_a,
+    Site.load_balancing,
     Site.created_at,
     Site.updated_at,
 )
@@ -116,6 +122,8 @@ def _site(row: dict[str, Any]) -> SiteView:
     row["organization_id"] = row.pop("organization")
     created_at, updated_at = row.pop("created_at"), row.pop("updated_at")
     row["changed_at"] = updated_at or created_at
+    # SQLite gives back what was stored (6, not 6.0): always to the tenth, as PostgreSQL does.
+    row["min_current_a"] = Decimal(row["min_current_a"]).quantize(TENTH_A)
     for name in ("opening_hours", "energy_mix", "parking_restrictions"):
         if isinstance(row[name], str):
             row[name] = json.loads(row[name])
@@ -1154,7 +1162,9 @@ async def update_site(
 ) -> SiteView | None:
     if values:
         changes = {getattr(Site, name): value for name, value in values.items()}
-        await Site.update({**changes, Site.updated_at: utcnow()}).where(
+        if set(values) - GRID_FIELDS:
+            changes[Site.updated_at] = utcnow()
+        await Site.update(changes).where(
             (Site.organization == organization_id) & (Site.id == site_id) & _NOT_DELETED
         )
     found = await sites_by_ids(organization_id, [site_id])

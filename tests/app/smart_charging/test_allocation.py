@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from app.smart_charging.allocation import (
     Demand,
     Fuse,
-    Strategy,
     allocate,
     limit_changes,
     usable_a,
 )
+from app.stations.grid import LoadBalancing
 
 D = Decimal
 THREE = frozenset({0, 1, 2})
@@ -84,7 +84,7 @@ def test_a_car_drawing_about_its_limit_is_not_taken_to_be_full() -> None:
 
 def test_by_priority_the_fleet_is_served_first_and_everyone_admitted_keeps_the_minimum() -> None:
     cars = [ev("visitor"), ev("fleet1", priority=1), ev("fleet2", priority=1)]
-    limits = allocate(Fuse("site", D(40)), cars, Strategy.PRIORITY)
+    limits = allocate(Fuse("site", D(40)), cars, LoadBalancing.PRIORITY)
     assert limits == {"visitor": D(6), "fleet1": D(17), "fleet2": D(17)}
     assert allocate(Fuse("site", D(40)), cars) == {
         "visitor": D("13.4"),
@@ -95,7 +95,7 @@ def test_by_priority_the_fleet_is_served_first_and_everyone_admitted_keeps_the_m
 
 def test_by_priority_a_visitor_is_paused_before_a_fleet_vehicle() -> None:
     cars = [ev("visitor"), ev("fleet", priority=5)]
-    assert allocate(Fuse("site", D(10)), cars, Strategy.PRIORITY) == {
+    assert allocate(Fuse("site", D(10)), cars, LoadBalancing.PRIORITY) == {
         "visitor": D(0),
         "fleet": D(10),
     }
@@ -205,10 +205,10 @@ def demands(draw: st.DrawFn, fuses: list[str]) -> Demand:
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> tuple[Fuse, list[Demand], Strategy]:
+def scenarios(draw: st.DrawFn) -> tuple[Fuse, list[Demand], LoadBalancing]:
     site = draw(sites())
     cars = draw(st.lists(demands(fuse_ids(site)), max_size=14, unique_by=lambda car: car.key))
-    return site, cars, draw(st.sampled_from(Strategy))
+    return site, cars, draw(st.sampled_from(LoadBalancing))
 
 
 def tenths(amps: Decimal) -> int:
@@ -329,7 +329,7 @@ def test_nothing_is_left_unused_while_an_ev_wants_more_and_shares_are_max_min_fa
         peers = [
             other
             for other in moving(cars)
-            if strategy == Strategy.EQUAL or other.priority <= car.priority
+            if strategy == LoadBalancing.EQUAL or other.priority <= car.priority
         ]
         assert any(
             outcome.slack(c) == 0
