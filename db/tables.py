@@ -605,35 +605,20 @@ class CompositeSchedule(Table):
     received_at = _created()
 
 
-class SiteLimit(Table):
-    """A site's grid limit shared by its sessions."""
-
-    id = Serial(primary_key=True)
-    organization = _owner()
-    site = ForeignKey(references=Site, on_delete=OnDelete.cascade, index=True)
-    max_current_a = Numeric(digits=(8, 2))
-    phases = Integer(default=3)
-    min_session_current_a = Numeric(digits=(8, 2), default=Decimal(6))
-    strategy = Varchar(length=16, default="equal")  # equal | priority | fill_first
-    active = Boolean(default=True)
-    valid_from = _optional_time()
-    valid_to = _optional_time()
-    created_at = _created()
-
-
 class DemandResponseEvent(Table):
-    """A limit or price signal from a grid operator (e.g. OpenADR)."""
+    """A window in which a grid operator asks a site to draw less: a limit per phase (or, in
+    time, a price signal), entered by hand or received through OpenADR."""
 
     id = Serial(primary_key=True)
     organization = _owner()
     site = _optional_fk(Site)
-    source = Varchar(length=32, default="openadr")
-    external_id = Varchar(length=255)
+    source = Varchar(length=32, default="openadr")  # operator | openadr
+    external_id = Varchar(length=255)  # the source's id for it; generated for one by hand
     starts_at = Timestamptz()
-    ends_at = Timestamptz()
-    limit_w = Integer(null=True, default=None)
+    ends_at = Timestamptz()  # a cancelled event ends when it was cancelled
+    limit_a = Numeric(digits=(8, 1), null=True, default=None)  # per phase
     price = JSON(null=True, default=None)
-    status = Varchar(length=16, default="scheduled")
+    status = Varchar(length=16, default="scheduled")  # scheduled | cancelled
     created_at = _created()
 
 
@@ -808,7 +793,6 @@ TABLES: list[type[Table]] = [
     WebhookEvent,
     ChargingProfile,
     CompositeSchedule,
-    SiteLimit,
     DemandResponseEvent,
     Alert,
     CommandLog,

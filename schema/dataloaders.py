@@ -17,7 +17,11 @@ from app.roaming.local_lists import LocalListView
 from app.sessions import service as sessions
 from app.sessions.models import SessionView
 from app.smart_charging import service as smart_charging
-from app.smart_charging.models import ChargingProfileView, CompositeScheduleView
+from app.smart_charging.models import (
+    ChargingProfileView,
+    CompositeScheduleView,
+    DemandResponseEventView,
+)
 from app.stations import service as stations
 from app.stations.models import ConnectorView, EvseView, SiteView, StationView
 
@@ -49,6 +53,12 @@ class Loaders:
         ) -> list[list[CompositeScheduleView]]:
             found = await smart_charging.composite_schedules(principal, station_ids)
             return [found.get(station_id, []) for station_id in station_ids]
+
+        async def load_demand_response(
+            site_ids: Sequence[int],
+        ) -> list[list[DemandResponseEventView]]:
+            found = await smart_charging.demand_response_events_to_come(principal, site_ids)
+            return [found.get(site_id, []) for site_id in site_ids]
 
         async def load_sessions(session_ids: Sequence[int]) -> list[SessionView | None]:
             found = await sessions.sessions_by_ids(principal, session_ids)
@@ -116,6 +126,10 @@ class Loaders:
         )
         self.composites_of_station: DataLoader[int, list[CompositeScheduleView]] = DataLoader(
             load_fn=load_composites
+        )
+        # Events in force now or later, per site.
+        self.demand_response_of_site: DataLoader[int, list[DemandResponseEventView]] = DataLoader(
+            load_fn=load_demand_response
         )
         self.connectors_of_station: DataLoader[int, list[ConnectorView]] = DataLoader(
             load_fn=load_connectors

@@ -31,6 +31,7 @@ from schema.alert_types import AlertMutation
 from schema.anonymous import AnonymousSchemaLimits
 from schema.billing_types import PaymentMutation
 from schema.context import Context
+from schema.demand_response import DemandResponseMutation
 from schema.document_limit import DocumentLengthLimit
 from schema.errors import PublicErrors, log_errors
 from schema.fresh_credentials import FreshCredentials
@@ -76,6 +77,7 @@ Mutation = merge_types(
         PlatformMutation,
         PartnerMutation,
         PartnerSettingsMutation,
+        DemandResponseMutation,
     ),
 )
 

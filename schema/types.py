@@ -24,6 +24,7 @@ from app.healing import service as healing
 from app.roaming.local_lists import LocalListState, LocalListView
 from app.sessions import service as sessions
 from app.smart_charging import service as smart_charging
+from app.smart_charging.capacity import capacity_at
 from app.stations import service as stations
 from app.stations.connector_status import normalise
 from app.stations.grid import LoadBalancing
@@ -37,8 +38,10 @@ from app.stations.models import (
     StationView,
 )
 from app.stations.site_details import ParkingRestriction, ParkingType
+from app.timeparse import utcnow
 from schema.charging_profiles import ChargingProfile, CompositeSchedule
 from schema.context import Context
+from schema.demand_response import DemandResponseEvent
 from schema.enums import (
     CommandAction,
     CommandStatus,
@@ -469,6 +472,22 @@ class Site(relay.Node):
             page_request(first, after, last, before),
         )
         return connection(page, ChargingStation.from_model)
+
+    @strawberry.field(
+        description="Demand response events in force now or to come, earliest first (not for "
+        "drivers)."
+    )
+    async def demand_response_events(self, info: Info[Context, None]) -> list[DemandResponseEvent]:
+        events = await info.context.loaders.demand_response_of_site.load(int(self.id))
+        return [DemandResponseEvent.from_model(event) for event in events]
+
+    @strawberry.field(
+        description="Amperes per phase the site may draw now: the lower of gridCapacityA and "
+        "the demand response events in force; null: not limited (not for drivers)."
+    )
+    async def capacity_a(self, info: Info[Context, None]) -> Decimal | None:
+        events = await info.context.loaders.demand_response_of_site.load(int(self.id))
+        return capacity_at(self.grid_capacity_a, events, utcnow())
 
     @strawberry.field(
         description="The site's availability: its connectors' times summed, per day and over "

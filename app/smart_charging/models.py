@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -77,3 +78,28 @@ class CompositeScheduleView:
     evse_id: int
     schedule: dict[str, Any]  # 2.0.1 CompositeScheduleType fields, snake_case
     received_at: datetime
+
+
+class DemandResponseSource(StrEnum):
+    """Who asked a site to draw less."""
+
+    OPERATOR = "operator"  # entered by hand (a grid operator's call, a planned outage)
+    OPENADR = "openadr"  # an OpenADR VTN's event
+
+
+@dataclass(frozen=True, slots=True)
+class DemandResponseEventView:
+    """A window in which a site draws at most `limit_a` per phase (the lower of it and the
+    site's grid capacity applies). A cancelled event ends when it was cancelled."""
+
+    id: int
+    site_id: int
+    starts_at: datetime
+    ends_at: datetime
+    limit_a: Decimal
+    source: str
+    cancelled: bool
+    created_at: datetime
+
+    def in_force(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at

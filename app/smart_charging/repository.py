@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from piccolo.columns.combination import Combinable
@@ -12,12 +13,15 @@ from piccolo.columns.combination import Combinable
 from app.smart_charging.models import (
     ChargingProfileView,
     CompositeScheduleView,
+    DemandResponseEventView,
     ProfileSelector,
 )
+from app.stations.grid import TENTH_A
 from app.timeparse import utcnow
-from db.tables import ChargingProfile, CompositeSchedule
+from db.tables import ChargingProfile, CompositeSchedule, DemandResponseEvent
 
 ACTIVE = "active"
+CANCELLED = "cancelled"
 
 _COLUMNS = (
     ChargingProfile.id,
@@ -187,3 +191,102 @@ async def composites_of_stations(
         )
         for row in rows
     ]
+
+
+_EVENT_COLUMNS = (
+    DemandResponseEvent.id,
+    DemandResponseEvent.site,
+    DemandResponseEvent.starts_at,
+    DemandResponseEvent.ends_at,
+    DemandResponseEvent.limit_a,
+    DemandResponseEvent.source,
+    DemandResponseEvent.status,
+    DemandResponseEvent.created_at,
+)
+
+
+def _event(row: dict[str, Any]) -> DemandResponseEventView:
+    return DemandResponseEventView(
+        id=row["id"],
+        site_id=row["site"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        limit_a=Decimal(row["limit_a"]).quantize(TENTH_A),
+        source=row["source"],
+        cancelled=row["status"] == CANCELLED,
+        created_at=row["created_at"],
+    )
+
+
+async def add_demand_response_event(
+    organization_id: int,
+    site_id: int,
+    window: tuple[datetime, datetime],
+    limit_a: Decimal,
+    source: str,
+    external_id: str,
+) -> DemandResponseEventView:
+    starts_at, ends_at = window
+    rows = await DemandResponseEvent.insert(
+        DemandResponseEvent(
+            organization=organization_id,
+            site=site_id,
+            source=source,
+            external_id=external_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            limit_a=limit_a,
+            created_at=utcnow(),
+        )
+    ).returning(DemandResponseEvent.id)
+    found = await demand_response_events_by_ids(organization_id, [rows[0]["id"]])
+    return found[0]
+
+
+async def demand_response_events_to_come(
+    organization_id: int, site_ids: Sequence[int], now: datetime
+) -> list[DemandResponseEventView]:
+    """The sites' events in force at `now` or later, earliest first (a cancelled one is
+    neither)."""
+    rows = (
+        await DemandResponseEvent.select(*_EVENT_COLUMNS)
+        .where(
+            (DemandResponseEvent.organization == organization_id)
+            & DemandResponseEvent.site.is_in(list(site_ids))
+            & (DemandResponseEvent.ends_at > now)
+            & (DemandResponseEvent.status != CANCELLED)
+        )
+        .order_by(DemandResponseEvent.starts_at)
+        .order_by(DemandResponseEvent.id)
+    )
+    return [_event(row) for row in rows]
+
+
+async def demand_response_events_by_ids(
+    organization_id: int, event_ids: Sequence[int]
+) -> list[DemandResponseEventView]:
+    rows = await DemandResponseEvent.select(*_EVENT_COLUMNS).where(
+        (DemandResponseEvent.organization == organization_id)
+        & DemandResponseEvent.id.is_in(list(event_ids))
+    )
+    return [_event(row) for row in rows]
+
+
+async def end_demand_response_event(
+    organization_id: int, event_id: int, now: datetime
+) -> DemandResponseEventView | None:
+    """Cancel an event: it ends now, or, not begun yet, never begins. One that ended already
+    stays as it was."""
+    found = await demand_response_events_by_ids(organization_id, [event_id])
+    if not found:
+        return None
+    event = found[0]
+    if event.cancelled or event.ends_at <= now:
+        return event
+    await DemandResponseEvent.update(
+        {
+            DemandResponseEvent.status: CANCELLED,
+            DemandResponseEvent.ends_at: max(now, event.starts_at),
+        }
+    ).where(DemandResponseEvent.id == event_id)
+    return (await demand_response_events_by_ids(organization_id, [event_id]))[0]

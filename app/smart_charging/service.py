@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from ocpp.charge_point import snake_to_camel_case
@@ -19,16 +21,24 @@ from app.commands.models import (
     GetCompositeSchedule,
     SetChargingProfile,
 )
+from app.errors import InvalidInput, NotFound
 from app.events import CommandCompleted
 from app.smart_charging import repository
 from app.smart_charging.models import (
     ChargingProfileSource,
     ChargingProfileView,
     CompositeScheduleView,
+    DemandResponseEventView,
+    DemandResponseSource,
     ProfileSelector,
 )
+from app.stations import service as stations
+from app.stations.grid import MAX_GRID_CAPACITY_A, checked_amperes
+from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
+# Demand response events not yet over, per site: a bound on what one site keeps and shows.
+MAX_EVENTS_TO_COME = 100
 # The commands whose acceptance changes what is kept here.
 PROFILE_COMMANDS = frozenset(
     {
@@ -127,3 +137,77 @@ async def composite_schedules(
     for schedule in await repository.composites_of_stations(principal.organization_id, station_ids):
         grouped[schedule.station_id].append(schedule)
     return grouped
+
+
+async def create_demand_response_event(
+    uow: UnitOfWork,
+    principal: Principal,
+    site_id: int,
+    window: tuple[datetime, datetime],
+    limit_a: Decimal,
+) -> DemandResponseEventView:
+    """A grid operator's request, entered by hand: from `starts_at` to `ends_at` the site
+    draws at most `limit_a` per phase (0: nothing)."""
+    require(principal, Permission.OPERATE)
+    starts_at, ends_at = window
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise InvalidInput("startsAt and endsAt: with a time zone offset")
+    if ends_at <= starts_at:
+        raise InvalidInput("endsAt: after startsAt")
+    now = utcnow()
+    if ends_at <= now:
+        raise InvalidInput("endsAt: in the future (this event would be over)")
+    limit = checked_amperes(limit_a, "limitA", Decimal(0), Decimal(MAX_GRID_CAPACITY_A))
+    if not await stations.sites_by_ids(principal, [site_id]):
+        raise NotFound(f"no site {site_id}")
+    async with uow:
+        to_come = await repository.demand_response_events_to_come(
+            principal.organization_id, [site_id], now
+        )
+        if len(to_come) >= MAX_EVENTS_TO_COME:
+            raise InvalidInput(
+                f"a site has at most {MAX_EVENTS_TO_COME} demand response events to come"
+            )
+        return await repository.add_demand_response_event(
+            principal.organization_id,
+            site_id,
+            (starts_at.astimezone(UTC), ends_at.astimezone(UTC)),
+            limit,
+            DemandResponseSource.OPERATOR,
+            f"{DemandResponseSource.OPERATOR}-{uuid.uuid4().hex}",
+        )
+
+
+async def cancel_demand_response_event(
+    uow: UnitOfWork, principal: Principal, event_id: int
+) -> DemandResponseEventView:
+    """End an event now (one not begun yet never begins); one already over stays as it was."""
+    require(principal, Permission.OPERATE)
+    async with uow:
+        event = await repository.end_demand_response_event(
+            principal.organization_id, event_id, utcnow()
+        )
+    if event is None:
+        raise NotFound(f"no demand response event {event_id}")
+    return event
+
+
+async def demand_response_events_to_come(
+    principal: Principal, site_ids: Sequence[int]
+) -> dict[int, list[DemandResponseEventView]]:
+    """Each site's events in force now or later, earliest first."""
+    require(principal, Permission.READ_NETWORK)
+    grouped: dict[int, list[DemandResponseEventView]] = defaultdict(list)
+    for event in await repository.demand_response_events_to_come(
+        principal.organization_id, site_ids, utcnow()
+    ):
+        grouped[event.site_id].append(event)
+    return grouped
+
+
+async def demand_response_events_by_ids(
+    principal: Principal, event_ids: Sequence[int]
+) -> dict[int, DemandResponseEventView]:
+    require(principal, Permission.READ_NETWORK)
+    found = await repository.demand_response_events_by_ids(principal.organization_id, event_ids)
+    return {event.id: event for event in found}

@@ -56,11 +56,20 @@ def _capacity(value: Any) -> int | None:
 
 
 def _min_current(value: Any) -> Decimal:
-    low, high = MIN_CURRENT_RANGE_A
+    return checked_amperes(value, "minCurrentA", *MIN_CURRENT_RANGE_A)
+
+
+def checked_amperes(value: Any, name: str, low: Decimal, high: Decimal) -> Decimal:
+    """A current in amperes between `low` and `high`, to a tenth (as OCPP limits)."""
     try:
         current = Decimal(str(value)) if value is not None else None
     except InvalidOperation:
         current = None
-    if current is None or not low <= current <= high or current != current.quantize(TENTH_A):
-        raise InvalidInput(f"minCurrentA: {low} to {high} A, to a tenth of an ampere")
+    if (
+        current is None
+        or not current.is_finite()
+        or not low <= current <= high
+        or current != current.quantize(TENTH_A)
+    ):
+        raise InvalidInput(f"{name}: {low} to {high} A, to a tenth of an ampere")
     return current.quantize(TENTH_A)
