@@ -223,6 +223,14 @@ class Settings(BaseSettings):
         description="how often at most a running session's kWh and cost are sent to the "
         "partner whose token charges (its start and end go at once)",
     )
+    balancing_interval_s: float = Field(
+        default=2,
+        ge=0.2,
+        le=60,
+        description="how often each site with a grid capacity or a demand response event has "
+        "its capacity shared out again among the EVs charging there (a session that starts or "
+        "ends is balanced within about this long, plus the stations' answers)",
+    )
     local_list_interval_s: float = Field(
         default=60,
         ge=0.5,

@@ -60,6 +60,7 @@ from app.roaming.pushes import PartnerPushes
 from app.roaming.token_pulls import TokenPulls
 from app.runtime import Runtime
 from app.smart_charging import service as smart_charging
+from app.smart_charging.balancing import SiteBalancing
 from app.stations import service as stations
 from app.stations.certificates import StationCA, load_station_ca
 from app.stripe_webhook import stripe_webhook
@@ -286,6 +287,15 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         LocalLists(gateway, unit_of_work, settings.local_list_items_per_message).round,
         leases,
     )
+    # Sites' grid capacity shared out among the EVs charging there. A round waits for the
+    # stations' answers, so its lease outlasts a command's timeout.
+    balancing = Periodic(
+        "site balancing",
+        settings.balancing_interval_s,
+        SiteBalancing(gateway, unit_of_work).round,
+        leases,
+        lease_s=max(settings.balancing_interval_s * 3, 2 * settings.command_timeout_s + 10),
+    )
     graphql = GraphQLApp(runtime, gateway)
 
     @asynccontextmanager
@@ -308,6 +318,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await partner_pushes.start()
         await local_lists.start()
         await token_pulls.start()
+        await balancing.start()
         if settings.ocpp_dry_run:
             logger.warning("OCPP dry run: stations are answered but nothing they send is stored")
         settle_garbage_collector()
@@ -318,6 +329,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         try:
             yield
         finally:
+            await balancing.stop()
             await token_pulls.stop()
             await local_lists.stop()
             await partner_pushes.stop()

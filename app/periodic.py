@@ -21,11 +21,15 @@ class Periodic:
         interval_s: float,
         job: Callable[[], Awaitable[Any]],
         leases: Leases | None = None,
+        lease_s: float | None = None,
     ) -> None:
         self._name = name
         self._interval_s = interval_s
         self._job = job
         self._leases = leases
+        # Held a little longer than a round, so the holder keeps it while it is alive; a job
+        # whose round may outlast that says how long its lease must be.
+        self._lease_s = lease_s if lease_s is not None else interval_s * 3
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -42,10 +46,7 @@ class Periodic:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._interval_s)
-            # Held a little longer than a round, so the holder keeps it while it is alive.
-            if self._leases is not None and not await self._leases.hold(
-                self._name, self._interval_s * 3
-            ):
+            if self._leases is not None and not await self._leases.hold(self._name, self._lease_s):
                 continue
             try:
                 await self._job()

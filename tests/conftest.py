@@ -275,6 +275,8 @@ def served_settings(settings: Settings, localstripe: str, station_ca: tuple) -> 
             # Stations' local lists follow a token's change within a test's patience, and a
             # list of three tokens already takes two messages.
             "local_list_interval_s": 0.5,
+            # Sites are balanced again within a test's patience.
+            "balancing_interval_s": 0.3,
             "local_list_items_per_message": 2,
         }
     )

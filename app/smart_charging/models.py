@@ -103,3 +103,47 @@ class DemandResponseEventView:
 
     def in_force(self, at: datetime) -> bool:
         return self.starts_at <= at < self.ends_at
+
+
+# The command log's actor for what load balancing sends.
+SMART_CHARGING_ACTOR = "smart-charging"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteGrid:
+    """A site whose draw is limited: by its grid capacity or a demand response event."""
+
+    site_id: int
+    organization_id: int
+    grid_capacity_a: int | None
+    grid_phases: int
+    min_current_a: Decimal
+    load_balancing: str
+    events: tuple[DemandResponseEventView, ...]  # those in force or to come
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingEvse:
+    """An EVSE with a running session at a limited site."""
+
+    site_id: int
+    station_id: int
+    identity: str
+    connected: bool
+    evse_id: int
+    session_id: int
+    transaction_id: str
+    started_at: datetime
+    max_current_a: Decimal | None  # the connector's, when known
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.station_id, self.evse_id)
+
+
+@dataclass(frozen=True, slots=True)
+class LimitInForce:
+    """The load-balancing limit an EVSE accepted for a transaction."""
+
+    transaction_id: str | None
+    limit_a: Decimal

@@ -11,14 +11,25 @@ from typing import Any
 from piccolo.columns.combination import Combinable
 
 from app.smart_charging.models import (
+    ChargingEvse,
+    ChargingProfileSource,
     ChargingProfileView,
     CompositeScheduleView,
     DemandResponseEventView,
+    LimitInForce,
     ProfileSelector,
+    SiteGrid,
 )
 from app.stations.grid import TENTH_A
 from app.timeparse import utcnow
-from db.tables import ChargingProfile, CompositeSchedule, DemandResponseEvent
+from db.tables import (
+    ChargingProfile,
+    ChargingSession,
+    ChargingStation,
+    CompositeSchedule,
+    DemandResponseEvent,
+    Site,
+)
 
 ACTIVE = "active"
 CANCELLED = "cancelled"
@@ -290,3 +301,113 @@ async def end_demand_response_event(
         }
     ).where(DemandResponseEvent.id == event_id)
     return (await demand_response_events_by_ids(organization_id, [event_id]))[0]
+
+
+async def limited_sites(now: datetime) -> list[SiteGrid]:
+    """Sites with a grid capacity, a demand response event in force or to come, or an EVSE
+    holding a load-balancing limit (which must be lifted once nothing limits its site)."""
+    events = await DemandResponseEvent.select(*_EVENT_COLUMNS).where(
+        (DemandResponseEvent.ends_at > now)
+        & (DemandResponseEvent.status != CANCELLED)
+        & DemandResponseEvent.site.is_not_null()
+    )
+    by_site: dict[int, list[DemandResponseEventView]] = {}
+    for row in events:
+        by_site.setdefault(row["site"], []).append(_event(row))
+    limiting = ChargingStation.select(ChargingStation.site).where(
+        ChargingStation.id.is_in(
+            ChargingProfile.select(ChargingProfile.station).where(
+                (ChargingProfile.source == ChargingProfileSource.SITE_LIMIT)
+                & (ChargingProfile.status == ACTIVE)
+            )
+        )
+    )
+    where: Combinable = Site.grid_capacity_a.is_not_null() | Site.id.is_in(limiting)
+    if by_site:
+        where = where | Site.id.is_in(list(by_site))
+    rows = await Site.select(
+        Site.id,
+        Site.organization,
+        Site.grid_capacity_a,
+        Site.grid_phases,
+        Site.min_current_a,
+        Site.load_balancing,
+    ).where(where & Site.deleted_at.is_null())
+    return [
+        SiteGrid(
+            site_id=row["id"],
+            organization_id=row["organization"],
+            grid_capacity_a=row["grid_capacity_a"],
+            grid_phases=row["grid_phases"],
+            min_current_a=Decimal(row["min_current_a"]),
+            load_balancing=row["load_balancing"],
+            events=tuple(by_site.get(row["id"], ())),
+        )
+        for row in rows
+    ]
+
+
+async def charging_evses(site_ids: Sequence[int]) -> list[ChargingEvse]:
+    """The EVSEs with a running session at these sites, earliest session first."""
+    if not site_ids:
+        return []
+    rows = (
+        await ChargingSession.select(
+            ChargingSession.id,
+            ChargingSession.station,
+            ChargingSession.station.site.as_alias("site"),
+            ChargingSession.station.identity.as_alias("identity"),
+            ChargingSession.station.connected.as_alias("connected"),
+            ChargingSession.evse.evse_id.as_alias("evse_number"),
+            ChargingSession.connector.max_amperage.as_alias("max_amperage"),
+            ChargingSession.transaction_id,
+            ChargingSession.started_at,
+        )
+        .where(
+            (ChargingSession.state == "active") & ChargingSession.station.site.is_in(list(site_ids))
+        )
+        .order_by(ChargingSession.started_at)
+        .order_by(ChargingSession.id)
+    )
+    return [
+        ChargingEvse(
+            site_id=row["site"],
+            station_id=row["station"],
+            identity=row["identity"],
+            connected=bool(row["connected"]),
+            evse_id=row["evse_number"],
+            session_id=row["id"],
+            transaction_id=row["transaction_id"],
+            started_at=row["started_at"],
+            max_current_a=None if row["max_amperage"] is None else Decimal(row["max_amperage"]),
+        )
+        for row in rows
+        if row["evse_number"] is not None
+    ]
+
+
+async def limits_in_force(station_ids: Sequence[int]) -> dict[tuple[int, int], LimitInForce]:
+    """Each EVSE's load-balancing limit as its station accepted it, by (station, EVSE)."""
+    if not station_ids:
+        return {}
+    rows = await ChargingProfile.select(
+        ChargingProfile.station,
+        ChargingProfile.evse_id,
+        ChargingProfile.transaction_id,
+        ChargingProfile.schedule,
+    ).where(
+        ChargingProfile.station.is_in(list(station_ids))
+        & (ChargingProfile.source == ChargingProfileSource.SITE_LIMIT)
+        & (ChargingProfile.purpose == "TxProfile")
+        & (ChargingProfile.status == ACTIVE)
+    )
+    found: dict[tuple[int, int], LimitInForce] = {}
+    for row in rows:
+        schedule = row["schedule"]
+        schedule = json.loads(schedule) if isinstance(schedule, str) else schedule or {}
+        periods = schedule.get("chargingSchedulePeriod") or []
+        if periods:
+            found[(row["station"], row["evse_id"])] = LimitInForce(
+                row["transaction_id"], Decimal(str(periods[0]["limit"]))
+            )
+    return found

@@ -25,6 +25,7 @@ from app.errors import InvalidInput, NotFound
 from app.events import CommandCompleted
 from app.smart_charging import repository
 from app.smart_charging.models import (
+    SMART_CHARGING_ACTOR,
     ChargingProfileSource,
     ChargingProfileView,
     CompositeScheduleView,
@@ -69,11 +70,11 @@ async def _record_accepted(event: CommandCompleted) -> None:
     command, response, actor = logged
     match command:
         case SetChargingProfile():
-            source = (
-                ChargingProfileSource.OCPI
-                if actor.startswith(commands.PARTNER_ACTOR)
-                else ChargingProfileSource.OPERATOR
-            )
+            source = ChargingProfileSource.OPERATOR
+            if actor.startswith(commands.PARTNER_ACTOR):
+                source = ChargingProfileSource.OCPI
+            elif actor == SMART_CHARGING_ACTOR:
+                source = ChargingProfileSource.SITE_LIMIT
             await _record_installed(event.organization_id, event.station_id, command, source)
         case ClearChargingProfile():
             selector = ProfileSelector(

@@ -84,6 +84,7 @@ BOUNDED_LISTS = {
     "OpeningHours.exceptionalOpenings",
     "OpeningHours.exceptionalClosings",
     "EnergyMix.energySources",  # one per source at most
+    "Site.demandResponseEvents",  # those not over yet, at most 100 per site
 }
 
 
