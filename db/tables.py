@@ -843,6 +843,8 @@ INDEXES: list[Index] = [
     Index(
         "composite_schedule_station_evse", CompositeSchedule, ("station", "evse_id"), unique=True
     ),
+    # The profiles load balancing holds in force, among all those replaced before.
+    Index("charging_profile_source_status", ChargingProfile, ("source", "status")),
     Index(
         "charging_session_station_tx",
         ChargingSession,
