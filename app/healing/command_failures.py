@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from app.commands import service as commands
 from app.commands.errors import CommandInterrupted
-from app.commands.models import CommandStatus
+from app.commands.models import CommandAction, CommandStatus
 from app.errors import InvalidInput
 from app.events import CommandCompleted
 from app.healing.models import AlertDraft, AlertKind, AlertSeverity
@@ -19,6 +19,9 @@ from app.unit_of_work import UnitOfWork
 # This many failures of one command on one station within WITHIN is an alert.
 REPEATED_FAILURES = 3
 WITHIN = timedelta(hours=1)
+# A station that refuses a charging profile may draw more than its site is allowed (load
+# balancing counts it at its maximum, which takes from the others): an alert at the first.
+REFUSED_AT_ONCE = frozenset({CommandAction.SET_CHARGING_PROFILE})
 # Outcomes that say nothing about the station: an input that could not be sent (the
 # caller's), and a command whose sender stopped before the station answered.
 NOT_THE_STATIONS = frozenset({InvalidInput.code, CommandInterrupted.code})
@@ -39,7 +42,8 @@ async def _watch(uow: UnitOfWork, event: CommandCompleted) -> None:
         await clear_alert(uow, event.organization_id, key)
         return
     recent = await commands.recent_failures(event.station_id, event.action, utcnow() - WITHIN)
-    if recent < REPEATED_FAILURES:
+    at_once = event.status == CommandStatus.REJECTED and event.action in REFUSED_AT_ONCE
+    if recent < (1 if at_once else REPEATED_FAILURES):
         return
     await raise_alert(
         uow,
@@ -47,7 +51,11 @@ async def _watch(uow: UnitOfWork, event: CommandCompleted) -> None:
             organization_id=event.organization_id,
             kind=AlertKind.COMMAND_FAILURES,
             severity=AlertSeverity.WARNING,
-            message=f"{event.action} failed {recent} times within an hour on {event.identity}",
+            message=(
+                f"{event.identity} refused a charging profile: it may draw more than it is allowed"
+                if at_once
+                else f"{event.action} failed {recent} times within an hour on {event.identity}"
+            ),
             dedupe_key=key,
             station_id=event.station_id,
             details={"action": event.action, "failures": recent},

@@ -11,10 +11,18 @@ roaming partner's limit, so that no other TxProfile lifts it). Decreases go firs
 only once every decrease is accepted, so the limits in force never add up to more than the
 site may draw. A site left with nothing limiting it has its EVSEs raised to their maximum.
 
+Every connected station at a limited site also holds a TxDefaultProfile (EVSE 0), which holds
+a session the CPMS has not limited yet (it started since the last round, or while its station
+was offline): what the running sessions leave of the site's capacity, split evenly over its
+idle EVSEs, 0 when that is under the site's minimum current. So a new session never takes
+more than was kept for it; it waits for its own limit at the next round. A lower default goes
+with the decreases, a higher one with the increases; a missing one, or one a station may have
+lost by booting since, is sent with the decreases; it is lifted once nothing limits the site.
+
 What the station accepted is the limit in force (kept with its profiles). A station that is
 offline is counted as drawing what it was last allowed (its maximum, if it has no limit from
 us), and one that refused its profile as drawing its maximum, until it is asked again after
-RETRY_REFUSED. Rounds run on the node holding the job's lease, one site at a time per site,
+RETRY_REFUSED (the refusal raises an alert). Rounds run on the node holding the job's lease,
 CONCURRENCY sites at once."""
 
 from __future__ import annotations
@@ -23,12 +31,13 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from app.commands import service as commands
 from app.commands.gateway import ChargerGateway
-from app.commands.models import SetChargingProfile
+from app.commands.models import ClearChargingProfile, Command, SetChargingProfile
 from app.errors import CPMSError
 from app.smart_charging import repository
 from app.smart_charging.allocation import Demand, Fuse, allocate, limit_changes
@@ -36,10 +45,12 @@ from app.smart_charging.capacity import capacity_at
 from app.smart_charging.models import (
     SMART_CHARGING_ACTOR,
     ChargingEvse,
+    DefaultLimit,
     LimitInForce,
     SiteGrid,
+    SiteStation,
 )
-from app.stations.grid import MAX_GRID_CAPACITY_A, LoadBalancing
+from app.stations.grid import MAX_GRID_CAPACITY_A, TENTH_A, LoadBalancing
 from app.timeparse import utcnow
 from app.unit_of_work import UnitOfWork
 
@@ -48,8 +59,9 @@ logger = logging.getLogger(__name__)
 # Above a roaming partner's TxProfile (stack level 5): within one purpose the highest valid
 # stack level is the one a station applies.
 SITE_LIMIT_STACK_LEVEL = 6
-# chargingProfileId = this + the EVSE number: one per EVSE, each new one replacing the last,
-# and far from the ids of profiles set by hand or by partners (a session's id).
+# chargingProfileId = this + the EVSE number (a TxProfile: one per EVSE, each new one replacing
+# the last) or this alone (the station's TxDefaultProfile), far from the ids of profiles set by
+# hand or by partners (a session's id).
 SITE_PROFILE_ID_BASE = 2_000_000_000
 # An EVSE whose connector says nothing of its maximum current.
 DEFAULT_MAX_CURRENT_A = Decimal(32)
@@ -64,48 +76,66 @@ class SiteBalancing:
         self._unit_of_work = unit_of_work
         # (station, EVSE) -> (transaction, when) of a profile the station refused.
         self._refused: dict[tuple[int, int], tuple[str, datetime]] = {}
+        # Station -> when it did not take its default limit (or its removal).
+        self._failed_defaults: dict[int, datetime] = {}
 
     async def round(self) -> None:
         now = utcnow()
         sites = await repository.limited_sites(now)
         if not sites:
             return
-        evses = await repository.charging_evses([site.site_id for site in sites])
+        site_ids = [site.site_id for site in sites]
+        evses = await repository.charging_evses(site_ids)
+        stations = await repository.stations_at_sites(site_ids)
         in_force = await repository.limits_in_force(sorted({evse.station_id for evse in evses}))
-        at_site: dict[int, list[ChargingEvse]] = defaultdict(list)
+        defaults = await repository.default_limits_in_force(
+            [station.station_id for station in stations]
+        )
+        evses_at: dict[int, list[ChargingEvse]] = defaultdict(list)
         for evse in evses:
-            at_site[evse.site_id].append(evse)
+            evses_at[evse.site_id].append(evse)
+        stations_at: dict[int, list[SiteStation]] = defaultdict(list)
+        for station in stations:
+            stations_at[station.site_id].append(station)
         slots = asyncio.Semaphore(CONCURRENCY)
 
         async def balance(site: SiteGrid) -> None:
             async with slots:
                 try:
-                    await self.balance(site, at_site[site.site_id], in_force, now)
+                    await self.balance(
+                        site,
+                        evses_at[site.site_id],
+                        stations_at[site.site_id],
+                        Limits(in_force, defaults),
+                        now,
+                    )
                 except Exception:
                     logger.exception("balancing site %s failed", site.site_id)
 
-        await asyncio.gather(*(balance(site) for site in sites if at_site[site.site_id]))
+        await asyncio.gather(*(balance(site) for site in sites))
 
     async def balance(
         self,
         site: SiteGrid,
         evses: Sequence[ChargingEvse],
-        in_force: Mapping[tuple[int, int], LimitInForce],
+        stations: Sequence[SiteStation],
+        held: Limits,
         now: datetime,
     ) -> None:
-        """Share the site's capacity now among `evses` and send what changed."""
+        """Share the site's capacity now among the sessions running at `evses`, keep the rest
+        for its idle EVSEs, and send what changed: every decrease first, then the rest."""
         capacity = capacity_at(site.grid_capacity_a, site.events, now)
         phases = frozenset({0}) if site.grid_phases == 1 else frozenset({0, 1, 2})
-        current: dict[tuple[int, int], Decimal] = {}
+        connected = {station.station_id for station in stations if station.connected}
+        current: dict[Hashable, Decimal] = {}
         demands: list[Demand] = []
         for evse in evses:
             maximum = evse.max_current_a or DEFAULT_MAX_CURRENT_A
-            held = in_force.get(evse.key)
-            limit = held.limit_a if held and held.transaction_id == evse.transaction_id else None
+            limit = held.of_session(evse)
             if limit is not None:
                 current[evse.key] = limit
             fixed = None
-            if not evse.connected:
+            if evse.station_id not in connected:
                 fixed = maximum if limit is None else limit
             elif self._refused_lately(evse, now):
                 fixed = maximum
@@ -127,26 +157,56 @@ class SiteBalancing:
             demand.key: allocated[demand.key] for demand in demands if demand.fixed_a is None
         }
         changes = limit_changes({key: current[key] for key in current if key in movable}, movable)
+        idle = sum(station.evses for station in stations) - len(evses)
+        share = idle_share(capacity, sum(allocated.values(), Decimal(0)), idle, site.min_current_a)
+        lower, higher = self._default_changes(stations, held.defaults, share, now)
+
         by_key: dict[Hashable, ChargingEvse] = {evse.key: evse for evse in evses}
-        if await self._send(changes.decreases, by_key, len(phases), now):
-            await self._send(changes.increases, by_key, len(phases), now)
+        count = len(phases)
+        first = [
+            self._limit(by_key[key], limit, count, now) for key, limit in changes.decreases.items()
+        ]
+        first += [self._default(station, share, count, now) for station in lower]
+        if not all(await asyncio.gather(*first)):
+            return  # what was not lowered may still draw what it did: nothing is raised
+        then = [
+            self._limit(by_key[key], limit, count, now) for key, limit in changes.increases.items()
+        ]
+        then += [self._default(station, share, count, now) for station in higher]
+        await asyncio.gather(*then)
 
-    async def _send(
+    def _default_changes(
         self,
-        limits: Mapping[Hashable, Decimal],
-        evses: Mapping[Hashable, ChargingEvse],
-        phases: int,
+        stations: Sequence[SiteStation],
+        defaults: Mapping[int, DefaultLimit],
+        share: Decimal | None,
         now: datetime,
-    ) -> bool:
-        """Send each limit at once; whether every station accepted its own."""
-        sent = await asyncio.gather(
-            *(self._send_one(evses[key], limit, phases, now) for key, limit in limits.items())
-        )
-        return all(sent)
+    ) -> tuple[list[SiteStation], list[SiteStation]]:
+        """The connected stations whose default limit goes down (or is missing, or may have
+        been lost in a reboot), and those whose goes up (or is lifted: `share` None)."""
+        lower: list[SiteStation] = []
+        higher: list[SiteStation] = []
+        for station in stations:
+            if not station.connected or self._failed_lately(station.station_id, now):
+                continue
+            held = defaults.get(station.station_id)
+            if share is None:
+                if held is not None:
+                    higher.append(station)
+                continue
+            rebooted = (
+                held is not None
+                and station.last_boot_at is not None
+                and station.last_boot_at > held.installed_at
+            )
+            if held is None or share < held.limit_a or rebooted:
+                lower.append(station)
+            elif share > held.limit_a:
+                higher.append(station)
+        return lower, higher
 
-    async def _send_one(
-        self, evse: ChargingEvse, limit: Decimal, phases: int, now: datetime
-    ) -> bool:
+    async def _limit(self, evse: ChargingEvse, limit: Decimal, phases: int, now: datetime) -> bool:
+        """Send a session its limit; whether its station accepted it."""
         command = SetChargingProfile(evse_id=evse.evse_id, profile=tx_profile(evse, limit, phases))
         try:
             result = await commands.send_command(
@@ -176,6 +236,41 @@ class SiteBalancing:
         self._refused.pop(evse.key, None)
         return True
 
+    async def _default(
+        self, station: SiteStation, share: Decimal | None, phases: int, now: datetime
+    ) -> bool:
+        """Set (or, `share` None, lift) a station's default limit; whether it accepted."""
+        command: Command
+        if share is None:
+            command, what = ClearChargingProfile(profile_id=SITE_PROFILE_ID_BASE), "the removal"
+        else:
+            command = SetChargingProfile(evse_id=0, profile=default_profile(share, phases))
+            what = f"{share} A"
+        try:
+            result = await commands.send_command(
+                self._gateway, self._unit_of_work, station.identity, command, SMART_CHARGING_ACTOR
+            )
+        except CPMSError as error:
+            status = error.message
+        else:
+            if result.accepted:
+                self._failed_defaults.pop(station.station_id, None)
+                return True
+            status = result.status
+        logger.warning(
+            "station %s did not take its default limit (%s): %s; asked again in %s",
+            station.identity,
+            what,
+            status,
+            RETRY_REFUSED,
+        )
+        self._failed_defaults[station.station_id] = now
+        return False
+
+    def _failed_lately(self, station_id: int, now: datetime) -> bool:
+        failed = self._failed_defaults.get(station_id)
+        return failed is not None and now - failed < RETRY_REFUSED
+
     def _refused_lately(self, evse: ChargingEvse, now: datetime) -> bool:
         refused = self._refused.get(evse.key)
         if refused is None:
@@ -185,6 +280,53 @@ class SiteBalancing:
             del self._refused[evse.key]
             return False
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What stations accepted from load balancing: sessions' limits and default limits."""
+
+    sessions: Mapping[tuple[int, int], LimitInForce]
+    defaults: Mapping[int, DefaultLimit]
+
+    def of_session(self, evse: ChargingEvse) -> Decimal | None:
+        """The limit a session is held to: its own, else its station's default, else none."""
+        own = self.sessions.get(evse.key)
+        if own is not None and own.transaction_id == evse.transaction_id:
+            return own.limit_a
+        default = self.defaults.get(evse.station_id)
+        return None if default is None else default.limit_a
+
+
+def idle_share(
+    capacity: Decimal | None, allocated: Decimal, idle_evses: int, minimum: Decimal
+) -> Decimal | None:
+    """The default limit of a site's idle EVSEs: what the running sessions leave, split
+    evenly, down to a tenth; 0 when that is under `minimum` (an EV is not offered less) or no
+    EVSE is idle; None when nothing limits the site."""
+    if capacity is None:
+        return None
+    if idle_evses <= 0:
+        return Decimal(0)
+    share = ((capacity - allocated) / idle_evses).quantize(TENTH_A, rounding=ROUND_FLOOR)
+    return share if share >= minimum else Decimal(0)
+
+
+def default_profile(share: Decimal, phases: int) -> dict[str, object]:
+    """The OCPP 1.6 TxDefaultProfile (for EVSE 0: each EVSE of the station) holding every
+    session without a TxProfile to `share` amperes per phase."""
+    return {
+        "charging_profile_id": SITE_PROFILE_ID_BASE,
+        "stack_level": SITE_LIMIT_STACK_LEVEL,
+        "charging_profile_purpose": "TxDefaultProfile",
+        "charging_profile_kind": "Relative",
+        "charging_schedule": {
+            "charging_rate_unit": "A",
+            "charging_schedule_period": [
+                {"start_period": 0, "limit": float(share), "number_phases": phases}
+            ],
+        },
+    }
 
 
 def tx_profile(evse: ChargingEvse, limit: Decimal, phases: int) -> dict[str, object]:

@@ -147,3 +147,23 @@ class LimitInForce:
 
     transaction_id: str | None
     limit_a: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SiteStation:
+    """A station at a limited site."""
+
+    site_id: int
+    station_id: int
+    identity: str
+    connected: bool
+    evses: int  # how many it has reported (at least 1)
+    last_boot_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultLimit:
+    """The load-balancing TxDefaultProfile a station accepted."""
+
+    limit_a: Decimal
+    installed_at: datetime

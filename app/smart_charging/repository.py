@@ -9,16 +9,19 @@ from decimal import Decimal
 from typing import Any
 
 from piccolo.columns.combination import Combinable
+from piccolo.query.functions.aggregate import Count
 
 from app.smart_charging.models import (
     ChargingEvse,
     ChargingProfileSource,
     ChargingProfileView,
     CompositeScheduleView,
+    DefaultLimit,
     DemandResponseEventView,
     LimitInForce,
     ProfileSelector,
     SiteGrid,
+    SiteStation,
 )
 from app.stations.grid import TENTH_A
 from app.timeparse import utcnow
@@ -28,6 +31,7 @@ from db.tables import (
     ChargingStation,
     CompositeSchedule,
     DemandResponseEvent,
+    Evse,
     Site,
 )
 
@@ -403,11 +407,66 @@ async def limits_in_force(station_ids: Sequence[int]) -> dict[tuple[int, int], L
     )
     found: dict[tuple[int, int], LimitInForce] = {}
     for row in rows:
-        schedule = row["schedule"]
-        schedule = json.loads(schedule) if isinstance(schedule, str) else schedule or {}
-        periods = schedule.get("chargingSchedulePeriod") or []
-        if periods:
-            found[(row["station"], row["evse_id"])] = LimitInForce(
-                row["transaction_id"], Decimal(str(periods[0]["limit"]))
-            )
+        limit = _first_limit(row["schedule"])
+        if limit is not None:
+            found[(row["station"], row["evse_id"])] = LimitInForce(row["transaction_id"], limit)
     return found
+
+
+async def stations_at_sites(site_ids: Sequence[int]) -> list[SiteStation]:
+    """The stations at these sites, with how many EVSEs each has reported."""
+    if not site_ids:
+        return []
+    stations = await ChargingStation.select(
+        ChargingStation.id,
+        ChargingStation.site,
+        ChargingStation.identity,
+        ChargingStation.connected,
+        ChargingStation.last_boot_at,
+    ).where(ChargingStation.site.is_in(list(site_ids)))
+    if not stations:
+        return []
+    counts = (
+        await Evse.select(Evse.station, Count(alias="evses"))
+        .where(Evse.station.is_in([row["id"] for row in stations]))
+        .group_by(Evse.station)
+    )
+    evses = {row["station"]: int(row["evses"]) for row in counts}
+    return [
+        SiteStation(
+            site_id=row["site"],
+            station_id=row["id"],
+            identity=row["identity"],
+            connected=bool(row["connected"]),
+            evses=max(1, evses.get(row["id"], 0)),
+            last_boot_at=row["last_boot_at"],
+        )
+        for row in stations
+    ]
+
+
+async def default_limits_in_force(station_ids: Sequence[int]) -> dict[int, DefaultLimit]:
+    """Each station's load-balancing TxDefaultProfile as it accepted it."""
+    if not station_ids:
+        return {}
+    rows = await ChargingProfile.select(
+        ChargingProfile.station, ChargingProfile.schedule, ChargingProfile.created_at
+    ).where(
+        ChargingProfile.station.is_in(list(station_ids))
+        & (ChargingProfile.source == ChargingProfileSource.SITE_LIMIT)
+        & (ChargingProfile.purpose == "TxDefaultProfile")
+        & (ChargingProfile.status == ACTIVE)
+    )
+    found: dict[int, DefaultLimit] = {}
+    for row in rows:
+        limit = _first_limit(row["schedule"])
+        if limit is not None:
+            found[row["station"]] = DefaultLimit(limit, row["created_at"])
+    return found
+
+
+def _first_limit(schedule: Any) -> Decimal | None:
+    """The limit of a kept schedule's first period (camelCase, as on the wire)."""
+    schedule = json.loads(schedule) if isinstance(schedule, str) else schedule or {}
+    periods = schedule.get("chargingSchedulePeriod") or []
+    return Decimal(str(periods[0]["limit"])) if periods else None
