@@ -276,7 +276,7 @@ def served_settings(settings: Settings, localstripe: str, station_ca: tuple) -> 
             # list of three tokens already takes two messages.
             "local_list_interval_s": 0.5,
             # Sites are balanced again within a test's patience.
-            "balancing_interval_s": 0.3,
+            "balancing_interval_s": 0.5,
             "local_list_items_per_message": 2,
         }
     )

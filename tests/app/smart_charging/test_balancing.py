@@ -65,7 +65,7 @@ class Limited201(MoreStation201):
 
 
 async def soon(check: Any) -> Any:
-    """A round every 0.3 s, and each station's answer: well within this on a busy machine."""
+    """A round every 0.5 s, and each station's answer: well within this on a busy machine."""
     return await eventually(check, timeout_s=20)
 
 
