@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from app.commands import service as commands
 from app.commands.errors import CommandInterrupted
-from app.commands.models import CommandAction, CommandStatus
+from app.commands.models import CommandAction, CommandStatus, SetChargingProfile
 from app.errors import InvalidInput
 from app.events import CommandCompleted
 from app.healing.models import AlertDraft, AlertKind, AlertSeverity
@@ -37,7 +37,8 @@ async def watch_command_failures(uow: UnitOfWork, events: Sequence[CommandComple
 async def _watch(uow: UnitOfWork, event: CommandCompleted) -> None:
     if event.error_code in NOT_THE_STATIONS:
         return
-    key = alert_key(AlertKind.COMMAND_FAILURES, event.station_id, event.action)
+    subject = await _subject(event)
+    key = alert_key(AlertKind.COMMAND_FAILURES, event.station_id, subject)
     if event.status == CommandStatus.ACCEPTED:
         await clear_alert(uow, event.organization_id, key)
         return
@@ -52,7 +53,8 @@ async def _watch(uow: UnitOfWork, event: CommandCompleted) -> None:
             kind=AlertKind.COMMAND_FAILURES,
             severity=AlertSeverity.WARNING,
             message=(
-                f"{event.identity} refused a charging profile: it may draw more than it is allowed"
+                f"{event.identity} refused a charging profile ({subject}): it may draw more "
+                "than it is allowed"
                 if at_once
                 else f"{event.action} failed {recent} times within an hour on {event.identity}"
             ),
@@ -61,3 +63,17 @@ async def _watch(uow: UnitOfWork, event: CommandCompleted) -> None:
             details={"action": event.action, "failures": recent},
         ),
     )
+
+
+async def _subject(event: CommandCompleted) -> str:
+    """What an alert is about: the command, and for a charging profile its purpose, so that a
+    station taking its default limit does not close the alert for the sessions' limits it
+    refuses."""
+    if event.action != CommandAction.SET_CHARGING_PROFILE:
+        return event.action
+    logged = await commands.logged_command(event.organization_id, event.command_log_id)
+    command = logged[0] if logged is not None else None
+    if not isinstance(command, SetChargingProfile):
+        return event.action
+    purpose = command.profile.get("charging_profile_purpose")
+    return f"{event.action} {purpose}" if purpose else event.action
