@@ -165,6 +165,12 @@ def reactions() -> Reactions:
     registry.after_commit(
         SessionChanged, session_billing.on_sessions, when=session_billing.is_complete
     )
+    # A transaction's end takes its charging profiles with it:
+    registry.after_commit(
+        SessionChanged,
+        smart_charging.end_transaction_profiles,
+        when=smart_charging.has_ended,
+    )
     # Pushes to a roaming partner that fail for long, or work again:
     registry.in_transaction(PartnerDeliveryChanged, partner_alerts.on_partner_deliveries)
     # A command's outcome, in the transaction that logs it:

@@ -27,6 +27,7 @@ class ChargingProfileStatus(StrEnum):
     ACTIVE = "active"
     REPLACED = "replaced"  # a later profile took its place on the station
     CLEARED = "cleared"
+    ENDED = "ended"  # a TxProfile whose transaction ended (the station dropped it)
 
 
 class ChargingProfileSource(StrEnum):

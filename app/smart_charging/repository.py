@@ -14,6 +14,7 @@ from piccolo.query.functions.aggregate import Count
 from app.smart_charging.models import (
     ChargingEvse,
     ChargingProfileSource,
+    ChargingProfileStatus,
     ChargingProfileView,
     CompositeScheduleView,
     DefaultLimit,
@@ -106,6 +107,16 @@ async def install(
             source=source,
             status=ACTIVE,
         )
+    )
+
+
+async def end_transaction_profiles(station_id: int, transaction_ids: Sequence[str]) -> None:
+    """The TxProfiles of these transactions, which ended: a station drops them."""
+    await ChargingProfile.update({ChargingProfile.status: ChargingProfileStatus.ENDED}).where(
+        (ChargingProfile.station == station_id)
+        & ChargingProfile.transaction_id.is_in(list(transaction_ids))
+        & (ChargingProfile.purpose == "TxProfile")
+        & (ChargingProfile.status == ACTIVE)
     )
 
 

@@ -22,7 +22,7 @@ from app.commands.models import (
     SetChargingProfile,
 )
 from app.errors import InvalidInput, NotFound
-from app.events import CommandCompleted
+from app.events import CommandCompleted, SessionChanged
 from app.smart_charging import repository
 from app.smart_charging.models import (
     SMART_CHARGING_ACTOR,
@@ -106,6 +106,22 @@ async def _record_installed(
         _time(profile.get("valid_to")),
         source,
     )
+
+
+def has_ended(change: SessionChanged) -> bool:
+    return change.phase == "ended"
+
+
+async def end_transaction_profiles(_uow: UnitOfWork, changes: Sequence[SessionChanged]) -> None:
+    """Reaction, after commit: a transaction that ended takes its TxProfiles with it on the
+    station, so they are no longer shown (or counted by load balancing) as active. One missed
+    (the node stopped) is harmless: a limit is only ever read for its own transaction."""
+    ended: dict[int, list[str]] = defaultdict(list)
+    for change in changes:
+        if has_ended(change):
+            ended[change.station_id].append(change.transaction_id)
+    for station_id, transaction_ids in ended.items():
+        await repository.end_transaction_profiles(station_id, transaction_ids)
 
 
 async def profiles_of_stations(

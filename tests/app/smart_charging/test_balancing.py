@@ -230,12 +230,13 @@ async def test_a_sites_capacity_is_shared_and_never_exceeded(
         "Relative",
     )
     assert sent["charging_schedule"][0]["charging_rate_unit"] == "A"
-    kept = await ChargingProfile.select(ChargingProfile.source, ChargingProfile.purpose).where(
-        ChargingProfile.status == "active"
-    )
-    assert {(row["source"], row["purpose"]) for row in kept} == {
-        ("site_limit", "TxProfile"),
-        ("site_limit", "TxDefaultProfile"),
+    # Kept as the stations hold them: both transactions ended, with their limits.
+    kept = await ChargingProfile.select(
+        ChargingProfile.source, ChargingProfile.purpose, ChargingProfile.status
+    ).where(ChargingProfile.status.is_in(["active", "ended"]))
+    assert {(row["source"], row["purpose"], row["status"]) for row in kept} == {
+        ("site_limit", "TxProfile", "ended"),
+        ("site_limit", "TxDefaultProfile", "active"),
     }
 
 
