@@ -34,6 +34,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from app.commands import service as commands
 from app.commands.gateway import ChargerGateway
@@ -74,8 +75,9 @@ class SiteBalancing:
     def __init__(self, gateway: ChargerGateway, unit_of_work: Callable[[], UnitOfWork]) -> None:
         self._gateway = gateway
         self._unit_of_work = unit_of_work
-        # (station, EVSE) -> (transaction, when) of a profile the station refused.
-        self._refused: dict[tuple[int, int], tuple[str, datetime]] = {}
+        # (station, EVSE) -> the session (transaction, start) whose limit the station refused,
+        # and when.
+        self._refused: dict[tuple[int, int], tuple[tuple[str, datetime], datetime]] = {}
         # Station -> when it did not take its default limit (or its removal).
         self._failed_defaults: dict[int, datetime] = {}
 
@@ -87,7 +89,9 @@ class SiteBalancing:
         site_ids = [site.site_id for site in sites]
         evses = await repository.charging_evses(site_ids)
         stations = await repository.stations_at_sites(site_ids)
-        in_force = await repository.limits_in_force(sorted({evse.station_id for evse in evses}))
+        charging_stations = sorted({evse.station_id for evse in evses})
+        in_force = await repository.limits_in_force(charging_stations)
+        asked = await repository.partner_limits(charging_stations)
         defaults = await repository.default_limits_in_force(
             [station.station_id for station in stations]
         )
@@ -106,7 +110,7 @@ class SiteBalancing:
                         site,
                         evses_at[site.site_id],
                         stations_at[site.site_id],
-                        Limits(in_force, defaults),
+                        Limits(in_force, defaults, asked),
                         now,
                     )
                 except Exception:
@@ -131,6 +135,9 @@ class SiteBalancing:
         demands: list[Demand] = []
         for evse in evses:
             maximum = evse.max_current_a or DEFAULT_MAX_CURRENT_A
+            partner = held.partner_limit(evse)
+            if partner is not None:
+                maximum = max(Decimal(0), min(maximum, partner))
             limit = held.of_session(evse)
             if limit is not None:
                 current[evse.key] = limit
@@ -231,7 +238,7 @@ class SiteBalancing:
                 result.status,
                 RETRY_REFUSED,
             )
-            self._refused[evse.key] = (evse.transaction_id, now)
+            self._refused[evse.key] = (evse.session, now)
             return False
         self._refused.pop(evse.key, None)
         return True
@@ -275,8 +282,8 @@ class SiteBalancing:
         refused = self._refused.get(evse.key)
         if refused is None:
             return False
-        transaction_id, when = refused
-        if transaction_id != evse.transaction_id or now - when >= RETRY_REFUSED:
+        session, when = refused
+        if session != evse.session or now - when >= RETRY_REFUSED:
             del self._refused[evse.key]
             return False
         return True
@@ -288,6 +295,15 @@ class Limits:
 
     sessions: Mapping[tuple[int, int], LimitInForce]
     defaults: Mapping[int, DefaultLimit]
+    # Roaming partners' own limits on their drivers' sessions, by (station, transaction).
+    partners: Mapping[tuple[int, str], Mapping[str, Any]]
+
+    def partner_limit(self, evse: ChargingEvse) -> Decimal | None:
+        """The lowest current per phase a partner's schedule allows the session: our limit
+        outranks the partner's on the station (a higher stack level), so it must not exceed
+        it."""
+        schedule = self.partners.get((evse.station_id, evse.transaction_id))
+        return None if schedule is None else lowest_current_a(schedule)
 
     def of_session(self, evse: ChargingEvse) -> Decimal | None:
         """The limit a session is held to: its own, else its station's default, else none."""
@@ -296,6 +312,27 @@ class Limits:
             return own.limit_a
         default = self.defaults.get(evse.station_id)
         return None if default is None else default.limit_a
+
+
+# The nominal voltage between a phase and neutral, for a limit in watts (IEC 60038, Europe).
+NOMINAL_VOLTAGE_V = Decimal(230)
+
+
+def lowest_current_a(schedule: Mapping[str, Any]) -> Decimal | None:
+    """The lowest limit of a charging schedule (camelCase) in amperes per phase; a limit in
+    watts is divided by the nominal voltage and its number of phases (3 when not given)."""
+    lowest: Decimal | None = None
+    watts = schedule.get("chargingRateUnit") == "W"
+    for period in schedule.get("chargingSchedulePeriod") or []:
+        try:
+            limit = Decimal(str(period["limit"]))
+            if watts:
+                limit = limit / (NOMINAL_VOLTAGE_V * Decimal(str(period.get("numberPhases") or 3)))
+            limit = limit.quantize(TENTH_A, rounding=ROUND_FLOOR)
+        except (KeyError, ArithmeticError, ValueError):
+            continue  # not a limit a station would have accepted
+        lowest = limit if lowest is None else min(lowest, limit)
+    return lowest
 
 
 def idle_share(

@@ -141,6 +141,11 @@ class ChargingEvse:
     def key(self) -> tuple[int, int]:
         return (self.station_id, self.evse_id)
 
+    @property
+    def session(self) -> tuple[str, datetime]:
+        """The session, as the station knows it (a transaction id alone may come again)."""
+        return (self.transaction_id, self.started_at)
+
 
 @dataclass(frozen=True, slots=True)
 class LimitInForce:

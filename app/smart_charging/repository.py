@@ -481,3 +481,26 @@ def _first_limit(schedule: Any) -> Decimal | None:
     schedule = json.loads(schedule) if isinstance(schedule, str) else schedule or {}
     periods = schedule.get("chargingSchedulePeriod") or []
     return Decimal(str(periods[0]["limit"])) if periods else None
+
+
+async def partner_limits(station_ids: Sequence[int]) -> dict[tuple[int, str], dict[str, Any]]:
+    """The schedules (camelCase, as on the wire) of the TxProfiles roaming partners set on
+    their drivers' running sessions, by (station, transaction)."""
+    if not station_ids:
+        return {}
+    rows = await ChargingProfile.select(
+        ChargingProfile.station, ChargingProfile.transaction_id, ChargingProfile.schedule
+    ).where(
+        ChargingProfile.station.is_in(list(station_ids))
+        & (ChargingProfile.source == ChargingProfileSource.OCPI)
+        & (ChargingProfile.purpose == "TxProfile")
+        & (ChargingProfile.status == ACTIVE)
+        & ChargingProfile.transaction_id.is_not_null()
+    )
+    return {
+        (row["station"], row["transaction_id"]): (
+            json.loads(row["schedule"]) if isinstance(row["schedule"], str) else row["schedule"]
+        )
+        or {}
+        for row in rows
+    }

@@ -270,8 +270,10 @@ async def test_a_station_that_refuses_its_limit_alerts_and_is_counted_at_its_max
     ):
         for station in (refusing, willing):
             await booted(station, "ocpp1.6")
+        # Its own time: the refusal is remembered for this session only.
+        at = datetime.now(UTC).isoformat()
         await refusing.call(
-            call16.StartTransaction(connector_id=1, id_tag="DRIVER-1", meter_start=0, timestamp=NOW)
+            call16.StartTransaction(connector_id=1, id_tag="DRIVER-1", meter_start=0, timestamp=at)
         )
 
         async def refused() -> bool:
@@ -293,3 +295,51 @@ async def test_a_station_that_refuses_its_limit_alerts_and_is_counted_at_its_max
             return in_force(running) == {"CP-LB-OK": 8.0}
 
         assert await soon(settled)
+
+
+async def test_a_partners_limit_on_its_drivers_session_is_kept(
+    live_server, organization, register, connect_charger
+):
+    """Our limit outranks the partner's on the station, so it never offers more."""
+    received.clear()
+    [site] = await Site.insert(
+        Site(organization=organization, name="Kerb", grid_capacity_a=40)
+    ).returning(Site.id)
+    await register("CP-LB-ROAM")
+    await ChargingStation.update(
+        {ChargingStation.site: site["id"], ChargingStation.free_vend: True}
+    ).where(ChargingStation.identity == "CP-LB-ROAM")
+    async with connect_charger("CP-LB-ROAM", client_class=Limited16) as station:
+        await booted(station, "ocpp1.6")
+        started = await station.call(
+            call16.StartTransaction(connector_id=1, id_tag="ROAMER", meter_start=0, timestamp=NOW)
+        )
+        running = {"CP-LB-ROAM": str(started.transaction_id)}
+
+        async def held(limit: float) -> bool:
+            return in_force(running) == {"CP-LB-ROAM": limit}
+
+        assert await soon(lambda: held(32.0))
+        # What the station accepted from the partner (the OCPI chargingprofiles module).
+        [row] = await ChargingStation.select(ChargingStation.id).where(
+            ChargingStation.identity == "CP-LB-ROAM"
+        )
+        await ChargingProfile.insert(
+            ChargingProfile(
+                organization=organization,
+                station=row["id"],
+                evse_id=1,
+                profile_id=4242,
+                stack_level=5,
+                purpose="TxProfile",
+                kind="Relative",
+                transaction_id=str(started.transaction_id),
+                schedule={
+                    "chargingRateUnit": "W",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11040}],
+                },
+                source="ocpi",
+                status="active",
+            )
+        )
+        assert await soon(lambda: held(16.0))  # 11.04 kW over 3 phases at 230 V
