@@ -47,7 +47,7 @@ from app.smart_charging.models import (
     SMART_CHARGING_ACTOR,
     ChargingEvse,
     DefaultLimit,
-    LimitInForce,
+    HeldLimits,
     SiteGrid,
     SiteStation,
 )
@@ -89,12 +89,7 @@ class SiteBalancing:
         site_ids = [site.site_id for site in sites]
         evses = await repository.charging_evses(site_ids)
         stations = await repository.stations_at_sites(site_ids)
-        charging_stations = sorted({evse.station_id for evse in evses})
-        in_force = await repository.limits_in_force(charging_stations)
-        asked = await repository.partner_limits(charging_stations)
-        defaults = await repository.default_limits_in_force(
-            [station.station_id for station in stations]
-        )
+        held = Limits(await repository.held_limits([station.station_id for station in stations]))
         evses_at: dict[int, list[ChargingEvse]] = defaultdict(list)
         for evse in evses:
             evses_at[evse.site_id].append(evse)
@@ -110,7 +105,7 @@ class SiteBalancing:
                         site,
                         evses_at[site.site_id],
                         stations_at[site.site_id],
-                        Limits(in_force, defaults, asked),
+                        held,
                         now,
                     )
                 except Exception:
@@ -291,26 +286,27 @@ class SiteBalancing:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What stations accepted from load balancing: sessions' limits and default limits."""
+    """The limits sessions are held to, as their stations accepted them."""
 
-    sessions: Mapping[tuple[int, int], LimitInForce]
-    defaults: Mapping[int, DefaultLimit]
-    # Roaming partners' own limits on their drivers' sessions, by (station, transaction).
-    partners: Mapping[tuple[int, str], Mapping[str, Any]]
+    held: HeldLimits
+
+    @property
+    def defaults(self) -> Mapping[int, DefaultLimit]:
+        return self.held.defaults
 
     def partner_limit(self, evse: ChargingEvse) -> Decimal | None:
-        """The lowest current per phase a partner's schedule allows the session: our limit
-        outranks the partner's on the station (a higher stack level), so it must not exceed
-        it."""
-        schedule = self.partners.get((evse.station_id, evse.transaction_id))
+        """The lowest current per phase a roaming partner's schedule allows the session: our
+        limit outranks the partner's on the station (a higher stack level), so it must not
+        exceed it."""
+        schedule = self.held.partners.get((evse.station_id, evse.transaction_id))
         return None if schedule is None else lowest_current_a(schedule)
 
     def of_session(self, evse: ChargingEvse) -> Decimal | None:
         """The limit a session is held to: its own, else its station's default, else none."""
-        own = self.sessions.get(evse.key)
+        own = self.held.sessions.get(evse.key)
         if own is not None and own.transaction_id == evse.transaction_id:
             return own.limit_a
-        default = self.defaults.get(evse.station_id)
+        default = self.held.defaults.get(evse.station_id)
         return None if default is None else default.limit_a
 
 

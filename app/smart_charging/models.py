@@ -173,3 +173,13 @@ class DefaultLimit:
 
     limit_a: Decimal
     installed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HeldLimits:
+    """What stations hold: load balancing's limits of sessions, by (station, EVSE), and default
+    limits, by station; roaming partners' schedules (camelCase), by (station, transaction)."""
+
+    sessions: dict[tuple[int, int], LimitInForce]
+    defaults: dict[int, DefaultLimit]
+    partners: dict[tuple[int, str], dict[str, Any]]

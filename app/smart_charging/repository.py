@@ -19,6 +19,7 @@ from app.smart_charging.models import (
     CompositeScheduleView,
     DefaultLimit,
     DemandResponseEventView,
+    HeldLimits,
     LimitInForce,
     ProfileSelector,
     SiteGrid,
@@ -401,29 +402,6 @@ async def charging_evses(site_ids: Sequence[int]) -> list[ChargingEvse]:
     ]
 
 
-async def limits_in_force(station_ids: Sequence[int]) -> dict[tuple[int, int], LimitInForce]:
-    """Each EVSE's load-balancing limit as its station accepted it, by (station, EVSE)."""
-    if not station_ids:
-        return {}
-    rows = await ChargingProfile.select(
-        ChargingProfile.station,
-        ChargingProfile.evse_id,
-        ChargingProfile.transaction_id,
-        ChargingProfile.schedule,
-    ).where(
-        ChargingProfile.station.is_in(list(station_ids))
-        & (ChargingProfile.source == ChargingProfileSource.SITE_LIMIT)
-        & (ChargingProfile.purpose == "TxProfile")
-        & (ChargingProfile.status == ACTIVE)
-    )
-    found: dict[tuple[int, int], LimitInForce] = {}
-    for row in rows:
-        limit = _first_limit(row["schedule"])
-        if limit is not None:
-            found[(row["station"], row["evse_id"])] = LimitInForce(row["transaction_id"], limit)
-    return found
-
-
 async def stations_at_sites(site_ids: Sequence[int]) -> list[SiteStation]:
     """The stations at these sites, with how many EVSEs each has reported."""
     if not site_ids:
@@ -456,51 +434,46 @@ async def stations_at_sites(site_ids: Sequence[int]) -> list[SiteStation]:
     ]
 
 
-async def default_limits_in_force(station_ids: Sequence[int]) -> dict[int, DefaultLimit]:
-    """Each station's load-balancing TxDefaultProfile as it accepted it."""
-    if not station_ids:
-        return {}
-    rows = await ChargingProfile.select(
-        ChargingProfile.station, ChargingProfile.schedule, ChargingProfile.created_at
-    ).where(
-        ChargingProfile.station.is_in(list(station_ids))
-        & (ChargingProfile.source == ChargingProfileSource.SITE_LIMIT)
-        & (ChargingProfile.purpose == "TxDefaultProfile")
-        & (ChargingProfile.status == ACTIVE)
-    )
-    found: dict[int, DefaultLimit] = {}
-    for row in rows:
-        limit = _first_limit(row["schedule"])
-        if limit is not None:
-            found[row["station"]] = DefaultLimit(limit, row["created_at"])
-    return found
-
-
-def _first_limit(schedule: Any) -> Decimal | None:
+def _first_limit(schedule: dict[str, Any]) -> Decimal | None:
     """The limit of a kept schedule's first period (camelCase, as on the wire)."""
-    schedule = json.loads(schedule) if isinstance(schedule, str) else schedule or {}
     periods = schedule.get("chargingSchedulePeriod") or []
     return Decimal(str(periods[0]["limit"])) if periods else None
 
 
-async def partner_limits(station_ids: Sequence[int]) -> dict[tuple[int, str], dict[str, Any]]:
-    """The schedules (camelCase, as on the wire) of the TxProfiles roaming partners set on
-    their drivers' running sessions, by (station, transaction)."""
+async def held_limits(station_ids: Sequence[int]) -> HeldLimits:
+    """What these stations hold of load balancing's limits and of roaming partners' own, in
+    one read of their active profiles."""
+    held = HeldLimits({}, {}, {})
     if not station_ids:
-        return {}
+        return held
     rows = await ChargingProfile.select(
-        ChargingProfile.station, ChargingProfile.transaction_id, ChargingProfile.schedule
+        ChargingProfile.station,
+        ChargingProfile.evse_id,
+        ChargingProfile.purpose,
+        ChargingProfile.transaction_id,
+        ChargingProfile.schedule,
+        ChargingProfile.source,
+        ChargingProfile.created_at,
     ).where(
         ChargingProfile.station.is_in(list(station_ids))
-        & (ChargingProfile.source == ChargingProfileSource.OCPI)
-        & (ChargingProfile.purpose == "TxProfile")
-        & (ChargingProfile.status == ACTIVE)
-        & ChargingProfile.transaction_id.is_not_null()
-    )
-    return {
-        (row["station"], row["transaction_id"]): (
-            json.loads(row["schedule"]) if isinstance(row["schedule"], str) else row["schedule"]
+        & ChargingProfile.source.is_in(
+            [ChargingProfileSource.SITE_LIMIT, ChargingProfileSource.OCPI]
         )
-        or {}
-        for row in rows
-    }
+        & (ChargingProfile.status == ACTIVE)
+    )
+    for row in rows:
+        schedule = row["schedule"]
+        schedule = json.loads(schedule) if isinstance(schedule, str) else schedule or {}
+        station, purpose = row["station"], row["purpose"]
+        if row["source"] == ChargingProfileSource.OCPI:
+            if purpose == "TxProfile" and row["transaction_id"] is not None:
+                held.partners[(station, row["transaction_id"])] = schedule
+            continue
+        limit = _first_limit(schedule)
+        if limit is None:
+            continue
+        if purpose == "TxProfile":
+            held.sessions[(station, row["evse_id"])] = LimitInForce(row["transaction_id"], limit)
+        elif purpose == "TxDefaultProfile":
+            held.defaults[station] = DefaultLimit(limit, row["created_at"])
+    return held
