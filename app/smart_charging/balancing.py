@@ -31,7 +31,6 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -89,7 +88,7 @@ class SiteBalancing:
         site_ids = [site.site_id for site in sites]
         evses = await repository.charging_evses(site_ids)
         stations = await repository.stations_at_sites(site_ids)
-        held = Limits(await repository.held_limits([station.station_id for station in stations]))
+        held = await repository.held_limits([station.station_id for station in stations])
         evses_at: dict[int, list[ChargingEvse]] = defaultdict(list)
         for evse in evses:
             evses_at[evse.site_id].append(evse)
@@ -118,7 +117,7 @@ class SiteBalancing:
         site: SiteGrid,
         evses: Sequence[ChargingEvse],
         stations: Sequence[SiteStation],
-        held: Limits,
+        held: HeldLimits,
         now: datetime,
     ) -> None:
         """Share the site's capacity now among the sessions running at `evses`, keep the rest
@@ -130,10 +129,10 @@ class SiteBalancing:
         demands: list[Demand] = []
         for evse in evses:
             maximum = evse.max_current_a or DEFAULT_MAX_CURRENT_A
-            partner = held.partner_limit(evse)
+            partner = partner_limit(held, evse)
             if partner is not None:
                 maximum = max(Decimal(0), min(maximum, partner))
-            limit = held.of_session(evse)
+            limit = session_limit(held, evse)
             if limit is not None:
                 current[evse.key] = limit
             fixed = None
@@ -208,66 +207,55 @@ class SiteBalancing:
         return lower, higher
 
     async def _limit(self, evse: ChargingEvse, limit: Decimal, phases: int, now: datetime) -> bool:
-        """Send a session its limit; whether its station accepted it."""
+        """Send a session its limit; whether its station accepted it. One it refused is
+        counted at its maximum until RETRY_REFUSED has passed."""
         command = SetChargingProfile(evse_id=evse.evse_id, profile=tx_profile(evse, limit, phases))
-        try:
-            result = await commands.send_command(
-                self._gateway, self._unit_of_work, evse.identity, command, SMART_CHARGING_ACTOR
-            )
-        except CPMSError as error:
-            logger.warning(
-                "station %s did not take its limit of %s A on EVSE %s: %s",
-                evse.identity,
-                limit,
-                evse.evse_id,
-                error.message,
-            )
-            return False
-        if not result.accepted:
-            logger.warning(
-                "station %s refused its limit of %s A on EVSE %s (%s): it is counted at its "
-                "maximum, and asked again in %s",
-                evse.identity,
-                limit,
-                evse.evse_id,
-                result.status,
-                RETRY_REFUSED,
-            )
+        refused, why = await self._ask(evse.identity, command)
+        if why is None:
+            self._refused.pop(evse.key, None)
+            return True
+        logger.warning(
+            "station %s did not take its limit of %s A on EVSE %s: %s",
+            evse.identity,
+            limit,
+            evse.evse_id,
+            why,
+        )
+        if refused:
             self._refused[evse.key] = (evse.session, now)
-            return False
-        self._refused.pop(evse.key, None)
-        return True
+        return False
 
     async def _default(
         self, station: SiteStation, share: Decimal | None, phases: int, now: datetime
     ) -> bool:
-        """Set (or, `share` None, lift) a station's default limit; whether it accepted."""
+        """Set (or, `share` None, lift) a station's default limit; whether it accepted. One
+        that did not is asked again after RETRY_REFUSED."""
         command: Command
         if share is None:
             command, what = ClearChargingProfile(profile_id=SITE_PROFILE_ID_BASE), "the removal"
         else:
             command = SetChargingProfile(evse_id=0, profile=default_profile(share, phases))
             what = f"{share} A"
-        try:
-            result = await commands.send_command(
-                self._gateway, self._unit_of_work, station.identity, command, SMART_CHARGING_ACTOR
-            )
-        except CPMSError as error:
-            status = error.message
-        else:
-            if result.accepted:
-                self._failed_defaults.pop(station.station_id, None)
-                return True
-            status = result.status
+        _, why = await self._ask(station.identity, command)
+        if why is None:
+            self._failed_defaults.pop(station.station_id, None)
+            return True
         logger.warning(
-            "station %s did not take its default limit (%s): %s; asked again in %s",
-            station.identity,
-            what,
-            status,
-            RETRY_REFUSED,
+            "station %s did not take its default limit (%s): %s", station.identity, what, why
         )
         self._failed_defaults[station.station_id] = now
         return False
+
+    async def _ask(self, identity: str, command: Command) -> tuple[bool, str | None]:
+        """Send a command through the command log: whether the station answered no, and why
+        it did not take it (None: it did)."""
+        try:
+            result = await commands.send_command(
+                self._gateway, self._unit_of_work, identity, command, SMART_CHARGING_ACTOR
+            )
+        except CPMSError as error:
+            return False, error.message
+        return (False, None) if result.accepted else (True, f"refused ({result.status})")
 
     def _failed_lately(self, station_id: int, now: datetime) -> bool:
         failed = self._failed_defaults.get(station_id)
@@ -284,30 +272,20 @@ class SiteBalancing:
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """The limits sessions are held to, as their stations accepted them."""
+def session_limit(held: HeldLimits, evse: ChargingEvse) -> Decimal | None:
+    """The limit a session is held to: its own, else its station's default, else none."""
+    own = held.sessions.get(evse.key)
+    if own is not None and own.transaction_id == evse.transaction_id:
+        return own.limit_a
+    default = held.defaults.get(evse.station_id)
+    return None if default is None else default.limit_a
 
-    held: HeldLimits
 
-    @property
-    def defaults(self) -> Mapping[int, DefaultLimit]:
-        return self.held.defaults
-
-    def partner_limit(self, evse: ChargingEvse) -> Decimal | None:
-        """The lowest current per phase a roaming partner's schedule allows the session: our
-        limit outranks the partner's on the station (a higher stack level), so it must not
-        exceed it."""
-        schedule = self.held.partners.get((evse.station_id, evse.transaction_id))
-        return None if schedule is None else lowest_current_a(schedule)
-
-    def of_session(self, evse: ChargingEvse) -> Decimal | None:
-        """The limit a session is held to: its own, else its station's default, else none."""
-        own = self.held.sessions.get(evse.key)
-        if own is not None and own.transaction_id == evse.transaction_id:
-            return own.limit_a
-        default = self.held.defaults.get(evse.station_id)
-        return None if default is None else default.limit_a
+def partner_limit(held: HeldLimits, evse: ChargingEvse) -> Decimal | None:
+    """The lowest current per phase a roaming partner's schedule allows the session: our limit
+    outranks the partner's on the station (a higher stack level), so it must not exceed it."""
+    schedule = held.partners.get((evse.station_id, evse.transaction_id))
+    return None if schedule is None else lowest_current_a(schedule)
 
 
 # The nominal voltage between a phase and neutral, for a limit in watts (IEC 60038, Europe).

@@ -120,7 +120,7 @@ class SiteGrid:
     grid_phases: int
     min_current_a: Decimal
     load_balancing: str
-    events: tuple[DemandResponseEventView, ...]  # those in force or to come
+    events: tuple[DemandResponseEventView, ...]  # those in force
 
 
 @dataclass(frozen=True, slots=True)

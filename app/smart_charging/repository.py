@@ -320,10 +320,11 @@ async def end_demand_response_event(
 
 
 async def limited_sites(now: datetime) -> list[SiteGrid]:
-    """Sites with a grid capacity, a demand response event in force or to come, or an EVSE
-    holding a load-balancing limit (which must be lifted once nothing limits its site)."""
+    """Sites with a grid capacity, a demand response event in force, or an EVSE holding a
+    load-balancing limit (which must be lifted once nothing limits its site)."""
     events = await DemandResponseEvent.select(*_EVENT_COLUMNS).where(
-        (DemandResponseEvent.ends_at > now)
+        (DemandResponseEvent.starts_at <= now)
+        & (DemandResponseEvent.ends_at > now)
         & (DemandResponseEvent.status != CANCELLED)
         & DemandResponseEvent.site.is_not_null()
     )
